@@ -1,0 +1,39 @@
+# The two commands of the README. Both create .venv when it is missing and install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.golive-installed
+DEVSTAMP := $(VENV)/.golive-dev-installed
+DEMO_DIR ?= golive-demo
+
+.PHONY: demo test install dev clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml setup.py
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(DEVSTAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+dev: $(DEVSTAMP)
+
+## make demo: build the demo trading workspace, run the whole plan, print where the outputs are
+demo: $(STAMP)
+	$(BIN)/golive demo $(DEMO_DIR) --force
+
+## make test: install dev dependencies and run the test suite
+test: $(DEVSTAMP)
+	$(BIN)/python -m pytest -n auto -q
+
+## make bench: the speed comparisons in benchmarks/
+bench: $(DEVSTAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info .pytest_cache

@@ -1,0 +1,288 @@
+"""The runner: every selected requirement through its check, isolated, in parallel.
+
+One run = collect the target's tests (traceability hooks), link them to requirements, run
+each requirement's check in a worker thread with a timeout, judge the result against the
+plan's thresholds (``golive.verdict``), and hand every outcome to the observer hooks (the
+ledger, progress display) from the main thread, in completion order.
+
+Isolation: an exception -- even a ``BaseException`` such as pyo3's ``PanicException`` -- or a
+timeout in one check becomes an ``error`` outcome naming the requirement; the run goes on.
+A timed-out check's thread cannot be killed in Python: it is abandoned (daemon thread) and its
+late result ignored, and its worker slot is freed so the run does not stall.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from golive import __version__
+from golive.model import (
+    CheckContext, CheckResult, CheckSpec, Outcome, Plan, Requirement, Status, Target, TestRecord,
+)
+from golive.pluginmanager import PluginHost
+from golive.selection import select
+from golive.tailoring import Tailoring
+from golive.verdict import judge
+
+log = logging.getLogger("golive.runner")
+
+DEFAULT_TIMEOUT_S = 300.0
+DEFAULT_CHECK = "traceability.linked_tests"  # judges requirements that have no check block
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 4
+    only: tuple[str, ...] = ()
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    tailoring: Tailoring | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunReport:
+    """Everything one run produced; ``golive.results.build_document`` turns it into JSON."""
+
+    run: dict[str, Any]
+    plan: Plan
+    target: Target
+    outcomes: list[Outcome]
+    tests: list[TestRecord]
+    additional_tests: list[TestRecord]
+    warnings: list[str]
+    selected: int
+
+
+class _WarningCollector(logging.Handler):
+    """Collects warnings that plugins log during a run, so the results show them."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def collect_tests(host: PluginHost, target: Target) -> tuple[list[TestRecord], list[str]]:
+    """Ask every ``golive_test_sources`` implementation, one at a time so that one crashing
+    plugin costs only its own records. Records are merged by id (first plugin wins)."""
+    records: dict[str, TestRecord] = {}
+    problems: list[str] = []
+    for impl in host.pm.hook.golive_test_sources.get_hookimpls():
+        name = host.pm.get_name(impl.plugin)
+        try:
+            found = impl.function(target=target) or []
+        except Exception as exc:
+            problems.append(f"plugin {name}: golive_test_sources failed ({type(exc).__name__}: {exc}); its tests are not counted")
+            continue
+        for rec in found:
+            rec.source = rec.source or name
+            records.setdefault(rec.id, rec)
+    return sorted(records.values(), key=lambda r: r.id), problems
+
+
+def link_tests(plan: Plan, records: list[TestRecord]) -> tuple[dict[str, list[TestRecord]], list[TestRecord]]:
+    from golive.plugins.traceability import link, uncovered
+
+    links = link(plan.requirements, records)
+    return links, uncovered(records, links)
+
+
+@dataclass
+class _Job:
+    requirement: Requirement
+    spec: CheckSpec | None
+    ctx: CheckContext
+    timeout_s: float
+    started: float = 0.0
+    result: CheckResult | None = None
+    crash: str = ""
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def _execute(job: _Job) -> None:
+    try:
+        res = job.spec.func(job.requirement, job.ctx)
+        if not isinstance(res, CheckResult):
+            raise TypeError(f"check returned {type(res).__name__}, not CheckResult")
+        job.result = res
+    except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+        job.crash = f"{type(exc).__name__}: {exc}{where}"
+    finally:
+        job.done.set()
+
+
+def _check_for(req: Requirement, checks: dict[str, CheckSpec]) -> tuple[CheckSpec | None, dict]:
+    params = dict(req.check.params) if req.check else {}
+    key = f"{req.check.plugin}.{req.check.name}" if req.check else DEFAULT_CHECK
+    return checks.get(key), params
+
+
+def run_plan(
+    plan: Plan,
+    target: Target,
+    host: PluginHost,
+    options: RunOptions | None = None,
+    on_outcome: Callable[[Outcome, int, int], None] | None = None,
+) -> RunReport:
+    """Run the plan against the target; ``on_outcome(outcome, done, total)`` drives progress."""
+    options = options or RunOptions()
+    collector = _WarningCollector()
+    golive_log = logging.getLogger("golive")
+    golive_log.addHandler(collector)
+    try:
+        return _run(plan, target, host, options, on_outcome, collector)
+    finally:
+        golive_log.removeHandler(collector)
+
+
+def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
+    if options.tailoring:
+        plan = options.tailoring.apply(plan)
+    started = datetime.now(timezone.utc)
+    run: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": None,
+        "golive_version": __version__,
+        "host": socket.gethostname(),
+        "target": str(target.root),
+        "plan": {"id": plan.id, "version": plan.version, "digest": plan.digest},
+        "selection": list(options.only),
+        "tailoring_digest": options.tailoring.digest if options.tailoring else None,
+        "jobs": options.jobs,
+    }
+    _notify(host, "golive_run_started", run=run)
+
+    records, problems = collect_tests(host, target)
+    links, additional = link_tests(plan, records)
+    checks = host.checks()
+    selected = select(plan, options.only)
+    tailoring = options.tailoring
+
+    outcomes: list[Outcome] = []
+    jobs: list[_Job] = []
+    for req in selected:
+        covering = links.get(req.id, [])
+        na = tailoring.not_applicable(req.id) if tailoring else None
+        if na is not None:
+            outcomes.append(Outcome(req, Status.SKIPPED, reason=f"not applicable (tailoring): {na}",
+                                    implemented=bool(covering), covered_by=[t.id for t in covering],
+                                    not_applicable=na))
+            continue
+        if req.manual:
+            outcomes.append(Outcome(
+                req, Status.MISSING, implemented=False, covered_by=[t.id for t in covering],
+                reason="manual requirement: verified only by a signed attestation (golive attest)",
+            ))
+            continue
+        spec, params = _check_for(req, checks)
+        if spec is None:
+            key = f"{req.check.plugin}.{req.check.name}" if req.check else DEFAULT_CHECK
+            outcomes.append(Outcome(req, Status.ERROR, covered_by=[t.id for t in covering],
+                                    implemented=bool(covering),
+                                    reason=f"check {key} is not provided by any installed plugin (see golive plugins)"))
+            continue
+        timeout = req.check.timeout_s if req.check and req.check.timeout_s else options.timeout_s
+        ctx = CheckContext(target=target, params=params, settings={**target.settings, **options.settings},
+                           log=logging.getLogger(f"golive.check.{spec.key}"), tests=covering, all_tests=records)
+        jobs.append(_Job(req, spec, ctx, timeout))
+
+    total = len(outcomes) + len(jobs)
+    done = 0
+    for o in outcomes:  # outcomes known without running anything
+        done += 1
+        _emit(host, run, o, on_outcome, done, total)
+
+    for outcome in _run_jobs(jobs, max(1, options.jobs)):
+        outcome = _apply_tailoring_flags(outcome, tailoring)
+        outcomes.append(outcome)
+        done += 1
+        _emit(host, run, outcome, on_outcome, done, total)
+
+    order = {r.id: i for i, r in enumerate(plan.requirements)}
+    outcomes.sort(key=lambda o: order[o.requirement.id])
+    run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _notify(host, "golive_run_finished", run=run, outcomes=outcomes)
+    warnings = problems + collector.messages
+    return RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
+                     additional_tests=additional, warnings=warnings, selected=len(selected))
+
+
+def _run_jobs(jobs: list[_Job], width: int) -> Iterable[Outcome]:
+    """Yield outcomes as checks finish, at most ``width`` running at once."""
+    pending = list(reversed(jobs))
+    running: list[_Job] = []
+    while pending or running:
+        while pending and len(running) < width:
+            job = pending.pop()
+            job.started = time.monotonic()
+            threading.Thread(target=_execute, args=(job,), daemon=True,
+                             name=f"golive-check-{job.requirement.id}").start()
+            running.append(job)
+        time.sleep(0.002)
+        still: list[_Job] = []
+        for job in running:
+            elapsed = time.monotonic() - job.started
+            if job.done.is_set():
+                yield _finish(job, elapsed)
+            elif elapsed > job.timeout_s:
+                job.crash = f"timed out after {job.timeout_s:g} s (the check was abandoned)"
+                yield _finish(job, elapsed, timed_out=True)
+            else:
+                still.append(job)
+        running = still
+
+
+def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
+    req = job.requirement
+    covering = [t.id for t in job.ctx.tests]
+    if timed_out or job.crash:
+        outcome = Outcome(req, Status.ERROR, reason=f"{job.spec.key} on {req.id}: {job.crash}",
+                          implemented=bool(covering), covered_by=covering,
+                          artifacts=list(job.ctx.artifacts))
+    else:
+        outcome = judge(req, job.result, job.ctx.artifacts, covering)
+    outcome.duration_s = round(elapsed, 6)
+    outcome.checker = job.spec.key
+    outcome.checker_version = job.spec.version
+    return outcome
+
+
+def _apply_tailoring_flags(outcome: Outcome, tailoring: Tailoring | None) -> Outcome:
+    if tailoring:
+        for tr in outcome.thresholds:
+            tr.loosened = tailoring.loosened(outcome.requirement.id, tr.metric)
+    return outcome
+
+
+def _emit(host, run, outcome, on_outcome, done, total) -> None:
+    _notify(host, "golive_result", outcome=outcome, run=run)
+    if on_outcome:
+        on_outcome(outcome, done, total)
+
+
+def _notify(host: PluginHost, hook_name: str, **kwargs) -> None:
+    """Call an observer hook implementation by implementation: observers must not break runs,
+    except the ledger, whose failure must stop the run (evidence would be silently lost)."""
+    for impl in getattr(host.pm.hook, hook_name).get_hookimpls():
+        try:
+            impl.function(**kwargs)
+        except Exception as exc:
+            name = host.pm.get_name(impl.plugin)
+            if getattr(impl.plugin, "critical", False):
+                raise
+            log.warning("observer %s failed in %s: %s", name, hook_name, exc)
