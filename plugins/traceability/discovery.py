@@ -1,0 +1,221 @@
+"""Turn a target workspace's test files and result files into ``TestRecord``s.
+
+Records produced (``kind``):
+
+* ``pytest`` -- one per test function found in source; its ``outcome`` is the latest recorded
+  result of that test (JUnit/pytest-json-report), ``runs`` how many result files ran it;
+* ``result-json`` -- a standalone golive result file (a test of its own, id = its path);
+* ``junit`` / ``pytest-json-report`` -- a result file holding many test outcomes (id = its path;
+  outcome = the worst of its cases). They let the engine count result files and let
+  ``covered_by.results`` point at a whole run; they are containers, not extra tests;
+* ``result-case`` -- a recorded test outcome whose source file is not in the workspace
+  (id = its node id, path = the result file that recorded it).
+
+Where to look: the target's configured ``tests`` folder, else the whole target (at any depth);
+the configured ``test_results`` folder, else ``test-results/`` or ``test_results/``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from golive.model import Target, TestRecord
+
+from .pytest_files import SKIPPED_DIRS, FoundTest, scan_tests
+from .results import CaseResult, ResultFile, read_result_file
+
+log = logging.getLogger("golive.plugins.traceability")
+SOURCE = "traceability"
+CONTAINER_KINDS = frozenset({"junit", "pytest-json-report"})
+RESULT_FILE_KINDS = CONTAINER_KINDS | {"result-json"}
+_SEVERITY = {"error": 3, "failed": 2, "passed": 1, "skipped": 0}
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
+
+
+@dataclass
+class TracedTestRecord(TestRecord):
+    """A ``TestRecord`` with what traceability knows beyond the shared contract."""
+
+    runs: int = 0  # result files that recorded this test
+    result_files: tuple[str, ...] = ()  # those files, oldest first
+    last_run: str | None = None  # ISO time of the run whose outcome is reported
+    line: int | None = None  # line of the test function
+    metrics: dict[str, Any] = field(default_factory=dict)  # a standalone result's own metrics
+
+
+@dataclass
+class Discovery:
+    """Everything found in one target: records, the files they came from, and the warnings."""
+
+    records: list[TracedTestRecord] = field(default_factory=list)
+    test_files: list[str] = field(default_factory=list)
+    result_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _configured(target: Target, kind: str) -> Path | None:
+    path = target.paths.get(kind)
+    if path is None:
+        return None
+    path = Path(path)
+    return path if path.is_absolute() else target.root / path
+
+
+def test_roots(target: Target) -> list[Path]:
+    configured = _configured(target, "tests")
+    return [configured] if configured is not None else [target.root]
+
+
+def result_roots(target: Target) -> list[Path]:
+    configured = _configured(target, "test_results")
+    if configured is not None:
+        return [configured]
+    return [p for p in (target.root / "test-results", target.root / "test_results") if p.is_dir()]
+
+
+def iter_result_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for current, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        found.extend(Path(current) / f for f in sorted(filenames) if f.lower().endswith((".xml", ".json")))
+    return found
+
+
+def discover(target: Target) -> Discovery:
+    """Scan ``target`` for tests and results and merge outcomes onto the tests they belong to."""
+    root = target.root
+    scan = scan_tests(root, test_roots(target))
+    found = Discovery(test_files=list(scan.files), warnings=list(scan.warnings))
+
+    def warn(message: str) -> None:
+        log.warning(message)
+        found.warnings.append(message)
+
+    parsed: list[ResultFile] = []
+    for folder in result_roots(target):
+        if not folder.is_dir():
+            warn(f"traceability: results folder {folder} does not exist; no results read from it")
+            continue
+        for path in iter_result_files(folder):
+            rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+            result = read_result_file(path, rel, warn)
+            if result is not None:
+                parsed.append(result)
+                found.result_files.append(rel)
+
+    tests = {t.node_id: TracedTestRecord(id=t.node_id, path=t.path, kind="pytest", name=t.name,
+                                         requirements=t.requirements, source=SOURCE, line=t.line)
+             for t in scan.tests}
+    matcher = _CaseMatcher(scan.tests)
+    runs: dict[str, list[tuple[datetime, str, str, float | None]]] = {}
+    orphans: dict[str, TracedTestRecord] = {}
+    containers: list[TracedTestRecord] = []
+    for result in sorted(parsed, key=lambda r: (r.timestamp or _EPOCH, r.path)):
+        stamp = result.timestamp or _EPOCH
+        if result.format == "golive-json":
+            found.records.append(TracedTestRecord(
+                id=result.path, path=result.path, kind="result-json", name=result.name, outcome=result.outcome,
+                requirements=result.requirements, duration_s=result.duration_s, source=SOURCE, runs=1,
+                result_files=(result.path,), last_run=_iso(result.timestamp), metrics=dict(result.metrics)))
+            continue
+        per_test: dict[str, list[CaseResult]] = {}
+        for case in result.cases:
+            node_id = matcher.match(case, warn, result.path)
+            if node_id is None:
+                node_id = _orphan_id(case)
+                # path = the result file: the source is not in the workspace, and the engine
+                # counts result files by the distinct paths of non-pytest records.
+                orphans.setdefault(node_id, TracedTestRecord(
+                    id=node_id, path=result.path, kind="result-case",
+                    name=_strip_params(case.name or case.nodeid.rsplit("::", 1)[-1]), source=SOURCE))
+            per_test.setdefault(node_id, []).append(case)
+        for node_id, cases in per_test.items():
+            outcome, duration = _combine(cases)
+            runs.setdefault(node_id, []).append((stamp, result.path, outcome, duration))
+        outcome, duration = _combine(result.cases) if result.cases else (None, None)
+        containers.append(TracedTestRecord(
+            id=result.path, path=result.path, kind=result.format, name=result.path.rsplit("/", 1)[-1],
+            outcome=outcome, duration_s=duration, source=SOURCE, runs=1, result_files=(result.path,),
+            last_run=_iso(result.timestamp)))
+
+    for node_id, record in list(tests.items()) + list(orphans.items()):
+        history = runs.get(node_id, [])
+        if history:
+            stamp, _, outcome, duration = history[-1]  # sorted by run time: the latest wins
+            record.outcome, record.duration_s = outcome, duration
+            record.runs = len(history)
+            record.result_files = tuple(path for _, path, _, _ in history)
+            record.last_run = _iso(stamp) if stamp != _EPOCH else None
+    found.records = list(tests.values()) + list(orphans.values()) + found.records + containers
+    return found
+
+
+def _combine(cases: list[CaseResult]) -> tuple[str, float | None]:
+    """Several cases of one test in one run (parametrised): the worst outcome, summed time."""
+    outcome = max((c.outcome for c in cases), key=lambda o: _SEVERITY.get(o, 0))
+    durations = [c.duration_s for c in cases if c.duration_s is not None]
+    return outcome, (round(sum(durations), 6) if durations else None)
+
+
+def _iso(stamp: datetime | None) -> str | None:
+    return stamp.isoformat() if stamp is not None else None
+
+
+def _strip_params(text: str) -> str:
+    cut = text.find("[")
+    return text[:cut] if cut >= 0 else text
+
+
+def _orphan_id(case: CaseResult) -> str:
+    if case.nodeid:
+        return _strip_params(case.nodeid)
+    return f"{case.classname}::{_strip_params(case.name)}" if case.classname else _strip_params(case.name)
+
+
+class _CaseMatcher:
+    """Maps a recorded case back to the node id of a test found in source.
+
+    pytest writes node ids relative to its rootdir, which need not be the target root (a team
+    may run pytest from ``tests/`` or from a monorepo root), so an id matches when one is a
+    suffix of the other at a path boundary; an exact match always wins, an ambiguous one is
+    reported and left unmatched.
+    """
+
+    def __init__(self, tests: list[FoundTest]):
+        self.by_name: dict[str, list[FoundTest]] = {}
+        for test in tests:
+            self.by_name.setdefault(test.name, []).append(test)
+
+    def match(self, case: CaseResult, warn, result_path: str) -> str | None:
+        if case.nodeid:
+            wanted = _strip_params(case.nodeid)
+            while wanted.startswith("./"):
+                wanted = wanted[2:]
+            name = wanted.rsplit("::", 1)[-1]
+            keys = [(t, t.node_id) for t in self.by_name.get(name, [])]
+            separators = ("/",)
+        else:
+            name = _strip_params(case.name)
+            wanted = f"{case.classname}.{name}" if case.classname else name
+            keys = [(t, _dotted(t)) for t in self.by_name.get(name, [])]
+            separators = (".",)
+        exact = [t for t, key in keys if key == wanted]
+        if exact:
+            return exact[0].node_id
+        near = [t for t, key in keys if any(key.endswith(s + wanted) or wanted.endswith(s + key) for s in separators)]
+        if len(near) == 1:
+            return near[0].node_id
+        if len(near) > 1:
+            warn(f"traceability: {result_path}: result {case.label!r} matches several tests "
+                 f"({', '.join(t.node_id for t in near)}); not attributed to any")
+        return None
+
+
+def _dotted(test: FoundTest) -> str:
+    """The JUnit ``classname.name`` pytest writes for a test: dotted module path + classes."""
+    module = test.path[:-3] if test.path.endswith(".py") else test.path
+    return ".".join([module.replace("/", ".")] + list(test.classes) + [test.name])

@@ -1,0 +1,63 @@
+"""Link requirements to the tests and result files that cover them; find the tests that cover none.
+
+A record covers a requirement when
+
+* one of the record's marker ids equals the requirement's id or one of its
+  ``covered_by.markers``, or
+* it is a test (``pytest`` / ``result-case``) whose node id or file path matches a glob of
+  ``covered_by.tests``, or
+* it is a result file (``result-json``, ``junit``, ``pytest-json-report``) whose path matches a
+  glob of ``covered_by.results``.
+
+Pure functions over the shared dataclasses: the engine calls them once per run.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from golive.model import Requirement, TestRecord
+
+from .discovery import CONTAINER_KINDS, RESULT_FILE_KINDS
+from .globs import any_glob_match
+
+__all__ = ["coverage_reason", "link", "uncovered"]
+
+
+def coverage_reason(requirement: Requirement, record: TestRecord) -> str | None:
+    """Why ``record`` covers ``requirement`` (``"marker X"``, ``"tests glob G"``,
+    ``"results glob G"``), or ``None`` when it does not."""
+    wanted = {requirement.id, *requirement.covered_by.markers}
+    for marker in record.requirements:
+        if marker in wanted:
+            return f"marker {marker}"
+    candidates = (record.id, record.path)
+    if record.kind in RESULT_FILE_KINDS:
+        pattern = any_glob_match(candidates, requirement.covered_by.results)
+        return f"results glob {pattern}" if pattern else None
+    pattern = any_glob_match(candidates, requirement.covered_by.tests)
+    return f"tests glob {pattern}" if pattern else None
+
+
+def link(requirements: Iterable[Requirement], records: Iterable[TestRecord]) -> dict[str, list[TestRecord]]:
+    """``{requirement id: [records covering it]}`` for every requirement (empty list when none),
+    records in the order given, each at most once per requirement."""
+    records = list(records)
+    links: dict[str, list[TestRecord]] = {}
+    for requirement in requirements:
+        covering = links.setdefault(requirement.id, [])
+        seen = {id(r) for r in covering}
+        for record in records:
+            if id(record) not in seen and coverage_reason(requirement, record) is not None:
+                covering.append(record)
+                seen.add(id(record))
+    return links
+
+
+def uncovered(records: Iterable[TestRecord], links: dict[str, list[TestRecord]]) -> list[TestRecord]:
+    """Tests that cover no requirement: the report's "additional tests beyond requirements".
+
+    Result files that only hold other tests' outcomes (JUnit, pytest-json-report) are not
+    tests themselves and are never listed.
+    """
+    linked = {record.id for covering in links.values() for record in covering}
+    return [r for r in records if r.kind not in CONTAINER_KINDS and r.id not in linked]

@@ -1,0 +1,209 @@
+"""Find pytest tests in a target workspace by reading the source with ``ast`` -- never importing it.
+
+The target is somebody else's trading system: importing its test modules would run its code
+(network connections, ``sys.exit``, order placement). So tests are found statically:
+
+* files ``test_*.py`` / ``*_test.py`` at any depth, except in vendored or tool folders;
+* one record per module-level ``test*`` function and per ``test*`` method of a ``Test*`` class
+  (nested ``Test*`` classes too), with the pytest node id ``relpath::Class::func``;
+* requirement ids from ``@pytest.mark.requirement("ID", ...)`` on the function, on its
+  class(es), or in a module-level ``pytestmark`` (one mark or a list/tuple of marks).
+
+``pytest.mark.requirement``, ``mark.requirement`` (after ``from pytest import mark``) and a bare
+``requirement`` alias assigned from one of those are recognised. Ids may be given as positional
+strings, lists/tuples of strings, or ``ids=``/``id=`` keywords; a non-literal id (a variable) is
+reported as a warning because it cannot be resolved without running the code.
+"""
+from __future__ import annotations
+
+import ast
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("golive.plugins.traceability")
+
+SKIPPED_DIRS = frozenset({
+    ".venv", "venv", ".git", "node_modules", "site-packages", "__pycache__", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".hypothesis", "build", "dist", ".eggs",
+})
+MARKER_NAME = "requirement"
+
+
+@dataclass(frozen=True)
+class FoundTest:
+    """One test function as read from source."""
+
+    node_id: str
+    path: str  # POSIX path of the file, relative to the target root
+    name: str  # the function name
+    classes: tuple[str, ...]
+    requirements: tuple[str, ...]
+    line: int
+
+
+@dataclass
+class ScanReport:
+    """What a scan found, plus the problems it stepped over (each names its file)."""
+
+    tests: list[FoundTest] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        log.warning(message)
+        self.warnings.append(message)
+
+
+def is_test_file(name: str) -> bool:
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def iter_test_files(search_root: Path, skipped_dirs: frozenset[str] = SKIPPED_DIRS) -> list[Path]:
+    """All pytest files under ``search_root``, sorted, without descending into skipped folders
+    (or symlinked folders, which could loop or leave the workspace)."""
+    found: list[Path] = []
+    for folder, dirnames, filenames in os.walk(search_root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in skipped_dirs and not d.endswith(".egg-info"))
+        found.extend(Path(folder) / f for f in sorted(filenames) if is_test_file(f))
+    return found
+
+
+def scan_tests(root: Path, search_roots: list[Path] | None = None) -> ScanReport:
+    """Scan ``search_roots`` (default: ``root``) for tests; node ids are relative to ``root``."""
+    report = ScanReport()
+    seen: set[Path] = set()
+    for search_root in search_roots or [root]:
+        if not search_root.is_dir():
+            report.warn(f"traceability: test folder {search_root} does not exist; no tests read from it")
+            continue
+        for path in iter_test_files(search_root):
+            resolved = path.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            rel = _relative(path, root)
+            report.files.append(rel)
+            report.tests.extend(read_test_file(path, rel, report))
+    return report
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
+    """Parse one file; a file that cannot be read or parsed is reported and yields nothing."""
+    try:
+        source = path.read_bytes()
+        tree = ast.parse(source, filename=rel)
+    except SyntaxError as exc:
+        report.warn(f"traceability: {rel}:{exc.lineno}: syntax error ({exc.msg}); file skipped, fix it so its tests count")
+        return []
+    except (OSError, ValueError) as exc:  # ValueError: null bytes in source
+        report.warn(f"traceability: {rel}: cannot read ({exc}); file skipped")
+        return []
+    reader = _ModuleReader(rel, report)
+    return reader.read(tree)
+
+
+class _ModuleReader:
+    """Walks one module's AST, resolving marker spellings the module itself defines."""
+
+    def __init__(self, rel: str, report: ScanReport):
+        self.rel = rel
+        self.report = report
+        self.pytest_names = {"pytest"}  # names bound to the pytest module
+        self.mark_names: set[str] = set()  # names bound to pytest.mark
+        self.marker_aliases: set[str] = set()  # names bound to pytest.mark.requirement
+
+    def read(self, tree: ast.Module) -> list[FoundTest]:
+        self._collect_imports(tree)
+        module_ids: list[str] = []
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                names = {t.id for t in targets if isinstance(t, ast.Name)}
+                if stmt.value is None:
+                    continue
+                if "pytestmark" in names:
+                    module_ids += self._ids_from_marks(stmt.value)
+                elif names and self._is_marker(stmt.value):
+                    self.marker_aliases |= names
+        tests: list[FoundTest] = []
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name.startswith("test"):
+                tests.append(self._test(stmt, (), module_ids))
+            elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
+                tests += self._class_tests(stmt, (), module_ids)
+        return tests
+
+    def _collect_imports(self, tree: ast.Module) -> None:
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.name == "pytest":
+                        self.pytest_names.add(alias.asname or "pytest")
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module == "pytest":
+                for alias in stmt.names:
+                    if alias.name == "mark":
+                        self.mark_names.add(alias.asname or "mark")
+
+    def _class_tests(self, cls: ast.ClassDef, outer: tuple[str, ...], inherited: list[str]) -> list[FoundTest]:
+        classes = outer + (cls.name,)
+        ids = inherited + [i for d in cls.decorator_list for i in self._ids_from_marks(d)]
+        for stmt in cls.body:  # a class-level ``pytestmark`` applies to all its methods
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
+                ids += self._ids_from_marks(stmt.value)
+        tests: list[FoundTest] = []
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name.startswith("test"):
+                tests.append(self._test(stmt, classes, ids))
+            elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
+                tests += self._class_tests(stmt, classes, ids)
+        return tests
+
+    def _test(self, func: ast.FunctionDef | ast.AsyncFunctionDef, classes: tuple[str, ...], inherited: list[str]) -> FoundTest:
+        ids = inherited + [i for d in func.decorator_list for i in self._ids_from_marks(d)]
+        node_id = "::".join((self.rel,) + classes + (func.name,))
+        unique = tuple(dict.fromkeys(ids))  # keep first-seen order, drop repeats
+        return FoundTest(node_id=node_id, path=self.rel, name=func.name, classes=classes,
+                         requirements=unique, line=func.lineno)
+
+    # -- markers ---------------------------------------------------------------------------
+
+    def _is_marker(self, node: ast.AST) -> bool:
+        """True for the expression ``pytest.mark.requirement`` (or an alias of it), uncalled."""
+        if isinstance(node, ast.Name):
+            return node.id in self.marker_aliases
+        if not (isinstance(node, ast.Attribute) and node.attr == MARKER_NAME):
+            return False
+        base = node.value
+        if isinstance(base, ast.Name):
+            return base.id in self.mark_names
+        return (isinstance(base, ast.Attribute) and base.attr == "mark"
+                and isinstance(base.value, ast.Name) and base.value.id in self.pytest_names)
+
+    def _ids_from_marks(self, node: ast.AST) -> list[str]:
+        """Requirement ids in a decorator or a ``pytestmark`` value (one mark or a sequence)."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [i for element in node.elts for i in self._ids_from_marks(element)]
+        if isinstance(node, ast.Call) and self._is_marker(node.func):
+            values = list(node.args) + [k.value for k in node.keywords if k.arg in ("ids", "id")]
+            return [i for value in values for i in self._literal_ids(value, node)]
+        return []
+
+    def _literal_ids(self, value: ast.AST, call: ast.Call) -> list[str]:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            return [value.value.strip()] if value.value.strip() else []
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return [i for element in value.elts for i in self._literal_ids(element, call)]
+        self.report.warn(
+            f"traceability: {self.rel}:{call.lineno}: requirement marker argument "
+            f"{ast.unparse(value)!r} is not a string literal; write the id as a literal so it can be traced"
+        )
+        return []

@@ -1,0 +1,271 @@
+"""Read the trading team's test results: JUnit XML, pytest-json-report JSON, golive result JSON.
+
+Three shapes are understood:
+
+* JUnit XML (``<testsuites>``/``<testsuite>`` with ``<testcase classname name time>``; a
+  ``<failure>``, ``<error>`` or ``<skipped>`` child sets the outcome);
+* pytest-json-report (``{"created": epoch, "tests": [{"nodeid", "outcome", "duration"}]}``;
+  the duration may also sit in the ``setup``/``call``/``teardown`` stages);
+* a standalone golive result (``{"test": name, "status": "passed", "timestamp": ...,
+  "metrics": {...}}``, optionally ``"requirements": [ids]`` and ``"duration_s"``), which is a
+  test of its own rather than the outcome of a pytest function.
+
+XML is untrusted input: a document type or entity declaration is refused before parsing, which
+rules out external entities (XXE) and entity expansion bombs; ``defusedxml`` is used instead when
+it is installed. A file that is malformed, too big or in none of these shapes is reported as a
+warning naming the file and skipped.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import xml.etree.ElementTree as ET
+import xml.parsers.expat
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+try:  # pragma: no cover - depends on the environment
+    from defusedxml.ElementTree import fromstring as _safe_fromstring
+except ImportError:  # pragma: no cover
+    _safe_fromstring = None
+
+MAX_RESULT_BYTES = 64 * 1024 * 1024  # a results file bigger than this is not a results file
+OUTCOME_SYNONYMS = {
+    "passed": "passed", "pass": "passed", "success": "passed", "succeeded": "passed", "ok": "passed",
+    "xpassed": "passed",
+    "failed": "failed", "fail": "failed", "failure": "failed",
+    "error": "error", "errored": "error",
+    "skipped": "skipped", "skip": "skipped", "xfailed": "skipped", "deselected": "skipped",
+}
+_FILENAME_STAMP = re.compile(r"(20\d{2})(\d{2})(\d{2})(?:[_T-]?(\d{2})(\d{2})(\d{2}))?")
+
+
+class UnsafeXMLError(ValueError):
+    """The XML declares a DOCTYPE or entities: refused, never expanded."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One executed test inside a JUnit or pytest-json-report file."""
+
+    outcome: str
+    duration_s: float | None
+    nodeid: str = ""  # pytest-json-report: the node id as pytest printed it
+    classname: str = ""  # JUnit: dotted module path [+ class]
+    name: str = ""  # JUnit: the function name (with any [params])
+
+    @property
+    def label(self) -> str:
+        return self.nodeid or f"{self.classname}::{self.name}"
+
+
+@dataclass
+class ResultFile:
+    """A parsed result file (``path`` relative to the target root, POSIX)."""
+
+    path: str
+    format: str  # junit | pytest-json-report | golive-json
+    timestamp: datetime | None
+    cases: list[CaseResult] = field(default_factory=list)
+    # golive-json only: the standalone result itself
+    name: str = ""
+    outcome: str | None = None
+    duration_s: float | None = None
+    requirements: tuple[str, ...] = ()
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise_outcome(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return OUTCOME_SYNONYMS.get(value.strip().lower())
+
+
+def read_result_file(path: Path, rel: str, warn: Callable[[str], None]) -> ResultFile | None:
+    """Parse one ``.xml`` or ``.json`` file; problems go to ``warn`` and give ``None``."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_RESULT_BYTES:
+            warn(f"traceability: {rel}: {size} bytes is larger than the {MAX_RESULT_BYTES} byte limit for a result file; skipped")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        warn(f"traceability: {rel}: cannot read ({exc}); skipped")
+        return None
+    fallback_time = _filename_time(rel) or _mtime(path)
+    try:
+        if path.suffix.lower() == ".xml":
+            return _read_junit(data, rel, fallback_time)
+        return _read_json(data, rel, fallback_time)
+    except _NotAResultFile as exc:
+        warn(f"traceability: {rel}: {exc}; skipped")
+    except UnsafeXMLError as exc:
+        warn(f"traceability: {rel}: refused: {exc}")
+    except (ET.ParseError, xml.parsers.expat.ExpatError) as exc:
+        warn(f"traceability: {rel}: malformed XML ({exc}); skipped")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        warn(f"traceability: {rel}: malformed JSON ({exc}); skipped")
+    except Exception as exc:  # defusedxml raises its own classes; never let one file stop the run
+        warn(f"traceability: {rel}: cannot parse ({type(exc).__name__}: {exc}); skipped")
+    return None
+
+
+class _NotAResultFile(ValueError):
+    pass
+
+
+# -- XML ------------------------------------------------------------------------------------
+
+def _refuse_declarations(data: bytes) -> None:
+    """Run expat over the bytes (it detects the encoding) and stop at any DOCTYPE/ENTITY."""
+    scanner = xml.parsers.expat.ParserCreate()
+
+    def refuse_doctype(name, *_):
+        raise UnsafeXMLError(f"DOCTYPE declaration <!DOCTYPE {name}> is not allowed in a result file (XXE/entity expansion risk)")
+
+    def refuse_entity(name, *_):
+        raise UnsafeXMLError(f"ENTITY declaration {name!r} is not allowed in a result file (XXE/entity expansion risk)")
+
+    scanner.StartDoctypeDeclHandler = refuse_doctype
+    scanner.EntityDeclHandler = refuse_entity
+    scanner.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    scanner.Parse(data, True)
+
+
+def parse_xml_safely(data: bytes) -> ET.Element:
+    if _safe_fromstring is not None:  # pragma: no cover - defusedxml not installed here
+        return _safe_fromstring(data, forbid_dtd=True)
+    _refuse_declarations(data)
+    return ET.fromstring(data)
+
+
+def _read_junit(data: bytes, rel: str, fallback_time: datetime | None) -> ResultFile:
+    root = parse_xml_safely(data)
+    if root.tag not in ("testsuites", "testsuite"):
+        raise _NotAResultFile(f"XML root <{root.tag}> is not a JUnit <testsuites>/<testsuite> report")
+    suites = list(root.iter("testsuite"))  # iter() includes the root itself
+    stamps = [t for t in (_parse_time(s.get("timestamp")) for s in suites) if t is not None]
+    cases = [_junit_case(case, rel) for case in root.iter("testcase")]
+    return ResultFile(path=rel, format="junit", timestamp=max(stamps) if stamps else fallback_time, cases=cases)
+
+
+def _junit_case(case: ET.Element, rel: str) -> CaseResult:
+    outcome = "passed"
+    for child in case:
+        if child.tag == "error":
+            outcome = "error"
+            break
+        if child.tag == "failure":
+            outcome = "failed"
+        elif child.tag == "skipped" and outcome == "passed":
+            outcome = "skipped"
+    name = case.get("name", "")
+    if not name:
+        raise _NotAResultFile("a <testcase> has no name attribute")
+    return CaseResult(outcome=outcome, duration_s=_number(case.get("time")),
+                      classname=case.get("classname", ""), name=name)
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+def _read_json(data: bytes, rel: str, fallback_time: datetime | None) -> ResultFile:
+    doc = json.loads(data.decode("utf-8-sig"))
+    if isinstance(doc, dict) and isinstance(doc.get("tests"), list):
+        return _read_report(doc, rel, fallback_time)
+    if isinstance(doc, dict) and "test" in doc and "status" in doc:
+        return _read_golive(doc, rel, fallback_time)
+    raise _NotAResultFile(
+        'JSON is neither a pytest-json-report ({"tests": [{"nodeid", "outcome"}]}) nor a golive '
+        'result ({"test", "status", "timestamp", "metrics"})'
+    )
+
+
+def _read_report(doc: dict, rel: str, fallback_time: datetime | None) -> ResultFile:
+    cases: list[CaseResult] = []
+    for index, entry in enumerate(doc["tests"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("nodeid"), str):
+            raise _NotAResultFile(f'tests[{index}] has no "nodeid" string')
+        outcome = normalise_outcome(entry.get("outcome"))
+        if outcome is None:
+            raise _NotAResultFile(f'tests[{index}] ({entry["nodeid"]}): unknown outcome {entry.get("outcome")!r}')
+        duration = _number(entry.get("duration"))
+        if duration is None:
+            stages = [_number((entry.get(s) or {}).get("duration")) for s in ("setup", "call", "teardown")
+                      if isinstance(entry.get(s), dict)]
+            duration = sum(d for d in stages if d is not None) if any(d is not None for d in stages) else None
+        cases.append(CaseResult(outcome=outcome, duration_s=duration, nodeid=entry["nodeid"]))
+    stamp = _parse_time(doc.get("created")) or fallback_time
+    return ResultFile(path=rel, format="pytest-json-report", timestamp=stamp, cases=cases)
+
+
+def _read_golive(doc: dict, rel: str, fallback_time: datetime | None) -> ResultFile:
+    name = doc["test"]
+    if not isinstance(name, str) or not name.strip():
+        raise _NotAResultFile('"test" must be a non-empty string')
+    outcome = normalise_outcome(doc["status"])
+    if outcome is None:
+        raise _NotAResultFile(f'"status" {doc["status"]!r} is not one of passed, failed, error, skipped')
+    metrics = doc.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise _NotAResultFile('"metrics" must be an object')
+    requirements = doc.get("requirements") or []
+    if not isinstance(requirements, list) or not all(isinstance(r, str) for r in requirements):
+        raise _NotAResultFile('"requirements" must be a list of requirement id strings')
+    duration = _number(doc.get("duration_s", doc.get("duration", metrics.get("duration_s"))))
+    return ResultFile(path=rel, format="golive-json", timestamp=_parse_time(doc.get("timestamp")) or fallback_time,
+                      name=name.strip(), outcome=outcome, duration_s=duration,
+                      requirements=tuple(r.strip() for r in requirements if r.strip()), metrics=metrics)
+
+
+# -- small helpers --------------------------------------------------------------------------
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """ISO 8601 text or epoch seconds -> aware UTC datetime (naive text is taken as UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            stamp = datetime.strptime(text, "%Y%m%d_%H%M%S")
+        except ValueError:
+            return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _filename_time(rel: str) -> datetime | None:
+    """``..._20250611_204804.json`` -> 2025-06-11 20:48:04 UTC."""
+    match = _FILENAME_STAMP.search(rel.rsplit("/", 1)[-1])
+    if not match:
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _mtime(path: Path) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+    except OSError:
+        return None
