@@ -7,6 +7,7 @@ money/time or count/time: ``USD/day`` compares only with ``USD/day``, because a 
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 DAY_S = 86_400.0
@@ -76,3 +77,29 @@ def convert(value: float | int | Decimal, from_unit: str, to_unit: str) -> float
     if from_unit == to_unit:
         return number
     return number * UNITS[from_unit][1] / UNITS[to_unit][1]
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+def duration_seconds(text: str | int | float) -> float:
+    """Seconds in a duration such as ``"15 min"``, ``"1h"`` or ``90`` (a bare number is seconds).
+
+    Used for schedule intervals; raises :class:`UnitError` for anything else.
+    """
+    if isinstance(text, bool):
+        raise UnitError(f"duration {text!r} is a boolean, not a duration")
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        match = _DURATION.match(str(text))
+        if not match:
+            raise UnitError(f"duration {text!r} is not '<number> <time unit>', e.g. '15 min'")
+        number, unit = match.groups()
+        if UNITS.get(unit, ("",))[0] != "time":
+            time_units = ", ".join(u for u, (dim, _) in UNITS.items() if dim == "time")
+            raise UnitError(f"duration {text!r}: {unit!r} is not a time unit ({time_units})")
+        seconds = convert(float(number), unit, "s")
+    if not seconds > 0 or seconds == float("inf"):
+        raise UnitError(f"duration {text!r} must be a positive, finite time")
+    return seconds
