@@ -1,0 +1,89 @@
+"""What every records-based check shares: error mapping, params schema, plan-limit lookup.
+
+``guarded`` turns a missing records file into ``missing`` and a contract breach into ``error``
+(the message names file, column and row) so a bad file never stops the run. ``make_spec`` builds
+the :class:`CheckSpec` with a params schema that always accepts ``files`` (per-file path
+overrides). ``plan_limit`` reads a threshold value from the requirement only to *list* the rows
+that break it in ``details``; the verdict stays the engine's.
+"""
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from typing import Any, Callable
+
+from golive.model import CheckResult, CheckSpec, Requirement, Status
+from golive.plugins.records.reader import RecordsError, RecordsMissing
+
+MAX_LISTED = 50  # violation lists in details are capped so a report stays readable
+
+FILES_SCHEMA = {
+    "type": "object",
+    "description": "override the path (relative to the target root) of a records file",
+    "additionalProperties": {"type": "string"},
+}
+
+
+def guarded(func: Callable[[Requirement, Any], CheckResult]) -> Callable[[Requirement, Any], CheckResult]:
+    @functools.wraps(func)
+    def run(requirement: Requirement, ctx) -> CheckResult:
+        try:
+            return func(requirement, ctx)
+        except RecordsMissing as exc:
+            return CheckResult(status=Status.MISSING, message=str(exc))
+        except RecordsError as exc:
+            return CheckResult(status=Status.ERROR, message=f"{requirement.id}: {exc}",
+                               details={"bad_input": exc.as_dict()})
+    return run
+
+
+def make_spec(plugin: str, name: str, func, description: str, metrics: tuple[str, ...],
+              properties: dict | None = None, required: tuple[str, ...] = ()) -> CheckSpec:
+    props = {"files": FILES_SCHEMA, **(properties or {})}
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return CheckSpec(plugin=plugin, name=name, func=guarded(func), description=description,
+                     params_schema=schema, metrics=metrics)
+
+
+def plan_limit(requirement: Requirement, metric: str) -> Any | None:
+    """The plan's limit on ``metric`` (first threshold naming it), or None."""
+    for t in requirement.thresholds:
+        if t.metric == metric and t.op != "between":
+            return t.value
+    return None
+
+
+def no_data(message: str) -> CheckResult:
+    """Nothing to measure: the records exist but hold no rows of the kind the check needs."""
+    return CheckResult(status=Status.MISSING, message=message)
+
+
+def money(value: Decimal | None) -> float | None:
+    """A Decimal amount as a metric number (rounded to the cent; the exact value goes in details)."""
+    return None if value is None else float(value.quantize(Decimal("0.01")))
+
+
+def listed(rows: list, total: int | None = None) -> dict:
+    """A capped violation list plus how many there were."""
+    return {"count": len(rows) if total is None else total, "items": rows[:MAX_LISTED],
+            "truncated": len(rows) > MAX_LISTED}
+
+
+def signals_of(frame, strategy: str | None = None, mode: str | None = None, emitted_only: bool = True):
+    """Filter a signals frame on strategy/mode/emitted (columns may be absent = no filter)."""
+    out = frame
+    if strategy and "strategy" in out:
+        out = out[out["strategy"] == strategy]
+    if mode and "mode" in out:
+        out = out[out["mode"] == mode]
+    if emitted_only and "emitted" in out:
+        out = out[out["emitted"].map(lambda v: v is None or bool(v))]
+    return out
+
+
+COMMON_FILTERS = {
+    "strategy": {"type": "string", "description": "only signals of this strategy (ev, ifd)"},
+    "mode": {"type": "string", "description": "only signals of this mode (shadow, limited, live)"},
+}
