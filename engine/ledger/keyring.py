@@ -1,0 +1,131 @@
+"""Keys as the ledger knows them: recording a public key, rotation, and the default signer.
+
+A key enters the ledger through a ``key`` entry (``action`` add | rotate | revoke) holding the
+raw public key (base64) and its id, signed by the key itself (proof of possession). The first
+ledger key is the trust anchor; a later ledger key is added by rotation (signed by the old key
+and the new one) or endorsed by an active ledger key. Person keys (attestations, waivers) are
+added with ``role: person``, endorsed by the ledger key.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import text
+
+from golive.ledger.chain import NO_RUN, Ledger, LedgerError
+from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
+from golive.ledger.store import Store
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def recorded_keys(store: Store) -> dict[str, dict]:
+    """key_id -> {"role", "status", "seq"} from the ledger's key entries, in order. Reads the
+    payloads as stored; ``verify`` is what checks their signatures."""
+    keys: dict[str, dict] = {}
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'key' ORDER BY seq"))
+        for seq, payload in rows:
+            body = json.loads(bytes(payload))
+            key_id = body.get("key_id", "")
+            if body.get("action") in ("add", "rotate"):
+                keys[key_id] = {"role": body.get("role", "ledger"), "status": "active", "seq": seq,
+                                "name": body.get("name", "")}
+                if body.get("action") == "rotate" and body.get("replaces") in keys:
+                    keys[body["replaces"]]["status"] = "retired"
+            elif body.get("action") == "revoke" and key_id in keys:
+                keys[key_id]["status"] = "revoked"
+    return keys
+
+
+def active_ledger_key(store: Store) -> str | None:
+    active = [k for k, v in recorded_keys(store).items() if v["role"] == "ledger" and v["status"] == "active"]
+    return active[-1] if active else None
+
+
+def key_payload(signer: Signer, action: str, role: str, name: str = "", replaces: str = "") -> dict:
+    payload = {"action": action, "algorithm": "ed25519", "key_id": signer.key_id,
+               "public_key": signer.public_b64, "role": role, "time": utc_now()}
+    if name:
+        payload["name"] = name
+    if replaces:
+        payload["replaces"] = replaces
+    return payload
+
+
+def record_key(store: Store, signer: Signer, role: str = "ledger", name: str = "",
+               endorser: Signer | None = None) -> int:
+    """Append an ``add`` entry for ``signer``'s public key; returns its seq."""
+    signers = [(signer, "self")] + ([(endorser, "endorse")] if endorser else [])
+    return Ledger(store).append(NO_RUN, "key", key_payload(signer, "add", role, name), signers).seq
+
+
+def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Signer:
+    """Create a new ledger key, record the rotation signed by the old and the new key, and make
+    the new key current. The old private key stays on disk (it can still prove old checkpoints
+    were its own) but verify rejects its signatures after the rotation entry."""
+    keydir = KeyDirectory(store.keys_dir)
+    if active_ledger_key(store) != old.key_id:
+        raise LedgerError(f"key {old.key_id[:16]} is not the ledger's active key; nothing to rotate")
+    new = keydir.create(passphrase, make_current=False)
+    Ledger(store).append(NO_RUN, "key", key_payload(new, "rotate", "ledger", replaces=old.key_id),
+                         [(old, "old-key"), (new, "self")])
+    keydir.set_current(new.key_id)
+    return new
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+@contextmanager
+def _key_lock(store: Store):
+    """Serialises key creation between processes, so two first runs on a fresh store do not
+    each create and record a key of their own."""
+    store.keys_dir.mkdir(parents=True, exist_ok=True)
+    with open(store.keys_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def default_signer(store: Store, passphrase: str | None = None, create: bool = True,
+                   announce: Callable[[str], None] = _stderr) -> Signer:
+    with _key_lock(store):
+        return _default_signer(store, passphrase, create, announce)
+
+
+def _default_signer(store: Store, passphrase: str | None, create: bool,
+                    announce: Callable[[str], None]) -> Signer:
+    """The key that signs this store's checkpoints: ``<store>/keys/current``. With no key at
+    all (a fresh store) one is created and recorded, and ``announce`` says so. Refuses, with
+    the fix in the message, when the ledger's active key is not the one on disk."""
+    keydir = KeyDirectory(store.keys_dir)
+    active = active_ledger_key(store)
+    if keydir.current_id is None:
+        if active is not None:
+            raise KeyFileError(f"the ledger at {store.path} is signed by key {active[:16]}..., but "
+                               f"{keydir.path} holds no current key: restore that key's files, or "
+                               "point --store at the right store")
+        if not create:
+            raise KeyFileError(f"no signing key in {keydir.path}; run `golive keys init`")
+        signer = keydir.create(passphrase)
+        announce(f"golive: created signing key {signer.key_id[:16]}... in {keydir.path} "
+                 "(no passphrase; use `golive keys init --passphrase` to protect one)")
+    else:
+        signer = keydir.load(passphrase=passphrase)
+    if active is None:
+        record_key(store, signer)
+    elif active != signer.key_id:
+        raise KeyFileError(f"{keydir.path}/current names key {signer.key_id[:16]}..., but the ledger's "
+                           f"active key is {active[:16]}...: use `golive keys rotate` to change keys")
+    return signer

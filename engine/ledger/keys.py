@@ -1,0 +1,175 @@
+"""Ed25519 signing keys for the ledger: key files, passphrases, key ids, rotation.
+
+A key directory (``<store>/keys/`` by default) holds, per key, ``<key_id>.key`` (PKCS#8 PEM,
+file mode 0600, encrypted when a passphrase is given) and ``<key_id>.pub`` (SubjectPublicKeyInfo
+PEM), plus ``current`` naming the key that signs new checkpoints. The key id is the hex sha256
+of the raw 32-byte public key, so anyone holding the public key can recompute it.
+
+The passphrase comes from the caller (the CLI prompts) or ``GOLIVE_KEY_PASSPHRASE``; it is never
+written anywhere.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+PASSPHRASE_ENV = "GOLIVE_KEY_PASSPHRASE"
+RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+
+
+class KeyFileError(Exception):
+    """A key file is missing, unreadable, or needs a passphrase that was not given."""
+
+
+def key_id_of(public_raw: bytes) -> str:
+    return hashlib.sha256(public_raw).hexdigest()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+@dataclass
+class Signer:
+    """A private key able to sign ledger heads; ``key_id`` names it in entries."""
+
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_raw(self) -> bytes:
+        return self.private_key.public_key().public_bytes(*RAW)
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_raw)
+
+    @property
+    def public_b64(self) -> str:
+        return b64(self.public_raw)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message)
+
+    @classmethod
+    def generate(cls) -> "Signer":
+        return cls(Ed25519PrivateKey.generate())
+
+
+def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def load_public_key(spec: str) -> bytes:
+    """Raw public key bytes from a PEM file path, a ``.pub`` file, or base64 of the raw key."""
+    path = Path(spec)
+    if path.is_file():
+        data = path.read_bytes()
+        try:
+            key = serialization.load_pem_public_key(data)
+        except ValueError as exc:
+            raise KeyFileError(f"{path}: not a PEM public key ({exc})") from exc
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyFileError(f"{path}: not an Ed25519 public key")
+        return key.public_bytes(*RAW)
+    try:
+        raw = unb64(spec)
+    except ValueError:
+        raise KeyFileError(f"{spec!r} is neither a public key file nor a base64 Ed25519 key") from None
+    if len(raw) != 32:
+        raise KeyFileError(f"{spec!r}: an Ed25519 public key is 32 bytes, got {len(raw)}")
+    return raw
+
+
+class KeyDirectory:
+    """The key files of one store (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def _private_path(self, key_id: str) -> Path:
+        return self.path / f"{key_id}.key"
+
+    def public_path(self, key_id: str) -> Path:
+        return self.path / f"{key_id}.pub"
+
+    @property
+    def current_id(self) -> str | None:
+        marker = self.path / "current"
+        if not marker.is_file():
+            return None
+        text = marker.read_text().strip()
+        return text or None
+
+    def set_current(self, key_id: str) -> None:
+        tmp = self.path / "current.tmp"
+        tmp.write_text(key_id + "\n")
+        os.replace(tmp, self.path / "current")
+
+    def key_ids(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
+        return sorted(p.stem for p in self.path.glob("*.pub"))
+
+    def has_private(self, key_id: str) -> bool:
+        return self._private_path(key_id).is_file()
+
+    def create(self, passphrase: str | None = None, make_current: bool = True) -> Signer:
+        """Generate a key pair and write it; the private key file is created 0600 from the
+        start (never world-readable, not even briefly)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o700)
+        signer = Signer.generate()
+        encryption = (serialization.BestAvailableEncryption(passphrase.encode())
+                      if passphrase else serialization.NoEncryption())
+        pem = signer.private_key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8, encryption)
+        fd = os.open(self._private_path(signer.key_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        self.public_path(signer.key_id).write_bytes(signer.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        if make_current:
+            self.set_current(signer.key_id)
+        return signer
+
+    def load(self, key_id: str | None = None, passphrase: str | None = None) -> Signer:
+        key_id = key_id or self.current_id
+        if key_id is None:
+            raise KeyFileError(f"no current key in {self.path}; run `golive keys init`")
+        path = self._private_path(key_id)
+        if not path.is_file():
+            raise KeyFileError(f"private key {key_id[:16]}... not found at {path}")
+        if passphrase is None:
+            passphrase = os.environ.get(PASSPHRASE_ENV) or None
+        try:
+            key = serialization.load_pem_private_key(
+                path.read_bytes(), password=passphrase.encode() if passphrase else None)
+        except TypeError:
+            raise KeyFileError(f"{path} is encrypted: give its passphrase (--passphrase prompt or "
+                            f"{PASSPHRASE_ENV})") from None
+        except ValueError as exc:
+            raise KeyFileError(f"{path}: cannot load ({exc}); wrong passphrase?") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyFileError(f"{path} is not an Ed25519 private key")
+        signer = Signer(key)
+        if signer.key_id != key_id:
+            raise KeyFileError(f"{path} holds key {signer.key_id}, not {key_id}: file renamed?")
+        return signer
+
+    def public_raw(self, key_id: str) -> bytes:
+        return load_public_key(str(self.public_path(key_id)))

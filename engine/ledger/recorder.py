@@ -1,0 +1,187 @@
+"""The ledger as a golive observer plugin: one entry per run start, per result, per run end,
+then a signed checkpoint.
+
+The CLI registers ``LedgerRecorder(store, signer)`` for a run. Appends happen as results
+arrive (each its own transaction), so a process killed mid-run leaves a ledger that verifies,
+with the run visibly incomplete. Artifacts a check read are copied, with secrets masked, into
+the store's content-addressed ``objects/``. ``critical = True`` tells the runner that a failure
+here must stop the run: evidence must not be lost silently.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text, update
+from sqlalchemy.engine import Connection
+
+from golive import __version__, hookimpl
+from golive.ledger.chain import Ledger, PendingEntry, merkle_root
+from golive.ledger.checkpoint import Checkpoint
+from golive.ledger.keyring import utc_now
+from golive.ledger.keys import Signer
+from golive.ledger.secrets import Redactor
+from golive.ledger.store import ArtifactRecord, ResultRecord, RunRecord, Store
+
+MAX_BLOB_BYTES = 512 * 1024 * 1024  # larger artifacts are recorded by digest only
+
+
+def environment() -> dict[str, str]:
+    return {"golive_version": __version__, "host": socket.gethostname(),
+            "python": platform.python_version(), "platform": platform.platform(terse=True),
+            "time": utc_now()}
+
+
+def outcome_payload(outcome: Any) -> dict[str, Any]:
+    """The results-document entry for an outcome (``golive.results.outcome_to_dict``)."""
+    from golive.results import outcome_to_dict
+    return outcome_to_dict(outcome)
+
+
+class LedgerRecorder:
+    """Records a run into ``store``, checkpoints signed by ``signer``. After
+    ``golive_run_finished``, :attr:`head` is the ``run.ledger`` block of the results document."""
+
+    critical = True
+
+    def __init__(self, store: Store, signer: Signer, redactor: Redactor | None = None,
+                 copy_artifacts: bool = True, max_blob_bytes: int = MAX_BLOB_BYTES) -> None:
+        self.store = store
+        self.signer = signer
+        self.ledger = Ledger(store)
+        self.redactor = redactor or Redactor()
+        self.copy_artifacts = copy_artifacts
+        self.max_blob_bytes = max_blob_bytes
+        self.head: dict[str, Any] | None = None
+        self.results = 0
+
+    # -- hooks ------------------------------------------------------------------------------
+    @hookimpl
+    def golive_run_started(self, run: dict[str, Any]) -> None:
+        self.head, self.results = None, 0
+        self._mark_stale_runs()
+        plan = run.get("plan") or {}
+        payload = self.redactor.obj({
+            "run_id": run["id"], "started": run.get("started"), "target": run.get("target"),
+            "plan": plan, "selection": run.get("selection") or [],
+            "tailoring_digest": run.get("tailoring_digest"), "signing_key": self.signer.key_id,
+            "environment": environment()})
+
+        def index(conn: Connection, seq: int, _payload: Any) -> None:
+            conn.execute(insert(RunRecord.__table__).values(
+                id=run["id"], started=run.get("started") or "", status="running",
+                plan_id=plan.get("id") or "", plan_version=str(plan.get("version") or ""),
+                plan_digest=plan.get("digest") or "", target=str(run.get("target") or ""),
+                host=socket.gethostname(), pid=os.getpid(), first_seq=seq, last_seq=seq))
+
+        self.ledger.append(run["id"], "run-started", payload, on_appended=index)
+
+    @hookimpl
+    def golive_result(self, outcome: Any, run: dict[str, Any]) -> None:
+        self.ledger.append_many([self.result_entry(outcome, run)])
+        self.results += 1
+
+    @hookimpl
+    def golive_run_finished(self, run: dict[str, Any], outcomes: list[Any]) -> None:
+        run_id = run["id"]
+        by_status: dict[str, int] = {}
+        for o in outcomes:
+            by_status[str(o.status)] = by_status.get(str(o.status), 0) + 1
+        finished = {"run_id": run_id, "finished": run.get("finished") or utc_now(),
+                    "results": self.results, "by_status": by_status, "environment": environment()}
+
+        def checkpoint_payload(seq: int, _prev: str, conn: Connection) -> dict[str, Any]:
+            hashes = [h for (h,) in conn.execute(
+                text("SELECT entry_hash FROM ledger_entries WHERE run_id = :r ORDER BY seq"), {"r": run_id})]
+            return {"run_id": run_id, "size": seq, "entries": len(hashes),
+                    "merkle_root": merkle_root(hashes), "key_id": self.signer.key_id, "time": utc_now()}
+
+        def close_run(conn: Connection, seq: int, _payload: Any) -> None:
+            conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id).values(
+                finished=finished["finished"], status="finished", last_seq=seq, checkpoint_seq=seq))
+
+        done = self.ledger.append_many([
+            PendingEntry(run_id, "run-finished", finished),
+            PendingEntry(run_id, "checkpoint", checkpoint_payload, [(self.signer, "checkpoint")], close_run),
+        ])
+        cp = done[-1]
+        self.head = Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict()
+
+    # -- result payloads ----------------------------------------------------------------------
+    def result_entry(self, outcome: Any, run: dict[str, Any]) -> PendingEntry:
+        """The entry for one outcome: redacted result, plan digest, checker, environment and
+        the stored copies of its artifacts; its index rows go in with it."""
+        run_id = run["id"]
+        payload = self.redactor.obj(outcome_payload(outcome))
+        payload.update({
+            "run_id": run_id,
+            "plan": {"id": (run.get("plan") or {}).get("id"),
+                     "version": (run.get("plan") or {}).get("version"),
+                     "digest": (run.get("plan") or {}).get("digest")},
+            "checker": outcome.checker or None,
+            "checker_version": outcome.checker_version or None,
+            "environment": environment(),
+        })
+        blobs = self.store_artifacts(outcome, run) if self.copy_artifacts else []
+        if blobs:
+            payload["blobs"] = blobs
+        requirement_id = outcome.requirement.id
+
+        def index(conn: Connection, seq: int, _payload: Any) -> None:
+            conn.execute(insert(ResultRecord.__table__).values(
+                run_id=run_id, requirement_id=requirement_id, status=str(outcome.status), entry_seq=seq))
+            if blobs:
+                conn.execute(insert(ArtifactRecord.__table__), [
+                    {"run_id": run_id, "entry_seq": seq, "requirement_id": requirement_id,
+                     "path": b["path"], "role": b.get("role", "input"), "sha256": b["sha256"],
+                     "blob_sha256": b.get("blob") or "", "size": b.get("size", 0),
+                     "redacted": b.get("redacted", False)} for b in blobs])
+            conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id)
+                         .values(last_seq=seq))
+
+        return PendingEntry(run_id, "result", payload, on_appended=index)
+
+    def store_artifacts(self, outcome: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
+        root = Path(run.get("target") or ".")
+        blobs = []
+        for art in outcome.artifacts:
+            path = Path(art.path) if Path(art.path).is_absolute() else root / art.path
+            item: dict[str, Any] = {"path": self.redactor.text(art.path), "sha256": art.sha256,
+                                    "role": art.role}
+            if not path.is_file():
+                item.update(blob=None, note="file no longer exists; digest only")
+            elif path.stat().st_size > self.max_blob_bytes:
+                item.update(blob=None, size=path.stat().st_size,
+                            note=f"larger than {self.max_blob_bytes} bytes; digest only")
+            else:
+                data = path.read_bytes()
+                copy, redacted = self.redactor.blob(data)
+                item.update(blob=self.store.put_blob(copy), size=len(copy), redacted=redacted)
+                if not redacted and item["blob"] != art.sha256:
+                    item["note"] = "file changed after the check read it"
+            blobs.append(item)
+        return blobs
+
+    def _mark_stale_runs(self) -> None:
+        """Runs of this host whose process is gone without finishing are marked incomplete in
+        the index (the ledger shows it anyway: they have no run-finished entry)."""
+        host = socket.gethostname()
+        with self.store.write() as conn:
+            rows = conn.execute(text("SELECT id, pid FROM runs WHERE status = 'running' AND host = :h"),
+                                {"h": host}).all()
+            for run_id, pid in rows:
+                if pid and not _alive(pid):
+                    conn.execute(text("UPDATE runs SET status = 'incomplete' WHERE id = :i"), {"i": run_id})
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

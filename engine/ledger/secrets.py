@@ -1,0 +1,138 @@
+"""Keep credentials out of the evidence: mask secret-looking values before anything is
+written into a ledger payload or an artifact copy.
+
+Three nets, applied together:
+
+* **names** -- a mapping key whose name looks like a credential (``api_key``, ``token``,
+  ``secret``, ``password``, ``passphrase``, ``authorization``, ...) has its value masked;
+* **shapes** -- strings matching known credential formats are masked wherever they occur:
+  Databento keys (``db-`` + 29 alphanumerics), AWS access key ids (``AKIA...``), bearer tokens,
+  GitHub/Slack/OpenAI-style tokens, PEM private key blocks, passwords in URLs;
+* **environment** -- the current values of environment variables whose names look secret
+  (``DATABENTO_API_KEY``, ``BROKER_PASSWORD``, ...) are masked wherever they occur.
+
+Masks keep no part of the secret: ``[REDACTED:<kind>]``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Mapping
+
+MASK = "[REDACTED:{}]"
+
+# Words that make a field or variable name credential-like. Matched against the name's parts
+# (split on non-alphanumerics and camelCase), so "monkey" or "tokenizer_version" do not match.
+SECRET_WORDS = {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "passphrase",
+                "credential", "credentials", "auth", "authorization", "bearer", "cookie",
+                "private", "privatekey", "accesskey", "secretkey"}
+# Names built from those words that hold public identifiers, never secrets.
+PUBLIC_NAMES = {"key_id", "keyid", "key_ids", "public_key", "publickey", "public_key_id",
+                "key_fingerprint", "sort_key", "primary_key", "key_count", "keys_rotated"}
+
+SHAPES: list[tuple[str, re.Pattern[str]]] = [
+    ("pem-private-key", re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)),
+    ("databento-key", re.compile(r"(?<![A-Za-z0-9])db-[A-Za-z0-9]{29}(?![A-Za-z0-9])")),
+    ("aws-access-key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
+    ("bearer-token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")),
+    ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
+    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("api-token", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
+    ("url-password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),
+]
+# "name = value" / "name: value" / "name": "value" in text artifacts (.env, YAML, TOML, JSON).
+ASSIGNMENT = re.compile(
+    r"""(?P<name>["']?[A-Za-z_][\w.-]*["']?)(?P<sep>\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^\s"',}#]{4,})""")
+MIN_ENV_SECRET_LEN = 6
+
+
+def _name_parts(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a field or variable name looks like it holds a credential."""
+    lowered = name.strip("\"'").lower()
+    if lowered in PUBLIC_NAMES:
+        return False
+    parts = _name_parts(name.strip("\"'"))
+    return any(p in SECRET_WORDS for p in parts) or "".join(parts) in SECRET_WORDS
+
+
+def env_secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Values of environment variables whose names look secret, longest first (so a value
+    that contains another is masked whole)."""
+    env = os.environ if environ is None else environ
+    values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= MIN_ENV_SECRET_LEN}
+    return sorted(values, key=len, reverse=True)
+
+
+class Redactor:
+    """Masks secrets in payloads and artifact bytes. Build one per run: it snapshots the
+    secret environment values once."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None,
+                 extra_values: list[str] | None = None) -> None:
+        self.values = env_secret_values(environ) + sorted(extra_values or [], key=len, reverse=True)
+        self._values_re = (re.compile("|".join(re.escape(v) for v in self.values))
+                           if self.values else None)
+
+    # -- structured data ---------------------------------------------------------------
+    def text(self, s: str) -> str:
+        """Mask credential shapes and known secret values inside one string."""
+        if self._values_re is not None:
+            s = self._values_re.sub(MASK.format("environment-secret"), s)
+        for kind, pattern in SHAPES:
+            s = pattern.sub(MASK.format(kind), s)
+        return s
+
+    def obj(self, value: Any) -> Any:
+        """A copy of ``value`` (dicts, lists, strings, scalars) with secrets masked."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            out = {}
+            for key, item in value.items():
+                if isinstance(key, str) and is_secret_name(key) and item not in (None, "", [], {}):
+                    out[key] = MASK.format("field")
+                else:
+                    out[key] = self.obj(item)
+            return out
+        if isinstance(value, (list, tuple)):
+            return [self.obj(item) for item in value]
+        return value
+
+    # -- artifact copies -----------------------------------------------------------------
+    def blob(self, data: bytes) -> tuple[bytes, bool]:
+        """Mask secrets in an artifact's bytes. Text (UTF-8) also gets ``name = value``
+        assignments with secret names masked; binary data only known shapes and values, since
+        a text pattern would match random bytes. Returns (bytes, whether anything changed)."""
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._binary(data)
+        masked = self.text(text)
+        masked = ASSIGNMENT.sub(self._mask_assignment, masked)
+        return (masked.encode("utf-8"), True) if masked != text else (data, False)
+
+    @staticmethod
+    def _mask_assignment(m: re.Match[str]) -> str:
+        if not is_secret_name(m.group("name")) or m.group("value").startswith("[REDACTED"):
+            return m.group(0)
+        return f"{m.group('name')}{m.group('sep')}{m.group('quote')}{MASK.format('field')}"
+
+    def _binary(self, data: bytes) -> tuple[bytes, bool]:
+        out = data
+        patterns = [p for _, p in SHAPES[:3]]  # PEM, Databento, AWS: fixed ASCII shapes
+        if self._values_re is not None:
+            patterns.append(self._values_re)
+        for pattern in patterns:
+            out = re.sub(pattern.pattern.encode(), b"[REDACTED]", out, flags=pattern.flags & re.S)
+        return out, out != data
+
+
+def redact(value: Any, environ: Mapping[str, str] | None = None) -> Any:
+    """Mask anything credential-like in ``value`` (see the module docstring)."""
+    return Redactor(environ).obj(value)

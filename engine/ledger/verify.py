@@ -1,0 +1,367 @@
+"""Offline verification of an evidence store: recompute everything, trust nothing stored.
+
+One pass over ``ledger_entries`` in sequence order checks, per entry: the sequence has no gap,
+``prev_hash`` links to the previous entry, the recomputed hash matches, the kind is known, the
+payload is not a copy of an earlier one (replay), the run lifecycle holds (a run starts once;
+results come between its start and its end), every signature verifies against a key recorded
+earlier in the ledger (key entries are self-signed, and a later ledger key must be endorsed by
+an active one or be trusted explicitly), checkpoints are signed by an active ledger key and
+their Merkle root matches the run's entries, and every artifact blob a payload names exists
+with the right sha256. Finally a given checkpoint (a head printed in a report) must still be
+extended by the ledger, which catches truncation and rollback.
+
+The first problem is the answer to "which entry or blob does not match, and why"; later ones
+are listed too. Index tables (runs, results, artifacts) are not consulted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, entry_hash, head_message, merkle_root
+from golive.ledger.checkpoint import Checkpoint
+from golive.ledger.keys import key_id_of, unb64, verify_signature
+from golive.ledger.store import Store
+
+FETCH_BATCH = 20_000
+MAX_PROBLEMS = 100
+AUTHORED = ("attestation", "waiver")
+SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
+            "FROM ledger_entries ORDER BY seq")
+
+
+@dataclass
+class Problem:
+    """One mismatch: the entry (``seq``) or blob it concerns and why it fails."""
+
+    message: str
+    seq: int | None = None
+    blob: str | None = None
+
+    def __str__(self) -> str:
+        where = f"entry {self.seq}" if self.seq is not None else f"blob {self.blob}" if self.blob else "ledger"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    head: str = GENESIS_HASH
+    runs: int = 0
+    checkpoints: int = 0
+    signatures: int = 0
+    blobs: int = 0
+    keys: dict[str, str] = field(default_factory=dict)  # key_id -> status
+    last_checkpoint: Checkpoint | None = None
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    incomplete_runs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+
+@dataclass
+class _Key:
+    public_raw: bytes
+    role: str          # ledger | person
+    status: str = "active"
+
+
+class _Verifier:
+    def __init__(self, store: Store, trusted: set[str], check_blobs: bool) -> None:
+        self.store = store
+        self.trusted = trusted
+        self.check_blobs = check_blobs
+        self.report = VerifyReport()
+        self.keys: dict[str, _Key] = {}
+        self.runs: dict[str, str] = {}              # run id -> open | finished | checkpointed
+        self.run_hashes: dict[str, list[str]] = {}  # entry hashes of runs not yet checkpointed
+        self.payload_seen: dict[bytes, int] = {}
+        self.blobs_ok: set[str] = set()
+        self.hash_at: dict[int, str] = {}
+        self.wanted_sizes: set[int] = set()
+
+    def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
+        if len(self.report.problems) < MAX_PROBLEMS:
+            self.report.problems.append(Problem(message, seq, blob))
+
+    # -- the pass ------------------------------------------------------------------------
+    def scan(self, rows: Iterable[tuple]) -> None:
+        expected, prev = 1, GENESIS_HASH
+        for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
+            if not isinstance(payload, bytes):
+                payload = bytes(payload)  # psycopg returns memoryview
+            if seq != expected:
+                missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
+                self.problem(f"{missing}: the sequence goes from {expected - 1} to {seq} "
+                             "(entries deleted or renumbered)", seq)
+            elif prev_hash != prev:
+                self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
+                             "inserted, deleted or reordered here", seq)
+            elif entry_hash(seq, run_id, kind, prev_hash, payload) != stored_hash:
+                self.problem("content does not match its hash (payload, kind or run id edited)", seq)
+            expected, prev = seq + 1, stored_hash
+            self.report.entries, self.report.head = seq, stored_hash
+            if seq in self.wanted_sizes:
+                self.hash_at[seq] = stored_hash
+            self.entry(seq, run_id, kind, payload, stored_hash, signatures)
+
+    def entry(self, seq: int, run_id: str, kind: str, payload: bytes, digest: str, signatures: str) -> None:
+        if kind not in KINDS:
+            self.problem(f"unknown kind {kind!r}", seq)
+            return
+        fingerprint = hashlib.blake2b(payload, digest_size=16).digest()
+        earlier = self.payload_seen.get(fingerprint)
+        if earlier is not None:
+            self.problem(f"payload is identical to entry {earlier}'s: a replayed entry", seq)
+        else:
+            self.payload_seen[fingerprint] = seq
+        sigs = self.parse_signatures(seq, signatures) if signatures != "[]" else []
+        signers, unknown = self.signatures(seq, digest, sigs) if sigs else (set(), [])
+        self.lifecycle(seq, run_id, kind, payload, digest, sigs, signers, unknown)
+        if self.check_blobs and b'"blobs":[{' in payload:
+            self.blobs(seq, payload)
+
+    def parse_signatures(self, seq: int, signatures: str) -> list[dict[str, str]]:
+        try:
+            sigs = json.loads(signatures)
+        except ValueError:
+            sigs = None
+        if not isinstance(sigs, list) or not all(isinstance(s, dict) for s in sigs):
+            self.problem("signatures column is not a JSON list of signatures", seq)
+            return []
+        return sigs
+
+    def signatures(self, seq: int, digest: str, sigs: list[dict[str, str]]) -> tuple[set[str], list[dict]]:
+        """Key ids whose signature on this entry's head verifies, and the signatures by keys
+        not recorded yet (a key entry's own key is one; ``lifecycle`` judges those)."""
+        message, valid, unknown = head_message(seq, digest), set(), []
+        for sig in sigs:
+            key_id = str(sig.get("key_id", ""))
+            key = self.keys.get(key_id)
+            if key is None:
+                unknown.append(sig)
+                continue
+            try:
+                good = verify_signature(key.public_raw, unb64(str(sig.get("sig", ""))), message)
+            except ValueError:
+                good = False
+            self.report.signatures += 1
+            if not good:
+                self.problem(f"signature by key {key_id[:16]} does not verify (signature edited, "
+                             "or the entry/earlier entries were changed and re-hashed)", seq)
+            elif key.status != "active":
+                self.problem(f"signed by key {key_id[:16]}, which was {key.status} before this entry", seq)
+            else:
+                valid.add(key_id)
+        return valid, unknown
+
+    def lifecycle(self, seq: int, run_id: str, kind: str, payload: bytes, digest: str,
+                  sigs: list[dict], signers: set[str], unknown: list[dict]) -> None:
+        state = self.runs.get(run_id)
+        if kind == "key":
+            self.key_entry(seq, payload, digest, unknown, signers)
+            return
+        for sig in unknown:
+            self.problem(f"signed by key {str(sig.get('key_id', '?'))[:16]}, which is not recorded "
+                         "in the ledger (unknown key)", seq)
+        if kind == "run-started":
+            if run_id == NO_RUN or state is not None:
+                self.problem(f"run {run_id} started a second time: a replayed or forged entry", seq)
+                return
+            self.runs[run_id] = "open"
+            self.run_hashes[run_id] = [digest]
+            self.report.runs += 1
+        elif kind in ("result", "run-finished"):
+            if state != "open":
+                why = "never started" if state is None else "already finished"
+                self.problem(f"{kind} for run {run_id}, which {why}: a replayed or inserted entry", seq)
+                return
+            self.run_hashes[run_id].append(digest)
+            if kind == "run-finished":
+                self.runs[run_id] = "finished"
+        elif kind in AUTHORED:
+            if not signers:
+                self.problem(f"{kind} carries no valid author signature", seq)
+            if state == "open":
+                self.run_hashes[run_id].append(digest)
+        elif kind == "checkpoint":
+            self.checkpoint(seq, run_id, payload, digest, sigs, signers)
+
+    def checkpoint(self, seq: int, run_id: str, payload: bytes, digest: str, sigs: list[dict],
+                   signers: set[str]) -> None:
+        body = self.parse(seq, payload)
+        ledger_signers = [k for k in signers if self.keys[k].role == "ledger"]
+        if not ledger_signers:
+            self.problem("checkpoint carries no valid signature by an active ledger key", seq)
+        if body.get("size") != seq:
+            self.problem(f"checkpoint claims size {body.get('size')} but sits at position {seq}", seq)
+        if run_id != NO_RUN:
+            if self.runs.get(run_id) != "finished":
+                self.problem(f"checkpoint for run {run_id}, which is not a finished, "
+                             "un-checkpointed run", seq)
+            else:
+                hashes = self.run_hashes.pop(run_id)
+                if body.get("merkle_root") != merkle_root(hashes) or body.get("entries") != len(hashes):
+                    self.problem(f"Merkle root over run {run_id}'s {len(hashes)} entries does not "
+                                 "match the checkpoint", seq)
+                self.runs[run_id] = "checkpointed"
+        self.report.checkpoints += 1
+        if ledger_signers:
+            sig = next(s for s in sigs if s.get("key_id") in ledger_signers)
+            self.report.last_checkpoint = Checkpoint(seq, digest, str(sig["sig"]), str(sig["key_id"]))
+
+    def key_entry(self, seq: int, payload: bytes, digest: str, unknown: list, signers: set[str]) -> None:
+        body = self.parse(seq, payload)
+        action, key_id = body.get("action"), str(body.get("key_id", ""))
+        try:
+            public_raw = unb64(str(body.get("public_key", ""))) if action != "revoke" else b""
+        except ValueError:
+            public_raw = b"?"
+        if action in ("add", "rotate"):
+            if key_id_of(public_raw) != key_id:
+                self.problem(f"key id {key_id[:16]} is not the sha256 of the recorded public key", seq)
+                return
+            message = head_message(seq, digest)
+            own = [s for s in unknown if s.get("key_id") == key_id]
+            try:
+                self_signed = any(verify_signature(public_raw, unb64(s.get("sig", "")), message) for s in own)
+            except ValueError:
+                self_signed = False
+            self.report.signatures += len(own)
+            for s in unknown:
+                if s.get("key_id") != key_id:
+                    self.problem(f"signed by key {str(s.get('key_id', '?'))[:16]}, which is not recorded "
+                                 "in the ledger (unknown key)", seq)
+            if not self_signed:
+                self.problem(f"key {key_id[:16]} is not signed by itself (no proof of possession)", seq)
+                return
+            role = body.get("role", "ledger")
+            active_ledger = {k for k, v in self.keys.items() if v.role == "ledger" and v.status == "active"}
+            if action == "rotate":
+                old = str(body.get("replaces", ""))
+                if old not in signers or old not in active_ledger:
+                    self.problem(f"rotation to key {key_id[:16]} is not signed by the key it replaces "
+                                 f"({old[:16]}), or that key is not active", seq)
+                    return
+                self.keys[old].status = "retired"
+                self.report.keys[old] = "retired"
+            elif role == "ledger" and active_ledger and not (signers & active_ledger) \
+                    and key_id not in self.trusted:
+                self.problem(f"ledger key {key_id[:16]} is added without the endorsement of an "
+                             "active ledger key (pass --trusted-key to accept it)", seq)
+                return
+            elif not active_ledger and self.trusted and key_id not in self.trusted:
+                self.problem(f"first ledger key {key_id[:16]} is not among the trusted keys", seq)
+                return
+            elif not active_ledger:
+                self.report.notes.append(f"trust anchor: first ledger key {key_id[:16]}... (entry {seq})"
+                                         + ("" if self.trusted else "; pass --trusted-key to pin it"))
+            self.keys[key_id] = _Key(public_raw, role)
+            self.report.keys[key_id] = "active"
+        elif action == "revoke":
+            for s in unknown:
+                self.problem(f"signed by unknown key {str(s.get('key_id', '?'))[:16]}", seq)
+            active_ledger = {k for k, v in self.keys.items() if v.role == "ledger" and v.status == "active"}
+            if key_id not in self.keys or not (signers & active_ledger):
+                self.problem(f"revocation of key {key_id[:16]} is not signed by an active ledger key", seq)
+                return
+            self.keys[key_id].status = "revoked"
+            self.report.keys[key_id] = "revoked"
+        else:
+            self.problem(f"key entry with unknown action {action!r}", seq)
+
+    def parse(self, seq: int, payload: bytes) -> dict[str, Any]:
+        try:
+            body = json.loads(payload)
+        except ValueError:
+            self.problem("payload is not valid JSON", seq)
+            return {}
+        if not isinstance(body, dict):
+            self.problem("payload is not a JSON object", seq)
+            return {}
+        return body
+
+    def blobs(self, seq: int, payload: bytes) -> None:
+        for item in self.parse(seq, payload).get("blobs", []):
+            if not isinstance(item, dict) or item.get("blob") is None:
+                continue  # recorded by digest only (too large, or gone before the copy)
+            digest = str(item["blob"])
+            if digest in self.blobs_ok:
+                continue
+            path = self.store.blob_path(digest) if len(digest) == 64 else None
+            label = f"{digest[:2]}/{digest[2:]} ({item.get('path', '?')}, entry {seq})"
+            if path is None or not path.is_file():
+                self.problem("artifact blob is missing", blob=label)
+                continue
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            if h.hexdigest() != digest:
+                self.problem(f"artifact blob content has sha256 {h.hexdigest()[:16]}..., "
+                             "not the digest its entry records (blob changed)", blob=label)
+                continue
+            self.blobs_ok.add(digest)
+            self.report.blobs += 1
+
+    def finish(self, checkpoint: Checkpoint | None) -> VerifyReport:
+        report = self.report
+        for run_id, state in self.runs.items():
+            if state == "open":
+                report.incomplete_runs.append(run_id)
+                report.notes.append(f"run {run_id} is incomplete: no run-finished entry "
+                                    "(killed, crashed, or still running)")
+            elif state == "finished":
+                report.notes.append(f"run {run_id} finished but has no checkpoint yet")
+        last = report.last_checkpoint
+        tail = report.entries - (last.size if last else 0)
+        if tail > 0:
+            report.notes.append(f"{tail} entries after the last checkpoint are not yet covered by a signature")
+        if checkpoint is not None:
+            self.external(checkpoint)
+        return report
+
+    def external(self, cp: Checkpoint) -> None:
+        report = self.report
+        public_raw = self.keys[cp.key_id].public_raw if cp.key_id in self.keys else None
+        if public_raw is None:
+            self.problem(f"the given checkpoint is signed by key {cp.key_id[:16]}, which the ledger never recorded")
+        elif not verify_signature(public_raw, cp.signature_bytes, head_message(cp.size, cp.head)):
+            self.problem("the given checkpoint's signature does not verify (size, head or signature altered)")
+        if report.entries < cp.size:
+            self.problem(f"ledger truncated: it has {report.entries} entries, the checkpoint commits "
+                         f"to {cp.size}", seq=report.entries + 1)
+        elif self.hash_at.get(cp.size) != cp.head:
+            self.problem(f"entry {cp.size}'s hash differs from the checkpoint head {cp.head[:16]}...: "
+                         "the ledger was rolled back or rewritten", seq=cp.size)
+
+
+def verify_store(store: Store, checkpoint: Checkpoint | None = None,
+                 trusted_keys: Iterable[bytes] = (), check_blobs: bool = True) -> VerifyReport:
+    """Verify ``store`` (see the module docstring); optionally prove it extends ``checkpoint``."""
+    verifier = _Verifier(store, {key_id_of(k) for k in trusted_keys}, check_blobs)
+    if checkpoint is not None:
+        verifier.wanted_sizes.add(checkpoint.size)
+    with store.read() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(SCAN_SQL)
+            verifier.scan(_rows(cursor))
+        finally:
+            cursor.close()
+    return verifier.finish(checkpoint)
+
+
+def _rows(cursor):  # noqa: ANN001 -- DBAPI cursor
+    while batch := cursor.fetchmany(FETCH_BATCH):
+        yield from batch
