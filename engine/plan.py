@@ -89,8 +89,11 @@ def yaml_type(value: Any) -> str:
         if isinstance(value, kind):
             return name
     if hasattr(value, "isoformat"):
-        return "date (quote it to make it a string)"
+        return "date"
     return type(value).__name__
+
+
+JSON_TYPE_NAMES = {"object": "mapping", "array": "list"}  # say it in YAML's words
 
 
 def field_name(data: Any, path: Iterable[Any]) -> str:
@@ -108,25 +111,40 @@ def field_name(data: Any, path: Iterable[Any]) -> str:
     return out
 
 
-def _schema_hint(root: Mapping[str, Any], schema_path: Iterable[Any]) -> str:
-    """The ``x-error`` hint of the failing schema node, or of the node whose ``$ref`` led to it."""
-    trail: list[tuple[Any, Any]] = [(None, root)]
+def _follow(root: Mapping[str, Any], node: Any, step: Any) -> Any:
+    """``node[step]``, looking through ``$ref`` (jsonschema leaves refs out of schema paths)."""
+    while isinstance(node, dict) and step not in node and "$ref" in node:
+        node = _deref(root, node["$ref"])
+    return node[step]
+
+
+def _deref(root: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#"):
+        raise KeyError(ref)  # remote refs carry no hints we could use
     node: Any = root
-    for step in list(schema_path)[:-1]:  # the last step is the failing keyword itself
-        if step == "$ref":  # only local references ("#/$defs/name") occur in golive's schemas
-            target: Any = root
-            for part in str(node["$ref"]).removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        else:
-            node = node[step]
-        trail.append((step, node))
-    for step, node in reversed(trail):
-        if isinstance(node, dict) and node.get("x-error"):
-            return node["x-error"]
-        if step != "$ref":
-            return ""
-    return ""
+    for part in ref.removeprefix("#").strip("/").split("/"):
+        if part:
+            node = node[int(part) if isinstance(node, list) else part]
+    return node
+
+
+def _schema_hint(root: Mapping[str, Any], schema_path: Iterable[Any]) -> str:
+    """The ``x-error`` hint of the schema node holding the failing keyword, or of the node whose
+    ``$ref`` led to it (``"id": {"$ref": ..., "x-error": ...}``)."""
+    steps = list(schema_path)
+    try:
+        holder: Any = root
+        for step in steps[:-1]:
+            holder = _follow(root, holder, step)
+        hints = []
+        while isinstance(holder, dict):
+            hints.append(holder.get("x-error"))
+            if not steps or steps[-1] in holder or "$ref" not in holder:
+                break
+            holder = _deref(root, holder["$ref"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return ""
+    return next((h for h in reversed(hints) if isinstance(h, str) and h), "")
 
 
 def schema_message(error: jsonschema.ValidationError, root_schema: Mapping[str, Any]) -> tuple[list[Any], str]:
@@ -147,7 +165,11 @@ def schema_message(error: jsonschema.ValidationError, root_schema: Mapping[str, 
         return path, f"must be one of {', '.join(map(str, error.validator_value))}, not {value!r}"
     if error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        message = f"expected {' or '.join(wanted)}, got {yaml_type(value)} {value!r}"
+        wanted = [JSON_TYPE_NAMES.get(w, w) for w in wanted]
+        shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+        message = f"expected {' or '.join(wanted)}, got {yaml_type(value)} {shown[:80]}"
+        if hasattr(value, "isoformat") and "string" in wanted:
+            message += "; quote it to keep it a string"
         return path, f"{message} ({hint})" if hint else message
     if error.validator == "minItems" and error.validator_value == 1:
         return path, f"must not be empty{f' ({hint})' if hint else ''}"
