@@ -251,7 +251,9 @@ def _section_paths(source: PlanSource, plan_data: Any) -> list[tuple[str, int]]:
         if not isinstance(rel, str) or not rel.endswith((".yaml", ".yml")) or rel.startswith("/"):
             continue  # the schema reports it
         where = ["sections", index]
-        if ".." in PurePosixPath(rel).parts or "\\" in rel:
+        if rel == PLAN_FILE:
+            source.problems.append(source.problem(PLAN_FILE, where, "plan.yaml cannot list itself as a section"))
+        elif ".." in PurePosixPath(rel).parts or "\\" in rel:
             source.problems.append(source.problem(PLAN_FILE, where, f"{rel!r} leaves the plan folder; "
                                                   "section files must live under it"))
         elif rel in seen:

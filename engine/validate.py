@@ -33,8 +33,9 @@ def _known(names: Iterable[Any]) -> str:
 
 
 def _did_you_mean(word: str, options: Iterable[str]) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    by_lower = {str(o).lower(): str(o) for o in options}  # "mb" should still find "MiB"
+    close = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1)
+    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def _lines(r: tuple[int, int]) -> str:
@@ -81,7 +82,9 @@ class _Checker:
                 self.add(PLAN_FILE, ["categories", index, "id"],
                          f"category {category.id!r} is defined twice (also categories[{seen[category.id]}])")
             seen.setdefault(category.id, index)
-        if plan.bands["partial"] > plan.bands["well"]:
+        if any(math.isnan(v) for v in plan.bands.values()):
+            self.add(PLAN_FILE, ["bands"], "bands must be numbers between 0 and 1, not NaN")
+        elif plan.bands["partial"] > plan.bands["well"]:
             self.add(PLAN_FILE, ["bands", "partial"], f"partial ({plan.bands['partial']}) must not exceed "
                      f"well ({plan.bands['well']})")
 
@@ -136,6 +139,8 @@ class _Checker:
             self.check_range(rel, where + ["plan_lines"], req.plan_lines, section_range,
                              f"section {section.id} ({_lines(section_range)})" if section_range else "")
         self.check_thresholds(req, rel, where)
+        if req.check is not None:
+            self.check_check_block(req, rel, where + ["check"])
         if req.manual and req.check is not None:
             self.add(rel, where + ["check"], "a manual requirement has no automated check; remove "
                      "'check' or set manual: false")
@@ -143,6 +148,18 @@ class _Checker:
             self.check_schedule(req.schedule, rel, where + ["schedule"])
         if req.check is not None and self.checks is not None:
             self.check_plugin_check(req, rel, where)
+
+    def check_check_block(self, req: Requirement, rel: str, at: list[Any]) -> None:
+        assert req.check is not None
+        timeout = req.check.timeout_s
+        if timeout is not None and not math.isfinite(timeout):
+            self.add(rel, at + ["timeout"], f"timeout must be a finite number of seconds, not {timeout}")
+        bad = _first_non_json(req.check.params, [])
+        if bad is not None:
+            path, value = bad
+            shown = value.isoformat() if hasattr(value, "isoformat") else repr(value)
+            self.add(rel, at + ["params", *path], f"params must be plain JSON values (string, number, boolean, "
+                     f"null, list, mapping); {shown} is read as {type(value).__name__}: quote it")
 
     def _raw(self, rel: str, where: list[Any]) -> dict[str, Any]:
         node: Any = self.source.docs[rel].data
@@ -163,19 +180,17 @@ class _Checker:
                 self.add(rel, at + ["unit"], f"unknown unit {threshold.unit!r}"
                          f"{_did_you_mean(threshold.unit, UNITS)}; known units: {_known(UNITS)}")
             value = threshold.value
-            if threshold.op == "between":
+            if any(isinstance(v, float) and math.isnan(v) for v in (value if threshold.op == "between" else [value])):
+                self.add(rel, at + ["value"], "a threshold value must be a number, not NaN")
+            elif threshold.op == "between":
                 low, high = value
-                if any(isinstance(v, float) and math.isnan(v) for v in value):
-                    self.add(rel, at + ["value"], "between limits must be numbers, not NaN")
-                elif low > high:
+                if low > high:
                     self.add(rel, at + ["value"], f"between [{low}, {high}]: low is greater than high; "
                              "write [low, high]")
             elif threshold.op != "==":
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     self.add(rel, at + ["value"], f"op {threshold.op!r} compares numbers; "
                              f"{value!r} is not a number")
-                elif isinstance(value, float) and math.isnan(value):
-                    self.add(rel, at + ["value"], "a threshold value must be a number, not NaN")
 
     def check_schedule(self, schedule: Mapping[str, Any], rel: str, at: list[Any]) -> None:
         has_cron, has_interval = "cron" in schedule, "interval" in schedule
@@ -231,6 +246,28 @@ class _Checker:
                     self.add(rel, where + ["thresholds", index, "metric"],
                              f"check {spec.key} does not report metric {threshold.metric!r}"
                              f"{_did_you_mean(threshold.metric, spec.metrics)}; it reports: {_known(spec.metrics)}")
+
+
+def _first_non_json(value: Any, path: list[Any]) -> tuple[list[Any], Any] | None:
+    """The first value inside check params that JSON cannot carry (a YAML date, binary, NaN),
+    because params are recorded in the evidence ledger as canonical JSON."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _first_non_json(item, path + [key])
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_non_json(item, path + [index])
+            if found:
+                return found
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    return path, value
 
 
 def _sort(source: PlanSource, problems: Iterable[Problem]) -> list[Problem]:

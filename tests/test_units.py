@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golive.units import UNITS, UnitError, convert, dimension, is_known
+from golive.units import UNITS, UnitError, convert, dimension, duration_seconds, is_known
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,19 @@ same_dimension_pairs = st.sampled_from(sorted(UNITS)).flatmap(
 def test_round_trip_within_a_dimension(pair, value):
     src, dst = pair
     assert convert(convert(value, src, dst), dst, src) == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("15 min", 900.0), ("1h", 3600.0), ("90s", 90.0), ("2 d", 172800.0), ("0.5 week", 302400.0), (30, 30.0), (2.5, 2.5),
+])
+def test_duration_seconds(text, seconds):
+    assert duration_seconds(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("15 bananas", "not a time unit"), ("5 MiB", "not a time unit"), ("soon", "not '<number> <time unit>'"),
+    (0, "positive"), (-3, "positive"), ("0 s", "positive"), (True, "boolean"), (float("inf"), "finite"),
+])
+def test_duration_seconds_refuses_non_durations(text, message):
+    with pytest.raises(UnitError, match=message):
+        duration_seconds(text)
