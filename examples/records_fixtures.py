@@ -252,10 +252,13 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
     ev_s = [s for s in shadow if s["strategy"] == "ev"]
     ifd = [s for s in shadow if s["strategy"] == "ifd"]
     mark = lambda f, s: truth.injected[f].append(s["signal_id"])  # noqa: E731
-    if "ev_below_min" in inject:
+    if "ev_below_min" in inject:  # target moved to half the stop distance: EV < 0 at p = 0.65
         s = ev_s[0]
-        ticks = (s["reward"] / 2 / INSTRUMENTS[s["symbol"]][1] / INSTRUMENTS[s["symbol"]][0]).to_integral_value()
-        s["reward"] = ticks * INSTRUMENTS[s["symbol"]][0] * INSTRUMENTS[s["symbol"]][1]
+        tick, mult = INSTRUMENTS[s["symbol"]][0], INSTRUMENTS[s["symbol"]][1]
+        ticks = max(1, int(s["risk"] / mult / tick / 2))
+        sign = 1 if s["direction"] == "long" else -1
+        s.update(probability=0.65, confidence=0.65, reward=ticks * tick * mult,
+                 target_price=s["entry_price"] + sign * ticks * tick)
         _recompute(s)
         mark("ev_below_min", s)
     if "probability_below_min" in inject:
@@ -265,7 +268,8 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
         mark("probability_below_min", s)
     if "risk_above_max" in inject:
         s = next(x for x in ev_s[2:] if x["symbol"] == "ESM5")
-        s["risk"] = Decimal(175)
+        sign = 1 if s["direction"] == "long" else -1
+        s.update(risk=Decimal("175.00"), stop_price=s["entry_price"] - sign * 14 * INSTRUMENTS["ESM5"][0])
         _recompute(s)
         mark("risk_above_max", s)
     if "rr_mismatch" in inject:
