@@ -96,7 +96,7 @@ class _Verifier:
 
     # -- the pass ------------------------------------------------------------------------
     def scan(self, rows: Iterable[tuple]) -> None:
-        expected, prev = 1, GENESIS_HASH
+        expected, prev, before_prev = 1, GENESIS_HASH, None
         for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
             if not isinstance(payload, bytes):
                 payload = bytes(payload)  # psycopg returns memoryview
@@ -104,12 +104,14 @@ class _Verifier:
                 missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
                 self.problem(f"{missing}: the sequence goes from {expected - 1} to {seq} "
                              "(entries deleted or renumbered)", seq)
+            elif prev_hash != prev and prev_hash == before_prev:
+                self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
             elif prev_hash != prev:
                 self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
                              "inserted, deleted or reordered here", seq)
             elif entry_hash(seq, run_id, kind, prev_hash, payload) != stored_hash:
                 self.problem("content does not match its hash (payload, kind or run id edited)", seq)
-            expected, prev = seq + 1, stored_hash
+            expected, prev, before_prev = seq + 1, stored_hash, prev
             self.report.entries, self.report.head = seq, stored_hash
             if seq in self.wanted_sizes:
                 self.hash_at[seq] = stored_hash

@@ -1,0 +1,219 @@
+"""``golive evidence`` (verify, show, export, verify-envelope) and ``golive keys`` (init,
+rotate, list). Mounted by ``golive.cli`` with ``cli.add_command(evidence)`` and
+``cli.add_command(keys)``.
+
+Exit codes: 0 ok, 1 verification failed (tampering found), 2 usage or input error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from golive.ledger.checkpoint import Checkpoint, CheckpointError
+from golive.ledger.export import ExportError, export_runs, verify_envelope
+from golive.ledger.keyring import default_signer, recorded_keys, rotate_key
+from golive.ledger.keys import KeyDirectory, KeyFileError, PASSPHRASE_ENV, load_public_key
+from golive.ledger.chain import LedgerError
+from golive.ledger.show import list_runs, requirement_history, run_results
+from golive.ledger.store import Store, StoreError, open_store
+from golive.ledger.verify import verify_store
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+INPUT_ERRORS = (StoreError, KeyFileError, CheckpointError, ExportError, LedgerError, OSError)
+
+
+def store_options(f: Callable) -> Callable:
+    f = click.option("--db", "db_url", envvar="GOLIVE_DB", metavar="URL",
+                     help="SQLAlchemy database URL (e.g. postgresql://...); default: SQLite in the store.")(f)
+    return click.option("--store", "store_dir", envvar="GOLIVE_STORE", metavar="DIR",
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="Evidence store folder [env GOLIVE_STORE; default ./evidence].")(f)
+
+
+def _fail_input(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", markup=True)
+    sys.exit(2)
+
+
+def _open(store_dir: Path | None, db_url: str | None, must_exist: bool = True) -> Store:
+    path = store_dir or Path.cwd() / "evidence"
+    if must_exist and db_url is None and not (path / "ledger.db").exists():
+        _fail_input(f"no evidence store at {path} (no ledger.db); give --store DIR or set GOLIVE_STORE")
+    return open_store(path, db_url)
+
+
+def _passphrase(ask: bool, confirm: bool = False) -> str | None:
+    if not ask:
+        return None
+    return click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm) or None
+
+
+def _guard(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except INPUT_ERRORS as exc:
+        _fail_input(str(exc))
+
+
+@click.group()
+def evidence() -> None:
+    """Verify, inspect and export the signed evidence ledger."""
+
+
+@evidence.command()
+@store_options
+@click.option("--checkpoint", metavar="FILE|JSON",
+              help="A ledger head {size, head, checkpoint_signature, key_id} (or a results document "
+                   "holding one in run.ledger): prove the ledger still extends it.")
+@click.option("--trusted-key", "trusted", multiple=True, metavar="PUBFILE|BASE64",
+              help="Public key to pin as trust anchor (repeatable); default: the ledger's first key.")
+@click.option("--no-blobs", is_flag=True, help="Skip re-hashing artifact blobs (chain and signatures only).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
+def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
+    """Recompute every hash, link, signature and artifact digest of the store.
+
+    Names the first entry or blob that does not match and why. Exit 0 when everything
+    verifies, 1 when tampering is found, 2 on bad input.
+    """
+    cp = _guard(lambda: Checkpoint.parse(checkpoint)) if checkpoint else None
+    keys = [_guard(lambda k=k: load_public_key(k)) for k in trusted]
+    store = _guard(lambda: _open(store_dir, db_url))
+    report = verify_store(store, cp, keys, check_blobs=not no_blobs)
+    if as_json:
+        click.echo(json.dumps({
+            "ok": report.ok, "entries": report.entries, "head": report.head, "runs": report.runs,
+            "checkpoints": report.checkpoints, "signatures": report.signatures, "blobs": report.blobs,
+            "last_checkpoint": report.last_checkpoint.to_dict() if report.last_checkpoint else None,
+            "problems": [{"seq": p.seq, "blob": p.blob, "message": p.message} for p in report.problems],
+            "incomplete_runs": report.incomplete_runs, "notes": report.notes}, indent=2))
+    else:
+        out.print(f"ledger {store.path}: {report.entries} entries, {report.runs} runs, "
+                  f"{report.checkpoints} checkpoints, {report.signatures} signatures, {report.blobs} blobs checked")
+        for note in report.notes:
+            out.print(f"  note: {note}")
+        if report.ok:
+            last = report.last_checkpoint
+            out.print("[green]OK[/green] ledger verifies" + (f"; extends checkpoint at size {cp.size}" if cp else "")
+                      + (f"; last signed head {last.size} {last.head[:16]}... key {last.key_id[:16]}..." if last else ""))
+        else:
+            out.print(f"[red]FAILED[/red] first problem: {report.first_problem}")
+            for p in report.problems[1:]:
+                out.print(f"  also: {p}")
+    sys.exit(0 if report.ok else 1)
+
+
+@evidence.command()
+@store_options
+@click.argument("what", required=False)
+def show(store_dir, db_url, what) -> None:
+    """List the evidence: runs (no argument), one run's results (RUN id or prefix), or a
+    requirement's results across runs (REQ id)."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    if not what:
+        table = Table("run", "started", "status", "plan", "entries", "checkpoint", title="runs")
+        for r in list_runs(store):
+            table.add_row(r["id"], r["started"], r["status"], r["plan"], str(r["entries"]), r["checkpoint"])
+        out.print(table)
+        return
+    rows = _guard(lambda: run_results(store, what))
+    if rows is not None:
+        table = Table("seq", "requirement", "status", "reason", "artifacts", title=f"run {rows[0]}")
+        for r in rows[1]:
+            table.add_row(str(r["seq"]), r["requirement_id"], r["status"], r["reason"], str(r["artifacts"]))
+        out.print(table)
+        return
+    history = requirement_history(store, what)
+    if not history:
+        _fail_input(f"{what!r} is neither a run id (or unique prefix) nor a requirement id in this store")
+    table = Table("seq", "run", "time", "status", "metrics", title=f"requirement {what}")
+    for r in history:
+        table.add_row(str(r["seq"]), r["run_id"][:8], r["time"], r["status"], r["metrics"])
+    out.print(table)
+
+
+@evidence.command()
+@store_options
+@click.option("--run", "runs", multiple=True, metavar="ID", help="Run to export (repeatable); default: every checkpointed run.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("golive-evidence.intoto.jsonl"), show_default=True)
+@click.option("--passphrase", "ask", is_flag=True, help="Prompt for the signing key's passphrase.")
+def export(store_dir, db_url, runs, output, ask) -> None:
+    """Write DSSE envelopes with in-toto Statements v1 (test-result predicate), one line per run."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    signer = _guard(lambda: default_signer(store, _passphrase(ask), create=False))
+    count = _guard(lambda: export_runs(store, signer, output, runs))
+    out.print(f"wrote {count} signed statement(s) to {output} (key {signer.key_id[:16]}...)")
+
+
+@evidence.command("verify-envelope")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key", required=True, metavar="PUBFILE|BASE64", help="The signer's public key.")
+def verify_envelope_cmd(path, key) -> None:
+    """Check every envelope in an exported .intoto.jsonl against a public key alone."""
+    public = _guard(lambda: load_public_key(key))
+    bad = 0
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            st = verify_envelope(json.loads(line), public)
+            pred = st["predicate"]
+            out.print(f"line {n}: [green]OK[/green] {pred['url']} {pred['result']} "
+                      f"({len(pred['passedTests'])} passed, {len(pred['failedTests'])} failed)")
+        except (ExportError, ValueError, KeyError) as exc:
+            bad += 1
+            out.print(f"line {n}: [red]FAILED[/red] {exc}")
+    sys.exit(1 if bad else 0)
+
+
+@click.group()
+def keys() -> None:
+    """Manage the Ed25519 keys that sign the evidence ledger."""
+
+
+@keys.command()
+@store_options
+@click.option("--passphrase", "ask", is_flag=True, help="Protect the private key with a passphrase (prompted).")
+def init(store_dir, db_url, ask) -> None:
+    """Create the store's signing key (private file mode 0600) and record its public key."""
+    store = _guard(lambda: _open(store_dir, db_url, must_exist=False))
+    if KeyDirectory(store.keys_dir).current_id:
+        _fail_input(f"{store.keys_dir} already has a current key; use `golive keys rotate` to replace it")
+    signer = _guard(lambda: default_signer(store, _passphrase(ask, confirm=True), announce=lambda m: None))
+    out.print(f"created key {signer.key_id}\n  private: {store.keys_dir / (signer.key_id + '.key')}"
+              f"\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
+
+
+@keys.command()
+@store_options
+@click.option("--passphrase", "ask", is_flag=True,
+              help=f"Prompt for the passphrases (old key, then new); else {PASSPHRASE_ENV} / none.")
+def rotate(store_dir, db_url, ask) -> None:
+    """Replace the signing key; the rotation entry is signed by the old and the new key."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask)))
+    new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True)))
+    out.print(f"rotated {old.key_id[:16]}... -> {new.key_id}")
+
+
+@keys.command("list")
+@store_options
+def list_keys(store_dir, db_url) -> None:
+    """List the keys recorded in the ledger and the key files present."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    keydir = KeyDirectory(store.keys_dir)
+    table = Table("key id", "role", "status", "recorded at", "private key here", "current")
+    recorded = recorded_keys(store)
+    for key_id in dict.fromkeys(list(recorded) + keydir.key_ids()):
+        info = recorded.get(key_id, {})
+        table.add_row(key_id, info.get("role", "-"), info.get("status", "not recorded"),
+                      f"entry {info['seq']}" if info else "-", "yes" if keydir.has_private(key_id) else "no",
+                      "*" if key_id == keydir.current_id else "")
+    out.print(table)

@@ -1,0 +1,83 @@
+"""Read views of the evidence for ``golive evidence show`` and reports: runs, one run's
+results, one requirement's history. Everything shown is read from the ledger entries
+themselves (the authoritative payloads), not from the index tables.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+
+from golive.ledger.chain import LedgerError
+from golive.ledger.store import Store
+
+
+def list_runs(store: Store) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        counts = dict(conn.execute(text(
+            "SELECT run_id, count(*) FROM ledger_entries WHERE run_id != '-' GROUP BY run_id")).all())
+        rows = conn.execute(text(
+            "SELECT seq, run_id, kind, payload FROM ledger_entries "
+            "WHERE kind IN ('run-started', 'run-finished', 'checkpoint') ORDER BY seq")).all()
+    runs: dict[str, dict[str, Any]] = {}
+    for seq, run_id, kind, payload in rows:
+        body = json.loads(bytes(payload))
+        if kind == "run-started":
+            plan = body.get("plan") or {}
+            runs[run_id] = {"id": run_id, "started": body.get("started") or "", "status": "incomplete",
+                            "plan": f"{plan.get('id', '')} {plan.get('version', '')}".strip(),
+                            "entries": counts.get(run_id, 0), "checkpoint": "-"}
+        elif run_id in runs and kind == "run-finished":
+            runs[run_id]["status"] = "finished"
+        elif run_id in runs and kind == "checkpoint":
+            runs[run_id]["checkpoint"] = f"entry {seq}"
+    return list(runs.values())
+
+
+def resolve_run(store: Store, what: str) -> str | None:
+    """The run id ``what`` names (a whole id or a unique prefix of at least 4 characters)."""
+    with store.read() as conn:
+        ids = [r for (r,) in conn.execute(text(
+            "SELECT run_id FROM ledger_entries WHERE kind = 'run-started' AND run_id LIKE :p"),
+            {"p": what.replace("%", "").replace("_", "\\_") + "%"})] if len(what) >= 4 else []
+    ids = [i for i in ids if i.startswith(what)]
+    if what in ids:
+        return what
+    if len(ids) > 1:
+        raise LedgerError(f"run prefix {what!r} is ambiguous: {', '.join(i[:12] for i in ids[:5])}...")
+    return ids[0] if ids else None
+
+
+def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | None:
+    run_id = resolve_run(store, what)
+    if run_id is None:
+        return None
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE run_id = :r "
+                                 "AND kind = 'result' ORDER BY seq"), {"r": run_id}).all()
+    results = []
+    for seq, payload in rows:
+        body = json.loads(bytes(payload))
+        results.append({"seq": seq, "requirement_id": body.get("requirement_id", "?"),
+                        "status": body.get("status", "?"), "reason": (body.get("reason") or "")[:80],
+                        "artifacts": len(body.get("artifacts") or [])})
+    return run_id, results
+
+
+def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        seqs = [s for (s,) in conn.execute(text(
+            "SELECT entry_seq FROM results WHERE requirement_id = :q ORDER BY entry_seq"), {"q": requirement_id})]
+        rows = conn.execute(text(
+            f"SELECT seq, run_id, payload FROM ledger_entries WHERE kind = 'result' AND seq IN "
+            f"({','.join(str(int(s)) for s in seqs) or 'NULL'}) ORDER BY seq")).all()
+    history = []
+    for seq, run_id, payload in rows:
+        body = json.loads(bytes(payload))
+        if body.get("requirement_id") != requirement_id:
+            continue  # the index row is stale or forged; the entry is what counts
+        metrics = ", ".join(f"{k}={v}" for k, v in sorted((body.get("metrics") or {}).items()))
+        history.append({"seq": seq, "run_id": run_id, "status": body.get("status", "?"),
+                        "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics[:80]})
+    return history
