@@ -11,8 +11,12 @@ Records produced (``kind``):
 * ``result-case`` -- a recorded test outcome whose source file is not in the workspace
   (id = its node id, path = the result file that recorded it).
 
-Where to look: the target's configured ``tests`` folder, else the whole target (at any depth);
-the configured ``test_results`` folder, else ``test-results/`` or ``test_results/``.
+Where to look: pytest files anywhere in the target at any depth (tests kept beside the code
+count too), plus the configured ``tests`` folder when it lies outside the target; results in the
+configured ``test_results`` folder, else ``test-results/`` or ``test_results/``. The target
+setting ``traceability_exclude`` (a list of globs relative to the target, e.g.
+``["legacy/**", "**/test_scratch_*.py"]`` under ``[settings]`` in ``golive.toml``) leaves
+folders or test files out.
 """
 from __future__ import annotations
 
@@ -66,15 +70,29 @@ def _configured(target: Target, kind: str) -> Path | None:
 
 
 def test_roots(target: Target) -> list[Path]:
+    roots = [target.root]
     configured = _configured(target, "tests")
-    return [configured] if configured is not None else [target.root]
+    if configured is not None and not configured.resolve().is_relative_to(target.root.resolve()):
+        roots.append(configured)
+    return roots
 
 
 def result_roots(target: Target) -> list[Path]:
+    """The first existing results folder: the configured one, else the usual spellings."""
     configured = _configured(target, "test_results")
-    if configured is not None:
-        return [configured]
-    return [p for p in (target.root / "test-results", target.root / "test_results") if p.is_dir()]
+    candidates = ([configured] if configured is not None else []) + [
+        target.root / "test-results", target.root / "test_results"]
+    return [p for p in candidates if p.is_dir()][:1]
+
+
+def exclusions(target: Target) -> tuple[str, ...]:
+    value = target.settings.get("traceability_exclude", ())
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("golive.toml [settings] traceability_exclude must be a list of glob strings, "
+                         'e.g. ["legacy/**"]')
+    return tuple(value)
 
 
 def iter_result_files(folder: Path) -> list[Path]:
@@ -88,7 +106,7 @@ def iter_result_files(folder: Path) -> list[Path]:
 def discover(target: Target) -> Discovery:
     """Scan ``target`` for tests and results and merge outcomes onto the tests they belong to."""
     root = target.root
-    scan = scan_tests(root, test_roots(target))
+    scan = scan_tests(root, test_roots(target), exclusions(target))
     found = Discovery(test_files=list(scan.files), warnings=list(scan.warnings))
 
     def warn(message: str) -> None:
@@ -96,10 +114,12 @@ def discover(target: Target) -> Discovery:
         found.warnings.append(message)
 
     parsed: list[ResultFile] = []
-    for folder in result_roots(target):
-        if not folder.is_dir():
-            warn(f"traceability: results folder {folder} does not exist; no results read from it")
-            continue
+    folders = result_roots(target)
+    if not folders:
+        configured = _configured(target, "test_results")
+        where = f"{configured}" if configured is not None else f"{root}/test-results"
+        warn(f"traceability: no results folder ({where} does not exist); tests have no recorded outcomes")
+    for folder in folders:
         for path in iter_result_files(folder):
             rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
             result = read_result_file(path, rel, warn)

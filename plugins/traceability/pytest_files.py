@@ -22,6 +22,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .globs import glob_match
+
 log = logging.getLogger("golive.plugins.traceability")
 
 SKIPPED_DIRS = frozenset({
@@ -60,25 +62,37 @@ def is_test_file(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def iter_test_files(search_root: Path, skipped_dirs: frozenset[str] = SKIPPED_DIRS) -> list[Path]:
+def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[str, ...] = ()) -> list[Path]:
     """All pytest files under ``search_root``, sorted, without descending into skipped folders
-    (or symlinked folders, which could loop or leave the workspace)."""
+    (or symlinked folders, which could loop or leave the workspace). ``exclude`` holds globs on
+    paths relative to ``root`` (folders or files) that are left out too."""
+    root = root or search_root
     found: list[Path] = []
     for folder, dirnames, filenames in os.walk(search_root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in skipped_dirs and not d.endswith(".egg-info"))
-        found.extend(Path(folder) / f for f in sorted(filenames) if is_test_file(f))
+        here = Path(folder)
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
+            and not _excluded(here / d, root, exclude)
+        )
+        found.extend(here / f for f in sorted(filenames) if is_test_file(f) and not _excluded(here / f, root, exclude))
     return found
 
 
-def scan_tests(root: Path, search_roots: list[Path] | None = None) -> ScanReport:
-    """Scan ``search_roots`` (default: ``root``) for tests; node ids are relative to ``root``."""
+def _excluded(path: Path, root: Path, exclude: tuple[str, ...]) -> bool:
+    return bool(exclude) and any(glob_match(_relative(path, root), pattern) for pattern in exclude)
+
+
+def scan_tests(root: Path, search_roots: list[Path] | None = None, exclude: tuple[str, ...] = ()) -> ScanReport:
+    """Scan ``search_roots`` (default: ``root``) for tests; node ids are relative to ``root``;
+    ``exclude`` globs (relative to ``root``) leave folders or files out."""
     report = ScanReport()
     seen: set[Path] = set()
     for search_root in search_roots or [root]:
         if not search_root.is_dir():
             report.warn(f"traceability: test folder {search_root} does not exist; no tests read from it")
             continue
-        for path in iter_test_files(search_root):
+        for path in iter_test_files(search_root, root, exclude):
             resolved = path.resolve()
             if resolved in seen:
                 continue
