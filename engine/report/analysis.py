@@ -1,0 +1,263 @@
+"""Derived content of the report: traceability file lists, changes since the previous run,
+prioritised recommendations, the overall assessment and the implementation timeline.
+
+Everything here is computed from the run's results; nothing is written by hand. The wording
+follows the reference gap-analysis report so a reader of that report finds the same parts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+RESULT_KINDS = ("result-json", "junit", "result")
+#: Assumed remediation pace for the timeline: requirements a team closes per week.
+REQUIREMENTS_PER_WEEK = 8
+WEEKS_PER_SLOT = 2
+
+
+@dataclass(frozen=True)
+class Change:
+    requirement_id: str
+    title: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    previous_run_id: str
+    previous_finished: str
+    newly_failing: tuple[Change, ...]
+    newly_passing: tuple[Change, ...]
+    other: tuple[Change, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    plan_digest_before: str
+    plan_digest_after: str
+
+    @property
+    def plan_changed(self) -> bool:
+        return self.plan_digest_before != self.plan_digest_after or bool(self.added or self.removed)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.newly_failing or self.newly_passing or self.other or self.plan_changed)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    priority: str
+    heading: str
+    title: str
+    items: tuple[str, ...]
+    requirement_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    status_line: str
+    summary: str
+    strengths: tuple[str, ...]
+    weaknesses: tuple[str, ...]
+    risk: str
+
+
+@dataclass(frozen=True)
+class TimelineSlot:
+    weeks: str
+    items: tuple[str, ...]
+    requirement_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    label: str
+    run_id: str
+    compliance_rate: float
+    verification_rate: float
+
+
+# --- traceability ------------------------------------------------------------------------
+
+def test_file(test_id: str) -> str:
+    """The file part of a test id (``tests/x/test_a.py::test_b`` -> ``tests/x/test_a.py``)."""
+    return test_id.split("::", 1)[0]
+
+
+def file_name(test_id: str) -> str:
+    return test_file(test_id).rsplit("/", 1)[-1]
+
+
+def is_result(record: Mapping[str, Any]) -> bool:
+    return str(record.get("kind", "")) in RESULT_KINDS
+
+
+def split_test_sources(tests: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """Distinct test files and distinct result files the traceability scan found."""
+    test_files: dict[str, None] = {}
+    result_files: dict[str, None] = {}
+    for t in tests:
+        if is_result(t):
+            result_files[str(t.get("path") or t["id"])] = None
+        else:
+            test_files[test_file(str(t["id"]))] = None
+    return list(test_files), list(result_files)
+
+
+def file_kinds(tests: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    return {file_name(str(t["id"])): "result" if is_result(t) else "test" for t in tests}
+
+
+def test_file_names(test_ids: Iterable[str], doc: Mapping[str, Any]) -> list[str]:
+    """Distinct file names of ``test_ids``, in first-seen order."""
+    return list(dict.fromkeys(file_name(str(t)) for t in test_ids))
+
+
+# --- documents -----------------------------------------------------------------------------
+
+def document_bytes(doc: Mapping[str, Any]) -> bytes:
+    """The JSON format's exact bytes; the PDF attaches the same bytes and prints their hash."""
+    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def document_sha256(doc: Mapping[str, Any]) -> str:
+    return hashlib.sha256(document_bytes(doc)).hexdigest()
+
+
+def _rates(doc: Mapping[str, Any]) -> tuple[float, float]:
+    summary = doc.get("summary") or {}
+    total = summary.get("requirements") or len(doc.get("results", [])) or 0
+    if "compliance_rate" in summary and "verification_rate" in summary:
+        return float(summary["compliance_rate"]), float(summary["verification_rate"])
+    impl = sum(1 for r in doc.get("results", []) if r.get("implemented"))
+    ver = sum(1 for r in doc.get("results", []) if r.get("status") == "pass")
+    return (impl / total, ver / total) if total else (0.0, 0.0)
+
+
+def history_points(history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> tuple[HistoryPoint, ...]:
+    points = []
+    for doc in [*history, current]:
+        run = doc.get("run") or {}
+        when = str(run.get("finished") or run.get("started") or "")
+        compliance, verification = _rates(doc)
+        points.append(HistoryPoint(label=when[:10] or str(run.get("id", ""))[:8],
+                                   run_id=str(run.get("id", "")),
+                                   compliance_rate=compliance, verification_rate=verification))
+    return tuple(points)
+
+
+def changes(current: Mapping[str, Any], previous: Mapping[str, Any],
+            titles: Mapping[str, str] | None = None) -> Changes:
+    before = {r["requirement_id"]: r for r in previous["results"]}
+    after = {r["requirement_id"]: r for r in current["results"]}
+    failing, passing, other = [], [], []
+    for rid, r in after.items():
+        if rid not in before:
+            continue
+        old, new = before[rid]["status"], r["status"]
+        if old == new:
+            continue
+        change = Change(rid, (titles or {}).get(rid) or str(r.get("title") or rid), old, new)
+        if old == "pass":
+            failing.append(change)
+        elif new == "pass":
+            passing.append(change)
+        else:
+            other.append(change)
+    prev_plan = (previous.get("run") or {}).get("plan") or {}
+    cur_plan = (current.get("run") or {}).get("plan") or {}
+    return Changes(
+        previous_run_id=str(previous["run"].get("id", "")),
+        previous_finished=str(previous["run"].get("finished", "")),
+        newly_failing=tuple(failing), newly_passing=tuple(passing), other=tuple(other),
+        added=tuple(sorted(set(after) - set(before))), removed=tuple(sorted(set(before) - set(after))),
+        plan_digest_before=str(prev_plan.get("digest", "")),
+        plan_digest_after=str(cur_plan.get("digest", "")))
+
+
+# --- recommendations, assessment, timeline -------------------------------------------------
+
+PRIORITY_HEADINGS = {"P1": "Critical Gaps to Address", "P2": "Important Gaps", "P3": "Nice-to-Have"}
+
+
+def _priority_number(p: str) -> str:
+    return p[1:] if p[:1] == "P" and p[1:].isdigit() else p
+
+
+def recommendations(gaps: Sequence[Any], section_titles: Mapping[str, str],
+                    priorities: Mapping[str, str], failing: Sequence[Any] = ()) -> tuple[Recommendation, ...]:
+    """One recommendation per (priority, section) with gaps -- the sections with most gaps
+    first -- and one per (priority, section) whose implemented checks do not pass."""
+    groups: dict[tuple[str, int, str], list[Any]] = {}
+    order: dict[str, int] = {}
+    for kind, rows in ((0, gaps), (1, failing)):
+        for r in rows:
+            groups.setdefault((r.priority, kind, r.section), []).append(r)
+            order.setdefault(r.section, len(order))
+    recs = []
+    for (priority, kind, section), reqs in sorted(groups.items(), key=lambda kv: (
+            kv[0][0], kv[0][1], -len(kv[1]), order[kv[0][2]])):
+        heading = PRIORITY_HEADINGS.get(priority) or priorities.get(priority) or priority
+        title = section_titles.get(section, section)
+        if kind == 0:
+            what, items = f"Implement {title} tests", tuple(r.title for r in reqs)
+        else:
+            what = f"Fix failing {title} checks"
+            items = tuple(f"{r.title}: {r.status}" + (f" ({r.reason})" if r.reason else "")
+                          for r in reqs)
+        recs.append(Recommendation(
+            priority=priority, heading=f"{heading} (Priority {_priority_number(priority)})",
+            title=what, items=items, requirement_ids=tuple(r.id for r in reqs)))
+    return tuple(recs)
+
+
+def assessment(by_category: Sequence[Any], metrics: Any, gaps: Sequence[Any],
+               rows: Sequence[Any]) -> Assessment:
+    well = [c for c in by_category if c.band == "well"]
+    partial = [c for c in by_category if c.band == "partial"]
+    major = [c for c in by_category if c.band not in ("well", "partial")]
+    strengths = tuple(f"{c.title}: {c.percent}% implemented ({c.implemented}/{c.requirements})"
+                      for c in well)
+    weaknesses = tuple(f"{c.title}: {c.percent}% implemented ({c.implemented}/{c.requirements})"
+                       for c in major + partial)
+    p1_gaps = [r for r in gaps if r.priority == "P1"]
+    failing = [r for r in rows if r.status in ("fail", "partial", "error")]
+    gap_areas = ", ".join(c.title for c in major) or "none"
+    risk = (f"{len(p1_gaps)} P1 (critical) requirement(s) have no test or evidence, and "
+            f"{len(failing)} implemented requirement(s) do not pass their check. Categories with "
+            f"major gaps: {gap_areas}. ")
+    risk += ("Before live deployment, the P1 gaps must be closed and the failing checks fixed or "
+             "waived with an approver and an expiry." if p1_gaps or failing else
+             "No critical gap remains; keep the evidence current with scheduled runs.")
+    summary = (f"Implemented tests concentrate on {', '.join(c.title for c in well) or 'no category'}; "
+               f"coverage is lacking for {gap_areas}.")
+    status_line = (f"{metrics.compliance_percent}% of planned requirements implemented "
+                   f"({metrics.implemented}/{metrics.requirements}); {metrics.verification_percent}% "
+                   f"verified ({metrics.verified}/{metrics.requirements})")
+    return Assessment(status_line=status_line, summary=summary, strengths=strengths,
+                      weaknesses=weaknesses, risk=risk)
+
+
+def timeline(gaps: Sequence[Any], section_titles: Mapping[str, str],
+             per_week: int = REQUIREMENTS_PER_WEEK) -> tuple[TimelineSlot, ...]:
+    """Schedule the gaps by priority, then plan order, at ``per_week`` requirements a week."""
+    section_rank: dict[str, int] = {}
+    for r in gaps:
+        section_rank.setdefault(r.section, len(section_rank))
+    queue = sorted(gaps, key=lambda r: (r.priority, r.phase, section_rank[r.section]))
+    per_slot = per_week * WEEKS_PER_SLOT
+    slots = []
+    for i in range(math.ceil(len(queue) / per_slot)):
+        chunk = queue[i * per_slot:(i + 1) * per_slot]
+        counts: dict[tuple[str, str], int] = {}
+        for r in chunk:
+            counts[(r.priority, r.section)] = counts.get((r.priority, r.section), 0) + 1
+        items = tuple(f"{section_titles.get(s, s)} ({p}, {n} requirement{'s' if n != 1 else ''})"
+                      for (p, s), n in counts.items())
+        first = i * WEEKS_PER_SLOT + 1
+        slots.append(TimelineSlot(weeks=f"Week {first}-{first + WEEKS_PER_SLOT - 1}",
+                                  items=items, requirement_ids=tuple(r.id for r in chunk)))
+    return tuple(slots)

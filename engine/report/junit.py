@@ -1,0 +1,95 @@
+"""JUnit XML: one testcase per requirement, one testsuite per phase, for CI systems.
+
+Mapping: ``pass`` -> passed; ``fail``/``partial``/``missing`` -> ``<failure>`` (type is the
+status); ``error`` -> ``<error>``; ``skipped`` -> ``<skipped>``; ``waived`` -> ``<skipped>``
+with the approver and expiry in the message, so CI shows it without counting it as a pass.
+Run id, plan digest and ledger head go into ``<properties>`` so a CI artefact can be traced
+back to the signed evidence.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from golive.report.model import RenderModel, RequirementRow
+
+FAILURES = ("fail", "partial", "missing")
+# Characters XML 1.0 cannot carry at all; evidence text may contain them (binary log lines).
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _x(text: object) -> str:
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def _message(r: RequirementRow) -> str:
+    if r.status == "missing" and not r.reason:
+        return "not implemented: no test or evidence covers this requirement"
+    return _x(r.reason or r.status)
+
+
+def _details(r: RequirementRow) -> str:
+    lines = [f"{r.id} {r.title}", f"status: {r.status}"]
+    if r.recorded_status != r.status:
+        lines.append(f"recorded status: {r.recorded_status}")
+    lines += [f"{t.metric}: expected {t.expected}, observed {t.observed}, "
+              f"{'met' if t.passed else 'not met'}" for t in r.thresholds]
+    if r.covered_by:
+        lines.append("covered by: " + ", ".join(r.covered_by))
+    return _x("\n".join(lines))
+
+
+def _testcase(suite: ET.Element, r: RequirementRow) -> None:
+    case = ET.SubElement(suite, "testcase", classname=f"golive.{r.section}",
+                         name=_x(f"{r.id} {r.title}"), time="0")
+    if r.status in FAILURES:
+        node = ET.SubElement(case, "failure", message=_message(r), type=r.status)
+        node.text = _details(r)
+    elif r.status == "error":
+        node = ET.SubElement(case, "error", message=_message(r), type="error")
+        node.text = _details(r)
+    elif r.status == "skipped":
+        ET.SubElement(case, "skipped", message=_message(r))
+    elif r.status == "waived" and r.waiver is not None:
+        ET.SubElement(case, "skipped", message=_x(
+            f"waived by {r.waiver.approver} until {r.waiver.expires}: {r.waiver.reason} "
+            f"(recorded status {r.recorded_status})"))
+    props = ET.SubElement(case, "properties")
+    for name, value in (("priority", r.priority), ("category", r.category), ("status", r.status)):
+        ET.SubElement(props, "property", name=name, value=value)
+
+
+def render_junit(model: RenderModel) -> bytes:
+    e = model.evidence
+    root = ET.Element("testsuites", name=f"golive {model.plan_title}",
+                      tests=str(len(model.requirements)))
+    totals = {"failures": 0, "errors": 0, "skipped": 0}
+    for phase in model.phases:
+        reqs = [r for s in phase.sections for r in s.requirements]
+        counts = {"failures": sum(r.status in FAILURES for r in reqs),
+                  "errors": sum(r.status == "error" for r in reqs),
+                  "skipped": sum(r.status in ("skipped", "waived") for r in reqs)}
+        for key, n in counts.items():
+            totals[key] += n
+        suite = ET.SubElement(root, "testsuite", name=f"{phase.number}. {phase.title}",
+                              tests=str(len(reqs)), timestamp=e.finished, time="0",
+                              **{k: str(v) for k, v in counts.items()})
+        props = ET.SubElement(suite, "properties")
+        for name, value in (("run_id", e.run_id), ("plan_digest", e.plan_digest),
+                            ("ledger_head", (e.ledger or {}).get("head") or "")):
+            ET.SubElement(props, "property", name=name, value=str(value))
+        for r in reqs:
+            _testcase(suite, r)
+    root.set("failures", str(totals["failures"]))
+    root.set("errors", str(totals["errors"]))
+    root.set("skipped", str(totals["skipped"]))
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def write_junit(model: RenderModel, out_path: Path) -> Path:
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_bytes(render_junit(model))
+    return out_path

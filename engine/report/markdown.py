@@ -1,0 +1,223 @@
+"""Markdown rendering, laid out like the reference gap-analysis report.
+
+The headings, bullet shapes and ✅/❌ lines follow ``gap-analysis-report.md`` so a reader can
+put the two side by side; golive's additions (verification results, waivers, changes, evidence)
+come as extra sections. Figures are computed, and the executive summary says how.
+
+Evidence text is escaped so it cannot turn into links, images, HTML or table cells: characters
+that open Markdown constructs are backslash-escaped and line breaks are folded.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from golive.report.model import RenderModel, RequirementRow
+
+BAND_HEADINGS = {"well": ("✅", "Well-Covered Areas"), "partial": ("⚠️", "Partially Covered Areas"),
+                 "major": ("❌", "Major Gaps")}
+STATUS_MARK = {"pass": "✅", "fail": "❌", "partial": "⚠️", "missing": "❌", "error": "❌",
+               "skipped": "⏭️", "waived": "⚠️"}
+# "<" only opens HTML or an autolink when a letter, "/", "!" or "?" follows; ">" only quotes at
+# the start of a line, which folded inline text never reaches.
+_SPECIAL = re.compile(r"([\\`*\[\]|]|<(?=[A-Za-z/!?]))")
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+def md(text: object) -> str:
+    """Escape evidence or plan text for inline Markdown."""
+    value = " ".join(str(text).split())
+    value = _SPECIAL.sub(r"\\\1", value)
+    return _EDGE_UNDERSCORE.sub(r"\\_", value)
+
+
+def _pct(rate: float) -> str:
+    return f"{round(rate * 100)}%"
+
+
+def _lines(rng) -> str:
+    return f" (Lines {rng[0]}-{rng[1]})" if rng else ""
+
+
+def _executive(m: RenderModel) -> list[str]:
+    k = m.metrics
+    plan_lines = f"{k.plan_lines} lines" if k.plan_lines else "the plan"
+    return [
+        "## Executive Summary", "",
+        f"This report analyzes the gaps between the original {md(m.plan_title)} requirements "
+        f"({plan_lines}) and the actual test implementation ({k.test_files} test files with "
+        f"{k.result_files} test result outputs).", "",
+        "### Key Metrics",
+        f"- **Original Requirements**: {plan_lines} covering {k.phases} major phases "
+        f"({k.requirements} requirements)",
+        f"- **Test Files Implemented**: {k.test_files} test scripts",
+        f"- **Test Results Generated**: {k.result_files} test execution outputs",
+        f"- **Compliance Rate**: {k.compliance_percent}% of planned test coverage implemented "
+        f"({k.implemented} of {k.requirements} requirements)",
+        f"- **Verification Rate**: {k.verification_percent}% of requirements pass their check "
+        f"({k.verified} of {k.requirements}; {k.waived} waived, never counted as pass)", "",
+        "How these figures are computed: the compliance rate is implemented requirements ÷ all "
+        "requirements, each requirement weighted equally; a requirement is implemented when a "
+        "test, a result file or evidence covers it. The verification rate counts requirements "
+        "whose check passes. The hand-written reference report's headline \"~50%\" cannot be "
+        "reproduced from its own category figures (90, 80, 75, 40, 50, 0, 10, 0 and 0%, which "
+        "average 38%).", "",
+        "| Status | " + " | ".join(s for s, _ in k.by_status) + " |",
+        "|---|" + "---|" * len(k.by_status),
+        "| Requirements | " + " | ".join(str(n) for _, n in k.by_status) + " |", ""]
+
+
+def _implemented_lines(section) -> list[str]:
+    out = [f"- ✅ {md(f.name)} - {md('; '.join(f.requirement_titles))}" for f in section.covered_files]
+    for r in section.requirements:
+        if r.implemented and not r.verified:
+            why = f": {md(r.reason)}" if r.reason else ""
+            out.append(f"- ⚠️ **NOT VERIFIED** ({r.status}): {md(r.title)}{why}")
+    if section.implemented_count == 0:
+        out.append(f"- ❌ **NOT IMPLEMENTED**: No {md(section.title)} tests")
+    else:
+        out += [f"- ❌ **MISSING**: {md(r.title)} ({r.id})" for r in section.missing]
+    return out
+
+
+def _phases(m: RenderModel) -> list[str]:
+    out = ["## Phase-by-Phase Gap Analysis", ""]
+    for p in m.phases:
+        out += [f"### {p.number}. {md(p.title)}{_lines(p.plan_lines)}", ""]
+        for s in p.sections:
+            if len(p.sections) > 1 or s.title != p.title:
+                out += [f"#### {md(s.title)}{_lines(s.plan_lines)}"]
+            out += ["**Required Tests:**"] + [f"- {md(r.title)}" for r in s.requirements]
+            out += ["", "**Implemented Tests:**"] + _implemented_lines(s) + [""]
+    return out
+
+
+def _categories(m: RenderModel) -> list[str]:
+    well, partial = _pct(m.bands.get("well", 0.75)), _pct(m.bands.get("partial", 0.25))
+    limits = {"well": f"≥{well}", "partial": f"{partial}-{well}", "major": f"<{partial}"}
+    out = ["## Gap Summary by Category", ""]
+    for band in ("well", "partial", "major"):
+        mark, heading = BAND_HEADINGS[band]
+        out += [f"### {mark} {heading} ({limits[band]} Implementation)"]
+        rows = m.band_rows(band)
+        if not rows:
+            out += ["None.", ""]
+            continue
+        for i, c in enumerate(rows, start=1):
+            gaps = [r.title for r in m.requirements if r.category == c.id and not r.implemented]
+            out.append(f"{i}. **{md(c.title)}**: {c.percent}% coverage ({c.implemented}/{c.requirements} "
+                       f"implemented, {c.verified}/{c.requirements} verified)")
+            out.append(f"   - Missing: {md(', '.join(gaps))}" if gaps else "   - All requirements implemented")
+        out.append("")
+    return out
+
+
+def _verification(m: RenderModel) -> list[str]:
+    out = ["## Verification Results", ""]
+    if not m.verification:
+        return out + ["No requirement in this run has thresholds or a failing check.", ""]
+    out += ["| Requirement | Metric | Expected | Observed | Result |", "|---|---|---|---|---|"]
+    for r in m.verification:
+        verdict = f"{STATUS_MARK[r.status]} {r.status}" + (f": {md(r.reason)}" if r.reason else "")
+        if not r.thresholds:
+            out.append(f"| {r.id} | — | — | — | {verdict} |")
+        for t in r.thresholds:
+            met = "met" if t.passed else "not evaluated" if t.passed is None else "not met"
+            out.append(f"| {r.id} | {md(t.metric)} | {md(t.expected)} | {md(t.observed)} | {met}; {verdict} |")
+    return out + [""]
+
+
+def _waivers(m: RenderModel) -> list[str]:
+    out = ["## Waivers", ""]
+    if not m.waivers:
+        return out + ["No waivers apply to this run.", ""]
+    out += ["| Requirement | Approver | Justification | Expires | State |", "|---|---|---|---|---|"]
+    out += [f"| {md(w.requirement_id)} | {md(w.approver)} | {md(w.reason)} | {md(w.expires)} | "
+            f"{w.state_label} (recorded: {w.recorded_status}) |" for w in m.waivers]
+    return out + ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
+
+
+def _changes(m: RenderModel) -> list[str]:
+    out = ["## Changes Since the Previous Run", ""]
+    ch = m.changes
+    if ch is None:
+        return out + ["No previous run was given; nothing to compare.", ""]
+    out += [f"Compared with run {md(ch.previous_run_id)} (finished {md(ch.previous_finished)}).", ""]
+    if ch.empty:
+        out += ["No requirement changed status and the plan is unchanged.", ""]
+    for heading, items in (("Newly failing", ch.newly_failing), ("Newly passing", ch.newly_passing),
+                           ("Other status changes", ch.other)):
+        if items:
+            out += [f"### {heading} ({len(items)})"]
+            out += [f"- {c.requirement_id} {md(c.title)}: {c.before} → {c.after}" for c in items]
+            out.append("")
+    if ch.plan_changed:
+        out += ["### Plan changes", f"- Plan digest: {md(ch.plan_digest_before)} → {md(ch.plan_digest_after)}"]
+        out += [f"- Added: {', '.join(ch.added)}"] if ch.added else []
+        out += [f"- Removed: {', '.join(ch.removed)}"] if ch.removed else []
+        out.append("")
+    return out
+
+
+def _tail(m: RenderModel) -> list[str]:
+    out = ["## Additional Tests Beyond Requirements", ""]
+    if m.additional_tests:
+        out += ["The following tests were implemented but not explicitly required:"]
+        out += [f"- {md(t)}" for t in m.additional_tests]
+    else:
+        out += ["Every test found covers at least one requirement."]
+    out += ["", "## Recommendations", ""]
+    heading = None
+    number = 0
+    for rec in m.recommendations:
+        if rec.heading != heading:
+            heading, number = rec.heading, 0
+            out += ([""] if out[-1] else []) + [f"### {md(heading)}"]
+        number += 1
+        out.append(f"{number}. **{md(rec.title)}**")
+        out += [f"   - {md(item)}" for item in rec.items]
+    if not m.recommendations:
+        out.append("No gaps and no failing checks: nothing to recommend.")
+    a = m.assessment
+    out += ["", "## Overall Assessment", "", f"**Current Implementation Status**: {md(a.status_line)}", "",
+            md(a.summary), "", "### Strengths:"]
+    out += [f"- {md(s)}" for s in a.strengths] or ["- No category is well covered yet."]
+    out += ["", "### Weaknesses:"] + ([f"- {md(w)}" for w in a.weaknesses] or ["- None."])
+    out += ["", "### Risk Assessment:", md(a.risk), "", "## Implementation Timeline Recommendation", ""]
+    out += [f"{i}. **{slot.weeks}**: {md('; '.join(slot.items))}" for i, slot in enumerate(m.timeline, start=1)]
+    gaps = m.metrics.requirements - m.metrics.implemented
+    out += ["", f"Total estimated effort: {len(m.timeline) * 2} weeks to implement the {gaps} missing "
+                f"requirements, highest priority first, at eight requirements a week." if gaps else
+            "No gaps remain."]
+    return out + [""]
+
+
+def _evidence(m: RenderModel) -> list[str]:
+    e = m.evidence
+    out = ["## Evidence Appendix", "", f"- **Run id**: {md(e.run_id)}",
+           f"- **Started / finished**: {md(e.started)} / {md(e.finished)}",
+           f"- **golive version**: {md(e.golive_version)}", f"- **Target**: {md(e.target)}",
+           f"- **Plan**: {md(e.plan_id)} {md(e.plan_version)}, digest {md(e.plan_digest)}"]
+    if e.ledger:
+        out += [f"- **Ledger**: {md(e.ledger.get('size'))} entries, head {md(e.ledger.get('head'))}",
+                f"- **Checkpoint signature**: {md(e.ledger.get('checkpoint_signature'))}",
+                f"- **Signing key id**: {md(e.ledger.get('key_id'))}"]
+    else:
+        out.append("- **Ledger**: no ledger was written for this run; the results are not signed.")
+    out += [f"- **results.json sha256**: {e.results_sha256}", "", "How to verify:", "", "```"]
+    out += list(e.verify_commands) + ["```", ""]
+    return out
+
+
+def render_markdown(model: RenderModel) -> str:
+    parts = [f"# {md(model.plan_title)} Gap Analysis Report", ""]
+    for section in (_executive, _phases, _categories, _verification, _waivers, _changes, _tail, _evidence):
+        parts += section(model)
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_markdown(model: RenderModel, out_path: Path) -> Path:
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(render_markdown(model), encoding="utf-8")
+    return out_path

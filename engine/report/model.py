@@ -1,0 +1,466 @@
+"""The render model: one view of a run that every report format renders.
+
+``build_render_model(document, plan, previous=None, waivers=(), history=())`` turns the
+results document (DESIGN.md "The results document", ``schema_version "1"``), the plan, the
+previous run's document, the waivers and a short run history into plain frozen dataclasses.
+PDF, HTML, Markdown, JSON and JUnit all read this one object, so a count printed in one
+format is the same count in every other.
+
+The plan is optional: without it, titles come from the document (results may carry a
+``title``; coverage items always carry one) and requirement ids stand in for missing titles.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from golive.report import analysis, charts
+from golive.report.waivers import WaiverView, apply_waivers
+
+SUPPORTED_SCHEMA_VERSIONS = ("1",)
+NOT_VERIFIED = ("fail", "partial", "error")
+STATUS_ORDER = ("pass", "fail", "partial", "missing", "error", "skipped", "waived")
+
+
+class ReportInputError(ValueError):
+    """The results document (or a waiver, or the previous run) cannot be rendered."""
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    metric: str
+    expected: str  # e.g. "< 120 s"
+    observed: str
+    passed: bool | None
+
+
+@dataclass(frozen=True)
+class RequirementRow:
+    id: str
+    title: str
+    statement: str
+    phase: int
+    section: str
+    category: str
+    category_title: str
+    priority: str
+    status: str  # after waivers
+    recorded_status: str  # as the run recorded it
+    reason: str
+    implemented: bool
+    covered_by: tuple[str, ...]
+    covered_files: tuple[str, ...]
+    check: str
+    thresholds: tuple[ThresholdRow, ...]
+    metrics: tuple[tuple[str, str], ...]
+    artifacts: tuple[tuple[str, str], ...]
+    waiver: WaiverView | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "pass"
+
+    @property
+    def mark(self) -> str:
+        """The phase-analysis icon: verified, implemented but not verified, or a gap."""
+        if not self.implemented:
+            return "missing"
+        return "pass" if self.verified else "warn"
+
+
+@dataclass(frozen=True)
+class CoveredFile:
+    """A test file or result file that covers requirements of a section (a ✅ line)."""
+
+    name: str
+    kind: str  # "test" or "result"
+    requirement_ids: tuple[str, ...]
+    requirement_titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    id: str
+    anchor: str
+    title: str
+    phase: int
+    plan_lines: tuple[int, int] | None
+    requirements: tuple[RequirementRow, ...]
+    covered_files: tuple[CoveredFile, ...]
+
+    @property
+    def missing(self) -> tuple[RequirementRow, ...]:
+        return tuple(r for r in self.requirements if not r.implemented)
+
+    @property
+    def implemented_count(self) -> int:
+        return sum(1 for r in self.requirements if r.implemented)
+
+
+@dataclass(frozen=True)
+class PhaseView:
+    number: int
+    anchor: str
+    title: str
+    plan_lines: tuple[int, int] | None
+    sections: tuple[SectionView, ...]
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    id: str
+    title: str
+    requirements: int
+    implemented: int
+    verified: int
+    rate: float
+    band: str
+
+    @property
+    def percent(self) -> int:
+        return round(self.rate * 100)
+
+
+@dataclass(frozen=True)
+class KeyMetrics:
+    plan_lines: int | None
+    phases: int
+    requirements: int
+    implemented: int
+    verified: int
+    waived: int
+    test_files: int
+    result_files: int
+    compliance_rate: float
+    verification_rate: float
+    by_status: tuple[tuple[str, int], ...]
+
+    @property
+    def compliance_percent(self) -> int:
+        return round(self.compliance_rate * 100)
+
+    @property
+    def verification_percent(self) -> int:
+        return round(self.verification_rate * 100)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    run_id: str
+    started: str
+    finished: str
+    target: str
+    golive_version: str
+    plan_id: str
+    plan_version: str
+    plan_digest: str
+    tailoring_digest: str
+    ledger: Mapping[str, Any] | None
+    results_sha256: str
+    verify_commands: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RenderModel:
+    title: str
+    plan_title: str
+    generated: str  # the run's finish time: reports of the same run are identical
+    metrics: KeyMetrics
+    phases: tuple[PhaseView, ...]
+    requirements: tuple[RequirementRow, ...]
+    by_phase: tuple[CoverageRow, ...]
+    by_section: tuple[CoverageRow, ...]
+    by_category: tuple[CoverageRow, ...]
+    by_priority: tuple[CoverageRow, ...]
+    bands: Mapping[str, float]
+    verification: tuple[RequirementRow, ...]
+    waivers: tuple[WaiverView, ...]
+    changes: analysis.Changes | None
+    additional_tests: tuple[str, ...]
+    recommendations: tuple[analysis.Recommendation, ...]
+    assessment: analysis.Assessment
+    timeline: tuple[analysis.TimelineSlot, ...]
+    history: tuple[analysis.HistoryPoint, ...]
+    charts: Mapping[str, str]
+    evidence: Evidence
+    document: Mapping[str, Any] = field(repr=False)  # the effective document (waivers applied)
+
+    def band_rows(self, band: str) -> tuple[CoverageRow, ...]:
+        return tuple(r for r in self.by_category if r.band == band)
+
+
+def build_render_model(document: Mapping[str, Any], plan: Any = None,
+                       previous: Mapping[str, Any] | None = None,
+                       waivers: Iterable[Mapping[str, Any]] = (),
+                       history: Iterable[Mapping[str, Any]] = ()) -> RenderModel:
+    """Build the one model all formats render. ``history`` is a list of earlier results
+    documents (or their ``run`` + ``summary`` parts), oldest first, for the trend chart."""
+    _check_document(document, "results document")
+    if previous is not None:
+        _check_document(previous, "previous results document")
+    doc = copy.deepcopy(dict(document))
+    run = doc["run"]
+    waiver_views = apply_waivers(doc, list(waivers), as_of=run.get("finished") or run.get("started"))
+
+    titles = _Titles(plan, doc)
+    test_files, result_files = analysis.split_test_sources(doc.get("tests", []))
+    rows = tuple(_requirement_row(r, titles, waiver_views) for r in doc["results"])
+    phases = _phases(rows, titles, doc)
+    coverage = doc["coverage"]
+    by_category = tuple(_coverage_rows(coverage.get("by_category", [])))
+    by_status = _count_statuses(rows)
+    summary = doc["summary"]
+    doc["summary"] = {**summary, "by_status": dict(by_status)}
+    metrics = KeyMetrics(
+        plan_lines=titles.source_lines,
+        phases=len(phases),
+        requirements=len(rows),
+        implemented=sum(r.implemented for r in rows),
+        verified=sum(r.verified for r in rows),
+        waived=dict(by_status).get("waived", 0),
+        test_files=int(summary.get("test_files", len(test_files))),
+        result_files=int(summary.get("result_files", len(result_files))),
+        compliance_rate=_rate(sum(r.implemented for r in rows), len(rows)),
+        verification_rate=_rate(sum(r.verified for r in rows), len(rows)),
+        by_status=by_status)
+    _check_summary(summary, metrics)
+
+    bands = titles.bands
+    history_points = analysis.history_points(list(history), doc)
+    model_charts = {
+        "phase": charts.coverage_bars([(p.title, p.rate, p.verified / p.requirements if p.requirements else 0.0)
+                                       for p in _coverage_rows(coverage.get("by_phase", []))],
+                                      "Coverage by phase", bands),
+        "category": charts.coverage_bars([(c.title, c.rate, c.verified / c.requirements if c.requirements else 0.0)
+                                          for c in by_category], "Coverage by category", bands),
+        "trend": charts.trend_line([(h.label, h.compliance_rate, h.verification_rate)
+                                    for h in history_points], "Trend over runs"),
+    }
+    gaps = [r for r in rows if not r.implemented]
+    return RenderModel(
+        title=f"{titles.plan_title} — Gap Analysis Report",
+        plan_title=titles.plan_title,
+        generated=run.get("finished") or run.get("started") or "",
+        metrics=metrics,
+        phases=phases,
+        requirements=rows,
+        by_phase=tuple(_coverage_rows(coverage.get("by_phase", []))),
+        by_section=tuple(_coverage_rows(coverage.get("by_section", []))),
+        by_category=by_category,
+        by_priority=tuple(_coverage_rows(coverage.get("by_priority", []))),
+        bands=bands,
+        verification=tuple(r for r in rows if r.thresholds or r.status in NOT_VERIFIED),
+        waivers=waiver_views,
+        changes=(analysis.changes(doc, previous, {r.id: r.title for r in rows})
+                 if previous is not None else None),
+        additional_tests=tuple(analysis.test_file_names(doc.get("additional_tests", []), doc)),
+        recommendations=analysis.recommendations(gaps, titles.section_titles, titles.priorities,
+                                                 [r for r in rows if r.status in NOT_VERIFIED]),
+        assessment=analysis.assessment(by_category, metrics, gaps, rows),
+        timeline=analysis.timeline(gaps, titles.section_titles),
+        history=history_points,
+        charts=model_charts,
+        evidence=_evidence(doc, titles),
+        document=doc)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+class _Titles:
+    """Titles and ranges from the plan, falling back to what the document carries."""
+
+    def __init__(self, plan: Any, doc: Mapping[str, Any]):
+        cov = doc["coverage"]
+        self.plan = plan
+        self.plan_title = getattr(plan, "title", None) or doc["run"]["plan"].get("title") \
+            or doc["run"]["plan"]["id"]
+        self.source_lines = getattr(plan, "source_lines", None) or doc["run"]["plan"].get("source_lines")
+        self.bands = dict(getattr(plan, "bands", None) or {"well": 0.75, "partial": 0.25})
+        self.priorities = dict(getattr(plan, "priorities", None) or {})
+        self.categories = {c["id"]: c["title"] for c in cov.get("by_category", [])}
+        self.section_titles = {s["id"]: s["title"] for s in cov.get("by_section", [])}
+        self.phase_titles = {str(p["id"]): p["title"] for p in cov.get("by_phase", [])}
+        self.section_lines: dict[str, tuple[int, int]] = {}
+        self.phase_lines: dict[int, tuple[int, int]] = {}
+        self.requirements: dict[str, Any] = {}
+        self.section_order: list[str] = []
+        if plan is not None:
+            self.categories.update({c.id: c.title for c in plan.categories})
+            for ph in plan.phases:
+                self.phase_titles[str(ph.number)] = ph.title
+                self.phase_titles[ph.id] = ph.title
+                self.phase_lines[ph.number] = tuple(ph.plan_lines)
+            for s in plan.sections:
+                self.section_titles[s.id] = s.title
+                self.section_lines[s.id] = tuple(s.plan_lines)
+                self.section_order.append(s.id)
+                self.requirements.update({r.id: r for r in s.requirements})
+
+    def phase_title(self, number: int) -> str:
+        return self.phase_titles.get(str(number)) or f"Phase {number}"
+
+    def requirement(self, result: Mapping[str, Any]) -> tuple[str, str]:
+        req = self.requirements.get(result["requirement_id"])
+        if req is not None:
+            return req.title, req.statement
+        return result.get("title") or result["requirement_id"], result.get("statement", "")
+
+
+def _check_document(doc: Any, what: str) -> None:
+    if not isinstance(doc, Mapping):
+        raise ReportInputError(f"{what}: expected a JSON object, got {type(doc).__name__}")
+    version = doc.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        raise ReportInputError(
+            f"{what}: schema_version {version!r} is not supported (this golive renders "
+            f"{', '.join(SUPPORTED_SCHEMA_VERSIONS)}); re-run `golive run --json` with this version")
+    for key in ("run", "summary", "coverage", "results"):
+        if key not in doc:
+            raise ReportInputError(f"{what}: missing top-level field {key!r}")
+    for i, result in enumerate(doc["results"]):
+        for key in ("requirement_id", "status", "section", "phase"):
+            if key not in result:
+                raise ReportInputError(f"{what}: results[{i}] has no {key!r}")
+        if result["status"] not in STATUS_ORDER:
+            raise ReportInputError(
+                f"{what}: results[{i}] ({result['requirement_id']}) has unknown status "
+                f"{result['status']!r}; expected one of {', '.join(STATUS_ORDER)}")
+
+
+def _check_summary(summary: Mapping[str, Any], metrics: KeyMetrics) -> None:
+    # The engine's summary and the results must agree, or two formats could print different
+    # figures for the same run; refuse rather than pick one.
+    for key in ("requirements", "implemented", "verified"):
+        if key in summary and summary[key] != getattr(metrics, key):
+            raise ReportInputError(
+                f"results document: summary.{key} is {summary[key]} but the results list gives "
+                f"{getattr(metrics, key)}; the document is inconsistent")
+
+
+def _rate(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _fmt(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (list, tuple)):
+        text = "–".join(_fmt(v) for v in value)
+    elif isinstance(value, Mapping) and "value" in value:
+        return _fmt(value["value"], value.get("unit") or unit)
+    else:
+        text = str(value)
+    return f"{text} {unit}" if unit else text
+
+
+def _threshold_row(t: Mapping[str, Any]) -> ThresholdRow:
+    op = t.get("op", "")
+    expected = f"{op} {_fmt(t.get('value'), t.get('unit'))}".strip()
+    return ThresholdRow(metric=str(t.get("metric", "")), expected=expected,
+                        observed=_fmt(t.get("observed"), t.get("unit") if t.get("observed") is not None else None),
+                        passed=t.get("passed"))
+
+
+def _requirement_row(result: Mapping[str, Any], titles: _Titles,
+                     waivers: tuple[WaiverView, ...]) -> RequirementRow:
+    title, statement = titles.requirement(result)
+    covered = tuple(result.get("covered_by") or ())
+    check = result.get("check") or {}
+    # An applied waiver wins over an expired one for the same requirement.
+    relevant = [w for w in waivers if w.requirement_id == result["requirement_id"]
+                and w.state in ("applied", "expired")]
+    applied = min(relevant, key=lambda w: w.state != "applied", default=None)
+    return RequirementRow(
+        id=result["requirement_id"], title=title, statement=statement,
+        phase=int(result["phase"]), section=result["section"],
+        category=result.get("category", ""),
+        category_title=titles.categories.get(result.get("category", ""), result.get("category", "")),
+        priority=result.get("priority", ""), status=result["status"],
+        recorded_status=result.get("recorded_status", result["status"]),
+        reason=result.get("reason") or "", implemented=bool(result.get("implemented")),
+        covered_by=covered,
+        covered_files=tuple(dict.fromkeys(analysis.file_name(t) for t in covered)),
+        check=f"{check.get('plugin')}.{check.get('name')}" if check else "",
+        thresholds=tuple(_threshold_row(t) for t in result.get("thresholds") or ()),
+        metrics=tuple((k, _fmt(v)) for k, v in sorted((result.get("metrics") or {}).items())),
+        artifacts=tuple((a.get("path", ""), a.get("sha256", "")) for a in result.get("artifacts") or ()),
+        waiver=applied)
+
+
+def _anchor(prefix: str, ident: Any) -> str:
+    # Anchors are built from ids only and reduced to a safe alphabet, so no evidence text
+    # ever reaches an href or id attribute.
+    safe = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in str(ident))
+    return f"{prefix}-{safe}"
+
+
+def _phases(rows: tuple[RequirementRow, ...], titles: _Titles,
+            doc: Mapping[str, Any]) -> tuple[PhaseView, ...]:
+    by_section: dict[str, list[RequirementRow]] = {}
+    for r in rows:
+        by_section.setdefault(r.section, []).append(r)
+    order = titles.section_order + [s for s in by_section if s not in titles.section_order]
+    file_kinds = analysis.file_kinds(doc.get("tests", []))
+    phases: dict[int, list[SectionView]] = {}
+    for sid in order:
+        reqs = by_section.get(sid)
+        if not reqs:
+            continue
+        section = SectionView(
+            id=sid, anchor=_anchor("section", sid), title=titles.section_titles.get(sid, sid),
+            phase=reqs[0].phase, plan_lines=titles.section_lines.get(sid),
+            requirements=tuple(reqs), covered_files=_covered_files(reqs, file_kinds))
+        phases.setdefault(section.phase, []).append(section)
+    return tuple(PhaseView(number=n, anchor=_anchor("phase", n), title=titles.phase_title(n),
+                           plan_lines=titles.phase_lines.get(n), sections=tuple(secs))
+                 for n, secs in sorted(phases.items()))
+
+
+def _covered_files(reqs: list[RequirementRow], file_kinds: Mapping[str, str]) -> tuple[CoveredFile, ...]:
+    files: dict[str, list[RequirementRow]] = {}
+    for r in reqs:
+        for name in r.covered_files:
+            files.setdefault(name, []).append(r)
+    # Test files first, then result files, each in the order the plan first cites them.
+    ordered = sorted(files, key=lambda n: (file_kinds.get(n) == "result",))
+    return tuple(CoveredFile(name=n, kind=file_kinds.get(n, "test"),
+                             requirement_ids=tuple(r.id for r in files[n]),
+                             requirement_titles=tuple(r.title for r in files[n]))
+                 for n in ordered)
+
+
+def _coverage_rows(items: Iterable[Mapping[str, Any]]) -> list[CoverageRow]:
+    return [CoverageRow(id=str(i["id"]), title=i.get("title") or str(i["id"]),
+                        requirements=int(i["requirements"]), implemented=int(i["implemented"]),
+                        verified=int(i["verified"]), rate=float(i["rate"]), band=i["band"])
+            for i in items]
+
+
+def _count_statuses(rows: tuple[RequirementRow, ...]) -> tuple[tuple[str, int], ...]:
+    counts = {s: 0 for s in STATUS_ORDER}
+    for r in rows:
+        counts[r.status] += 1
+    return tuple(counts.items())
+
+
+def _evidence(doc: Mapping[str, Any], titles: _Titles) -> Evidence:
+    run = doc["run"]
+    plan = run.get("plan") or {}
+    ledger = run.get("ledger")
+    commands = ["golive evidence verify"]
+    if ledger:
+        commands.append(f"golive evidence show --run {run.get('id', '')}")
+    commands.append("pdfdetach -saveall report.pdf   # extracts results.json from the PDF")
+    commands.append("sha256sum results.json")
+    return Evidence(
+        run_id=str(run.get("id", "")), started=str(run.get("started", "")),
+        finished=str(run.get("finished", "")), target=str(run.get("target", "")),
+        golive_version=str(run.get("golive_version", "")), plan_id=str(plan.get("id", "")),
+        plan_version=str(plan.get("version", "")), plan_digest=str(plan.get("digest", "")),
+        tailoring_digest=str(run.get("tailoring_digest") or ""), ledger=ledger,
+        results_sha256=analysis.document_sha256(doc), verify_commands=tuple(commands))

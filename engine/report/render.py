@@ -1,0 +1,57 @@
+"""Format dispatch: ``render(fmt, model_or_document, out_path) -> Path``.
+
+Formats contributed by plugins through the ``golive_report_formats`` hook are looked up
+after the built-in ones, with the same ``(model, out_path) -> Path`` signature.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from golive.report.model import RenderModel, ReportInputError, build_render_model
+
+FORMATS = ("pdf", "html", "md", "json", "junit")
+EXTENSIONS = {"pdf": ".pdf", "html": ".html", "md": ".md", "json": ".json", "junit": ".xml"}
+
+
+def _writer(fmt: str) -> Callable[[RenderModel, Path], Path]:
+    # Imported lazily: WeasyPrint takes a noticeable time to import and only pdf needs it.
+    if fmt == "pdf":
+        from golive.report.pdf import write_pdf
+        return write_pdf
+    if fmt == "html":
+        from golive.report.html import write_html
+        return write_html
+    if fmt == "md":
+        from golive.report.markdown import write_markdown
+        return write_markdown
+    if fmt == "json":
+        from golive.report.jsonfmt import write_json
+        return write_json
+    if fmt == "junit":
+        from golive.report.junit import write_junit
+        return write_junit
+    plugin_formats = _plugin_formats()
+    if fmt in plugin_formats:
+        return plugin_formats[fmt]
+    known = ", ".join([*FORMATS, *plugin_formats])
+    raise ReportInputError(f"unknown report format {fmt!r}; choose one of {known}")
+
+
+def _plugin_formats() -> dict[str, Callable[[RenderModel, Path], Path]]:
+    from golive.pluginmanager import create_host
+
+    formats: dict[str, Callable] = {}
+    for contribution in create_host().hook.golive_report_formats():
+        formats.update(contribution or {})
+    return formats
+
+
+def render(fmt: str, model_or_document: RenderModel | Mapping[str, Any], out_path: Path | str,
+           plan: Any = None, previous: Mapping[str, Any] | None = None,
+           waivers: Iterable[Mapping[str, Any]] = (), history: Iterable[Mapping[str, Any]] = ()) -> Path:
+    """Render one format to ``out_path`` and return it."""
+    writer = _writer(fmt)
+    model = model_or_document if isinstance(model_or_document, RenderModel) else \
+        build_render_model(model_or_document, plan, previous=previous, waivers=waivers, history=history)
+    return Path(writer(model, Path(out_path)))

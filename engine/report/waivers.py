@@ -1,0 +1,93 @@
+"""Applying waivers to a run's results for reporting.
+
+A waiver is ``{requirement_id, approver, reason, expires, created}`` (from the ledger, where
+``golive waive`` records it). Judged at the run's finish time, so re-rendering an old run gives
+the same report:
+
+- unexpired, requirement not passing  -> status becomes ``waived`` (never counted as pass);
+  the recorded status is kept in ``recorded_status`` and the waiver in ``waiver``;
+- expired                               -> the status stays; the report says it expired;
+- the requirement passes anyway         -> shown as ``not needed``;
+- unknown requirement id                -> an error naming the id (a typo must not hide).
+
+Waivers never change ``implemented``, so coverage figures are unaffected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Mapping
+
+WAIVABLE = ("fail", "partial", "missing", "error")
+
+
+@dataclass(frozen=True)
+class WaiverView:
+    requirement_id: str
+    approver: str
+    reason: str
+    expires: str
+    created: str
+    state: str  # applied | expired | not-needed
+    recorded_status: str
+
+    @property
+    def state_label(self) -> str:
+        return {"applied": "in force", "expired": "expired — no longer applies",
+                "not-needed": "not needed (requirement passes)"}[self.state]
+
+
+def _moment(value: Any, field: str, req: str) -> datetime:
+    """Parse an ISO date or datetime; a bare date means the end of that day (UTC)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, 23, 59, 59)
+    else:
+        text = str(value).strip()
+        try:
+            if len(text) == 10:
+                d = date.fromisoformat(text)
+                moment = datetime(d.year, d.month, d.day, 23, 59, 59)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"waiver for {req}: {field} {value!r} is not an ISO date "
+                             f"(write e.g. 2026-12-31)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tuple[WaiverView, ...]:
+    """Apply ``waivers`` to ``doc['results']`` in place; return how each one was judged."""
+    if not waivers:
+        return ()
+    results = {r["requirement_id"]: r for r in doc["results"]}
+    now = _moment(as_of, "run time", "the run") if as_of else datetime.now(timezone.utc)
+    views = []
+    for i, w in enumerate(waivers):
+        missing = [k for k in ("requirement_id", "approver", "reason", "expires") if not w.get(k)]
+        if missing:
+            raise ValueError(f"waiver #{i + 1} ({w.get('requirement_id', '?')}): missing "
+                             f"{', '.join(missing)}; every waiver needs an approver, a reason "
+                             f"and an expiry date")
+        req = str(w["requirement_id"])
+        if req not in results:
+            raise ValueError(f"waiver #{i + 1}: requirement {req!r} is not in this run's results")
+        result = results[req]
+        recorded = result.get("recorded_status", result["status"])
+        expires = _moment(w["expires"], "expires", req)
+        if expires < now:
+            state = "expired"
+        elif recorded in WAIVABLE:
+            state = "applied"
+            result["recorded_status"] = recorded
+            result["status"] = "waived"
+            result["waiver"] = {k: str(w.get(k, "")) for k in
+                                ("approver", "reason", "expires", "created")}
+        else:
+            state = "not-needed"
+        views.append(WaiverView(requirement_id=req, approver=str(w["approver"]),
+                                reason=str(w["reason"]), expires=str(w["expires"]),
+                                created=str(w.get("created", "")), state=state,
+                                recorded_status=recorded))
+    return tuple(sorted(views, key=lambda v: (v.requirement_id, v.expires)))
