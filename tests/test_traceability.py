@@ -111,6 +111,43 @@ def test_discovers_functions_methods_and_markers_at_any_depth(tmp_path):
     assert (method.kind, method.path, method.name, method.outcome) == ("pytest", deep, "test_method", None)
 
 
+def test_inherited_methods_and_uncollectable_classes(tmp_path):
+    write(tmp_path, "tests/test_inherit.py", """
+        import pytest
+
+        @pytest.mark.requirement("BASE-1")
+        class FeedContract:
+            def test_connects(self):
+                pass
+
+            def test_overridden(self):
+                pass
+
+        class TestDatabento(FeedContract):
+            @pytest.mark.requirement("OWN-1")
+            def test_overridden(self):
+                pass
+
+        class TestHasInit:
+            def __init__(self):
+                pass
+
+            def test_never_collected(self):
+                pass
+
+        class TestDisabled:
+            __test__ = False
+
+            def test_never_collected(self):
+                pass
+    """)
+    records = by_id(discover(target_of(tmp_path)))
+    assert {rid: r.requirements for rid, r in records.items()} == {
+        "tests/test_inherit.py::TestDatabento::test_overridden": ("BASE-1", "OWN-1"),
+        "tests/test_inherit.py::TestDatabento::test_connects": ("BASE-1",),
+    }
+
+
 def test_skips_vendored_folders_and_non_test_files(tmp_path):
     for folder in (".venv/lib", "node_modules/x", "lib/site-packages/y", ".git/hooks"):
         write(tmp_path, f"{folder}/test_vendored.py", "def test_vendored():\n    pass\n")

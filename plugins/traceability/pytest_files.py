@@ -134,9 +134,11 @@ class _ModuleReader:
         self.pytest_names = {"pytest"}  # names bound to the pytest module
         self.mark_names: set[str] = set()  # names bound to pytest.mark
         self.marker_aliases: set[str] = set()  # names bound to pytest.mark.requirement
+        self.module_classes: dict[str, ast.ClassDef] = {}
 
     def read(self, tree: ast.Module) -> list[FoundTest]:
         self._collect_imports(tree)
+        self.module_classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
         module_ids: list[str] = []
         for stmt in tree.body:
             if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
@@ -168,18 +170,56 @@ class _ModuleReader:
                         self.mark_names.add(alias.asname or "mark")
 
     def _class_tests(self, cls: ast.ClassDef, outer: tuple[str, ...], inherited: list[str]) -> list[FoundTest]:
+        """Tests of a ``Test*`` class as pytest collects them: its own methods, then methods it
+        inherits from classes defined in the same module (marks on those bases apply too).
+        Classes with ``__init__`` or ``__test__ = False`` are not collected by pytest."""
+        chain = self._class_chain(cls)
+        if any(self._defines(c, "__init__") for c in chain) or self._test_disabled(chain):
+            return []
         classes = outer + (cls.name,)
-        ids = inherited + [i for d in cls.decorator_list for i in self._ids_from_marks(d)]
-        for stmt in cls.body:  # a class-level ``pytestmark`` applies to all its methods
-            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
-                ids += self._ids_from_marks(stmt.value)
+        ids = list(inherited)
+        for klass in chain:
+            ids += [i for d in klass.decorator_list for i in self._ids_from_marks(d)]
+            for stmt in klass.body:  # a class-level ``pytestmark`` applies to all its methods
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets):
+                    ids += self._ids_from_marks(stmt.value)
         tests: list[FoundTest] = []
-        for stmt in cls.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name.startswith("test"):
-                tests.append(self._test(stmt, classes, ids))
-            elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
-                tests += self._class_tests(stmt, classes, ids)
+        seen: set[str] = set()
+        for klass in chain:
+            for stmt in klass.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in seen:
+                    seen.add(stmt.name)  # an override hides the base's method of that name
+                    if stmt.name.startswith("test"):
+                        tests.append(self._test(stmt, classes, ids))
+                elif klass is cls and isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
+                    tests += self._class_tests(stmt, classes, ids)
         return tests
+
+    def _class_chain(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """``cls`` then its bases defined at module level in this file, depth first, no repeats."""
+        chain: list[ast.ClassDef] = []
+        pending = [cls]
+        while pending:
+            klass = pending.pop(0)
+            if klass in chain:
+                continue
+            chain.append(klass)
+            pending += [self.module_classes[b.id] for b in klass.bases
+                        if isinstance(b, ast.Name) and b.id in self.module_classes]
+        return chain
+
+    @staticmethod
+    def _defines(cls: ast.ClassDef, name: str) -> bool:
+        return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == name for s in cls.body)
+
+    @staticmethod
+    def _test_disabled(chain: list[ast.ClassDef]) -> bool:
+        for klass in chain:
+            for stmt in klass.body:
+                if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__test__" for t in stmt.targets)
+                        and isinstance(stmt.value, ast.Constant)):
+                    return not stmt.value.value
+        return False
 
     def _test(self, func: ast.FunctionDef | ast.AsyncFunctionDef, classes: tuple[str, ...], inherited: list[str]) -> FoundTest:
         ids = inherited + [i for d in func.decorator_list for i in self._ids_from_marks(d)]
