@@ -177,6 +177,20 @@ def test_bad_exclude_setting_names_the_setting(tmp_path):
         discover(Target(root=tmp_path, settings={"traceability_exclude": [3]}))
 
 
+def test_symlinks_out_of_the_workspace_are_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, "test_elsewhere.py", "def test_elsewhere():\n    pass\n")
+    write(outside, "leak.json", json.dumps({"test": "leak", "status": "passed"}))
+    ws = tmp_path / "ws"
+    write(ws, "tests/test_here.py", "def test_here():\n    pass\n")
+    (ws / "tests" / "test_link.py").symlink_to(outside / "test_elsewhere.py")
+    (ws / "tests" / "linked_dir").symlink_to(outside, target_is_directory=True)
+    (ws / "test-results").mkdir()
+    (ws / "test-results" / "leak.json").symlink_to(outside / "leak.json")
+    found = discover(target_of(ws))
+    assert [r.id for r in found.records] == ["tests/test_here.py::test_here"]
+
+
 def test_syntax_error_file_is_reported_and_skipped(tmp_path, caplog):
     write(tmp_path, "tests/test_broken.py", "def test_broken(:\n    pass\n")
     write(tmp_path, "tests/test_fine.py", "def test_fine():\n    pass\n")

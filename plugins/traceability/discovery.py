@@ -29,7 +29,7 @@ from typing import Any
 
 from golive.model import Target, TestRecord
 
-from .pytest_files import SKIPPED_DIRS, FoundTest, scan_tests
+from .pytest_files import SKIPPED_DIRS, FoundTest, scan_tests, stays_inside
 from .results import CaseResult, ResultFile, read_result_file
 
 log = logging.getLogger("golive.plugins.traceability")
@@ -69,7 +69,7 @@ def _configured(target: Target, kind: str) -> Path | None:
     return path if path.is_absolute() else target.root / path
 
 
-def test_roots(target: Target) -> list[Path]:
+def search_roots_for_tests(target: Target) -> list[Path]:
     roots = [target.root]
     configured = _configured(target, "tests")
     if configured is not None and not configured.resolve().is_relative_to(target.root.resolve()):
@@ -95,18 +95,19 @@ def exclusions(target: Target) -> tuple[str, ...]:
     return tuple(value)
 
 
-def iter_result_files(folder: Path) -> list[Path]:
+def iter_result_files(folder: Path, root: Path) -> list[Path]:
     found: list[Path] = []
     for current, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-        found.extend(Path(current) / f for f in sorted(filenames) if f.lower().endswith((".xml", ".json")))
+        found.extend(Path(current) / f for f in sorted(filenames)
+                     if f.lower().endswith((".xml", ".json")) and stays_inside(Path(current) / f, root))
     return found
 
 
 def discover(target: Target) -> Discovery:
     """Scan ``target`` for tests and results and merge outcomes onto the tests they belong to."""
     root = target.root
-    scan = scan_tests(root, test_roots(target), exclusions(target))
+    scan = scan_tests(root, search_roots_for_tests(target), exclusions(target))
     found = Discovery(test_files=list(scan.files), warnings=list(scan.warnings))
 
     def warn(message: str) -> None:
@@ -120,7 +121,7 @@ def discover(target: Target) -> Discovery:
         where = f"{configured}" if configured is not None else f"{root}/test-results"
         warn(f"traceability: no results folder ({where} does not exist); tests have no recorded outcomes")
     for folder in folders:
-        for path in iter_result_files(folder):
+        for path in iter_result_files(folder, root):
             rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
             result = read_result_file(path, rel, warn)
             if result is not None:

@@ -31,6 +31,7 @@ SKIPPED_DIRS = frozenset({
     ".mypy_cache", ".pytest_cache", ".hypothesis", "build", "dist", ".eggs",
 })
 MARKER_NAME = "requirement"
+MAX_TEST_FILE_BYTES = 8 * 1024 * 1024  # generated monsters are not hand-written tests
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,19 @@ def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[
             if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
             and not _excluded(here / d, root, exclude)
         )
-        found.extend(here / f for f in sorted(filenames) if is_test_file(f) and not _excluded(here / f, root, exclude))
+        found.extend(here / f for f in sorted(filenames)
+                     if is_test_file(f) and not _excluded(here / f, root, exclude) and stays_inside(here / f, root))
     return found
+
+
+def stays_inside(path: Path, root: Path) -> bool:
+    """False for a symlink that leads out of the workspace: golive audits the workspace only."""
+    if not path.is_symlink():
+        return True
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except OSError:
+        return False
 
 
 def _excluded(path: Path, root: Path, exclude: tuple[str, ...]) -> bool:
@@ -113,6 +125,10 @@ def _relative(path: Path, root: Path) -> str:
 def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
     """Parse one file; a file that cannot be read or parsed is reported and yields nothing."""
     try:
+        size = path.stat().st_size
+        if size > MAX_TEST_FILE_BYTES:
+            report.warn(f"traceability: {rel}: {size} bytes is larger than the {MAX_TEST_FILE_BYTES} byte limit for a test file; skipped")
+            return []
         source = path.read_bytes()
         tree = ast.parse(source, filename=rel)
     except SyntaxError as exc:
