@@ -383,3 +383,11 @@ def load(path: Path | str | None = None) -> Plan:
     from golive.validate import load_validated  # validate builds on this module
 
     return load_validated(path, checks=None)
+
+
+def load_validated(path: Path | str | None = None, checks: Mapping[str, Any] | None = None) -> Plan:
+    """:func:`load` plus the plugin checks: ``checks`` maps ``"plugin.name"`` to each installed
+    :class:`~golive.model.CheckSpec`. Raises :class:`PlanError` listing every problem."""
+    from golive.validate import load_validated as load_and_resolve
+
+    return load_and_resolve(path, checks)

@@ -302,13 +302,8 @@ def load_validated(path: Path | str | None = None, checks: Mapping[str, CheckSpe
 
 
 def format_problems(problems: Iterable[Problem]) -> str:
-    """One ``file:line: field: message`` line per problem, then a count line."""
-    problems = list(problems)
-    files = len({p.file for p in problems})
-    lines = [str(p) for p in problems]
-    lines.append(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
-                 f"{files} file{'s' if files != 1 else ''}")
-    return "\n".join(lines)
+    """One ``file:line: field: message`` line per problem, in the order given (the CLI adds the count)."""
+    return "\n".join(str(p) for p in problems)
 
 
 def requirements_per_phase(plan: Plan) -> dict[int, int]:

@@ -13,12 +13,25 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from golive.model import Plan
+from golive.model import CheckResult, CheckSpec, Plan
 from golive.plan import PlanError, load
+from golive.validate import validate_plan
 
 GOOD = Path(__file__).parent / "data" / "good"
 SECTION = "1-pre-live/feed.yaml"
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _never_run(requirement, ctx):
+    return CheckResult()
+
+
+CHECKS = {
+    "feed.live_connection": CheckSpec("feed", "live_connection", _never_run, metrics=("connected",),
+                                      params_schema={"type": "object", "properties": {"since": {"type": "string"}},
+                                                     "additionalProperties": False}),
+    "monitoring.pipeline_duration": CheckSpec("monitoring", "pipeline_duration", _never_run),
+}
+SETTINGS = settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 FIELD_NAMES = [
     "section", "requirements", "id", "phase", "title", "plan_lines", "statement", "category", "priority",
@@ -76,6 +89,8 @@ def load_with(rel: str, content: bytes) -> None:
             assert all(str(p) for p in exc.problems)
         else:
             assert isinstance(plan, Plan)
+        checked, problems = validate_plan(root, CHECKS)  # the plugin checks must not crash either
+        assert (checked is None) == bool(problems)
 
 
 def dump(data) -> bytes:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from golive.model import CheckSpec, Plan
+from golive import plan as plan_module
 from golive.plan import PlanError, Problem, default_plan_path, load, read_plan, resolve_plan_path
 from golive.validate import format_problems, load_validated, requirements_per_phase, validate_plan
 from golive.yamlsafe import parse_yaml
@@ -109,9 +110,8 @@ def test_problem_and_plan_error_text():
     error = PlanError([problem, Problem("b.yaml", 1, "id", "bad")])
     assert isinstance(error, ValueError)
     assert str(error) == f"{problem}\nb.yaml:1: id: bad"
-    text = format_problems(error.problems)
-    assert text.splitlines()[-1] == "2 problems in 2 files"
-    assert format_problems([problem]).splitlines() == [str(problem), "1 problem in 1 file"]
+    assert format_problems(error.problems) == str(error)
+    assert format_problems([]) == ""
 
 
 @pytest.mark.parametrize("make, message", [
@@ -176,6 +176,12 @@ def test_plugin_checks_are_only_resolved_when_checks_are_given():
     _, problems = validate_plan(GOOD, {})
     assert {p.field for p in problems} == {"requirements[PRE-PIPE-04].check.plugin", "requirements[PRE-FEED-01].check.plugin"}
     assert all("installed plugins: none" in p.message and "golive plugins" in p.message for p in problems)
+
+
+def test_plan_module_offers_load_validated_too():
+    checks = {"feed.live_connection": CheckSpec("feed", "live_connection", _noop)}
+    with pytest.raises(PlanError, match="unknown plugin 'monitoring'"):
+        plan_module.load_validated(GOOD, checks)
 
 
 def test_an_invalid_params_schema_is_reported_as_a_plugin_bug():
