@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Mapping
@@ -147,22 +148,24 @@ def _schema_hint(root: Mapping[str, Any], schema_path: Iterable[Any]) -> str:
     return next((h for h in reversed(hints) if isinstance(h, str) and h), "")
 
 
-def schema_message(error: jsonschema.ValidationError, root_schema: Mapping[str, Any]) -> tuple[list[Any], str]:
-    """(instance path, message) for one schema error; ``required``/``additionalProperties``
-    errors point at the missing or extra key itself."""
+def schema_messages(error: jsonschema.ValidationError, root_schema: Mapping[str, Any]) -> list[tuple[list[Any], str]]:
+    """(instance path, message) pairs for one schema error; ``required`` and
+    ``additionalProperties`` errors point at each missing or extra key itself."""
     path = list(error.absolute_path)
-    hint = _schema_hint(root_schema, error.absolute_schema_path)
     value = error.instance
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return path + [missing], "required field is missing"
-    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+    if error.validator == "required" and isinstance(value, dict):
+        missing = [name for name in error.validator_value
+                   if name not in value and error.message.startswith(repr(name))]
+        return [(path + [name], "required field is missing") for name in missing[:1] or ["?"]]
+    if error.validator == "additionalProperties" and isinstance(value, dict):
         allowed = sorted((error.schema.get("properties") or {}).keys())
-        extra = sorted(k for k in value if k not in allowed) if isinstance(value, dict) else []
-        name = extra[0] if extra else "?"
-        return path + [name], f"unknown field {name!r}; allowed fields: {', '.join(allowed)}"
+        patterns = list((error.schema.get("patternProperties") or {}).keys())
+        extra = [k for k in value if k not in allowed and not any(re.search(p, str(k)) for p in patterns)]
+        return [(path + [name], f"unknown field {name!r}; allowed fields: {', '.join(allowed) or 'none'}")
+                for name in extra or ["?"]]
+    hint = _schema_hint(root_schema, error.absolute_schema_path)
     if error.validator == "enum":
-        return path, f"must be one of {', '.join(map(str, error.validator_value))}, not {value!r}"
+        return [(path, f"must be one of {', '.join(map(str, error.validator_value))}, not {value!r}")]
     if error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         wanted = [JSON_TYPE_NAMES.get(w, w) for w in wanted]
@@ -170,24 +173,26 @@ def schema_message(error: jsonschema.ValidationError, root_schema: Mapping[str, 
         message = f"expected {' or '.join(wanted)}, got {yaml_type(value)} {shown[:80]}"
         if hasattr(value, "isoformat") and "string" in wanted:
             message += "; quote it to keep it a string"
-        return path, f"{message} ({hint})" if hint else message
-    if error.validator == "minItems" and error.validator_value == 1:
-        return path, f"must not be empty{f' ({hint})' if hint else ''}"
-    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
-    return path, f"{message} ({hint})" if hint else message
+    elif error.validator == "minItems" and error.validator_value == 1:
+        message = "must not be empty"
+    else:
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    return [(path, f"{message} ({hint})" if hint else message)]
 
 
 def schema_problems(validator: jsonschema.Draft202012Validator, data: Any, doc: YamlDoc | None,
                     file: str, base_path: Iterable[Any] = (), field_data: Any = None) -> list[Problem]:
     """Every schema error of ``data`` as a Problem. ``base_path`` places ``data`` inside ``doc``
-    (check params live under ``requirements[i].check.params``)."""
+    (check params live under ``requirements[i].check.params``); ``field_data`` is the document
+    the field names are computed from (``data`` itself by default)."""
     base = list(base_path)
+    named_from = field_data if field_data is not None else data
     problems = []
     for error in validator.iter_errors(data):
-        path, message = schema_message(error, validator.schema)
-        full = base + path
-        line = doc.line_of(full) if doc else None
-        problems.append(Problem(file, line, field_name(field_data if field_data is not None else data, full), message))
+        for path, message in schema_messages(error, validator.schema):
+            full = base + path
+            line = doc.line_of(full) if doc else None
+            problems.append(Problem(file, line, field_name(named_from, full), message))
     return problems
 
 

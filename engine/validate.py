@@ -240,6 +240,9 @@ class _Checker:
                                              base_path=at + ["params"], field_data=doc.data)
         except jsonschema.SchemaError as exc:
             self.add(rel, at, f"check {spec.key} declares an invalid params schema (a plugin bug): {exc.message}")
+        except Exception as exc:  # noqa: BLE001 -- a third-party schema must not crash validation
+            self.add(rel, at, f"check {spec.key}: its params schema cannot be applied (a plugin bug): "
+                     f"{type(exc).__name__}: {exc}")
         if spec.metrics:
             for index, threshold in enumerate(req.thresholds):
                 if threshold.metric not in spec.metrics:
