@@ -16,8 +16,10 @@ from rich.console import Console
 
 from golive import __version__
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a fixed width so the summary table stays readable.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+out = Console(width=_WIDTH)
+err = Console(stderr=True, width=_WIDTH)
 
 EXIT_OK, EXIT_GAPS, EXIT_INPUT = 0, 1, 2
 
@@ -127,5 +129,3 @@ def main() -> None:
         sys.exit(130)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -257,7 +257,9 @@ class Target:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def path(self, kind: str) -> Path:
-        return self.paths.get(kind, self.root / kind)
+        """The folder for an artifact kind: configured in golive.toml, else ``<root>/<kind>``
+        (``test_results`` -> ``test-results``). ``paths`` holds only configured folders."""
+        return self.paths.get(kind, self.root / kind.replace("_", "-"))
 
 
 @dataclass

@@ -75,6 +75,8 @@ class PluginHost:
                     found[spec.key] = spec
                     if name in self.plugins:
                         self.plugins[name].checks.append(spec)
+            for info in self.plugins.values():
+                info.checks.sort(key=lambda c: c.name)
             self._checks = dict(sorted(found.items()))
         return self._checks
 

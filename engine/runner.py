@@ -255,7 +255,7 @@ def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
                           implemented=bool(covering), covered_by=covering,
                           artifacts=list(job.ctx.artifacts))
     else:
-        outcome = judge(req, job.result, job.ctx.artifacts, covering)
+        outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None)
     outcome.duration_s = round(elapsed, 6)
     outcome.checker = job.spec.key
     outcome.checker_version = job.spec.version

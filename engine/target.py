@@ -24,7 +24,7 @@ from pathlib import Path
 from golive.model import Target
 
 ARTIFACT_KINDS = ("data", "records", "logs", "config", "tests", "test_results")
-DEFAULTS = {kind: kind.replace("_", "-") for kind in ARTIFACT_KINDS}
+
 CONFIG_NAME = "golive.toml"
 
 
@@ -53,8 +53,7 @@ def load_target(root: Path | str) -> Target:
     if unknown:
         raise TargetError(f"{cfg_file}: unknown [paths] key(s) {', '.join(unknown)}; known: {', '.join(ARTIFACT_KINDS)}")
     paths: dict[str, Path] = {}
-    for kind in ARTIFACT_KINDS:
-        rel = paths_cfg.get(kind, DEFAULTS[kind])
+    for kind, rel in paths_cfg.items():
         if not isinstance(rel, str):
             raise TargetError(f"{cfg_file}: paths.{kind} must be a string")
         full = (root / rel).resolve()
@@ -64,4 +63,5 @@ def load_target(root: Path | str) -> Target:
     settings = config.get("settings", {})
     if not isinstance(settings, dict):
         raise TargetError(f"{cfg_file}: [settings] must be a table")
+    # only configured folders go into ``paths``: an unconfigured "tests" means "anywhere"
     return Target(root=root, paths=paths, settings=settings)

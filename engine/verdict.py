@@ -24,7 +24,10 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def judge(req: Requirement, result: CheckResult, artifacts: list[Artifact], covered_by: list[str]) -> Outcome:
+def judge(req: Requirement, result: CheckResult, artifacts: list[Artifact], covered_by: list[str],
+          evaluate_thresholds: bool = True) -> Outcome:
+    """``evaluate_thresholds=False`` is for requirements without a check block: they are judged
+    from the team's tests, and the plan's thresholds wait for a checker (listed, not faked)."""
     arts = list(artifacts) + [a for a in result.artifacts if a not in artifacts]
     base = Outcome(
         requirement=req, status=Status.ERROR, covered_by=list(covered_by), metrics=dict(result.metrics),
@@ -44,7 +47,10 @@ def judge(req: Requirement, result: CheckResult, artifacts: list[Artifact], cove
         base.implemented = bool(covered_by) or declared is Status.ERROR and bool(arts)
         return base
 
-    evaluated, problems = evaluate(req.thresholds, result.metrics)
+    thresholds = req.thresholds if evaluate_thresholds else ()
+    if req.thresholds and not evaluate_thresholds:
+        base.details["thresholds_pending"] = [describe(t) for t in req.thresholds]
+    evaluated, problems = evaluate(thresholds, result.metrics)
     base.thresholds = evaluated
     base.implemented = True
     if problems:
@@ -68,5 +74,7 @@ def judge(req: Requirement, result: CheckResult, artifacts: list[Artifact], cove
         parts.append("; ".join(failing))
     elif evaluated and verdict is Status.PASS:
         parts.append(f"all {len(evaluated)} threshold(s) hold")
+    if base.details.get("thresholds_pending"):
+        parts.append("not yet measured by a checker: " + ", ".join(base.details["thresholds_pending"]))
     base.reason = "; ".join(p for p in parts if p)
     return base

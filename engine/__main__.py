@@ -1,0 +1,4 @@
+"""`python -m golive` runs the CLI."""
+from golive.cli import main
+
+main()
