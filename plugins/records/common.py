@@ -1,6 +1,7 @@
 """Joins and look-ups several checkers need: signals with outcomes, instrument specs, ratios."""
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
 
 import pandas as pd
@@ -48,6 +49,23 @@ def resolved_signals(ctx, strategy: str | None = None, mode: str | None = None,
 def trading_day(ts: pd.Series) -> pd.Series:
     """UTC calendar date of each timestamp (the records are in UTC; sessions do not span 00:00 UTC)."""
     return ts.dt.date
+
+
+def daily_net_pnl(pnl) -> dict:
+    """date -> realized - fees + change of unrealized, summed over strategies and instruments."""
+    days: dict = defaultdict(Decimal)
+    last_unreal: dict = {}
+    for d, strat, sym, real, unreal, fees in zip(pnl["date"], pnl["strategy"], pnl["symbol"], pnl["realized"],
+                                                 pnl["unrealized"], pnl["fees"]):
+        key = (strat, sym)
+        days[d] += real - fees + unreal - last_unreal.get(key, Decimal(0))
+        last_unreal[key] = unreal
+    return dict(sorted(days.items()))
+
+
+def load_pnl(ctx, name: str = "pnl"):
+    return reader.load(ctx, name, need=["date", "strategy", "symbol", "realized", "unrealized", "fees"],
+                       optional=["signal_type"])
 
 
 def standalone_context(root, params: dict | None = None):

@@ -7,14 +7,13 @@ net P&L (loss per day is a portfolio limit too).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, money, no_data
-from golive.plugins.records.common import instruments, spec_of
+from golive.plugins.records.common import daily_net_pnl, instruments, load_pnl, spec_of
 
 
 def exposure_series(ctx, positions, specs) -> list[tuple]:
@@ -29,18 +28,6 @@ def exposure_series(ctx, positions, specs) -> list[tuple]:
         value[sym] = q * mark * mult
         out.append((ts, sum((abs(v) for v in value.values()), Decimal(0)), abs(sum(value.values(), Decimal(0)))))
     return out
-
-
-def daily_net_pnl(pnl) -> dict:
-    """date -> realized - fees + change of unrealized, summed over strategies and instruments."""
-    days: dict = defaultdict(Decimal)
-    last_unreal: dict = {}
-    for d, strat, sym, real, unreal, fees in zip(pnl["date"], pnl["strategy"], pnl["symbol"], pnl["realized"],
-                                                 pnl["unrealized"], pnl["fees"]):
-        key = (strat, sym)
-        days[d] += real - fees + unreal - last_unreal.get(key, Decimal(0))
-        last_unreal[key] = unreal
-    return dict(sorted(days.items()))
 
 
 def check(requirement, ctx) -> CheckResult:
@@ -58,7 +45,7 @@ def check(requirement, ctx) -> CheckResult:
                "peak_gross": {"ts": str(peak_gross[0]), "usd": str(peak_gross[1])},
                "peak_net": {"ts": str(peak_net[0]), "usd": str(peak_net[2])}}
     if reader.exists(ctx, "pnl"):
-        pnl = reader.load(ctx, "pnl", need=["date", "strategy", "symbol", "realized", "unrealized", "fees"])
+        pnl = load_pnl(ctx)
         days = daily_net_pnl(pnl)
         if days:
             worst = min(days, key=days.get)

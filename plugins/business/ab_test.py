@@ -1,0 +1,47 @@
+"""A/B comparison of two strategy versions (plan lines 119-123; algorithm enhancement, 180-184).
+
+Emitted signals with outcomes are split by ``strategy_version`` (``versions`` [A, B] from
+params, else the two most frequent). Reports the P&L difference (mean B - mean A) with Welch's
+t-test p-value, the accuracy difference with a pooled two-proportion z-test p-value, and the
+smaller sample size: the plan's thresholds say what counts as significant.
+"""
+from __future__ import annotations
+
+from golive.model import CheckResult, Quantity
+from golive.plugins.records.checkutil import make_spec, no_data
+from golive.plugins.records.common import ratio, resolved_signals
+from golive.plugins.records.stats import mean, two_proportion_z, welch_t
+
+
+def check(requirement, ctx) -> CheckResult:
+    joined, _ = resolved_signals(ctx, ctx.params.get("strategy"), ctx.params.get("mode"), extra=("strategy_version",))
+    joined = joined[joined["strategy_version"].notna()]
+    versions = ctx.params.get("versions") or joined["strategy_version"].value_counts().index[:2].tolist()
+    if len(versions) < 2:
+        return no_data("fewer than two strategy versions among resolved signals")
+    groups = {v: joined[joined["strategy_version"] == v] for v in versions}
+    if any(g.empty for g in groups.values()):
+        return no_data(f"no resolved signals for version(s) {[v for v, g in groups.items() if g.empty]}")
+    a, b = versions
+    pnl = {v: [float(p) for p in g["pnl"] if p is not None and p == p] for v, g in groups.items()}
+    right = {v: int(g["correct"].map(bool).sum()) for v, g in groups.items()}
+    n = {v: len(g) for v, g in groups.items()}
+    t, df, p_pnl = welch_t(pnl[b], pnl[a])
+    z, p_acc = two_proportion_z(right[b], n[b], right[a], n[a])
+    return CheckResult(
+        metrics={"ab_pnl_p_value": p_pnl, "ab_accuracy_p_value": p_acc, "ab_samples_min": min(n.values()),
+                 "ab_mean_pnl_diff": Quantity(round(mean(pnl[b]) - mean(pnl[a]), 2), "USD")
+                 if pnl[a] and pnl[b] else float("nan"),
+                 "ab_accuracy_diff": ratio(right[b] / n[b] - right[a] / n[a])},
+        message=f"{b} vs {a}: accuracy {right[b] / n[b]:.1%} vs {right[a] / n[a]:.1%} (p={p_acc:.3g}), "
+                f"mean P&L p={p_pnl:.3g}",
+        details={"formula": "Welch t = (mean_B - mean_A)/sqrt(s_A²/n_A + s_B²/n_B), Welch-Satterthwaite df, "
+                            "two-sided p; z = (p_B - p_A)/sqrt(p(1-p)(1/n_A + 1/n_B)), pooled p, two-sided",
+                 "versions": {"A": a, "B": b}, "n": n, "accuracy": {v: right[v] / n[v] for v in versions},
+                 "welch": {"t": t, "df": df}, "z": z})
+
+
+SPEC = make_spec("business", "ab_test", check, "two strategy versions compared with significance tests",
+                 ("ab_pnl_p_value", "ab_accuracy_p_value", "ab_samples_min", "ab_mean_pnl_diff", "ab_accuracy_diff"),
+                 {"versions": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+                  "strategy": {"type": "string"}, "mode": {"type": "string"}})

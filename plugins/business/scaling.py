@@ -1,0 +1,53 @@
+"""Position scaling through approved steps (plan lines 113-117).
+
+``steps`` (params) are the documented scaling approvals: from a date on, positions may reach
+``max_contracts`` per instrument; before the first step ``initial_max_contracts`` (default 1)
+applies. Every snapshot in ``records/positions`` is held to the step in force on its date;
+reports the snapshots above it and the highest utilisation of the step in force.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from golive.model import CheckResult
+from golive.plugins.records import reader
+from golive.plugins.records.checkutil import listed, make_spec, no_data
+from golive.plugins.records.common import ratio
+
+STEPS_SCHEMA = {"type": "array", "minItems": 1, "items": {
+    "type": "object", "required": ["from", "max_contracts"], "additionalProperties": False,
+    "properties": {"from": {"type": "string", "format": "date"}, "max_contracts": {"type": "integer", "minimum": 0},
+                   "approved_by": {"type": "string"}, "reference": {"type": "string"}}}}
+
+
+def limit_on(day: date, steps: list[tuple[date, int]], initial: int) -> int:
+    limit = initial
+    for start, cap in steps:
+        if day >= start:
+            limit = cap
+    return limit
+
+
+def check(requirement, ctx) -> CheckResult:
+    steps = sorted((date.fromisoformat(s["from"]), int(s["max_contracts"])) for s in ctx.params["steps"])
+    initial = int(ctx.params.get("initial_max_contracts", 1))
+    positions = reader.load(ctx, "positions", need=["ts", "symbol", "qty"])
+    if positions.empty:
+        return no_data("no rows in records/positions")
+    over, util = [], 0.0
+    for ts, sym, qty in zip(positions["ts"], positions["symbol"], positions["qty"]):
+        cap = limit_on(ts.date(), steps, initial)
+        util = max(util, abs(qty) / cap if cap else (float("inf") if qty else 0.0))
+        if abs(qty) > cap:
+            over.append({"ts": str(ts), "symbol": sym, "qty": int(qty), "step_limit": cap})
+    return CheckResult(
+        metrics={"scaling_violations": len(over), "max_step_utilization": ratio(util), "steps": len(steps)},
+        message=f"{len(over)} position snapshots above the scaling step in force",
+        details={"rule": "|qty| <= max_contracts of the latest step with from <= snapshot date",
+                 "steps": ctx.params["steps"], "initial_max_contracts": initial, "violations": listed(over)})
+
+
+SPEC = make_spec("business", "scaling", check, "positions within the approved scaling step",
+                 ("scaling_violations", "max_step_utilization", "steps"),
+                 {"steps": STEPS_SCHEMA, "initial_max_contracts": {"type": "integer", "minimum": 0}},
+                 required=("steps",))
