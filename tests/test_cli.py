@@ -1,0 +1,108 @@
+"""The CLI in-process (click's CliRunner): exit codes, messages, --help, --json, tailoring, demo."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from golive.cli import cli
+
+WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("cmd", [[], ["validate"], ["run"], ["plugins"], ["demo"]])
+def test_help_everywhere(cmd):
+    res = invoke(*cmd, "--help")
+    assert res.exit_code == 0 and "Usage:" in res.output
+
+
+def test_validate_shipped_plan_counts_requirements_per_phase():
+    res = invoke("validate")
+    assert res.exit_code == 0, res.output
+    assert "94 requirements in 11 sections" in res.output
+    assert "phase 1 Pre-Live Deployment Testing: 35" in res.output
+    assert "phase 6 Compliance and Audit: 8" in res.output
+
+
+def test_validate_bad_plan_exits_2_with_file_and_line(tmp_path):
+    plan = tmp_path / "plan"
+    shutil.copytree(Path(__file__).parents[1] / "requirements", plan,
+                    ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    f = plan / "1-pre-live" / "core-pipeline.yaml"
+    f.write_text(f.read_text().replace("category: core-pipeline", "category: core-pipelin", 1))
+    res = invoke("validate", str(plan))
+    assert res.exit_code == 2
+    assert "core-pipeline.yaml:" in res.output and "core-pipelin" in res.output
+
+
+def test_run_input_errors_exit_2():
+    assert invoke("run", "--target", "/nonexistent/dir").exit_code == 2
+    res = invoke("run", "--target", str(WORKSPACE), "--only", "NOPE-99", "-q")
+    assert res.exit_code == 2 and "NOPE-99 matches no requirement" in res.output
+    assert invoke("run", "--jobs", "0").exit_code == 2  # click usage error
+
+
+def test_run_json_document_shape(tmp_path):
+    out = tmp_path / "r.json"
+    res = invoke("run", "--target", str(WORKSPACE), "--only", "PRE-PIPE", "--json", str(out))
+    assert res.exit_code == 1  # gaps
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == "1"
+    assert set(doc) >= {"run", "summary", "coverage", "results", "tests", "additional_tests"}
+    assert set(doc["coverage"]) == {"by_phase", "by_section", "by_category", "by_priority"}
+    assert [r["requirement_id"] for r in doc["results"]] == [f"PRE-PIPE-0{i}" for i in range(1, 7)]
+    r1 = doc["results"][0]
+    assert r1["status"] == "pass" and r1["checker"] == "traceability.linked_tests"
+    assert r1["covered_by"] and all("::" in t for t in r1["covered_by"])
+    assert doc["run"]["plan"]["digest"] and len(doc["run"]["plan"]["digest"]) == 64
+    item = doc["coverage"]["by_section"][0]
+    assert set(item) >= {"id", "title", "requirements", "implemented", "verified", "rate", "band"}
+
+
+def test_tailoring_on_the_command_line_is_recorded_and_loosening_shown(tmp_path):
+    t = tmp_path / "staging.yaml"
+    t.write_text("""
+tailoring: {id: staging}
+overrides:
+  - requirement: LIVE-REL-07
+    reason: staging hardware is slower
+    thresholds: [{metric: latency_p99, op: "<", value: 250, unit: ms}]
+  - requirement: OPS-04
+    not_applicable: a single strategy version runs in staging
+""")
+    out = tmp_path / "r.json"
+    res = invoke("run", "--target", str(WORKSPACE), "--tailoring", str(t), "--json", str(out))
+    assert res.exit_code == 1
+    assert "LOOSENED LIVE-REL-07: latency_p99 < 100 ms -> latency_p99 < 250 ms" in res.output
+    doc = json.loads(out.read_text())
+    assert doc["run"]["tailoring_digest"] == doc["tailoring"]["digest"]
+    assert [c["loosened"] for c in doc["tailoring"]["changes"]] == [True, False]
+    ops4 = next(r for r in doc["results"] if r["requirement_id"] == "OPS-04")
+    assert ops4["status"] == "skipped" and ops4["not_applicable"]
+    assert doc["summary"]["requirements"] == 93 and doc["summary"]["not_applicable"] == 1
+
+
+def test_bad_tailoring_exits_2(tmp_path):
+    t = tmp_path / "t.yaml"
+    t.write_text("overrides: [{requirement: NOPE-01, reason: x}]")
+    res = invoke("run", "--target", str(WORKSPACE), "--tailoring", str(t))
+    assert res.exit_code == 2 and "no such requirement" in res.output
+
+
+def test_demo_builds_the_workspace_and_runs(tmp_path):
+    d = tmp_path / "demo"
+    res = invoke("demo", str(d))
+    assert res.exit_code == 0, res.output
+    assert (d / "workspace" / "golive.toml").exists()
+    doc = json.loads((d / "golive-results.json").read_text())
+    assert doc["summary"]["requirements"] == 94
+    assert "demo done" in res.output
+    again = invoke("demo", str(d))
+    assert again.exit_code == 2 and "--force" in again.output
