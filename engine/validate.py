@@ -99,7 +99,7 @@ class _Checker:
     def check_sections(self) -> None:
         phases = {p.number: p for p in self.plan.phases}
         section_ids: dict[str, str] = {}
-        requirement_ids: dict[str, Problem] = {}
+        first_seen: dict[str, str] = {}  # requirement id -> "file:line" of its first definition
         for section in self.plan.sections:
             rel = section.file
             if section.id in section_ids:
@@ -114,12 +114,11 @@ class _Checker:
                              f"phase {section.phase} ({_lines(phase_range)})" if phase_range else "")
             for index, requirement in enumerate(section.requirements):
                 where = ["requirements", index]
-                first = requirement_ids.get(requirement.id)
-                if first is not None:
+                if requirement.id in first_seen:
                     self.add(rel, where + ["id"], f"duplicate requirement id {requirement.id!r} "
-                             f"(first defined at {first.file}:{first.line})")
+                             f"(first defined at {first_seen[requirement.id]})")
                 else:
-                    requirement_ids[requirement.id] = self.source.problem(rel, where + ["id"], "")
+                    first_seen[requirement.id] = f"{self.source.display(rel)}:{requirement.source.line}"
                 self.check_requirement(section, requirement, rel, where)
 
     def check_requirement(self, section: Section, req: Requirement, rel: str, where: list[Any]) -> None:
