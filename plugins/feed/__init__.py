@@ -1,0 +1,78 @@
+"""golive feed checks: Databento market data ingestion (plan section "Data Ingestion Real-Time
+Feed Testing").
+
+Checks (``plugin: feed``):
+
+==========================  =====================================================================
+``mbo_quality``             MBO data quality of every DBN file (:mod:`.dbn_quality`, :mod:`.book`)
+``mbo_streaming``           no silence / sequence gap in recorded data during market hours
+``reconnection_backfill``   disconnects → reconnect → backfill, from ``logs/feed_events.jsonl``
+``live_connection``         Live API probe (key from the environment) or the feed event log
+``api_authentication``      Historical API call with the key from the environment
+``cache_efficiency``        hit ratio and bytes saved from ``logs/cache_stats.jsonl``
+``api_cost``                daily/monthly spend and month-end projection from ``logs/api_usage.jsonl``
+==========================  =====================================================================
+
+Artifact contracts: ``docs/feed-artifacts.md``.
+"""
+from __future__ import annotations
+
+from golive import hookimpl
+from golive.model import CheckSpec
+
+from .auth import AUTH_METRICS, AUTH_SCHEMA, check_api_authentication
+from .cache_cost import (CACHE_METRICS, CACHE_SCHEMA, COST_METRICS, COST_SCHEMA,
+                         check_api_cost, check_cache_efficiency)
+from .connection import CONNECTION_METRICS, CONNECTION_SCHEMA, check_live_connection
+from .feed_events import check_mbo_streaming, check_reconnection_backfill
+from .quality_check import QUALITY_METRICS, QUALITY_SCHEMA, check_mbo_quality
+
+_LOG = {"log": {"type": "string"}}
+_MARKET_HOURS = {
+    "type": "object",
+    "properties": {"timezone": {"type": "string"}, "open": {"type": "string", "pattern": r"^\d\d:\d\d$"},
+                   "close": {"type": "string", "pattern": r"^\d\d:\d\d$"},
+                   "days": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}},
+                   "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}},
+    "additionalProperties": False,
+}
+STREAMING_SCHEMA = {"type": "object",
+                    "properties": {**QUALITY_SCHEMA["properties"], **_LOG, "market_hours": _MARKET_HOURS},
+                    "additionalProperties": False}
+RECONNECT_SCHEMA = {"type": "object",
+                    "properties": {**QUALITY_SCHEMA["properties"], **_LOG,
+                                   "verify_data": {"type": "boolean"}},
+                    "additionalProperties": False}
+
+
+@hookimpl
+def golive_checks() -> list[CheckSpec]:
+    return [
+        CheckSpec("feed", "mbo_quality", check_mbo_quality,
+                  "MBO data quality of every DBN file: validity, timestamps, latency, sequence "
+                  "gaps, duplicates, prices, flags, crossed/locked book",
+                  QUALITY_SCHEMA, QUALITY_METRICS),
+        CheckSpec("feed", "mbo_streaming", check_mbo_streaming,
+                  "Recorded MBO data has no silence or sequence gap during market hours",
+                  STREAMING_SCHEMA, ("max_silence_market_hours_s", "market_hours_observed_s",
+                                     "sequence_gaps", "missing_sequences", "skipped_records_errors",
+                                     "records", "market_hours_disconnects")),
+        CheckSpec("feed", "reconnection_backfill", check_reconnection_backfill,
+                  "Every feed disconnect is followed by a reconnect and a backfill covering the outage",
+                  RECONNECT_SCHEMA, ("disconnects", "reconnects", "unrecovered_disconnects",
+                                     "reconnect_time_max_s", "backfills", "unbackfilled_outages",
+                                     "backfill_uncovered_s", "backfill_missing_sequences",
+                                     "backfill_duplicates", "missing_sequences_in_data",
+                                     "duplicates_in_data")),
+        CheckSpec("feed", "live_connection", check_live_connection,
+                  "Databento Live API: connect, authenticate, subscribe to MBO, first record",
+                  CONNECTION_SCHEMA, CONNECTION_METRICS),
+        CheckSpec("feed", "api_authentication", check_api_authentication,
+                  "Databento Historical API accepts the key from the environment",
+                  AUTH_SCHEMA, AUTH_METRICS),
+        CheckSpec("feed", "cache_efficiency", check_cache_efficiency,
+                  "Data cache hit ratio and bytes/dollars saved", CACHE_SCHEMA, CACHE_METRICS),
+        CheckSpec("feed", "api_cost", check_api_cost,
+                  "API spend per day and month, and the month-end projection",
+                  COST_SCHEMA, COST_METRICS),
+    ]

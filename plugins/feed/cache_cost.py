@@ -1,0 +1,160 @@
+"""Cache efficiency (``logs/cache_stats.jsonl``) and API cost monitoring (``logs/api_usage.jsonl``).
+
+Cost: spend per UTC day and per month from the usage log; the current month's spend projected
+to month end at its average daily rate so far (``month_projection_usd``), so a threshold on it
+warns before the monthly budget is crossed. Planned requests in ``params.planned`` are priced
+with ``metadata.get_cost`` when a key and network are available, and added to the projection.
+Budgets are thresholds in the plan; nothing here compares against them.
+"""
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from datetime import timezone
+
+from golive.model import CheckResult, Quantity, Status
+
+from .auth import api_key, historical_client, scrub
+from .jsonl import LogFormatError, read_jsonl
+
+NUMBER = (int, float)
+
+
+def _log_path(ctx, param: str, default: str):
+    rel = ctx.params.get(param, default)
+    return ctx.target.root / rel
+
+
+def check_cache_efficiency(requirement, ctx) -> CheckResult:
+    path = _log_path(ctx, "log", "logs/cache_stats.jsonl")
+    if not path.exists():
+        return CheckResult(status=Status.MISSING, message=f"{path} not found: no cache statistics")
+    ctx.record_artifact(path)
+    hits = misses = bytes_saved = bytes_fetched = 0
+    usd_saved = usd_spent = 0.0
+    try:
+        for where, rec in read_jsonl(path, {"ts": (str, int), "hit": bool, "bytes": int}):
+            if rec["bytes"] < 0:
+                raise LogFormatError(f"{where}: field 'bytes' must be >= 0")
+            cost = rec.get("cost_usd", 0.0)
+            if not isinstance(cost, NUMBER) or isinstance(cost, bool) or cost < 0:
+                raise LogFormatError(f"{where}: field 'cost_usd' must be a number >= 0")
+            if rec["hit"]:
+                hits += 1
+                bytes_saved += rec["bytes"]
+                usd_saved += cost
+            else:
+                misses += 1
+                bytes_fetched += rec["bytes"]
+                usd_spent += cost
+    except LogFormatError as exc:
+        return CheckResult(status=Status.ERROR, message=str(exc))
+    requests = hits + misses
+    if not requests:
+        return CheckResult(status=Status.MISSING, message=f"{path} holds no cache requests")
+    metrics = {
+        "cache_requests": requests,
+        "cache_hit_ratio": Quantity(hits / requests, "ratio"),
+        "cache_bytes_saved": Quantity(bytes_saved, "B"),
+        "cache_byte_hit_ratio": Quantity(bytes_saved / max(bytes_saved + bytes_fetched, 1), "ratio"),
+        "cache_usd_saved": Quantity(round(usd_saved, 6), "USD"),
+    }
+    return CheckResult(metrics=metrics, details={
+        "formula": "hit ratio = hits / (hits + misses); bytes saved = sum(bytes) over hits",
+        "hits": hits, "misses": misses, "bytes_fetched": bytes_fetched,
+        "usd_spent_on_misses": round(usd_spent, 6)},
+        message=f"{hits}/{requests} cache hits, {bytes_saved} bytes not re-downloaded")
+
+
+def check_api_cost(requirement, ctx) -> CheckResult:
+    path = _log_path(ctx, "log", "logs/api_usage.jsonl")
+    if not path.exists():
+        return CheckResult(status=Status.MISSING, message=f"{path} not found: no API usage log")
+    ctx.record_artifact(path)
+    daily: dict[str, float] = defaultdict(float)
+    try:
+        for where, rec in read_jsonl(path, {"ts": (str, int), "cost_usd": NUMBER}):
+            if rec["cost_usd"] < 0:
+                raise LogFormatError(f"{where}: field 'cost_usd' must be >= 0")
+            daily[rec["_ts"].astimezone(timezone.utc).date().isoformat()] += float(rec["cost_usd"])
+    except LogFormatError as exc:
+        return CheckResult(status=Status.ERROR, message=str(exc))
+    now = ctx.clock().astimezone(timezone.utc)
+    month = now.strftime("%Y-%m")
+    mtd = sum(v for d, v in daily.items() if d.startswith(month))
+    days_in_month = calendar.monthrange(now.year, now.month)[1]
+    elapsed_days = now.day - 1 + (now.hour * 3600 + now.minute * 60 + now.second) / 86400
+    projection = mtd / max(elapsed_days, 1.0) * days_in_month
+    monthly: dict[str, float] = defaultdict(float)
+    for d, v in daily.items():
+        monthly[d[:7]] += v
+    metrics = {
+        "daily_cost_max_usd": Quantity(round(max(daily.values(), default=0.0), 6), "USD/day"),
+        "daily_cost_today_usd": Quantity(round(daily.get(now.date().isoformat(), 0.0), 6), "USD/day"),
+        "monthly_cost_max_usd": Quantity(round(max(monthly.values(), default=0.0), 6), "USD/month"),
+        "month_to_date_usd": Quantity(round(mtd, 6), "USD"),
+        "month_projection_usd": Quantity(round(projection, 6), "USD/month"),
+        "days_with_usage": len(daily),
+    }
+    details = {"daily_usd": {d: round(v, 6) for d, v in sorted(daily.items())},
+               "monthly_usd": {m: round(v, 6) for m, v in sorted(monthly.items())},
+               "formula": "projection = month-to-date / elapsed days (min 1) x days in month",
+               "as_of": now.isoformat()}
+    message = f"month to date ${mtd:.2f}, projected ${projection:.2f} for {month}"
+    planned = ctx.params.get("planned") or []
+    if planned:
+        priced, why = _price_planned(planned, ctx.params)
+        details["planned"] = priced
+        if why:
+            details["planned_not_priced"] = why
+        else:
+            total = sum(p["cost_usd"] for p in priced)
+            metrics["planned_cost_usd"] = Quantity(round(total, 6), "USD")
+            metrics["month_projection_with_planned_usd"] = Quantity(round(projection + total, 6), "USD/month")
+            message += f"; planned requests ${total:.2f}"
+    return CheckResult(metrics=metrics, details=details, message=message)
+
+
+def _price_planned(planned: list[dict], params) -> tuple[list[dict], str]:
+    """``metadata.get_cost`` for each planned request; returns (priced, reason-if-not)."""
+    import requests
+    from databento.common.error import BentoError
+
+    env_var = params.get("key_env", "DATABENTO_API_KEY")
+    key = api_key(env_var)
+    if key is None:
+        return [], f"no API key in {env_var}: planned requests not priced"
+    try:
+        client = historical_client(key, params.get("gateway"), float(params.get("timeout_s", 5)))
+        out = []
+        for req in planned:
+            cost = client.metadata.get_cost(
+                dataset=req["dataset"], schema=req.get("schema", "mbo"), symbols=req.get("symbols"),
+                stype_in=req.get("stype_in", "raw_symbol"), start=req["start"], end=req.get("end"))
+            out.append({**{k: req[k] for k in ("dataset", "start") if k in req},
+                        "schema": req.get("schema", "mbo"), "cost_usd": float(cost)})
+        return out, ""
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
+        return [], "Databento API unreachable: planned requests not priced"
+    except (BentoError, ValueError) as exc:
+        return [], scrub(f"get_cost failed: {exc}", key)
+
+
+CACHE_SCHEMA = {"type": "object", "properties": {"log": {"type": "string"}},
+                "additionalProperties": False}
+CACHE_METRICS = ("cache_requests", "cache_hit_ratio", "cache_bytes_saved", "cache_byte_hit_ratio",
+                 "cache_usd_saved")
+_PLANNED = {"type": "object", "required": ["dataset", "start"],
+            "properties": {"dataset": {"type": "string"}, "schema": {"type": "string"},
+                           "symbols": {"type": ["array", "string"]}, "stype_in": {"type": "string"},
+                           "start": {"type": "string"}, "end": {"type": "string"}},
+            "additionalProperties": False}
+COST_SCHEMA = {"type": "object",
+               "properties": {"log": {"type": "string"}, "planned": {"type": "array", "items": _PLANNED},
+                              "key_env": {"type": "string"}, "gateway": {"type": "string"},
+                              "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 60}},
+               "additionalProperties": False}
+COST_METRICS = ("daily_cost_max_usd", "daily_cost_today_usd", "monthly_cost_max_usd",
+                "month_to_date_usd", "month_projection_usd", "days_with_usage",
+                "planned_cost_usd", "month_projection_with_planned_usd")
+

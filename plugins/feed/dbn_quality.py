@@ -1,0 +1,367 @@
+"""MBO data quality of one DBN file, computed chunk by chunk with numpy.
+
+What is measured (every count also lists its first ``max_violations`` places, by record
+index in the file, instrument, channel and ``ts_recv``):
+
+* ``ts_recv_regressions`` — a record received before the record in front of it (DBN files are
+  ordered by ``ts_recv``); ``ts_event_regressions`` — per instrument; ``ts_event_after_recv``.
+* latency ``ts_recv − ts_event``: p50/p99/max in ms, from a 1 µs histogram (exact to 1 µs up
+  to 1 s; above that the percentile is reported as the observed maximum).
+* sequence numbers per (publisher, channel) (or per instrument, ``sequence_scope``):
+  ``sequence_gaps``/``missing_sequences`` are numbers never received (a late record fills the
+  gap it left), ``late_records`` arrived after a higher number of their channel.
+* ``duplicates_adjacent`` (the same event as the record just before it in the file, resent:
+  ``ts_recv`` may differ) and ``duplicates_exact`` (byte-identical to an earlier record).
+* prices on A/M/T/F records: ``undefined_prices``, ``non_positive_prices``; ``price_jumps``:
+  trades more than ``jump_ratio`` away from the instrument's previous trade (a print that
+  reverses the previous jump is its return, not a new jump).
+* flags: ``bad_ts_recv_flags`` (F_BAD_TS_RECV), ``maybe_bad_book_flags`` (F_MAYBE_BAD_BOOK).
+* ``zero_sizes`` on A/M/T/F records; the longest intervals without records (``silences``).
+* gateway records: heartbeats, slow-reader warnings, ``skipped_records_errors`` (a gap).
+* crossed/locked books by reconstruction (:mod:`.book`), when ``book`` is on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .book import BookChecker
+from .dbn_reader import ControlRecord, DbnMboReader, MboRun, RTYPE_ERROR, RTYPE_SYSTEM
+from .grouped import GroupCodes, GroupedOrder, grow
+
+UNDEF_PRICE = np.iinfo(np.int64).max
+F_BAD_TS_RECV, F_MAYBE_BAD_BOOK = 8, 4
+LATENCY_BINS = 1 << 20  # 1 us bins: 0 .. ~1.05 s
+PRICED_ACTIONS = np.array([b"A", b"M", b"T", b"F"])
+
+
+@dataclass
+class QualityOptions:
+    chunk_records: int = 1 << 20
+    jump_ratio: float = 0.05
+    allow_negative_prices: bool = False
+    sequence_scope: str = "channel"  # channel | instrument
+    book: bool = True
+    max_violations: int = 50
+    silence_floor_s: float = 1.0
+    max_silences: int = 1000
+
+
+class FileQuality:
+    """Accumulates the quality of one file over its chunks; ``result()`` gives a JSON-able
+    dict with ``metrics``, ``by_instrument`` and ``violations``."""
+
+    def __init__(self, path: Path, options: QualityOptions):
+        self.path, self.opt = path, options
+        self.counts = dict.fromkeys((
+            "records", "mbo_records", "ts_recv_regressions", "ts_event_regressions",
+            "ts_event_after_recv", "sequence_gaps", "missing_sequences", "late_records",
+            "duplicates_adjacent", "duplicates_exact", "undefined_prices",
+            "non_positive_prices", "zero_sizes", "price_jumps", "bad_ts_recv_flags", "maybe_bad_book_flags",
+            "heartbeats", "slow_reader_warnings", "skipped_records_errors", "gateway_errors",
+            "other_records"), 0)
+        self.violations: dict[str, list[dict]] = {}
+        self.hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
+        self.latency_max, self.latency_max_index = -1, -1
+        self.latency_sum = 0
+        self.chan, self.inst = GroupCodes(), GroupCodes()
+        self.seq_max, self.seq_ok = np.zeros(4, np.uint64), np.zeros(4, bool)
+        self.ev_last, self.ev_ok = np.zeros(4, np.uint64), np.zeros(4, bool)
+        self.trade_px, self.trade_ok = np.zeros(4, np.int64), np.zeros(4, bool)
+        self.trade_move = np.zeros(4, np.int8)  # sign of the last counted/return jump
+        self.last_words: np.ndarray | None = None  # the previous chunk's last record
+        self.prev_recv: int | None = None
+        self.open_gaps: dict[int, list[list[int]]] = {}  # channel code -> [[lo, hi, index]]
+        self.prev_chunk: MboRun | None = None
+        self.inst_counts: dict[str, np.ndarray] = {}
+        self.book = BookChecker() if options.book else None
+        self.silences: list[tuple[int, int]] = []  # (last ts_recv before, first after), ns
+        self.first_recv: int | None = None
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _note(self, kind: str, mask: np.ndarray, run: MboRun, detail=None) -> int:
+        where = np.flatnonzero(mask)
+        n = len(where)
+        if not n:
+            return 0
+        self.counts[kind] += n
+        lst = self.violations.setdefault(kind, [])
+        r = run.records
+        for w in where[: max(0, self.opt.max_violations - len(lst))].tolist():
+            item = {"index": run.first_index + w, "instrument_id": int(r["instrument_id"][w]),
+                    "channel_id": int(r["channel_id"][w]), "ts_recv": int(r["ts_recv"][w])}
+            if detail is not None:
+                item.update(detail(w))
+            lst.append(item)
+        self._per_instrument(kind, self._inst_codes[mask])
+        return n
+
+    def _per_instrument(self, kind: str, codes: np.ndarray) -> None:
+        counts = np.bincount(codes, minlength=len(self.inst))
+        cur = grow(self.inst_counts.get(kind, np.zeros(0, np.int64)), len(self.inst))
+        cur[: len(counts)] += counts
+        self.inst_counts[kind] = cur
+
+    # -- the checks ------------------------------------------------------------------------
+    def update(self, run: MboRun) -> None:
+        r = run.records
+        n = len(r)
+        self.counts["records"] += n
+        self.counts["mbo_records"] += n
+        inst_codes = self._inst_codes = self.inst.encode(r["instrument_id"])
+        self._per_instrument("records", inst_codes)
+        seq_keys = (r["instrument_id"].astype(np.uint32) if self.opt.sequence_scope == "instrument"
+                    else (r["publisher_id"].astype(np.uint32) << 8) | r["channel_id"])
+        chan_codes = self.chan.encode(seq_keys)
+        k = len(self.chan)
+        self.seq_max, self.seq_ok = grow(self.seq_max, k), grow(self.seq_ok, k, False)
+        ki = len(self.inst)
+        for name in ("ev_last", "trade_px", "trade_move"):
+            setattr(self, name, grow(getattr(self, name), ki))
+        self.ev_ok, self.trade_ok = grow(self.ev_ok, ki, False), grow(self.trade_ok, ki, False)
+        by_chan = GroupedOrder(chan_codes)
+        by_inst = GroupedOrder(inst_codes)
+
+        seq = r["sequence"].astype(np.uint64)
+        prev_max, seq_ok = by_chan.previous_max(seq, self.seq_max, self.seq_ok)
+        behind = seq_ok & (seq < prev_max)
+        dups = self._duplicates(run, behind)
+        self._latency(run, by_inst)
+        self._order(run, by_inst, dups)
+        self._sequences(run, chan_codes, seq, prev_max, seq_ok, behind & ~dups)
+        bad_px = self._prices(run, inst_codes, dups)
+        self._note("bad_ts_recv_flags", (r["flags"] & F_BAD_TS_RECV) != 0, run)
+        self._note("maybe_bad_book_flags", (r["flags"] & F_MAYBE_BAD_BOOK) != 0, run)
+        if self.book is not None:
+            self.book.update(r, run.first_index, skip=dups | bad_px)
+        self.prev_chunk = run
+
+    def _latency(self, run: MboRun, by_inst: GroupedOrder) -> None:
+        r = run.records
+        lat = r["ts_recv"].astype(np.int64) - r["ts_event"].astype(np.int64)
+        self._note("ts_event_after_recv", lat < 0, run)
+        lat_us = np.clip(lat // 1000, 0, LATENCY_BINS)
+        self.hist += np.bincount(lat_us, minlength=LATENCY_BINS + 1)
+        if len(lat):
+            at = int(np.argmax(lat))
+            if lat[at] > self.latency_max:
+                self.latency_max, self.latency_max_index = int(lat[at]), run.first_index + at
+            self.latency_sum += int(np.clip(lat, 0, None).sum())
+            cur = grow(self.inst_counts.get("latency_max_ns", np.zeros(0, np.int64)), len(self.inst))
+            group_max = np.maximum.reduceat(lat[by_inst.order], by_inst.starts)
+            codes = by_inst.sorted_codes[by_inst.starts]
+            cur[codes] = np.maximum(cur[codes], group_max)
+            self.inst_counts["latency_max_ns"] = cur
+
+    def _order(self, run: MboRun, by_inst: GroupedOrder, dups: np.ndarray) -> None:
+        r = run.records
+        recv = r["ts_recv"]
+        prev = np.empty_like(recv)
+        if len(recv):
+            prev[1:] = recv[:-1]
+            prev[0] = recv[0] if self.prev_recv is None else self.prev_recv
+            self.prev_recv = int(recv[-1])
+            if self.first_recv is None:
+                self.first_recv = int(recv[0])
+        self._note("ts_recv_regressions", (recv < prev) & ~dups, run)
+        self._silences(recv, prev)
+        prev_ev, ok = by_inst.previous(r["ts_event"], self.ev_last, self.ev_ok)
+        self._note("ts_event_regressions", ok & (r["ts_event"] < prev_ev) & ~dups, run)
+
+    def _silences(self, recv: np.ndarray, prev: np.ndarray) -> None:
+        """Keep the longest intervals without records (``silence_floor_s`` and up), for the
+        market-hours streaming check; at most ``max_silences`` of them, the longest."""
+        floor = int(self.opt.silence_floor_s * 1e9)
+        gap = recv.astype(np.int64) - prev.astype(np.int64)
+        for w in np.flatnonzero(gap >= floor).tolist():
+            self.silences.append((int(prev[w]), int(recv[w])))
+        if len(self.silences) > 2 * self.opt.max_silences:
+            self.silences.sort(key=lambda g: g[0] - g[1])
+            del self.silences[self.opt.max_silences:]
+
+    def _sequences(self, run: MboRun, chan_codes: np.ndarray, seq: np.ndarray,
+                   prev_max: np.ndarray, ok: np.ndarray, late: np.ndarray) -> None:
+        jump = ok & (seq > prev_max + 1)
+        for w in np.flatnonzero(jump).tolist():  # gaps are rare; keep them to be filled
+            gaps = self.open_gaps.setdefault(int(chan_codes[w]), [])
+            gaps.append([int(prev_max[w]) + 1, int(seq[w]) - 1, run.first_index + w])
+            del gaps[:-10_000]
+        for w in np.flatnonzero(late).tolist():
+            self._fill_gap(int(chan_codes[w]), int(seq[w]))
+        self._note("late_records", late, run)
+
+    def _fill_gap(self, chan_code: int, s: int) -> None:
+        gaps = self.open_gaps.get(chan_code, [])
+        for g in gaps:
+            if g[0] <= s <= g[1]:
+                gaps.remove(g)
+                if g[0] < s:
+                    gaps.append([g[0], s - 1, g[2]])
+                if s < g[1]:
+                    gaps.append([s + 1, g[1], g[2]])
+                return
+
+    def _duplicates(self, run: MboRun, behind: np.ndarray) -> np.ndarray:
+        r = run.records
+        n = len(r)
+        # compare 8-byte words of each record with the record before it in the file, leaving
+        # out ts_recv (word 5) and ts_in_delta (low half of word 6): a resent event
+        words = np.ascontiguousarray(r).view(np.uint64).reshape(n, r.dtype.itemsize // 8)
+        same = np.zeros(n, dtype=bool)
+        if n > 1:
+            eq = (words[1:, :5] == words[:-1, :5]).all(axis=1)
+            eq &= (words[1:, 6] >> np.uint64(32)) == (words[:-1, 6] >> np.uint64(32))
+            same[1:] = eq
+        if n and self.last_words is not None:
+            same[0] = bool((words[0, :5] == self.last_words[:5]).all()
+                           and words[0, 6] >> np.uint64(32) == self.last_words[6] >> np.uint64(32))
+        if n:
+            self.last_words = words[-1].copy()
+        self._note("duplicates_adjacent", same, run)
+        exact = self._exact_duplicates(run, behind & ~same)
+        return same | exact
+
+    def _exact_duplicates(self, run: MboRun, candidates: np.ndarray) -> np.ndarray:
+        """Byte-identical copies of an earlier record in this or the previous chunk. A copy
+        repeats its original's sequence number, so only records behind their channel's
+        high-water mark (``candidates``) can be copies and only those are compared."""
+        r = run.records
+        out = np.zeros(len(r), dtype=bool)
+        cand = np.flatnonzero(candidates)
+        if not len(cand):
+            return out
+        seq = r["sequence"]
+        windows = [(r, run.first_index)]
+        if self.prev_chunk is not None:
+            windows.insert(0, (self.prev_chunk.records, self.prev_chunk.first_index))
+        cand_seq = np.unique(seq[cand])
+        seen: dict[bytes, int] = {}
+        for recs, first in windows:
+            near = np.flatnonzero(np.isin(recs["sequence"], cand_seq))
+            for w in near.tolist():
+                key = recs[w].tobytes()
+                at = first + w
+                if key in seen and at >= run.first_index and seen[key] < at:
+                    out[at - run.first_index] = True
+                else:
+                    seen.setdefault(key, at)
+        out &= candidates
+        self._note("duplicates_exact", out, run)
+        return out
+
+    def _prices(self, run: MboRun, inst_codes: np.ndarray, dups: np.ndarray) -> np.ndarray:
+        r = run.records
+        priced = np.isin(r["action"], PRICED_ACTIONS) & ~dups
+        px = r["price"]
+        undef = priced & (px == UNDEF_PRICE)
+        floor = np.iinfo(np.int64).min if self.opt.allow_negative_prices else 1
+        nonpos = priced & ~undef & (px < floor) if self.opt.allow_negative_prices else priced & (px < floor)
+        self._note("zero_sizes", priced & (r["size"] == 0), run)
+        self._note("undefined_prices", undef, run)
+        self._note("non_positive_prices", nonpos, run)
+        trades = np.flatnonzero((r["action"] == b"T") & ~dups & ~undef & ~nonpos)
+        if len(trades):
+            by = GroupedOrder(inst_codes[trades])
+            tpx = px[trades]
+            prev, ok = by.previous(tpx, self.trade_px, self.trade_ok)
+            ratio = np.where(ok, tpx / np.where(prev == 0, 1, prev) - 1.0, 0.0)
+            move = np.sign(ratio).astype(np.int8) * (np.abs(ratio) > self.opt.jump_ratio)
+            move_prev, _ = by.previous(move, self.trade_move, np.ones(len(self.trade_move), bool))
+            counted = (move != 0) & ~((move_prev != 0) & (move_prev == -move))
+            mask = np.zeros(len(r), dtype=bool)
+            mask[trades[counted]] = True
+            prev_full = np.zeros(len(r), dtype=np.int64)
+            prev_full[trades] = prev
+            self._note("price_jumps", mask, run,
+                       lambda w: {"price": float(px[w]) / 1e9, "previous_trade": float(prev_full[w]) / 1e9})
+        return undef | nonpos
+
+    def control(self, rec: ControlRecord) -> None:
+        self.counts["records"] += 1
+        if rec.rtype == RTYPE_SYSTEM:
+            kind = {"HEARTBEAT": "heartbeats", "SLOW_READER_WARNING": "slow_reader_warnings"}.get(rec.code)
+            if kind is None and "heartbeat" in rec.text.lower():
+                kind = "heartbeats"
+        elif rec.rtype == RTYPE_ERROR:
+            kind = ("skipped_records_errors" if rec.code == "SKIPPED_RECORDS_AFTER_SLOW_READING"
+                    else "gateway_errors")
+        else:
+            kind = "other_records"
+        if kind is None:
+            return
+        self.counts[kind] += 1
+        if kind in ("skipped_records_errors", "gateway_errors", "slow_reader_warnings"):
+            lst = self.violations.setdefault(kind, [])
+            if len(lst) < self.opt.max_violations:
+                lst.append({"index": rec.index, "ts_event": rec.ts_event, "code": rec.code,
+                            "message": rec.text[:200]})
+
+    # -- result ----------------------------------------------------------------------------
+    def percentile_ms(self, q: float) -> float:
+        total = int(self.hist.sum())
+        if not total:
+            return 0.0
+        rank = int(np.ceil(q * total))
+        b = int(np.searchsorted(np.cumsum(self.hist), max(rank, 1)))
+        if b >= LATENCY_BINS:  # in the overflow bin: the exact maximum is the honest bound
+            return self.latency_max / 1e6
+        return (b + 0.5) / 1e3 if b else 0.0005
+
+    def result(self) -> dict:
+        remaining = [g for gaps in self.open_gaps.values() for g in gaps]
+        self.counts["sequence_gaps"] = len(remaining)
+        self.counts["missing_sequences"] = sum(g[1] - g[0] + 1 for g in remaining)
+        self.violations["sequence_gaps"] = [
+            {"index": g[2], "channel": self._chan_name(c), "missing": [g[0], g[1]]}
+            for c, gaps in self.open_gaps.items() for g in gaps][: self.opt.max_violations]
+        self.violations["sequence_gaps"].sort(key=lambda v: v["index"])
+        metrics = dict(self.counts)
+        metrics.update(latency_p50_ms=self.percentile_ms(0.50), latency_p99_ms=self.percentile_ms(0.99),
+                       latency_max_ms=max(self.latency_max, 0) / 1e6)
+        if self.book is not None:
+            metrics.update(self.book.counts)
+            self.violations["crossed_or_locked"] = [e.as_dict() for e in self.book.episodes]
+        by_inst = {}
+        for code, inst in enumerate(self.inst.keys):
+            row = {k: int(v[code]) for k, v in self.inst_counts.items() if code < len(v)}
+            row["latency_max_ms"] = row.pop("latency_max_ns", 0) / 1e6
+            if self.book is not None:
+                row.update(self.book.by_instrument.get(inst, {}))
+            by_inst[str(inst)] = row
+        self.silences.sort(key=lambda g: g[0] - g[1])
+        return {"file": str(self.path), "metrics": metrics, "by_instrument": by_inst,
+                "first_ts_recv": self.first_recv, "last_ts_recv": self.prev_recv,
+                "silences": self.silences[: self.opt.max_silences],
+                "latency_hist": _sparse(self.hist),
+                "violations": {k: v for k, v in self.violations.items() if v},
+                "latency_max_index": self.latency_max_index}
+
+    def _chan_name(self, code: int) -> str:
+        key = self.chan.keys[code]
+        if self.opt.sequence_scope == "instrument":
+            return f"instrument {key}"
+        return f"publisher {key >> 8} channel {key & 0xFF}"
+
+
+def _sparse(hist: np.ndarray) -> dict:
+    nz = np.flatnonzero(hist)
+    return {"bins": nz.tolist(), "counts": hist[nz].tolist()}
+
+
+def check_file(path: str | Path, options: QualityOptions | None = None) -> dict:
+    """Quality of one DBN file; raises :class:`~.dbn_reader.DBNFileError` on bad bytes."""
+    options = options or QualityOptions()
+    reader = DbnMboReader(path, options.chunk_records)
+    quality = FileQuality(Path(path), options)
+    for item in reader:
+        if isinstance(item, MboRun):
+            quality.update(item)
+        else:
+            quality.control(item)
+    out = quality.result()
+    meta = reader.metadata
+    out["dataset"] = meta.dataset if meta is not None else ""
+    out["bytes_read"] = reader.bytes_read
+    return out

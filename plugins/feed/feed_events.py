@@ -1,0 +1,219 @@
+"""Feed connectivity from the target's ``logs/feed_events.jsonl`` and its recorded DBN data.
+
+* ``reconnection_backfill`` — every ``disconnect`` must be followed by a ``reconnect`` (or
+  ``connect``); the outage (the reconnect's ``gap_start``..``gap_end``, else disconnect to
+  reconnect) must be covered by ``backfill`` intervals; the recorded data, merged, must have no
+  missing sequence number and no duplicate.
+* ``mbo_streaming`` — during market hours (exchange time zone, weekdays, minus ``holidays``)
+  the recorded MBO data has no silence longer than the plan's limit and no sequence gap;
+  disconnects inside market hours are counted from the log.
+Event contract: ``docs/feed-artifacts.md``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from golive.model import CheckResult, Quantity, Status
+
+from .jsonl import LogFormatError, parse_ts, read_jsonl
+from .quality_check import checked_files, merge, unreadable_message
+
+EVENTS = ("connect", "subscribed", "first_record", "disconnect", "reconnect", "backfill",
+          "heartbeat_timeout", "error")
+
+
+def load_events(path) -> list[dict]:
+    events = []
+    for where, rec in read_jsonl(path, {"ts": (str, int), "event": str}):
+        if rec["event"] not in EVENTS:
+            raise LogFormatError(f"{where}: unknown event {rec['event']!r}; known: {', '.join(EVENTS)}")
+        for f in ("gap_start", "gap_end"):
+            if f in rec:
+                rec["_" + f] = parse_ts(rec[f], where, f)
+        if rec["event"] == "backfill" and not ("_gap_start" in rec and "_gap_end" in rec):
+            raise LogFormatError(f"{where}: a backfill event needs 'gap_start' and 'gap_end'")
+        rec["_where"] = where
+        events.append(rec)
+    events.sort(key=lambda e: e["_ts"])
+    return events
+
+
+def _events_or_result(ctx) -> tuple[list[dict] | None, CheckResult | None]:
+    path = ctx.target.root / ctx.params.get("log", "logs/feed_events.jsonl")
+    if not path.exists():
+        return None, CheckResult(status=Status.MISSING, message=f"{path} not found: no feed event log")
+    ctx.record_artifact(path)
+    try:
+        return load_events(path), None
+    except LogFormatError as exc:
+        return None, CheckResult(status=Status.ERROR, message=str(exc))
+
+
+def _uncovered(lo: datetime, hi: datetime, covers: list[tuple[datetime, datetime]]) -> float:
+    """Seconds of [lo, hi] not inside any of ``covers``."""
+    gaps, cursor = 0.0, lo
+    for a, b in sorted(covers):
+        if b <= cursor:
+            continue
+        if a > cursor:
+            gaps += (min(a, hi) - cursor).total_seconds()
+        cursor = max(cursor, b)
+        if cursor >= hi:
+            break
+    if cursor < hi:
+        gaps += (hi - cursor).total_seconds()
+    return max(gaps, 0.0)
+
+
+def check_reconnection_backfill(requirement, ctx) -> CheckResult:
+    events, early = _events_or_result(ctx)
+    if early is not None:
+        return early
+    backfills = [(e["_gap_start"], e["_gap_end"]) for e in events if e["event"] == "backfill"]
+    outages, unrecovered = [], []
+    for i, e in enumerate(events):
+        if e["event"] != "disconnect":
+            continue
+        back = next((r for r in events[i + 1:] if r["event"] in ("reconnect", "connect")), None)
+        if back is None:
+            unrecovered.append({"at": e["ts"], "where": e["_where"]})
+            continue
+        lo = back.get("_gap_start", e["_ts"])
+        hi = back.get("_gap_end", back["_ts"])
+        outages.append({"disconnect": e["ts"], "reconnect": back["ts"], "reason": e.get("reason", ""),
+                        "reconnect_s": (back["_ts"] - e["_ts"]).total_seconds(),
+                        "uncovered_s": _uncovered(lo, hi, backfills) if hi > lo else 0.0})
+    metrics = {
+        "disconnects": len(outages) + len(unrecovered),
+        "reconnects": len(outages),
+        "unrecovered_disconnects": len(unrecovered),
+        "reconnect_time_max_s": Quantity(max((o["reconnect_s"] for o in outages), default=0.0), "s"),
+        "backfills": len(backfills),
+        "unbackfilled_outages": sum(1 for o in outages if o["uncovered_s"] > 0),
+        "backfill_uncovered_s": Quantity(round(sum(o["uncovered_s"] for o in outages), 6), "s"),
+        "backfill_missing_sequences": sum(int(e.get("missing_sequences", 0)) for e in events
+                                          if e["event"] == "backfill"),
+        "backfill_duplicates": sum(int(e.get("duplicates", 0)) for e in events if e["event"] == "backfill"),
+    }
+    details = {"outages": outages, "unrecovered": unrecovered}
+    message = (f"{metrics['disconnects']} disconnect(s), {len(unrecovered)} without reconnect, "
+               f"{metrics['unbackfilled_outages']} not fully backfilled")
+    if not metrics["disconnects"]:
+        message = "no disconnect in the feed event log: reconnection was not exercised"
+    if ctx.params.get("verify_data", True):
+        _, results, none = checked_files(ctx)
+        if none is None:
+            merged = merge(results)
+            metrics["missing_sequences_in_data"] = merged["missing_sequences"]
+            metrics["duplicates_in_data"] = merged["duplicates"]
+            bad = unreadable_message(results, ctx.target.root)
+            if bad:
+                return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
+                                   message=f"unreadable DBN file(s): {bad}")
+        else:
+            details["data"] = none.message
+    return CheckResult(metrics=metrics, details=details, message=message)
+
+
+class MarketHours:
+    """Regular trading hours: ``open``-``close`` local time on ``days`` (0 = Monday)."""
+
+    def __init__(self, spec: dict | None = None):
+        spec = spec or {}
+        self.tz = ZoneInfo(spec.get("timezone", "America/New_York"))
+        self.open = time.fromisoformat(spec.get("open", "09:30"))
+        self.close = time.fromisoformat(spec.get("close", "16:00"))
+        self.days = set(spec.get("days", [0, 1, 2, 3, 4]))
+        self.holidays = {date.fromisoformat(d) for d in spec.get("holidays", [])}
+
+    def sessions(self, lo: datetime, hi: datetime):
+        day = lo.astimezone(self.tz).date() - timedelta(days=1)
+        last = hi.astimezone(self.tz).date()
+        while day <= last:
+            if day.weekday() in self.days and day not in self.holidays:
+                a = datetime.combine(day, self.open, self.tz).astimezone(timezone.utc)
+                b = datetime.combine(day, self.close, self.tz).astimezone(timezone.utc)
+                if b > lo and a < hi:
+                    yield max(a, lo), min(b, hi)
+            day += timedelta(days=1)
+
+    def longest_inside(self, lo: datetime, hi: datetime) -> float:
+        return max(((b - a).total_seconds() for a, b in self.sessions(lo, hi)), default=0.0)
+
+    def inside(self, t: datetime) -> bool:
+        return any(True for _ in self.sessions(t, t + timedelta(microseconds=1)))
+
+
+def _utc(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+
+
+def check_mbo_streaming(requirement, ctx) -> CheckResult:
+    hours = MarketHours(ctx.params.get("market_hours"))
+    paths, results, early = checked_files(ctx)
+    if early is not None:
+        return early
+    ok = sorted((r for r in results if "error" not in r and r["first_ts_recv"] is not None),
+                key=lambda r: r["first_ts_recv"])
+    silences = [(a, b) for r in ok for a, b in r["silences"]]
+    # the data of consecutive files joins up: the time between them is a silence too
+    silences += [(x["last_ts_recv"], y["first_ts_recv"]) for x, y in zip(ok, ok[1:])
+                 if y["first_ts_recv"] > x["last_ts_recv"]]
+    longest, worst = 0.0, None
+    for a, b in silences:
+        inside = hours.longest_inside(_utc(a), _utc(b))
+        if inside > longest:
+            longest, worst = inside, (_utc(a).isoformat(), _utc(b).isoformat())
+    observed = (sum((b - a).total_seconds() for a, b in hours.sessions(_utc(ok[0]["first_ts_recv"]),
+                                                                        _utc(ok[-1]["last_ts_recv"])))
+                if ok else 0.0)
+    merged = merge(results)
+    metrics = {"max_silence_market_hours_s": Quantity(round(longest, 6), "s"),
+               "market_hours_observed_s": Quantity(round(observed, 3), "s"),
+               "sequence_gaps": merged["sequence_gaps"],
+               "missing_sequences": merged["missing_sequences"],
+               "skipped_records_errors": merged["skipped_records_errors"],
+               "records": merged["records"]}
+    details = {"longest_silence": worst, "market_hours": ctx.params.get("market_hours", "09:30-16:00 America/New_York, Mon-Fri")}
+    log = ctx.target.root / ctx.params.get("log", "logs/feed_events.jsonl")
+    if log.exists():
+        ctx.record_artifact(log)
+        try:
+            events = load_events(log)
+        except LogFormatError as exc:
+            return CheckResult(status=Status.ERROR, message=str(exc))
+        metrics["market_hours_disconnects"] = sum(
+            1 for e in events if e["event"] == "disconnect" and hours.inside(e["_ts"]))
+    bad = unreadable_message(results, ctx.target.root)
+    if bad:
+        return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
+                           message=f"unreadable DBN file(s): {bad}")
+    if not observed:
+        return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
+                           message="the recorded data covers no market hours")
+    return CheckResult(metrics=metrics, details=details,
+                       message=f"longest silence in market hours {longest:.3f} s over "
+                               f"{observed / 3600:.2f} h of market hours observed")
+
+
+def connection_from_log(ctx) -> CheckResult:
+    """PRE-FEED-01 without a probe: the log shows connects, subscription acks, first records."""
+    events, early = _events_or_result(ctx)
+    if early is not None:
+        return early
+    connects = [e for e in events if e["event"] in ("connect", "reconnect")]
+    acks = [e for e in events if e["event"] == "subscribed"]
+    firsts = [e for e in events if e["event"] == "first_record"]
+    ttfr = []
+    for f in firsts:
+        before = [c for c in connects if c["_ts"] <= f["_ts"]]
+        if before:
+            ttfr.append((f["_ts"] - before[-1]["_ts"]).total_seconds() * 1e3)
+    metrics = {"connected": int(bool(connects)), "authenticated": int(bool(acks) or bool(firsts)),
+               "connects": len(connects), "subscription_acks": len(acks),
+               "connect_errors": sum(1 for e in events if e["event"] == "error")}
+    if ttfr:
+        metrics["time_to_first_record_ms"] = Quantity(round(max(ttfr), 3), "ms")
+    return CheckResult(metrics=metrics, details={"source": "feed event log"},
+                       message=f"{len(connects)} connect(s), {len(acks)} subscription ack(s) in the log")

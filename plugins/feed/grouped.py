@@ -1,0 +1,120 @@
+"""Vectorised "previous value in the same group" over chunked record streams.
+
+MBO checks compare each record with the previous record of its channel or instrument. Within a
+chunk that is a stable sort by a dense group code (radix sort on 16-bit codes, so linear time)
+and a shift; across chunks each group's last value is carried in a small array indexed by the
+same persistent code.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class GroupCodes:
+    """Persistent dense codes (0, 1, 2, ...) for group keys seen across chunks."""
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+        self._code: dict[int, int] = {}
+
+    def encode(self, keys: np.ndarray) -> np.ndarray:
+        # unique() without an inverse is hash-based; searchsorted on the few keys is cheaper
+        # than the sort that return_inverse would do
+        uniq = np.unique(keys)
+        local = np.empty(len(uniq), dtype=np.uint16)
+        for k, key in enumerate(uniq.tolist()):
+            code = self._code.get(key)
+            if code is None:
+                if len(self.keys) >= 65_535:
+                    raise ValueError("more than 65535 groups (channels or instruments) in one file")
+                code = self._code[key] = len(self.keys)
+                self.keys.append(key)
+            local[k] = code
+        if len(uniq) == 1:
+            return np.full(len(keys), local[0], dtype=np.uint16)
+        return local[np.searchsorted(uniq, keys)]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class GroupedOrder:
+    """The stable group-sorted order of one chunk, reused by several columns."""
+
+    def __init__(self, codes: np.ndarray):
+        self.codes = codes
+        self.order = np.argsort(codes, kind="stable")
+        self.sorted_codes = codes[self.order]
+        n = len(codes)
+        edge = np.empty(n, dtype=bool)
+        if n:
+            edge[0] = True
+            np.not_equal(self.sorted_codes[1:], self.sorted_codes[:-1], out=edge[1:])
+        self.starts = np.flatnonzero(edge)
+        self.ends = np.append(self.starts[1:] - 1, n - 1) if n else self.starts
+        self.is_start = edge
+
+    def previous(self, values: np.ndarray, carry: np.ndarray, carry_valid: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Previous value of each record's group (from ``carry`` for a group's first record in
+        the chunk) and whether one exists. Updates ``carry``/``carry_valid`` in place."""
+        sv = values[self.order]
+        prev = np.empty_like(sv)
+        if len(sv):
+            prev[1:] = sv[:-1]
+        first_codes = self.sorted_codes[self.starts]
+        prev[self.starts] = carry[first_codes]
+        valid = np.ones(len(sv), dtype=bool)
+        valid[self.starts] = carry_valid[first_codes]
+        carry[self.sorted_codes[self.ends]] = sv[self.ends]
+        carry_valid[self.sorted_codes[self.ends]] = True
+        return self._unsort(prev), self._unsort(valid)
+
+    def previous_max(self, values: np.ndarray, carry: np.ndarray, carry_valid: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Running maximum of the group's earlier values (sequence high-water mark)."""
+        sv = values[self.order].astype(np.uint64)
+        offset = self.sorted_codes.astype(np.uint64) << np.uint64(33)
+        running = np.maximum.accumulate(sv + offset) - offset
+        prev = np.empty_like(sv)
+        if len(sv):
+            prev[1:] = running[:-1]
+        first_codes = self.sorted_codes[self.starts]
+        seg_carry = carry[self.sorted_codes].astype(np.uint64)
+        has_carry = carry_valid[self.sorted_codes]
+        prev[self.starts] = seg_carry[self.starts]
+        prev = np.where(has_carry, np.maximum(prev, seg_carry), prev)
+        valid = np.ones(len(sv), dtype=bool)
+        valid[self.starts] = carry_valid[first_codes]
+        end_codes = self.sorted_codes[self.ends]
+        new_max = running[self.ends]
+        carry[end_codes] = np.where(carry_valid[end_codes],
+                                    np.maximum(carry[end_codes], new_max), new_max)
+        carry_valid[end_codes] = True
+        return self._unsort(prev), self._unsort(valid)
+
+    def previous_index(self) -> np.ndarray:
+        """Chunk position of the previous record of the same group, -1 for a group's first."""
+        prev = np.empty(len(self.order), dtype=np.int64)
+        if len(prev):
+            prev[1:] = self.order[:-1]
+        prev[self.starts] = -1
+        return self._unsort(prev)
+
+    def last_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(group codes, chunk position of each group's last record)."""
+        return self.sorted_codes[self.ends], self.order[self.ends]
+
+    def _unsort(self, sorted_values: np.ndarray) -> np.ndarray:
+        out = np.empty_like(sorted_values)
+        out[self.order] = sorted_values
+        return out
+
+
+def grow(array: np.ndarray, size: int, fill=0) -> np.ndarray:
+    """``array`` extended with ``fill`` to at least ``size`` entries (carry arrays grow as new
+    groups appear)."""
+    if len(array) >= size:
+        return array
+    extra = np.full(max(size, 2 * len(array)) - len(array), fill, dtype=array.dtype)
+    return np.concatenate([array, extra])

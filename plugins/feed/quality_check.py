@@ -1,0 +1,178 @@
+"""The ``feed.mbo_quality`` check: every DBN file of the target through :mod:`.dbn_quality`.
+
+Files are found by glob (default ``**/*.dbn`` and ``**/*.dbn.zst`` under the target's data
+folder), checked one per process when ``workers`` > 1, and merged: counts add up, latency
+percentiles come from the merged histograms. A file that cannot be read is listed with its
+problem and makes the result ``error``; the other files are still checked and reported.
+Per-file results are memoised for the process (same path, size and mtime), so the streaming
+and reconnection checks of the same run reuse them instead of decoding the data again.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from golive.model import CheckResult, Quantity, Status
+
+from .dbn_quality import LATENCY_BINS, QualityOptions, check_file
+from .dbn_reader import DBNFileError
+
+DEFAULT_GLOBS = ("**/*.dbn", "**/*.dbn.zst")
+SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions",
+          "ts_event_after_recv", "sequence_gaps", "missing_sequences", "late_records",
+          "duplicates_adjacent", "duplicates_exact", "undefined_prices", "non_positive_prices",
+          "zero_sizes", "price_jumps", "bad_ts_recv_flags", "maybe_bad_book_flags", "heartbeats",
+          "slow_reader_warnings", "skipped_records_errors", "gateway_errors", "crossed_episodes",
+          "locked_episodes", "crossed_checks", "locked_checks", "unknown_order_events",
+          "reused_order_ids")
+QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "duplicates", "latency_p50_ms",
+                            "latency_p99_ms", "latency_max_ms")
+_MEMO: dict[tuple, dict] = {}
+_MEMO_SIZE = 256
+
+
+def find_files(ctx, globs=None) -> list[Path]:
+    base = ctx.target.path("data") if not ctx.params.get("files") else ctx.target.root
+    patterns = ctx.params.get("files") or globs or DEFAULT_GLOBS
+    found = {p for pat in patterns for p in base.glob(pat) if p.is_file()}
+    return sorted(found)
+
+
+def options_from(params) -> QualityOptions:
+    names = QualityOptions.__dataclass_fields__
+    return QualityOptions(**{k: v for k, v in params.items() if k in names})
+
+
+def _one(path: str, opts: dict) -> dict:
+    try:
+        return check_file(path, QualityOptions(**opts))
+    except DBNFileError as exc:
+        return {"file": path, "error": exc.problem}
+
+
+def run_files(paths: list[Path], options: QualityOptions, workers: int | str = 1) -> list[dict]:
+    """Per-file results in ``paths`` order; unreadable files give ``{"file", "error"}``."""
+    opts = asdict(options)
+    keys, todo = [], []
+    for p in paths:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, tuple(sorted(opts.items())))
+        keys.append(key)
+        if key not in _MEMO:
+            todo.append((p, key))
+    n_workers = (os.cpu_count() or 1) if workers == "auto" else int(workers)
+    n_workers = max(1, min(n_workers, len(todo)))
+    if n_workers > 1:
+        # spawn, not fork: the calling process may hold threads (live clients, schedulers)
+        with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_one, [str(p) for p, _ in todo], [opts] * len(todo)))
+    else:
+        results = [_one(str(p), opts) for p, _ in todo]
+    for (_, key), res in zip(todo, results):
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = res
+    return [_MEMO[k] for k in keys]
+
+
+def merge(results: list[dict]) -> dict:
+    """Whole-dataset metrics from per-file results."""
+    ok = [r for r in results if "error" not in r]
+    out = {k: sum(r["metrics"].get(k, 0) for r in ok) for k in SUMMED}
+    out["files"] = len(results)
+    out["files_unreadable"] = len(results) - len(ok)
+    out["duplicates"] = out["duplicates_adjacent"] + out["duplicates_exact"]
+    hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
+    for r in ok:
+        np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
+    lat_max = max((r["metrics"]["latency_max_ms"] for r in ok), default=0.0)
+    out["latency_p50_ms"] = Quantity(_percentile(hist, 0.50, lat_max), "ms")
+    out["latency_p99_ms"] = Quantity(_percentile(hist, 0.99, lat_max), "ms")
+    out["latency_max_ms"] = Quantity(lat_max, "ms")
+    return out
+
+
+def _percentile(hist: np.ndarray, q: float, max_ms: float) -> float:
+    total = int(hist.sum())
+    if not total:
+        return 0.0
+    b = int(np.searchsorted(np.cumsum(hist), max(int(np.ceil(q * total)), 1)))
+    if b >= LATENCY_BINS:
+        return max_ms
+    return (b + 0.5) / 1e3
+
+
+def file_details(results: list[dict], root: Path) -> list[dict]:
+    rows = []
+    for r in results:
+        name = _rel(r["file"], root)
+        if "error" in r:
+            rows.append({"file": name, "error": r["error"]})
+            continue
+        rows.append({"file": name, "dataset": r.get("dataset", ""),
+                     "metrics": {k: v for k, v in r["metrics"].items()},
+                     "by_instrument": r["by_instrument"], "violations": r["violations"]})
+    return rows
+
+
+def _rel(path: str, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return path
+
+
+def checked_files(ctx) -> tuple[list[Path], list[dict], CheckResult | None]:
+    """Find and check the data files; the CheckResult is set when there is nothing to check."""
+    paths = find_files(ctx)
+    if not paths:
+        where = ctx.params.get("files") or [str(ctx.target.path("data") / g) for g in DEFAULT_GLOBS]
+        return [], [], CheckResult(status=Status.MISSING,
+                                   message=f"no DBN files found ({', '.join(map(str, where))})")
+    for p in paths:
+        ctx.record_artifact(p)
+    results = run_files(paths, options_from(ctx.params), ctx.params.get("workers", 1))
+    return paths, results, None
+
+
+def unreadable_message(results: list[dict], root: Path) -> str:
+    bad = [r for r in results if "error" in r]
+    return "; ".join(f"{_rel(r['file'], root)}: {r['error']}" for r in bad)
+
+
+def check_mbo_quality(requirement, ctx) -> CheckResult:
+    paths, results, early = checked_files(ctx)
+    if early is not None:
+        return early
+    metrics = merge(results)
+    details = {"files": file_details(results, ctx.target.root),
+               "latency": "ts_recv - ts_event; percentiles from 1 us bins"}
+    bad = unreadable_message(results, ctx.target.root)
+    summary = (f"{metrics['records']} records in {len(paths)} file(s): "
+               f"{metrics['sequence_gaps']} sequence gaps, {metrics['duplicates']} duplicates, "
+               f"{metrics['crossed_episodes']} crossed-book episodes")
+    if bad:
+        return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
+                           message=f"unreadable DBN file(s): {bad}; the others: {summary}")
+    return CheckResult(metrics=metrics, details=details, message=summary)
+
+
+QUALITY_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "files": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "chunk_records": {"type": "integer", "minimum": 1024},
+        "jump_ratio": {"type": "number", "exclusiveMinimum": 0},
+        "allow_negative_prices": {"type": "boolean"},
+        "sequence_scope": {"enum": ["channel", "instrument"]},
+        "book": {"type": "boolean"},
+        "max_violations": {"type": "integer", "minimum": 0},
+        "workers": {"oneOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
+    },
+    "additionalProperties": False,
+}
