@@ -515,6 +515,9 @@ def _write_backtest(root: Path, book: _Book, truth: Truth, inject: set[str], brn
         weights.update(mbo_pressure=0.30, volume_ratio=0.30)
         truth.injected["weights_mismatch"] += ["mbo_pressure", "volume_ratio"]
     write_json(root / "config" / "algorithm_weights.json", {"strategy_version": "v2.0", "weights": weights})
+    write_json(root / "config" / "scaling_steps.json", {"steps": [
+        {"from": str(truth.live_days[0]), "max_contracts": 2, "approved_by": "risk committee",
+         "reference": "scaling step 2: 2 contracts after 10 clean limited-live days"}]})
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
