@@ -1,0 +1,190 @@
+"""MBO quality on real DBN files: every injected defect is found at its place, clean is clean,
+chunking does not change results, bad files give clear errors naming the file."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import databento_dbn
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from examples.dbn_fixtures import (DEFECT_KINDS, metadata_bytes, simulate,  # noqa: E402
+                                   write_mbo_file, write_records)
+
+from golive.model import CheckContext, Status, Target  # noqa: E402
+from golive.plugins.feed.dbn_quality import QualityOptions, check_file  # noqa: E402
+from golive.plugins.feed.dbn_reader import DBNFileError, DbnMboReader, MboRun  # noqa: E402
+from golive.plugins.feed.quality_check import check_mbo_quality  # noqa: E402
+
+DEFECT_COUNTS = ("sequence_gaps", "missing_sequences", "late_records", "duplicates_adjacent",
+                 "duplicates_exact", "ts_recv_regressions", "ts_event_regressions",
+                 "ts_event_after_recv", "undefined_prices", "non_positive_prices", "zero_sizes",
+                 "price_jumps", "crossed_episodes", "locked_episodes", "unknown_order_events",
+                 "reused_order_ids", "bad_ts_recv_flags", "maybe_bad_book_flags")
+
+
+def ctx_for(root: Path, **params) -> CheckContext:
+    return CheckContext(target=Target(root=root), params=params, settings={},
+                        log=logging.getLogger("test"))
+
+
+def indices(result: dict, kind: str) -> list[int]:
+    return [v["index"] for v in result["violations"].get(kind, [])]
+
+
+@pytest.fixture(scope="module", params=[11, 29])
+def defective(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("dbn") / "defects.dbn"
+    truth = write_mbo_file(path, ["ESZ6", "NQZ6", "CLF7"], 40_000, seed=request.param,
+                           defects=DEFECT_KINDS)
+    return truth, check_file(path)
+
+
+def test_clean_file_is_clean(tmp_path):
+    truth = write_mbo_file(tmp_path / "clean.dbn", n_records=30_000, seed=3)
+    res = check_file(truth.path)
+    assert res["metrics"]["records"] == truth.n_records
+    assert {k: res["metrics"][k] for k in DEFECT_COUNTS} == dict.fromkeys(DEFECT_COUNTS, 0)
+    assert 0 < res["metrics"]["latency_p50_ms"] < res["metrics"]["latency_max_ms"] < 1
+    assert set(res["by_instrument"]) == {str(i) for i in truth.instruments}
+
+
+def test_every_defect_found_at_its_place(defective):
+    truth, res = defective
+    m = res["metrics"]
+    gap, = truth.of_kind("gap")
+    assert indices(res, "sequence_gaps") == [gap.index]
+    assert res["violations"]["sequence_gaps"][0]["missing"] == gap.detail["missing_sequence"]
+    late, = truth.of_kind("out_of_order")
+    assert indices(res, "late_records") == [late.index]
+    assert late.index in indices(res, "ts_recv_regressions")
+    assert indices(res, "duplicates_adjacent") == [truth.of_kind("duplicate_adjacent")[0].index]
+    assert indices(res, "duplicates_exact") == [truth.of_kind("duplicate_replay")[0].index]
+    assert indices(res, "non_positive_prices") == [truth.of_kind("bad_price")[0].index]
+    jump, = truth.of_kind("price_jump")
+    assert indices(res, "price_jumps") == [jump.index]
+    crossed, = truth.of_kind("crossed_book")
+    episode, = res["violations"]["crossed_or_locked"]
+    assert (episode["kind"], episode["start_index"], episode["instrument_id"]) == (
+        "crossed", crossed.index, crossed.instrument_id)
+    assert crossed.index <= episode["end_index"] < crossed.detail["end_index"]
+    spike, = truth.of_kind("latency_spike")
+    assert res["latency_max_index"] == spike.index
+    assert m["latency_max_ms"] == pytest.approx(spike.detail["latency_ns"] / 1e6)
+    assert (m["sequence_gaps"], m["missing_sequences"], m["late_records"], m["duplicates_adjacent"],
+            m["duplicates_exact"], m["non_positive_prices"], m["price_jumps"],
+            m["crossed_episodes"], m["locked_episodes"]) == (1, 1, 1, 1, 1, 1, 1, 1, 0)
+
+
+def test_chunking_and_compression_do_not_change_results(defective, tmp_path):
+    truth, whole = defective
+    zst = tmp_path / "defects.dbn.zst"
+    zst.write_bytes(__import__("zstandard").ZstdCompressor().compress(truth.path.read_bytes()))
+    small = check_file(zst, QualityOptions(chunk_records=1024))
+    assert small["metrics"] == whole["metrics"]
+    assert small["violations"] == whole["violations"]
+    assert small["by_instrument"] == whole["by_instrument"]
+
+
+def test_gateway_records_between_mbo_records(tmp_path):
+    recs, truth = simulate(["ESZ6"], 3_000, seed=5)
+    hb = bytes(databento_dbn.SystemMsg(ts_event=int(recs["ts_recv"][999]), msg="Heartbeat",
+                                       code=databento_dbn.SystemCode.HEARTBEAT))
+    skipped = bytes(databento_dbn.ErrorMsg(ts_event=int(recs["ts_recv"][1999]), err="Skipped records",
+                                           code=databento_dbn.ErrorCode.SKIPPED_RECORDS_AFTER_SLOW_READING))
+    path = tmp_path / "live.dbn"
+    path.write_bytes(metadata_bytes(truth.instruments, int(recs["ts_event"][0])) + recs[:1000].tobytes()
+                     + hb + recs[1000:2000].tobytes() + skipped + recs[2000:].tobytes())
+    res = check_file(path, QualityOptions(chunk_records=1024))
+    m = res["metrics"]
+    assert (m["records"], m["mbo_records"], m["heartbeats"], m["skipped_records_errors"]) == (
+        len(recs) + 2, len(recs), 1, 1)
+    assert res["violations"]["skipped_records_errors"][0]["index"] == 2001
+    runs = [item for item in DbnMboReader(path, 1024) if isinstance(item, MboRun)]
+    assert sum(len(r.records) for r in runs) == len(recs)
+    assert runs[-1].first_index + len(runs[-1].records) == len(recs) + 2
+
+
+def test_ts_out_records_are_read(tmp_path):
+    recs, truth = simulate(["ESZ6"], 2_000, seed=2)
+    with_ts_out = np.zeros(len(recs), dtype=recs.dtype.descr + [("ts_out", "u8")])
+    for name in recs.dtype.names:
+        with_ts_out[name] = recs[name]
+    with_ts_out["length"] = 16
+    with_ts_out["ts_out"] = recs["ts_recv"] + 1_000
+    meta = databento_dbn.Metadata(dataset="GLBX.MDP3", start=int(recs["ts_event"][0]),
+                                  stype_in=databento_dbn.SType.RAW_SYMBOL,
+                                  stype_out=databento_dbn.SType.INSTRUMENT_ID,
+                                  schema=databento_dbn.Schema.MBO, symbols=["ESZ6"], ts_out=True)
+    path = tmp_path / "ts_out.dbn"
+    path.write_bytes(bytes(meta) + with_ts_out.tobytes())
+    res = check_file(path)
+    assert res["metrics"]["mbo_records"] == len(recs)
+    assert res["metrics"]["sequence_gaps"] == 0 and res["metrics"]["duplicates_adjacent"] == 0
+
+
+def _header(dbn: bytes) -> int:
+    return 8 + int.from_bytes(dbn[4:8], "little")
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda good: b"", "empty file"),
+    (lambda good: b"not a dbn file at all", "not a DBN file"),
+    (lambda good: good[:-20], "truncated"),
+    (lambda good: good[:8] + b"\xff" * 60, "metadata"),
+    (lambda good: good[:_header(good)] + b"\x00" * 56, "length 0"),
+    (lambda good: good[:_header(good)] + bytes([14, 160]) + b"\x00" * 20, "truncated"),
+])
+def test_bad_files_raise_naming_the_file(tmp_path, make, problem):
+    good = write_mbo_file(tmp_path / "good.dbn", n_records=500, seed=1).path.read_bytes()
+    bad = tmp_path / "bad.dbn"
+    bad.write_bytes(make(good))
+    with pytest.raises(DBNFileError) as err:
+        check_file(bad)
+    assert str(bad) in str(err.value) and problem in str(err.value)
+
+
+def test_check_reports_error_for_bad_file_and_metrics_for_the_rest(tmp_path):
+    truth = write_mbo_file(tmp_path / "data" / "a.dbn", n_records=2_000, seed=1)
+    (tmp_path / "data" / "b.dbn.zst").write_bytes(b"\x28\xb5\x2f\xfd garbage")
+    res = check_mbo_quality(None, ctx_for(tmp_path))
+    assert res.status is Status.ERROR
+    assert "data/b.dbn.zst" in res.message
+    assert res.metrics["records"] == truth.n_records and res.metrics["files_unreadable"] == 1
+
+
+def test_check_without_data_is_missing(tmp_path):
+    res = check_mbo_quality(None, ctx_for(tmp_path))
+    assert res.status is Status.MISSING and "no DBN files" in res.message
+
+
+def test_parallel_files_match_serial(tmp_path):
+    for i in range(3):
+        write_mbo_file(tmp_path / "data" / f"day{i}.dbn", n_records=3_000, seed=i,
+                       defects=["gap"] if i == 1 else ())
+    serial = check_mbo_quality(None, ctx_for(tmp_path, book=False))
+    parallel = check_mbo_quality(None, ctx_for(tmp_path, workers=2))
+    assert serial.status is None and parallel.status is None
+    assert parallel.metrics["sequence_gaps"] == serial.metrics["sequence_gaps"] == 1
+    assert parallel.metrics["records"] == serial.metrics["records"]
+    assert parallel.metrics["latency_p99_ms"] == serial.metrics["latency_p99_ms"]
+    assert len(parallel.details["files"]) == 3
+
+
+def test_large_tiled_file_stays_consistent(tmp_path):
+    truth = write_mbo_file(tmp_path / "big.dbn", n_records=450_000, seed=4, block=100_000)
+    res = check_file(truth.path)
+    assert res["metrics"]["records"] == 450_000
+    assert {k: res["metrics"][k] for k in DEFECT_COUNTS} == dict.fromkeys(DEFECT_COUNTS, 0)
+
+
+def test_write_records_round_trips_through_databento(tmp_path):
+    recs, truth = simulate(["NQZ6"], 1_000, seed=8)
+    path = write_records(tmp_path / "x.dbn.zst", recs, truth.instruments)
+    import databento
+
+    arr = databento.DBNStore.from_file(path).to_ndarray()
+    assert len(arr) == len(recs) and (arr["sequence"] == recs["sequence"]).all()
