@@ -163,6 +163,14 @@ def test_template_autoescapes_and_rejects_undefined(model):
         env.from_string("{{ m.no_such_field }}").render(m=model)
 
 
+def test_icon_assets_match_the_inline_icons(tmp_path):
+    from golive.report.fetcher import _default_assets_dir
+    from golive.report.html import write_icon_assets
+
+    for fresh in write_icon_assets(tmp_path):
+        assert (_default_assets_dir() / fresh.name).read_text() == fresh.read_text(), fresh.name
+
+
 def test_unknown_format_is_named(model, tmp_path):
     from golive.report import ReportInputError
 

@@ -65,7 +65,8 @@ def test_evidence_markup_is_shown_as_text_and_nothing_is_fetched(server, tmp_pat
 
     assert hits == []
     assert fetcher.refused == []  # escaped text never even asks for a URL
-    assert [u.rsplit("/", 1)[-1] for u in fetcher.served] == ["report.css"]
+    served = {u.rsplit("/", 1)[-1] for u in fetcher.served}
+    assert served == {"report.css", "icon-pass.svg", "icon-missing.svg", "icon-warn.svg", "icon-info.svg"}
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert list(reader.attachments) == ["results.json"]
     text = "".join(page.extract_text() for page in reader.pages)

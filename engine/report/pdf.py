@@ -56,12 +56,20 @@ def _source_date_epoch(moment: datetime):
                 os.environ["SOURCE_DATE_EPOCH"] = before
 
 
-def render_pdf_bytes(model: RenderModel, *, fetcher: AssetOnlyFetcher | None = None,
-                     html_text: str | None = None) -> bytes:
-    """Lay out the report and return the PDF bytes."""
+def layout(model: RenderModel, *, fetcher: AssetOnlyFetcher | None = None,
+           html_text: str | None = None):
+    """Lay out the report's pages (WeasyPrint ``Document``); ``html_text`` overrides the
+    template output (tests use it to feed raw hostile markup to the fetcher)."""
     fetcher = fetcher or AssetOnlyFetcher()
-    assets = _default_assets_dir()
     html_text = html_text if html_text is not None else render_html(model, for_pdf=True)
+    document = HTML(string=html_text, base_url=_default_assets_dir().as_uri() + "/",
+                    url_fetcher=fetcher)
+    with _quiet_weasyprint(), _source_date_epoch(_run_moment(model)):
+        return document.render(), html_text, fetcher
+
+
+def write(model: RenderModel, pages, html_text: str, fetcher: AssetOnlyFetcher) -> bytes:
+    """Write laid-out pages as PDF/A-3b with ``results.json`` attached."""
     results = document_bytes(model.document)
     moment = _run_moment(model).astimezone(timezone.utc).replace(tzinfo=None)
     attachment = Attachment(
@@ -69,20 +77,31 @@ def render_pdf_bytes(model: RenderModel, *, fetcher: AssetOnlyFetcher | None = N
         description=f"golive results document, run {model.evidence.run_id}",
         created=moment, modified=moment, relationship="Data")
     identifier = hashlib.sha256(html_text.encode("utf-8") + results).hexdigest()[:32].encode()
-    document = HTML(string=html_text, base_url=assets.as_uri() + "/", url_fetcher=fetcher)
+    out = io.BytesIO()
+    with _quiet_weasyprint(), _source_date_epoch(_run_moment(model)):
+        pages.write_pdf(out, attachments=[attachment], pdf_variant=PDF_VARIANT,
+                        pdf_identifier=identifier)
+    return out.getvalue()
+
+
+@contextmanager
+def _quiet_weasyprint():
     # WeasyPrint logs refused URLs as errors; they are expected for hostile evidence and
     # recorded on the fetcher, so keep them out of the user's console.
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        with _source_date_epoch(_run_moment(model)):
-            out = io.BytesIO()
-            document.write_pdf(out, attachments=[attachment], pdf_variant=PDF_VARIANT,
-                               pdf_identifier=identifier, uncompressed_pdf=False)
+        yield
     finally:
         logger.setLevel(level)
-    return out.getvalue()
+
+
+def render_pdf_bytes(model: RenderModel, *, fetcher: AssetOnlyFetcher | None = None,
+                     html_text: str | None = None) -> bytes:
+    """Lay out the report and return the PDF bytes."""
+    pages, html_text, fetcher = layout(model, fetcher=fetcher, html_text=html_text)
+    return write(model, pages, html_text, fetcher)
 
 
 def write_pdf(model: RenderModel, out_path: Path, *, fetcher: AssetOnlyFetcher | None = None) -> Path:
