@@ -363,18 +363,24 @@ def _outcomes_and_trades(rng, book: _Book, truth: Truth, inject: set[str]) -> No
             ts_res = s["ts"] + timedelta(minutes=30)
         else:
             qty = 1 if s["mode"] == "limited" else (2 if s["confidence"] >= 0.8 else 1)
+            faults = []
             if s["mode"] == "limited" and first_limited and "oversize_position" in inject:
                 qty = 2
-                truth.injected["oversize_position"].append(s["signal_id"])
+                faults.append("oversize_position")
             if s["mode"] == "limited" and first_limited and "high_slippage" in inject:
                 kw["slip_ticks"] = 8
-                truth.injected["high_slippage"].append(s["signal_id"])
+                faults.append("high_slippage")
             if s["mode"] == "live" and not ok and first_live_loss and "stop_slipped" in inject:
                 kw["stop_extra_ticks"] = 6
-                truth.injected["stop_slipped"].append(s["signal_id"])
+                faults.append("stop_slipped")
                 first_live_loss = False
             first_limited = first_limited and s["mode"] != "limited"
             pnl = _trade(book, s, qty, ok, s["mode"], rng, **kw)
+            entry_fill, exit_fill = book.fills[-2], book.fills[-1]
+            for fault in faults:  # located by the order / fill the fault shows up in
+                truth.injected[fault].append({"oversize_position": entry_fill["order_id"],
+                                              "high_slippage": entry_fill["fill_id"],
+                                              "stop_slipped": exit_fill["fill_id"]}[fault])
             ts_res = book.fills[-1]["ts"]
         book.outcomes.append({"signal_id": s["signal_id"], "ts_resolved": ts_res, "correct": ok, "pnl": pnl,
                               "pattern_truth": truth_pattern if s["pattern"] else None})

@@ -13,15 +13,21 @@ from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data, plan_limit
 
 
-def running_positions(fills, order_ids: set[str] | None = None) -> dict[str, int]:
-    """Largest |position| per symbol from a time-ordered fills frame."""
+def running_positions(fills, order_ids: set[str] | None = None,
+                      limit: float | None = None) -> tuple[dict[str, int], list[dict]]:
+    """Largest |position| per symbol from a time-ordered fills frame, and the fills that took
+    the position beyond ``limit``."""
     pos: dict[str, int] = {}
     peak: dict[str, int] = {}
-    for oid, sym, side, qty in zip(fills["order_id"], fills["symbol"], fills["side"], fills["qty"]):
+    over = []
+    for fid, oid, sym, side, qty in zip(fills["fill_id"], fills["order_id"], fills["symbol"], fills["side"],
+                                        fills["qty"]):
         pos[sym] = pos.get(sym, 0) + trading.side_sign(side) * qty
         if order_ids is None or oid in order_ids:
             peak[sym] = max(peak.get(sym, 0), abs(pos[sym]))
-    return peak
+            if limit is not None and abs(pos[sym]) > limit:
+                over.append({"fill_id": fid, "order_id": oid, "symbol": sym, "position": pos[sym]})
+    return peak, over
 
 
 def check(requirement, ctx) -> CheckResult:
@@ -35,12 +41,13 @@ def check(requirement, ctx) -> CheckResult:
     details = {"formula": "max_position = max |qty| over position snapshots of the phase; "
                           "max_position_from_fills = max |running sum of signed fill qty|",
                "by_symbol": by_symbol}
+    limit = plan_limit(requirement, "max_position")
     if reader.exists(ctx, "fills") and reader.exists(ctx, "orders"):
         orders = trading.filter_mode(trading.orders(ctx, optional=("mode",)), mode)
-        peaks = running_positions(trading.fills(ctx), set(orders["order_id"]))
+        peaks, over_fills = running_positions(trading.fills(ctx), set(orders["order_id"]), limit)
         metrics["max_position_from_fills"] = max(peaks.values(), default=0)
         details["from_fills_by_symbol"] = peaks
-    limit = plan_limit(requirement, "max_position")
+        details["fills_beyond_plan_limit"] = listed(over_fills)
     if limit is not None:
         over = phase[phase["qty"].abs() > limit]
         details["above_plan_limit"] = listed([{"ts": str(t), "symbol": s, "qty": int(q)}

@@ -28,7 +28,10 @@ def drill_result(drill, orders, positions) -> dict:
     if positions is not None:
         before = positions[positions["ts"] <= done]
         flat = int(before.groupby("symbol")["qty"].last().abs().sum()) if not before.empty else 0
+    delays = sorted(((f - trig).total_seconds(), o) for o, f in zip(was_open["order_id"], was_open["ts_final"])
+                    if f is not None and f == f)
     return {"drill_id": drill.drill_id, "kind": drill.kind, "triggered": str(trig),
+            "slowest_cancels": [{"order_id": o, "cancel_s": d} for d, o in reversed(delays[-10:])],
             "cancel_time_s": (end - trig).total_seconds(), "orders_open_at_trigger": len(was_open),
             "orders_left_open": left["order_id"].tolist(), "orders_during_stop": during["order_id"].tolist(),
             "position_left": flat}
