@@ -13,11 +13,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml setup.py
-	$(BIN)/pip install --quiet -e .
+	@echo "installing golive into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/pip install -e . > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
 	@touch $@
 
 $(DEVSTAMP): $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev]"
+	@echo "installing dev dependencies into $(VENV) (log: $(VENV)/install-dev.log)"
+	@$(BIN)/pip install -e ".[dev]" > $(VENV)/install-dev.log 2>&1 || (cat $(VENV)/install-dev.log; exit 1)
 	@touch $@
 
 install: $(STAMP)
