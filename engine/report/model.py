@@ -16,15 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from golive.report import analysis, charts
+from golive.report.inputs import (STATUS_ORDER, ReportInputError, Titles, check_document,
+                                  check_summary, fmt_value)
 from golive.report.waivers import WaiverView, apply_waivers
 
-SUPPORTED_SCHEMA_VERSIONS = ("1",)
 NOT_VERIFIED = ("fail", "partial", "error")
-STATUS_ORDER = ("pass", "fail", "partial", "missing", "error", "skipped", "waived")
-
-
-class ReportInputError(ValueError):
-    """The results document (or a waiver, or the previous run) cannot be rendered."""
 
 
 @dataclass(frozen=True)
@@ -196,14 +192,14 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
                        history: Iterable[Mapping[str, Any]] = ()) -> RenderModel:
     """Build the one model all formats render. ``history`` is a list of earlier results
     documents (or their ``run`` + ``summary`` parts), oldest first, for the trend chart."""
-    _check_document(document, "results document")
+    check_document(document, "results document")
     if previous is not None:
-        _check_document(previous, "previous results document")
+        check_document(previous, "previous results document")
     doc = copy.deepcopy(dict(document))
     run = doc["run"]
     waiver_views = apply_waivers(doc, list(waivers), as_of=run.get("finished") or run.get("started"))
 
-    titles = _Titles(plan, doc)
+    titles = Titles(plan, doc)
     test_files, result_files = analysis.split_test_sources(doc.get("tests", []))
     rows = tuple(_requirement_row(r, titles, waiver_views) for r in doc["results"])
     phases = _phases(rows, titles, doc)
@@ -224,7 +220,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         compliance_rate=_rate(sum(r.implemented for r in rows), len(rows)),
         verification_rate=_rate(sum(r.verified for r in rows), len(rows)),
         by_status=by_status)
-    _check_summary(summary, metrics)
+    check_summary(summary, metrics)
 
     bands = titles.bands
     history_points = analysis.history_points(list(history), doc)
@@ -267,106 +263,19 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
 
 # --- helpers -----------------------------------------------------------------------------
 
-class _Titles:
-    """Titles and ranges from the plan, falling back to what the document carries."""
-
-    def __init__(self, plan: Any, doc: Mapping[str, Any]):
-        cov = doc["coverage"]
-        self.plan = plan
-        self.plan_title = getattr(plan, "title", None) or doc["run"]["plan"].get("title") \
-            or doc["run"]["plan"]["id"]
-        self.source_lines = getattr(plan, "source_lines", None) or doc["run"]["plan"].get("source_lines")
-        self.bands = dict(getattr(plan, "bands", None) or {"well": 0.75, "partial": 0.25})
-        self.priorities = dict(getattr(plan, "priorities", None) or {})
-        self.categories = {c["id"]: c["title"] for c in cov.get("by_category", [])}
-        self.section_titles = {s["id"]: s["title"] for s in cov.get("by_section", [])}
-        self.phase_titles = {str(p["id"]): p["title"] for p in cov.get("by_phase", [])}
-        self.section_lines: dict[str, tuple[int, int]] = {}
-        self.phase_lines: dict[int, tuple[int, int]] = {}
-        self.requirements: dict[str, Any] = {}
-        self.section_order: list[str] = []
-        if plan is not None:
-            self.categories.update({c.id: c.title for c in plan.categories})
-            for ph in plan.phases:
-                self.phase_titles[str(ph.number)] = ph.title
-                self.phase_titles[ph.id] = ph.title
-                self.phase_lines[ph.number] = tuple(ph.plan_lines)
-            for s in plan.sections:
-                self.section_titles[s.id] = s.title
-                self.section_lines[s.id] = tuple(s.plan_lines)
-                self.section_order.append(s.id)
-                self.requirements.update({r.id: r for r in s.requirements})
-
-    def phase_title(self, number: int) -> str:
-        return self.phase_titles.get(str(number)) or f"Phase {number}"
-
-    def requirement(self, result: Mapping[str, Any]) -> tuple[str, str]:
-        req = self.requirements.get(result["requirement_id"])
-        if req is not None:
-            return req.title, req.statement
-        return result.get("title") or result["requirement_id"], result.get("statement", "")
-
-
-def _check_document(doc: Any, what: str) -> None:
-    if not isinstance(doc, Mapping):
-        raise ReportInputError(f"{what}: expected a JSON object, got {type(doc).__name__}")
-    version = doc.get("schema_version")
-    if version not in SUPPORTED_SCHEMA_VERSIONS:
-        raise ReportInputError(
-            f"{what}: schema_version {version!r} is not supported (this golive renders "
-            f"{', '.join(SUPPORTED_SCHEMA_VERSIONS)}); re-run `golive run --json` with this version")
-    for key in ("run", "summary", "coverage", "results"):
-        if key not in doc:
-            raise ReportInputError(f"{what}: missing top-level field {key!r}")
-    for i, result in enumerate(doc["results"]):
-        for key in ("requirement_id", "status", "section", "phase"):
-            if key not in result:
-                raise ReportInputError(f"{what}: results[{i}] has no {key!r}")
-        if result["status"] not in STATUS_ORDER:
-            raise ReportInputError(
-                f"{what}: results[{i}] ({result['requirement_id']}) has unknown status "
-                f"{result['status']!r}; expected one of {', '.join(STATUS_ORDER)}")
-
-
-def _check_summary(summary: Mapping[str, Any], metrics: KeyMetrics) -> None:
-    # The engine's summary and the results must agree, or two formats could print different
-    # figures for the same run; refuse rather than pick one.
-    for key in ("requirements", "implemented", "verified"):
-        if key in summary and summary[key] != getattr(metrics, key):
-            raise ReportInputError(
-                f"results document: summary.{key} is {summary[key]} but the results list gives "
-                f"{getattr(metrics, key)}; the document is inconsistent")
-
-
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
-def _fmt(value: Any, unit: str | None = None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, float):
-        text = f"{value:.6g}"
-    elif isinstance(value, (list, tuple)):
-        text = "–".join(_fmt(v) for v in value)
-    elif isinstance(value, Mapping) and "value" in value:
-        return _fmt(value["value"], value.get("unit") or unit)
-    else:
-        text = str(value)
-    return f"{text} {unit}" if unit else text
-
-
 def _threshold_row(t: Mapping[str, Any]) -> ThresholdRow:
     op = t.get("op", "")
-    expected = f"{op} {_fmt(t.get('value'), t.get('unit'))}".strip()
+    expected = f"{op} {fmt_value(t.get('value'), t.get('unit'))}".strip()
     return ThresholdRow(metric=str(t.get("metric", "")), expected=expected,
-                        observed=_fmt(t.get("observed"), t.get("unit") if t.get("observed") is not None else None),
+                        observed=fmt_value(t.get("observed"), t.get("unit") if t.get("observed") is not None else None),
                         passed=t.get("passed"))
 
 
-def _requirement_row(result: Mapping[str, Any], titles: _Titles,
+def _requirement_row(result: Mapping[str, Any], titles: Titles,
                      waivers: tuple[WaiverView, ...]) -> RequirementRow:
     title, statement = titles.requirement(result)
     covered = tuple(result.get("covered_by") or ())
@@ -387,7 +296,7 @@ def _requirement_row(result: Mapping[str, Any], titles: _Titles,
         covered_files=tuple(dict.fromkeys(analysis.file_name(t) for t in covered)),
         check=f"{check.get('plugin')}.{check.get('name')}" if check else "",
         thresholds=tuple(_threshold_row(t) for t in result.get("thresholds") or ()),
-        metrics=tuple((k, _fmt(v)) for k, v in sorted((result.get("metrics") or {}).items())),
+        metrics=tuple((k, fmt_value(v)) for k, v in sorted((result.get("metrics") or {}).items())),
         artifacts=tuple((a.get("path", ""), a.get("sha256", "")) for a in result.get("artifacts") or ()),
         waiver=applied)
 
@@ -399,7 +308,7 @@ def _anchor(prefix: str, ident: Any) -> str:
     return f"{prefix}-{safe}"
 
 
-def _phases(rows: tuple[RequirementRow, ...], titles: _Titles,
+def _phases(rows: tuple[RequirementRow, ...], titles: Titles,
             doc: Mapping[str, Any]) -> tuple[PhaseView, ...]:
     by_section: dict[str, list[RequirementRow]] = {}
     for r in rows:
@@ -448,15 +357,17 @@ def _count_statuses(rows: tuple[RequirementRow, ...]) -> tuple[tuple[str, int], 
     return tuple(counts.items())
 
 
-def _evidence(doc: Mapping[str, Any], titles: _Titles) -> Evidence:
+def _evidence(doc: Mapping[str, Any], titles: Titles) -> Evidence:
     run = doc["run"]
     plan = run.get("plan") or {}
     ledger = run.get("ledger")
-    commands = ["golive evidence verify"]
+    # The attached results.json holds run.ledger, which `evidence verify --checkpoint` accepts:
+    # one file both proves the report's figures and pins the ledger head it was rendered from.
+    commands = ["pdfdetach -saveall report.pdf      # writes the attached results.json",
+                "sha256sum results.json            # must equal the results.json sha256 above"]
     if ledger:
-        commands.append(f"golive evidence show --run {run.get('id', '')}")
-    commands.append("pdfdetach -saveall report.pdf   # extracts results.json from the PDF")
-    commands.append("sha256sum results.json")
+        commands += ["golive evidence verify --checkpoint results.json   # add --store DIR or --db URL if not the default",
+                     f"golive evidence show {run.get('id', '')}"]
     return Evidence(
         run_id=str(run.get("id", "")), started=str(run.get("started", "")),
         finished=str(run.get("finished", "")), target=str(run.get("target", "")),
