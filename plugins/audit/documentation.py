@@ -1,0 +1,86 @@
+"""Documentation exists, names its owner and was reviewed since what it describes last changed.
+
+Plan lines 213-217: "Documentation maintenance" (AUD-08).
+
+Each document (``documents`` param; by default every ``docs/**/*.md``) may open with YAML
+front matter naming its ``owner``, the paths it ``describes`` and the date it was last
+``reviewed``. A document is stale when a path it describes changed (last git commit) after
+the later of its review date and its own last commit. The check reports documents that are
+required but absent, have no owner, or are stale, and the largest review lag in days.
+"""
+from __future__ import annotations
+
+import yaml
+
+from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.opslog import ArtifactError, guarded, iso, parse_ts
+
+
+def front_matter(path) -> dict:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.startswith("---"):
+        return {}
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise ArtifactError(path, 1, "front matter opened with --- is never closed")
+    try:
+        data = yaml.safe_load(text[3:end]) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArtifactError(path, mark.line + 2 if mark else 1, f"invalid front matter: {exc}") from None
+    if not isinstance(data, dict):
+        raise ArtifactError(path, 1, "front matter must be a mapping")
+    return data
+
+
+@guarded
+def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    root = ctx.target.root
+    required = list(ctx.params.get("required", []))
+    pattern = ctx.params.get("documents", "docs/**/*.md")
+    docs = sorted({p for p in root.glob(pattern) if p.is_file()} | {root / r for r in required if (root / r).is_file()})
+    absent = [r for r in required if not (root / r).is_file()]
+    if not docs:
+        return CheckResult(status=Status.MISSING, message=f"{requirement.id}: no document matches {pattern!r}")
+    in_git = gitrepo.is_repo(root)
+    rows, no_owner, stale, lags = [], [], [], []
+    for doc in docs:
+        rel = str(doc.relative_to(root))
+        ctx.record_artifact(doc)
+        meta = front_matter(doc)
+        owner = meta.get("owner")
+        if not owner:
+            no_owner.append(rel)
+        own_change = (gitrepo.last_change(root, rel) if in_git else None) or doc.stat().st_mtime
+        reviewed = parse_ts(str(meta["reviewed"]), doc, 1, "reviewed") if meta.get("reviewed") else None
+        basis = max(own_change, reviewed or 0)
+        describes = meta.get("describes") or []
+        if isinstance(describes, str):
+            describes = [describes]
+        latest, latest_path = None, None
+        if in_git:
+            for described in describes:
+                # One git call per pattern: a pathspec covers folders and globs alike.
+                spec = f":(glob){described}" if any(ch in described for ch in "*?[") else described
+                when = gitrepo.last_change(root, spec)
+                if when and (latest is None or when > latest):
+                    latest, latest_path = when, described
+        lag = max(0.0, (latest - basis) / 86400) if latest else 0.0
+        if latest and latest > basis:
+            stale.append({"document": rel, "changed": latest_path, "changed_at": iso(latest), "reviewed_at": iso(basis)})
+        lags.append(lag)
+        rows.append({"document": rel, "owner": bool(owner), "describes": describes, "lag_d": round(lag, 2)})
+    return CheckResult(
+        metrics={"documents": len(docs), "documents_missing": len(absent), "documents_without_owner": len(no_owner),
+                 "documents_stale": len(stale), "doc_review_lag_max": Quantity(round(max(lags), 3), "d")},
+        message=f"{len(docs)} documents: {len(absent)} missing, {len(no_owner)} without owner, {len(stale)} stale",
+        details={"missing": absent, "without_owner": no_owner, "stale": stale[:100], "documents": rows[:100],
+                 "history": "git" if in_git else "not a git repository: staleness not assessed"},
+    )
+
+
+SCHEMA = {"type": "object",
+          "properties": {"documents": {"type": "string"}, "required": {"type": "array", "items": {"type": "string"}}},
+          "additionalProperties": False}
+METRICS = ("documents", "documents_missing", "documents_without_owner", "documents_stale", "doc_review_lag_max")

@@ -1,0 +1,88 @@
+"""API keys are not stored in plaintext: configuration secret fields and a repository scan.
+
+Plan lines 59-69 (Configuration and Security Testing): "API key encryption" (PRE-CONF-05).
+
+Two views of the same requirement. (1) Every configuration leaf whose key names a secret
+(api_key, secret, token, password, private_key...) must hold a reference (``${ENV}``), an
+encrypted value (``ENC[...]``, ``enc:``, ``vault:``, sops) or be empty; a literal value is
+unprotected. (2) The secret scanner (secret_scan.py) runs over the repository's files and
+its git history; a key in history stays exposed even after the file was fixed. Findings are
+reported masked with file, line (and commit for history); no secret is ever kept.
+"""
+from __future__ import annotations
+
+import re
+
+from golive.model import CheckContext, CheckResult, Requirement
+
+from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.opslog import guarded
+
+from . import configfiles, secret_scan
+
+SECRET_KEY = re.compile(r"(?i)(^|[._-])(" + secret_scan.SECRET_NAME + r")$")
+PROTECTED = re.compile(r"^(\$\{[^}]+\}|ENC\[.+\]|enc:.+|vault:.+|!vault.*|sops:.+|ref\+.+)$", re.IGNORECASE)
+
+
+def config_secret_fields(ctx: CheckContext, pattern: str) -> tuple[list[dict], int]:
+    unprotected, total = [], 0
+    for path in configfiles.config_files(ctx.target.root, pattern):
+        rel = str(path.relative_to(ctx.target.root))
+        for key, value, line in configfiles.scalars(path):
+            leaf = key.rsplit(".", 1)[-1]
+            if not SECRET_KEY.search(leaf) or value in (None, "", "null"):
+                continue
+            total += 1
+            text = str(value).strip()
+            if not PROTECTED.match(text):
+                unprotected.append({"file": rel, "line": line, "key": key, "masked": secret_scan.mask(text)})
+    return unprotected, total
+
+
+@guarded
+def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    root = ctx.target.root
+    min_entropy = float(ctx.params.get("min_entropy", 3.0))
+    exclude = tuple(ctx.params.get("exclude", ()))
+    unprotected, fields = config_secret_fields(ctx, ctx.params.get("config", "config/**/*"))
+    files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude)
+    history_info: dict
+    if ctx.params.get("history", True):
+        try:
+            hist_found, history_info = secret_scan.scan_history(
+                root, min_entropy, int(ctx.params.get("max_commits", 2000)),
+                float(ctx.params.get("history_timeout_s", 60)), exclude)
+        except gitrepo.GitError as exc:
+            hist_found, history_info = [], {"history": f"not scanned: {exc}"}
+    else:
+        hist_found, history_info = [], {"history": "not scanned (history: false)"}
+    in_tree = {f.fingerprint for f in files_found}
+    history_only = {f.fingerprint for f in hist_found} - in_tree
+    metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
+               "secret_fields": fields, "secret_fields_unprotected": len(unprotected)}
+    parts = [f"{len(files_found)} plaintext secret(s) in files", f"{len(history_only)} more only in git history",
+             f"{len(unprotected)}/{fields} config secret fields unprotected"]
+    seen: set[str] = set()
+    history_rows = []
+    for f in hist_found:
+        if f.fingerprint in history_only and f.fingerprint not in seen:
+            seen.add(f.fingerprint)
+            history_rows.append(f.as_dict())
+    return CheckResult(
+        metrics=metrics, message="; ".join(parts),
+        details={"files": [f.as_dict() for f in files_found[:100]], "history": history_rows[:100],
+                 "config_fields_unprotected": unprotected[:100], **file_info, **history_info,
+                 "masking": "first 4 characters and length; fingerprint = first 12 hex of sha256",
+                 "rules": sorted(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"]},
+    )
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"config": {"type": "string"}, "history": {"type": "boolean"},
+                   "max_commits": {"type": "integer", "minimum": 1},
+                   "history_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+                   "min_entropy": {"type": "number", "minimum": 0},
+                   "exclude": {"type": "array", "items": {"type": "string"}}},
+    "additionalProperties": False,
+}

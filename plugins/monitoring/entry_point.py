@@ -1,0 +1,111 @@
+"""The pipeline's main entry point and its command-line interface.
+
+Plan lines 3-15: "Main entry point testing (run_pipeline.py)" (PRE-PIPE-01) and
+"Command-line argument parsing validation" (PRE-PIPE-03).
+
+``entry_point`` parses the entry script (``run_pipeline.py`` by default) without running it
+-- golive never executes the code it audits -- and checks that it is valid Python with a
+``__main__`` guard, then reports how its logged runs ended (``logs/pipeline_runs.jsonl``
+records whose ``entry_point`` names the script, or all runs when none do).
+``cli_arguments`` reads the ``argparse`` options the script declares (``add_argument``
+calls, by static analysis) and reports how many of them the team's tests exercise: an option
+counts as tested when its flag appears in a test file under ``tests/``.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, read_jsonl
+
+
+def parse_script(ctx: CheckContext, requirement: Requirement) -> tuple[Path, ast.Module] | CheckResult:
+    path = input_path(ctx, "script", "run_pipeline.py")
+    if not path.is_file():
+        return CheckResult(status=Status.MISSING, message=f"{requirement.id}: entry point {path} not found")
+    ctx.record_artifact(path)
+    try:
+        return path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise ArtifactError(path, exc.lineno, f"not valid Python: {exc.msg}") from None
+
+
+def has_main_guard(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Compare):
+            names = {getattr(n, "id", None) for n in ast.walk(node.test)} | \
+                    {getattr(n, "value", None) for n in ast.walk(node.test)}
+            if "__name__" in names and "__main__" in names:
+                return True
+    return False
+
+
+@guarded
+def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    parsed = parse_script(ctx, requirement)
+    if isinstance(parsed, CheckResult):
+        return parsed
+    path, tree = parsed
+    metrics = {"main_guard": int(has_main_guard(tree))}
+    runs_path = input_path(ctx, "runs", "logs/pipeline_runs.jsonl")
+    details = {"script": path.name}
+    if runs_path.is_file():
+        runs = read_jsonl(runs_path, required=("run_id", "started", "status"), ts_fields=("started",))
+        ctx.record_artifact(runs_path)
+        mine = [r for r in runs if Path(str(r.get("entry_point", ""))).name == path.name] or \
+               [r for r in runs if not r.get("entry_point")]
+        finished = [r for r in mine if r["status"] in ("ok", "error")]
+        metrics["entry_point_runs"] = len(finished)
+        if finished:
+            metrics["entry_point_success_ratio"] = Quantity(
+                round(sum(r["status"] == "ok" for r in finished) / len(finished), 6), "ratio")
+    else:
+        details["runs"] = f"{runs_path.name} not found: no run history for the entry point"
+    return CheckResult(metrics=metrics, details=details,
+                       status=Status.FAIL if not metrics["main_guard"] else None,
+                       message=f"{path.name} parses" + ("" if metrics["main_guard"] else " but has no __main__ guard")
+                               + (f"; {metrics.get('entry_point_runs', 0)} logged runs" if runs_path.is_file() else ""))
+
+
+def declared_options(tree: ast.Module) -> list[dict]:
+    """Every ``*.add_argument(...)`` call: its flags (or positional name) and line."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
+            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if names:
+                found.append({"names": names, "line": node.lineno, "positional": not names[0].startswith("-")})
+    return found
+
+
+@guarded
+def cli_arguments(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    parsed = parse_script(ctx, requirement)
+    if isinstance(parsed, CheckResult):
+        return parsed
+    path, tree = parsed
+    options = [o for o in declared_options(tree) if not o["positional"]]
+    if not options:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: {path.name} declares no argparse options (add_argument)")
+    tests_dir = input_path(ctx, "tests", str(ctx.target.path("tests")))
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(tests_dir.rglob("test*.py"))] \
+        if tests_dir.is_dir() else []
+    corpus = "\n".join(texts)
+    untested = [o["names"][0] for o in options if not any(n in corpus for n in o["names"])]
+    return CheckResult(
+        metrics={"cli_options": len(options), "cli_options_untested": len(untested),
+                 "cli_options_tested_ratio": Quantity(round(1 - len(untested) / len(options), 6), "ratio")},
+        message=f"{len(options) - len(untested)}/{len(options)} options of {path.name} exercised by {len(texts)} test file(s)",
+        details={"options": [{"flags": o["names"], "line": o["line"]} for o in options], "untested": untested,
+                 "rule": "an option is exercised when one of its flags appears in a tests/**/test*.py file"},
+    )
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"script": PATH_PARAM, "runs": PATH_PARAM, "tests": PATH_PARAM},
+    "additionalProperties": False,
+}

@@ -1,0 +1,143 @@
+"""Latency and error rate inside volatility spikes and high-volume periods vs normal time.
+
+Plan lines 97-109: "Behavior during volatility spikes" (LIVE-REL-01) and "Performance
+during high-volume periods" (LIVE-REL-05).
+
+The market data decides which windows are stressed, not the trading system's own log: the
+trades in ``data/**/*.dbn[.zst]`` (Databento MBO, trades or MBP schemas; MBO trade action
+``T``) are cut into ``bin_s`` windows per instrument. A window's volatility is the log
+high/low range of its trade prices; its volume is the traded size. A window is a spike when
+its value exceeds the instrument's median by ``spike_factor`` robust standard deviations
+(1.4826 x MAD), which is stable under the spikes it looks for. Latency records
+(``logs/latency.jsonl``; ``ok: false`` marks a failed event) are then split into spike
+windows and normal windows (windows with market data and no spike) and compared; when
+records carry ``backlog`` (events queued behind the one measured), its maximum inside the
+stress windows is reported too.
+"""
+from __future__ import annotations
+
+import math
+import numpy as np
+
+from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+
+from .latency import load_latency, ms
+from .opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, iso, percentile, ratio
+
+PRICE_SCALE = 1e9
+
+
+def load_trades(ctx: CheckContext, pattern: str | None) -> list[np.ndarray]:
+    """(ts_seconds, instrument, price, size) arrays per file, trades only."""
+    import databento as db
+
+    base = ctx.target.root
+    if pattern is None:  # the default follows golive.toml's data folder
+        base, pattern = ctx.target.path("data"), "**/*.dbn*"
+    files = sorted(p for p in base.glob(pattern) if p.is_file())
+    if not files:
+        raise ArtifactMissing(f"no market data matches {pattern!r} under {base}")
+    out = []
+    for f in files:
+        try:
+            store = db.DBNStore.from_file(f)
+            arr = store.to_ndarray()
+        except Exception as exc:  # the DBN decoder raises many types; all mean a corrupt file
+            raise ArtifactError(f, None, f"cannot decode DBN data: {exc}") from None
+        names = arr.dtype.names or ()
+        if "price" not in names or "size" not in names:
+            continue  # definitions, statistics, OHLCV... carry no trades
+        if "action" in names:
+            arr = arr[arr["action"] == b"T"]
+        arr = arr[arr["price"] != np.iinfo(np.int64).max]
+        ctx.record_artifact(f)
+        out.append(np.column_stack([arr["ts_event"] / 1e9, arr["instrument_id"].astype(float),
+                                    arr["price"] / PRICE_SCALE, arr["size"].astype(float)]))
+    return out
+
+
+def spike_bins(trades: np.ndarray, bin_s: float, mode: str, factor: float) -> tuple[set[int], set[int], list[dict]]:
+    """Bins (index = floor(ts / bin_s)) with market data, the spike bins, and their values."""
+    with_data, spikes, shown = set(), set(), []
+    for inst in np.unique(trades[:, 1]):
+        rows = trades[trades[:, 1] == inst]
+        bins = np.floor(rows[:, 0] / bin_s).astype(np.int64)
+        values = {}
+        for b in np.unique(bins):
+            sel = rows[bins == b]
+            if mode == "volatility":
+                values[int(b)] = math.log(sel[:, 2].max() / sel[:, 2].min()) if sel[:, 2].min() > 0 else 0.0
+            else:
+                values[int(b)] = float(sel[:, 3].sum())
+        with_data.update(values)
+        arr = np.array(list(values.values()))
+        median = float(np.median(arr))
+        mad = float(np.median(np.abs(arr - median))) * 1.4826
+        line = median + factor * (mad if mad > 0 else max(abs(median), 1e-12))
+        for b, v in values.items():
+            if v > line:
+                spikes.add(b)
+                shown.append({"instrument_id": int(inst), "window_start": iso(b * bin_s), "value": round(v, 6),
+                              "median": round(median, 6), "line": round(line, 6)})
+    return with_data, spikes, shown
+
+
+def summarize(records: list) -> dict:
+    if not records:
+        return {"events": 0}
+    lat = [float(r["latency_ms"]) for r in records]
+    errors = sum(1 for r in records if r.get("ok", True) is False)
+    backlog = [float(r["backlog"]) for r in records if isinstance(r.get("backlog"), (int, float))]
+    return {"events": len(records), "p99": percentile(lat, 99), "p50": percentile(lat, 50),
+            "error_rate": errors / len(records), "errors": errors,
+            "backlog_max": max(backlog) if backlog else None}
+
+
+@guarded
+def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    mode = ctx.params.get("mode", "volatility")
+    bin_s = float(ctx.params.get("bin_s", 60))
+    factor = float(ctx.params.get("spike_factor", 4.0))
+    parts = load_trades(ctx, ctx.params.get("market_data"))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return CheckResult(status=Status.MISSING, message=f"{requirement.id}: the market data holds no trades")
+    with_data, spikes, shown = spike_bins(np.vstack(parts), bin_s, mode, factor)
+    records = load_latency(ctx)
+    in_spike = [r for r in records if math.floor(r["_ts"] / bin_s) in spikes]
+    normal = [r for r in records if math.floor(r["_ts"] / bin_s) in with_data - spikes]
+    word = "volatility spike" if mode == "volatility" else "high-volume"
+    if not spikes:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: the market data has no {word} window, so behaviour "
+                                   "under stress is not evidenced")
+    if not in_spike or not normal:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: {len(spikes)} {word} windows found, but the latency log "
+                                   f"has {len(in_spike)} events inside them and {len(normal)} in normal windows")
+    s, n = summarize(in_spike), summarize(normal)
+    metrics = {"stress_windows": len(spikes), "latency_p99_stress": ms(s["p99"]),
+               "latency_p99_normal": ms(n["p99"]),
+               "latency_stress_ratio": Quantity(round(s["p99"] / n["p99"], 4) if n["p99"] else math.inf, "ratio"),
+               "error_rate_stress": ratio(s["error_rate"]), "error_rate_normal": ratio(n["error_rate"])}
+    if s["backlog_max"] is not None:
+        metrics["backlog_max_stress"] = s["backlog_max"]
+    return CheckResult(
+        metrics=metrics,
+        message=(f"{len(spikes)} {word} windows: p99 {s['p99']:.1f} ms vs {n['p99']:.1f} ms normal, "
+                 f"error rate {s['error_rate']:.2%} vs {n['error_rate']:.2%}"),
+        details={"method": f"{'log high/low range' if mode == 'volatility' else 'traded size'} per {bin_s:g} s "
+                           f"window and instrument; spike = above median + {factor:g} x 1.4826 x MAD",
+                 "stress": s, "normal": n, "windows": shown[:50],
+                 "latency_events_outside_market_data": len(records) - len(in_spike) - len(normal)},
+    )
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"mode": {"enum": ["volatility", "volume"]}, "market_data": PATH_PARAM,
+                   "latency": PATH_PARAM, "stage": {"type": "string"},
+                   "bin_s": {"type": "number", "exclusiveMinimum": 0},
+                   "spike_factor": {"type": "number", "exclusiveMinimum": 0}},
+    "additionalProperties": False,
+}

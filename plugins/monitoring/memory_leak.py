@@ -1,0 +1,128 @@
+"""Memory leak detection over a continuous run: the RSS trend with a confidence bound.
+
+Plan lines 3-15: "Memory management during continuous operation" (PRE-PIPE-06).
+
+A single "last minus first" difference mistakes garbage-collector sawtooth and warm-up for a
+leak. Instead, for every continuous run of the process (consecutive samples of one ``pid``
+with no restart), after dropping the first ``warmup_fraction`` (default 10 %) of the run
+as warm-up, RSS in MiB is regressed on time in hours by least squares. Samples of a
+memory series are autocorrelated, which makes the ordinary standard error too small, so the
+error is inflated to the effective sample size ``n (1 - r1) / (1 + r1)`` (r1 = lag-1
+autocorrelation of the residuals). The reported growth is the slope times 24 h with its
+two-sided 95 % Student-t interval; a leak is a *lower* bound above the plan's line.
+Input: ``rss_bytes`` and ``pid`` in ``logs/system_metrics.jsonl`` (docs/ops-artifacts.md).
+"""
+from __future__ import annotations
+
+import math
+
+from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, number, read_jsonl
+
+METRICS_DEFAULT = "logs/system_metrics.jsonl"
+MIB = 1024.0 * 1024.0
+Z95 = 1.959963984540054
+
+
+def t_quantile_975(dof: float) -> float:
+    """Two-sided 95 % Student-t quantile by the Cornish-Fisher expansion (accurate to ~1e-3
+    for dof >= 3), so the check needs no SciPy."""
+    if dof <= 0:
+        return math.inf
+    z = Z95
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / dof + g2 / dof**2 + g3 / dof**3
+
+
+def trend(hours: list[float], mib: list[float]) -> dict[str, float]:
+    """OLS slope (MiB/h) with an autocorrelation-corrected 95 % interval."""
+    n = len(hours)
+    mx, my = sum(hours) / n, sum(mib) / n
+    sxx = sum((x - mx) ** 2 for x in hours)
+    slope = sum((x - mx) * (y - my) for x, y in zip(hours, mib)) / sxx
+    intercept = my - slope * mx
+    resid = [y - (intercept + slope * x) for x, y in zip(hours, mib)]
+    sse = sum(r * r for r in resid)
+    denom = sum(r * r for r in resid) or 1e-12
+    r1 = sum(resid[i] * resid[i - 1] for i in range(1, n)) / denom
+    r1 = min(max(r1, 0.0), 0.99)  # negative autocorrelation would shrink the error: ignore it
+    n_eff = max(3.0, n * (1 - r1) / (1 + r1))
+    dof = n_eff - 2
+    se = math.sqrt(sse / max(n - 2, 1) / sxx) * math.sqrt((n - 2) / max(dof, 1e-9))
+    half = t_quantile_975(dof) * se
+    return {"slope": slope, "low": slope - half, "high": slope + half, "n_eff": n_eff,
+            "lag1_autocorrelation": r1, "mean_mib": my}
+
+
+@guarded
+def memory_leak(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    path = input_path(ctx, "metrics", METRICS_DEFAULT)
+    samples = read_jsonl(path, required=("ts",))
+    ctx.record_artifact(path)
+    process = ctx.params.get("process")
+    min_samples = int(ctx.params.get("min_samples", 30))
+    min_hours = float(ctx.params.get("min_hours", 1.0))
+    runs: dict[str, list[tuple[float, float]]] = {}
+    for s in samples:
+        if s.get("rss_bytes") is None or (process and s.get("process") != process):
+            continue
+        rss = number(s, "rss_bytes")
+        if rss < 0:
+            raise ArtifactError(s.path, s.line, "rss_bytes is negative")
+        runs.setdefault(str(s.get("pid", "?")), []).append((s["_ts"], rss / MIB))
+    warmup = float(ctx.params.get("warmup_fraction", 0.1))
+    fitted = []
+    for pid, points in runs.items():
+        points.sort()
+        if points:
+            # Caches and pools fill during warm-up; growth there is not a leak.
+            cut = points[0][0] + warmup * (points[-1][0] - points[0][0])
+            points = [p for p in points if p[0] >= cut]
+        span_h = (points[-1][0] - points[0][0]) / 3600 if points else 0
+        if len(points) < min_samples or span_h < min_hours:
+            continue
+        t0 = points[0][0]
+        fit = trend([(t - t0) / 3600 for t, _ in points], [m for _, m in points])
+        fitted.append({"pid": pid, "samples": len(points), "hours": round(span_h, 3),
+                       "start": iso(points[0][0]), "end": iso(points[-1][0]), **fit})
+    if not fitted:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: no continuous run with >= {min_samples} RSS samples "
+                                   f"over >= {min_hours} h in {path.name} (fields rss_bytes, pid)")
+    # The longest run carries the most information about slow leaks; the others are shown.
+    main = max(fitted, key=lambda f: f["hours"])
+    per_day = 24.0
+    metrics = {
+        "rss_growth_per_day": Quantity(round(main["slope"] * per_day, 3), "MiB"),
+        "rss_growth_per_day_lower": Quantity(round(main["low"] * per_day, 3), "MiB"),
+        "rss_growth_per_day_upper": Quantity(round(main["high"] * per_day, 3), "MiB"),
+        "rss_growth_ratio_per_day_lower": Quantity(round(main["low"] * per_day / main["mean_mib"], 6), "ratio"),
+        "observed_hours": Quantity(main["hours"], "h"),
+        "samples": main["samples"],
+    }
+    leak_like = [f["pid"] for f in fitted if f["low"] > 0]
+    return CheckResult(
+        metrics=metrics,
+        message=(f"longest continuous run (pid {main['pid']}, {main['hours']:.1f} h): RSS trend "
+                 f"{main['slope'] * per_day:+.1f} MiB/day, 95 % CI [{main['low'] * per_day:+.1f}, "
+                 f"{main['high'] * per_day:+.1f}]"),
+        details={"method": f"OLS of RSS (MiB) on time (h) per continuous run after the first {warmup:.0%} "
+                           "(warm-up), 95 % Student-t interval "
+                           "with the effective sample size corrected for lag-1 autocorrelation; "
+                           "growth per day = slope x 24",
+                 "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in f.items()} for f in fitted],
+                 "runs_with_positive_lower_bound": leak_like},
+    )
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"metrics": PATH_PARAM, "process": {"type": "string"},
+                   "min_samples": {"type": "integer", "minimum": 3},
+                   "min_hours": {"type": "number", "exclusiveMinimum": 0},
+                   "warmup_fraction": {"type": "number", "minimum": 0, "maximum": 0.9}},
+    "additionalProperties": False,
+}

@@ -1,0 +1,65 @@
+"""Network connectivity recovery times, from the feed event log.
+
+Plan lines 97-109: "Network connectivity recovery" (LIVE-REL-03).
+
+``logs/feed_events.jsonl`` records ``connect``, ``disconnect``, ``reconnect`` and ``backfill``
+events per ``source``. Each disconnect (optionally only those whose ``reason`` is in
+``reasons``, e.g. network) is paired with the next ``connect``/``reconnect`` of the same
+source; recovery time is the difference. A disconnect with no later reconnect is
+unrecovered and listed.
+"""
+from __future__ import annotations
+
+from golive.model import CheckContext, CheckResult, Requirement, Status
+
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, percentile, read_jsonl, seconds
+
+EVENTS = {"connect", "disconnect", "reconnect", "backfill"}
+
+
+@guarded
+def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    path = input_path(ctx, "events", "logs/feed_events.jsonl")
+    events = read_jsonl(path, required=("ts", "source", "event"))
+    ctx.record_artifact(path)
+    for e in events:
+        if e["event"] not in EVENTS:
+            raise ArtifactError(e.path, e.line, f"event must be one of {', '.join(sorted(EVENTS))}, got {e['event']!r}")
+    reasons = set(ctx.params.get("reasons") or [])
+    events.sort(key=lambda e: e["_ts"])
+    open_drops: dict[str, object] = {}
+    recoveries, unrecovered = [], []
+    for e in events:
+        src = e["source"]
+        if e["event"] == "disconnect":
+            if reasons and e.get("reason") not in reasons:
+                continue
+            open_drops.setdefault(src, e)
+        elif e["event"] in ("connect", "reconnect") and src in open_drops:
+            drop = open_drops.pop(src)
+            recoveries.append({"source": src, "down": iso(drop["_ts"]), "seconds": e["_ts"] - drop["_ts"],
+                               "reason": drop.get("reason")})
+    unrecovered = [{"source": s, "down": iso(d["_ts"]), "at": d.where} for s, d in open_drops.items()]
+    if not recoveries and not unrecovered:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: no disconnect"
+                                   + (f" with reason in {sorted(reasons)}" if reasons else "")
+                                   + " in the feed log, so recovery is not evidenced")
+    times = [r["seconds"] for r in recoveries]
+    metrics = {"disconnects": len(recoveries) + len(unrecovered), "unrecovered": len(unrecovered)}
+    if times:
+        metrics |= {"recovery_time_max": seconds(max(times)), "recovery_time_p95": seconds(percentile(times, 95))}
+    return CheckResult(
+        metrics=metrics,
+        message=f"{len(recoveries)} recoveries" + (f", max {max(times):.1f} s" if times else "")
+                + (f", {len(unrecovered)} never recovered" if unrecovered else ""),
+        details={"rule": "recovery = first connect/reconnect of the same source after a disconnect",
+                 "slowest": sorted(recoveries, key=lambda r: -r["seconds"])[:20], "unrecovered": unrecovered},
+    )
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"events": PATH_PARAM, "reasons": {"type": "array", "items": {"type": "string"}}},
+    "additionalProperties": False,
+}
