@@ -176,3 +176,65 @@ def test_unknown_format_is_named(model, tmp_path):
 
     with pytest.raises(ReportInputError, match="unknown report format 'docx'"):
         render("docx", model, tmp_path / "r.docx")
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """The real pipeline on the reference fixture: `golive run --json`, then the packaged plan."""
+    import subprocess
+
+    from golive.plan import load
+
+    out = tmp_path_factory.mktemp("run") / "results.json"
+    workspace = Path(__file__).parent / "fixtures" / "reference-workspace"
+    proc = subprocess.run([sys.executable, "-m", "golive", "run", "--target", str(workspace),
+                           "--json", str(out), "-q"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1) and out.exists(), proc.stderr[-2000:]
+    return json.loads(out.read_text()), load()
+
+
+def test_reference_workspace_markdown_reproduces_the_reference_report(reference_run):
+    document, plan = reference_run
+    model = build_render_model(document, plan)
+    text = render_markdown(model)
+    reference = yaml.safe_load(REFERENCE.read_text())
+    assert f"- **Test Files Implemented**: {reference['key_metrics']['test_files']} test scripts" in text
+    assert f"- **Test Results Generated**: {reference['key_metrics']['test_results']} test execution outputs" in text
+    blocks = _section_blocks(text.split("## Gap Summary by Category")[0])
+    for section in reference["sections"]:
+        block = blocks[section["title"]]
+        ticks = re.findall(r"^- ✅ (\S+) - ", block, flags=re.M)
+        assert sorted(ticks) == sorted(f["file"] for f in section["implemented"]), section["id"]
+        named = set(re.findall(r"^- ❌ \*\*MISSING\*\*: .*\(([A-Z][A-Z0-9-]+-\d+)\)$", block, flags=re.M))
+        for line in section["missing"]:
+            if line["marker"] == "MISSING" or section["implemented"]:
+                assert set(line["requirements"]) <= named, (section["id"], line)
+            else:
+                assert "❌ **NOT IMPLEMENTED**" in block, section["id"]
+    extra = text.split("## Additional Tests Beyond Requirements")[1].split("## Recommendations")[0]
+    assert sorted(re.findall(r"^- (\S+)$", extra, flags=re.M)) == sorted(
+        t["file"] for t in reference["additional_tests"])
+
+
+def test_reference_workspace_pdf_holds_the_same_counts_as_the_markdown(reference_run):
+    import io
+
+    import pypdf
+
+    from golive.report.pdf import render_pdf_bytes
+
+    document, plan = reference_run
+    model = build_render_model(document, plan)
+    markdown = render_markdown(model)
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf_bytes(model)))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    k = model.metrics
+    assert (k.test_files, k.result_files, k.requirements) == (23, 31, 94)
+    assert f"Test files implemented {k.test_files} " in text
+    assert f"Test results generated {k.result_files} " in text
+    assert f"Compliance rate {k.compliance_percent}% {k.implemented} of {k.requirements} implemented" in text
+    assert text.count("MISSING:") == markdown.count("❌ **MISSING**:")
+    assert text.count("NOT IMPLEMENTED:") == markdown.count("❌ **NOT IMPLEMENTED**:")
+    for band in ("Well-Covered Areas", "Partially Covered Areas", "Major Gaps"):
+        assert band in text
+    assert json.loads(reader.attachments["results.json"][0])["summary"]["implemented"] == k.implemented

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-RESULT_KINDS = ("result-json", "junit", "result")
+#: Traceability kinds that are test functions; every other kind (result-json, junit,
+#: pytest-json-report, ...) is a result file -- the same rule the results summary counts by.
+TEST_KINDS = ("pytest",)
 #: Assumed remediation pace for the timeline: requirements a team closes per week.
 REQUIREMENTS_PER_WEEK = 8
 WEEKS_PER_SLOT = 2
@@ -92,7 +94,7 @@ def file_name(test_id: str) -> str:
 
 
 def is_result(record: Mapping[str, Any]) -> bool:
-    return str(record.get("kind", "")) in RESULT_KINDS
+    return str(record.get("kind", "")) not in TEST_KINDS
 
 
 def split_test_sources(tests: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[str]]:

@@ -217,8 +217,10 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         waived=dict(by_status).get("waived", 0),
         test_files=int(summary.get("test_files", len(test_files))),
         result_files=int(summary.get("result_files", len(result_files))),
-        compliance_rate=_rate(sum(r.implemented for r in rows), len(rows)),
-        verification_rate=_rate(sum(r.verified for r in rows), len(rows)),
+        # The engine's rates are authoritative (tailoring can make requirements not applicable);
+        # without them every requirement counts.
+        compliance_rate=float(summary.get("compliance_rate", _rate(sum(r.implemented for r in rows), len(rows)))),
+        verification_rate=float(summary.get("verification_rate", _rate(sum(r.verified for r in rows), len(rows)))),
         by_status=by_status)
     check_summary(summary, metrics)
 
