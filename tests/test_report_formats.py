@@ -238,3 +238,15 @@ def test_reference_workspace_pdf_holds_the_same_counts_as_the_markdown(reference
     for band in ("Well-Covered Areas", "Partially Covered Areas", "Major Gaps"):
         assert band in text
     assert json.loads(reader.attachments["results.json"][0])["summary"]["implemented"] == k.implemented
+
+
+def test_real_run_and_documented_example_match_the_schema(reference_run):
+    validate_document(reference_run[0], "golive run --json output")
+    page = (Path(__file__).parent.parent / "docs" / "results-schema.md").read_text()
+    example = json.loads(re.search(r"```json\n(.*?)```", page, re.S).group(1))
+    validate_document(example, "docs/results-schema.md example")
+    example["results"][0]["status"] = "green"
+    from golive.report import ReportInputError
+
+    with pytest.raises(ReportInputError, match="results/0/status"):
+        validate_document(example)
