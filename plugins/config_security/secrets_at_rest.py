@@ -70,8 +70,8 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             history_rows.append(f.as_dict())
     return CheckResult(
         metrics=metrics, message="; ".join(parts),
-        details={"files": [f.as_dict() for f in files_found[:100]], "history": history_rows[:100],
-                 "config_fields_unprotected": unprotected[:100], **file_info, **history_info,
+        details={"file_findings": [f.as_dict() for f in files_found[:100]], "history_findings": history_rows[:100],
+                 "config_fields_unprotected": unprotected[:100], **file_info, "history_scan": history_info["history"],
                  "masking": "first 4 characters and length; fingerprint = first 12 hex of sha256",
                  "rules": sorted(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"]},
     )
