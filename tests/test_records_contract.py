@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pluggy
@@ -134,3 +135,12 @@ def test_families_register_with_pluggy():
         assert spec.params_schema["type"] == "object" and spec.metrics, spec.key
         module = __import__(spec.func.__wrapped__.__module__, fromlist=["_"])
         assert module.__doc__ and "plan line" in module.__doc__, f"{spec.key}: docstring must name its plan lines"
+
+
+def test_documentation_lists_every_column():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "records-contract.md").read_text()
+    for table in TABLES.values():
+        assert f"### `{table.name}`" in doc
+        if table.name != "baseline_v1_pnl":
+            for column in table.columns:
+                assert f"| `{column.name}` | {column.kind} |" in doc, (table.name, column.name)
