@@ -143,3 +143,16 @@ def test_pages_render_and_status_icons_are_visible(page_images, pages_text):
     # green pass and red gap icons are drawn (an empty-box glyph would be neither colour)
     assert _colour_pixels(phase_page, (46, 133, 64)) > 20
     assert _colour_pixels(phase_page, (198, 40, 40)) > 20
+
+
+def test_identical_bytes_without_harfbuzz_subset(model, monkeypatch):
+    """CI images without libharfbuzz-subset0 subset fonts with fontTools, which stamps the
+    clock into each font; the renderer pins SOURCE_DATE_EPOCH to the run time so bytes
+    still match when the clock has moved on between two renders."""
+    import weasyprint.pdf.fonts as wp_fonts
+    from fontTools.misc import timeTools
+
+    monkeypatch.setattr(wp_fonts, "harfbuzz_subset", None)
+    clock = iter([1_800_000_000.0, 1_800_000_999.0])
+    monkeypatch.setattr(timeTools.time, "time", lambda: next(clock, 1_800_001_999.0))
+    assert render_pdf_bytes(model) == render_pdf_bytes(model)
