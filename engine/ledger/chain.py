@@ -52,16 +52,20 @@ def head_message(size: int, head: str) -> bytes:
 
 
 def merkle_root(leaf_hashes: Sequence[str]) -> str:
-    """RFC 6962 Merkle tree hash over entry hashes (hex); the empty tree hashes ''."""
-    def mth(leaves: Sequence[bytes]) -> bytes:
-        if len(leaves) == 1:
-            return hashlib.sha256(b"\x00" + leaves[0]).digest()
-        split = 1 << ((len(leaves) - 1).bit_length() - 1)  # largest power of two < n
-        return hashlib.sha256(b"\x01" + mth(leaves[:split]) + mth(leaves[split:])).digest()
+    """RFC 6962 Merkle tree hash over entry hashes (hex); the empty tree hashes ''.
 
+    Built bottom-up: pairing neighbours level by level and carrying an odd last node up
+    unchanged gives RFC 6962's tree (left subtrees are the largest powers of two)."""
+    sha256 = hashlib.sha256
     if not leaf_hashes:
-        return hashlib.sha256(b"").hexdigest()
-    return mth([bytes.fromhex(h) for h in leaf_hashes]).hex()
+        return sha256(b"").hexdigest()
+    level = [sha256(b"\x00" + bytes.fromhex(h)).digest() for h in leaf_hashes]
+    while len(level) > 1:
+        paired = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0].hex()
 
 
 @dataclass

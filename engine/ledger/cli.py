@@ -209,11 +209,14 @@ def list_keys(store_dir, db_url) -> None:
     """List the keys recorded in the ledger and the key files present."""
     store = _guard(lambda: _open(store_dir, db_url))
     keydir = KeyDirectory(store.keys_dir)
-    table = Table("key id", "role", "status", "recorded at", "private key here", "current")
+    table = Table(caption=f"key files: {keydir.path}")
+    table.add_column("key id", no_wrap=True, min_width=17)
+    for title in ("role", "status", "recorded at", "private key", "current"):
+        table.add_column(title)
     recorded = recorded_keys(store)
     for key_id in dict.fromkeys(list(recorded) + keydir.key_ids()):
         info = recorded.get(key_id, {})
-        table.add_row(key_id, info.get("role", "-"), info.get("status", "not recorded"),
+        table.add_row(key_id[:16] + "…", info.get("role", "-"), info.get("status", "not recorded"),
                       f"entry {info['seq']}" if info else "-", "yes" if keydir.has_private(key_id) else "no",
                       "*" if key_id == keydir.current_id else "")
     out.print(table)

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from sqlalchemy import text
 
 from golive.ledger.keys import Signer, b64, key_id_of, unb64, verify_signature
-from golive.ledger.store import Store
+from golive.ledger.store import Store, payload_bytes
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -47,7 +47,7 @@ def run_statement(store: Store, run_id: str) -> dict[str, Any]:
                                  "WHERE run_id = :r ORDER BY seq"), {"r": run_id}).all()
     if not rows:
         raise ExportError(f"run {run_id} is not in the ledger")
-    entries = [(seq, kind, json.loads(bytes(payload)), digest) for seq, kind, payload, digest in rows]
+    entries = [(seq, kind, json.loads(payload_bytes(payload)), digest) for seq, kind, payload, digest in rows]
     checkpoint = next((e for e in entries if e[1] == "checkpoint"), None)
     if checkpoint is None:
         raise ExportError(f"run {run_id} has no checkpoint (incomplete run); nothing signed to export")

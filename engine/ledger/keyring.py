@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from golive.ledger.chain import NO_RUN, Ledger, LedgerError
 from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
-from golive.ledger.store import Store
+from golive.ledger.store import Store, payload_bytes
 
 
 def utc_now() -> str:
@@ -33,7 +33,7 @@ def recorded_keys(store: Store) -> dict[str, dict]:
     with store.read() as conn:
         rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'key' ORDER BY seq"))
         for seq, payload in rows:
-            body = json.loads(bytes(payload))
+            body = json.loads(payload_bytes(payload))
             key_id = body.get("key_id", "")
             if body.get("action") in ("add", "rotate"):
                 keys[key_id] = {"role": body.get("role", "ledger"), "status": "active", "seq": seq,

@@ -29,10 +29,16 @@ from golive.ledger.store import ArtifactRecord, ResultRecord, RunRecord, Store
 MAX_BLOB_BYTES = 512 * 1024 * 1024  # larger artifacts are recorded by digest only
 
 
+_STATIC_ENVIRONMENT: dict[str, str] = {}
+
+
 def environment() -> dict[str, str]:
-    return {"golive_version": __version__, "host": socket.gethostname(),
-            "python": platform.python_version(), "platform": platform.platform(terse=True),
-            "time": utc_now()}
+    """Where and when evidence was recorded (host facts looked up once per process)."""
+    if not _STATIC_ENVIRONMENT:
+        _STATIC_ENVIRONMENT.update(golive_version=__version__, host=socket.gethostname(),
+                                   python=platform.python_version(),
+                                   platform=platform.platform(terse=True))
+    return {**_STATIC_ENVIRONMENT, "time": utc_now()}
 
 
 def outcome_payload(outcome: Any) -> dict[str, Any]:
@@ -111,16 +117,14 @@ class LedgerRecorder:
         self.head = Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict()
 
     # -- result payloads ----------------------------------------------------------------------
-    def result_entry(self, outcome: Any, run: dict[str, Any]) -> PendingEntry:
-        """The entry for one outcome: redacted result, plan digest, checker, environment and
-        the stored copies of its artifacts; its index rows go in with it."""
-        run_id = run["id"]
+    def result_payload(self, outcome: Any, run: dict[str, Any]) -> dict[str, Any]:
+        """The payload for one outcome: redacted result, plan digest, checker, environment and
+        the stored copies of its artifacts."""
+        plan = run.get("plan") or {}
         payload = self.redactor.obj(outcome_payload(outcome))
         payload.update({
-            "run_id": run_id,
-            "plan": {"id": (run.get("plan") or {}).get("id"),
-                     "version": (run.get("plan") or {}).get("version"),
-                     "digest": (run.get("plan") or {}).get("digest")},
+            "run_id": run["id"],
+            "plan": {"id": plan.get("id"), "version": plan.get("version"), "digest": plan.get("digest")},
             "checker": outcome.checker or None,
             "checker_version": outcome.checker_version or None,
             "environment": environment(),
@@ -128,21 +132,49 @@ class LedgerRecorder:
         blobs = self.store_artifacts(outcome, run) if self.copy_artifacts else []
         if blobs:
             payload["blobs"] = blobs
-        requirement_id = outcome.requirement.id
+        return payload
 
-        def index(conn: Connection, seq: int, _payload: Any) -> None:
-            conn.execute(insert(ResultRecord.__table__).values(
-                run_id=run_id, requirement_id=requirement_id, status=str(outcome.status), entry_seq=seq))
-            if blobs:
-                conn.execute(insert(ArtifactRecord.__table__), [
-                    {"run_id": run_id, "entry_seq": seq, "requirement_id": requirement_id,
-                     "path": b["path"], "role": b.get("role", "input"), "sha256": b["sha256"],
-                     "blob_sha256": b.get("blob") or "", "size": b.get("size", 0),
-                     "redacted": b.get("redacted", False)} for b in blobs])
-            conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id)
-                         .values(last_seq=seq))
+    @staticmethod
+    def index_rows(run_id: str, seq: int, payload: dict[str, Any]) -> tuple[dict, list[dict]]:
+        """The ``results`` row and ``artifacts`` rows that index one result entry."""
+        requirement_id = payload.get("requirement_id", "")
+        result = {"run_id": run_id, "requirement_id": requirement_id,
+                  "status": payload.get("status", ""), "entry_seq": seq}
+        artifacts = [{"run_id": run_id, "entry_seq": seq, "requirement_id": requirement_id,
+                      "path": b["path"], "role": b.get("role", "input"), "sha256": b["sha256"],
+                      "blob_sha256": b.get("blob") or "", "size": b.get("size", 0),
+                      "redacted": b.get("redacted", False)} for b in payload.get("blobs", [])]
+        return result, artifacts
 
-        return PendingEntry(run_id, "result", payload, on_appended=index)
+    def _write_index(self, conn: Connection, run_id: str, placed: list[tuple[int, dict]]) -> None:
+        results, artifacts = [], []
+        for seq, payload in placed:
+            r, a = self.index_rows(run_id, seq, payload)
+            results.append(r)
+            artifacts += a
+        conn.execute(insert(ResultRecord.__table__), results)
+        if artifacts:
+            conn.execute(insert(ArtifactRecord.__table__), artifacts)
+        conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id)
+                     .values(last_seq=placed[-1][0]))
+
+    def result_entry(self, outcome: Any, run: dict[str, Any]) -> PendingEntry:
+        """The entry for one outcome; its index rows go in within the same transaction."""
+        run_id = run["id"]
+        payload = self.result_payload(outcome, run)
+        return PendingEntry(run_id, "result", payload,
+                            on_appended=lambda conn, seq, _p: self._write_index(conn, run_id, [(seq, payload)]))
+
+    def record_results(self, outcomes: list[Any], run: dict[str, Any]) -> None:
+        """Append many results in one transaction (a batch: all or none), for callers that
+        have several verdicts at once; the live runner appends one by one."""
+        if not outcomes:
+            return
+        payloads = [self.result_payload(o, run) for o in outcomes]
+        with self.store.write() as conn:
+            done = self.ledger.append_in(conn, [PendingEntry(run["id"], "result", p) for p in payloads])
+            self._write_index(conn, run["id"], [(d.seq, p) for d, p in zip(done, payloads)])
+        self.results += len(outcomes)
 
     def store_artifacts(self, outcome: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
         root = Path(run.get("target") or ".")
@@ -169,12 +201,15 @@ class LedgerRecorder:
         """Runs of this host whose process is gone without finishing are marked incomplete in
         the index (the ledger shows it anyway: they have no run-finished entry)."""
         host = socket.gethostname()
-        with self.store.write() as conn:
+        with self.store.read() as conn:
             rows = conn.execute(text("SELECT id, pid FROM runs WHERE status = 'running' AND host = :h"),
                                 {"h": host}).all()
-            for run_id, pid in rows:
-                if pid and not _alive(pid):
-                    conn.execute(text("UPDATE runs SET status = 'incomplete' WHERE id = :i"), {"i": run_id})
+        dead = [run_id for run_id, pid in rows if pid and not _alive(pid)]
+        if dead:
+            with self.store.write() as conn:
+                for run_id in dead:
+                    conn.execute(text("UPDATE runs SET status = 'incomplete' WHERE id = :i AND status = 'running'"),
+                                 {"i": run_id})
 
 
 def _alive(pid: int) -> bool:

@@ -15,6 +15,7 @@ Masks keep no part of the secret: ``[REDACTED:<kind>]``.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Any, Mapping
@@ -35,7 +36,7 @@ SHAPES: list[tuple[str, re.Pattern[str]]] = [
         r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?-----END [A-Z0-9 ]*PRIVATE KEY-----", re.S)),
     ("databento-key", re.compile(r"(?<![A-Za-z0-9])db-[A-Za-z0-9]{29}(?![A-Za-z0-9])")),
     ("aws-access-key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
-    ("bearer-token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*")),
+    ("bearer-token", re.compile(r"\b(?i:bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*")),
     ("github-token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})")),
     ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
     ("api-token", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
@@ -45,6 +46,9 @@ SHAPES: list[tuple[str, re.Pattern[str]]] = [
 ASSIGNMENT = re.compile(
     r"""(?P<name>["']?[A-Za-z_][\w.-]*["']?)(?P<sep>\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^\s"',}#]{4,})""")
 MIN_ENV_SECRET_LEN = 6
+# All shapes in one pass: one scan per string instead of one per shape.
+ANY_SHAPE = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_, p) in enumerate(SHAPES)), re.S)
+SHAPE_KINDS = {f"g{i}": kind for i, (kind, _) in enumerate(SHAPES)}
 
 
 def _name_parts(name: str) -> list[str]:
@@ -52,6 +56,7 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True when a field or variable name looks like it holds a credential."""
     lowered = name.strip("\"'").lower()
@@ -69,6 +74,10 @@ def env_secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
+_PLAIN_SCALARS = (int, float, bool, type(None))
+_CACHED_LEN, _CACHE_SIZE = 200, 50_000
+
+
 class Redactor:
     """Masks secrets in payloads and artifact bytes. Build one per run: it snapshots the
     secret environment values once."""
@@ -78,30 +87,41 @@ class Redactor:
         self.values = env_secret_values(environ) + sorted(extra_values or [], key=len, reverse=True)
         self._values_re = (re.compile("|".join(re.escape(v) for v in self.values))
                            if self.values else None)
+        self._cache: dict[str, str] = {}
 
     # -- structured data ---------------------------------------------------------------
     def text(self, s: str) -> str:
         """Mask credential shapes and known secret values inside one string."""
         if self._values_re is not None:
             s = self._values_re.sub(MASK.format("environment-secret"), s)
-        for kind, pattern in SHAPES:
-            s = pattern.sub(MASK.format(kind), s)
-        return s
+        return ANY_SHAPE.sub(lambda m: MASK.format(SHAPE_KINDS[m.lastgroup]), s)
 
     def obj(self, value: Any) -> Any:
         """A copy of ``value`` (dicts, lists, strings, scalars) with secrets masked."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
+        kind = type(value)
+        if kind in _PLAIN_SCALARS:
+            return value
+        if kind is str:
+            if len(value) > _CACHED_LEN:
+                return self.text(value)
+            masked = self._cache.get(value)
+            if masked is None:  # labels and ids repeat across results: mask each once
+                if len(self._cache) > _CACHE_SIZE:
+                    self._cache.clear()
+                masked = self._cache[value] = self.text(value)
+            return masked
+        if kind is dict or isinstance(value, Mapping):
             out = {}
             for key, item in value.items():
-                if isinstance(key, str) and is_secret_name(key) and item not in (None, "", [], {}):
+                if type(key) is str and is_secret_name(key) and item not in (None, "", [], {}):
                     out[key] = MASK.format("field")
                 else:
                     out[key] = self.obj(item)
             return out
-        if isinstance(value, (list, tuple)):
+        if kind is list or kind is tuple:
             return [self.obj(item) for item in value]
+        if isinstance(value, str):
+            return self.text(str(value))
         return value
 
     # -- artifact copies -----------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from golive.ledger.chain import LedgerError
-from golive.ledger.store import Store
+from golive.ledger.store import Store, payload_bytes
 
 
 def list_runs(store: Store) -> list[dict[str, Any]]:
@@ -22,7 +22,7 @@ def list_runs(store: Store) -> list[dict[str, Any]]:
             "WHERE kind IN ('run-started', 'run-finished', 'checkpoint') ORDER BY seq")).all()
     runs: dict[str, dict[str, Any]] = {}
     for seq, run_id, kind, payload in rows:
-        body = json.loads(bytes(payload))
+        body = json.loads(payload_bytes(payload))
         if kind == "run-started":
             plan = body.get("plan") or {}
             runs[run_id] = {"id": run_id, "started": body.get("started") or "", "status": "incomplete",
@@ -58,7 +58,7 @@ def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | N
                                  "AND kind = 'result' ORDER BY seq"), {"r": run_id}).all()
     results = []
     for seq, payload in rows:
-        body = json.loads(bytes(payload))
+        body = json.loads(payload_bytes(payload))
         results.append({"seq": seq, "requirement_id": body.get("requirement_id", "?"),
                         "status": body.get("status", "?"), "reason": (body.get("reason") or "")[:80],
                         "artifacts": len(body.get("artifacts") or [])})
@@ -74,7 +74,7 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
             f"({','.join(str(int(s)) for s in seqs) or 'NULL'}) ORDER BY seq")).all()
     history = []
     for seq, run_id, payload in rows:
-        body = json.loads(bytes(payload))
+        body = json.loads(payload_bytes(payload))
         if body.get("requirement_id") != requirement_id:
             continue  # the index row is stale or forged; the entry is what counts
         metrics = ", ".join(f"{k}={v}" for k, v in sorted((body.get("metrics") or {}).items()))

@@ -202,3 +202,11 @@ def open_store(store_dir: Path | str | None = None, db_url: str | None = None) -
     database ``db_url`` or ``$GOLIVE_DB`` or the SQLite file inside the store."""
     path = store_dir or os.environ.get(STORE_ENV) or Path.cwd() / DEFAULT_STORE
     return Store(path, db_url or os.environ.get(DB_ENV) or None)
+
+
+def payload_bytes(value: bytes | memoryview | str) -> bytes:
+    """A payload column value as bytes: psycopg returns memoryview, and an edited SQLite
+    row may hold text instead of a blob."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return value if isinstance(value, bytes) else bytes(value)

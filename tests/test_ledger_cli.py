@@ -1,0 +1,141 @@
+"""The `golive evidence` and `golive keys` commands: exit codes, key files, rotation, export."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import stat
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from golive.ledger import KeyDirectory, KeyFileError, LedgerRecorder, Store, default_signer, verify_store
+from golive.ledger.cli import evidence, keys
+from golive.ledger.export import ExportError, verify_envelope
+from golive.ledger.keys import key_id_of, load_public_key
+from golive.ledger.simulate import record_run
+
+
+@click.group()
+def golive() -> None:
+    """Stand-in for golive.cli, mounting the groups the way the main CLI does."""
+
+
+golive.add_command(evidence)
+golive.add_command(keys)
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(golive, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def store_dir(tmp_path):
+    path = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", str(path)).exit_code == 0
+    store = Store(path)
+    recorder = LedgerRecorder(store, default_signer(store))
+    record_run(recorder, 5, tmp_path)
+    (tmp_path / "head.json").write_text(json.dumps({"run": {"ledger": recorder.head}}))
+    store.close()
+    return path
+
+
+def test_keys_init_writes_private_key_0600_and_records_it(store_dir):
+    keydir = KeyDirectory(store_dir / "keys")
+    key_id = keydir.current_id
+    mode = stat.S_IMODE((store_dir / "keys" / f"{key_id}.key").stat().st_mode)
+    assert mode == 0o600
+    assert key_id_of(keydir.public_raw(key_id)) == key_id
+    listing = invoke("keys", "list", "--store", str(store_dir))
+    assert listing.exit_code == 0 and key_id[:16] in listing.output and "active" in listing.output
+    again = invoke("keys", "init", "--store", str(store_dir))
+    assert again.exit_code == 2 and "rotate" in again.output
+
+
+def test_passphrase_protected_key(tmp_path, monkeypatch):
+    path = tmp_path / "ev"
+    result = invoke("keys", "init", "--store", str(path), "--passphrase", input="pw-123\npw-123\n")
+    assert result.exit_code == 0, result.output
+    keydir = KeyDirectory(path / "keys")
+    monkeypatch.delenv("GOLIVE_KEY_PASSPHRASE", raising=False)
+    with pytest.raises(KeyFileError, match="encrypted"):
+        keydir.load()
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        keydir.load(passphrase="nope")
+    monkeypatch.setenv("GOLIVE_KEY_PASSPHRASE", "pw-123")
+    assert keydir.load().key_id == keydir.current_id
+
+
+def test_verify_exit_codes(store_dir, tmp_path):
+    ok = invoke("evidence", "verify", "--store", str(store_dir), "--checkpoint", str(tmp_path / "head.json"))
+    assert ok.exit_code == 0 and "OK" in ok.output
+    missing = invoke("evidence", "verify", "--store", str(tmp_path / "nowhere"))
+    assert missing.exit_code == 2 and "no evidence store" in missing.output
+    bad_cp = invoke("evidence", "verify", "--store", str(store_dir), "--checkpoint", '{"size": 3}')
+    assert bad_cp.exit_code == 2 and "missing field" in bad_cp.output
+    with sqlite3.connect(store_dir / "ledger.db") as conn:
+        conn.execute("UPDATE ledger_entries SET payload = replace(payload, 'fail', 'pass') WHERE seq = 5")
+    tampered = invoke("evidence", "verify", "--store", str(store_dir), "--json")
+    assert tampered.exit_code == 1
+    report = json.loads(tampered.output)
+    assert report["ok"] is False and report["problems"][0]["seq"] == 5
+
+
+def test_rotation_is_signed_by_old_and_new_key(store_dir, tmp_path):
+    old_id = KeyDirectory(store_dir / "keys").current_id
+    result = invoke("keys", "rotate", "--store", str(store_dir))
+    assert result.exit_code == 0, result.output
+    store = Store(store_dir)
+    new = default_signer(store)
+    assert new.key_id != old_id
+    record_run(LedgerRecorder(store, new), 2, tmp_path)
+    report = verify_store(store)
+    assert report.ok, report.problems
+    assert report.keys == {old_id: "retired", new.key_id: "active"}
+    assert report.last_checkpoint.key_id == new.key_id
+
+
+def test_old_key_cannot_sign_after_rotation(store_dir, tmp_path):
+    keydir = KeyDirectory(store_dir / "keys")
+    old = keydir.load()
+    assert invoke("keys", "rotate", "--store", str(store_dir)).exit_code == 0
+    store = Store(store_dir)
+    record_run(LedgerRecorder(store, old), 1, tmp_path)  # a stale process still holding the old key
+    report = verify_store(store)
+    assert not report.ok and "retired" in report.first_problem.message
+
+
+def test_show_lists_runs_results_and_requirement_history(store_dir):
+    runs = invoke("evidence", "show", "--store", str(store_dir))
+    assert runs.exit_code == 0 and "finished" in runs.output
+    run_id = Store(store_dir).engine.connect().exec_driver_sql("SELECT id FROM runs").scalar()
+    one = invoke("evidence", "show", "--store", str(store_dir), run_id[:8])
+    assert one.exit_code == 0 and "SIM-REQ-00004" in one.output
+    req = invoke("evidence", "show", "--store", str(store_dir), "SIM-REQ-00002")
+    assert req.exit_code == 0 and "fail" in req.output
+    unknown = invoke("evidence", "show", "--store", str(store_dir), "NOPE-1")
+    assert unknown.exit_code == 2
+
+
+def test_export_is_verifiable_with_the_public_key_alone(store_dir, tmp_path):
+    out = tmp_path / "run.intoto.jsonl"
+    result = invoke("evidence", "export", "--store", str(store_dir), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    key_id = KeyDirectory(store_dir / "keys").current_id
+    pub = store_dir / "keys" / f"{key_id}.pub"
+    envelope = json.loads(out.read_text().splitlines()[0])
+    statement = verify_envelope(envelope, load_public_key(str(pub)))
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://in-toto.io/attestation/test-result/v0.1"
+    predicate = statement["predicate"]
+    assert predicate["result"] == "FAILED" and "SIM-REQ-00002" in predicate["failedTests"]
+    assert "SIM-REQ-00000" in predicate["passedTests"] and "SIM-REQ-00003" in predicate["warnedTests"]
+    checked = invoke("evidence", "verify-envelope", str(out), "--key", str(pub))
+    assert checked.exit_code == 0 and "FAILED" in checked.output
+
+    forged = dict(envelope, payload=envelope["payload"][:-8] + "AAAAAAA=")
+    with pytest.raises(ExportError):
+        verify_envelope(forged, load_public_key(str(pub)))
+    out.write_text(json.dumps(forged) + "\n")
+    assert invoke("evidence", "verify-envelope", str(out), "--key", str(pub)).exit_code == 1
