@@ -70,3 +70,15 @@ def test_missing_results_file(tmp_path):
 def test_output_paths_default_next_to_results(tmp_path):
     paths = output_paths(("pdf", "junit"), None, tmp_path / "run.json")
     assert paths == {"pdf": tmp_path / "run-report.pdf", "junit": tmp_path / "run-report.xml"}
+
+
+def test_render_to_picks_the_format_from_the_extension(results, tmp_path):
+    from golive.report import ReportInputError, format_for, render_to
+
+    assert [format_for(n) for n in ("a.pdf", "a.HTML", "a.md", "a.json", "a.xml")] == [
+        "pdf", "html", "md", "json", "junit"]
+    doc = json.loads(results.read_text())
+    out = render_to(tmp_path / "gaps.md", doc, report_samples.reference_plan())
+    assert out.read_text().startswith("# Live Trading Test Plan Gap Analysis Report")
+    with pytest.raises(ReportInputError, match="cannot tell the report format of .*report.docx"):
+        render_to(tmp_path / "report.docx", doc)

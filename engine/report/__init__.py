@@ -6,6 +6,7 @@ formats of the same run with identical figures, or a results document to build t
 the fly.
 """
 from golive.report.model import RenderModel, ReportInputError, build_render_model
-from golive.report.render import FORMATS, render
+from golive.report.render import FORMATS, format_for, render, render_to
 
-__all__ = ["FORMATS", "RenderModel", "ReportInputError", "build_render_model", "render"]
+__all__ = ["FORMATS", "RenderModel", "ReportInputError", "build_render_model", "format_for",
+           "render", "render_to"]

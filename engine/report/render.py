@@ -55,3 +55,19 @@ def render(fmt: str, model_or_document: RenderModel | Mapping[str, Any], out_pat
     model = model_or_document if isinstance(model_or_document, RenderModel) else \
         build_render_model(model_or_document, plan, previous=previous, waivers=waivers, history=history)
     return Path(writer(model, Path(out_path)))
+
+
+def format_for(path: Path | str) -> str:
+    """The format a file name asks for (``report.pdf`` -> ``pdf``, ``junit.xml`` -> ``junit``)."""
+    suffix = Path(path).suffix.lower()
+    for fmt, ext in EXTENSIONS.items():
+        if suffix == ext or (fmt == "md" and suffix == ".markdown") or (fmt == "html" and suffix == ".htm"):
+            return fmt
+    raise ReportInputError(f"cannot tell the report format of {path}: use one of "
+                           f"{', '.join(EXTENSIONS.values())}")
+
+
+def render_to(out_path: Path | str, document: Mapping[str, Any], plan: Any = None, **kwargs: Any) -> Path:
+    """Render ``document`` in the format named by ``out_path``'s extension (``golive run
+    --report PATH``)."""
+    return render(format_for(out_path), document, out_path, plan=plan, **kwargs)
