@@ -216,6 +216,7 @@ def test_audit_trail_detects_gaps_disorder_missing_fields_and_tampering(tmp_path
     path.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
     result, _ = run(audit_trail.audit_trail, tmp_path)
     assert result.metrics["audit_chain_breaks"] == 2 and result.metrics["audit_sequence_gaps"] == 1
+    assert result.status is Status.FAIL and clean.status is None
     assert result.details["chain_breaks"][0]["at"] == "audit.jsonl:3"
     write(tmp_path, "logs/audit.jsonl", '{"seq": 1, "ts": "2026-11-01T00:02:00Z", "event": "login"}\n'
                                         '{"seq": 2, "ts": "2026-11-01T00:01:00Z", "actor": "a", "event": "login", "id": "x"}\n')

@@ -31,7 +31,9 @@ def config_paths(ctx: CheckContext) -> list[str]:
 
 
 def not_tracked(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    return CheckResult(status=Status.FAIL, metrics={"under_version_control": 0},
+    zeros = {"config_commits": 0, "config_changes_undocumented": 0, "uncommitted_config_changes": 0,
+             "self_approved_changes": 0, "parameter_changes": 0, "parameter_changes_undocumented": 0}
+    return CheckResult(status=Status.FAIL, metrics={"under_version_control": 0, **zeros},
                        message=f"{requirement.id}: {ctx.target.root} is not a git repository, so configuration "
                                "changes are not tracked")
 

@@ -71,6 +71,9 @@ def audit_trail(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         metrics["audit_chain_breaks"] = len(breaks)
     return CheckResult(
         metrics=metrics,
+        # A broken chain means entries were altered or removed: the trail fails whatever
+        # the other figures say.
+        status=Status.FAIL if breaks else None,
         message=f"{len(entries)} entries, {len(incomplete)} incomplete, {len(gaps)} sequence gap(s), "
                 f"{len(backwards)} out of order" + (f", {len(breaks)} chain break(s)" if chained else ", not hash-chained"),
         details={"required_fields": list(REQUIRED), "incomplete": incomplete[:50], "gaps": gaps[:50],

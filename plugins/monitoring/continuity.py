@@ -56,7 +56,7 @@ def business_continuity(requirement: Requirement, ctx: CheckContext) -> CheckRes
             metrics["bcp_exercise_age"] = Quantity(round(max(age_seconds(ctx, exercised), 0) / 86400, 3), "d")
     return CheckResult(
         metrics=metrics,
-        status=None if exercised else Status.PARTIAL,
+        status=None if exercised else Status.MISSING,
         message=f"continuity plan updated {iso(when)} ({source}); "
                 + (f"missing sections: {', '.join(absent)}; " if absent else "")
                 + (f"last exercise {iso(exercised)}" if exercised else "no bcp exercise recorded"),

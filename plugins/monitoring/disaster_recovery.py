@@ -66,7 +66,9 @@ def backup_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         metrics["restore_drill_age"] = days(max(age_seconds(ctx, max(e["_ts"] for e in good_restores)), 0.0))
     return CheckResult(
         metrics=metrics,
-        status=None if good_restores else Status.PARTIAL,
+        # Recovery is half the requirement: without a restore that matched its checksums
+        # the evidence for it does not exist.
+        status=None if good_restores else Status.MISSING,
         message=f"newest backup {iso(newest['_ts'])}; "
                 + (f"last restore drill {iso(max(e['_ts'] for e in good_restores))}" if good_restores
                    else "no successful restore drill recorded"),

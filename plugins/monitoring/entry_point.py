@@ -62,6 +62,7 @@ def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             metrics["entry_point_success_ratio"] = Quantity(
                 round(sum(r["status"] == "ok" for r in finished) / len(finished), 6), "ratio")
     else:
+        metrics["entry_point_runs"] = 0
         details["runs"] = f"{runs_path.name} not found: no run history for the entry point"
     return CheckResult(metrics=metrics, details=details,
                        status=Status.FAIL if not metrics["main_guard"] else None,

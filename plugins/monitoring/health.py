@@ -87,9 +87,10 @@ def network_quality(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             if not 0 <= v <= 100:
                 raise ArtifactError(s.path, s.line, f"net_loss_pct must be 0..100, got {v}")
             loss.setdefault(target, []).append(v)
-    if not rtt and not loss:
+    if not rtt or not loss:
+        absent = [f for f, got in (("net_rtt_ms", rtt), ("net_loss_pct", loss)) if not got]
         return CheckResult(status=Status.MISSING,
-                           message=f"{requirement.id}: {path.name} has no net_rtt_ms or net_loss_pct samples")
+                           message=f"{requirement.id}: {path.name} has no {' or '.join(absent)} samples")
     per = {t: {"rtt_p95_ms": percentile(rtt[t], 95) if t in rtt else None,
                "loss_mean_pct": round(sum(loss[t]) / len(loss[t]), 4) if t in loss else None,
                "samples": len(rtt.get(t, [])) or len(loss.get(t, []))} for t in sorted(set(rtt) | set(loss))}
@@ -102,10 +103,8 @@ def network_quality(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         metrics |= {"net_loss_mean": Quantity(max(round(sum(v) / len(v), 4) for v in loss.values()), "%"),
                     "net_loss_max": Quantity(max(max(v) for v in loss.values()), "%")}
     return CheckResult(metrics=metrics,
-                       status=None if rtt and loss else Status.PARTIAL,
-                       message=(f"rtt p95 {metrics['net_rtt_p95'].value:.1f} ms" if rtt else "no rtt samples")
-                               + (f", loss mean {metrics['net_loss_mean'].value:.3f} %" if loss else ", no loss samples")
-                               + f" (worst of {len(per)} destination(s))",
+                       message=f"rtt p95 {metrics['net_rtt_p95'].value:.1f} ms, loss mean "
+                               f"{metrics['net_loss_mean'].value:.3f} % (worst of {len(per)} destination(s))",
                        details={"method": "per destination (net_target): nearest-rank p95 of net_rtt_ms, mean and "
                                           "max of net_loss_pct; metrics are the worst destination's",
                                 "destinations": per})

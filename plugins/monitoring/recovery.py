@@ -6,7 +6,8 @@ Plan lines 97-109: "Network connectivity recovery" (LIVE-REL-03).
 events per ``source``. Each disconnect (optionally only those whose ``reason`` is in
 ``reasons``, e.g. network) is paired with the next ``connect``/``reconnect`` of the same
 source; recovery time is the difference. A disconnect with no later reconnect is
-unrecovered and listed.
+unrecovered and listed; the time it has lasted until the log's last event enters the recovery
+times as a lower bound.
 """
 from __future__ import annotations
 
@@ -39,19 +40,23 @@ def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult
             drop = open_drops.pop(src)
             recoveries.append({"source": src, "down": iso(drop["_ts"]), "seconds": e["_ts"] - drop["_ts"],
                                "reason": drop.get("reason")})
-    unrecovered = [{"source": s, "down": iso(d["_ts"]), "at": d.where} for s, d in open_drops.items()]
+    # A disconnect never followed by a reconnect has lasted at least until the log ends: that
+    # lower bound enters the recovery times, so an unrecovered feed cannot look fast.
+    log_end = events[-1]["_ts"] if events else 0.0
+    unrecovered = [{"source": s, "down": iso(d["_ts"]), "at": d.where, "down_for_at_least_s": log_end - d["_ts"]}
+                   for s, d in open_drops.items()]
     if not recoveries and not unrecovered:
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: no disconnect"
                                    + (f" with reason in {sorted(reasons)}" if reasons else "")
                                    + " in the feed log, so recovery is not evidenced")
-    times = [r["seconds"] for r in recoveries]
+    times = [r["seconds"] for r in recoveries] + [u["down_for_at_least_s"] for u in unrecovered]
     metrics = {"disconnects": len(recoveries) + len(unrecovered), "unrecovered": len(unrecovered)}
     if times:
         metrics |= {"recovery_time_max": seconds(max(times)), "recovery_time_p95": seconds(percentile(times, 95))}
     return CheckResult(
         metrics=metrics,
-        message=f"{len(recoveries)} recoveries" + (f", max {max(times):.1f} s" if times else "")
+        message=f"{len(recoveries)} recoveries" + (f", max {max(r['seconds'] for r in recoveries):.1f} s" if recoveries else "")
                 + (f", {len(unrecovered)} never recovered" if unrecovered else ""),
         details={"rule": "recovery = first connect/reconnect of the same source after a disconnect",
                  "slowest": sorted(recoveries, key=lambda r: -r["seconds"])[:20], "unrecovered": unrecovered},

@@ -87,15 +87,11 @@ def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             live_values = [float(s[field]) for s in live]
             info["live_max"] = max(live_values)
         details[resource] = info
-    if absent and len(absent) == len(wanted):
-        return CheckResult(status=Status.MISSING,
+    if absent:  # a resource nobody samples is not monitored: the evidence does not exist
+        return CheckResult(status=Status.MISSING, metrics=metrics, details=details | {"not_monitored": absent},
                            message=f"{requirement.id}: {path.name} has no {', '.join(absent)} samples")
-    summary = ", ".join(f"{r} max {metrics[f'{r}_max'].value:.1f} %" for r in wanted if f"{r}_max" in metrics)
-    if absent:
-        details["not_monitored"] = absent
-    return CheckResult(metrics=metrics, details=details,
-                       status=Status.PARTIAL if absent else None,
-                       message=summary + (f"; not monitored: {', '.join(absent)}" if absent else ""))
+    summary = ", ".join(f"{r} max {metrics[f'{r}_max'].value:.1f} %" for r in wanted)
+    return CheckResult(metrics=metrics, details=details, message=summary)
 
 
 SCHEMA = {
