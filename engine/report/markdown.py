@@ -104,7 +104,7 @@ def _categories(m: RenderModel) -> list[str]:
             out += ["None.", ""]
             continue
         for i, c in enumerate(rows, start=1):
-            gaps = [r.title for r in m.requirements if r.category == c.id and not r.implemented]
+            gaps = [r.title for r in m.category_gaps(c.id)]
             out.append(f"{i}. **{md(c.title)}**: {c.percent}% coverage ({c.implemented}/{c.requirements} "
                        f"implemented, {c.verified}/{c.requirements} verified)")
             out.append(f"   - Missing: {md(', '.join(gaps))}" if gaps else "   - All requirements implemented")

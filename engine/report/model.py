@@ -185,6 +185,10 @@ class RenderModel:
     def band_rows(self, band: str) -> tuple[CoverageRow, ...]:
         return tuple(r for r in self.by_category if r.band == band)
 
+    def category_gaps(self, category: str) -> tuple[RequirementRow, ...]:
+        """The requirements of ``category`` that are not implemented, in plan order."""
+        return tuple(r for r in self.requirements if r.category == category and not r.implemented)
+
 
 def build_render_model(document: Mapping[str, Any], plan: Any = None,
                        previous: Mapping[str, Any] | None = None,
