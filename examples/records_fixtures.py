@@ -3,7 +3,7 @@
 ``write_records(root, inject=..., seed=...) -> Truth`` writes ``records/*.csv``,
 ``records/backtest.json`` and ``config/algorithm_weights.json`` under ``root`` following
 docs/records-contract.md: 5 shadow days, 10 limited-live days (1 contract) and 10 live days
-(up to 2 contracts) of ESM5/NQM5 signals from the EV and IFD v3.0 strategies, the orders and
+(up to 2 contracts), ending on the demo MBO session (``DEMO_SESSION``), of ESZ6/NQZ6 signals from the EV and IFD v3.0 strategies, the orders and
 bracket fills each emitted signal led to, position snapshots, daily P&L derived from the fills,
 a broker statement, daily costs, a kill-switch drill, 7 months of backtest signals and the v1.0
 baseline. Every number is derived from the same trades, so a clean set passes every check.
@@ -27,10 +27,13 @@ FAULTS = (
     "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch",
 )
 INSTRUMENTS = {  # symbol: tick, multiplier, first price, expiration
-    "ESM5": (Decimal("0.25"), Decimal("50"), Decimal("5300.00"), date(2025, 6, 20)),
-    "NQM5": (Decimal("0.25"), Decimal("20"), Decimal("18700.00"), date(2025, 6, 20)),
+    "ESZ6": (Decimal("0.25"), Decimal("50"), Decimal("6000.00"), date(2026, 12, 18)),
+    "NQZ6": (Decimal("0.25"), Decimal("20"), Decimal("21000.00"), date(2026, 12, 18)),
 }
-HOLIDAYS = {date(2025, 5, 26), date(2025, 6, 19)}
+# The demo MBO data (examples/dbn_fixtures.py) is an ESZ6/NQZ6 session from 2026-11-02 14:30 UTC
+# at ES 6000 / NQ 21000; the records end on that session so both describe the same market.
+DEMO_SESSION = date(2026, 11, 2)
+HOLIDAYS = {date(2026, 9, 7), date(2026, 11, 26), date(2026, 12, 25)}
 WEIGHTS = {"mbo_pressure": 0.35, "volume_ratio": 0.25, "pattern": 0.2, "ev": 0.2}
 PRIORITY_RULES = [  # first match wins; the checks read the same rules from check.params
     {"priority": 1, "min_confidence": 0.85, "min_notional": 1000000},
@@ -61,8 +64,17 @@ def trading_days(start: date, n: int) -> list[date]:
     return out
 
 
+def trading_days_until(end: date, n: int) -> list[date]:
+    out, d = [], end
+    while len(out) < n:
+        if d.weekday() < 5 and d not in HOLIDAYS:
+            out.append(d)
+        d -= timedelta(days=1)
+    return out[::-1]
+
+
 def _at(day: date, minutes: float) -> datetime:
-    return datetime(day.year, day.month, day.day, 13, 30, tzinfo=timezone.utc) + timedelta(minutes=minutes)
+    return datetime(day.year, day.month, day.day, 14, 30, tzinfo=timezone.utc) + timedelta(minutes=minutes)
 
 
 def _iso(ts: datetime) -> str:
@@ -84,7 +96,7 @@ class _Market:
 
     def step(self) -> None:
         es = self.rng.gauss(0, 3.0)
-        for sym, move in (("ESM5", es), ("NQM5", 3.5 * es + self.rng.gauss(0, 4.0))):
+        for sym, move in (("ESZ6", es), ("NQZ6", 3.5 * es + self.rng.gauss(0, 4.0))):
             tick = INSTRUMENTS[sym][0]
             self.px[sym] = (self.px[sym] + Decimal(str(round(move / float(tick)))) * tick)
 
@@ -155,14 +167,14 @@ def _signal(rng, n: int, ts: datetime, sym: str, strategy: str, mode: str, px: D
     tick, mult = INSTRUMENTS[sym][0], INSTRUMENTS[sym][1]
     direction = rng.choice(["long", "short"])
     sign = 1 if direction == "long" else -1
-    stop_ticks = rng.randint(4, 12) if sym == "ESM5" else rng.randint(10, 28)
+    stop_ticks = rng.randint(4, 12) if sym == "ESZ6" else rng.randint(10, 28)
     rr = rng.uniform(1.5, 3.0)
     target_ticks = max(stop_ticks + 1, round(stop_ticks * rr))
     p = round(rng.uniform(0.62, 0.85), 4)
     risk = stop_ticks * tick * mult
     reward = target_ticks * tick * mult
     ev = (Decimal(str(p)) * reward - (1 - Decimal(str(p))) * risk).quantize(Decimal("0.01"))
-    conf = p if strategy == "ev" else round(rng.uniform(0.62, 0.95), 4)
+    conf = p if strategy == "ev" else round(rng.uniform(0.72, 0.98), 4)
     notional = Decimal(rng.randrange(120, 2500)) * 1000
     vr = round(rng.uniform(2.0, 6.0), 3)
     avg = round(rng.uniform(300, 900), 1)
@@ -201,12 +213,12 @@ def _rejected(rng, n, ts, sym, mode, px, kind) -> dict:
 
 
 def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
-                  start: date = date(2025, 5, 19)) -> Truth:
+                  end: date = DEMO_SESSION) -> Truth:
     """Write the records of a demo target under ``root``; returns where the faults are."""
     unknown = set(inject) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join(FAULTS)}")
-    return _simulate(Path(root), set(inject), seed, start)
+    return _simulate(Path(root), set(inject), seed, end)
 
 
 SIGNAL_COLS = ["ts", "signal_id", "symbol", "strategy", "strategy_version", "mode", "direction", "emitted",
@@ -220,7 +232,7 @@ def _day_signals(rng, book: _Book, market: _Market, day: date, mode: str, n: int
     for slot in range(9):
         market.step()
         ts = _at(day, 10 + 40 * slot + rng.uniform(0, 3))
-        syms = ["ESM5", "NQM5"] if rng.random() < 0.3 else [rng.choice(["ESM5", "NQM5"])]
+        syms = ["ESZ6", "NQZ6"] if rng.random() < 0.3 else [rng.choice(["ESZ6", "NQZ6"])]
         group = []
         for sym in syms:
             n += 1
@@ -235,7 +247,7 @@ def _day_signals(rng, book: _Book, market: _Market, day: date, mode: str, n: int
     kinds = ["mm", "low_ev"] + (["edge"] if day.toordinal() % 5 == 0 else [])
     for i, kind in enumerate(kinds):
         n += 1
-        sym = rng.choice(["ESM5", "NQM5"])
+        sym = rng.choice(["ESZ6", "NQZ6"])
         book.signals.append(_rejected(rng, n, _at(day, 375 + 2 * i), sym, mode, market.px[sym], kind))
     return n
 
@@ -267,9 +279,9 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
         _recompute(s)
         mark("probability_below_min", s)
     if "risk_above_max" in inject:
-        s = next(x for x in ev_s[2:] if x["symbol"] == "ESM5")
+        s = next(x for x in ev_s[2:] if x["symbol"] == "ESZ6")
         sign = 1 if s["direction"] == "long" else -1
-        s.update(risk=Decimal("175.00"), stop_price=s["entry_price"] - sign * 14 * INSTRUMENTS["ESM5"][0])
+        s.update(risk=Decimal("175.00"), stop_price=s["entry_price"] - sign * 14 * INSTRUMENTS["ESZ6"][0])
         _recompute(s)
         mark("risk_above_max", s)
     if "rr_mismatch" in inject:
@@ -298,9 +310,12 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
         s["priority"] = s["priority"] % 3 + 1
         mark("priority_wrong", s)
     if "priority_order" in inject:
+        taken = {x for v in truth.injected.values() for x in v}
         batch = [s for s in shadow if s["batch_id"]]
-        first = batch[0]
-        pair = [s for s in batch if s["batch_id"] == first["batch_id"]]
+        batch_ids = [b for b in dict.fromkeys(s["batch_id"] for s in batch)
+                     if not any(s["signal_id"] in taken for s in batch if s["batch_id"] == b)]
+        first = next(s for s in batch if s["batch_id"] == batch_ids[0])
+        pair = [s for s in batch if s["batch_id"] == first["batch_id"]][:2]
         pair[0]["priority"], pair[1]["priority"] = 1, 2
         pair[0]["confidence"] = pair[1]["confidence"] = 0.9
         pair[0]["notional"] = pair[1]["notional"] = Decimal(1500000)
@@ -315,9 +330,9 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
         mark("slow_signal", s)
 
 
-def _simulate(root: Path, inject: set[str], seed: int, start: date) -> Truth:
+def _simulate(root: Path, inject: set[str], seed: int, end: date) -> Truth:
     rng, brng = random.Random(seed), random.Random(seed + 1)
-    days = trading_days(start, 25)
+    days = trading_days_until(end, 25)
     truth = Truth(injected={f: [] for f in sorted(inject)}, days=days, limited_days=days[5:15],
                   live_days=days[15:], shadow_days=days[:3] if "shadow_short" in inject else days[:5])
     book, market, n = _Book(), _Market(rng), 0
@@ -342,10 +357,12 @@ def _outcomes_and_trades(rng, book: _Book, truth: Truth, inject: set[str]) -> No
         for strategy, rate in (("ifd", 0.86), ("ev", 0.80)):
             if strategy == "ifd" and "accuracy_drop" in inject and day in truth.days[5:]:
                 rate = 0.66
-            todays = [s["signal_id"] for s in emitted if s["ts"].date() == day and s["strategy"] == strategy]
-            rng.shuffle(todays)
+            todays = [s for s in emitted if s["ts"].date() == day and s["strategy"] == strategy]
+            # exactly round(rate * n) right, drawn with weight = confidence (Efraimidis-Spirakis),
+            # so confident signals are right more often, as a calibrated model's are
+            todays.sort(key=lambda s: rng.random() ** (1 / max(s["confidence"], 0.01)), reverse=True)
             k = round(rate * len(todays))
-            correct.update({sid: i < k for i, sid in enumerate(todays)})
+            correct.update({s["signal_id"]: i < k for i, s in enumerate(todays)})
     if "accuracy_drop" in inject:
         truth.injected["accuracy_drop"].append(f"ifd accuracy 66 % from {truth.days[5]}")
     first_limited = first_live_loss = True
@@ -401,11 +418,11 @@ def _extra_orders(book: _Book, truth: Truth, inject: set[str]) -> None:
                     "ts_completed": trig + timedelta(seconds=max(delays) + 0.05)}]
     if "order_no_terminal" in inject:
         d = truth.limited_days[2]
-        oid = book.order(_at(d, 390), "ESM5", "buy", 1, "limit", "working", None, "limited", "ev", "entry",
+        oid = book.order(_at(d, 390), "ESZ6", "buy", 1, "limit", "working", None, "limited", "ev", "entry",
                          limit=Decimal("5000.00"), expected=Decimal("5000.00"))
         truth.injected["order_no_terminal"].append(oid)
     if "limit_breach" in inject:
-        d, sym = truth.live_days[5], "ESM5"
+        d, sym = truth.live_days[5], "ESZ6"
         px = INSTRUMENTS[sym][2]
         t0, t1, t2 = _at(d, 380), _at(d, 389), _at(d, 395)
         fees = Decimal(0)
@@ -494,7 +511,7 @@ def _write_backtest(root: Path, book: _Book, truth: Truth, inject: set[str], brn
             for slot in (1, 5):
                 market.step()
                 n += 1
-                sym = brng.choice(["ESM5", "NQM5"])
+                sym = brng.choice(["ESZ6", "NQZ6"])
                 sig = _signal(brng, n, _at(d, 10 + 40 * slot), sym, brng.choice(["ifd", "ev"]), "backtest",
                               market.px[sym], "v2.0")
                 hist.append({**sig, "signal_id": f"BT{n:05d}"})

@@ -40,7 +40,7 @@ CASES = {
                     [T("accuracy", ">", 75, "%"), T("accuracy_ci_low", ">=", 75, "%"), T("window_days", ">=", 20, "d")]),
     "PRE-ALGO-10": ("algorithm.pattern_recognition", {}, [T("pattern_accuracy", ">=", 75, "%")]),
     "PRE-ALGO-11": ("algorithm.confidence_calibration", {}, [T("confidence_out_of_range", "==", 0),
-                    T("calibration_error", "<=", 0.12, "ratio")]),
+                    T("calibration_error", "<=", 0.10, "ratio")]),
     "PRE-ALGO-12": ("algorithm.volume_ratio", {}, [T("min_volume_ratio", ">=", 1.5), T("volume_ratio_max_error",
                     "<=", 0.001)]),
     "PRE-ALGO-13": ("algorithm.backtest", {}, [T("history_span", ">=", 6, "month")]),
@@ -119,16 +119,17 @@ def run_case(root: Path, req_id: str):
     return result, evaluated, problems
 
 
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
+# two seeds: the verdicts must follow from the generator's design, not from one lucky draw
+@pytest.fixture(scope="module", params=[7, 3])
+def clean(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("clean")
-    return root, write_records(root)
+    return root, write_records(root, seed=request.param)
 
 
-@pytest.fixture(scope="module")
-def faulty(tmp_path_factory):
+@pytest.fixture(scope="module", params=[7, 3])
+def faulty(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("faulty")
-    return root, write_records(root, FAULTS)
+    return root, write_records(root, FAULTS, seed=request.param)
 
 
 def test_every_fault_has_an_expectation():
@@ -165,7 +166,7 @@ def test_period_faults_are_located(faulty):
     root, truth = faulty
     result, _, _ = run_case(root, "RISK-03")
     breach = result.details["breaches"]["items"][0]
-    assert breach["limit_on"] == "ESM5" and breach["peak"] == 3 and breach["duration_s"] == pytest.approx(540)
+    assert breach["limit_on"] == "ESZ6" and breach["peak"] == 3 and breach["duration_s"] == pytest.approx(540)
     result, _, _ = run_case(root, "LIVE-SHADOW-01")
     assert result.details["shadow_days"] == [str(d) for d in truth.shadow_days]
     result, _, _ = run_case(root, "PRE-ALGO-13")
