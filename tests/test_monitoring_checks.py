@@ -256,7 +256,9 @@ def test_health_monitoring_measures_sampling_gaps(tmp_path):
     result, _ = run(health.health_monitoring, tmp_path, now=T0 + 99 * 60)
     assert value(result.metrics["max_sample_gap"]) == 660 and result.metrics["signals_monitored"] == 2
     assert value(result.metrics["sampling_coverage"]) == pytest.approx(1 - 660 / (99 * 60), abs=1e-6)
-    assert set(result.details["not_monitored"]) == {"disk", "network"}
+    assert set(result.details["not_monitored"]) == {"disk", "network"} and result.metrics["signals_missing"] == 2
+    cpu_mem, _ = run(health.health_monitoring, tmp_path, {"required_signals": ["cpu", "memory"]}, now=T0 + 99 * 60)
+    assert cpu_mem.metrics["signals_missing"] == 0
 
 
 def test_backup_integrity_and_restore_drills(tmp_path):
@@ -288,6 +290,7 @@ def test_failover_drill_within_objective_needs_consistency(tmp_path):
     write(tmp_path, "logs/dr_drills.jsonl", (tmp_path / "logs/dr_drills.jsonl").read_text().splitlines()[:2])
     result, _ = run(disaster_recovery.failover_drill, tmp_path, now=T0 + 3 * 86400)
     assert value(result.metrics["drills_within_objective"]) == 0.5
+    assert result.metrics["last_drill_within_objective"] == 0  # the latest one duplicated orders
     assert value(result.metrics["failover_time_last"]) == 90 and value(result.metrics["drill_age"]) == pytest.approx(2)
 
 

@@ -102,6 +102,7 @@ def failover_drill(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         rows.append({"at": d.where, "ts": iso(d["_ts"]), "seconds": round(took, 3), "rto_s": rto,
                      "consistent": consistent, "within": ok})
     metrics = {"drills": len(drills), "drill_age": days(max(age_seconds(ctx, drills[-1]["_ts"]), 0.0)),
+               "last_drill_within_objective": int(bool(rows[-1].get("within"))),
                "drills_within_objective": Quantity(round(within / len(drills), 6), "ratio")}
     if timed:
         metrics |= {"failover_time_last": seconds(timed[-1]), "failover_time_max": seconds(max(timed))}

@@ -4,7 +4,8 @@ Plan lines 137-163: "System health monitoring" (RISK-05) and "Network quality tr
 (RISK-07).
 
 ``health_monitoring`` judges the monitoring itself, not the values: which health signals
-the metrics series carries (CPU, memory, disk, network), how much of the observed period is
+the metrics series carries (CPU, memory, disk, network; ``required_signals`` names those that
+must be there), how much of the observed period is
 covered by samples no further apart than ``max_gap_factor`` x the sampling interval, the
 longest gap, and how old the last sample is. ``network_quality`` reports round-trip time
 and packet loss from the same series (``net_rtt_ms``, ``net_loss_pct``).
@@ -51,8 +52,9 @@ def health_monitoring(requirement: Requirement, ctx: CheckContext) -> CheckResul
             max_gap, worst_gap = host_gap, {"host": host, "from": iso(stamps[i]), "to": iso(stamps[i + 1])}
         per_host[host] = {"samples": len(stamps), "interval_s": interval, "last": iso(stamps[-1])}
     present = [name for name, field in SIGNALS.items() if any(s.get(field) is not None for s in samples)]
+    required = list(ctx.params.get("required_signals", list(SIGNALS)))
     last = max(s["_ts"] for s in samples)
-    metrics = {"signals_monitored": len(present),
+    metrics = {"signals_monitored": len(present), "signals_missing": len([r for r in required if r not in present]),
                "sampling_coverage": Quantity(round(covered / total, 6) if total else 0.0, "ratio"),
                "max_sample_gap": seconds(max_gap), "last_sample_age": seconds(max(age_seconds(ctx, last), 0.0)),
                "samples": len(samples)}
@@ -61,6 +63,7 @@ def health_monitoring(requirement: Requirement, ctx: CheckContext) -> CheckResul
         message=f"{len(present)}/{len(SIGNALS)} health signals sampled, coverage "
                 f"{metrics['sampling_coverage'].value:.2%}, longest gap {max_gap:.0f} s",
         details={"signals": present, "not_monitored": [n for n in SIGNALS if n not in present],
+                 "required_signals": required,
                  "coverage_rule": f"gaps up to {factor:g} x the sampling interval count as covered",
                  "longest_gap": worst_gap, "hosts": per_host},
     )
@@ -113,7 +116,8 @@ def network_quality(requirement: Requirement, ctx: CheckContext) -> CheckResult:
 SCHEMA = {
     "type": "object",
     "properties": {"metrics": PATH_PARAM, "interval_s": {"type": "number", "exclusiveMinimum": 0},
-                   "max_gap_factor": {"type": "number", "minimum": 1}},
+                   "max_gap_factor": {"type": "number", "minimum": 1},
+                   "required_signals": {"type": "array", "items": {"enum": list(SIGNALS)}, "minItems": 1}},
     "additionalProperties": False,
 }
 NETWORK_SCHEMA = {"type": "object", "properties": {"metrics": PATH_PARAM}, "additionalProperties": False}
