@@ -9,7 +9,7 @@ instrument form one *episode*, reported with its first and last record.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,19 +17,35 @@ F_LAST = 128
 UNDEF_PRICE = np.iinfo(np.int64).max
 
 
-@dataclass
 class _Side:
-    levels: dict[int, int] = field(default_factory=dict)
+    """Aggregate size per price level, with the best price cached (recomputed only when the
+    best level empties: levels are few, best-level removals are a minority of events)."""
+
+    __slots__ = ("levels", "best", "better")
+
+    def __init__(self, is_bid: bool):
+        self.levels: dict[int, int] = {}
+        self.best: int | None = None
+        self.better = max if is_bid else min
 
     def add(self, price: int, size: int) -> None:
-        self.levels[price] = self.levels.get(price, 0) + size
+        levels = self.levels
+        levels[price] = levels.get(price, 0) + size
+        if self.best is None or self.better(price, self.best) == price:
+            self.best = price
 
     def remove(self, price: int, size: int) -> None:
         left = self.levels.get(price, 0) - size
         if left > 0:
             self.levels[price] = left
-        else:
-            self.levels.pop(price, None)
+            return
+        self.levels.pop(price, None)
+        if price == self.best:
+            self.best = self.better(self.levels) if self.levels else None
+
+    def clear(self) -> None:
+        self.levels.clear()
+        self.best = None
 
 
 @dataclass
@@ -66,7 +82,7 @@ class BookChecker:
 
     def _books(self, inst: int):
         if inst not in self.orders:
-            self.orders[inst], self.bids[inst], self.asks[inst] = {}, _Side(), _Side()
+            self.orders[inst], self.bids[inst], self.asks[inst] = {}, _Side(True), _Side(False)
         return self.orders[inst], self.bids[inst], self.asks[inst]
 
     def update(self, recs: np.ndarray, first_index: int, skip: np.ndarray | None = None) -> None:
@@ -76,9 +92,11 @@ class BookChecker:
         cols = zip(idx.tolist(), recs["instrument_id"].tolist(), recs["order_id"].tolist(),
                    recs["price"].tolist(), recs["size"].tolist(), recs["flags"].tolist(),
                    recs["action"].tolist(), recs["side"].tolist(), recs["ts_recv"].tolist())
-        books = self._books
+        books, open_eps, last_inst = self._books, self.open, None
         for i, inst, oid, px, size, flags, action, side, ts in cols:
-            orders, bids, asks = books(inst)
+            if inst != last_inst:  # records of one instrument come in runs: skip the lookups
+                orders, bids, asks = books(inst)
+                last_inst = inst
             if action == b"A":
                 if oid in orders:
                     self.counts["reused_order_ids"] += 1
@@ -99,12 +117,15 @@ class BookChecker:
                     (bids if side == b"B" else asks).add(px, size)
             elif action == b"R":
                 orders.clear()
-                bids.levels.clear()
-                asks.levels.clear()
+                bids.clear()
+                asks.clear()
             elif action == b"F" and oid not in orders:
                 self.counts["unknown_order_events"] += 1
             if flags & F_LAST:
-                self._judge(inst, bids, asks, i, ts)
+                # judge only when the book is crossed/locked or an episode may end
+                if (bids.best is not None and asks.best is not None and asks.best <= bids.best) \
+                        or inst in open_eps:
+                    self._judge(inst, bids, asks, i, ts)
 
     @staticmethod
     def _remove(orders, bids, asks, oid, size) -> None:
@@ -118,13 +139,15 @@ class BookChecker:
 
     def _judge(self, inst: int, bids: _Side, asks: _Side, index: int, ts: int) -> None:
         state = None
-        if bids.levels and asks.levels:
-            spread = min(asks.levels) - max(bids.levels)
+        if bids.best is not None and asks.best is not None:
+            spread = asks.best - bids.best
             if spread < 0:
                 state = "crossed"
             elif spread == 0:
                 state = "locked"
         ep = self.open.get(inst)
+        if state is None and ep is None:
+            return
         if ep is not None and ep.kind != state:
             del self.open[inst]
             ep = None

@@ -120,7 +120,7 @@ class DbnMboReader:
     ...     if isinstance(item, MboRun): ...
     """
 
-    def __init__(self, path: str | Path, chunk_records: int = 1 << 20):
+    def __init__(self, path: str | Path, chunk_records: int = 1 << 16):
         self.path = Path(path)
         self.chunk_records = chunk_records
         self.metadata: databento_dbn.Metadata | None = None
@@ -150,7 +150,8 @@ class DbnMboReader:
                     raise DBNFileError(self.path, f"cannot decompress/read at byte "
                                                   f"{offset + self.bytes_read}: {exc}") from None
                 eof = not block
-                buf = buf[pos:] + block
+                # whole-record chunks leave nothing behind: skip the copy in the common case
+                buf = block if pos >= len(buf) else buf[pos:] + block
                 self.bytes_read += len(block)
                 offset += pos
                 pos = 0

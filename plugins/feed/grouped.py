@@ -16,8 +16,33 @@ class GroupCodes:
     def __init__(self) -> None:
         self.keys: list[int] = []
         self._code: dict[int, int] = {}
+        self._table_range = (0, 0)
+        self._table = np.zeros(0, dtype=np.uint16)
 
     def encode(self, keys: np.ndarray) -> np.ndarray:
+        if len(keys) and self.keys:
+            lo, hi = self._table_range
+            kmin, kmax = int(keys.min()), int(keys.max())
+            if lo <= kmin and kmax < hi:
+                codes = self._table[keys - lo]
+                if not (codes == 65_535).any():
+                    return codes
+        codes = self._encode_new(keys)
+        self._rebuild_table()
+        return codes
+
+    def _rebuild_table(self) -> None:
+        """A direct lookup table when the keys span a small range (channels, a few
+        instruments): one gather instead of a hash plus a binary search per record."""
+        lo, hi = min(self.keys), max(self.keys) + 1
+        if hi - lo > 1 << 20:
+            self._table_range = (0, 0)
+            return
+        self._table = np.full(hi - lo, 65_535, dtype=np.uint16)
+        self._table[np.asarray(self.keys, dtype=np.int64) - lo] = np.arange(len(self.keys))
+        self._table_range = (lo, hi)
+
+    def _encode_new(self, keys: np.ndarray) -> np.ndarray:
         # unique() without an inverse is hash-based; searchsorted on the few keys is cheaper
         # than the sort that return_inverse would do
         uniq = np.unique(keys)
@@ -58,6 +83,13 @@ class GroupedOrder:
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Previous value of each record's group (from ``carry`` for a group's first record in
         the chunk) and whether one exists. Updates ``carry``/``carry_valid`` in place."""
+        _, prev, valid = self.previous_sorted(values, carry, carry_valid)
+        return self._unsort(prev), self._unsort(valid)
+
+    def previous_sorted(self, values: np.ndarray, carry: np.ndarray, carry_valid: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`previous`, in group-sorted order: (values, previous, valid). Comparing
+        there and mapping only the hits back (:meth:`positions`) avoids two scatters."""
         sv = values[self.order]
         prev = np.empty_like(sv)
         if len(sv):
@@ -68,30 +100,40 @@ class GroupedOrder:
         valid[self.starts] = carry_valid[first_codes]
         carry[self.sorted_codes[self.ends]] = sv[self.ends]
         carry_valid[self.sorted_codes[self.ends]] = True
-        return self._unsort(prev), self._unsort(valid)
+        return sv, prev, valid
 
-    def previous_max(self, values: np.ndarray, carry: np.ndarray, carry_valid: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Running maximum of the group's earlier values (sequence high-water mark)."""
+    def previous_max_sorted(self, values: np.ndarray, carry: np.ndarray, carry_valid: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Running maximum of the group's earlier values (sequence high-water mark), in
+        group-sorted order: (values, previous maximum, valid); values must fit in 32 bits.
+        Updates ``carry``/``carry_valid`` in place."""
+        offset = self.sorted_codes.astype(np.uint64) << np.uint64(32)
         sv = values[self.order].astype(np.uint64)
-        offset = self.sorted_codes.astype(np.uint64) << np.uint64(33)
-        running = np.maximum.accumulate(sv + offset) - offset
-        prev = np.empty_like(sv)
-        if len(sv):
-            prev[1:] = running[:-1]
+        sv += offset
         first_codes = self.sorted_codes[self.starts]
-        seg_carry = carry[self.sorted_codes].astype(np.uint64)
-        has_carry = carry_valid[self.sorted_codes]
-        prev[self.starts] = seg_carry[self.starts]
-        prev = np.where(has_carry, np.maximum(prev, seg_carry), prev)
+        has = carry_valid[first_codes]
+        carried = carry[first_codes].astype(np.uint64) + offset[self.starts]
+        # folding the carried maximum into each group's first value makes the plain running
+        # maximum equal to max(carry, earlier values) for every later record of the group
+        starts_with = np.where(has, np.maximum(sv[self.starts], carried), sv[self.starts])
+        sv[self.starts] = starts_with
+        running = np.maximum.accumulate(sv)
+        prev = np.empty_like(running)
+        if len(prev):
+            prev[1:] = running[:-1]
+        prev[self.starts] = carried
+        prev -= offset
         valid = np.ones(len(sv), dtype=bool)
-        valid[self.starts] = carry_valid[first_codes]
+        valid[self.starts] = has
         end_codes = self.sorted_codes[self.ends]
-        new_max = running[self.ends]
-        carry[end_codes] = np.where(carry_valid[end_codes],
-                                    np.maximum(carry[end_codes], new_max), new_max)
+        carry[end_codes] = running[self.ends] - offset[self.ends]
         carry_valid[end_codes] = True
-        return self._unsort(prev), self._unsort(valid)
+        sv -= offset
+        return sv, prev, valid
+
+    def positions(self, mask_sorted: np.ndarray) -> np.ndarray:
+        """Chunk positions (ascending) of the records selected in group-sorted order."""
+        return np.sort(self.order[np.flatnonzero(mask_sorted)])
 
     def previous_index(self) -> np.ndarray:
         """Chunk position of the previous record of the same group, -1 for a group's first."""
