@@ -139,3 +139,34 @@ def test_export_is_verifiable_with_the_public_key_alone(store_dir, tmp_path):
         verify_envelope(forged, load_public_key(str(pub)))
     out.write_text(json.dumps(forged) + "\n")
     assert invoke("evidence", "verify-envelope", str(out), "--key", str(pub)).exit_code == 1
+
+
+def test_authored_waiver_carries_the_person_signature(store_dir):
+    from golive.ledger import LedgerError, Signer, append_authored, record_key
+
+    store = Store(store_dir)
+    ledger_key = default_signer(store)
+    approver = Signer.generate()
+    with pytest.raises(LedgerError, match="not an active key"):
+        append_authored(store, "waiver", {"requirement_id": "SIM-REQ-00002"}, approver)
+    record_key(store, approver, role="person", name="Risk officer", endorser=ledger_key)
+    append_authored(store, "waiver", {"requirement_id": "SIM-REQ-00002", "justification": "vendor fix due",
+                                      "expires": "2026-12-31", "approver_password": "hunter2"}, approver)
+    report = verify_store(store)
+    assert report.ok, report.problems
+    assert b"hunter2" not in (store_dir / "ledger.db").read_bytes() + (store_dir / "ledger.db-wal").read_bytes()
+
+    with sqlite3.connect(store_dir / "ledger.db") as conn:  # strip the approver's signature
+        seq = conn.execute("SELECT max(seq) FROM ledger_entries").fetchone()[0]
+        conn.execute("UPDATE ledger_entries SET signatures = '[]' WHERE seq = ?", (seq,))
+    report = verify_store(store)
+    assert report.first_problem.seq == seq and "no valid author signature" in report.first_problem.message
+
+
+def test_person_key_without_endorsement_is_rejected(store_dir):
+    from golive.ledger import Signer, record_key
+
+    store = Store(store_dir)
+    seq = record_key(store, Signer.generate(), role="person", name="self-appointed")
+    report = verify_store(store)
+    assert report.first_problem.seq == seq and "endorsement" in report.first_problem.message

@@ -79,7 +79,7 @@ class _Converter:
         magnitude = abs(value)
         if value.is_integer() and magnitude <= MAX_SAFE_INT:
             return int(value)  # JCS writes 120.0 as 120; an int serialises identically
-        if not 1e-4 <= magnitude < 1e16:
+        if value.is_integer() or not 1e-4 <= magnitude < 1e16:
             self.stdlib_ok = False  # repr() and ECMAScript choose exponent form differently here
         return value
 

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from golive.ledger.chain import NO_RUN, Ledger, LedgerError
 from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
+from golive.ledger.secrets import redact
 from golive.ledger.store import Store, payload_bytes
 
 
@@ -79,6 +80,20 @@ def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Sign
                          [(old, "old-key"), (new, "self")])
     keydir.set_current(new.key_id)
     return new
+
+
+def append_authored(store: Store, kind: str, payload: dict, author: Signer, run_id: str = NO_RUN):
+    """Append an entry a person authors (``attestation`` or ``waiver``), signed with their
+    key, which must be recorded first (``record_key(..., role="person", endorser=ledger key)``).
+    The payload is redacted like every other; the author's key id and the time are added."""
+    if kind not in ("attestation", "waiver"):
+        raise LedgerError(f"{kind!r} is not an authored entry kind (attestation, waiver)")
+    known = recorded_keys(store).get(author.key_id)
+    if known is None or known["status"] != "active":
+        raise LedgerError(f"key {author.key_id[:16]}... is not an active key of this ledger; record it "
+                          "first with record_key(store, key, role='person', endorser=<ledger key>)")
+    body = {**redact(payload), "author_key_id": author.key_id, "time": utc_now()}
+    return Ledger(store).append(run_id, kind, body, [(author, "author")])
 
 
 def _stderr(message: str) -> None:

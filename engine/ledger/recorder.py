@@ -220,3 +220,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def attach(host: Any, store_dir: Path | str | None = None, db_url: str | None = None,
+           passphrase: str | None = None) -> LedgerRecorder:
+    """Open the store (``--store``/``GOLIVE_STORE``/``./evidence``; ``--db``/``GOLIVE_DB``), load
+    or create its signing key, and register a recorder on ``host`` (anything with
+    ``register(plugin, name)``, e.g. golive's PluginHost). Returns the recorder, whose ``head``
+    the caller puts into the results document after the run."""
+    from golive.ledger.keyring import default_signer
+    from golive.ledger.store import open_store
+
+    store = open_store(store_dir, db_url)
+    recorder = LedgerRecorder(store, default_signer(store, passphrase))
+    host.register(recorder, "ledger")
+    return recorder

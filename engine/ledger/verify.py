@@ -276,9 +276,9 @@ class _Verifier:
                     return
                 self.keys[old].status = "retired"
                 self.report.keys[old] = "retired"
-            elif role == "ledger" and active_ledger and not (signers & active_ledger) \
+            elif (role != "ledger" or active_ledger) and not (signers & active_ledger) \
                     and key_id not in self.trusted:
-                self.problem(f"ledger key {key_id[:16]} is added without the endorsement of an "
+                self.problem(f"{role} key {key_id[:16]} is added without the endorsement of an "
                              "active ledger key (pass --trusted-key to accept it)", seq)
                 return
             elif not active_ledger and self.trusted and key_id not in self.trusted:
