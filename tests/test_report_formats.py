@@ -250,3 +250,18 @@ def test_real_run_and_documented_example_match_the_schema(reference_run):
 
     with pytest.raises(ReportInputError, match="results/0/status"):
         validate_document(example)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "junit"])
+def test_minimal_document_renders_in_every_format(fmt, tmp_path):
+    """The documented one-requirement example, without a plan, coverage or ledger."""
+    page = (Path(__file__).parent.parent / "docs" / "results-schema.md").read_text()
+    example = json.loads(re.search(r"```json\n(.*?)```", page, re.S).group(1))
+    model = build_render_model(example, None)
+    text = render(fmt, model, tmp_path / f"r.{fmt}").read_text()
+    assert "PRE-ALGO-09" in text
+    assert model.metrics.requirements == 1 and model.metrics.implemented == 1
+    assert model.evidence.ledger is None
+    if fmt == "md":
+        assert "no ledger was written for this run" in text
+        assert "| PRE-ALGO-09 | accuracy | > 75 % | 71.2 % | not met; ❌ fail: accuracy 71.2 % is not > 75 % |" in text
