@@ -74,3 +74,15 @@ def test_binary_artifacts_keep_their_bytes_except_key_shapes():
     assert redactor.blob(binary) == (binary, False)
     masked, changed = redactor.blob(binary + PLANTED.encode() + b"\xff\x00")
     assert changed and PLANTED.encode() not in masked and masked.startswith(binary)
+
+
+def test_text_artifacts_mask_assignments_whole_and_keep_the_rest():
+    text = ('broker:\n  password: "correct horse battery"\n  host: broker.example\n'
+            "auth_token = 'abc 123'\nsecret: null\nkey_id: 4f2a\n{\"apiKey\": \"xyz\", \"symbol\": \"ES\"}\n")
+    masked, changed = Redactor({}).blob(text.encode())
+    out = masked.decode()
+    assert changed
+    for secret in ("correct horse battery", "horse", "abc 123", '"xyz"'):
+        assert secret not in out
+    for kept in ("host: broker.example", "secret: null", "key_id: 4f2a", '"symbol": "ES"'):
+        assert kept in out

@@ -24,8 +24,8 @@ from golive.ledger.show import list_runs, requirement_history, run_results
 from golive.ledger.store import Store, StoreError, open_store
 from golive.ledger.verify import verify_store
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # long lines stay whole when piped or logged
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 INPUT_ERRORS = (StoreError, KeyFileError, CheckpointError, ExportError, LedgerError, OSError)
 
 

@@ -26,7 +26,7 @@ from golive.ledger.keys import Signer
 from golive.ledger.secrets import Redactor
 from golive.ledger.store import ArtifactRecord, ResultRecord, RunRecord, Store
 
-MAX_BLOB_BYTES = 512 * 1024 * 1024  # larger artifacts are recorded by digest only
+MAX_BLOB_BYTES = 64 * 1024 * 1024  # larger artifacts (bulk market data) are recorded by digest only
 
 
 _STATIC_ENVIRONMENT: dict[str, str] = {}

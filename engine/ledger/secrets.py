@@ -42,9 +42,12 @@ SHAPES: list[tuple[str, re.Pattern[str]]] = [
     ("api-token", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
     ("url-password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)")),
 ]
-# "name = value" / "name: value" / "name": "value" in text artifacts (.env, YAML, TOML, JSON).
+# "name = value" / "name: value" / "name": "value" in text artifacts (.env, YAML, TOML, JSON);
+# a quoted value is taken whole (it may hold spaces), a bare one up to the next delimiter.
 ASSIGNMENT = re.compile(
-    r"""(?P<name>["']?[A-Za-z_][\w.-]*["']?)(?P<sep>\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^\s"',}#]{4,})""")
+    r"""(?P<name>["']?[A-Za-z_][\w.-]*["']?)(?P<sep>[ \t]*[:=][ \t]*)"""
+    r"""(?:(?P<quote>["'])(?P<qvalue>[^"'\n]+)(?P=quote)|(?P<value>[^\s"',}#\[{][^\s"',}#]*))""")
+BARE_LITERALS = {"null", "~", "true", "false", "none", "None", "True", "False"}
 MIN_ENV_SECRET_LEN = 6
 # All shapes in one pass: one scan per string instead of one per shape.
 ANY_SHAPE = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_, p) in enumerate(SHAPES)), re.S)
@@ -139,9 +142,12 @@ class Redactor:
 
     @staticmethod
     def _mask_assignment(m: re.Match[str]) -> str:
-        if not is_secret_name(m.group("name")) or m.group("value").startswith("[REDACTED"):
+        value = m.group("qvalue") if m.group("quote") else m.group("value")
+        if (not is_secret_name(m.group("name")) or value.startswith("[REDACTED")
+                or (not m.group("quote") and value in BARE_LITERALS)):
             return m.group(0)
-        return f"{m.group('name')}{m.group('sep')}{m.group('quote')}{MASK.format('field')}"
+        quote = m.group("quote") or ""
+        return f"{m.group('name')}{m.group('sep')}{quote}{MASK.format('field')}{quote}"
 
     def _binary(self, data: bytes) -> tuple[bytes, bool]:
         out = data

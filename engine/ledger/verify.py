@@ -87,7 +87,7 @@ class _Verifier:
         self.keys: dict[str, _Key] = {}
         self.runs: dict[str, str] = {}              # run id -> open | finished | checkpointed
         self.run_hashes: dict[str, list[str]] = {}  # entry hashes of runs not yet checkpointed
-        self.payload_seen: dict[bytes, int] = {}
+        self.payload_seen: dict[int, int] = {}      # hash(payload) -> first seq with it
         self.blobs_ok: set[str] = set()
         self.hash_at: dict[int, str] = {}
         self.wanted_sizes: set[int] = set()
