@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent / "data" / "report"))
 import report_samples  # noqa: E402
 
 from golive.report import build_render_model, render  # noqa: E402
-from golive.report.html import render_html  # noqa: E402
 from golive.report.jsonfmt import validate_document  # noqa: E402
 from golive.report.markdown import md, render_markdown  # noqa: E402
 

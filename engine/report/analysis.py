@@ -113,7 +113,7 @@ def file_kinds(tests: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return {file_name(str(t["id"])): "result" if is_result(t) else "test" for t in tests}
 
 
-def test_file_names(test_ids: Iterable[str], doc: Mapping[str, Any]) -> list[str]:
+def test_file_names(test_ids: Iterable[str]) -> list[str]:
     """Distinct file names of ``test_ids``, in first-seen order."""
     return list(dict.fromkeys(file_name(str(t)) for t in test_ids))
 

@@ -97,7 +97,8 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path: Path | None,
            previous: Path | None, history: tuple[Path, ...], waivers_path: Path | None) -> None:
     """Render a results document (from `golive run --json`) as an audit-ready report."""
-    from golive.report.model import ReportInputError, build_render_model
+    from golive.report.inputs import ReportInputError
+    from golive.report.model import build_render_model
     from golive.report.render import render
 
     document = _read_json(results, "results document")

@@ -14,7 +14,8 @@ from typing import Any, Mapping
 import jsonschema
 
 from golive.report.analysis import document_bytes
-from golive.report.model import RenderModel, ReportInputError
+from golive.report.inputs import ReportInputError
+from golive.report.model import RenderModel
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from golive.report.model import RenderModel, RequirementRow
+from golive.report.model import RenderModel
 
 BAND_HEADINGS = {"well": ("✅", "Well-Covered Areas"), "partial": ("⚠️", "Partially Covered Areas"),
                  "major": ("❌", "Major Gaps")}

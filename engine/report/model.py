@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from golive.report import analysis, charts
-from golive.report.inputs import (STATUS_ORDER, ReportInputError, Titles, check_document,
-                                  check_summary, fmt_value)
+from golive.report.inputs import STATUS_ORDER, Titles, check_document, check_summary, fmt_value
 from golive.report.waivers import WaiverView, apply_waivers
 
 NOT_VERIFIED = ("fail", "partial", "error")
@@ -256,7 +255,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         waivers=waiver_views,
         changes=(analysis.changes(doc, previous, {r.id: r.title for r in rows})
                  if previous is not None else None),
-        additional_tests=tuple(analysis.test_file_names(doc.get("additional_tests", []), doc)),
+        additional_tests=tuple(analysis.test_file_names(doc.get("additional_tests", []))),
         recommendations=analysis.recommendations(gaps, titles.section_titles, titles.priorities,
                                                  [r for r in rows if r.status in NOT_VERIFIED]),
         assessment=analysis.assessment(by_category, metrics, gaps, rows),

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from golive.report.model import RenderModel, ReportInputError, build_render_model
+from golive.report.inputs import ReportInputError
+from golive.report.model import RenderModel, build_render_model
 
 FORMATS = ("pdf", "html", "md", "json", "junit")
 EXTENSIONS = {"pdf": ".pdf", "html": ".html", "md": ".md", "json": ".json", "junit": ".xml"}
