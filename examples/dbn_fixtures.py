@@ -68,7 +68,9 @@ class _Simulator:
     """Order-book simulation producing MBO records as column lists (fast enough for ~500k
     records/s; larger files tile a simulated block, see ``write_mbo_file``)."""
 
-    def __init__(self, symbols: Sequence[str], seed: int, start_ns: int):
+    def __init__(self, symbols: Sequence[str], seed: int, start_ns: int,
+                 packet_gap_ns: tuple[int, int] = (20_000, 400_000)):
+        self.packet_gap_ns = packet_gap_ns
         self.rng = random.Random(seed)
         self.instruments = {1000 + i: s for i, s in enumerate(symbols)}
         self.ids = list(self.instruments)
@@ -98,7 +100,7 @@ class _Simulator:
     def _emit_packet(self, inst: int, recs: list[tuple[str, str, int, int, int]]) -> None:
         ch = self.channel[inst]
         self.seq[ch] += 1
-        self.now += self.rng.randint(20_000, 400_000)
+        self.now += self.rng.randint(*self.packet_gap_ns)
         latency = int(self.rng.lognormvariate(11.0, 0.4))  # ~60 us median capture latency
         # the capture host stamps in arrival order, so ts_recv never goes backwards
         recv = max(self.now + latency, self.last_recv)
@@ -321,10 +323,12 @@ class _Injector:
 
 
 def simulate(instruments: Sequence[str], n_records: int, seed: int,
-             defects: Iterable[str] = (), start_ns: int = SESSION_START_NS) -> tuple[np.ndarray, Truth]:
+             defects: Iterable[str] = (), start_ns: int = SESSION_START_NS,
+             packet_gap_ns: tuple[int, int] = (20_000, 400_000)) -> tuple[np.ndarray, Truth]:
     """Simulate ``n_records`` MBO records (a few more: packets are not split) and inject
-    ``defects`` (kinds from ``DEFECT_KINDS``, repeats allowed). Returns records and truth."""
-    sim = _Simulator(list(instruments), seed, start_ns)
+    ``defects`` (kinds from ``DEFECT_KINDS``, repeats allowed). Packets are spaced uniformly
+    within ``packet_gap_ns`` (ns). Returns records and truth."""
+    sim = _Simulator(list(instruments), seed, start_ns, packet_gap_ns)
     recs = sim.run(n_records)
     kinds = list(defects)
     truth_defects: list[Defect] = []

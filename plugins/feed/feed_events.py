@@ -194,7 +194,7 @@ def check_mbo_streaming(requirement, ctx) -> CheckResult:
                            message="the recorded data covers no market hours")
     return CheckResult(metrics=metrics, details=details,
                        message=f"longest silence in market hours {longest:.3f} s over "
-                               f"{observed / 3600:.2f} h of market hours observed")
+                               f"{observed / 60:.1f} min of market hours observed")
 
 
 def connection_from_log(ctx) -> CheckResult:
