@@ -158,3 +158,32 @@ def test_event_days_calendar_from_data(tmp_path):
     assert value(r.metrics["event_day_mean_pnl"]) == -10
     assert r.metrics["event_day_max_position"] == 2 and r.metrics["held_into_expiry"] == 1
     assert event_days.third_friday(2025, 6).isoformat() == "2025-06-20"
+
+
+def test_regime_classification_hand_values():
+    from golive.plugins.business import regimes
+
+    paths = {"d1": [100.0, 104.0, 103.0],   # range 4 % of open, drift 3 of 4 -> trending
+             "d2": [100.0, 101.0, 100.0],   # range 1 %, drift 0 -> ranging
+             "d3": [100.0, 98.0, 102.0]}    # range 4 %, drift 2 of 4 = 0.5 -> trending
+    # median range 4 %: only ranges above it are high volatility
+    assert regimes.classify(paths, 0.5) == {"d1": "low_vol/trending", "d2": "low_vol/ranging",
+                                           "d3": "low_vol/trending"}
+    paths["d4"] = [100.0, 110.0, 100.5]      # range 10 % -> high; drift 0.5 of 10 -> ranging
+    assert regimes.classify(paths, 0.5)["d4"] == "high_vol/ranging"
+
+
+def test_regimes_per_regime_performance(tmp_path):
+    from golive.plugins.business import regimes
+
+    rows = [(2, "v", "live", "true", "100"), (2, "v", "live", "false", "-50"), (3, "v", "live", "true", "30")]
+    _signals_and_outcomes(tmp_path, rows)
+    sig = [{"ts": f"2025-06-0{d}T14:0{i}:00Z", "signal_id": f"S{k}", "symbol": "ESM5", "strategy": "ifd",
+            "strategy_version": "v", "mode": "live", "entry_price": px}
+           for k, (d, i, px) in enumerate([(2, 0, "100"), (2, 1, "104"), (3, 2, "100"), (3, 3, "100.5")])]
+    write(tmp_path, "signals", sig)
+    r = run(regimes, tmp_path)
+    # day 2: range 4 %, trending; day 3: range 0.5 %, trending -> median 2.25 %: day 2 high, day 3 low
+    assert r.details["days"] == {"2025-06-02": "high_vol/trending", "2025-06-03": "low_vol/trending"}
+    assert r.metrics["regimes_observed"] == 2
+    assert value(r.metrics["worst_regime_mean_pnl"]) == 25 and value(r.metrics["worst_regime_win_rate"]) == 0.5

@@ -71,6 +71,7 @@ CASES = {
     "OPS-05": ("business.win_loss", {}, [T("win_loss_ratio", ">", 1.8, "ratio")]),
     "OPS-06": ("algorithm.accuracy", {"mode": "live"}, [T("accuracy", ">", 75, "%")]),
     "OPS-07": ("business.roi_improvement", {}, [T("roi_improvement", ">", 25, "%")]),
+    "OPS-08": ("business.regimes", {}, [T("regimes_observed", ">=", 2), T("worst_regime_mean_pnl", ">", 0, "USD")]),
     "OPS-09": ("business.event_days", {}, [T("held_into_expiry", "==", 0)]),
     "RISK-01": ("risk.position_limits", {"limits": {"default": 2}, "total_limit": 4}, [T("limit_breaches", "==", 0)]),
     "RISK-02": ("risk.exposure", {}, [T("max_gross_exposure", "<=", 1500000, "USD")]),
