@@ -99,8 +99,10 @@ def trend_line(points: Sequence[tuple[str, float, float]], title: str) -> Markup
     label_every = max(1, len(points) // 8)
     for i, p in enumerate(points):
         if i % label_every == 0 or i == len(points) - 1:
+            # End labels anchor inwards so they are not clipped at the chart's edges.
+            anchor = "start" if i == 0 else "end" if i == len(points) - 1 else "middle"
             parts.append(f'<text x="{left + i * step:.1f}" y="{top + plot_h + 14}" font-size="9" '
-                         f'text-anchor="middle">{escape(p[0])}</text>')
+                         f'text-anchor="{anchor}">{escape(p[0])}</text>')
     parts.append(f'<g transform="translate({left - LABEL_W},{top + plot_h + 24})">{_legend(0)}</g>')
     parts.append("</svg>")
     return Markup("".join(parts))
