@@ -188,3 +188,10 @@ def test_write_records_round_trips_through_databento(tmp_path):
 
     arr = databento.DBNStore.from_file(path).to_ndarray()
     assert len(arr) == len(recs) and (arr["sequence"] == recs["sequence"]).all()
+
+
+def test_negative_prices_can_be_allowed(tmp_path):
+    truth = write_mbo_file(tmp_path / "spread.dbn", n_records=4_000, seed=6, defects=["bad_price"])
+    assert check_file(truth.path)["metrics"]["non_positive_prices"] == 1
+    allowed = check_file(truth.path, QualityOptions(allow_negative_prices=True))
+    assert allowed["metrics"]["non_positive_prices"] == 0

@@ -272,8 +272,9 @@ class FileQuality:
                   | (action == ord("F"))) & ~dups
         px = r["price"]
         undef = priced & (px == UNDEF_PRICE)
-        floor = np.iinfo(np.int64).min if self.opt.allow_negative_prices else 1
-        nonpos = priced & ~undef & (px < floor) if self.opt.allow_negative_prices else priced & (px < floor)
+        # spreads and some options trade at zero or below: the plan can allow that
+        nonpos = (np.zeros(len(r), dtype=bool) if self.opt.allow_negative_prices
+                  else priced & (px < 1))
         self._note("zero_sizes", priced & (r["size"] == 0), run)
         self._note("undefined_prices", undef, run)
         self._note("non_positive_prices", nonpos, run)

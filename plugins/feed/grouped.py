@@ -135,18 +135,6 @@ class GroupedOrder:
         """Chunk positions (ascending) of the records selected in group-sorted order."""
         return np.sort(self.order[np.flatnonzero(mask_sorted)])
 
-    def previous_index(self) -> np.ndarray:
-        """Chunk position of the previous record of the same group, -1 for a group's first."""
-        prev = np.empty(len(self.order), dtype=np.int64)
-        if len(prev):
-            prev[1:] = self.order[:-1]
-        prev[self.starts] = -1
-        return self._unsort(prev)
-
-    def last_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """(group codes, chunk position of each group's last record)."""
-        return self.sorted_codes[self.ends], self.order[self.ends]
-
     def _unsort(self, sorted_values: np.ndarray) -> np.ndarray:
         out = np.empty_like(sorted_values)
         out[self.order] = sorted_values
