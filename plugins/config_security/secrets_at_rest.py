@@ -28,6 +28,7 @@ def config_secret_fields(ctx: CheckContext, pattern: str) -> tuple[list[dict], i
     unprotected, total = [], 0
     for path in configfiles.config_files(ctx.target.root, pattern):
         rel = str(path.relative_to(ctx.target.root))
+        ctx.record_artifact(path)  # a file's digest reveals nothing of a key inside it
         for key, value, line in configfiles.scalars(path):
             leaf = key.rsplit(".", 1)[-1]
             if not SECRET_KEY.search(leaf) or value in (None, "", "null"):
@@ -56,6 +57,11 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             hist_found, history_info = [], {"history": f"not scanned: {exc}"}
     else:
         hist_found, history_info = [], {"history": "not scanned (history: false)"}
+    if gitrepo.is_repo(root):
+        try:  # the scanned state, so a reviewer can reproduce the scan
+            file_info["commit"] = gitrepo.git(root, "rev-parse", "HEAD").strip()
+        except gitrepo.GitError:
+            pass
     in_tree = {f.fingerprint for f in files_found}
     history_only = {f.fingerprint for f in hist_found} - in_tree
     metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
