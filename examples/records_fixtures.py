@@ -3,21 +3,24 @@
 ``write_records(root, inject=..., seed=...) -> Truth`` writes ``records/*.csv``,
 ``records/backtest.json`` and ``config/algorithm_weights.json`` under ``root`` following
 docs/records-contract.md: 5 shadow days, 10 limited-live days (1 contract) and 10 live days
-(up to 2 contracts), ending on the demo MBO session (``DEMO_SESSION``), of ESZ6/NQZ6 signals from the EV and IFD v3.0 strategies, the orders and
-bracket fills each emitted signal led to, position snapshots, daily P&L derived from the fills,
-a broker statement, daily costs, a kill-switch drill, 7 months of backtest signals and the v1.0
-baseline. Every number is derived from the same trades, so a clean set passes every check.
+(up to 2 contracts), ending on the demo MBO session (``DEMO_SESSION``), of ESZ6/NQZ6 signals
+from the EV and IFD v3.0 strategies, the orders and bracket fills each emitted signal led to,
+position snapshots, daily P&L derived from the fills, a broker statement, daily costs, a
+kill-switch drill, 7 months of backtest signals and the v1.0 baseline. Every number is derived from the same trades, so a clean set passes every check.
 ``inject`` names faults from :data:`FAULTS`; the returned :class:`Truth` says where each one is.
 """
 from __future__ import annotations
 
-import csv
 import json
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from examples.records_sim import (  # noqa: F401 - re-exported for callers of this module
+    DEMO_SESSION, FEE, HOLIDAYS, INSTRUMENTS, SIGNAL_COLS, WEIGHTS, Book, Market, Truth, at, day_signals, iso,
+    make_signal, priority_of, recompute, trade, trading_days, trading_days_until, write_csv, write_json,
+)
 
 FAULTS = (
     "ev_below_min", "probability_below_min", "risk_above_max", "rr_mismatch", "edge_case_emitted",
@@ -26,192 +29,6 @@ FAULTS = (
     "slow_signal", "oversize_position", "order_no_terminal", "high_slippage", "stop_slipped",
     "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch",
 )
-INSTRUMENTS = {  # symbol: tick, multiplier, first price, expiration
-    "ESZ6": (Decimal("0.25"), Decimal("50"), Decimal("6000.00"), date(2026, 12, 18)),
-    "NQZ6": (Decimal("0.25"), Decimal("20"), Decimal("21000.00"), date(2026, 12, 18)),
-}
-# The demo MBO data (examples/dbn_fixtures.py) is an ESZ6/NQZ6 session from 2026-11-02 14:30 UTC
-# at ES 6000 / NQ 21000; the records end on that session so both describe the same market.
-DEMO_SESSION = date(2026, 11, 2)
-HOLIDAYS = {date(2026, 9, 7), date(2026, 11, 26), date(2026, 12, 25)}
-WEIGHTS = {"mbo_pressure": 0.35, "volume_ratio": 0.25, "pattern": 0.2, "ev": 0.2}
-PRIORITY_RULES = [  # first match wins; the checks read the same rules from check.params
-    {"priority": 1, "min_confidence": 0.85, "min_notional": 1000000},
-    {"priority": 2, "min_confidence": 0.75, "min_notional": 0},
-    {"priority": 3, "min_confidence": 0.0, "min_notional": 0},
-]
-FEE = Decimal("2.25")  # per contract per fill
-
-
-@dataclass
-class Truth:
-    """Where each injected fault is (ids/dates), and the facts a clean set must show."""
-
-    injected: dict[str, list] = field(default_factory=dict)
-    days: list[date] = field(default_factory=list)
-    shadow_days: list[date] = field(default_factory=list)
-    limited_days: list[date] = field(default_factory=list)
-    live_days: list[date] = field(default_factory=list)
-    daily_net_pnl: dict[str, Decimal] = field(default_factory=dict)
-
-
-def trading_days(start: date, n: int) -> list[date]:
-    out, d = [], start
-    while len(out) < n:
-        if d.weekday() < 5 and d not in HOLIDAYS:
-            out.append(d)
-        d += timedelta(days=1)
-    return out
-
-
-def trading_days_until(end: date, n: int) -> list[date]:
-    out, d = [], end
-    while len(out) < n:
-        if d.weekday() < 5 and d not in HOLIDAYS:
-            out.append(d)
-        d -= timedelta(days=1)
-    return out[::-1]
-
-
-def _at(day: date, minutes: float) -> datetime:
-    return datetime(day.year, day.month, day.day, 14, 30, tzinfo=timezone.utc) + timedelta(minutes=minutes)
-
-
-def _iso(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _priority(conf: float, notional: Decimal) -> int:
-    for rule in PRIORITY_RULES:
-        if conf >= rule["min_confidence"] and notional >= rule["min_notional"]:
-            return rule["priority"]
-    return 3
-
-
-class _Market:
-    """Correlated ES/NQ random walk on the tick grid (NQ moves ~3.5x ES plus noise)."""
-
-    def __init__(self, rng: random.Random):
-        self.rng, self.px = rng, {s: v[2] for s, v in INSTRUMENTS.items()}
-
-    def step(self) -> None:
-        es = self.rng.gauss(0, 3.0)
-        for sym, move in (("ESZ6", es), ("NQZ6", 3.5 * es + self.rng.gauss(0, 4.0))):
-            tick = INSTRUMENTS[sym][0]
-            self.px[sym] = (self.px[sym] + Decimal(str(round(move / float(tick)))) * tick)
-
-
-class _Book:
-    """Collects rows of every file while trades are simulated."""
-
-    def __init__(self):
-        self.signals, self.outcomes, self.orders, self.fills, self.positions = [], [], [], [], []
-        self.pnl: dict[tuple, list] = {}
-        self.pos: dict[str, int] = {s: 0 for s in INSTRUMENTS}
-        self.n_orders = self.n_fills = 0
-
-    def order(self, ts, sym, side, qty, otype, status, ts_final, mode, strategy, reason, signal_id="",
-              limit=None, stop=None, expected=None) -> str:
-        self.n_orders += 1
-        oid = f"O{self.n_orders:05d}"
-        self.orders.append({"ts": ts, "order_id": oid, "signal_id": signal_id, "symbol": sym, "side": side,
-                            "qty": qty, "order_type": otype, "limit_price": limit, "stop_price": stop,
-                            "expected_price": expected, "status": status, "ts_final": ts_final,
-                            "mode": mode, "strategy": strategy, "reason": reason})
-        return oid
-
-    def fill(self, ts, oid, sym, side, qty, price, mode) -> Decimal:
-        self.n_fills += 1
-        fees = FEE * qty
-        self.fills.append({"ts": ts, "fill_id": f"F{self.n_fills:05d}", "order_id": oid, "symbol": sym,
-                           "side": side, "qty": qty, "price": price, "fees": fees})
-        self.pos[sym] += qty if side == "buy" else -qty
-        self.positions.append({"ts": ts, "symbol": sym, "qty": self.pos[sym], "mark_price": price, "mode": mode})
-        return fees
-
-
-def _trade(book: _Book, sig: dict, qty: int, correct: bool, mode: str, rng, slip_ticks=None,
-           stop_extra_ticks=None, hold_min=None) -> Decimal:
-    """Entry market order + OCO bracket (target limit, stop); returns net P&L in USD."""
-    sym, tick, mult = sig["symbol"], INSTRUMENTS[sig["symbol"]][0], INSTRUMENTS[sig["symbol"]][1]
-    long = sig["direction"] == "long"
-    side_in, side_out = ("buy", "sell") if long else ("sell", "buy")
-    sign = 1 if long else -1
-    t0 = sig["ts"] + timedelta(milliseconds=50)
-    slip = rng.choice([0, 0, 0, 1]) if slip_ticks is None else slip_ticks
-    entry = sig["entry_price"] - sign * 0 + sign * slip * tick
-    t_fill = t0 + timedelta(milliseconds=120)
-    oid = book.order(t0, sym, side_in, qty, "market", "filled", t_fill, mode, sig["strategy"], "entry",
-                     sig["signal_id"], expected=sig["entry_price"])
-    fees = book.fill(t_fill, oid, sym, side_in, qty, entry, mode)
-    t_exit = t_fill + timedelta(minutes=hold_min or rng.uniform(5, 30))
-    t_leg = t_fill + timedelta(milliseconds=5)
-    extra = rng.choice([0, 0, 1]) if stop_extra_ticks is None else stop_extra_ticks
-    exit_px = sig["target_price"] if correct else sig["stop_price"] - sign * extra * tick
-    lim = book.order(t_leg, sym, side_out, qty, "limit", "filled" if correct else "cancelled", t_exit, mode,
-                     sig["strategy"], "exit", sig["signal_id"], limit=sig["target_price"],
-                     expected=sig["target_price"])
-    stp = book.order(t_leg, sym, side_out, qty, "stop", "cancelled" if correct else "filled", t_exit, mode,
-                     sig["strategy"], "stop_loss", sig["signal_id"], stop=sig["stop_price"],
-                     expected=sig["stop_price"])
-    fees += book.fill(t_exit, lim if correct else stp, sym, side_out, qty, exit_px, mode)
-    gross = (exit_px - entry) * sign * mult * qty
-    key = (sig["ts"].date(), sig["strategy"], sym, sig["signal_type"])
-    acc = book.pnl.setdefault(key, [Decimal(0), Decimal(0)])
-    acc[0] += gross
-    acc[1] += fees
-    return gross - fees
-
-
-def _signal(rng, n: int, ts: datetime, sym: str, strategy: str, mode: str, px: Decimal, version: str) -> dict:
-    tick, mult = INSTRUMENTS[sym][0], INSTRUMENTS[sym][1]
-    direction = rng.choice(["long", "short"])
-    sign = 1 if direction == "long" else -1
-    stop_ticks = rng.randint(4, 12) if sym == "ESZ6" else rng.randint(10, 28)
-    rr = rng.uniform(1.5, 3.0)
-    target_ticks = max(stop_ticks + 1, round(stop_ticks * rr))
-    p = round(rng.uniform(0.62, 0.85), 4)
-    risk = stop_ticks * tick * mult
-    reward = target_ticks * tick * mult
-    ev = (Decimal(str(p)) * reward - (1 - Decimal(str(p))) * risk).quantize(Decimal("0.01"))
-    conf = p if strategy == "ev" else round(rng.uniform(0.72, 0.98), 4)
-    notional = Decimal(rng.randrange(120, 2500)) * 1000
-    vr = round(rng.uniform(2.0, 6.0), 3)
-    avg = round(rng.uniform(300, 900), 1)
-    window = round(avg * vr, 3)
-    share = rng.uniform(0.62, 0.8)
-    buy = round(window * (share if sign > 0 else 1 - share), 1)
-    sell = round(window - buy, 1)
-    ifd = strategy == "ifd"
-    return {
-        "ts": ts, "signal_id": f"S{n:05d}", "symbol": sym, "strategy": strategy, "strategy_version": version,
-        "mode": mode, "direction": direction, "emitted": True, "quality": True, "ev": ev, "probability": p,
-        "risk": risk, "reward": reward, "risk_reward": round(float(reward / risk), 4), "confidence": conf,
-        "priority": _priority(conf, notional if ifd else Decimal(0)), "notional": notional if ifd else None,
-        "volume_ratio": vr if ifd else None, "window_volume": window if ifd else None,
-        "avg_volume": avg if ifd else None, "buy_volume": buy if ifd else None,
-        "sell_volume": sell if ifd else None,
-        "mbo_pressure": round((buy - sell) / (buy + sell), 4) if ifd else None,
-        "pattern": "institutional_flow" if ifd else None, "entry_price": px,
-        "stop_price": px - sign * stop_ticks * tick, "target_price": px + sign * target_ticks * tick,
-        "market_event_ts": ts - timedelta(milliseconds=rng.randint(5, 60)), "batch_id": "", "seq": 1,
-        "signal_type": "institutional_flow" if ifd else "ev_setup",
-    }
-
-
-def _rejected(rng, n, ts, sym, mode, px, kind) -> dict:
-    sig = _signal(rng, n, ts, sym, "ifd" if kind == "mm" else "ev", mode, px, "v2.0")
-    sig.update(emitted=False, quality=False, priority=None)
-    if kind == "mm":  # two-sided quoting: flow classified as market making, not traded
-        sig.update(pattern="market_making", notional=Decimal(rng.randrange(20, 90)) * 1000)
-    elif kind == "low_ev":
-        sig.update(probability=0.52, ev=(Decimal("0.52") * sig["reward"] - Decimal("0.48") * sig["risk"]
-                                          ).quantize(Decimal("0.01")), confidence=0.52)
-    else:  # edge case: zero risk and no stop price, must be rejected
-        sig.update(risk=Decimal(0), stop_price=None, risk_reward=None, ev=None)
-    return sig
-
-
 def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
                   end: date = DEMO_SESSION) -> Truth:
     """Write the records of a demo target under ``root``; returns where the faults are."""
@@ -219,43 +36,6 @@ def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), see
     if unknown:
         raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join(FAULTS)}")
     return _simulate(Path(root), set(inject), seed, end)
-
-
-SIGNAL_COLS = ["ts", "signal_id", "symbol", "strategy", "strategy_version", "mode", "direction", "emitted",
-               "quality", "ev", "probability", "risk", "reward", "risk_reward", "confidence", "priority",
-               "notional", "volume_ratio", "window_volume", "avg_volume", "buy_volume", "sell_volume",
-               "mbo_pressure", "pattern", "entry_price", "stop_price", "target_price", "market_event_ts",
-               "batch_id", "seq"]
-
-
-def _day_signals(rng, book: _Book, market: _Market, day: date, mode: str, n: int) -> int:
-    for slot in range(9):
-        market.step()
-        ts = _at(day, 10 + 40 * slot + rng.uniform(0, 3))
-        syms = ["ESZ6", "NQZ6"] if rng.random() < 0.3 else [rng.choice(["ESZ6", "NQZ6"])]
-        group = []
-        for sym in syms:
-            n += 1
-            version = "v2.1" if mode == "live" and n % 2 == 0 else "v2.0"
-            strategy = "ifd" if rng.random() < 0.67 else "ev"
-            group.append(_signal(rng, n, ts, sym, strategy, mode, market.px[sym], version))
-        if len(group) > 1:  # decided in the same cycle: emitted in priority order
-            group.sort(key=lambda g: (g["priority"], -g["confidence"]))
-            for seq, g in enumerate(group, 1):
-                g.update(batch_id=f"B{day:%Y%m%d}-{slot}", seq=seq)
-        book.signals.extend(group)
-    kinds = ["mm", "low_ev"] + (["edge"] if day.toordinal() % 5 == 0 else [])
-    for i, kind in enumerate(kinds):
-        n += 1
-        sym = rng.choice(["ESZ6", "NQZ6"])
-        book.signals.append(_rejected(rng, n, _at(day, 375 + 2 * i), sym, mode, market.px[sym], kind))
-    return n
-
-
-def _recompute(sig: dict) -> None:
-    p = Decimal(str(sig["probability"]))
-    sig["ev"] = (p * sig["reward"] - (1 - p) * sig["risk"]).quantize(Decimal("0.01"))
-    sig["risk_reward"] = round(float(sig["reward"] / sig["risk"]), 4)
 
 
 def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> None:
@@ -271,18 +51,18 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
         sign = 1 if s["direction"] == "long" else -1
         s.update(probability=0.65, confidence=0.65, reward=ticks * tick * mult,
                  target_price=s["entry_price"] + sign * ticks * tick)
-        _recompute(s)
+        recompute(s)
         mark("ev_below_min", s)
     if "probability_below_min" in inject:
         s = ev_s[1]
         s.update(probability=0.55, confidence=0.55)
-        _recompute(s)
+        recompute(s)
         mark("probability_below_min", s)
     if "risk_above_max" in inject:
         s = next(x for x in ev_s[2:] if x["symbol"] == "ESZ6")
         sign = 1 if s["direction"] == "long" else -1
         s.update(risk=Decimal("175.00"), stop_price=s["entry_price"] - sign * 14 * INSTRUMENTS["ESZ6"][0])
-        _recompute(s)
+        recompute(s)
         mark("risk_above_max", s)
     if "rr_mismatch" in inject:
         s = ifd[0]
@@ -299,7 +79,7 @@ def _inject_signal_faults(sigs: list[dict], inject: set[str], truth: Truth) -> N
     if "small_notional" in inject:
         s = ifd[2]
         s["notional"] = Decimal(60000)
-        s["priority"] = _priority(s["confidence"], s["notional"])
+        s["priority"] = priority_of(s["confidence"], s["notional"])
         mark("small_notional", s)
     if "low_volume_ratio" in inject:
         s = ifd[3]
@@ -335,13 +115,13 @@ def _simulate(root: Path, inject: set[str], seed: int, end: date) -> Truth:
     days = trading_days_until(end, 25)
     truth = Truth(injected={f: [] for f in sorted(inject)}, days=days, limited_days=days[5:15],
                   live_days=days[15:], shadow_days=days[:3] if "shadow_short" in inject else days[:5])
-    book, market, n = _Book(), _Market(rng), 0
+    book, market, n = Book(), Market(rng), 0
     for day in days:
         if day in days[:5] and day not in truth.shadow_days:
             truth.injected["shadow_short"].append(str(day))
             continue
         mode = "shadow" if day in truth.shadow_days else "limited" if day in truth.limited_days else "live"
-        n = _day_signals(rng, book, market, day, mode, n)
+        n = day_signals(rng, book, market, day, mode, n)
     _inject_signal_faults(book.signals, inject, truth)
     book.signals.sort(key=lambda s: s["ts"])
     _outcomes_and_trades(rng, book, truth, inject)
@@ -350,7 +130,7 @@ def _simulate(root: Path, inject: set[str], seed: int, end: date) -> Truth:
     return truth
 
 
-def _outcomes_and_trades(rng, book: _Book, truth: Truth, inject: set[str]) -> None:
+def _outcomes_and_trades(rng, book: Book, truth: Truth, inject: set[str]) -> None:
     emitted = [s for s in book.signals if s["emitted"]]
     correct: dict[str, bool] = {}
     for day in truth.days:
@@ -392,7 +172,7 @@ def _outcomes_and_trades(rng, book: _Book, truth: Truth, inject: set[str]) -> No
                 faults.append("stop_slipped")
                 first_live_loss = False
             first_limited = first_limited and s["mode"] != "limited"
-            pnl = _trade(book, s, qty, ok, s["mode"], rng, **kw)
+            pnl = trade(book, s, qty, ok, s["mode"], rng, **kw)
             entry_fill, exit_fill = book.fills[-2], book.fills[-1]
             for fault in faults:  # located by the order / fill the fault shows up in
                 truth.injected[fault].append({"oversize_position": entry_fill["order_id"],
@@ -403,10 +183,10 @@ def _outcomes_and_trades(rng, book: _Book, truth: Truth, inject: set[str]) -> No
                               "pattern_truth": truth_pattern if s["pattern"] else None})
 
 
-def _extra_orders(book: _Book, truth: Truth, inject: set[str]) -> None:
+def _extra_orders(book: Book, truth: Truth, inject: set[str]) -> None:
     """The kill-switch drill, an injected stuck order and an injected limit breach."""
     day = truth.live_days[3]
-    trig = _at(day, 400)
+    trig = at(day, 400)
     delays = [0.3, 12.0 if "kill_switch_slow" in inject else 0.45]
     for sym, delay in zip(INSTRUMENTS, delays):
         px = INSTRUMENTS[sym][2]
@@ -418,13 +198,13 @@ def _extra_orders(book: _Book, truth: Truth, inject: set[str]) -> None:
                     "ts_completed": trig + timedelta(seconds=max(delays) + 0.05)}]
     if "order_no_terminal" in inject:
         d = truth.limited_days[2]
-        oid = book.order(_at(d, 390), "ESZ6", "buy", 1, "limit", "working", None, "limited", "ev", "entry",
+        oid = book.order(at(d, 390), "ESZ6", "buy", 1, "limit", "working", None, "limited", "ev", "entry",
                          limit=Decimal("5000.00"), expected=Decimal("5000.00"))
         truth.injected["order_no_terminal"].append(oid)
     if "limit_breach" in inject:
         d, sym = truth.live_days[5], "ESZ6"
         px = INSTRUMENTS[sym][2]
-        t0, t1, t2 = _at(d, 380), _at(d, 389), _at(d, 395)
+        t0, t1, t2 = at(d, 380), at(d, 389), at(d, 395)
         fees = Decimal(0)
         for ts, side, qty, reason in ((t0, "buy", 3, "entry"), (t1, "sell", 1, "risk_reduction"),
                                       (t2, "sell", 2, "exit")):
@@ -433,13 +213,13 @@ def _extra_orders(book: _Book, truth: Truth, inject: set[str]) -> None:
             fees += book.fill(ts + timedelta(milliseconds=80), oid, sym, side, qty, px, "live")
         acc = book.pnl.setdefault((d, "ifd", sym, "institutional_flow"), [Decimal(0), Decimal(0)])
         acc[1] += fees
-        truth.injected["limit_breach"].append(f"{sym} 3 contracts {_iso(t0)}..{_iso(t1)}")
+        truth.injected["limit_breach"].append(f"{sym} 3 contracts {iso(t0)}..{iso(t1)}")
     book.orders.sort(key=lambda o: o["ts"])
     book.fills.sort(key=lambda f: f["ts"])
     book.positions.sort(key=lambda p: p["ts"])
 
 
-def _write_all(root: Path, book: _Book, truth: Truth, inject: set[str], brng: random.Random) -> None:
+def _write_all(root: Path, book: Book, truth: Truth, inject: set[str], brng: random.Random) -> None:
     rec = root / "records"
     write_csv(rec / "instruments.csv", [{"symbol": s, "tick_size": v[0], "multiplier": v[1], "expiration": v[3]}
                                         for s, v in INSTRUMENTS.items()], ["symbol", "tick_size", "multiplier",
@@ -467,7 +247,7 @@ def _write_all(root: Path, book: _Book, truth: Truth, inject: set[str], brng: ra
     _write_backtest(root, book, truth, inject, brng)
 
 
-def _write_pnl(rec: Path, book: _Book, truth: Truth, inject: set[str]) -> None:
+def _write_pnl(rec: Path, book: Book, truth: Truth, inject: set[str]) -> None:
     rows, v1 = [], []
     for (day, strategy, sym, stype), (gross, fees) in sorted(book.pnl.items()):
         rows.append({"date": day, "strategy": strategy, "symbol": sym, "signal_type": stype, "realized": gross,
@@ -480,13 +260,14 @@ def _write_pnl(rec: Path, book: _Book, truth: Truth, inject: set[str]) -> None:
     traded = sorted({r["date"] for r in rows})
     earlier = dict(zip(traded, trading_days(traded[0] - timedelta(days=60), len(traded))))
     for r in rows:  # v1.0 made 60 % of today's gross on the same kind of days, same fees
-        v1.append({**r, "date": earlier[r["date"]], "realized": (r["realized"] * Decimal("0.6")).quantize(Decimal("0.01"))})
+        v1_realized = (r["realized"] * Decimal("0.6")).quantize(Decimal("0.01"))
+        v1.append({**r, "date": earlier[r["date"]], "realized": v1_realized})
     cols = ["date", "strategy", "symbol", "signal_type", "realized", "unrealized", "fees"]
     write_csv(rec / "pnl.csv", rows, cols)
     write_csv(rec / "baseline_v1_pnl.csv", sorted(v1, key=lambda r: r["date"]), cols)
 
 
-def _write_broker(rec: Path, book: _Book, truth: Truth, inject: set[str], fill_cols: list[str]) -> None:
+def _write_broker(rec: Path, book: Book, truth: Truth, inject: set[str], fill_cols: list[str]) -> None:
     stmt = [{**f, "exec_id": f["fill_id"]} for f in book.fills]
     if "broker_mismatch" in inject:
         missing = stmt.pop(10)
@@ -499,12 +280,12 @@ def _write_broker(rec: Path, book: _Book, truth: Truth, inject: set[str], fill_c
     write_csv(rec / "broker_statement.csv", stmt, cols)
 
 
-def _write_backtest(root: Path, book: _Book, truth: Truth, inject: set[str], brng: random.Random) -> None:
+def _write_backtest(root: Path, book: Book, truth: Truth, inject: set[str], brng: random.Random) -> None:
     first = truth.days[0]
     back_days = 90 if "backtest_short" in inject else 200
     if "backtest_short" in inject:
         truth.injected["backtest_short"].append(f"{back_days} days")
-    hist, n, market = [], 0, _Market(brng)
+    hist, n, market = [], 0, Market(brng)
     d = first - timedelta(days=back_days)
     while d < first:
         if d.weekday() < 5 and d not in HOLIDAYS:
@@ -512,7 +293,7 @@ def _write_backtest(root: Path, book: _Book, truth: Truth, inject: set[str], brn
                 market.step()
                 n += 1
                 sym = brng.choice(["ESZ6", "NQZ6"])
-                sig = _signal(brng, n, _at(d, 10 + 40 * slot), sym, brng.choice(["ifd", "ev"]), "backtest",
+                sig = make_signal(brng, n, at(d, 10 + 40 * slot), sym, brng.choice(["ifd", "ev"]), "backtest",
                               market.px[sym], "v2.0")
                 hist.append({**sig, "signal_id": f"BT{n:05d}"})
         d += timedelta(days=1)
@@ -541,30 +322,6 @@ def _write_backtest(root: Path, book: _Book, truth: Truth, inject: set[str], brn
     write_json(root / "config" / "scaling_steps.json", {"steps": [
         {"from": str(truth.live_days[0]), "max_contracts": 2, "approved_by": "risk committee",
          "reference": "scaling step 2: 2 contracts after 10 clean limited-live days"}]})
-
-
-def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_cell(r.get(c)) for c in columns])
-
-
-def _cell(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, datetime):
-        return _iso(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-def write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
 if __name__ == "__main__":  # python -m examples.records_fixtures OUT [FAULT ...]

@@ -23,10 +23,12 @@ def check(requirement, ctx) -> CheckResult:
     delays = ((sig["ts"] - sig["market_event_ts"]).dt.total_seconds() * 1000).tolist()
     slowest = sorted(zip(delays, sig["signal_id"]), reverse=True)[:10]
     return CheckResult(
-        metrics={"delay_p50": Quantity(percentile(delays, 50), "ms"), "delay_p95": Quantity(percentile(delays, 95), "ms"),
+        metrics={"delay_p50": Quantity(percentile(delays, 50), "ms"),
+                 "delay_p95": Quantity(percentile(delays, 95), "ms"),
                  "delay_p99": Quantity(percentile(delays, 99), "ms"), "delay_max": Quantity(max(delays), "ms"),
                  "negative_delays": sum(d < 0 for d in delays), "missing_event_ts": missing, "signals": len(delays)},
-        message=f"{len(delays)} signals; delay p50 {percentile(delays, 50):.1f} ms, p99 {percentile(delays, 99):.1f} ms",
+        message=f"{len(delays)} signals; delay p50 {percentile(delays, 50):.1f} ms, "
+                f"p99 {percentile(delays, 99):.1f} ms",
         details={"formula": "delay = ts - market_event_ts; percentiles linear-interpolated",
                  "slowest": [{"signal_id": s, "delay_ms": round(d, 3)} for d, s in slowest],
                  "negative": listed([s for d, s in zip(delays, sig["signal_id"]) if d < 0])})
