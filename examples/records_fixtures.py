@@ -7,7 +7,8 @@ docs/records-contract.md: 5 shadow days, 10 limited-live days (1 contract) and 1
 from the EV and IFD v3.0 strategies, the orders and bracket fills each emitted signal led to,
 position snapshots, daily P&L derived from the fills, a broker statement, daily costs, a
 kill-switch drill, 7 months of backtest signals and the v1.0 baseline. Every number is derived
-from the same trades, so a clean set passes every check. ``inject`` names faults from :data:`FAULTS`; the returned :class:`Truth` says where each one is.
+from the same trades, so a clean set passes every check. ``inject`` names faults from
+:data:`FAULTS`; the returned :class:`Truth` says where each one is.
 """
 from __future__ import annotations
 
