@@ -204,10 +204,11 @@ def recommendations(gaps: Sequence[Any], section_titles: Mapping[str, str],
             kv[0][0], kv[0][1], -len(kv[1]), order[kv[0][2]])):
         heading = PRIORITY_HEADINGS.get(priority) or priorities.get(priority) or priority
         title = section_titles.get(section, section)
+        subject = title if title.lower().endswith(("testing", "tests")) else f"{title} tests"
         if kind == 0:
-            what, items = f"Implement {title} tests", tuple(r.title for r in reqs)
+            what, items = f"Implement {subject}", tuple(r.title for r in reqs)
         else:
-            what = f"Fix failing {title} checks"
+            what = f"Fix failing checks: {subject}"
             items = tuple(f"{r.title}: {r.status}" + (f" ({r.reason})" if r.reason else "")
                           for r in reqs)
         recs.append(Recommendation(
@@ -223,14 +224,17 @@ def assessment(by_category: Sequence[Any], metrics: Any, gaps: Sequence[Any],
     major = [c for c in by_category if c.band not in ("well", "partial")]
     strengths = tuple(f"{c.title}: {c.percent}% implemented ({c.implemented}/{c.requirements})"
                       for c in well)
-    weaknesses = tuple(f"{c.title}: {c.percent}% implemented ({c.implemented}/{c.requirements})"
-                       for c in major + partial)
+    weaknesses = tuple(f"{c.title}: only {c.percent}% implemented ({c.implemented}/{c.requirements})"
+                       for c in major) + tuple(
+        f"{c.title}: partially covered, {c.percent}% implemented ({c.implemented}/{c.requirements})"
+        for c in partial)
     p1_gaps = [r for r in gaps if r.priority == "P1"]
     failing = [r for r in rows if r.status in ("fail", "partial", "error")]
     gap_areas = ", ".join(c.title for c in major) or "none"
-    risk = (f"{len(p1_gaps)} P1 (critical) requirement(s) have no test or evidence, and "
-            f"{len(failing)} implemented requirement(s) do not pass their check. Categories with "
-            f"major gaps: {gap_areas}. ")
+    risk = f"{len(p1_gaps)} P1 (critical) requirement(s) have no test or evidence"
+    risk += (f", and {len(failing)} implemented requirement(s) do not pass their check. " if failing
+             else "; every implemented requirement passes its check. ")
+    risk += f"Categories with major gaps: {gap_areas}. "
     risk += ("Before live deployment, the P1 gaps must be closed and the failing checks fixed or "
              "waived with an approver and an expiry." if p1_gaps or failing else
              "No critical gap remains; keep the evidence current with scheduled runs.")
