@@ -187,3 +187,12 @@ def test_regimes_per_regime_performance(tmp_path):
     assert r.details["days"] == {"2025-06-02": "high_vol/trending", "2025-06-03": "low_vol/trending"}
     assert r.metrics["regimes_observed"] == 2
     assert value(r.metrics["worst_regime_mean_pnl"]) == 25 and value(r.metrics["worst_regime_win_rate"]) == 0.5
+
+
+def test_event_days_ignores_expirations_after_the_records(tmp_path):
+    write(tmp_path, "instruments", [{"symbol": "ESM5", "tick_size": "0.25", "multiplier": "50",
+                                     "expiration": "2025-09-19"}])
+    _signals_and_outcomes(tmp_path, [(19, "v", "live", "true", "100")])
+    write(tmp_path, "positions", [{"ts": "2025-06-19T14:00:00Z", "symbol": "ESM5", "qty": 1}])
+    r = run(event_days, tmp_path)
+    assert r.metrics["held_into_expiry"] == 0 and r.metrics["event_days"] == 0

@@ -61,9 +61,12 @@ def check(requirement, ctx) -> CheckResult:
         pos_day = pos["ts"].dt.date
         ev = pos[pos_day.isin(set(events))]
         max_event_pos = int(ev["qty"].abs().max()) if not ev.empty else 0
+        last_day = max(pos_day) if not pos.empty else None
         for sym, exp in expiries.items():
+            if last_day is None or not min(days) <= exp <= last_day:
+                continue  # the expiration is outside the records: nothing to judge yet
             upto = pos[(pos["symbol"] == sym) & (pos_day <= exp)]
-            if not upto.empty and upto["qty"].iloc[-1] != 0 and min(days) <= exp:
+            if not upto.empty and upto["qty"].iloc[-1] != 0:
                 held_into_expiry.append(sym)
     traded_events = sorted(d for d in set(days) if d in events)
     return CheckResult(
