@@ -72,10 +72,11 @@ def check_document(doc: Any, what: str) -> None:
         for key in ("requirement_id", "status", "section", "phase"):
             if key not in result:
                 raise ReportInputError(f"{what}: results[{i}] has no {key!r}")
-        if result["status"] not in STATUS_ORDER:
-            raise ReportInputError(
-                f"{what}: results[{i}] ({result['requirement_id']}) has unknown status "
-                f"{result['status']!r}; expected one of {', '.join(STATUS_ORDER)}")
+        for key in ("status", "recorded_status"):
+            if key in result and result[key] not in STATUS_ORDER:
+                raise ReportInputError(
+                    f"{what}: results[{i}] ({result['requirement_id']}) has unknown {key} "
+                    f"{result[key]!r}; expected one of {', '.join(STATUS_ORDER)}")
 
 
 def check_summary(summary: Mapping[str, Any], metrics: Any) -> None:
