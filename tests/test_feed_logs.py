@@ -225,3 +225,19 @@ def test_authentication_against_a_loopback_api(tmp_path, monkeypatch):
         assert res.status is None and res.metrics["authenticated"] == 0 and "401" in res.message
     finally:
         server.shutdown()
+
+
+def test_detection_time_is_measured_from_the_last_record(tmp_path):
+    start = datetime(2026, 11, 2, 15, 0, tzinfo=timezone.utc)
+    recs, truth = simulate(["ESZ6"], 3_000, seed=9, start_ns=int(start.timestamp() * 1e9))
+    write_records(tmp_path / "data" / "glbx.dbn", recs, truth.instruments)
+    last = datetime.fromtimestamp(int(recs["ts_recv"][-1]) / 1e9, tz=timezone.utc)
+    from datetime import timedelta
+    write_log(tmp_path, "feed_events.jsonl", [
+        {"ts": start.isoformat(), "event": "connect"},
+        {"ts": (last + timedelta(seconds=12)).isoformat(), "event": "heartbeat_timeout"},
+        {"ts": (last + timedelta(seconds=12.5)).isoformat(), "event": "disconnect"},
+        {"ts": (last + timedelta(seconds=14)).isoformat(), "event": "reconnect"}])
+    res = check_reconnection_backfill(None, ctx(tmp_path))
+    assert res.metrics["detection_time_max_s"].value == pytest.approx(12.5, abs=1e-3)
+    assert res.details["detection_times_s"] == pytest.approx([12.0, 12.5], abs=1e-3)

@@ -63,7 +63,7 @@ def golive_checks() -> list[CheckSpec]:
                                      "reconnect_time_max_s", "backfills", "unbackfilled_outages",
                                      "backfill_uncovered_s", "backfill_missing_sequences",
                                      "backfill_duplicates", "missing_sequences_in_data",
-                                     "duplicates_in_data")),
+                                     "duplicates_in_data", "detection_time_max_s")),
         CheckSpec("feed", "live_connection", check_live_connection,
                   "Databento Live API: connect, authenticate, subscribe to MBO, first record",
                   CONNECTION_SCHEMA, CONNECTION_METRICS),

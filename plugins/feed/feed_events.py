@@ -107,6 +107,10 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
             merged = merge(results)
             metrics["missing_sequences_in_data"] = merged["missing_sequences"]
             metrics["duplicates_in_data"] = merged["duplicates"]
+            detect = detection_times(events, results)
+            if detect:
+                metrics["detection_time_max_s"] = Quantity(round(max(detect), 6), "s")
+                details["detection_times_s"] = detect[:50]
             bad = unreadable_message(results, ctx.target.root)
             if bad:
                 return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
@@ -114,6 +118,29 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         else:
             details["data"] = none.message
     return CheckResult(metrics=metrics, details=details, message=message)
+
+
+def detection_times(events: list[dict], results: list[dict]) -> list[float]:
+    """For each disconnect or heartbeat timeout the client logged: seconds since the last
+    record the data holds before it (how long the feed was dead before the client noticed).
+    Uses the recorded silences (>= 1 s); a disconnect inside no silence was noticed in < 1 s
+    and counts as 0."""
+    silences = sorted((a, b) for r in results if "error" not in r for a, b in r["silences"])
+    ok = sorted((r for r in results if "error" not in r and r["first_ts_recv"] is not None),
+                key=lambda r: r["first_ts_recv"])
+    silences += [(x["last_ts_recv"], y["first_ts_recv"]) for x, y in zip(ok, ok[1:])]
+    if ok:
+        silences.append((ok[-1]["last_ts_recv"], 2**63 - 1))  # after the last record
+    out = []
+    for e in events:
+        if e["event"] not in ("disconnect", "heartbeat_timeout") or not ok:
+            continue
+        t = int(e["_ts"].timestamp() * 1e9)
+        if t < ok[0]["first_ts_recv"]:
+            continue  # before the data starts: nothing to measure against
+        inside = [a for a, b in silences if a <= t <= b]
+        out.append(round((t - max(inside)) / 1e9, 6) if inside else 0.0)
+    return out
 
 
 class MarketHours:
