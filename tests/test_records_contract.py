@@ -144,3 +144,11 @@ def test_documentation_lists_every_column():
         if table.name != "baseline_v1_pnl":
             for column in table.columns:
                 assert f"| `{column.name}` | {column.kind} |" in doc, (table.name, column.name)
+
+
+def test_a_file_read_twice_is_recorded_once(tmp_path):
+    write(tmp_path, "fills", FILL_HEADER + "2025-06-02T14:00:00Z,F1,O1,ESM5,buy,1,5300,1\n")
+    ctx = standalone_context(tmp_path)
+    reader.load(ctx, "fills", need=["fill_id"])
+    reader.load(ctx, "fills", need=["price"])
+    assert [a.path for a in ctx.artifacts] == ["records/fills.csv"]

@@ -79,7 +79,8 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
     rel = _rel(ctx, path)
     if not path.exists():
         raise RecordsMissing(f"{rel} not found (records file '{name}', see docs/records-contract.md)")
-    ctx.record_artifact(path)
+    if not any(a.path == rel for a in ctx.artifacts):  # a check may read a file twice; record it once
+        ctx.record_artifact(path)
     is_csv = path.suffix != ".parquet"
     raw = _read(path, rel, is_csv)
     need, optional, nullable = list(need), list(optional), set(nullable)
