@@ -74,6 +74,7 @@ def check(requirement, ctx) -> CheckResult:
         listed_eps.append({"limit_on": e["key"], "start": str(e["start"]), "end": str(e["end"]), "peak": e["peak"],
                            "limit": e["limit"], "duration_s": dur, "reduction_delay_s": delay})
     unresolved = sum(d is None for d in durations)
+    unlimited = sorted(set(positions["symbol"]) - set(limits)) if "default" not in limits else []
     return CheckResult(
         metrics={"limit_breaches": len(episodes), "unresolved_breaches": unresolved,
                  "max_breach_duration": Quantity(max((d for d in durations if d is not None), default=0.0), "s"),
@@ -84,7 +85,7 @@ def check(requirement, ctx) -> CheckResult:
         details={"rule": "breach while |qty| > limit (per symbol) or sum |qty| > total_limit; duration = first "
                          "snapshot back within the limit - breach start; reduction delay = first reducing order - "
                          "breach start", "limits": limits, "total_limit": ctx.params.get("total_limit"),
-                 "breaches": listed(listed_eps)})
+                 "breaches": listed(listed_eps), "symbols_without_limit": unlimited})
 
 
 SPEC = make_spec("risk", "position_limits", check, "position limits never exceeded, breaches reduced promptly",
