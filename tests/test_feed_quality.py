@@ -195,3 +195,15 @@ def test_negative_prices_can_be_allowed(tmp_path):
     assert check_file(truth.path)["metrics"]["non_positive_prices"] == 1
     allowed = check_file(truth.path, QualityOptions(allow_negative_prices=True))
     assert allowed["metrics"]["non_positive_prices"] == 0
+
+
+def test_sequence_reset_stays_fast_and_says_so(tmp_path):
+    recs, truth = simulate(["ESZ6", "NQZ6"], 30_000, seed=12)
+    second = recs.copy()
+    for col in ("ts_event", "ts_recv"):
+        second[col] += int(recs["ts_recv"][-1] - recs["ts_event"][0]) + 1_000_000
+    second["order_id"] += 10_000_000  # a new session: new orders, sequences start over
+    path = write_records(tmp_path / "two-sessions.dbn", np.concatenate([recs, second]), truth.instruments)
+    res = check_file(path, QualityOptions(chunk_records=16_384))
+    assert res["metrics"]["late_records"] > 0.99 * len(second)  # all but the top packet
+    assert any("sequence reset" in note for note in res["limits_hit"])

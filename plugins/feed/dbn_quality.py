@@ -34,6 +34,10 @@ from .grouped import GroupCodes, GroupedOrder, grow
 UNDEF_PRICE = np.iinfo(np.int64).max
 F_BAD_TS_RECV, F_MAYBE_BAD_BOOK = 8, 4
 LATENCY_BINS = 1 << 20  # 1 us bins: 0 .. ~1.05 s
+# bounds on the per-record Python work that only anomalies trigger, so a pathological file
+# (a sequence reset, a replayed hour) stays fast; hitting one is reported in the result
+MAX_PER_CHUNK = 10_000
+MAX_OPEN_GAPS = 1_000
 
 
 @dataclass
@@ -79,6 +83,7 @@ class FileQuality:
         self.inst_counts: dict[str, np.ndarray] = {}
         self.book = BookChecker() if options.book else None
         self.silences: list[tuple[int, int]] = []  # (last ts_recv before, first after), ns
+        self.limits_hit: set[str] = set()
         self.first_recv: int | None = None
 
     # -- helpers ---------------------------------------------------------------------------
@@ -196,9 +201,15 @@ class FileQuality:
             code, w = int(by_chan.sorted_codes[j]), int(by_chan.order[j])
             gaps = self.open_gaps.setdefault(code, [])
             gaps.append([int(max_s[j]) + 1, int(seq_s[j]) - 1, run.first_index + w])
-            del gaps[:-10_000]
+            del gaps[:-MAX_OPEN_GAPS]
         codes = by_chan.codes
-        for w in late.tolist():
+        if len(late) > MAX_PER_CHUNK:  # a sequence reset, not late records: stay linear-time
+            self.limits_hit.add(f"more than {MAX_PER_CHUNK} late records in a chunk: "
+                                "gaps were not matched against them (sequence reset?)")
+            late_to_fill = late[:0]
+        else:
+            late_to_fill = late
+        for w in late_to_fill.tolist():
             self._fill_gap(int(codes[w]), int(r["sequence"][w]))
         self._note_at("late_records", late, run)
 
@@ -244,6 +255,10 @@ class FileQuality:
         out = np.zeros(len(r), dtype=bool)
         if not len(cand):
             return out
+        if len(cand) > MAX_PER_CHUNK:
+            self.limits_hit.add(f"more than {MAX_PER_CHUNK} records behind their sequence in a "
+                                "chunk: only the first were compared for exact duplicates")
+            cand = cand[:MAX_PER_CHUNK]
         seq = r["sequence"]
         windows = [(r, run.first_index)]
         if self.prev_chunk is not None:
@@ -351,7 +366,7 @@ class FileQuality:
         return {"file": str(self.path), "metrics": metrics, "by_instrument": by_inst,
                 "first_ts_recv": self.first_recv, "last_ts_recv": self.prev_recv,
                 "silences": self.silences[: self.opt.max_silences],
-                "latency_hist": _sparse(self.hist),
+                "latency_hist": _sparse(self.hist), "limits_hit": sorted(self.limits_hit),
                 "violations": {k: v for k, v in self.violations.items() if v},
                 "latency_max_index": self.latency_max_index}
 

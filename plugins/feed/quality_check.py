@@ -116,7 +116,8 @@ def file_details(results: list[dict], root: Path) -> list[dict]:
             continue
         rows.append({"file": name, "dataset": r.get("dataset", ""),
                      "metrics": {k: v for k, v in r["metrics"].items()},
-                     "by_instrument": r["by_instrument"], "violations": r["violations"]})
+                     "by_instrument": r["by_instrument"], "violations": r["violations"],
+                     "limits_hit": r.get("limits_hit", [])})
     return rows
 
 
