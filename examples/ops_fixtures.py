@@ -35,6 +35,7 @@ AFFECTS = {  # requirement ids each fault must turn red; everything else stays g
 PEOPLE = {"alice": "alice@desk.example", "bob": "bob@desk.example", "carol": "carol@compliance.example"}
 COMPONENTS = {"trading_system": 120, "databento_feed": 600, "broker": 600, "storage": 600}  # heartbeat interval s
 SESSION_START_H, SESSION_MINUTES = 14.5, 390  # 09:30-16:00 New York as UTC in winter
+ES_INSTRUMENT = 5002
 
 
 @dataclass
@@ -178,32 +179,29 @@ def _system_metrics(root: Path, rng: random.Random, t_end: float, inject: set[st
 
 
 def _market_and_latency(root: Path, rng: random.Random, session: float, inject: set[str], truth: OpsTruth) -> None:
-    import databento_dbn as dbn
-    import zstandard
+    """A session of ES trades as MBO (action T, the schema the feed checks read) with a
+    3-minute volatility burst and a 3-minute volume burst, and the latency log over it."""
+    import numpy as np
+
+    try:
+        from .dbn_fixtures import F_LAST, MBO_DTYPE, write_records
+    except ImportError:  # imported as a top-level module (examples/ on sys.path)
+        from dbn_fixtures import F_LAST, MBO_DTYPE, write_records
 
     vol_min, volu_min = 120, 250
     truth.volatility_window = _iso(session + vol_min * 60)
     truth.volume_window = _iso(session + volu_min * 60)
-    price, payload = 6000.0, bytearray()
-    meta = dbn.Metadata(dataset="GLBX.MDP3", schema=dbn.Schema.TRADES, start=int(session * 1e9),
-                        end=int((session + SESSION_MINUTES * 60) * 1e9), stype_in=dbn.SType.RAW_SYMBOL,
-                        stype_out=dbn.SType.INSTRUMENT_ID, symbols=["ESZ6"], partial=[], not_found=[], mappings=[])
-    seq = 0
+    trades = np.zeros(SESSION_MINUTES * 20, dtype=MBO_DTYPE)
+    price, i = 6000.0, 0
     for minute in range(SESSION_MINUTES):
         volatile, heavy = vol_min <= minute < vol_min + 3, volu_min <= minute < volu_min + 3
         for k in range(20):
-            price += rng.gauss(0, 3.0 if volatile else 0.35)
-            price = round(price * 4) / 4  # ES tick 0.25
-            seq += 1
+            price = round((price + rng.gauss(0, 3.0 if volatile else 0.35)) * 4) / 4  # ES tick 0.25
             ts = int((session + minute * 60 + k * 3 + rng.uniform(0, 2)) * 1e9)
-            size = rng.randint(20, 60) if heavy else rng.randint(1, 4)
-            payload += bytes(dbn.TradeMsg(publisher_id=1, instrument_id=1, ts_event=ts, price=int(price * 1e9),
-                                          size=size, action=dbn.Action.TRADE,
-                                          side=dbn.Side.BID if k % 2 else dbn.Side.ASK, depth=0,
-                                          ts_recv=ts + 40_000, ts_in_delta=0, sequence=seq, flags=0))
-    out = root / f"data/trades/glbx-trades-{truth.session_day}.dbn.zst"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(zstandard.ZstdCompressor(level=3).compress(bytes(meta.encode()) + bytes(payload)))
+            trades[i] = (14, 160, 1, ES_INSTRUMENT, ts, 0, int(price * 1e9), rng.randint(20, 60) if heavy else
+                         rng.randint(1, 4), F_LAST, 0, b"T", b"B" if k % 2 else b"A", ts + 40_000, 0, i + 1)
+            i += 1
+    write_records(root / f"data/glbx-mbo-trades-{truth.session_day}.dbn.zst", trades, {ES_INSTRUMENT: "ESZ6"})
     rows, slow = [], 0
     for i in range(SESSION_MINUTES * 30):  # one processed event every 2 s
         t = session + i * 2 + rng.uniform(0, 1)
@@ -244,18 +242,22 @@ def _pipeline_runs(root: Path, rng: random.Random, session: float) -> None:
 
 
 def _feed_events(root: Path, rng: random.Random, session: float) -> None:
-    rows = [{"ts": _iso(session - 300), "source": "databento", "event": "connect"},
-            {"ts": _iso(session - 290), "source": "broker", "event": "connect"}]
-    for k, minute in enumerate((47, 163, 301)):
+    """Feed connectivity of the session, unless the feed demo (examples/feed_workspace.py)
+    already wrote the log: it owns that contract, and its file serves these checks too."""
+    path = root / "logs/feed_events.jsonl"
+    if path.exists():
+        return
+    rows = [{"ts": _iso(session - 300), "source": "databento", "event": "connect", "dataset": "GLBX.MDP3"}]
+    for minute in (47, 163, 301):
         down = session + minute * 60
         back = down + rng.uniform(2, 9)
-        src = "databento" if k != 1 else "broker"
-        rows += [{"ts": _iso(down), "source": src, "event": "disconnect", "reason": "network"},
-                 {"ts": _iso(back), "source": src, "event": "reconnect"}]
-        if src == "databento":
-            rows.append({"ts": _iso(back + 1.5), "source": src, "event": "backfill",
-                         "gap_start": _iso(down), "gap_end": _iso(back)})
-    _jsonl(root / "logs/feed_events.jsonl", sorted(rows, key=lambda r: r["ts"]))
+        rows += [{"ts": _iso(down), "source": "databento", "event": "disconnect", "reason": "network"},
+                 {"ts": _iso(back), "source": "databento", "event": "reconnect", "gap_start": _iso(down - 0.05),
+                  "gap_end": _iso(back)},
+                 {"ts": _iso(back + 1.5), "source": "databento", "event": "backfill", "gap_start": _iso(down - 1),
+                  "gap_end": _iso(back + 0.5), "records": rng.randint(800, 4000), "duplicates": 0,
+                  "missing_sequences": 0}]
+    _jsonl(path, sorted(rows, key=lambda r: r["ts"]))
 
 
 def _disaster_recovery(root: Path, t_end: float) -> None:
