@@ -113,6 +113,8 @@ class Redactor:
                     self._cache.clear()
                 masked = self._cache[value] = self.text(value)
             return masked
+        if kind is list or kind is tuple:
+            return [self.obj(item) for item in value]
         if kind is dict or isinstance(value, Mapping):
             out = {}
             for key, item in value.items():
@@ -121,8 +123,6 @@ class Redactor:
                 else:
                     out[key] = self.obj(item)
             return out
-        if kind is list or kind is tuple:
-            return [self.obj(item) for item in value]
         if isinstance(value, str):
             return self.text(str(value))
         return value
