@@ -207,3 +207,16 @@ def test_sequence_reset_stays_fast_and_says_so(tmp_path):
     res = check_file(path, QualityOptions(chunk_records=16_384))
     assert res["metrics"]["late_records"] > 0.99 * len(second)  # all but the top packet
     assert any("sequence reset" in note for note in res["limits_hit"])
+
+
+def test_sequence_gap_between_consecutive_files(tmp_path):
+    recs, truth = simulate(["ESZ6", "NQZ6"], 9_000, seed=13)
+    seqs, counts = np.unique(recs["sequence"], return_counts=True)
+    alone = np.isin(recs["sequence"], seqs[counts == 1]) & (recs["channel_id"] == 0)
+    cut = int(np.flatnonzero(alone)[alone.sum() // 2])  # a one-record packet: its number is lost
+    data = tmp_path / "data"
+    write_records(data / "part1.dbn", recs[:cut], truth.instruments)
+    write_records(data / "part2.dbn", recs[cut + 1:], truth.instruments)
+    res = check_mbo_quality(None, ctx_for(tmp_path))
+    assert res.metrics["sequence_gaps"] == 0  # inside each file all is well
+    assert (res.metrics["cross_file_sequence_gaps"], res.metrics["cross_file_missing_sequences"]) == (1, 1)

@@ -84,6 +84,7 @@ class FileQuality:
         self.book = BookChecker() if options.book else None
         self.silences: list[tuple[int, int]] = []  # (last ts_recv before, first after), ns
         self.limits_hit: set[str] = set()
+        self.chan_first_seq: list[int] = []
         self.first_recv: int | None = None
 
     # -- helpers ---------------------------------------------------------------------------
@@ -133,6 +134,9 @@ class FileQuality:
         by_chan = GroupedOrder(chan_codes)
         by_inst = GroupedOrder(inst_codes)
 
+        if len(self.chan_first_seq) < len(self.chan):  # first sequence of each new channel
+            for code in range(len(self.chan_first_seq), len(self.chan)):
+                self.chan_first_seq.append(int(r["sequence"][int(np.argmax(chan_codes == code))]))
         seq_s, max_s, ok_s = by_chan.previous_max_sorted(r["sequence"], self.seq_max, self.seq_ok)
         behind = by_chan.positions(ok_s & (seq_s < max_s))
         dups = self._duplicates(run, behind)
@@ -365,6 +369,8 @@ class FileQuality:
         self.silences.sort(key=lambda g: g[0] - g[1])
         return {"file": str(self.path), "metrics": metrics, "by_instrument": by_inst,
                 "first_ts_recv": self.first_recv, "last_ts_recv": self.prev_recv,
+                "channels": {self._chan_name(c): [self.chan_first_seq[c], int(self.seq_max[c])]
+                             for c in range(len(self.chan))},
                 "silences": self.silences[: self.opt.max_silences],
                 "latency_hist": _sparse(self.hist), "limits_hit": sorted(self.limits_hit),
                 "violations": {k: v for k, v in self.violations.items() if v},

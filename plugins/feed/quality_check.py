@@ -31,7 +31,8 @@ SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions
           "locked_episodes", "crossed_checks", "locked_checks", "unknown_order_events",
           "reused_order_ids")
 QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "duplicates", "latency_p50_ms",
-                            "latency_p99_ms", "latency_max_ms")
+                            "latency_p99_ms", "latency_max_ms", "cross_file_sequence_gaps",
+                            "cross_file_missing_sequences")
 _MEMO: dict[tuple, dict] = {}
 _MEMO_SIZE = 256
 
@@ -87,6 +88,7 @@ def merge(results: list[dict]) -> dict:
     out["files"] = len(results)
     out["files_unreadable"] = len(results) - len(ok)
     out["duplicates"] = out["duplicates_adjacent"] + out["duplicates_exact"]
+    out["cross_file_sequence_gaps"], out["cross_file_missing_sequences"] = _cross_file_gaps(ok)
     hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
     for r in ok:
         np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
@@ -95,6 +97,25 @@ def merge(results: list[dict]) -> dict:
     out["latency_p99_ms"] = Quantity(_percentile(hist, 0.99, lat_max), "ms")
     out["latency_max_ms"] = Quantity(lat_max, "ms")
     return out
+
+
+def _cross_file_gaps(ok: list[dict]) -> tuple[int, int]:
+    """Sequence numbers lost between consecutive files of a dataset (files sorted by their
+    first record): a channel's first number in a file should follow its last in the previous
+    one. A lower first number is a reset (a new week or session), not a gap."""
+    gaps = missing = 0
+    by_dataset: dict[str, list[dict]] = {}
+    for r in ok:
+        if r.get("first_ts_recv") is not None:
+            by_dataset.setdefault(r.get("dataset", ""), []).append(r)
+    for files in by_dataset.values():
+        files.sort(key=lambda r: r["first_ts_recv"])
+        for prev, nxt in zip(files, files[1:]):
+            for chan, (first, _) in nxt["channels"].items():
+                if chan in prev["channels"] and first > prev["channels"][chan][1] + 1:
+                    gaps += 1
+                    missing += first - prev["channels"][chan][1] - 1
+    return gaps, missing
 
 
 def _percentile(hist: np.ndarray, q: float, max_ms: float) -> float:
