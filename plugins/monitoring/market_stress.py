@@ -25,6 +25,7 @@ from .latency import load_latency, ms
 from .opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, iso, percentile, ratio
 
 PRICE_SCALE = 1e9
+CHUNK_RECORDS = 1_000_000
 
 
 def load_trades(ctx: CheckContext, pattern: str | None) -> list[np.ndarray]:
@@ -39,20 +40,24 @@ def load_trades(ctx: CheckContext, pattern: str | None) -> list[np.ndarray]:
         raise ArtifactMissing(f"no market data matches {pattern!r} under {base}")
     out = []
     for f in files:
+        kept = []
         try:
             store = db.DBNStore.from_file(f)
-            arr = store.to_ndarray()
+            # Chunks keep memory flat on session-sized MBO files; only trades are kept.
+            for chunk in store.to_ndarray(count=CHUNK_RECORDS):
+                names = chunk.dtype.names or ()
+                if "price" not in names or "size" not in names:
+                    break  # definitions, statistics, OHLCV... carry no trades
+                if "action" in names:
+                    chunk = chunk[chunk["action"] == b"T"]
+                chunk = chunk[chunk["price"] != np.iinfo(np.int64).max]
+                kept.append(np.column_stack([chunk["ts_event"] / 1e9, chunk["instrument_id"].astype(float),
+                                             chunk["price"] / PRICE_SCALE, chunk["size"].astype(float)]))
         except Exception as exc:  # the DBN decoder raises many types; all mean a corrupt file
             raise ArtifactError(f, None, f"cannot decode DBN data: {exc}") from None
-        names = arr.dtype.names or ()
-        if "price" not in names or "size" not in names:
-            continue  # definitions, statistics, OHLCV... carry no trades
-        if "action" in names:
-            arr = arr[arr["action"] == b"T"]
-        arr = arr[arr["price"] != np.iinfo(np.int64).max]
         ctx.record_artifact(f)
-        out.append(np.column_stack([arr["ts_event"] / 1e9, arr["instrument_id"].astype(float),
-                                    arr["price"] / PRICE_SCALE, arr["size"].astype(float)]))
+        if kept:
+            out.append(np.vstack(kept))
     return out
 
 
