@@ -117,8 +117,11 @@ def plugins() -> None:
 
 from golive.cli_run import demo, run  # noqa: E402  (commands live in their own module)
 
+from golive.report.cli import report  # noqa: E402
+
 cli.add_command(run)
 cli.add_command(demo)
+cli.add_command(report)
 
 
 def main() -> None:

@@ -18,8 +18,9 @@ BAND_LABEL = {"well": "[green]well covered[/]", "partial": "[yellow]partial[/]",
 
 def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...], jobs: int,
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
-                quiet: bool = False) -> tuple[dict, int]:
-    """Load everything, run, print the summary; returns (results document, exit code)."""
+                quiet: bool = False, report_path: Path | None = None) -> tuple[dict, int]:
+    """Load everything, run, print the summary, render the report if asked;
+    returns (results document, exit code)."""
     from golive.results import build_document, write_document
     from golive.runner import RunOptions, run_plan
     from golive.scoring import exit_code
@@ -68,7 +69,30 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         print_summary(doc)
         if json_path:
             out.print(f"results: {json_path}")
+    if report_path:
+        render_report(report_path, doc, report.plan, quiet)
     return doc, exit_code(report.outcomes)
+
+
+def render_report(path: Path, doc: dict, plan, quiet: bool = False) -> Path:
+    from golive.report import ReportInputError, render_to
+
+    try:
+        with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
+            written = render_to(path, doc, plan)
+    except (ReportInputError, ValueError) as exc:
+        raise InputError(str(exc))
+    if not quiet:
+        out.print(f"report: {written}")
+    return written
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def print_summary(doc: dict) -> None:
@@ -114,6 +138,8 @@ run_options = [
                  help="Per-environment overrides applied on top of the plan (recorded with its digest)."),
     click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
                  help="Seconds before a check is abandoned as an error (a check block may set its own)."),
+    click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
+                 help="Also render a report; the format follows the extension (.pdf .html .md .json .xml)."),
 ]
 
 
@@ -128,13 +154,13 @@ def _with_run_options(f):
               show_default=True, help="The trading workspace to audit.")
 @_with_run_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary (exit code only).")
-def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet) -> None:
+def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, report_path, quiet) -> None:
     """Run the plan against a trading workspace and print coverage and verification.
 
     Exit code 0 when every selected requirement is verified, 1 when there are gaps or
     failures, 2 for input errors (bad plan, target or option).
     """
-    _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet)
+    _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path)
     sys.exit(code)
 
 
@@ -170,7 +196,8 @@ def demo(directory: Path, force: bool, jobs: int) -> None:
     shutil.copytree(source, workspace)
     err.print(f"demo workspace: {workspace}")
     results = directory / "golive-results.json"
-    doc, code = execute_run(workspace, None, (), jobs, results, None, 300.0)
-    out.print(f"[bold]demo done[/]: results in {results}")
+    pdf = directory / "golive-report.pdf"
+    doc, code = execute_run(workspace, None, (), jobs, results, None, 300.0, report_path=pdf)
+    out.print(f"[bold]demo done[/]: PDF report {pdf.resolve()}")
     # the demo shows gaps on purpose: its exit code reports success of the demo itself
     sys.exit(0 if code in (0, 1) else code)
