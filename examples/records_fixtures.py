@@ -28,7 +28,7 @@ FAULTS = (
     "quality_misclassified", "small_notional", "low_volume_ratio", "priority_wrong", "priority_order",
     "accuracy_drop", "backtest_short", "weights_mismatch", "shadow_short", "shadow_disagree",
     "slow_signal", "oversize_position", "order_no_terminal", "high_slippage", "stop_slipped",
-    "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch",
+    "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch", "report_gap",
 )
 def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
                   end: date = DEMO_SESSION) -> Truth:
@@ -265,7 +265,23 @@ def _write_pnl(rec: Path, book: Book, truth: Truth, inject: set[str]) -> None:
         v1.append({**r, "date": earlier[r["date"]], "realized": v1_realized})
     cols = ["date", "strategy", "symbol", "signal_type", "realized", "unrealized", "fees"]
     write_csv(rec / "pnl.csv", rows, cols)
+    _write_reports(rec, truth, inject)
     write_csv(rec / "baseline_v1_pnl.csv", sorted(v1, key=lambda r: r["date"]), cols)
+
+
+def _write_reports(rec: Path, truth: Truth, inject: set[str]) -> None:
+    """The system's daily, weekly (Monday) and monthly (1st) reports, from the true daily P&L."""
+    totals: dict[tuple, Decimal] = {}
+    for key, net in sorted(truth.daily_net_pnl.items()):
+        day = date.fromisoformat(key)
+        for period, start in (("day", day), ("week", day - timedelta(days=day.weekday())),
+                              ("month", day.replace(day=1))):
+            totals[(period, start)] = totals.get((period, start), Decimal(0)) + net
+    rows = [{"period": p, "period_start": s, "net_pnl": v} for (p, s), v in totals.items()]
+    if "report_gap" in inject:
+        gone = rows.pop(next(i for i, r in enumerate(rows) if r["period"] == "day" and i > 5))
+        truth.injected["report_gap"].append(str(gone["period_start"]))
+    write_csv(rec / "reports.csv", rows, ["period", "period_start", "net_pnl"])
 
 
 def _write_broker(rec: Path, book: Book, truth: Truth, inject: set[str], fill_cols: list[str]) -> None:

@@ -196,3 +196,18 @@ def test_event_days_ignores_expirations_after_the_records(tmp_path):
     write(tmp_path, "positions", [{"ts": "2025-06-19T14:00:00Z", "symbol": "ESM5", "qty": 1}])
     r = run(event_days, tmp_path)
     assert r.metrics["held_into_expiry"] == 0 and r.metrics["event_days"] == 0
+
+
+def test_reporting_periods_and_figures(tmp_path):
+    from golive.plugins.business import reporting
+
+    # Fri 2025-05-30 and Mon/Tue 2025-06-02/03: weeks of 05-26 and 06-02; months 05 and 06
+    write(tmp_path, "pnl", [pnl_row("2025-05-30", "10"), pnl_row("2025-06-02", "20", "1"), pnl_row("2025-06-03", "5")])
+    reports = [("day", "2025-05-30", "10"), ("day", "2025-06-02", "19"), ("week", "2025-05-26", "10"),
+               ("week", "2025-06-02", "24.00"), ("month", "2025-05-01", "10"), ("month", "2025-06-01", "25")]
+    write(tmp_path, "reports", [{"period": p, "period_start": s, "net_pnl": v} for p, s, v in reports])
+    r = run(reporting, tmp_path)
+    # day 2025-06-03 has no report; June is 19 + 5 = 24, not 25
+    assert r.metrics["periods_expected"] == 7 and r.metrics["reports_missing"] == 1
+    assert r.details["missing"]["items"] == [{"period": "day", "start": "2025-06-03"}]
+    assert r.metrics["report_mismatches"] == 1 and r.details["mismatched"]["items"][0]["from_pnl"] == "24"

@@ -83,6 +83,7 @@ CASES = {
     "BIZ-03": ("business.performance", {"capital": 100000}, [T("sharpe", ">=", 1)]),
     "BIZ-04": ("business.performance", {"capital": 100000}, [T("max_drawdown_pct", "<=", 20, "%")]),
     "BIZ-05": ("business.attribution", {}, [T("unattributed_rows", "==", 0), T("attribution_mismatches", "==", 0)]),
+    "BIZ-06": ("business.reporting", {}, [T("reports_missing", "==", 0), T("report_mismatches", "==", 0)]),
     "BIZ-09": ("broker.costs", {}, [T("monthly_cost", "<=", 200, "USD")]),
     "AUD-06": ("broker.reconciliation", {}, [T("breaks", "==", 0)]),
 }
@@ -96,7 +97,7 @@ EXPECTED = {
     "slow_signal": "LIVE-SHADOW-03", "oversize_position": "LIVE-LIMITED-01", "order_no_terminal": "LIVE-LIMITED-02",
     "high_slippage": "LIVE-LIMITED-04", "stop_slipped": "LIVE-LIMITED-05", "cost_overrun": "LIVE-LIMITED-06",
     "broker_mismatch": "AUD-06", "limit_breach": "RISK-03", "kill_switch_slow": "RISK-04",
-    "pnl_mismatch": "LIVE-LIMITED-03",
+    "pnl_mismatch": "LIVE-LIMITED-03", "report_gap": "BIZ-06",
 }
 
 

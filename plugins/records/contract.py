@@ -156,6 +156,12 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         ("category", "str", "", "e.g. market_data, platform"),
         ("amount", "decimal", "USD", ""),
     ), sorted_by="date", doc="non-fill trading costs per day"),
+    TableSpec("reports", _cols(
+        ("period", "str", "", "day, week or month"),
+        ("period_start", "date", "", "the day, the Monday of the week, the 1st of the month"),
+        ("net_pnl", "decimal", "USD", "net P&L the report states for the period"),
+        ("trades", "int", "count", "closed trades the report states (optional)"),
+    ), doc="the performance reports the system produced, one row per report"),
     TableSpec("calendar", _cols(
         ("date", "date", "", ""),
         ("kind", "str", "", "earnings | expiration | fomc | ..."),
