@@ -104,5 +104,10 @@ def test_demo_builds_the_workspace_and_runs(tmp_path):
     doc = json.loads((d / "golive-results.json").read_text())
     assert doc["summary"]["requirements"] == 94
     assert "demo done" in res.output
+    pdf = d / "golive-report.pdf"
+    assert str(pdf.resolve()) in res.output.replace("\n", "")
+    from pypdf import PdfReader
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages[:4])
+    assert "Live Trading Test Plan" in text and "94" in text
     again = invoke("demo", str(d))
     assert again.exit_code == 2 and "--force" in again.output
