@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from golive.ledger import KeyDirectory, KeyFileError, LedgerRecorder, Store, default_signer, verify_store
 from golive.ledger.cli import evidence, keys
 from golive.ledger.export import ExportError, verify_envelope
+from golive.ledger.keyring import recorded_keys
 from golive.ledger.keys import key_id_of, load_public_key
 from golive.ledger.simulate import record_run
 
@@ -170,3 +171,36 @@ def test_person_key_without_endorsement_is_rejected(store_dir):
     seq = record_key(store, Signer.generate(), role="person", name="self-appointed")
     report = verify_store(store)
     assert report.first_problem.seq == seq and "endorsement" in report.first_problem.message
+
+
+def test_person_attests_and_waives_through_the_cli(store_dir, tmp_path):
+    from golive.ledger.show import authored_entries
+
+    added = invoke("keys", "add-person", "--store", str(store_dir), "Risk Officer")
+    assert added.exit_code == 0, added.output
+    store = Store(store_dir)
+    person_id = next(k for k, v in recorded_keys(store).items() if v["role"] == "person")
+    proof = tmp_path / "kill-switch-drill.txt"
+    proof.write_text("drill 2026-11-20: all orders cancelled in 84 ms\nbroker_password = s3cret-pw\n")
+    attest = invoke("evidence", "attest", "RISK-09", "--store", str(store_dir), "--by", person_id[:10],
+                    "--statement", "Kill switch drill observed", "--file", str(proof))
+    assert attest.exit_code == 0, attest.output
+    waive = invoke("evidence", "waive", "AUD-07", "--store", str(store_dir), "--by", person_id[:10],
+                   "--justification", "auditor access pending", "--expires", "2099-01-31")
+    assert waive.exit_code == 0, waive.output
+    past = invoke("evidence", "waive", "AUD-07", "--store", str(store_dir), "--by", person_id[:10],
+                  "--justification", "late", "--expires", "2001-01-01")
+    assert past.exit_code == 2
+    unknown = invoke("evidence", "attest", "RISK-09", "--store", str(store_dir), "--by", "ffff",
+                     "--statement", "x")
+    assert unknown.exit_code == 2 and "person key" in unknown.output
+
+    report = verify_store(store)
+    assert report.ok, report.problems
+    assert report.blobs == 1  # the attested file, copied with its secret masked
+    [attestation] = authored_entries(store, "attestation")
+    assert attestation["requirement_id"] == "RISK-09" and attestation["author_key_id"] == person_id
+    copy = store.blob_path(attestation["blobs"][0]["blob"]).read_text()
+    assert "84 ms" in copy and "s3cret-pw" not in copy
+    [waiver] = authored_entries(store, "waiver")
+    assert waiver["expires"] == "2099-01-31" and waiver["approver"] == "Risk Officer"

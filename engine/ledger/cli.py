@@ -117,9 +117,12 @@ def show(store_dir, db_url, what) -> None:
     requirement's results across runs (REQ id)."""
     store = _guard(lambda: _open(store_dir, db_url))
     if not what:
-        table = Table("run", "started", "status", "plan", "entries", "checkpoint", title="runs")
+        table = Table(title="runs", caption="run ids abbreviated: any unique prefix names a run")
+        for title in ("run", "started (UTC)", "status", "plan", "entries", "checkpoint"):
+            table.add_column(title, no_wrap=title != "plan")
         for r in list_runs(store):
-            table.add_row(r["id"], r["started"], r["status"], r["plan"], str(r["entries"]), r["checkpoint"])
+            table.add_row(r["id"][:8], r["started"][:16].replace("T", " "), r["status"], r["plan"],
+                          str(r["entries"]), r["checkpoint"])
         out.print(table)
         return
     rows = _guard(lambda: run_results(store, what))
@@ -220,3 +223,6 @@ def list_keys(store_dir, db_url) -> None:
                       f"entry {info['seq']}" if info else "-", "yes" if keydir.has_private(key_id) else "no",
                       "*" if key_id == keydir.current_id else "")
     out.print(table)
+
+
+from golive.ledger import cli_authored  # noqa: E402,F401  (registers attest, waive, add-person)

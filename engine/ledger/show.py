@@ -81,3 +81,12 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
         history.append({"seq": seq, "run_id": run_id, "status": body.get("status", "?"),
                         "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics[:80]})
     return history
+
+
+def authored_entries(store: Store, kind: str) -> list[dict[str, Any]]:
+    """Attestations or waivers as recorded: ``{"seq", "run_id", **payload}``. Whether their
+    signatures hold is ``verify``'s job; run it before trusting these."""
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT seq, run_id, payload FROM ledger_entries WHERE kind = :k ORDER BY seq"),
+                            {"k": kind}).all()
+    return [{"seq": seq, "run_id": run_id, **json.loads(payload_bytes(payload))} for seq, run_id, payload in rows]
