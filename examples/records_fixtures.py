@@ -29,6 +29,7 @@ FAULTS = (
     "accuracy_drop", "backtest_short", "weights_mismatch", "shadow_short", "shadow_disagree",
     "slow_signal", "oversize_position", "order_no_terminal", "high_slippage", "stop_slipped",
     "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch", "report_gap",
+    "untested_version",
 )
 def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
                   end: date = DEMO_SESSION) -> Truth:
@@ -124,6 +125,10 @@ def _simulate(root: Path, inject: set[str], seed: int, end: date) -> Truth:
         mode = "shadow" if day in truth.shadow_days else "limited" if day in truth.limited_days else "live"
         n = day_signals(rng, book, market, day, mode, n)
     _inject_signal_faults(book.signals, inject, truth)
+    if "untested_version" in inject:  # a hotfix version traded live without a shadow run
+        for s in [s for s in book.signals if s["mode"] == "live"][-3:]:
+            s["strategy_version"] = "v2.2"
+        truth.injected["untested_version"].append("v2.2")
     book.signals.sort(key=lambda s: s["ts"])
     _outcomes_and_trades(rng, book, truth, inject)
     _extra_orders(book, truth, inject)

@@ -215,7 +215,8 @@ def day_signals(rng, book: Book, market: Market, day: date, mode: str, n: int) -
         group = []
         for sym in syms:
             n += 1
-            version = "v2.1" if mode == "live" and n % 2 == 0 else "v2.0"
+            # v2.1 is the variant under A/B test: shadowed first, then traded next to v2.0
+            version = "v2.1" if mode in ("shadow", "live") and n % 2 == 0 else "v2.0"
             strategy = "ifd" if rng.random() < 0.67 else "ev"
             group.append(make_signal(rng, n, ts, sym, strategy, mode, market.px[sym], version))
         if len(group) > 1:  # decided in the same cycle: emitted in priority order

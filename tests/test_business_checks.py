@@ -211,3 +211,18 @@ def test_reporting_periods_and_figures(tmp_path):
     assert r.metrics["periods_expected"] == 7 and r.metrics["reports_missing"] == 1
     assert r.details["missing"]["items"] == [{"period": "day", "start": "2025-06-03"}]
     assert r.metrics["report_mismatches"] == 1 and r.details["mismatched"]["items"][0]["from_pnl"] == "24"
+
+
+def test_release_testing(tmp_path):
+    from golive.plugins.business import release_testing
+
+    def s(n, day, mode, version):
+        return {"ts": f"2025-06-{day:02d}T14:00:0{n}Z", "signal_id": f"S{n}{day}", "mode": mode,
+                "strategy_version": version}
+    write(tmp_path, "signals", [s(1, 2, "shadow", "v2"), s(2, 3, "live", "v2"), s(3, 3, "live", "v3"),
+                                s(4, 4, "shadow", "v3"), s(5, 5, "live", "v4")])
+    write(tmp_path, "backtest_signals", [s(1, 1, "backtest", "v2"), s(2, 1, "backtest", "v3")])
+    r = run(release_testing, tmp_path)
+    # v2: backtested, shadowed on the 2nd before live on the 3rd; v3 shadowed only after going live; v4 neither
+    assert r.metrics["versions_live"] == 3
+    assert r.details["without_shadow"] == ["v3", "v4"] and r.details["without_backtest"] == ["v4"]
