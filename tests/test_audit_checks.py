@@ -129,7 +129,7 @@ def test_an_unapproved_configuration_commit_is_undocumented(ws):
     assert bad["subject"] == "tweak" and any("approval id" in p for p in bad["problems"])
     params, _ = run(changes.parameter_changes, ws)
     assert params.metrics["parameter_changes_undocumented"] == 1
-    assert params.details["undocumented"][0]["key"] == "ev.max_risk"
+    assert params.details["undocumented"][0]["parameter"] == "ev.max_risk"
     assert "200" not in json.dumps(params.details)  # values stay in git, not in evidence
 
 

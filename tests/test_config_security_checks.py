@@ -144,7 +144,7 @@ def test_secrets_at_rest_scans_files_and_history_and_never_reveals_a_key(tmp_pat
     history = result.details["history_findings"]
     assert [(h["path"], h["line"], h["rule"]) for h in history] == [("config/prod.yaml", 2, "databento-api-key")]
     assert len(history[0]["commit"]) == 12 and result.metrics["plaintext_secrets_history"] == 1
-    assert result.metrics["secret_fields_unprotected"] == 1  # config/prod.yaml token
+    assert result.metrics["sensitive_fields_unprotected"] == 1  # config/prod.yaml token
     dumped = json.dumps({"details": result.details, "message": result.message,
                          "metrics": {k: getattr(v, "value", v) for k, v in result.metrics.items()}})
     for key in (DATABENTO_KEY, AWS_KEY, "hardcoded-Token-9f8e7d6c5b"):
@@ -169,8 +169,8 @@ def test_credential_refresh_reports_overdue_and_old_key_use(tmp_path):
     write(tmp_path, "logs/credential_events.jsonl", "\n".join(json.dumps(e) for e in events) + "\n")
     result, _ = run(credentials.credential_refresh, tmp_path)
     assert result.details["overdue"] == ["legacy"] and result.metrics["never_rotated"] == 1
-    assert result.metrics["old_key_uses"] == 1  # the auth one minute after rotation is within grace
-    assert result.metrics["credential_max_age"].value == pytest.approx(323.5, abs=0.1)
+    assert result.metrics["stale_version_uses"] == 1  # the auth one minute after rotation is within grace
+    assert result.metrics["rotation_max_age"].value == pytest.approx(323.5, abs=0.1)
     events.append({"ts": "2026-11-04T00:00:00Z", "credential": "unknown", "event": "rotated"})
     write(tmp_path, "logs/credential_events.jsonl", "\n".join(json.dumps(e) for e in events) + "\n")
     bad, _ = run(credentials.credential_refresh, tmp_path)

@@ -347,6 +347,7 @@ def test_every_check_is_registered_with_a_params_schema_and_metrics():
     import pluggy
 
     import golive.hookspecs
+    from golive.ledger.secrets import is_secret_name
     from golive.plugins import audit, config_security, monitoring
 
     pm = pluggy.PluginManager("golive")
@@ -358,4 +359,6 @@ def test_every_check_is_registered_with_a_params_schema_and_metrics():
     for spec in specs:
         jsonschema.Draft202012Validator.check_schema(spec.params_schema)
         assert spec.metrics and spec.description, spec.key
+        # the ledger masks values under credential-like names: no metric may carry one
+        assert not [m for m in spec.metrics if is_secret_name(m)], spec.key
         assert spec.plugin in ("monitoring", "config_security", "audit")

@@ -119,7 +119,7 @@ def parameter_changes(requirement: Requirement, ctx: CheckContext) -> CheckResul
                 if not any(fnmatch.fnmatchcase(key, p) for p in covered):
                     why.append("the linked approval does not list this parameter")
                 if why:
-                    undocumented.append({"file": path, "key": key, "commit": c.sha[:12], "date": iso(c.date),
+                    undocumented.append({"file": path, "parameter": key, "commit": c.sha[:12], "date": iso(c.date),
                                          "author": c.author, "problems": why})
     if not changes:
         return CheckResult(status=Status.MISSING if not introduced else None,

@@ -15,8 +15,8 @@ from golive.plugins.records import reader
 
 from . import auditlog
 
-DEFAULT_STREAMS = [{"records": "signals", "event": "signal", "key": "signal_id"},
-                   {"records": "orders", "event": "order_new", "key": "order_id"}]
+DEFAULT_STREAMS = [{"records": "signals", "event": "signal", "id_column": "signal_id"},
+                   {"records": "orders", "event": "order_new", "id_column": "order_id"}]
 
 
 @auditlog.records_guarded
@@ -26,8 +26,8 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     total = audited = 0
     rows, metrics = [], {}
     for stream in streams:
-        frame = reader.load(ctx, stream["records"], need=[stream["key"]])
-        ids = [str(v) for v in frame[stream["key"]]]
+        frame = reader.load(ctx, stream["records"], need=[stream["id_column"]])
+        ids = [str(v) for v in frame[stream["id_column"]]]
         logged = auditlog.by_id(entries, stream["event"])
         missing = [i for i in ids if i not in logged]
         orphans = sorted(set(logged) - set(ids))
@@ -54,9 +54,9 @@ SCHEMA = {
         "audit": {"type": "string"},
         "files": {"type": "object", "additionalProperties": {"type": "string"}},
         "streams": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["records", "event", "key"],
+            "type": "object", "required": ["records", "event", "id_column"],
             "properties": {"records": {"enum": ["signals", "orders", "fills"]},
-                           "event": {"type": "string"}, "key": {"type": "string"}},
+                           "event": {"type": "string"}, "id_column": {"type": "string"}},
             "additionalProperties": False}},
     },
     "additionalProperties": False,

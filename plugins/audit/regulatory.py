@@ -5,7 +5,7 @@ Plan lines 191-217: "Regulatory reporting" (AUD-05).
 The report manifest ``logs/regulatory_reports.jsonl`` records each report produced:
 ``report`` (name), ``period`` (the trading day, YYYY-MM-DD), ``generated_at``, ``path`` and
 ``sha256``. For every report configured in ``reports`` (default: a daily ``trades`` report of
-``records/fills`` keyed by ``fill_id``) a report is expected for every day on which the
+``records/fills`` identified by ``fill_id``) a report is expected for every day on which the
 records hold rows. Each expected report must be in the manifest, exist with the recorded
 sha256, be a CSV with the ``columns`` the format requires, list exactly the record keys of its
 day (complete, nothing extra), and be generated within ``deadline_h`` hours of the day's end.
@@ -22,7 +22,7 @@ from golive.plugins.records import reader
 
 from . import auditlog
 
-DEFAULT_REPORTS = [{"name": "trades", "records": "fills", "key": "fill_id", "deadline_h": 24,
+DEFAULT_REPORTS = [{"name": "trades", "records": "fills", "id_column": "fill_id", "deadline_h": 24,
                     "columns": ["ts", "fill_id", "order_id", "symbol", "side", "qty", "price", "fees"]}]
 
 
@@ -51,7 +51,7 @@ def report_problems(ctx, entry, spec: dict, expected_keys: set[str], day: date) 
     if absent_cols:
         issues.append(f"format: missing column(s) {', '.join(absent_cols)}")
         return issues
-    keys = {r[spec["key"]] for r in rows} if spec["key"] in header else set()
+    keys = {r[spec["id_column"]] for r in rows} if spec["id_column"] in header else set()
     if keys != expected_keys:
         issues.append(f"incomplete: {len(expected_keys - keys)} record(s) missing, {len(keys - expected_keys)} extra")
     return issues
@@ -65,9 +65,9 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
     expected = produced = 0
     problems, missing = [], []
     for spec in ctx.params.get("reports", DEFAULT_REPORTS):
-        frame = reader.load(ctx, spec["records"], need=["ts", spec["key"]])
+        frame = reader.load(ctx, spec["records"], need=["ts", spec["id_column"]])
         by_day: dict[date, set[str]] = {}
-        for ts, key in zip(frame["ts"], frame[spec["key"]]):
+        for ts, key in zip(frame["ts"], frame[spec["id_column"]]):
             by_day.setdefault(ts.date(), set()).add(str(key))
         entries = {str(e["period"]): e for e in manifest if e["report"] == spec["name"]}
         for day, keys in sorted(by_day.items()):
@@ -102,9 +102,9 @@ SCHEMA = {
         "manifest": {"type": "string"},
         "files": {"type": "object", "additionalProperties": {"type": "string"}},
         "reports": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["name", "records", "key"],
+            "type": "object", "required": ["name", "records", "id_column"],
             "properties": {"name": {"type": "string"}, "records": {"enum": ["fills", "orders", "positions", "signals"]},
-                           "key": {"type": "string"}, "deadline_h": {"type": "number", "minimum": 0},
+                           "id_column": {"type": "string"}, "deadline_h": {"type": "number", "minimum": 0},
                            "columns": {"type": "array", "items": {"type": "string"}}},
             "additionalProperties": False}},
     },

