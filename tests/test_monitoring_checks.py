@@ -362,3 +362,15 @@ def test_every_check_is_registered_with_a_params_schema_and_metrics():
         # the ledger masks values under credential-like names: no metric may carry one
         assert not [m for m in spec.metrics if is_secret_name(m)], spec.key
         assert spec.plugin in ("monitoring", "config_security", "audit")
+
+
+def test_default_paths_follow_the_targets_folders(tmp_path):
+    # golive.toml may move logs elsewhere; defaults follow it, explicit params stay root-relative
+    write(tmp_path, "var/log/latency.jsonl", [{"ts": iso(T0), "latency_ms": 12.0}])
+    req = Requirement(id="REQ-01", title="t", statement="s", category="c", priority="P1", plan_lines=(1, 1))
+    target = Target(root=tmp_path, paths={"logs": tmp_path / "var/log"})
+    ctx = CheckContext(target=target, params={}, settings={}, log=logging.getLogger("t"))
+    result = latency.processing_latency(req, ctx)
+    assert value(result.metrics["latency_max"]) == 12 and ctx.artifacts[0].path == "var/log/latency.jsonl"
+    ctx = CheckContext(target=target, params={"latency": "logs/latency.jsonl"}, settings={}, log=logging.getLogger("t"))
+    assert latency.processing_latency(req, ctx).status is Status.MISSING
