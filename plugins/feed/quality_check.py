@@ -10,6 +10,7 @@ and reconnection checks of the same run reuse them instead of decoding the data 
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from multiprocessing import get_context
@@ -35,6 +36,9 @@ QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "duplicates", "latency_
                             "cross_file_missing_sequences")
 _MEMO: dict[tuple, dict] = {}
 _MEMO_SIZE = 256
+# the runner runs checks in threads: the streaming, quality and reconnection checks of one run
+# would decode the same files at once; the second waits for the first and reuses its results
+_LOCK = threading.Lock()
 
 
 def find_files(ctx, globs=None) -> list[Path]:
@@ -58,6 +62,11 @@ def _one(path: str, opts: dict) -> dict:
 
 def run_files(paths: list[Path], options: QualityOptions, workers: int | str = 1) -> list[dict]:
     """Per-file results in ``paths`` order; unreadable files give ``{"file", "error"}``."""
+    with _LOCK:
+        return _run_files(paths, options, workers)
+
+
+def _run_files(paths: list[Path], options: QualityOptions, workers: int | str) -> list[dict]:
     opts = asdict(options)
     keys, todo = [], []
     for p in paths:
