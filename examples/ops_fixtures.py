@@ -9,6 +9,10 @@ audit log (built from ``records/`` when the records fixture ran first), regulato
 documents with owners, and a git history of the configuration with approvals. A clean
 workspace passes every check; each fault in :data:`FAULTS` breaks exactly the requirements
 listed in :data:`AFFECTS`, and the returned :class:`OpsTruth` says where it is.
+
+Call it last, after ``records_fixtures.write_records`` and ``feed_workspace.write_feed_workspace``:
+it builds the audit log and regulatory reports from ``records/``, keeps an existing feed log,
+and commits the whole workspace to git (configuration changes must be committed and approved).
 """
 from __future__ import annotations
 
@@ -75,6 +79,8 @@ def write_ops(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: i
     unknown = set(inject) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join(FAULTS)}")
+    if not git and {"plaintext_key", "undocumented_config_change"} & set(inject):
+        raise ValueError("plaintext_key and undocumented_config_change live in the git history: use git=True")
     root, inject = Path(root), set(inject)
     end = (end or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
     truth = OpsTruth(end=end, injected={f: {"requirements": AFFECTS[f]} for f in sorted(inject)})
@@ -479,5 +485,6 @@ def _git_history(root: Path, t_end: float, inject: set[str], truth: OpsTruth) ->
     pending = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True,
                              timeout=60, check=True).stdout
     if pending.strip():  # files another generator wrote after the first commit
-        _git(root, "commit", "-q", "-m", "Operations logs and records", at=t_end - 3600)
+        _git(root, "commit", "-q", "-m", "CHG-0001: operations logs and records of the go-live period",
+             at=t_end - 3600)
     return True
