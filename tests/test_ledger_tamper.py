@@ -223,3 +223,21 @@ def test_external_checkpoint_with_forged_signature(evidence):
     forged = Checkpoint(head.size, head.head, b64(b"\x00" * 64), head.key_id)
     report = verify_store(Store(evidence["store"].path), forged)
     assert not report.ok and "signature does not verify" in report.first_problem.message
+
+
+def test_wiped_ledger_is_caught_by_the_store_key(evidence):
+    execute(evidence["db"], "DELETE FROM ledger_entries")
+    report = verify_store(Store(evidence["store"].path))
+    assert not report.ok and "entries were deleted" in report.first_problem.message
+
+
+def test_replaced_ledger_is_caught_by_the_store_key(evidence, tmp_path):
+    other = Store(tmp_path / "other")
+    record_run(LedgerRecorder(other, default_signer(other, announce=lambda m: None)), 2, tmp_path)
+    other.close()
+    evidence["db"].unlink()
+    for suffix in ("-wal", "-shm"):
+        evidence["db"].with_name("ledger.db" + suffix).unlink(missing_ok=True)
+    (other.path / "ledger.db").rename(evidence["db"])
+    report = verify_store(Store(evidence["store"].path))
+    assert not report.ok and "ledger was replaced" in report.first_problem.message

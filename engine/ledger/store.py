@@ -19,6 +19,7 @@ from typing import Iterator, Optional
 
 from sqlalchemy import Column, LargeBinary, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel, create_engine
 
 STORE_ENV = "GOLIVE_STORE"
@@ -134,10 +135,16 @@ class Store:
             raise StoreError(f"cannot open database {self.safe_url}: {exc}") from exc
         if self.is_sqlite:
             _sqlite_setup(self.engine)
-        with self.write() as conn:
-            SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
-            if conn.execute(text("SELECT count(*) FROM ledger_head")).scalar() == 0:
-                conn.execute(text("INSERT INTO ledger_head (id, size, head) VALUES (1, 0, '')"))
+        try:
+            with self.write() as conn:
+                SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
+                if conn.execute(text("SELECT count(*) FROM ledger_head")).scalar() == 0:
+                    conn.execute(text("INSERT INTO ledger_head (id, size, head) VALUES (1, 0, '')"))
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise StoreError(f"cannot open evidence database {self.safe_url}: {exc.__class__.__name__}: "
+                             f"{getattr(exc, 'orig', exc)} (the store needs read-write access; verify a copy "
+                             "of a read-only store)") from None
 
     @property
     def is_sqlite(self) -> bool:

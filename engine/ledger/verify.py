@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, entry_hash, head_message, merkle_root
 from golive.ledger.checkpoint import Checkpoint
-from golive.ledger.keys import key_id_of, unb64, verify_signature
+from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
 
 FETCH_BATCH = 20_000
@@ -380,7 +380,22 @@ def verify_store(store: Store, checkpoint: Checkpoint | None = None,
             verifier.scan(_rows(cursor))
         finally:
             cursor.close()
+    _check_store_key(store, verifier)
     return verifier.finish(checkpoint)
+
+
+def _check_store_key(store: Store, verifier: _Verifier) -> None:
+    """The store's own signing key must appear in its ledger: a key whose ledger is empty, or
+    a ledger that never recorded the key, means entries were wiped or the ledger replaced."""
+    current = KeyDirectory(store.keys_dir).current_id
+    if current is None:
+        return
+    if verifier.report.entries == 0:
+        verifier.problem(f"the ledger is empty, but the store holds signing key {current[:16]}..., "
+                         "which is recorded when a ledger starts: entries were deleted")
+    elif current not in verifier.keys:
+        verifier.problem(f"the store's current signing key {current[:16]}... is not recorded in this "
+                         "ledger: the ledger was replaced, or keys/current points at a foreign key")
 
 
 def _rows(cursor):  # noqa: ANN001 -- DBAPI cursor
