@@ -346,10 +346,18 @@ def simulate(instruments: Sequence[str], n_records: int, seed: int,
 
 def metadata_bytes(instruments: dict[int, str], start_ns: int, end_ns: int | None = None,
                    dataset: str = "GLBX.MDP3") -> bytes:
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    day = datetime.fromtimestamp(start_ns / 1e9, tz=timezone.utc).date()
+    # symbology as Databento writes it: raw symbol -> instrument id, per date interval
+    mappings = [SimpleNamespace(raw_symbol=sym, intervals=[SimpleNamespace(
+        start_date=day, end_date=day + timedelta(days=1), symbol=str(iid))])
+        for iid, sym in sorted(instruments.items())]
     meta = databento_dbn.Metadata(
         dataset=dataset, start=start_ns, end=end_ns,
         stype_in=databento_dbn.SType.RAW_SYMBOL, stype_out=databento_dbn.SType.INSTRUMENT_ID,
-        schema=databento_dbn.Schema.MBO, symbols=sorted(instruments.values()))
+        schema=databento_dbn.Schema.MBO, symbols=sorted(instruments.values()), mappings=mappings)
     return bytes(meta)
 
 

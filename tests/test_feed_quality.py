@@ -49,7 +49,8 @@ def test_clean_file_is_clean(tmp_path):
     assert res["metrics"]["records"] == truth.n_records
     assert {k: res["metrics"][k] for k in DEFECT_COUNTS} == dict.fromkeys(DEFECT_COUNTS, 0)
     assert 0 < res["metrics"]["latency_p50_ms"] < res["metrics"]["latency_max_ms"] < 1
-    assert set(res["by_instrument"]) == {str(i) for i in truth.instruments}
+    assert {k: v["symbol"] for k, v in res["by_instrument"].items()} == {
+        str(i): s for i, s in truth.instruments.items()}
 
 
 def test_every_defect_found_at_its_place(defective):

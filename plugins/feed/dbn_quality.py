@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .book import BookChecker
-from .dbn_reader import ControlRecord, DbnMboReader, MboRun, RTYPE_ERROR, RTYPE_SYSTEM
+from .dbn_reader import (ControlRecord, DbnMboReader, MboRun, RTYPE_ERROR, RTYPE_SYSTEM,
+                         symbols_by_instrument)
 from .grouped import GroupCodes, GroupedOrder, grow
 
 UNDEF_PRICE = np.iinfo(np.int64).max
@@ -335,16 +336,6 @@ class FileQuality:
                             "message": rec.text[:200]})
 
     # -- result ----------------------------------------------------------------------------
-    def percentile_ms(self, q: float) -> float:
-        total = int(self.hist.sum())
-        if not total:
-            return 0.0
-        rank = int(np.ceil(q * total))
-        b = int(np.searchsorted(np.cumsum(self.hist), max(rank, 1)))
-        if b >= LATENCY_BINS:  # in the overflow bin: the exact maximum is the honest bound
-            return self.latency_max / 1e6
-        return (b + 0.5) / 1e3 if b else 0.0005
-
     def result(self) -> dict:
         remaining = [g for gaps in self.open_gaps.values() for g in gaps]
         self.counts["sequence_gaps"] = len(remaining)
@@ -354,8 +345,9 @@ class FileQuality:
             for c, gaps in self.open_gaps.items() for g in gaps][: self.opt.max_violations]
         self.violations["sequence_gaps"].sort(key=lambda v: v["index"])
         metrics = dict(self.counts)
-        metrics.update(latency_p50_ms=self.percentile_ms(0.50), latency_p99_ms=self.percentile_ms(0.99),
-                       latency_max_ms=max(self.latency_max, 0) / 1e6)
+        lat_max = max(self.latency_max, 0) / 1e6
+        metrics.update(latency_p50_ms=percentile_ms(self.hist, 0.50, lat_max),
+                       latency_p99_ms=percentile_ms(self.hist, 0.99, lat_max), latency_max_ms=lat_max)
         if self.book is not None:
             metrics.update(self.book.counts)
             self.violations["crossed_or_locked"] = [e.as_dict() for e in self.book.episodes]
@@ -383,6 +375,18 @@ class FileQuality:
         return f"publisher {key >> 8} channel {key & 0xFF}"
 
 
+def percentile_ms(hist: np.ndarray, q: float, max_ms: float) -> float:
+    """The ``q`` quantile of a 1 us latency histogram, in ms (bin middle); in the overflow
+    bin the exact maximum is the honest bound."""
+    total = int(hist.sum())
+    if not total:
+        return 0.0
+    b = int(np.searchsorted(np.cumsum(hist), max(int(np.ceil(q * total)), 1)))
+    if b >= LATENCY_BINS:
+        return max_ms
+    return (b + 0.5) / 1e3
+
+
 def _sparse(hist: np.ndarray) -> dict:
     nz = np.flatnonzero(hist)
     return {"bins": nz.tolist(), "counts": hist[nz].tolist()}
@@ -401,5 +405,9 @@ def check_file(path: str | Path, options: QualityOptions | None = None) -> dict:
     out = quality.result()
     meta = reader.metadata
     out["dataset"] = meta.dataset if meta is not None else ""
+    symbols = symbols_by_instrument(meta)
+    for inst, row in out["by_instrument"].items():
+        if inst in symbols:
+            row["symbol"] = symbols[inst]
     out["bytes_read"] = reader.bytes_read
     return out

@@ -207,3 +207,15 @@ class DbnMboReader:
         code = getattr(rec, "code", None)
         text = getattr(rec, "msg", None) or getattr(rec, "err", "") or ""
         return ControlRecord(index, rtype, ts_event, getattr(code, "name", str(code or "")), text)
+
+
+def symbols_by_instrument(meta) -> dict[str, str]:
+    """Instrument id -> raw symbol from the metadata's symbology (when it maps to ids)."""
+    out: dict[str, str] = {}
+    try:
+        for raw, intervals in (meta.mappings or {}).items():
+            for iv in intervals:
+                out.setdefault(str(iv["symbol"]), raw)
+    except (AttributeError, KeyError, TypeError):  # other stype_out layouts: ids only
+        return {}
+    return out

@@ -20,7 +20,7 @@ import numpy as np
 
 from golive.model import CheckResult, Quantity, Status
 
-from .dbn_quality import LATENCY_BINS, QualityOptions, check_file
+from .dbn_quality import LATENCY_BINS, QualityOptions, check_file, percentile_ms
 from .dbn_reader import DBNFileError
 
 DEFAULT_GLOBS = ("**/*.dbn", "**/*.dbn.zst")
@@ -102,8 +102,8 @@ def merge(results: list[dict]) -> dict:
     for r in ok:
         np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
     lat_max = max((r["metrics"]["latency_max_ms"] for r in ok), default=0.0)
-    out["latency_p50_ms"] = Quantity(_percentile(hist, 0.50, lat_max), "ms")
-    out["latency_p99_ms"] = Quantity(_percentile(hist, 0.99, lat_max), "ms")
+    out["latency_p50_ms"] = Quantity(percentile_ms(hist, 0.50, lat_max), "ms")
+    out["latency_p99_ms"] = Quantity(percentile_ms(hist, 0.99, lat_max), "ms")
     out["latency_max_ms"] = Quantity(lat_max, "ms")
     return out
 
@@ -125,16 +125,6 @@ def _cross_file_gaps(ok: list[dict]) -> tuple[int, int]:
                     gaps += 1
                     missing += first - prev["channels"][chan][1] - 1
     return gaps, missing
-
-
-def _percentile(hist: np.ndarray, q: float, max_ms: float) -> float:
-    total = int(hist.sum())
-    if not total:
-        return 0.0
-    b = int(np.searchsorted(np.cumsum(hist), max(int(np.ceil(q * total)), 1)))
-    if b >= LATENCY_BINS:
-        return max_ms
-    return (b + 0.5) / 1e3
 
 
 def file_details(results: list[dict], root: Path) -> list[dict]:
