@@ -20,7 +20,7 @@ from pathlib import Path
 
 from examples.records_sim import (  # noqa: F401 - re-exported for callers of this module
     DEMO_SESSION, FEE, HOLIDAYS, INSTRUMENTS, SIGNAL_COLS, WEIGHTS, Book, Market, Truth, at, day_signals, iso,
-    make_signal, priority_of, recompute, trade, trading_days, trading_days_until, write_csv, write_json,
+    kpi_rows, make_signal, priority_of, recompute, trade, trading_days, trading_days_until, write_csv, write_json,
 )
 
 FAULTS = (
@@ -29,7 +29,7 @@ FAULTS = (
     "accuracy_drop", "backtest_short", "weights_mismatch", "shadow_short", "shadow_disagree",
     "slow_signal", "oversize_position", "order_no_terminal", "high_slippage", "stop_slipped",
     "cost_overrun", "broker_mismatch", "limit_breach", "kill_switch_slow", "pnl_mismatch", "report_gap",
-    "untested_version",
+    "untested_version", "kpi_misflagged",
 )
 def write_records(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
                   end: date = DEMO_SESSION) -> Truth:
@@ -250,6 +250,12 @@ def _write_all(root: Path, book: Book, truth: Truth, inject: set[str], brng: ran
         costs += [{"date": day, "category": "market_data", "amount": amount},
                   {"date": day, "category": "platform", "amount": Decimal("1.50")}]
     write_csv(rec / "costs.csv", costs, ["date", "category", "amount"])
+    kpis = kpi_rows(book.signals, book.outcomes, costs, truth.daily_net_pnl, 100000.0)
+    if "kpi_misflagged" in inject:  # a missed target recorded as met
+        row = next(r for r in kpis if r["kpi"] == "cost")
+        row.update(value=row["target"] + 12.5, met=True)
+        truth.injected["kpi_misflagged"].append(str(row["period_start"]))
+    write_csv(rec / "kpis.csv", kpis, ["period", "period_start", "kpi", "value", "target", "met"])
     _write_backtest(root, book, truth, inject, brng)
 
 

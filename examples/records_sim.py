@@ -260,3 +260,41 @@ def cell(v) -> str:
 def write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+KPI_TARGETS = {"accuracy": (">=", 0.75), "win_loss_ratio": (">=", 1.8), "roi": (">=", 0.02),
+               "max_drawdown": ("<=", 0.2), "cost": ("<=", 200.0)}
+
+
+def kpi_rows(signals: list[dict], outcomes: list[dict], costs: list[dict], daily_net: dict, capital: float) -> list:
+    """Monthly KPI rows as the trading system would record them (traded signals only)."""
+    mode = {s["signal_id"]: s["mode"] for s in signals}
+    ts = {s["signal_id"]: s["ts"] for s in signals}
+    months: dict = {}
+    for o in outcomes:
+        if mode[o["signal_id"]] in ("limited", "live") and o["pnl"] is not None:
+            months.setdefault(ts[o["signal_id"]].date().replace(day=1), []).append((o["correct"], float(o["pnl"])))
+    cost: dict = {}
+    for c in costs:
+        key = c["date"].replace(day=1)
+        cost[key] = cost.get(key, Decimal(0)) + c["amount"]
+    rows, equity, peak = [], capital, capital
+    for month in sorted(months):
+        trades = months[month]
+        wins = [p for _, p in trades if p > 0]
+        losses = [-p for _, p in trades if p < 0]
+        month_days = sorted(d for d in daily_net if d.startswith(f"{month:%Y-%m}"))
+        pnl = sum(float(daily_net[d]) for d in month_days)
+        drawdown = 0.0
+        for d in month_days:
+            equity += float(daily_net[d])
+            peak = max(peak, equity)
+            drawdown = max(drawdown, (peak - equity) / peak)
+        values = {"accuracy": sum(ok for ok, _ in trades) / len(trades),
+                  "win_loss_ratio": (sum(wins) / len(wins)) / (sum(losses) / len(losses)) if wins and losses else 0.0,
+                  "roi": pnl / capital, "max_drawdown": drawdown, "cost": float(cost.get(month, 0))}
+        for kpi, (op, target) in KPI_TARGETS.items():
+            v = round(values[kpi], 6)
+            rows.append({"period": "month", "period_start": month, "kpi": kpi, "value": v, "target": target,
+                         "met": v >= target if op == ">=" else v <= target})
+    return rows

@@ -226,3 +226,22 @@ def test_release_testing(tmp_path):
     # v2: backtested, shadowed on the 2nd before live on the 3rd; v3 shadowed only after going live; v4 neither
     assert r.metrics["versions_live"] == 3
     assert r.details["without_shadow"] == ["v3", "v4"] and r.details["without_backtest"] == ["v4"]
+
+
+def test_kpis_presence_flags_and_values(tmp_path):
+    from golive.plugins.business import kpis
+
+    write(tmp_path, "pnl", [pnl_row("2025-06-02", "100"), pnl_row("2025-07-01", "50")])
+    _signals_and_outcomes(tmp_path, [(2, "v", "live", "true", "100"), (2, "v", "live", "false", "-50"),
+                                     (3, "v", "live", "true", "30")])
+    write(tmp_path, "costs", [{"date": "2025-06-02", "category": "data", "amount": "7.25"}])
+    rows = [("2025-06-01", "accuracy", 0.666667, 0.75, "true"),   # 2/3 misses 0.75 but is flagged met
+            ("2025-06-01", "cost", 7.0, 200, "true"),             # the costs say 7.25
+            ("2025-07-01", "accuracy", 0.8, 0.75, "true")]
+    write(tmp_path, "kpis", [{"period": "month", "period_start": s, "kpi": k, "value": v, "target": t, "met": m}
+                             for s, k, v, t, m in rows])
+    r = run(kpis, tmp_path, {"kpis": {"accuracy": ">=", "cost": "<="}})
+    assert r.metrics["kpis_missing"] == 1 and r.details["missing"]["items"] == [{"period_start": "2025-07-01",
+                                                                                 "kpi": "cost"}]
+    assert r.metrics["kpi_flags_wrong"] == 1 and r.details["wrong_flag"]["items"][0]["kpi"] == "accuracy"
+    assert r.metrics["kpi_values_mismatched"] == 1 and r.details["mismatched"]["items"][0]["recomputed"] == 7.25

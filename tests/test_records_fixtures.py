@@ -84,6 +84,8 @@ CASES = {
     "BIZ-04": ("business.performance", {"capital": 100000}, [T("max_drawdown_pct", "<=", 20, "%")]),
     "BIZ-05": ("business.attribution", {}, [T("unattributed_rows", "==", 0), T("attribution_mismatches", "==", 0)]),
     "BIZ-06": ("business.reporting", {}, [T("reports_missing", "==", 0), T("report_mismatches", "==", 0)]),
+    "BIZ-07": ("business.kpis", {}, [T("kpis_missing", "==", 0), T("kpi_flags_wrong", "==", 0),
+                                     T("kpi_values_mismatched", "==", 0)]),
     "BIZ-08": ("business.release_testing", {}, [T("versions_without_backtest", "==", 0),
                                                 T("versions_without_shadow", "==", 0)]),
     "BIZ-09": ("broker.costs", {}, [T("monthly_cost", "<=", 200, "USD")]),
@@ -100,7 +102,7 @@ EXPECTED = {
     "high_slippage": "LIVE-LIMITED-04", "stop_slipped": "LIVE-LIMITED-05", "cost_overrun": "LIVE-LIMITED-06",
     "broker_mismatch": "AUD-06", "limit_breach": "RISK-03", "kill_switch_slow": "RISK-04",
     "pnl_mismatch": "LIVE-LIMITED-03", "report_gap": "BIZ-06",
-    "untested_version": "BIZ-08",
+    "untested_version": "BIZ-08", "kpi_misflagged": "BIZ-07",
 }
 
 

@@ -162,6 +162,14 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         ("net_pnl", "decimal", "USD", "net P&L the report states for the period"),
         ("trades", "int", "count", "closed trades the report states (optional)"),
     ), doc="the performance reports the system produced, one row per report"),
+    TableSpec("kpis", _cols(
+        ("period", "str", "", "week or month"),
+        ("period_start", "date", "", "the Monday of the week, the 1st of the month"),
+        ("kpi", "str", "", "accuracy, win_loss_ratio, roi, max_drawdown, cost, ..."),
+        ("value", "float", "", "the KPI's value (fractions as ratios, money in USD)"),
+        ("target", "float", "", "the KPI's target for the period"),
+        ("met", "bool", "", "the system's flag: value met the target"),
+    ), doc="key performance indicators the system recorded per period, with targets"),
     TableSpec("calendar", _cols(
         ("date", "date", "", ""),
         ("kind", "str", "", "earnings | expiration | fomc | ..."),
