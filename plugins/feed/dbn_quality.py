@@ -71,7 +71,6 @@ class FileQuality:
         self.violations: dict[str, list[dict]] = {}
         self.hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
         self.latency_max, self.latency_max_index = -1, -1
-        self.latency_sum = 0
         self.chan, self.inst = GroupCodes(), GroupCodes()
         self.seq_max, self.seq_ok = np.zeros(4, np.uint64), np.zeros(4, bool)
         self.ev_last, self.ev_ok = np.zeros(4, np.uint64), np.zeros(4, bool)
@@ -164,7 +163,6 @@ class FileQuality:
             at = int(np.argmax(lat))
             if lat[at] > self.latency_max:
                 self.latency_max, self.latency_max_index = int(lat[at]), run.first_index + at
-            self.latency_sum += int(np.clip(lat, 0, None).sum())
             cur = grow(self.inst_counts.get("latency_max_ns", np.zeros(0, np.int64)), len(self.inst))
             group_max = np.maximum.reduceat(lat[by_inst.order], by_inst.starts)
             codes = by_inst.sorted_codes[by_inst.starts]
