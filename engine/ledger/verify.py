@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import text
@@ -27,48 +26,15 @@ from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, entry_hash, head_me
 from golive.ledger.checkpoint import Checkpoint
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
+from golive.ledger.verify_report import Problem, VerifyReport
+
+__all__ = ["Problem", "VerifyReport", "verify_store"]
 
 FETCH_BATCH = 20_000
 MAX_PROBLEMS = 100
 AUTHORED = ("attestation", "waiver")
 SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
             "FROM ledger_entries ORDER BY seq")
-
-
-@dataclass
-class Problem:
-    """One mismatch: the entry (``seq``) or blob it concerns and why it fails."""
-
-    message: str
-    seq: int | None = None
-    blob: str | None = None
-
-    def __str__(self) -> str:
-        where = f"entry {self.seq}" if self.seq is not None else f"blob {self.blob}" if self.blob else "ledger"
-        return f"{where}: {self.message}"
-
-
-@dataclass
-class VerifyReport:
-    entries: int = 0
-    head: str = GENESIS_HASH
-    runs: int = 0
-    checkpoints: int = 0
-    signatures: int = 0
-    blobs: int = 0
-    keys: dict[str, str] = field(default_factory=dict)  # key_id -> status
-    last_checkpoint: Checkpoint | None = None
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    incomplete_runs: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_problem(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
 
 
 @dataclass
