@@ -221,3 +221,15 @@ def test_sequence_gap_between_consecutive_files(tmp_path):
     res = check_mbo_quality(None, ctx_for(tmp_path))
     assert res.metrics["sequence_gaps"] == 0  # inside each file all is well
     assert (res.metrics["cross_file_sequence_gaps"], res.metrics["cross_file_missing_sequences"]) == (1, 1)
+
+
+@pytest.mark.parametrize("bad_record", [
+    bytes([4, 0x17]) + b"\x00" * 14,    # a SystemMsg far too short (the decoder would panic)
+    bytes([80, 0x15]) + b"\xff" * 318,  # an ErrorMsg whose text is not a C string
+], ids=["short-system-msg", "garbage-error-msg"])
+def test_corrupt_gateway_record_is_a_file_error(tmp_path, bad_record):
+    recs, truth = simulate(["ESZ6"], 500, seed=1)
+    path = tmp_path / "live.dbn"
+    path.write_bytes(metadata_bytes(truth.instruments, 1) + recs.tobytes() + bad_record)
+    with pytest.raises(DBNFileError, match=f"{path}: corrupt gateway record at byte .* \\(record {len(recs)}\\)"):
+        check_file(path)

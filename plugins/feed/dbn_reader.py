@@ -195,17 +195,21 @@ class DbnMboReader:
         ts_event = struct.unpack_from("<Q", raw, 8)[0] if len(raw) >= 16 else 0
         if rtype not in (RTYPE_SYSTEM, RTYPE_ERROR):
             return ControlRecord(index, rtype, ts_event)
+        expected = 80 if self.metadata.version == 1 else 320
+        if len(raw) != expected:  # checked first: the decoder panics on a short record
+            raise DBNFileError(self.path, f"corrupt gateway record at byte {at} (record {index}): "
+                                          f"{len(raw)} bytes, expected {expected}")
         decoder = databento_dbn.DBNDecoder()
         try:
             decoder.write(meta_bytes + raw)
             rec = [r for r in decoder.decode() if not isinstance(r, databento_dbn.Metadata)][0]
-        except BaseException as exc:
+            code = getattr(rec, "code", None)
+            text = getattr(rec, "msg", None) or getattr(rec, "err", "") or ""
+        except BaseException as exc:  # DBNError on bad text; pyo3 PanicException is no Exception
             if isinstance(exc, _PASS_THROUGH):
                 raise
             raise DBNFileError(self.path, f"corrupt gateway record at byte {at} (record {index}):"
-                                          f" {type(exc).__name__}: {exc}") from None
-        code = getattr(rec, "code", None)
-        text = getattr(rec, "msg", None) or getattr(rec, "err", "") or ""
+                                          f" {type(exc).__name__}: {exc}"[:300]) from None
         return ControlRecord(index, rtype, ts_event, getattr(code, "name", str(code or "")), text)
 
 
