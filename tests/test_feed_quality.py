@@ -233,3 +233,33 @@ def test_corrupt_gateway_record_is_a_file_error(tmp_path, bad_record):
     path.write_bytes(metadata_bytes(truth.instruments, 1) + recs.tobytes() + bad_record)
     with pytest.raises(DBNFileError, match=f"{path}: corrupt gateway record at byte .* \\(record {len(recs)}\\)"):
         check_file(path)
+
+
+_SMALL_RECS, _SMALL_TRUTH = simulate(["ESZ6", "NQZ6"], 300, seed=21)
+_SMALL = metadata_bytes(_SMALL_TRUTH.instruments, 1) + _SMALL_RECS.tobytes()
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_mutated_files_give_a_result_or_a_file_error(tmp_path_factory):
+    """Whatever the bytes, the reader answers or raises DBNFileError naming the file."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    folder = tmp_path_factory.mktemp("fuzz")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, len(_SMALL) - 1), st.integers(0, 255)), max_size=8),
+           st.integers(0, len(_SMALL)))
+    def run(flips, cut):
+        data = bytearray(_SMALL)
+        for at, value in flips:
+            data[at] = value
+        path = folder / "mutated.dbn"
+        path.write_bytes(bytes(data[:cut]))
+        try:
+            res = check_file(path, QualityOptions(chunk_records=1024))
+        except DBNFileError as exc:
+            assert str(path) in str(exc)
+        else:
+            assert res["metrics"]["records"] >= 0
+
+    run()
