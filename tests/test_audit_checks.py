@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/ is not
 from examples.ops_fixtures import write_ops  # noqa: E402
 from examples.records_fixtures import write_records  # noqa: E402
 from golive.model import CheckContext, Requirement, Status, Target
-from golive.plugins.audit import (changes, completeness, documentation, positions,  # noqa: E402
-                                  reconstruction, regulatory)
+from golive.plugins.audit import (completeness, config_changes, documentation, parameter_changes,  # noqa: E402
+                                  positions, reconstruction, regulatory)
 
 END = datetime(2026, 11, 20, 18, 0, tzinfo=timezone.utc)
 
@@ -68,7 +68,7 @@ def commit(root: Path, message: str, who: str = "alice", when: str = "2026-11-19
 
 def test_clean_workspace_is_complete(pristine):
     for func in (completeness.audit_completeness, positions.position_records, reconstruction.trade_reconstruction,
-                 changes.config_changes, changes.parameter_changes, regulatory.regulatory_reporting,
+                 config_changes.config_changes, parameter_changes.parameter_changes, regulatory.regulatory_reporting,
                  documentation.documentation_freshness):
         result, ctx = run(func, pristine)
         assert result.status is None, (func.__name__, result.message)
@@ -123,11 +123,11 @@ def test_an_unapproved_configuration_commit_is_undocumented(ws):
     strategy = ws / "config/strategy.yaml"
     strategy.write_text(strategy.read_text().replace("max_risk: 150", "max_risk: 200"))
     commit(ws, "tweak")
-    result, _ = run(changes.config_changes, ws)
+    result, _ = run(config_changes.config_changes, ws)
     assert result.metrics["config_changes_undocumented"] == 1
     bad = result.details["undocumented"][0]
     assert bad["subject"] == "tweak" and any("approval id" in p for p in bad["problems"])
-    params, _ = run(changes.parameter_changes, ws)
+    params, _ = run(parameter_changes.parameter_changes, ws)
     assert params.metrics["parameter_changes_undocumented"] == 1
     assert params.details["undocumented"][0]["parameter"] == "ev.max_risk"
     assert "200" not in json.dumps(params.details)  # values stay in git, not in evidence
@@ -137,20 +137,20 @@ def test_self_approval_and_approval_not_covering_the_parameter(ws):
     strategy = ws / "config/strategy.yaml"
     strategy.write_text(strategy.read_text().replace("min_probability: 0.60", "min_probability: 0.55"))
     commit(ws, "CHG-0002: lower min_probability for the open auction", who="carol")
-    result, _ = run(changes.config_changes, ws)
+    result, _ = run(config_changes.config_changes, ws)
     assert result.metrics["self_approved_changes"] == 1
-    params, _ = run(changes.parameter_changes, ws)
+    params, _ = run(parameter_changes.parameter_changes, ws)
     why = params.details["undocumented"][0]["problems"]
     assert "the linked approval does not list this parameter" in why
 
 
 def test_uncommitted_configuration_change_and_missing_git(ws, tmp_path):
     (ws / "config/sources.yaml").write_text("sources: {}\n")
-    result, _ = run(changes.config_changes, ws)
+    result, _ = run(config_changes.config_changes, ws)
     assert result.metrics["uncommitted_config_changes"] == 1
     plain = tmp_path / "plain"
     shutil.copytree(ws / "config", plain / "config")
-    not_tracked, _ = run(changes.config_changes, plain)
+    not_tracked, _ = run(config_changes.config_changes, plain)
     assert not_tracked.status is Status.FAIL and "not a git repository" in not_tracked.message
 
 

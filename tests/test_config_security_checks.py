@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from golive.model import CheckContext, Requirement, Status, Target
-from golive.plugins.config_security import (access, audit_trail, credentials, env_refs, profiles, secret_scan,
-                                            secrets_at_rest, sources)
+from golive.plugins.config_security import (access, audit_trail, credentials, env_refs, profile_switch, profiles,
+                                            secret_scan, secrets_at_rest, sources)
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 # Fake keys in real formats, built at run time so this file itself holds no key-like literal.
@@ -70,7 +70,7 @@ def test_profiles_load_validates_against_the_targets_schema_and_names_the_bad_ke
 def test_profile_switch_flags_unexpected_and_missing_differences_without_values(tmp_path):
     write(tmp_path, "config/profiles/production.yaml", PROFILE.format(endpoint="https://live", mode="live", n=2))
     write(tmp_path, "config/profiles/testing.yaml", PROFILE.format(endpoint="https://live", mode="paper", n=1))
-    result, _ = run(profiles.profile_switch, tmp_path, {"allowed_differences": ["trading.mode", "broker.*"],
+    result, _ = run(profile_switch.profile_switch, tmp_path, {"allowed_differences": ["trading.mode", "broker.*"],
                                                         "required_differences": ["broker.endpoint", "trading.mode"]})
     assert result.details["unexpected"] == ["trading.max_contracts"]
     assert result.details["not_switched"] == ["broker.endpoint"]  # testing would route to production

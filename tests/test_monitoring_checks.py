@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from golive.model import CheckContext, Requirement, Status, Target, Threshold
-from golive.plugins.monitoring import (alerts, component_health, disaster_recovery, entry_point, health, latency,
-                                       live_probe, market_stress, memory_leak, pipeline, recovery, resources, uptime)
+from golive.plugins.monitoring import (alerts, backups, cli_arguments, component_health, entry_point,
+                                       error_propagation, failover, health, latency, live_probe, market_stress,
+                                       memory_leak, network_quality, pipeline, recovery, resources, uptime)
 from golive.plugins.monitoring.opslog import parse_ts, percentile
 
 T0 = datetime(2026, 11, 2, 14, 30, tzinfo=timezone.utc).timestamp()
@@ -83,7 +84,7 @@ def test_error_propagation_lists_every_way_a_failure_was_swallowed(tmp_path):
          "error": {"stage": "ingest", "message": "x"}},
         {"run_id": "clean", "started": iso(T0 + 180), "status": "ok", "exit_code": 0},
     ])
-    result, _ = run(pipeline.error_propagation, tmp_path)
+    result, _ = run(error_propagation.error_propagation, tmp_path)
     assert result.metrics["failures_observed"] == 3 and result.metrics["errors_swallowed"] == 2
     assert result.metrics["errors_propagated_ratio"] == pytest.approx(1 / 3, abs=1e-6)
     why = {s["run_id"]: s["why"] for s in result.details["swallowed"]}
@@ -260,6 +261,19 @@ def test_health_monitoring_measures_sampling_gaps(tmp_path):
     assert cpu_mem.metrics["signals_missing"] == 0
 
 
+def test_network_quality_reports_the_worst_destination_and_needs_both_signals(tmp_path):
+    rows = [{"ts": iso(T0 + i * 60), "net_target": "broker" if i % 2 else "databento",
+             "net_rtt_ms": 40.0 if i % 2 else 2.0, "net_loss_pct": 0.5 if i % 2 else 0.0} for i in range(100)]
+    write(tmp_path, "logs/system_metrics.jsonl", rows)
+    result, _ = run(network_quality.network_quality, tmp_path)
+    assert result.metrics["net_targets"] == 2 and value(result.metrics["net_rtt_p95"]) == 40
+    assert value(result.metrics["net_loss_mean"]) == 0.5 and result.metrics["net_loss_mean"].unit == "%"
+    assert result.details["destinations"]["databento"]["rtt_p95_ms"] == 2.0
+    write(tmp_path, "logs/system_metrics.jsonl", [{k: v for k, v in r.items() if k != "net_loss_pct"} for r in rows])
+    partial, _ = run(network_quality.network_quality, tmp_path)
+    assert partial.status is Status.MISSING and "net_loss_pct" in partial.message
+
+
 def test_backup_integrity_and_restore_drills(tmp_path):
     (tmp_path / "backups").mkdir()
     (tmp_path / "backups/b1").write_bytes(b"one")
@@ -270,7 +284,7 @@ def test_backup_integrity_and_restore_drills(tmp_path):
         {"ts": iso(T0 + 60), "kind": "backup", "status": "ok", "path": "backups/gone", "sha256": good},
         {"ts": iso(T0 + 120), "kind": "backup", "status": "failed"},
         {"ts": iso(T0 + 180), "kind": "restore_test", "status": "ok", "checksums_match": False}])
-    result, _ = run(disaster_recovery.backup_recovery, tmp_path, now=T0 + 3600 + 60)
+    result, _ = run(backups.backup_recovery, tmp_path, now=T0 + 3600 + 60)
     assert result.metrics["backup_integrity_failures"] == 1 and result.metrics["backup_files_verified"] == 1
     assert value(result.metrics["backup_age"]) == pytest.approx(1.0) and result.metrics["backup_age"].unit == "h"
     assert value(result.metrics["backups_failed_ratio"]) == pytest.approx(1 / 3, abs=1e-6)
@@ -284,10 +298,10 @@ def test_failover_drill_within_objective_needs_consistency(tmp_path):
         {"ts": iso(T0 + 86400), "kind": "failover", "started": iso(T0 + 86400), "recovered": iso(T0 + 86400 + 90),
          "rto_s": 300, "orders_duplicated": 2},
         {"ts": iso(T0 + 2 * 86400), "kind": "failover", "started": iso(T0), "recovered": iso(T0 - 5)}])
-    result, _ = run(disaster_recovery.failover_drill, tmp_path)
+    result, _ = run(failover.failover_drill, tmp_path)
     assert result.status is Status.ERROR and "dr_drills.jsonl:3" in result.message
     write(tmp_path, "logs/dr_drills.jsonl", (tmp_path / "logs/dr_drills.jsonl").read_text().splitlines()[:2])
-    result, _ = run(disaster_recovery.failover_drill, tmp_path, now=T0 + 3 * 86400)
+    result, _ = run(failover.failover_drill, tmp_path, now=T0 + 3 * 86400)
     assert value(result.metrics["drills_within_objective"]) == 0.5
     assert result.metrics["last_drill_within_objective"] == 0  # the latest one duplicated orders
     assert value(result.metrics["failover_time_last"]) == 90 and value(result.metrics["drill_age"]) == pytest.approx(2)
@@ -299,7 +313,7 @@ def test_entry_point_and_cli_arguments_by_static_analysis(tmp_path):
         "p.add_argument('day')\nif __name__ == '__main__':\n    p.parse_args()\n")
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests/test_cli.py").write_text("def test_x():\n    run(['--profile', 'testing'])\n")
-    result, _ = run(entry_point.cli_arguments, tmp_path)
+    result, _ = run(cli_arguments.cli_arguments, tmp_path)
     assert result.metrics["cli_options"] == 2 and result.details["untested"] == ["-n"]
     assert value(result.metrics["cli_options_tested_ratio"]) == 0.5
     result, _ = run(entry_point.entry_point, tmp_path)

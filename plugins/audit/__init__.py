@@ -10,7 +10,7 @@ from __future__ import annotations
 from golive import hookimpl
 from golive.model import CheckSpec
 
-from . import changes, completeness, documentation, positions, reconstruction, regulatory
+from . import completeness, config_changes, documentation, parameter_changes, positions, reconstruction, regulatory
 
 FAMILY = "audit"
 
@@ -27,11 +27,11 @@ def checks() -> list[CheckSpec]:
              "Position changes are audited with their cause and reproduced by replaying the fills."),
         spec("trade_reconstruction", reconstruction.trade_reconstruction, reconstruction.SCHEMA, reconstruction.METRICS,
              "Orders and fills rebuilt from the audit log match the records."),
-        spec("config_changes", changes.config_changes, changes.SCHEMA,
+        spec("config_changes", config_changes.config_changes, config_changes.SCHEMA,
              ["under_version_control", "config_commits", "config_changes_undocumented",
               "config_changes_documented_ratio", "uncommitted_config_changes", "self_approved_changes"],
              "Every configuration commit has author, date, reason and a prior independent approval."),
-        spec("parameter_changes", changes.parameter_changes, changes.SCHEMA,
+        spec("parameter_changes", parameter_changes.parameter_changes, parameter_changes.SCHEMA,
              ["under_version_control", "parameter_changes", "parameter_changes_undocumented",
               "parameter_changes_documented_ratio"],
              "Every changed parameter value is covered by the approval its commit links to."),

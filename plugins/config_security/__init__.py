@@ -10,7 +10,7 @@ from __future__ import annotations
 from golive import hookimpl
 from golive.model import CheckSpec
 
-from . import access, audit_trail, credentials, env_refs, profiles, secrets_at_rest, sources
+from . import access, audit_trail, credentials, env_refs, profile_switch, profiles, secrets_at_rest, sources
 
 FAMILY = "config_security"
 
@@ -21,10 +21,10 @@ def checks() -> list[CheckSpec]:
                          description=description)
 
     return [
-        spec("profiles_load", profiles.profiles_load, profiles.LOAD_SCHEMA,
+        spec("profiles_load", profiles.profiles_load, profiles.SCHEMA,
              ["profiles", "profiles_invalid", "profiles_valid_ratio"],
              "Every configuration profile parses and validates against the target's schema."),
-        spec("profile_switch", profiles.profile_switch, profiles.SWITCH_SCHEMA,
+        spec("profile_switch", profile_switch.profile_switch, profile_switch.SCHEMA,
              ["differing_keys", "unexpected_differences", "required_differences_missing"],
              "Production and testing profiles differ exactly where they should."),
         spec("env_references", env_refs.env_references, env_refs.SCHEMA,

@@ -1,19 +1,15 @@
-"""Configuration profiles load and validate, and switching profiles changes only what it should.
+"""Every configuration profile loads and validates.
 
 Plan lines 3-15: "Configuration loading with all profiles" (PRE-PIPE-02); plan lines 59-69:
-"Configuration manager testing" (PRE-CONF-01) and "Profile switching between production and
-testing" (PRE-CONF-02).
+"Configuration manager testing" (PRE-CONF-01).
 
 ``profiles_load`` parses every profile (``config/profiles/*``) with a safe loader and, when
 the target ships a JSON Schema for its configuration (``config/schema.json``), validates
 each profile against it; without a schema, ``required_keys`` (dotted paths) must be present.
-``profile_switch`` compares two profiles leaf by leaf: every differing or one-sided key must
-match an ``allowed_differences`` pattern (``fnmatch`` on dotted paths), and every
-``required_differences`` key must actually differ, or switching would not switch.
+A profile that does not parse counts as invalid, with the file and line in its problems.
 """
 from __future__ import annotations
 
-import fnmatch
 import json
 
 import jsonschema
@@ -81,45 +77,10 @@ def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     )
 
 
-@guarded
-def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    docs = {}
-    for role, default in (("production", "config/profiles/production.yaml"), ("testing", "config/profiles/testing.yaml")):
-        path = input_path(ctx, role, default)
-        if not path.is_file():
-            raise ArtifactMissing(f"{role} profile {path} not found")
-        ctx.record_artifact(path)
-        doc = configfiles.load(path)
-        if not isinstance(doc, dict):
-            raise ArtifactError(path, None, "top level must be a mapping")
-        docs[role] = configfiles.flatten(doc)
-    prod, test = docs["production"], docs["testing"]
-    allowed = list(ctx.params.get("allowed_differences", []))
-    required = list(ctx.params.get("required_differences", []))
-    differing = sorted(k for k in prod.keys() | test.keys() if prod.get(k, KeyError) != test.get(k, KeyError))
-    unexpected = [k for k in differing if not any(fnmatch.fnmatchcase(k, p) for p in allowed)]
-    not_switched = [k for k in required if not any(fnmatch.fnmatchcase(d, k) for d in differing)]
-    return CheckResult(
-        metrics={"differing_keys": len(differing), "unexpected_differences": len(unexpected),
-                 "required_differences_missing": len(not_switched)},
-        message=f"{len(differing)} keys differ, {len(unexpected)} not allowed, "
-                f"{len(not_switched)} required switches missing",
-        # Only key names, never values: profiles may hold endpoints or account ids.
-        details={"unexpected": unexpected[:100], "not_switched": not_switched, "allowed": allowed,
-                 "one_sided": sorted(set(prod) ^ set(test))[:100]},
-    )
 
-
-LOAD_SCHEMA = {
+SCHEMA = {
     "type": "object",
     "properties": {"profiles": {"type": "string"}, "schema": PATH_PARAM,
                    "required_keys": {"type": "array", "items": {"type": "string"}}},
-    "additionalProperties": False,
-}
-SWITCH_SCHEMA = {
-    "type": "object",
-    "properties": {"production": PATH_PARAM, "testing": PATH_PARAM,
-                   "allowed_differences": {"type": "array", "items": {"type": "string"}},
-                   "required_differences": {"type": "array", "items": {"type": "string"}}},
     "additionalProperties": False,
 }

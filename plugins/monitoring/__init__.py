@@ -9,8 +9,8 @@ from __future__ import annotations
 from golive import hookimpl
 from golive.model import CheckSpec
 
-from . import (alerts, component_health, continuity, disaster_recovery, entry_point, health, latency, market_stress,
-               memory_leak, pipeline, recovery, resources, uptime)
+from . import (alerts, backups, cli_arguments, component_health, continuity, entry_point, error_propagation, failover,
+               health, latency, market_stress, memory_leak, network_quality, pipeline, recovery, resources, uptime)
 
 FAMILY = "monitoring"
 
@@ -24,13 +24,13 @@ def checks() -> list[CheckSpec]:
         spec("entry_point", entry_point.entry_point, entry_point.SCHEMA,
              ["main_guard", "entry_point_runs", "entry_point_success_ratio"],
              "The pipeline entry script parses, has a __main__ guard, and its logged runs succeed."),
-        spec("cli_arguments", entry_point.cli_arguments, entry_point.SCHEMA,
+        spec("cli_arguments", cli_arguments.cli_arguments, cli_arguments.SCHEMA,
              ["cli_options", "cli_options_untested", "cli_options_tested_ratio"],
              "Share of the entry script's argparse options exercised by the team's tests."),
         spec("pipeline_duration", pipeline.pipeline_duration, pipeline.SCHEMA,
              ["duration_p95", "duration_p50", "duration_max", "runs"],
              "Wall time of completed pipeline runs (nearest-rank percentiles)."),
-        spec("error_propagation", pipeline.error_propagation, pipeline.SCHEMA,
+        spec("error_propagation", error_propagation.error_propagation, pipeline.SCHEMA,
              ["runs", "failures_observed", "errors_swallowed", "errors_propagated_ratio"],
              "Stage failures reach the run status, exit code and error record."),
         spec("memory_leak", memory_leak.memory_leak, memory_leak.SCHEMA,
@@ -57,7 +57,7 @@ def checks() -> list[CheckSpec]:
              ["signals_monitored", "signals_missing", "sampling_coverage", "max_sample_gap", "last_sample_age",
               "samples"],
              "Health signals are sampled continuously and recently."),
-        spec("network_quality", health.network_quality, health.NETWORK_SCHEMA,
+        spec("network_quality", network_quality.network_quality, network_quality.SCHEMA,
              ["net_targets", "net_rtt_p95", "net_rtt_max", "net_rtt_samples", "net_loss_mean", "net_loss_max"],
              "Network round-trip time and packet loss."),
         spec("uptime", uptime.uptime, uptime.SCHEMA,
@@ -67,11 +67,11 @@ def checks() -> list[CheckSpec]:
              ["breaches", "missed_alerts", "test_alerts", "rules", "rules_untested", "alert_coverage",
               "alert_delay_max", "alert_delay_p95"],
              "Every breach of the system's alert rules produced an alert in time."),
-        spec("backup_recovery", disaster_recovery.backup_recovery, disaster_recovery.BACKUP_SCHEMA,
+        spec("backup_recovery", backups.backup_recovery, backups.SCHEMA,
              ["backup_age", "backups_failed_ratio", "backup_integrity_failures", "backup_files_verified",
               "restore_drill_age"],
              "Backups are recent and intact; restores are drilled."),
-        spec("failover_drill", disaster_recovery.failover_drill, disaster_recovery.DRILL_SCHEMA,
+        spec("failover_drill", failover.failover_drill, failover.SCHEMA,
              ["drills", "drill_age", "last_drill_within_objective", "drills_within_objective", "failover_time_last",
               "failover_time_max"],
              "Failover drills recover within their time objective."),

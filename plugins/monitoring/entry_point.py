@@ -1,15 +1,13 @@
-"""The pipeline's main entry point and its command-line interface.
+"""The pipeline's main entry point exists, parses, has a ``__main__`` guard, and has run.
 
-Plan lines 3-15: "Main entry point testing (run_pipeline.py)" (PRE-PIPE-01) and
-"Command-line argument parsing validation" (PRE-PIPE-03).
+Plan lines 3-15 (Core Trading Pipeline Validation): "Main entry point testing
+(run_pipeline.py)" (PRE-PIPE-01).
 
 ``entry_point`` parses the entry script (``run_pipeline.py`` by default) without running it
 -- golive never executes the code it audits -- and checks that it is valid Python with a
 ``__main__`` guard, then reports how its logged runs ended (``logs/pipeline_runs.jsonl``
-records whose ``entry_point`` names the script, or all runs when none do).
-``cli_arguments`` reads the ``argparse`` options the script declares (``add_argument``
-calls, by static analysis) and reports how many of them the team's tests exercise: an option
-counts as tested when its flag appears in a test file under ``tests/``.
+records whose ``entry_point`` names the script, or all runs when none do). ``parse_script``
+is shared with the command-line check (cli_arguments.py).
 """
 from __future__ import annotations
 
@@ -69,40 +67,6 @@ def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                        message=f"{path.name} parses" + ("" if metrics["main_guard"] else " but has no __main__ guard")
                                + (f"; {metrics.get('entry_point_runs', 0)} logged runs" if runs_path.is_file() else ""))
 
-
-def declared_options(tree: ast.Module) -> list[dict]:
-    """Every ``*.add_argument(...)`` call: its flags (or positional name) and line."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument":
-            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            if names:
-                found.append({"names": names, "line": node.lineno, "positional": not names[0].startswith("-")})
-    return found
-
-
-@guarded
-def cli_arguments(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    parsed = parse_script(ctx, requirement)
-    if isinstance(parsed, CheckResult):
-        return parsed
-    path, tree = parsed
-    options = [o for o in declared_options(tree) if not o["positional"]]
-    if not options:
-        return CheckResult(status=Status.MISSING,
-                           message=f"{requirement.id}: {path.name} declares no argparse options (add_argument)")
-    tests_dir = input_path(ctx, "tests", str(ctx.target.path("tests")))
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(tests_dir.rglob("test*.py"))] \
-        if tests_dir.is_dir() else []
-    corpus = "\n".join(texts)
-    untested = [o["names"][0] for o in options if not any(n in corpus for n in o["names"])]
-    return CheckResult(
-        metrics={"cli_options": len(options), "cli_options_untested": len(untested),
-                 "cli_options_tested_ratio": Quantity(round(1 - len(untested) / len(options), 6), "ratio")},
-        message=f"{len(options) - len(untested)}/{len(options)} options of {path.name} exercised by {len(texts)} test file(s)",
-        details={"options": [{"flags": o["names"], "line": o["line"]} for o in options], "untested": untested,
-                 "rule": "an option is exercised when one of its flags appears in a tests/**/test*.py file"},
-    )
 
 
 SCHEMA = {

@@ -168,6 +168,14 @@ def seconds(value: float) -> Quantity:
     return Quantity(round(value, 3), "s")
 
 
+def hours(value_s: float) -> Quantity:
+    return Quantity(round(value_s / 3600, 4), "h")
+
+
+def days(value_s: float) -> Quantity:
+    return Quantity(round(value_s / 86400, 4), "d")
+
+
 def age_seconds(ctx: CheckContext, epoch_s: float) -> float:
     return ctx.clock().timestamp() - epoch_s
 

@@ -1,13 +1,13 @@
-"""Pipeline run timing and error propagation, from the pipeline run log.
+"""Pipeline orchestration timing, from the pipeline run log.
 
 Plan lines 3-15 (Core Trading Pipeline Validation): "Pipeline orchestration timing (< 2
-minutes)" (PRE-PIPE-04) and "Error propagation mechanisms" (PRE-PIPE-05).
+minutes)" (PRE-PIPE-04).
 
 ``pipeline_duration`` reports the nearest-rank p50/p95/max wall time of completed runs in
-``logs/pipeline_runs.jsonl``; the engine compares ``duration_p95`` with the plan's 2 minutes.
-``error_propagation`` looks at every run in which a stage failed and counts the failures the
-orchestrator swallowed: the run still says ``ok``, the exit code is 0, or the run carries no
-``error`` naming the failing stage. Record contract: docs/ops-artifacts.md#pipeline_runs.
+``logs/pipeline_runs.jsonl`` (failed runs end early and are excluded unless
+``include_failed``); the engine compares ``duration_p95`` with the plan's 2 minutes.
+``load_runs`` is shared with the error-propagation and entry-point checks.
+Record contract: docs/ops-artifacts.md, logs/pipeline_runs.jsonl.
 """
 from __future__ import annotations
 
@@ -79,50 +79,6 @@ def pipeline_duration(requirement: Requirement, ctx: CheckContext) -> CheckResul
                  "slowest": [{"run_id": r["run_id"], "duration_s": round(d, 3), "at": r.where} for d, r in slowest]},
     )
 
-
-def swallowed_reasons(run: Record) -> list[str]:
-    """Why a run with a failed stage did not propagate the failure (empty: it did)."""
-    reasons = []
-    if run["status"] != "error":
-        reasons.append(f"run status is {run['status']!r}")
-    exit_code = run.get("exit_code")
-    if exit_code is None or exit_code == 0:
-        reasons.append(f"exit code {exit_code!r}")
-    error = run.get("error")
-    failed = [s.get("name") for s in run.get("stages") or [] if s.get("status") == "error"]
-    if not isinstance(error, dict) or not error.get("message"):
-        reasons.append("no error message recorded on the run")
-    elif failed and error.get("stage") not in failed:
-        reasons.append(f"run error names stage {error.get('stage')!r}, failed stage was {failed[0]!r}")
-    return reasons
-
-
-@guarded
-def error_propagation(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    runs = load_runs(ctx)
-    if not runs:
-        return CheckResult(status=Status.MISSING, message=f"{requirement.id}: the pipeline run log is empty")
-    failures, swallowed = [], []
-    for run in runs:
-        stages = run.get("stages")
-        if stages is not None and not isinstance(stages, list):
-            raise ArtifactError(run.path, run.line, "stages must be a list of {name, status}")
-        stage_failed = any(isinstance(s, dict) and s.get("status") == "error" for s in stages or [])
-        if not stage_failed and run["status"] != "error":
-            continue
-        failures.append(run)
-        reasons = swallowed_reasons(run)
-        if reasons:
-            swallowed.append({"run_id": run["run_id"], "at": run.where, "why": reasons})
-    metrics = {"runs": len(runs), "failures_observed": len(failures), "errors_swallowed": len(swallowed)}
-    if failures:
-        metrics["errors_propagated_ratio"] = round(1 - len(swallowed) / len(failures), 6)
-    note = ("no stage failed in the log, so propagation was not exercised" if not failures
-            else f"{len(failures) - len(swallowed)} of {len(failures)} failures propagated")
-    return CheckResult(metrics=metrics, message=note,
-                       details={"rule": "a failed stage must set run status 'error', a non-zero exit code "
-                                        "and an error naming the stage",
-                                "swallowed": swallowed[:50]})
 
 
 SCHEMA = {
