@@ -97,14 +97,35 @@ def test_rotation_is_signed_by_old_and_new_key(store_dir, tmp_path):
     assert report.last_checkpoint.key_id == new.key_id
 
 
-def test_old_key_cannot_sign_after_rotation(store_dir, tmp_path):
-    keydir = KeyDirectory(store_dir / "keys")
-    old = keydir.load()
+def test_rotation_during_a_run_switches_the_checkpoint_to_the_new_key(store_dir, tmp_path):
+    store = Store(store_dir)
+    recorder = LedgerRecorder(store, default_signer(store))
+    run = record_run(recorder, 2, tmp_path, finish=False)  # a long run is still going ...
+    assert invoke("keys", "rotate", "--store", str(store_dir)).exit_code == 0  # ... when keys rotate
+    recorder.golive_run_finished(run=run, outcomes=[])
+    new_id = KeyDirectory(store_dir / "keys").current_id
+    assert recorder.head["key_id"] == new_id
+    assert verify_store(store).ok
+
+
+def test_old_key_cannot_sign_after_rotation(store_dir):
+    from golive.ledger import Ledger
+    from golive.ledger.chain import NO_RUN
+
+    old = KeyDirectory(store_dir / "keys").load()
     assert invoke("keys", "rotate", "--store", str(store_dir)).exit_code == 0
     store = Store(store_dir)
-    record_run(LedgerRecorder(store, old), 1, tmp_path)  # a stale process still holding the old key
+    # a process that ignores the rotation and signs a checkpoint with the retired key
+    done = Ledger(store).append(NO_RUN, "checkpoint", lambda seq, prev, conn: {"size": seq}, [(old, "checkpoint")])
     report = verify_store(store)
-    assert not report.ok and "retired" in report.first_problem.message
+    assert not report.ok and report.first_problem.seq == done.seq and "retired" in report.first_problem.message
+
+
+def test_recorder_refuses_a_key_the_ledger_never_recorded(store_dir, tmp_path):
+    from golive.ledger import LedgerError, Signer
+
+    with pytest.raises(LedgerError, match="not the active key"):
+        record_run(LedgerRecorder(Store(store_dir), Signer.generate()), 1, tmp_path)
 
 
 def test_show_lists_runs_results_and_requirement_history(store_dir):

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from golive.ledger.chain import NO_RUN, Ledger, LedgerError
 from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
@@ -27,27 +28,30 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def recorded_keys(store: Store) -> dict[str, dict]:
-    """key_id -> {"role", "status", "seq"} from the ledger's key entries, in order. Reads the
-    payloads as stored; ``verify`` is what checks their signatures."""
+def recorded_keys(store: Store, conn: Connection | None = None) -> dict[str, dict]:
+    """key_id -> {"role", "status", "seq", "name"} from the ledger's key entries, in order.
+    Reads the payloads as stored; ``verify`` is what checks their signatures. Pass ``conn`` to
+    read inside a transaction the caller holds."""
+    if conn is None:
+        with store.read() as own:
+            return recorded_keys(store, own)
     keys: dict[str, dict] = {}
-    with store.read() as conn:
-        rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'key' ORDER BY seq"))
-        for seq, payload in rows:
-            body = json.loads(payload_bytes(payload))
-            key_id = body.get("key_id", "")
-            if body.get("action") in ("add", "rotate"):
-                keys[key_id] = {"role": body.get("role", "ledger"), "status": "active", "seq": seq,
-                                "name": body.get("name", "")}
-                if body.get("action") == "rotate" and body.get("replaces") in keys:
-                    keys[body["replaces"]]["status"] = "retired"
-            elif body.get("action") == "revoke" and key_id in keys:
-                keys[key_id]["status"] = "revoked"
+    rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'key' ORDER BY seq"))
+    for seq, payload in rows:
+        body = json.loads(payload_bytes(payload))
+        key_id = body.get("key_id", "")
+        if body.get("action") in ("add", "rotate"):
+            keys[key_id] = {"role": body.get("role", "ledger"), "status": "active", "seq": seq,
+                            "name": body.get("name", "")}
+            if body.get("action") == "rotate" and body.get("replaces") in keys:
+                keys[body["replaces"]]["status"] = "retired"
+        elif body.get("action") == "revoke" and key_id in keys:
+            keys[key_id]["status"] = "revoked"
     return keys
 
 
-def active_ledger_key(store: Store) -> str | None:
-    active = [k for k, v in recorded_keys(store).items() if v["role"] == "ledger" and v["status"] == "active"]
+def active_ledger_key(store: Store, conn: Connection | None = None) -> str | None:
+    active = [k for k, v in recorded_keys(store, conn).items() if v["role"] == "ledger" and v["status"] == "active"]
     return active[-1] if active else None
 
 

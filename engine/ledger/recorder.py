@@ -21,8 +21,9 @@ from sqlalchemy.engine import Connection
 from golive import __version__, hookimpl
 from golive.ledger.chain import Ledger, PendingEntry, merkle_root
 from golive.ledger.checkpoint import Checkpoint
-from golive.ledger.keyring import utc_now
-from golive.ledger.keys import Signer
+from golive.ledger.chain import LedgerError
+from golive.ledger.keyring import recorded_keys, utc_now
+from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
 from golive.ledger.secrets import Redactor
 from golive.ledger.store import ArtifactRecord, ResultRecord, RunRecord, Store
 
@@ -69,6 +70,8 @@ class LedgerRecorder:
     def golive_run_started(self, run: dict[str, Any]) -> None:
         self.head, self.results = None, 0
         self._mark_stale_runs()
+        with self.store.read() as conn:
+            self._ensure_active_key(conn)
         plan = run.get("plan") or {}
         payload = self.redactor.obj({
             "run_id": run["id"], "started": run.get("started"), "target": run.get("target"),
@@ -109,12 +112,30 @@ class LedgerRecorder:
             conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id).values(
                 finished=finished["finished"], status="finished", last_seq=seq, checkpoint_seq=seq))
 
-        done = self.ledger.append_many([
-            PendingEntry(run_id, "run-finished", finished),
-            PendingEntry(run_id, "checkpoint", checkpoint_payload, [(self.signer, "checkpoint")], close_run),
-        ])
+        with self.store.write() as conn:
+            self._ensure_active_key(conn)  # under the lock: a rotation cannot slip in between
+            done = self.ledger.append_in(conn, [
+                PendingEntry(run_id, "run-finished", finished),
+                PendingEntry(run_id, "checkpoint", checkpoint_payload, [(self.signer, "checkpoint")], close_run),
+            ])
         cp = done[-1]
         self.head = Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict()
+
+    def _ensure_active_key(self, conn: Connection) -> None:
+        """Checkpoints must be signed by the ledger's active key. If the key was rotated while
+        this run went on, switch to the new current key from the store's key folder."""
+        keys = recorded_keys(self.store, conn)
+        active = next((k for k, v in reversed(keys.items()) if v["role"] == "ledger" and v["status"] == "active"), None)
+        if active == self.signer.key_id:
+            return
+        if active is None or keys.get(self.signer.key_id, {}).get("status") != "retired":
+            raise LedgerError(f"signing key {self.signer.key_id[:16]}... is not the active key of the ledger at "
+                              f"{self.store.path}; create signers with golive.ledger.default_signer")
+        try:
+            self.signer = KeyDirectory(self.store.keys_dir).load(active)
+        except KeyFileError as exc:
+            raise LedgerError(f"the ledger's active key is now {active[:16]}... (rotated during the run) "
+                              f"and it cannot be loaded: {exc}") from None
 
     # -- result payloads ----------------------------------------------------------------------
     def result_payload(self, outcome: Any, run: dict[str, Any]) -> dict[str, Any]:
