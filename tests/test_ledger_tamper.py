@@ -241,3 +241,28 @@ def test_replaced_ledger_is_caught_by_the_store_key(evidence, tmp_path):
     (other.path / "ledger.db").rename(evidence["db"])
     report = verify_store(Store(evidence["store"].path))
     assert not report.ok and "ledger was replaced" in report.first_problem.message
+
+
+def test_format_document_is_enough_to_verify_independently(evidence):
+    """Re-derive hashes and the last checkpoint signature from FORMAT.md's formulas alone
+    (sqlite3, hashlib, cryptography), without golive's verifier."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    entries = rows(evidence["db"])
+    prev = "0" * 64
+    public_keys = {}
+    for seq, run_id, kind, payload, prev_hash, digest, sigs in entries:
+        header = f"golive-ledger-entry/v1\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+        assert prev_hash == prev and hashlib.sha256(header + payload).hexdigest() == digest
+        prev = digest
+        if kind == "key":
+            body = json.loads(payload)
+            raw = base64.b64decode(body["public_key"])
+            assert hashlib.sha256(raw).hexdigest() == body["key_id"]
+            public_keys[body["key_id"]] = Ed25519PublicKey.from_public_bytes(raw)
+    head = evidence["heads"][1]
+    Ed25519PublicKey.verify(public_keys[head.key_id], base64.b64decode(head.signature),
+                            f"golive-ledger-head/v1\n{head.size}\n{head.head}\n".encode())
