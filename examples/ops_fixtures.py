@@ -116,7 +116,13 @@ def _session_start(end: datetime) -> float:
 
 def _heartbeats(root: Path, rng: random.Random, t_end: float, inject: set[str], truth: OpsTruth) -> None:
     start = t_end - 30 * 86400
-    outage = (t_end - 9.3 * 86400, t_end - 9.3 * 86400 + 45 * 60) if "outage_45min" in inject else None
+    outage = None
+    if "outage_45min" in inject:  # 45 minutes in the middle of a weekday session, 9 days ago
+        day = (datetime.fromtimestamp(t_end, tz=timezone.utc) - timedelta(days=9)).date()
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        begin = datetime(day.year, day.month, day.day, 15, 10, tzinfo=timezone.utc).timestamp()
+        outage = (begin, begin + 45 * 60)
     if outage:
         truth.injected["outage_45min"]["from"], truth.injected["outage_45min"]["to"] = _iso(outage[0]), _iso(outage[1])
     rows = []

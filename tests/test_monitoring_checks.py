@@ -159,11 +159,13 @@ def test_uptime_counts_gap_minus_interval_and_reports_the_worst_component(tmp_pa
     outage = (T0 + 10 * 86400, T0 + 10 * 86400 + 45 * 60)
     write(tmp_path, "logs/heartbeats.jsonl", beats(T0, T0 + month, 300, "pipeline", [outage]) + beats(T0, T0 + month, 300, "feed"))
     result, _ = run(uptime.uptime, tmp_path)
-    # the heartbeat before the gap covers 300 s of it: 45 min of silence = 45 min down
+    # the heartbeat before the gap covers 300 s of it: 45 min of silence = 45 min down; the
+    # figure is November's (the worst month), observed from T0 to 1 December
+    november = datetime(2026, 12, 1, tzinfo=timezone.utc).timestamp() - T0
     assert value(result.metrics["downtime"]) == pytest.approx(45 * 60, abs=1)
-    assert value(result.metrics["uptime"]) == pytest.approx(1 - 2700 / month, abs=1e-6)
+    assert value(result.metrics["uptime"]) == pytest.approx(1 - 2700 / november, abs=1e-6)
     assert value(result.metrics["uptime"]) < 0.999 and result.details["component"] == "pipeline"
-    assert result.metrics["outages"] == 1
+    assert result.details["month"] == "2026-11" and result.metrics["outages"] == 1
     result, _ = run(uptime.uptime, tmp_path, {"component": "feed"})
     assert value(result.metrics["uptime"]) == 1.0
 
@@ -174,6 +176,23 @@ def test_uptime_over_a_period_counts_silence_at_the_edges(tmp_path):
     # period = [T0 - 23 h, T0 + 25 h]: 23 h before the first beat and 1 h after the last are down
     assert value(result.metrics["downtime"]) == pytest.approx(24 * 3600, abs=2)
     assert value(result.metrics["uptime"]) == pytest.approx(0.5, abs=1e-4)
+
+
+def test_uptime_in_trading_hours_counts_only_scheduled_time(tmp_path):
+    start = datetime(2026, 11, 2, 5, 0, tzinfo=timezone.utc).timestamp()  # Monday, before the open
+    in_session = (start + 2 * 86400 + 11 * 3600, start + 2 * 86400 + 11 * 3600 + 45 * 60)  # Wed 11:00-11:45 NY
+    at_night = (start + 3 * 86400 + 20 * 3600, start + 3 * 86400 + 23 * 3600)
+    write(tmp_path, "logs/heartbeats.jsonl", beats(start, start + 12 * 86400, 60, "sys", [in_session, at_night]))
+    hours = {"timezone": "America/New_York", "open": "09:30", "close": "16:00"}
+    result, _ = run(uptime.uptime, tmp_path, {"trading_hours": hours})
+    scheduled = 10 * 6.5 * 3600  # two weeks of weekday sessions, the night outage is outside them
+    assert value(result.metrics["downtime"]) == pytest.approx(45 * 60, abs=1)
+    assert value(result.metrics["uptime"]) == pytest.approx(1 - 2700 / scheduled, abs=1e-6)
+    assert value(result.metrics["longest_outage"]) == pytest.approx(45 * 60, abs=1)
+    around_the_clock, _ = run(uptime.uptime, tmp_path)
+    assert value(around_the_clock.metrics["downtime"]) == pytest.approx(45 * 60 + 3 * 3600, abs=2)
+    bad, _ = run(uptime.uptime, tmp_path, {"trading_hours": {**hours, "timezone": "Mars/Olympus"}})
+    assert bad.status is Status.ERROR and "trading_hours" in bad.message
 
 
 def metric_rows(values, field="cpu_pct", step=60):

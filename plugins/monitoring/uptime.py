@@ -1,4 +1,4 @@
-"""Uptime from heartbeats: the 99.9 % availability SLA.
+"""Uptime from heartbeats: the 99.9 % availability SLA, per measured month.
 
 Plan lines 137-163: "99.9 % uptime SLA" (RISK-10).
 
@@ -8,14 +8,22 @@ longer than ``grace`` x interval (default 1.5, so scheduling jitter is not an ou
 outage of ``gap - interval`` seconds; a heartbeat with ``status: down`` starts an outage
 too. The observed period runs from the first heartbeat to the last one plus its interval;
 with ``period_days`` it is the last N days up to the run's clock, and silence before the
-first or after the last heartbeat counts as downtime. uptime = 1 - downtime / period, per
-component; the system's figure is its worst component's (``component`` selects one).
+first or after the last heartbeat counts as downtime.
+
+With ``trading_hours`` (``{timezone, open, close}``, weekdays) only scheduled trading time
+counts, for the period and for the outages alike (exchange holidays are not known here and
+count as trading days). Uptime = 1 - downtime / scheduled time, per component and calendar
+month (in that time zone, UTC without trading hours); the reported ``uptime`` is the worst
+month of the worst component, so one bad month is not diluted by good ones.
 """
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
-from .opslog import PATH_PARAM, ArtifactError, Record, guarded, input_path, iso, number, read_jsonl, seconds
+from .opslog import ArtifactError, PATH_PARAM, Record, guarded, input_path, iso, number, read_jsonl, seconds
 
 
 def outages_of(beats: list[Record], grace: float, period: tuple[float, float] | None) -> tuple[list[dict], float, float]:
@@ -40,8 +48,64 @@ def outages_of(beats: list[Record], grace: float, period: tuple[float, float] | 
     return outages, start, end
 
 
+def windows(start: float, end: float, hours: dict | None) -> list[tuple[float, float, str]]:
+    """(from, to, month) pieces of [start, end] that count: trading sessions, or whole
+    calendar months when no trading hours are given."""
+    if not hours:
+        out, cursor = [], start
+        while cursor < end:
+            d = datetime.fromtimestamp(cursor, tz=timezone.utc)
+            nxt = datetime(d.year + (d.month == 12), d.month % 12 + 1, 1, tzinfo=timezone.utc).timestamp()
+            out.append((cursor, min(nxt, end), d.strftime("%Y-%m")))
+            cursor = nxt
+        return out
+    tz = ZoneInfo(hours["timezone"])
+    opens, closes = time.fromisoformat(hours["open"]), time.fromisoformat(hours["close"])
+    day = datetime.fromtimestamp(start, tz=tz).date()
+    last = datetime.fromtimestamp(end, tz=tz).date()
+    out = []
+    while day <= last:
+        if day.weekday() < 5:
+            a = datetime.combine(day, opens, tzinfo=tz).timestamp()
+            b = datetime.combine(day, closes, tzinfo=tz).timestamp()
+            lo, hi = max(a, start), min(b, end)
+            if hi > lo:
+                out.append((lo, hi, f"{day:%Y-%m}"))
+        day += timedelta(days=1)
+    return out
+
+
+def overlap(outages: list[dict], lo: float, hi: float) -> float:
+    return sum(max(0.0, min(o["to"], hi) - max(o["from"], lo)) for o in outages)
+
+
+def monthly(outages: list[dict], start: float, end: float, hours: dict | None) -> dict[str, dict]:
+    months: dict[str, dict] = {}
+    for lo, hi, month in windows(start, end, hours):
+        m = months.setdefault(month, {"scheduled_s": 0.0, "down_s": 0.0})
+        m["scheduled_s"] += hi - lo
+        m["down_s"] += overlap(outages, lo, hi)
+    for m in months.values():
+        m["uptime"] = 1 - m["down_s"] / m["scheduled_s"] if m["scheduled_s"] > 0 else 1.0
+    return months
+
+
+def check_hours(ctx: CheckContext) -> dict | None:
+    hours = ctx.params.get("trading_hours")
+    if not hours:
+        return None
+    try:
+        ZoneInfo(hours["timezone"])
+        if time.fromisoformat(hours["open"]) >= time.fromisoformat(hours["close"]):
+            raise ValueError("open must be before close")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ArtifactError("check.params.trading_hours", None, str(exc)) from None
+    return hours
+
+
 @guarded
 def uptime(requirement: Requirement, ctx: CheckContext) -> CheckResult:
+    hours = check_hours(ctx)
     path = input_path(ctx, "heartbeats", "logs/heartbeats.jsonl")
     beats = read_jsonl(path, required=("ts", "interval_s"))
     ctx.record_artifact(path)
@@ -66,25 +130,36 @@ def uptime(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     per = {}
     for name, items in groups.items():
         outages, start, end = outages_of(items, grace, period)
-        span = end - start
-        down = sum(o["to"] - o["from"] for o in outages)
-        per[name] = {"uptime": 1 - down / span if span > 0 else 0.0, "downtime": down, "span": span,
-                     "outages": outages, "start": start, "end": end}
-    worst_name = min(per, key=lambda k: per[k]["uptime"])
+        months = monthly(outages, start, end, hours)
+        worst_month = min(months, key=lambda k: months[k]["uptime"]) if months else None
+        counted = [o for o in outages if any(overlap([o], lo, hi) > 0 for lo, hi, _ in windows(o["from"], o["to"], hours))]
+        per[name] = {"months": months, "worst_month": worst_month, "outages": counted, "start": start, "end": end}
+    if not any(p["months"] for p in per.values()):
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: the heartbeats cover no scheduled trading time")
+    worst_name = min((k for k in per if per[k]["months"]),
+                     key=lambda k: per[k]["months"][per[k]["worst_month"]]["uptime"])
     w = per[worst_name]
-    longest = max((o["to"] - o["from"] for o in w["outages"]), default=0.0)
+    month = w["months"][w["worst_month"]]
+    in_hours = [overlap([o], *piece[:2]) for o in w["outages"] for piece in windows(o["from"], o["to"], hours)]
+    longest = max(in_hours, default=0.0)
     shown = sorted(w["outages"], key=lambda o: o["from"] - o["to"])[:20]
+    scope = (f"trading hours {hours['open']}-{hours['close']} {hours['timezone']}, weekdays" if hours
+             else "around the clock")
     return CheckResult(
-        metrics={"uptime": Quantity(round(w["uptime"], 6), "ratio"), "downtime": seconds(w["downtime"]),
+        metrics={"uptime": Quantity(round(month["uptime"], 6), "ratio"), "downtime": seconds(month["down_s"]),
                  "longest_outage": seconds(longest), "outages": len(w["outages"]),
-                 "observed_period": Quantity(round(w["span"] / 86400, 4), "d")},
-        message=f"{worst_name}: uptime {w['uptime']:.4%} over {w['span'] / 86400:.1f} d, "
-                f"{len(w['outages'])} outage(s), longest {longest / 60:.1f} min",
+                 "observed_period": Quantity(round((w["end"] - w["start"]) / 86400, 4), "d")},
+        message=f"{worst_name}, {w['worst_month']}: uptime {month['uptime']:.4%} of "
+                f"{month['scheduled_s'] / 3600:.1f} h scheduled ({scope}), {len(w['outages'])} outage(s), "
+                f"longest {longest / 60:.1f} min",
         details={"rule": f"a heartbeat covers the interval after it; a gap > {grace:g} x interval is an outage "
                          "of (gap - interval); status 'down' counts as down until the next heartbeat"
-                         + ("; silence at the period's edges counts" if period else ""),
-                 "component": worst_name,
-                 "components": {k: round(v["uptime"], 6) for k, v in per.items()},
+                         + ("; silence at the period's edges counts" if period else "")
+                         + f"; only scheduled time counts ({scope}); the figure is the worst month of the "
+                           "worst component",
+                 "component": worst_name, "month": w["worst_month"],
+                 "components": {k: {m: round(v["uptime"], 6) for m, v in p["months"].items()} for k, p in per.items()},
                  "period": {"from": iso(w["start"]), "to": iso(w["end"])},
                  "outages": [{"from": iso(o["from"]), "to": iso(o["to"]), "minutes": round((o["to"] - o["from"]) / 60, 2),
                               "after": o["after"]} for o in shown]},
@@ -94,6 +169,11 @@ def uptime(requirement: Requirement, ctx: CheckContext) -> CheckResult:
 SCHEMA = {
     "type": "object",
     "properties": {"heartbeats": PATH_PARAM, "component": {"type": "string"},
-                   "grace": {"type": "number", "minimum": 1}, "period_days": {"type": "number", "exclusiveMinimum": 0}},
+                   "grace": {"type": "number", "minimum": 1}, "period_days": {"type": "number", "exclusiveMinimum": 0},
+                   "trading_hours": {"type": "object", "required": ["timezone", "open", "close"],
+                                     "properties": {"timezone": {"type": "string"},
+                                                    "open": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                                                    "close": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}},
+                                     "additionalProperties": False}},
     "additionalProperties": False,
 }
