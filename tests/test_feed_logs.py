@@ -241,3 +241,14 @@ def test_detection_time_is_measured_from_the_last_record(tmp_path):
     res = check_reconnection_backfill(None, ctx(tmp_path))
     assert res.metrics["detection_time_max_s"].value == pytest.approx(12.5, abs=1e-3)
     assert res.details["detection_times_s"] == pytest.approx([12.0, 12.5], abs=1e-3)
+
+
+def test_outages_pair_within_one_source(tmp_path):
+    write_log(tmp_path, "feed_events.jsonl", [
+        {"ts": "2026-11-02T15:00:00Z", "event": "disconnect", "source": "databento"},
+        {"ts": "2026-11-02T15:00:01Z", "event": "reconnect", "source": "barchart"},
+        {"ts": "2026-11-02T15:00:09Z", "event": "reconnect", "source": "databento"},
+        {"ts": "2026-11-02T15:00:10Z", "event": "backfill", "source": "databento",
+         "gap_start": "2026-11-02T14:59:59Z", "gap_end": "2026-11-02T15:00:09Z"}])
+    m = check_reconnection_backfill(None, ctx(tmp_path, verify_data=False)).metrics
+    assert m["reconnect_time_max_s"] == Quantity(9.0, "s") and m["unbackfilled_outages"] == 0

@@ -70,18 +70,22 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
     events, early = _events_or_result(ctx)
     if early is not None:
         return early
-    backfills = [(e["_gap_start"], e["_gap_end"]) for e in events if e["event"] == "backfill"]
     outages, unrecovered = [], []
     for i, e in enumerate(events):
         if e["event"] != "disconnect":
             continue
-        back = next((r for r in events[i + 1:] if r["event"] in ("reconnect", "connect")), None)
+        src = e.get("source", "")  # several feeds may share the log: pair within one source
+        backfills = [(b["_gap_start"], b["_gap_end"]) for b in events
+                     if b["event"] == "backfill" and b.get("source", "") == src]
+        back = next((r for r in events[i + 1:] if r["event"] in ("reconnect", "connect")
+                     and r.get("source", "") == src), None)
         if back is None:
             unrecovered.append({"at": e["ts"], "where": e["_where"]})
             continue
         lo = back.get("_gap_start", e["_ts"])
         hi = back.get("_gap_end", back["_ts"])
-        outages.append({"disconnect": e["ts"], "reconnect": back["ts"], "reason": e.get("reason", ""),
+        outages.append({"source": src, "disconnect": e["ts"], "reconnect": back["ts"],
+                        "reason": e.get("reason", ""),
                         "reconnect_s": (back["_ts"] - e["_ts"]).total_seconds(),
                         "uncovered_s": _uncovered(lo, hi, backfills) if hi > lo else 0.0})
     metrics = {
@@ -89,7 +93,7 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         "reconnects": len(outages),
         "unrecovered_disconnects": len(unrecovered),
         "reconnect_time_max_s": Quantity(max((o["reconnect_s"] for o in outages), default=0.0), "s"),
-        "backfills": len(backfills),
+        "backfills": sum(1 for e in events if e["event"] == "backfill"),
         "unbackfilled_outages": sum(1 for o in outages if o["uncovered_s"] > 0),
         "backfill_uncovered_s": Quantity(round(sum(o["uncovered_s"] for o in outages), 6), "s"),
         "backfill_missing_sequences": sum(int(e.get("missing_sequences", 0)) for e in events
