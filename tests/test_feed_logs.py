@@ -252,3 +252,39 @@ def test_outages_pair_within_one_source(tmp_path):
          "gap_start": "2026-11-02T14:59:59Z", "gap_end": "2026-11-02T15:00:09Z"}])
     m = check_reconnection_backfill(None, ctx(tmp_path, verify_data=False)).metrics
     assert m["reconnect_time_max_s"] == Quantity(9.0, "s") and m["unbackfilled_outages"] == 0
+
+
+def test_api_cost_prices_planned_requests_with_get_cost(tmp_path, monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs
+
+    seen = []
+
+    class Api(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server API)
+            body = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            seen.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"12.5")
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("GOLIVE_TEST_KEY", "db-PlannedKeyValue1234567890ab")
+        write_log(tmp_path, "api_usage.jsonl", [{"ts": "2026-11-02T15:00:00Z", "cost_usd": 100.0}])
+        planned = [{"dataset": "GLBX.MDP3", "schema": "mbo", "symbols": ["ESZ6"],
+                    "start": "2026-11-20", "end": "2026-11-21"}]
+        res = check_api_cost(None, ctx(tmp_path, planned=planned, key_env="GOLIVE_TEST_KEY",
+                                       gateway=f"http://127.0.0.1:{server.server_port}"))
+    finally:
+        server.shutdown()
+    assert seen[0][0] == "/v0/metadata.get_cost" and seen[0][1]["schema"] == ["mbo"]
+    assert res.metrics["planned_cost_usd"] == Quantity(12.5, "USD")
+    projection = res.metrics["month_projection_usd"].value
+    assert res.metrics["month_projection_with_planned_usd"].value == pytest.approx(projection + 12.5)
