@@ -117,11 +117,14 @@ def plugins() -> None:
 
 from golive.cli_run import demo, run  # noqa: E402  (commands live in their own module)
 
+from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.report.cli import report  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
 cli.add_command(report)
+cli.add_command(evidence)
+cli.add_command(keys)
 
 
 def main() -> None:

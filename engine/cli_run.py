@@ -18,7 +18,8 @@ BAND_LABEL = {"well": "[green]well covered[/]", "partial": "[yellow]partial[/]",
 
 def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...], jobs: int,
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
-                quiet: bool = False, report_path: Path | None = None) -> tuple[dict, int]:
+                quiet: bool = False, report_path: Path | None = None, store_dir: Path | None = None,
+                db_url: str | None = None, evidence: bool = True) -> tuple[dict, int]:
     """Load everything, run, print the summary, render the report if asked;
     returns (results document, exit code)."""
     from golive.results import build_document, write_document
@@ -34,6 +35,13 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         target = load_target(target_dir)
     except TargetError as exc:
         raise InputError(str(exc))
+    recorder = None
+    if evidence:
+        from golive.ledger import KeyFileError, LedgerError, StoreError, attach
+        try:
+            recorder = attach(host, store_dir, db_url)
+        except (StoreError, KeyFileError, LedgerError) as exc:
+            raise InputError(f"evidence store: {exc}")
     tailoring = None
     if tailoring_path:
         try:
@@ -61,7 +69,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
 
     plugins = {name: {"origin": info.origin, "checks": [c.name for c in info.checks]}
                for name, info in host.plugins.items()}
-    doc = build_document(report, ledger_head=None,
+    doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
     if json_path:
         write_document(doc, json_path)
@@ -69,9 +77,18 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         print_summary(doc)
         if json_path:
             out.print(f"results: {json_path}")
+        if recorder and recorder.head:
+            out.print(f"evidence: {recorder.head['size']} ledger entries, head {recorder.head['head'][:16]}, "
+                      f"key {recorder.head['key_id'][:16]} in {store_label(store_dir, db_url)}")
     if report_path:
         render_report(report_path, doc, report.plan, quiet)
     return doc, exit_code(report.outcomes)
+
+
+def store_label(store_dir, db_url) -> str:
+    if db_url:
+        return db_url.split("@")[-1]  # never print credentials embedded in a database URL
+    return str(store_dir or Path("evidence"))
 
 
 def render_report(path: Path, doc: dict, plan, quiet: bool = False) -> Path:
@@ -138,6 +155,14 @@ run_options = [
                  help="Per-environment overrides applied on top of the plan (recorded with its digest)."),
     click.option("--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True,
                  help="Seconds before a check is abandoned as an error (a check block may set its own)."),
+    click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
+                 type=click.Path(file_okay=False, path_type=Path),
+                 help="Evidence store folder (env GOLIVE_STORE) [default: ./evidence]."),
+    click.option("--db", "db_url", envvar="GOLIVE_DB", default=None, metavar="URL",
+                 help="SQLAlchemy URL of the evidence database, e.g. postgresql://... (env GOLIVE_DB) "
+                      "[default: SQLite in the store]."),
+    click.option("--no-evidence", is_flag=True,
+                 help="Do not record this run in the evidence ledger (a dry run; reports say so)."),
     click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
                  help="Also render a report; the format follows the extension (.pdf .html .md .json .xml)."),
 ]
@@ -154,13 +179,15 @@ def _with_run_options(f):
               show_default=True, help="The trading workspace to audit.")
 @_with_run_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary (exit code only).")
-def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, report_path, quiet) -> None:
+def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, store_dir, db_url, no_evidence,
+        report_path, quiet) -> None:
     """Run the plan against a trading workspace and print coverage and verification.
 
     Exit code 0 when every selected requirement is verified, 1 when there are gaps or
     failures, 2 for input errors (bad plan, target or option).
     """
-    _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path)
+    _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path,
+                          store_dir, db_url, evidence=not no_evidence)
     sys.exit(code)
 
 
@@ -184,7 +211,8 @@ def demo(directory: Path, force: bool, jobs: int) -> None:
     """Build the demo trading workspace in DIRECTORY and run the whole plan on it.
 
     The workspace reproduces the trading repository of the reference gap report
-    (23 test files, 31 result files). Writes DIRECTORY/golive-results.json.
+    (23 test files, 31 result files). Writes DIRECTORY/golive-results.json, the signed evidence
+    in DIRECTORY/evidence and the PDF report DIRECTORY/golive-report.pdf.
     """
     source = reference_workspace()
     workspace = directory / "workspace"
@@ -197,7 +225,8 @@ def demo(directory: Path, force: bool, jobs: int) -> None:
     err.print(f"demo workspace: {workspace}")
     results = directory / "golive-results.json"
     pdf = directory / "golive-report.pdf"
-    doc, code = execute_run(workspace, None, (), jobs, results, None, 300.0, report_path=pdf)
+    doc, code = execute_run(workspace, None, (), jobs, results, None, 300.0, report_path=pdf,
+                            store_dir=directory / "evidence")
     out.print(f"[bold]demo done[/]: PDF report {pdf.resolve()}")
     # the demo shows gaps on purpose: its exit code reports success of the demo itself
     sys.exit(0 if code in (0, 1) else code)
