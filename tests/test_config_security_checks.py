@@ -223,3 +223,22 @@ def test_audit_trail_detects_gaps_disorder_missing_fields_and_tampering(tmp_path
     plain, _ = run(audit_trail.audit_trail, tmp_path)
     assert plain.metrics["audit_out_of_order"] == 1 and plain.metrics["audit_fields_complete_ratio"].value == 0.5
     assert "audit_chain_breaks" not in plain.metrics and plain.details["chain"] == "absent"
+
+
+def test_history_scan_states_truncation_and_a_failed_scan_is_an_error(tmp_path, monkeypatch):
+    make_repo_with_leaks(tmp_path)
+    newest_only, _ = run(secrets_at_rest.secrets_at_rest, tmp_path, {"max_commits": 1})
+    assert newest_only.details["history_findings"] == []  # the leak sits in the older commit
+    assert "the 1 oldest of 2 were not scanned" in newest_only.details["history_scan"]
+    from golive.plugins.monitoring import gitrepo
+
+    real_git = gitrepo.git
+
+    def slow_log(root, *args, **kwargs):
+        if args[0] == "log":
+            raise gitrepo.GitError("git log timed out after 60 s")
+        return real_git(root, *args, **kwargs)
+
+    monkeypatch.setattr(gitrepo, "git", slow_log)
+    failed, _ = run(secrets_at_rest.secrets_at_rest, tmp_path)
+    assert failed.status is Status.ERROR and "timed out" in failed.message

@@ -185,4 +185,8 @@ def scan_history(root: Path, min_entropy: float = 3.0, max_commits: int = 2000,
                 for rule, secret in scan_line(raw[1:], min_entropy):
                     findings.append(Finding(path, line_no, rule, mask(secret), fingerprint(secret), commit[:12]))
             line_no += 1
-    return findings, {"history": f"{len(commits)} commit(s) scanned on all refs"}
+    total = int(gitrepo.git(root, "rev-list", "--all", "--count", timeout=timeout).strip() or 0)
+    note = f"{len(commits)} commit(s) scanned on all refs"
+    if total > len(commits):  # --max-count keeps the newest: say what was left out
+        note += f"; the {total - len(commits)} oldest of {total} were not scanned (max_commits)"
+    return findings, {"history": note, "truncated": total > len(commits)}

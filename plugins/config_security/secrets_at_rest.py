@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from golive.model import CheckContext, CheckResult, Requirement
+from golive.model import CheckContext, CheckResult, Requirement, Status
 
 from golive.plugins.monitoring import gitrepo
 from golive.plugins.monitoring.opslog import guarded
@@ -54,7 +54,8 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                 root, min_entropy, int(ctx.params.get("max_commits", 2000)),
                 float(ctx.params.get("history_timeout_s", 60)), exclude)
         except gitrepo.GitError as exc:
-            hist_found, history_info = [], {"history": f"not scanned: {exc}"}
+            # History is half of the requirement: an unscanned history cannot pass as clean.
+            return CheckResult(status=Status.ERROR, message=f"{requirement.id}: git history not scanned: {exc}")
     else:
         hist_found, history_info = [], {"history": "not scanned (history: false)"}
     if gitrepo.is_repo(root):
