@@ -123,8 +123,9 @@ def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     s, n = summarize(in_spike), summarize(normal)
     metrics = {"stress_windows": len(spikes), "latency_p99_stress": ms(s["p99"]),
                "latency_p99_normal": ms(n["p99"]),
-               "latency_stress_ratio": Quantity(round(s["p99"] / n["p99"], 4) if n["p99"] else math.inf, "ratio"),
                "error_rate_stress": ratio(s["error_rate"]), "error_rate_normal": ratio(n["error_rate"])}
+    if n["p99"] > 0:  # evidence must stay finite JSON: no ratio against an all-zero baseline
+        metrics["latency_stress_ratio"] = Quantity(round(s["p99"] / n["p99"], 4), "ratio")
     if s["backlog_max"] is not None:
         metrics["backlog_max_stress"] = s["backlog_max"]
     return CheckResult(
