@@ -118,6 +118,7 @@ def plugins() -> None:
 from golive.cli_run import demo, run  # noqa: E402  (commands live in their own module)
 
 from golive.ledger.cli import evidence, keys  # noqa: E402
+from golive.ledger.cli_authored import attest, waive  # noqa: E402
 from golive.report.cli import report  # noqa: E402
 
 cli.add_command(run)
@@ -125,6 +126,8 @@ cli.add_command(demo)
 cli.add_command(report)
 cli.add_command(evidence)
 cli.add_command(keys)
+cli.add_command(attest)
+cli.add_command(waive)
 
 
 def main() -> None:

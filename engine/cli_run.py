@@ -24,7 +24,6 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     returns (results document, exit code)."""
     from golive.results import build_document, write_document
     from golive.runner import RunOptions, run_plan
-    from golive.scoring import exit_code
     from golive.selection import SelectionError
     from golive.tailoring import TailoringError, load_tailoring
     from golive.target import TargetError, load_target
@@ -49,7 +48,8 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
             tailoring.apply(plan)  # fail early, before any check runs
         except TailoringError as exc:
             raise InputError(str(exc))
-    options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring)
+    attestations, waivers = authored_evidence(recorder)
+    options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring, attestations=attestations)
 
     show = not quiet and err.is_terminal
     progress = Progress(TextColumn("[bold]checking[/]"), BarColumn(), MofNCompleteColumn(),
@@ -71,6 +71,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                for name, info in host.plugins.items()}
     doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
+    code = apply_waivers_to_document(doc, waivers)
     if json_path:
         write_document(doc, json_path)
     if not quiet:
@@ -82,7 +83,40 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                       f"key {recorder.head['key_id'][:16]} in {store_label(store_dir, db_url)}")
     if report_path:
         render_report(report_path, doc, report.plan, quiet)
-    return doc, exit_code(report.outcomes)
+    return doc, code
+
+
+def authored_evidence(recorder) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Attestations (by requirement) and waivers recorded in the ledger, oldest first."""
+    if recorder is None:
+        return {}, []
+    from golive.ledger.show import authored_entries
+
+    attestations: dict[str, list[dict]] = {}
+    for a in authored_entries(recorder.store, "attestation"):
+        attestations.setdefault(a.get("requirement_id", ""), []).append(a)
+    waivers = [{"requirement_id": w.get("requirement_id"), "approver": w.get("approver") or w.get("author_key_id", "")[:16],
+                "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
+               for w in authored_entries(recorder.store, "waiver")]
+    return attestations, waivers
+
+
+def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
+    """Waivers change the status shown (``waived``, never counted as pass), not the recorded
+    evidence: the ledger keeps the check's own result and the signed waiver side by side.
+    Returns the exit code: 0 when every applicable requirement passed or is waived."""
+    from golive.report.waivers import apply_waivers
+    from golive.scoring import exit_code
+
+    known = {r["requirement_id"] for r in doc["results"]}
+    usable = [w for w in waivers if w["requirement_id"] in known]  # a waiver for a tailored-out or renamed id
+    views = apply_waivers(doc, usable, as_of=doc["run"].get("finished"))
+    doc["waivers"] = [v.__dict__ | {"state_label": v.state_label} for v in views]
+    counts = {s: 0 for s in doc["summary"]["by_status"]}
+    for r in doc["results"]:
+        counts[r["status"]] += 1
+    doc["summary"]["by_status"] = counts
+    return exit_code(doc["results"])
 
 
 def store_label(store_dir, db_url) -> str:
@@ -94,9 +128,11 @@ def store_label(store_dir, db_url) -> str:
 def render_report(path: Path, doc: dict, plan, quiet: bool = False) -> Path:
     from golive.report import ReportInputError, render_to
 
+    waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
+               for w in doc.get("waivers", [])]
     try:
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
-            written = render_to(path, doc, plan)
+            written = render_to(path, doc, plan, waivers=waivers)
     except (ReportInputError, ValueError) as exc:
         raise InputError(str(exc))
     if not quiet:

@@ -45,6 +45,8 @@ class RunOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     tailoring: Tailoring | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    # signed attestations from the ledger, by requirement id (payloads as recorded)
+    attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,10 +186,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
                                     not_applicable=na))
             continue
         if req.manual:
-            outcomes.append(Outcome(
-                req, Status.MISSING, implemented=False, covered_by=[t.id for t in covering],
-                reason="manual requirement: verified only by a signed attestation (golive attest)",
-            ))
+            outcomes.append(manual_outcome(req, options.attestations.get(req.id, []), started,
+                                           [t.id for t in covering]))
             continue
         spec, params = _check_for(req, checks)
         if spec is None:
@@ -220,6 +220,28 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
     warnings = problems + collector.messages
     return RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
                      additional_tests=additional, warnings=warnings, selected=len(selected))
+
+
+def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, covering: list[str]) -> Outcome:
+    """A manual requirement is verified only by an unexpired signed attestation (the latest wins);
+    without one it is ``missing``, never ``pass``."""
+    today = now.date().isoformat()
+    valid = [a for a in attestations if not a.get("expires") or a["expires"] >= today]
+    if valid:
+        a = valid[-1]
+        who = a.get("attested_by") or a.get("author_key_id", "")[:16]
+        role = f" ({a['role']})" if a.get("role") else ""
+        until = f", valid until {a['expires']}" if a.get("expires") else ""
+        return Outcome(req, Status.PASS, implemented=True, covered_by=covering, checker="attestation",
+                       reason=f"attested by {who}{role} on {str(a.get('time', ''))[:10]}{until}: {a.get('statement', '')}",
+                       details={"attestation": {k: a.get(k) for k in
+                                                ("attested_by", "role", "statement", "time", "expires", "seq",
+                                                 "author_key_id")}})
+    reason = "manual requirement: verified only by a signed attestation (golive attest REQ --by NAME --note ...)"
+    if attestations:
+        last = attestations[-1]
+        reason = f"the attestation by {last.get('attested_by') or 'its author'} expired on {last.get('expires')}; {reason}"
+    return Outcome(req, Status.MISSING, implemented=False, covered_by=covering, reason=reason)
 
 
 def _run_jobs(jobs: list[_Job], width: int) -> Iterable[Outcome]:

@@ -16,13 +16,14 @@ from golive.ledger.keys import KeyDirectory
 from golive.ledger.secrets import Redactor
 
 
-def _person(store, key_prefix: str, ask: bool):
-    """The person key named by ``key_prefix`` (a unique prefix of a recorded person key id)."""
-    matches = [k for k, v in recorded_keys(store).items()
-               if k.startswith(key_prefix) and v["role"] == "person" and v["status"] == "active"]
+def _person(store, who: str, ask: bool):
+    """The person key named by ``who``: the name given to `golive keys add-person`, or a unique
+    prefix of a recorded person key id."""
+    people = {k: v for k, v in recorded_keys(store).items() if v["role"] == "person" and v["status"] == "active"}
+    matches = [k for k, v in people.items() if v.get("name") == who] or [k for k in people if k.startswith(who)]
     if len(matches) != 1:
-        _fail_input(f"--by {key_prefix!r} names {len(matches)} active person keys; give a unique "
-                    "prefix of a key from `golive keys list` (add one with `golive keys add-person`)")
+        _fail_input(f"{who!r} names {len(matches)} active person keys; give the person's name or a unique "
+                    "key id prefix from `golive keys list` (add one with `golive keys add-person NAME`)")
     return _guard(lambda: KeyDirectory(store.keys_dir).load(matches[0], _passphrase(ask)))
 
 
@@ -48,20 +49,29 @@ def add_person(store_dir, db_url, name, ask) -> None:
     out.print(f"person key for {name}: {person.key_id} (entry {seq}); hand the .key file to its owner")
 
 
-@evidence.command()
+@click.command()
 @store_options
 @click.argument("requirement_id")
-@click.option("--by", "by", required=True, metavar="KEYID", help="The attesting person's key id (prefix).")
-@click.option("--statement", required=True, help="What the person verified, in their words.")
+@click.option("--by", "by", required=True, metavar="NAME|KEYID", help="The attesting person (name or key id prefix).")
+@click.option("--role", default="", help="The person's role, e.g. 'Head of Trading Risk'.")
+@click.option("--note", "--statement", "statement", required=True, help="What the person verified, in their words.")
+@click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day the attestation holds (YYYY-MM-DD); none: it does not expire.")
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Evidence file to store with the attestation (repeatable; secrets masked).")
 @click.option("--run", "run_id", default="-", metavar="RUN", help="Run the attestation belongs to.")
 @click.option("--passphrase", "ask", is_flag=True, help="Prompt for the person key's passphrase.")
-def attest(store_dir, db_url, requirement_id, by, statement, files, run_id, ask) -> None:
-    """Record a signed attestation that a (manual) requirement was verified."""
+def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, ask) -> None:
+    """Record a signed attestation that a (manual) requirement was verified.
+
+    Later runs count the requirement as verified while the attestation has not expired."""
+    if expires is not None and expires.date() < date.today():
+        _fail_input(f"--expires {expires.date()} is in the past")
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, ask)
-    payload = {"requirement_id": requirement_id, "statement": statement, "status": "pass"}
+    name = recorded_keys(store)[person.key_id].get("name", "")
+    payload = {"requirement_id": requirement_id, "statement": statement, "status": "pass",
+               "attested_by": name, "role": role, "expires": expires.date().isoformat() if expires else None}
     blobs = _attach(store, files)
     if blobs:
         payload["blobs"] = blobs
@@ -69,11 +79,12 @@ def attest(store_dir, db_url, requirement_id, by, statement, files, run_id, ask)
     out.print(f"attestation for {requirement_id} recorded as entry {done.seq}, signed by {person.key_id[:16]}...")
 
 
-@evidence.command()
+@click.command()
 @store_options
 @click.argument("requirement_id")
-@click.option("--by", "by", required=True, metavar="KEYID", help="The approver's key id (prefix).")
-@click.option("--justification", required=True, help="Why the requirement may be waived.")
+@click.option("--approver", "--by", "by", required=True, metavar="NAME|KEYID",
+              help="The approver (name or key id prefix of a person key).")
+@click.option("--reason", "--justification", "justification", required=True, help="Why the requirement may be waived.")
 @click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day the waiver holds (YYYY-MM-DD).")
 @click.option("--passphrase", "ask", is_flag=True, help="Prompt for the approver key's passphrase.")
@@ -88,3 +99,7 @@ def waive(store_dir, db_url, requirement_id, by, justification, expires, ask) ->
                "expires": expires.date().isoformat(), "approver": name}
     done = _guard(lambda: append_authored(store, "waiver", payload, person))
     out.print(f"waiver for {requirement_id} until {payload['expires']} recorded as entry {done.seq}")
+
+
+evidence.add_command(attest)
+evidence.add_command(waive)
