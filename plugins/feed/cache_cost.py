@@ -15,7 +15,7 @@ from datetime import timezone
 from golive.model import CheckResult, Quantity, Status
 
 from .auth import api_key, historical_client, scrub
-from .jsonl import LogFormatError, read_jsonl
+from .jsonl import LogFormatError, read_jsonl, rel_to
 
 NUMBER = (int, float)
 
@@ -28,7 +28,7 @@ def _log_path(ctx, param: str, default: str):
 def check_cache_efficiency(requirement, ctx) -> CheckResult:
     path = _log_path(ctx, "log", "logs/cache_stats.jsonl")
     if not path.exists():
-        return CheckResult(status=Status.MISSING, message=f"{path} not found: no cache statistics")
+        return CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no cache statistics")
     ctx.record_artifact(path)
     hits = misses = bytes_saved = bytes_fetched = 0
     usd_saved = usd_spent = 0.0
@@ -69,7 +69,7 @@ def check_cache_efficiency(requirement, ctx) -> CheckResult:
 def check_api_cost(requirement, ctx) -> CheckResult:
     path = _log_path(ctx, "log", "logs/api_usage.jsonl")
     if not path.exists():
-        return CheckResult(status=Status.MISSING, message=f"{path} not found: no API usage log")
+        return CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no API usage log")
     ctx.record_artifact(path)
     daily: dict[str, float] = defaultdict(float)
     try:

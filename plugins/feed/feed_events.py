@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from golive.model import CheckResult, Quantity, Status
 
-from .jsonl import LogFormatError, parse_ts, read_jsonl
+from .jsonl import LogFormatError, parse_ts, read_jsonl, rel_to
 from .quality_check import checked_files, merge, unreadable_message
 
 EVENTS = ("connect", "subscribed", "first_record", "disconnect", "reconnect", "backfill",
@@ -42,7 +42,7 @@ def load_events(path) -> list[dict]:
 def _events_or_result(ctx) -> tuple[list[dict] | None, CheckResult | None]:
     path = ctx.target.root / ctx.params.get("log", "logs/feed_events.jsonl")
     if not path.exists():
-        return None, CheckResult(status=Status.MISSING, message=f"{path} not found: no feed event log")
+        return None, CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no feed event log")
     ctx.record_artifact(path)
     try:
         return load_events(path), None

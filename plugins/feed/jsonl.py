@@ -61,3 +61,12 @@ def read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iter
 def _names(types) -> str:
     types = types if isinstance(types, tuple) else (types,)
     return " or ".join(t.__name__ for t in types)
+
+
+def rel_to(path: Path, root: Path) -> str:
+    """``path`` relative to the target root when inside it (messages and evidence stay
+    free of machine-specific prefixes)."""
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)

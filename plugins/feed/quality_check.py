@@ -152,7 +152,8 @@ def checked_files(ctx) -> tuple[list[Path], list[dict], CheckResult | None]:
     """Find and check the data files; the CheckResult is set when there is nothing to check."""
     paths = find_files(ctx)
     if not paths:
-        where = ctx.params.get("files") or [str(ctx.target.path("data") / g) for g in DEFAULT_GLOBS]
+        where = ctx.params.get("files") or [_rel(str(ctx.target.path("data") / g), ctx.target.root)
+                                            for g in DEFAULT_GLOBS]
         return [], [], CheckResult(status=Status.MISSING,
                                    message=f"no DBN files found ({', '.join(map(str, where))})")
     for p in paths:
