@@ -288,3 +288,10 @@ def test_api_cost_prices_planned_requests_with_get_cost(tmp_path, monkeypatch):
     assert res.metrics["planned_cost_usd"] == Quantity(12.5, "USD")
     projection = res.metrics["month_projection_usd"].value
     assert res.metrics["month_projection_with_planned_usd"].value == pytest.approx(projection + 12.5)
+
+
+def test_reconnection_without_data_is_missing_when_data_is_required(tmp_path):
+    write_log(tmp_path, "feed_events.jsonl", EVENTS[:4])
+    assert check_reconnection_backfill(None, ctx(tmp_path)).status is None
+    res = check_reconnection_backfill(None, ctx(tmp_path, require_data=True))
+    assert res.status is Status.MISSING and "needs recorded data" in res.message

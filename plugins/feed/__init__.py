@@ -41,7 +41,8 @@ STREAMING_SCHEMA = {"type": "object",
                     "additionalProperties": False}
 RECONNECT_SCHEMA = {"type": "object",
                     "properties": {**QUALITY_SCHEMA["properties"], **_LOG,
-                                   "verify_data": {"type": "boolean"}},
+                                   "verify_data": {"type": "boolean"},
+                                   "require_data": {"type": "boolean"}},
                     "additionalProperties": False}
 
 

@@ -119,6 +119,9 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
             if bad:
                 return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
                                    message=f"unreadable DBN file(s): {bad}")
+        elif ctx.params.get("require_data"):  # e.g. detection time is judged: it needs data
+            return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
+                               message=f"{none.message}; the check needs recorded data")
         else:
             details["data"] = none.message
     return CheckResult(metrics=metrics, details=details, message=message)
