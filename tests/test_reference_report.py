@@ -52,7 +52,7 @@ def test_section_matches_the_report(doc, section):
         elif r["check"] is None:  # judged from the team's tests, which all passed
             assert r["status"] == "pass", r
         else:  # golive's own check: the reference workspace holds tests but no data to verify
-            assert r["status"] in ("pass", "fail", "partial", "missing"), r
+            assert r["status"] in ("pass", "fail", "partial", "missing", "skipped"), r
 
 
 def test_category_figures_within_ten_points(doc):
