@@ -74,8 +74,12 @@ def _write(root: Path, rel: str, text: str) -> Path:
 
 
 def write_ops(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: int = 7,
-              end: datetime | None = None, git: bool = True) -> OpsTruth:
-    """Write the operations artifacts of a demo target under ``root``; returns the truth."""
+              end: datetime | None = None, git: bool = True, cli_tests: bool = True) -> OpsTruth:
+    """Write the operations artifacts of a demo target under ``root``; returns the truth.
+
+    ``cli_tests=False`` leaves the team's tests alone (no ``tests/pipeline/test_cli_arguments.py``),
+    for a workspace whose test inventory must stay as it is, e.g. the reference fixture.
+    """
     unknown = set(inject) - set(FAULTS)
     if unknown:
         raise ValueError(f"unknown fault(s) {sorted(unknown)}; known: {', '.join(FAULTS)}")
@@ -95,7 +99,7 @@ def write_ops(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: i
     _feed_events(root, rng, session)
     _disaster_recovery(root, t_end)
     _credentials(root, t_end)
-    _entry_point(root)
+    _entry_point(root, cli_tests)
     _audit_and_reports(root, rng, t_end)
     if git:
         truth.git = _git_history(root, t_end, inject, truth)
@@ -316,7 +320,7 @@ def _credentials(root: Path, t_end: float) -> None:
            "  - {id: svc-broker, kind: service, owner: alice, roles: [order-routing]}\n")
 
 
-def _entry_point(root: Path) -> None:
+def _entry_point(root: Path, cli_tests: bool) -> None:
     _write(root, "run_pipeline.py", '"""Entry point of the trading pipeline (demo stub: golive reads it, never runs it)."""\n'
            "import argparse\nimport sys\n\n\ndef parse_args(argv=None):\n"
            "    parser = argparse.ArgumentParser(description=__doc__)\n"
@@ -326,6 +330,8 @@ def _entry_point(root: Path) -> None:
            "    parser.add_argument('--sources', nargs='*')\n"
            "    return parser.parse_args(argv)\n\n\ndef main(argv=None):\n    args = parse_args(argv)\n"
            "    return 0 if args.profile else 2\n\n\nif __name__ == '__main__':\n    sys.exit(main())\n")
+    if not cli_tests:
+        return
     _write(root, "tests/pipeline/test_cli_arguments.py", '"""CLI options of run_pipeline.py."""\n'
            "import pytest\n\nfrom run_pipeline import parse_args\n\n\n"
            "def test_profile_and_date():\n    a = parse_args(['--profile', 'production', '--date', '2026-11-02'])\n"

@@ -132,3 +132,8 @@ def test_fixture_rejects_unknown_faults_and_git_faults_without_git(tmp_path):
     truth = write_ops(tmp_path / "plain", git=False)
     assert not truth.git and (tmp_path / "plain/config/strategy.yaml").is_file()
     assert not (tmp_path / "plain/.git").exists()
+
+
+def test_fixture_can_leave_the_team_tests_alone(tmp_path):
+    write_ops(tmp_path, git=False, cli_tests=False)
+    assert (tmp_path / "run_pipeline.py").is_file() and not (tmp_path / "tests").exists()
