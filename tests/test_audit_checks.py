@@ -151,7 +151,7 @@ def test_uncommitted_configuration_change_and_missing_git(ws, tmp_path):
     plain = tmp_path / "plain"
     shutil.copytree(ws / "config", plain / "config")
     not_tracked, _ = run(config_changes.config_changes, plain)
-    assert not_tracked.status is Status.FAIL and "not a git repository" in not_tracked.message
+    assert not_tracked.status is Status.MISSING and "not the top of a git repository" in not_tracked.message
 
 
 def test_regulatory_reports_missing_late_incomplete_and_altered(ws):

@@ -152,6 +152,12 @@ def test_secrets_at_rest_scans_files_and_history_and_never_reveals_a_key(tmp_pat
     assert hashlib.sha256(DATABENTO_KEY.encode()).hexdigest()[:12] == history[0]["fingerprint"]
 
 
+def test_no_finding_and_no_configuration_is_missing_evidence(tmp_path):
+    write(tmp_path, "README.md", "nothing to see\n")
+    result, _ = run(secrets_at_rest.secrets_at_rest, tmp_path)
+    assert result.status is Status.MISSING and "no configuration files" in result.message
+
+
 def test_secret_scan_of_a_target_that_is_not_a_git_repository_says_so(tmp_path):
     write(tmp_path, "settings.ini", f"key = {AWS_KEY}\n")
     result, _ = run(secrets_at_rest.secrets_at_rest, tmp_path)

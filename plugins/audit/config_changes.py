@@ -5,7 +5,7 @@ Plan lines 191-217 (Compliance and Audit): "Configuration change tracking" (AUD-
 ``config_changes`` reads the git history of the configuration folder: every commit touching
 it must meet the documentation rules of approvals.py (author, date, reason, a prior approval
 by someone else); uncommitted changes in the folder are undocumented by definition. A target
-that is not a git repository fails: its configuration is not under version control.
+that is not a git repository has no history to read: the result is ``missing``.
 ``config_paths``, ``not_tracked`` and ``SCHEMA`` are shared with parameter_changes.py.
 """
 from __future__ import annotations
@@ -23,11 +23,12 @@ def config_paths(ctx: CheckContext) -> list[str]:
 
 
 def not_tracked(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    zeros = {"config_commits": 0, "config_changes_undocumented": 0, "uncommitted_config_changes": 0,
-             "self_approved_changes": 0, "parameter_changes": 0, "parameter_changes_undocumented": 0}
-    return CheckResult(status=Status.FAIL, metrics={"under_version_control": 0, **zeros},
-                       message=f"{requirement.id}: {ctx.target.root} is not a git repository, so configuration "
-                               "changes are not tracked")
+    # Missing, not fail: the history this check reads does not exist here -- either the
+    # configuration is not under version control or the workspace is a copy without .git.
+    return CheckResult(status=Status.MISSING, metrics={"under_version_control": 0},
+                       message=f"{requirement.id}: {ctx.target.root} is not the top of a git repository, so "
+                               "configuration changes cannot be traced (put the configuration under version "
+                               "control and audit the repository itself)")
 
 
 @guarded

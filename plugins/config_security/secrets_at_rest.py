@@ -7,7 +7,9 @@ Two views of the same requirement. (1) Every configuration leaf whose key names 
 encrypted value (``ENC[...]``, ``enc:``, ``vault:``, sops) or be empty; a literal value is
 unprotected. (2) The secret scanner (secret_scan.py) runs over the repository's files and
 its git history; a key in history stays exposed even after the file was fixed. Findings are
-reported masked with file, line (and commit for history); no secret is ever kept.
+reported masked with file, line (and commit for history); no secret is ever kept. A target
+with no finding and no configuration file at all is ``missing``: nothing shows how its keys
+are stored.
 """
 from __future__ import annotations
 
@@ -65,6 +67,11 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             pass
     in_tree = {f.fingerprint for f in files_found}
     history_only = {f.fingerprint for f in hist_found} - in_tree
+    if not files_found and not history_only and not configfiles.config_files(root, ctx.params.get("config", "config/**/*")):
+        # Nothing leaked, but nothing shows where keys live either: no evidence of encryption.
+        return CheckResult(status=Status.MISSING, details={**file_info, "history_scan": history_info["history"]},
+                           message=f"{requirement.id}: no plaintext key found, but the target has no configuration "
+                                   "files showing how API keys are stored (referenced or encrypted)")
     metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
                "sensitive_fields": fields, "sensitive_fields_unprotected": len(unprotected)}
     parts = [f"{len(files_found)} plaintext secret(s) in files", f"{len(history_only)} more only in git history",
