@@ -227,42 +227,40 @@ def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, s
     sys.exit(code)
 
 
-def reference_workspace() -> Path:
-    """The bundled reference workspace (the trading repo the reference report describes)."""
-    import golive
-
-    here = Path(golive.__file__).resolve().parent
-    for candidate in (here / "demo_workspace", here.parent / "tests" / "fixtures" / "reference-workspace"):
-        if candidate.is_dir():
-            return candidate
-    raise InputError("the demo workspace is not bundled with this installation; "
-                     "install golive from a source checkout (pip install -e .)")
-
-
 @click.command()
 @click.argument("directory", required=False, type=click.Path(path_type=Path), default=Path("golive-demo"))
+@click.option("--profile", type=click.Choice(["seed", "healthy", "degraded"]), default="healthy", show_default=True,
+              help="seed: the reference report's repository only; healthy: with data, records, logs and "
+                   "configs, mostly passing; degraded: with known faults injected.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed of the generated data.")
 @click.option("--force", is_flag=True, help="Replace DIRECTORY if it exists.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=4, show_default=True)
-def demo(directory: Path, force: bool, jobs: int) -> None:
+def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> None:
     """Build the demo trading workspace in DIRECTORY and run the whole plan on it.
 
-    The workspace reproduces the trading repository of the reference gap report
-    (23 test files, 31 result files). Writes DIRECTORY/golive-results.json, the signed evidence
-    in DIRECTORY/evidence and the PDF report DIRECTORY/golive-report.pdf.
+    Writes DIRECTORY/workspace (the trading repository), DIRECTORY/evidence (the signed ledger),
+    DIRECTORY/golive-results.json and the PDF report DIRECTORY/golive-report.pdf, whose path it
+    prints. Exit code 0 when the demo ran (its gaps are the point), 2 on input errors.
     """
-    source = reference_workspace()
-    workspace = directory / "workspace"
+    from golive import demo as demo_ws
+
     if directory.exists() and any(directory.iterdir()):
         if not force:
             raise InputError(f"{directory} exists and is not empty; pass --force to replace it or choose another folder")
         shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, workspace)
-    err.print(f"demo workspace: {workspace}")
+    workspace = directory / "workspace"
+    with err.status(f"building the {profile} demo workspace", spinner="dots") if err.is_terminal else _null():
+        try:
+            built = demo_ws.build(workspace, profile, seed)
+        except demo_ws.DemoError as exc:
+            raise InputError(str(exc))
+    err.print(f"demo workspace ({profile}): {workspace}")
+    for family, faults in built.injected.items():
+        err.print(f"  injected {family} faults: {', '.join(faults)}")
     results = directory / "golive-results.json"
     pdf = directory / "golive-report.pdf"
     doc, code = execute_run(workspace, None, (), jobs, results, None, 300.0, report_path=pdf,
                             store_dir=directory / "evidence")
     out.print(f"[bold]demo done[/]: PDF report {pdf.resolve()}")
-    # the demo shows gaps on purpose: its exit code reports success of the demo itself
     sys.exit(0 if code in (0, 1) else code)

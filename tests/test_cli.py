@@ -96,13 +96,14 @@ def test_bad_tailoring_exits_2(tmp_path):
     assert res.exit_code == 2 and "no such requirement" in res.output
 
 
-def test_demo_builds_the_workspace_and_runs(tmp_path):
+def test_demo_seed_profile_reproduces_the_reference_workspace(tmp_path):
     d = tmp_path / "demo"
-    res = invoke("demo", str(d))
+    res = invoke("demo", str(d), "--profile", "seed")
     assert res.exit_code == 0, res.output
-    assert (d / "workspace" / "golive.toml").exists()
+    assert (d / "workspace" / "golive.toml").exists() and (d / "evidence").is_dir()
     doc = json.loads((d / "golive-results.json").read_text())
-    assert doc["summary"]["requirements"] == 94
+    assert doc["summary"]["requirements"] == 94 and doc["summary"]["implemented"] == 30
+    assert doc["run"]["ledger"]["size"] > 94
     assert "demo done" in res.output
     pdf = d / "golive-report.pdf"
     assert str(pdf.resolve()) in res.output.replace("\n", "")
@@ -111,3 +112,32 @@ def test_demo_builds_the_workspace_and_runs(tmp_path):
     assert "Live Trading Test Plan" in text and "94" in text
     again = invoke("demo", str(d))
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def _not_passing(doc):
+    return {r["requirement_id"]: r["status"] for r in doc["results"] if r["status"] != "pass"}
+
+
+def test_demo_healthy_passes_everything_it_can(tmp_path):
+    d = tmp_path / "demo"
+    res = invoke("demo", str(d))  # healthy is the default profile
+    assert res.exit_code == 0, res.output
+    doc = json.loads((d / "golive-results.json").read_text())
+    # no Databento key here: the live authentication probe is skipped, with its reason;
+    # the two manual requirements wait for signed attestations
+    assert _not_passing(doc) == {"PRE-FEED-02": "skipped", "RISK-09": "missing", "AUD-07": "missing"}
+
+
+def test_demo_degraded_reports_every_injected_fault(tmp_path):
+    d = tmp_path / "demo"
+    res = invoke("demo", str(d), "--profile", "degraded")
+    assert res.exit_code == 0, res.output
+    bad = _not_passing(json.loads((d / "golive-results.json").read_text()))
+    expected = {
+        "PRE-PIPE-06": "memory leak", "RISK-06": "disk at 91 %", "RISK-10": "45-minute outage",
+        "PRE-CONF-05": "plaintext key", "PRE-FEED-04": "feed defects", "PRE-FEED-06": "unrecovered disconnect",
+        "PRE-ALGO-09": "accuracy drop", "LIVE-LIMITED-04": "slippage", "LIVE-LIMITED-06": "cost overrun",
+        "RISK-01": "limit breach",
+    }
+    for rid, fault in expected.items():
+        assert bad.get(rid) in ("fail", "partial"), (rid, fault, bad.get(rid))

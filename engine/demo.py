@@ -1,0 +1,86 @@
+"""The bundled demo trading workspace, in three profiles.
+
+- ``seed``: the trading repository of the reference gap report (23 test files, 31 result files)
+  and nothing else: golive reproduces the report's coverage.
+- ``healthy``: the same repository plus what golive's checkers read -- Databento MBO data,
+  trading records for five weeks (shadow, limited live, live), logs, metrics, configuration with
+  git history -- all consistent and mostly passing.
+- ``degraded``: the healthy workspace with known faults injected (a memory leak, a disk at 91 %,
+  a 45-minute outage, a plaintext key, feed defects, an accuracy drop, slippage, a cost overrun,
+  a limit breach), which the report explains.
+
+The generators live in ``examples/`` of the source checkout (they are demo data, not golive);
+``seed`` needs only the reference workspace.
+"""
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+PROFILES = ("seed", "healthy", "degraded")
+
+DEGRADED_RECORDS = ("accuracy_drop", "high_slippage", "cost_overrun", "limit_breach")
+DEGRADED_OPS = ("memory_leak", "disk_91", "outage_45min", "plaintext_key")
+
+
+class DemoError(RuntimeError):
+    """The demo workspace cannot be built (e.g. golive installed without its source checkout)."""
+
+
+@dataclass
+class DemoWorkspace:
+    root: Path
+    profile: str
+    injected: dict[str, list[str]] = field(default_factory=dict)
+
+
+def source_checkout() -> Path:
+    """The folder holding engine/, examples/ and tests/ (an editable install's source tree)."""
+    import golive
+
+    return Path(golive.__file__).resolve().parent.parent
+
+
+def reference_workspace() -> Path:
+    path = source_checkout() / "tests" / "fixtures" / "reference-workspace"
+    if not path.is_dir():
+        raise DemoError("the demo workspace ships with golive's source checkout; "
+                        "install golive from it (pip install -e .) to run the demo")
+    return path
+
+
+def _examples(module: str):
+    root = source_checkout()
+    if not (root / "examples" / f"{module}.py").is_file():
+        raise DemoError(f"examples/{module}.py not found: the demo generators ship with golive's source checkout")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module(f"examples.{module}")
+
+
+def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
+    """Write the demo workspace of ``profile`` into ``dest`` (which must not exist)."""
+    if profile not in PROFILES:
+        raise DemoError(f"unknown demo profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    shutil.copytree(reference_workspace(), dest)
+    ws = DemoWorkspace(root=dest, profile=profile)
+    if profile == "seed":
+        return ws
+    degraded = profile == "degraded"
+    records = _examples("records_fixtures")
+    feed = _examples("feed_workspace")
+    ops = _examples("ops_fixtures")
+    # order matters: the ops generator builds the audit log from records/ and commits to git last
+    # the feed recording and the operations logs describe the same, latest full session
+    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    session_day = datetime.fromtimestamp(ops._session_start(end), timezone.utc).date()
+    records.write_records(dest, inject=DEGRADED_RECORDS if degraded else (), seed=seed)
+    feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day)
+    ops.write_ops(dest, inject=DEGRADED_OPS if degraded else (), seed=seed, end=end)
+    if degraded:
+        ws.injected = {"records": list(DEGRADED_RECORDS), "ops": list(DEGRADED_OPS), "feed": ["feed defects"]}
+    return ws
