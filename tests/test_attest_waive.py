@@ -40,7 +40,8 @@ def test_attest_and_waive_end_to_end(tmp_path):
                   "--store", store).exit_code == 2
 
     out = tmp_path / "r.json"
-    second = invoke("run", "--target", str(WORKSPACE), "--store", store, "--json", str(out), "-q")
+    md = tmp_path / "report.md"
+    second = invoke("run", "--target", str(WORKSPACE), "--store", store, "--json", str(out), "--report", str(md), "-q")
     assert second.exit_code == 1
     doc = json.loads(out.read_text())
     res = {r["requirement_id"]: r for r in doc["results"]}
@@ -54,6 +55,12 @@ def test_attest_and_waive_end_to_end(tmp_path):
     before = json.loads(first_json.read_text())["summary"]["verified"]
     assert doc["summary"]["verified"] == before + 1  # the attestation counts; the waiver is not a pass
     assert [w["state"] for w in doc["waivers"]] == ["applied"]
+
+    text = md.read_text()
+    attest_part = text.split("## Attestations")[1].split("## ")[0]
+    assert "AUD-07" in attest_part and "Ada Risk (Head of Model Validation)" in attest_part
+    waiver_part = text.split("## Waivers")[1].split("## ")[0]
+    assert "LIVE-SHADOW-01" in waiver_part and "shadow week scheduled for Q1" in waiver_part
 
     verified = invoke("evidence", "verify", "--store", store)
     assert verified.exit_code == 0, verified.output

@@ -137,6 +137,16 @@ def _waivers(m: RenderModel) -> list[str]:
     return out + ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
 
 
+def _attestations(m: RenderModel) -> list[str]:
+    out = ["## Attestations", ""]
+    if not m.attestations:
+        return out + ["No manual requirement is attested in this run.", ""]
+    out += ["| Requirement | Attested by | Statement | Signed | Expires |", "|---|---|---|---|---|"]
+    out += [f"| {md(a.requirement_id)} | {md(a.attested_by)}{' (' + md(a.role) + ')' if a.role else ''} | "
+            f"{md(a.statement)} | {md(a.time)} key {md(a.key_id)} | {md(a.expires)} |" for a in m.attestations]
+    return out + ["", "A manual requirement counts as verified only while a signed, unexpired attestation covers it.", ""]
+
+
 def _changes(m: RenderModel) -> list[str]:
     out = ["## Changes Since the Previous Run", ""]
     ch = m.changes
@@ -211,7 +221,8 @@ def _evidence(m: RenderModel) -> list[str]:
 
 def render_markdown(model: RenderModel) -> str:
     parts = [f"# {md(model.plan_title)} Gap Analysis Report", ""]
-    for section in (_executive, _phases, _categories, _verification, _waivers, _changes, _tail, _evidence):
+    for section in (_executive, _phases, _categories, _verification, _waivers, _attestations, _changes, _tail,
+                    _evidence):
         parts += section(model)
     return "\n".join(parts).rstrip() + "\n"
 

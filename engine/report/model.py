@@ -157,6 +157,32 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class AttestationView:
+    """A signed attestation that verified a manual requirement in this run."""
+
+    requirement_id: str
+    title: str
+    attested_by: str
+    role: str
+    statement: str
+    time: str
+    expires: str
+    key_id: str
+
+
+def _attestations(doc: Mapping[str, Any]) -> tuple[AttestationView, ...]:
+    views = []
+    for r in doc["results"]:
+        a = (r.get("details") or {}).get("attestation")
+        if a:
+            views.append(AttestationView(
+                requirement_id=r["requirement_id"], title=r.get("title", ""), attested_by=a.get("attested_by") or "",
+                role=a.get("role") or "", statement=a.get("statement") or "", time=str(a.get("time") or "")[:19],
+                expires=a.get("expires") or "no expiry", key_id=str(a.get("author_key_id") or "")[:16]))
+    return tuple(views)
+
+
+@dataclass(frozen=True)
 class RenderModel:
     title: str
     plan_title: str
@@ -171,6 +197,7 @@ class RenderModel:
     bands: Mapping[str, float]
     verification: tuple[RequirementRow, ...]
     waivers: tuple[WaiverView, ...]
+    attestations: tuple[AttestationView, ...]
     changes: analysis.Changes | None
     additional_tests: tuple[str, ...]
     recommendations: tuple[analysis.Recommendation, ...]
@@ -253,6 +280,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         bands=bands,
         verification=tuple(r for r in rows if r.thresholds or r.status in NOT_VERIFIED),
         waivers=waiver_views,
+        attestations=_attestations(doc),
         changes=(analysis.changes(doc, previous, {r.id: r.title for r in rows})
                  if previous is not None else None),
         additional_tests=tuple(analysis.test_file_names(doc.get("additional_tests", []))),
