@@ -115,7 +115,7 @@ def plugins() -> None:
         out.print(f"[red]not loaded[/] {name}: {problem}", highlight=False)
 
 
-from golive.cli_run import demo, run  # noqa: E402  (commands live in their own module)
+from golive.cli_run import demo, history, run  # noqa: E402  (commands live in their own module)
 
 from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.ledger.cli_authored import attest, waive  # noqa: E402
@@ -123,6 +123,7 @@ from golive.report.cli import report  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
+cli.add_command(history)
 cli.add_command(report)
 cli.add_command(evidence)
 cli.add_command(keys)

@@ -72,6 +72,11 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
     code = apply_waivers_to_document(doc, waivers)
+    past: list[dict] = []
+    if recorder is not None:
+        from golive import history
+        past = history.past_runs(recorder.store.path, doc)
+        history.save(recorder.store.path, doc)
     if json_path:
         write_document(doc, json_path)
     if not quiet:
@@ -82,7 +87,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
             out.print(f"evidence: {recorder.head['size']} ledger entries, head {recorder.head['head'][:16]}, "
                       f"key {recorder.head['key_id'][:16]} in {store_label(store_dir, db_url)}")
     if report_path:
-        render_report(report_path, doc, report.plan, quiet)
+        render_report(report_path, doc, report.plan, quiet, past)
     return doc, code
 
 
@@ -125,14 +130,17 @@ def store_label(store_dir, db_url) -> str:
     return str(store_dir or Path("evidence"))
 
 
-def render_report(path: Path, doc: dict, plan, quiet: bool = False) -> Path:
+def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[dict] | None = None) -> Path:
+    """Render ``doc``; ``past`` (earlier runs of the same target, oldest first) feeds the
+    changes since the previous run and the trend chart."""
     from golive.report import ReportInputError, render_to
 
     waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
                for w in doc.get("waivers", [])]
     try:
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
-            written = render_to(path, doc, plan, waivers=waivers)
+            written = render_to(path, doc, plan, waivers=waivers, previous=past[-1] if past else None,
+                                history=past or ())
     except (ReportInputError, ValueError) as exc:
         raise InputError(str(exc))
     if not quiet:
@@ -264,3 +272,30 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
                             store_dir=directory / "evidence")
     out.print(f"[bold]demo done[/]: PDF report {pdf.resolve()}")
     sys.exit(0 if code in (0, 1) else code)
+
+
+@click.command()
+@click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
+              type=click.Path(file_okay=False, path_type=Path), help="Evidence store folder [default: ./evidence].")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def history(store_dir, as_json) -> None:
+    """List past runs with their compliance and verification rates, oldest first."""
+    import json as _json
+
+    from golive import history as hist
+
+    rows = hist.summary_rows(store_dir)
+    if as_json:
+        click.echo(_json.dumps(rows, indent=2))
+        return
+    if not rows:
+        out.print(f"no runs recorded in {hist.store_path(store_dir)}")
+        return
+    table = Table(title=f"runs in {hist.store_path(store_dir)}", title_justify="left")
+    for col in ("started", "run", "target", "requirements", "compliance", "verification", "statuses"):
+        table.add_column(col)
+    for r in rows:
+        statuses = " ".join(f"{k} {v}" for k, v in r["by_status"].items() if v)
+        table.add_row(r["started"], r["run"][:8], Path(r["target"]).name, str(r["requirements"]),
+                      f"{r['compliance_rate']:.1%}", f"{r['verification_rate']:.1%}", statuses)
+    out.print(table)

@@ -141,3 +141,19 @@ def test_demo_degraded_reports_every_injected_fault(tmp_path):
     }
     for rid, fault in expected.items():
         assert bad.get(rid) in ("fail", "partial"), (rid, fault, bad.get(rid))
+
+
+def test_history_and_report_of_a_recorded_run(tmp_path):
+    store = str(tmp_path / "store")
+    for _ in range(2):
+        assert invoke("run", "--target", str(WORKSPACE), "--only", "PRE-PIPE", "--store", store, "-q").exit_code == 1
+    listed = invoke("history", "--store", store, "--json")
+    rows = json.loads(listed.output)
+    assert len(rows) == 2 and rows[0]["started"] <= rows[1]["started"]
+    assert rows[0]["requirements"] == 6
+    out = tmp_path / "last.md"
+    res = invoke("report", rows[1]["run"][:8], "--store", store, "-f", "md", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert f"Compared with run {rows[0]['run']}" in out.read_text()
+    missing = invoke("report", "ffffffff", "--store", store, "-f", "md")
+    assert missing.exit_code == 2 and "neither a results file nor a recorded run" in missing.output

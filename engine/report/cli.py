@@ -80,7 +80,7 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 
 
 @click.command("report")
-@click.argument("results", metavar="RESULTS_JSON", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("results", metavar="RESULTS_JSON|RUN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-f", "--format", "formats", multiple=True, default=("pdf",), show_default=True,
               type=click.Choice(["pdf", "html", "md", "json", "junit"]),
               help="Output format; repeat for several.")
@@ -93,18 +93,39 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 @click.option("--history", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Earlier results documents, oldest first, for the trend chart. Repeatable.")
 @click.option("--waivers", "waivers_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML/JSON list of waivers {requirement_id, approver, reason, expires, created}.")
+              help="YAML/JSON list of waivers {requirement_id, approver, reason, expires, created} "
+                   "(default: those recorded with the run).")
+@click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Evidence store to find RUN and its earlier runs in [default: ./evidence].")
 def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path: Path | None,
-           previous: Path | None, history: tuple[Path, ...], waivers_path: Path | None) -> None:
-    """Render a results document (from `golive run --json`) as an audit-ready report."""
+           previous: Path | None, history: tuple[Path, ...], waivers_path: Path | None,
+           store_dir: Path | None) -> None:
+    """Render a results document (from `golive run --json`), or a recorded run of the evidence
+    store given by its id (or an unambiguous prefix), as an audit-ready report.
+
+    For a recorded run, the previous run of the same target and the trend come from the store.
+    """
+    from golive import history as hist
     from golive.report.inputs import ReportInputError
     from golive.report.model import build_render_model
     from golive.report.render import render
 
-    document = _read_json(results, "results document")
-    prev = _read_json(previous, "previous results document") if previous else None
-    past = [_read_json(p, "history document") for p in history]
-    waivers = _read_waivers(waivers_path) if waivers_path else []
+    if results.is_file() or results.suffix or len(results.parts) > 1:  # a path, not a run id
+        document = _read_json(results, "results document")
+        stored_past: list[dict] = []
+    else:
+        try:
+            document = hist.load(store_dir, str(results))
+        except hist.HistoryError as exc:
+            raise ReportUsageError(f"{results} is neither a results file nor a recorded run: {exc}") from None
+        stored_past = hist.past_runs(store_dir, document)
+        results = Path(f"golive-{document['run']['id'][:8]}.json")
+    prev = _read_json(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
+    past = [_read_json(p, "history document") for p in history] or stored_past
+    waivers = _read_waivers(waivers_path) if waivers_path else [
+        {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
+        for w in document.get("waivers", [])]
     plan = _load_plan(plan_path, document)
     try:
         model = build_render_model(document, plan, previous=prev, waivers=waivers, history=past)
