@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 try:  # pragma: no cover - depends on the environment
+    from defusedxml import DefusedXmlException as _DefusedXmlException
     from defusedxml.ElementTree import fromstring as _safe_fromstring
 except ImportError:  # pragma: no cover
     _safe_fromstring = None
+    _DefusedXmlException = None
 
 MAX_RESULT_BYTES = 64 * 1024 * 1024  # a results file bigger than this is not a results file
 OUTCOME_SYNONYMS = {
@@ -137,7 +139,12 @@ def _refuse_declarations(data: bytes) -> None:
 
 def parse_xml_safely(data: bytes) -> ET.Element:
     if _safe_fromstring is not None:  # pragma: no cover - defusedxml not installed here
-        return _safe_fromstring(data, forbid_dtd=True)
+        try:
+            return _safe_fromstring(data, forbid_dtd=True)
+        except _DefusedXmlException as exc:
+            # Same refusal, same wording as without defusedxml: callers report "refused".
+            raise UnsafeXMLError(f"DOCTYPE or ENTITY declaration is not allowed in a result file "
+                                 f"(XXE/entity expansion risk): {exc!r}") from None
     _refuse_declarations(data)
     return ET.fromstring(data)
 
