@@ -26,6 +26,9 @@ STORE_ENV = "GOLIVE_STORE"
 DB_ENV = "GOLIVE_DB"
 DEFAULT_STORE = "evidence"
 SQLITE_BUSY_TIMEOUT_S = 120
+# PostgreSQL advisory lock key serialising schema creation: processes opening a new database at
+# once would otherwise race in CREATE TABLE (the catalog's unique index rejects the loser)
+SCHEMA_LOCK_KEY = 0x601171FE
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -137,6 +140,8 @@ class Store:
             _sqlite_setup(self.engine)
         try:
             with self.write() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
                 SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
                 if conn.execute(text("SELECT count(*) FROM ledger_head")).scalar() == 0:
                     conn.execute(text("INSERT INTO ledger_head (id, size, head) VALUES (1, 0, '')"))
