@@ -82,7 +82,7 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 @click.command("report")
 @click.argument("results", metavar="RESULTS_JSON|RUN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-f", "--format", "formats", multiple=True, default=("pdf",), show_default=True,
-              type=click.Choice(["pdf", "html", "md", "json", "junit"]),
+              type=click.Choice(["pdf", "html", "md", "json", "junit", "oscal"]),
               help="Output format; repeat for several.")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (several formats: the extension is replaced per format).")

@@ -11,8 +11,9 @@ from typing import Any, Callable, Iterable, Mapping
 from golive.report.inputs import ReportInputError
 from golive.report.model import RenderModel, build_render_model
 
-FORMATS = ("pdf", "html", "md", "json", "junit")
-EXTENSIONS = {"pdf": ".pdf", "html": ".html", "md": ".md", "json": ".json", "junit": ".xml"}
+FORMATS = ("pdf", "html", "md", "json", "junit", "oscal")
+EXTENSIONS = {"pdf": ".pdf", "html": ".html", "md": ".md", "json": ".json", "junit": ".xml",
+              "oscal": ".oscal.json"}
 
 
 def _writer(fmt: str) -> Callable[[RenderModel, Path], Path]:
@@ -32,6 +33,9 @@ def _writer(fmt: str) -> Callable[[RenderModel, Path], Path]:
     if fmt == "junit":
         from golive.report.junit import write_junit
         return write_junit
+    if fmt == "oscal":
+        from golive.report.oscal import write_oscal
+        return write_oscal
     plugin_formats = _plugin_formats()
     if fmt in plugin_formats:
         return plugin_formats[fmt]
