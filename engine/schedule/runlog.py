@@ -65,8 +65,8 @@ class RunLog:
         last: dict[str, datetime] = {}
         for e in self.entries():
             job = e.get("job_id")
-            stamp = e.get("scheduled_for") or e.get("until") or (e.get("time") if e["event"] == "registered" else None)
-            if not job or not stamp or e["event"] not in ("registered", "run", "misfire", "skip", "error"):
+            stamp = e.get("scheduled_for") or e.get("until") or (e.get("time") if e["event"] in ("registered", "resumed") else None)
+            if not job or not stamp or e["event"] not in ("registered", "resumed", "run", "misfire", "skip", "error"):
                 continue
             moment = datetime.fromisoformat(stamp)
             if job not in last or moment > last[job]:

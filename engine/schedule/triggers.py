@@ -22,6 +22,7 @@ is never part of their state: it is looked up (and cached) by name.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Mapping
@@ -45,7 +46,11 @@ def exchange_calendar(name: str):
     import exchange_calendars as xcals
 
     try:
-        return xcals.get_calendar(name.upper())
+        with warnings.catch_warnings():
+            # exchange-calendars' own pandas deprecations at build time: not the operator's concern
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return xcals.get_calendar(name.upper())
     except Exception as exc:  # noqa: BLE001 -- InvalidCalendarName and friends
         known = ", ".join(n for n in xcals.get_calendar_names() if n.isupper())[:300]
         raise ScheduleError(f"unknown exchange calendar {name!r} ({exc.__class__.__name__}); "
