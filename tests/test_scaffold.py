@@ -1,0 +1,178 @@
+"""``golive plugin new``: the generated package installs, its tests pass, golive lists it and a
+plan uses its check from YAML.
+
+The end-to-end test works offline: a virtual environment made with ``--system-site-packages``
+sees golive's own environment through a ``.pth`` file (golive lives in a venv, not in the
+system site-packages), and ``pip install --no-deps --no-build-isolation --no-index -e`` builds
+the package with the setuptools already there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from golive.scaffold import PluginNames, plugin, render_package
+
+PLAN = """
+plan: {id: data-plan, title: Data Plan, version: "1", source_lines: 10}
+phases:
+  - {number: 1, id: only, title: Only phase, plan_lines: [1, 10]}
+categories:
+  - {id: api-data-sources, title: "API Authentication & Data Sources"}
+priorities: {P1: Critical, P2: Important, P3: Nice-to-have}
+bands: {well: 0.75, partial: 0.25}
+sections: [1-only/data.yaml]
+"""
+
+SECTION = """
+section: {id: DATA, phase: 1, title: Market data, plan_lines: [1, 10]}
+requirements:
+  - id: DATA-01
+    title: Market data is fresh
+    statement: The newest market data file is less than a day old.
+    category: api-data-sources
+    priority: P1
+    plan_lines: [2, 2]
+    check: {plugin: acme_data, name: file_freshness, params: {pattern: "data/**/*.dbn"}}
+    thresholds: [{metric: age_hours, op: "<", value: 24, unit: h}]
+  - id: DATA-02
+    title: Archive is fresh
+    statement: The newest archived file is less than a day old.
+    category: api-data-sources
+    priority: P2
+    plan_lines: [3, 3]
+    check: {plugin: acme_data, name: file_freshness, params: {pattern: "archive/*.dbn"}}
+    thresholds: [{metric: age_hours, op: "<", value: 1, unit: d}]
+"""
+
+
+def test_new_writes_the_package_layout(tmp_path):
+    res = CliRunner().invoke(plugin, ["new", "acme-data", "--dir", str(tmp_path), "--summary", "market data checks"])
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "golive-acme-data"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        "README.md", "pyproject.toml", "src/golive_acme_data/__init__.py", "src/golive_acme_data/checks.py",
+        "tests/test_golive_acme_data.py"]
+    pyproject = (folder / "pyproject.toml").read_text()
+    assert '[project.entry-points.golive]\nacme_data = "golive_acme_data.checks"' in pyproject
+    assert 'name = "golive-acme-data"' in pyproject and "market data checks" in pyproject
+    assert 'PLUGIN = "acme_data"' in (folder / "src/golive_acme_data/checks.py").read_text()
+    assert "plugin: acme_data" in (folder / "README.md").read_text()
+    for path in folder.rglob("*.py"):  # every generated module is valid Python
+        compile(path.read_text(), str(path), "exec")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("Acme", "is not usable"), ("9lives", "is not usable"), ("acme--data", "is not usable"),
+    ("feed", "already installed"), ("traceability", "already installed"),
+])
+def test_bad_or_taken_names_are_refused(tmp_path, name, message):
+    res = CliRunner().invoke(plugin, ["new", name, "--dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert message in res.output and repr(name) in res.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_package_is_kept_unless_forced(tmp_path):
+    assert CliRunner().invoke(plugin, ["new", "acme", "--dir", str(tmp_path)]).exit_code == 0
+    checks = tmp_path / "golive-acme" / "src" / "golive_acme" / "checks.py"
+    checks.write_text("# my own edits\n")
+    again = CliRunner().invoke(plugin, ["new", "acme", "--dir", str(tmp_path)])
+    assert again.exit_code == 2 and "--force" in again.output
+    assert checks.read_text() == "# my own edits\n"
+    forced = CliRunner().invoke(plugin, ["new", "acme", "--dir", str(tmp_path), "--force"])
+    assert forced.exit_code == 0 and "golive_checks" in checks.read_text()
+
+
+def test_names_map_to_yaml_module_and_distribution():
+    names = PluginNames.from_name("acme-data_feed")
+    assert (names.plugin, names.module, names.dist) == ("acme_data_feed", "golive_acme_data_feed", "golive-acme-data-feed")
+    assert set(render_package(names, "x")) >= {"pyproject.toml", "src/golive_acme_data_feed/checks.py"}
+
+
+def _can_build_offline() -> bool:
+    try:
+        import setuptools
+    except ImportError:
+        return False
+    major, minor = (int(p) for p in setuptools.__version__.split(".")[:2])
+    if (major, minor) >= (70, 1):  # bdist_wheel moved into setuptools
+        return True
+    try:
+        import wheel  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _venv(where: Path) -> Path:
+    """A venv that sees golive's environment (its site-packages, editable golive included)."""
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(where)],
+                   check=True, capture_output=True, timeout=120)
+    python = where / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    parents = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    # addsitedir (not a bare path) so the parent's own .pth files -- editable installs -- apply
+    (Path(purelib) / "_golive_parent.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in sorted(parents)))
+    return python
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _can_build_offline(), reason="needs setuptools>=70.1, or setuptools with wheel, to build offline")
+def test_generated_plugin_installs_tests_and_runs_from_yaml(tmp_path):
+    assert CliRunner().invoke(plugin, ["new", "acme-data", "--dir", str(tmp_path)]).exit_code == 0
+    package = tmp_path / "golive-acme-data"
+    python = _venv(tmp_path / "venv")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env.update(COLUMNS="200", PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PIP_NO_INPUT="1")
+
+    def call(*args: str, cwd: Path = tmp_path) -> subprocess.CompletedProcess:
+        return subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+    installed = call(sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                     "--no-build-isolation", "--no-index", "--disable-pip-version-check", "-e", str(package))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    tested = call(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=package)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "4 passed" in tested.stdout
+
+    listed = call(str(python), "-m", "golive", "plugins")
+    assert listed.returncode == 0, listed.stderr
+    row = next(line for line in listed.stdout.splitlines() if "acme_data" in line)
+    assert "entry point from golive-acme-data 0.1.0" in row and "file_freshness" in row
+
+    plan_dir = tmp_path / "plan"
+    (plan_dir / "1-only").mkdir(parents=True)
+    (plan_dir / "plan.yaml").write_text(textwrap.dedent(PLAN))
+    (plan_dir / "1-only" / "data.yaml").write_text(textwrap.dedent(SECTION))
+    workspace = tmp_path / "ws"
+    (workspace / "data" / "2026").mkdir(parents=True)
+    (workspace / "archive").mkdir()
+    (workspace / "data" / "2026" / "today.dbn").write_bytes(b"DBN fresh")
+    stale = workspace / "archive" / "last-week.dbn"
+    stale.write_bytes(b"DBN stale")
+    week_ago = time.time() - 7 * 86400
+    os.utime(stale, (week_ago, week_ago))
+
+    out = tmp_path / "results.json"
+    ran = call(str(python), "-m", "golive", "run", "--plan", str(plan_dir), "--target", str(workspace),
+               "--no-evidence", "--json", str(out), "--quiet")
+    assert ran.returncode == 1, ran.stdout + ran.stderr  # DATA-02 fails its threshold
+    results = {r["requirement_id"]: r for r in json.loads(out.read_text())["results"]}
+    fresh, old = results["DATA-01"], results["DATA-02"]
+    assert fresh["status"] == "pass" and fresh["metrics"]["files"] == 1
+    assert fresh["artifacts"][0]["path"] == "data/2026/today.dbn" and len(fresh["artifacts"][0]["sha256"]) == 64
+    assert old["status"] == "fail"
+    assert old["thresholds"][0]["passed"] is False and old["thresholds"][0]["observed"] > 1
