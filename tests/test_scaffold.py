@@ -176,3 +176,14 @@ def test_generated_plugin_installs_tests_and_runs_from_yaml(tmp_path):
     assert fresh["artifacts"][0]["path"] == "data/2026/today.dbn" and len(fresh["artifacts"][0]["sha256"]) == 64
     assert old["status"] == "fail"
     assert old["thresholds"][0]["passed"] is False and old["thresholds"][0]["observed"] > 1
+
+
+def test_cli_reference_matches_the_commands():
+    """docs/cli.md is generated from the click objects; regenerate it when a command changes."""
+    from golive.scaffold.clidoc import generate
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+    assert page.read_text(encoding="utf-8") == generate(), (
+        "docs/cli.md is out of date: run `python -m golive.scaffold.clidoc > docs/cli.md`")
+    for command in ("golive run", "golive report", "golive plugin new", "golive evidence verify"):
+        assert f"`{command}`" in page.read_text(encoding="utf-8")
