@@ -47,6 +47,12 @@ class RunOptions:
     settings: dict[str, Any] = field(default_factory=dict)
     # signed attestations from the ledger, by requirement id (payloads as recorded)
     attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # where checks run: None = threads in this process; else an object with
+    # run_jobs(jobs, width, finish) -> iterable of outcomes (golive.executors.dask.DaskExecutor)
+    executor: Any = None
+    # the checks' notion of "now" (CheckContext.clock); None = the wall clock. A fixed clock
+    # makes two runs comparable (ages of logs and backups otherwise differ by the elapsed time)
+    clock: Callable[[], datetime] | None = None
 
 
 @dataclass
@@ -167,6 +173,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         "tailoring_digest": options.tailoring.digest if options.tailoring else None,
         "jobs": options.jobs,
     }
+    if options.executor is not None:
+        run["executor"] = getattr(options.executor, "name", type(options.executor).__name__)
     _notify(host, "golive_run_started", run=run)
 
     records, problems = collect_tests(host, target)
@@ -198,7 +206,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
             continue
         timeout = req.check.timeout_s if req.check and req.check.timeout_s else options.timeout_s
         ctx = CheckContext(target=target, params=params, settings={**target.settings, **options.settings},
-                           log=logging.getLogger(f"golive.check.{spec.key}"), tests=covering, all_tests=records)
+                           log=logging.getLogger(f"golive.check.{spec.key}"), tests=covering, all_tests=records,
+                           **({"clock": options.clock} if options.clock else {}))
         jobs.append(_Job(req, spec, ctx, timeout))
 
     total = len(outcomes) + len(jobs)
@@ -207,7 +216,7 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         done += 1
         _emit(host, run, o, on_outcome, done, total)
 
-    for outcome in _run_jobs(jobs, max(1, options.jobs)):
+    for outcome in run_jobs(jobs, max(1, options.jobs), options.executor):
         outcome = _apply_tailoring_flags(outcome, tailoring)
         outcomes.append(outcome)
         done += 1
@@ -242,6 +251,13 @@ def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, co
         last = attestations[-1]
         reason = f"the attestation by {last.get('attested_by') or 'its author'} expired on {last.get('expires')}; {reason}"
     return Outcome(req, Status.MISSING, implemented=False, covered_by=covering, reason=reason)
+
+
+def run_jobs(jobs: list[_Job], width: int, executor: Any = None) -> Iterable[Outcome]:
+    """Yield outcomes as checks finish, on ``executor`` or (None) in local threads."""
+    if executor is None:
+        return _run_jobs(jobs, width)
+    return executor.run_jobs(jobs, width, _finish)
 
 
 def _run_jobs(jobs: list[_Job], width: int) -> Iterable[Outcome]:
