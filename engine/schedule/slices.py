@@ -39,7 +39,9 @@ class GoliveSliceRunner:
         day = (scheduled_for or datetime.now(tz)).astimezone(tz).date()
         label = {"weekly": f"{day.isocalendar()[0]}-W{day.isocalendar()[1]:02d}",
                  "monthly": f"{day:%Y-%m}"}.get(spec.period or "", day.isoformat())
-        base = self.reports_dir or Path(self.store_dir or "evidence") / "reports"
+        from golive.history import store_path
+
+        base = self.reports_dir or store_path(self.store_dir) / "reports"  # --store, then GOLIVE_STORE
         return base / (spec.period or "daily") / f"report-{label}.{self.report_format}"
 
     def __call__(self, spec: JobSpec, scheduled_for: datetime | None) -> dict:
