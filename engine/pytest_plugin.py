@@ -197,15 +197,19 @@ class _GoliveSession:
         return self._digests[path]
 
     # -- outcomes ----------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not self.results_path or self.is_worker:
             return
+        ours = [value for name, value in report.user_properties if name == _PROPERTY]
+        # taken off before --junitxml and other reporters see it: it is golive's transport only
+        report.user_properties = [p for p in report.user_properties if p[0] != _PROPERTY]
         entry = self.reports.get(report.nodeid)
         if entry is None:
             entry = self.reports[report.nodeid] = {"nodeid": report.nodeid, "outcome": None, "duration": 0.0}
             self.order.append(report.nodeid)
-        for name, value in report.user_properties:
-            if name == _PROPERTY and isinstance(value, dict):
+        for value in ours:
+            if isinstance(value, dict):
                 entry.update(value)
         entry[report.when] = {"outcome": report.outcome, "duration": round(report.duration, 6)}
         entry["duration"] = round(entry["duration"] + report.duration, 6)

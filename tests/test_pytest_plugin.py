@@ -175,8 +175,9 @@ def test_golive_plan_option_checks_against_that_plan(pytester):
 
 def test_results_file_has_outcomes_durations_digests_and_ids(pytester):
     source = pytester.makepyfile(test_linked=LINKED_TESTS)
-    result = run(pytester, "--golive-results", "test-results/golive-pytest.json")
+    result = run(pytester, "--golive-results", "test-results/golive-pytest.json", "--junitxml", "junit.xml")
     result.assert_outcomes(passed=2, failed=1, errors=1, skipped=1, xfailed=1)
+    assert "golive" not in (pytester.path / "junit.xml").read_text()  # no transport property leaks
     out = pytester.path / "test-results" / "golive-pytest.json"
     result.stdout.fnmatch_lines([f"golive: 6 test outcome(s) written to {out}"])
     doc = json.loads(out.read_text())
