@@ -120,7 +120,8 @@ def start(plan_path, store_dir, db_url, no_reports, target_dir, tailoring_path, 
         err.print(f"scheduler active ({service.lock.owner}): {len(service.specs)} job(s); "
                   + ", ".join(f"{k} {len(v)}" for k, v in changes.items()), highlight=False)
         for row in service.listing():
-            out.print(f"  {row['id']:<20} next {row['next_run'] or 'paused'}  {row['title']}", highlight=False)
+            out.print(f"  {row['id']:<20} next {row['next_run'] or 'paused'}  {row['title']}", highlight=False,
+                      soft_wrap=True)
         sys.stdout.flush()
 
     why = service.run_forever(stop, on_wait=on_wait, on_active=on_active)
@@ -183,7 +184,7 @@ def run_now(job, plan_path, store_dir, db_url, no_reports, target_dir, tailoring
     s = entry.get("summary") or {}
     out.print(f"{entry['job_id']}: run {entry.get('run_id')} exit {entry.get('exit_code')} "
               f"statuses {s.get('by_status')}" + (f" report {entry['report']}" if entry.get("report") else ""),
-              highlight=False)
+              highlight=False, soft_wrap=True)
     sys.exit(int(entry.get("exit_code") or 0))
 
 
