@@ -191,3 +191,36 @@ def test_a_failing_run_is_recorded_and_the_scheduler_goes_on(store, plan):
     errors = [e for e in events(svc, "error") if e["job_id"] == EVENING]
     assert errors and "target unreachable" in errors[0]["reason"]
     assert errors[0]["scheduled_for"] == "2026-11-30T23:00:00+00:00"
+
+
+def test_an_overlapping_run_is_a_recorded_misfire_on_the_threaded_scheduler(store, plan):
+    """Real threads and the wall clock: a 1 s interval job whose first run blocks; the next
+    fire finds it still running (max_instances=1) and is recorded, not run twice."""
+    import threading
+    import time
+
+    busy, release, started = threading.Event(), threading.Event(), []
+    overlapping = copy.deepcopy(plan)
+    overlapping.requirement("PRE-PIPE-04").schedule = {"interval": 1}
+
+    def slow(spec, scheduled_for):
+        started.append(scheduled_for)
+        busy.set()
+        release.wait(30)
+        return {"run_id": "slow", "exit_code": 0}
+
+    svc = SchedulerService(store, overlapping, slow, ScheduleSettings(max_instances=1, workers=2), reports=False)
+    svc.activate()
+    try:
+        assert busy.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any("max_instances=1" in e.get("reason", "") for e in events(svc, "misfire")):
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("no overlap recorded within 30 s")
+        assert len(started) == 1
+    finally:
+        release.set()
+        svc.shutdown()

@@ -4,13 +4,15 @@ directly, never by waiting. XNYS facts used: 2026-11-01 US DST ends, 2026-11-26 
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from golive.schedule.triggers import (CalendarTrigger, PeriodEndTrigger, ScheduleError, build_trigger, fire_times,
-                                      skipped_between)
+from golive.schedule.triggers import (CalendarTrigger, PeriodEndTrigger, ScheduleError, build_trigger,
+                                      exchange_calendar, fire_times, skipped_between)
 
 NY = ZoneInfo("America/New_York")
 QUARTER_HOURLY = {"cron": "*/15 9-16 * * mon-fri", "timezone": "America/New_York", "calendar": "XNYS"}
@@ -120,3 +122,24 @@ def test_triggers_survive_the_job_store_pickle():
 def test_bad_schedule_blocks_name_the_problem(block, message):
     with pytest.raises(ScheduleError, match=message):
         build_trigger(block, "schedule of RISK-05")
+
+
+MOMENTS = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 6, 30)).map(lambda d: d.replace(tzinfo=NY))
+CRONS = st.sampled_from(["*/15 9-16 * * mon-fri", "*/5 9-16 * * *", "0 12 * * *", "30 17 * * mon-fri",
+                         "0 18 * * *", "45 15 * * fri", "0 * * * *"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(cron=CRONS, start=MOMENTS)
+def test_a_calendar_trigger_is_exactly_its_schedule_minus_the_refused_times(cron, start):
+    trigger = build_trigger({"cron": cron, "timezone": "America/New_York", "calendar": "XNYS"})
+    end = trigger.inner.get_next_fire_time(None, start) + timedelta(days=4)
+    kept = fire_times(trigger, start, end)
+    refused = [s.time for s in skipped_between(trigger, start, end)]
+    assert sorted(kept + refused) == fire_times(trigger.inner, start, end)  # nothing lost, nothing invented
+    cal = exchange_calendar(trigger.calendar)
+    for t in kept:
+        if trigger.market_hours:
+            assert cal.is_open_on_minute(pd.Timestamp(t).tz_convert("UTC"))
+        else:
+            assert cal.is_session(t.astimezone(NY).date().isoformat())
