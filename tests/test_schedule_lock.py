@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from golive.ledger import Store
 from golive.schedule import SchedulerLock
