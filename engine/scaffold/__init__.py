@@ -53,9 +53,9 @@ class PluginNames:
         return cls(plugin=plugin, module=f"golive_{plugin}", dist=f"golive-{plugin.replace('_', '-')}")
 
 
-def installed_plugin_names() -> set[str]:
-    """Names already taken by installed golive plugins (built-in families included)."""
-    return {ep.name for ep in importlib.metadata.entry_points(group="golive")}
+def installed_plugins() -> dict[str, str]:
+    """``{plugin name: entry-point value}`` of installed golive plugins (built-ins included)."""
+    return {ep.name: ep.value for ep in importlib.metadata.entry_points(group="golive")}
 
 
 def render_package(names: PluginNames, summary: str) -> dict[str, str]:
@@ -74,7 +74,9 @@ def render_package(names: PluginNames, summary: str) -> dict[str, str]:
 def write_package(name: str, directory: Path, summary: str = "", force: bool = False) -> tuple[Path, list[Path]]:
     """Write the package for ``name`` under ``directory``; returns (package folder, files)."""
     names = PluginNames.from_name(name)
-    if names.plugin in installed_plugin_names():
+    taken = installed_plugins()
+    # regenerating a package you installed from this scaffold is fine; taking another's name is not
+    if names.plugin in taken and taken[names.plugin] != f"{names.module}.checks":
         raise ScaffoldError(f"a golive plugin named {names.plugin!r} is already installed "
                             f"(see `golive plugins`); choose another name")
     summary = " ".join(summary.split()) or f"checks for {names.plugin}"
