@@ -107,6 +107,11 @@ def _records(requirement, ctx):
     return CheckResult(metrics={"pid_differs": 1}, message="ran on a worker")
 
 
+def _warns(requirement, ctx):
+    ctx.log.warning("clock skew of %d ms on the feed host", 7)
+    return CheckResult(message="ok with a warning")
+
+
 def _job(tmp_path: Path, req_id: str, func, timeout_s: float = 60.0) -> _Job:
     req = Requirement(id=req_id, title=req_id, statement="s", category="c", priority="high", plan_lines=(1, 1))
     spec = CheckSpec("testing", func.__name__.strip("_"), func, "test check")
@@ -125,6 +130,14 @@ def test_crash_and_timeout_on_a_worker_are_error_outcomes_and_the_rest_completes
     ok = outcomes["T-OK"]
     assert ok.status is Status.PASS, ok.reason
     assert [a.path for a in ok.artifacts] == ["seen.txt"]  # recorded on the worker, returned here
+
+
+def test_warnings_logged_on_a_worker_process_reach_the_main_process(cluster, tmp_path, caplog):
+    caplog.set_level("WARNING", logger="golive")
+    [outcome] = list(run_jobs([_job(tmp_path, "T-WARN", _warns)], 1, cluster))
+    assert outcome.status is Status.PASS
+    assert [r.getMessage() for r in caplog.records if r.name == "golive.check.test"] == [
+        "clock skew of 7 ms on the feed host"]
 
 
 def test_per_file_work_spreads_over_the_workers(cluster, tmp_path):

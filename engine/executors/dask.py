@@ -137,11 +137,19 @@ class DaskExecutor:
     def workers(self) -> int:
         return len(self.client.scheduler_info(n_workers=-1).get("workers", {}))
 
+    def threads(self) -> int:
+        """Worker threads in the cluster now (0 while no worker has joined)."""
+        info = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        return sum(int(w.get("nthreads", 1)) for w in info.values())
+
     def run_jobs(self, jobs: list, width: int, finish: Callable) -> Iterable:
         """Yield outcomes as checks finish on the cluster, at most ``width`` in flight
         (the runner's ``--jobs``). ``finish(job, elapsed, timed_out)`` is the runner's."""
         client = self.client
         pid = os.getpid()
+        # a check's timeout runs from its submission: never queue more checks than the cluster
+        # has threads, or a check waiting for a free thread could time out without running
+        width = max(1, min(width, self.threads() or width))
         pending = list(reversed(jobs))
         running: list[tuple[Any, Any]] = []
         while pending or running:
