@@ -120,6 +120,7 @@ from golive.cli_run import demo, history, run  # noqa: E402  (commands live in t
 from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.ledger.cli_authored import attest, waive  # noqa: E402
 from golive.report.cli import report  # noqa: E402
+from golive.schedule.cli import schedule  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -129,6 +130,7 @@ cli.add_command(evidence)
 cli.add_command(keys)
 cli.add_command(attest)
 cli.add_command(waive)
+cli.add_command(schedule)
 
 
 def main() -> None:
