@@ -28,7 +28,7 @@ setup(
     package_data={
         "golive.requirements": ["*.yaml", "**/*.yaml", "*.json", "*.md"],
         "golive.templates": ["*", "**/*"],
-        "golive": ["schema/*.json", "py.typed"],
+        "golive": ["schema/*.json", "py.typed", "scaffold/templates/*.tmpl"],
         "golive.plugins": ["**/*.json", "**/*.yaml"],
     },
     include_package_data=True,

@@ -121,6 +121,7 @@ from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.ledger.cli_authored import attest, waive  # noqa: E402
 from golive.report.cli import report  # noqa: E402
 from golive.schedule.cli import schedule  # noqa: E402
+from golive.scaffold import plugin  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -131,6 +132,7 @@ cli.add_command(keys)
 cli.add_command(attest)
 cli.add_command(waive)
 cli.add_command(schedule)
+cli.add_command(plugin)
 
 
 def main() -> None:
