@@ -157,6 +157,9 @@ def discover(target: Target) -> Discovery:
         for node_id, cases in per_test.items():
             outcome, duration = _combine(cases)
             runs.setdefault(node_id, []).append((stamp, result.path, outcome, duration))
+            record = tests.get(node_id)
+            if record is not None:
+                _merge_plugin_fields(record, cases, target, result.path, warn)
         outcome, duration = _combine(result.cases) if result.cases else (None, None)
         containers.append(TracedTestRecord(
             id=result.path, path=result.path, kind=result.format, name=result.path.rsplit("/", 1)[-1],
@@ -173,6 +176,25 @@ def discover(target: Target) -> Discovery:
             record.last_run = _iso(stamp) if stamp != _EPOCH else None
     found.records = list(tests.values()) + list(orphans.values()) + found.records + containers
     return found
+
+
+def _merge_plugin_fields(record, cases: list[CaseResult], target: Target, result_path: str, warn) -> None:
+    """What golive's pytest plugin adds per test: requirement ids (markers applied at run time
+    count too) and the digest of the test file that ran, to flag outcomes of an older version."""
+    extra = [r for c in cases for r in c.requirements if r not in record.requirements]
+    if extra:
+        record.requirements = tuple(record.requirements) + tuple(dict.fromkeys(extra))
+    digests = {c.source_sha256 for c in cases if c.source_sha256}
+    if digests:
+        from golive.digest import file_sha256
+
+        try:
+            current = file_sha256(target.root / record.path)
+        except OSError:
+            return
+        if current not in digests:
+            warn(f"traceability: {result_path}: {record.id} was run from a different version of "
+                 f"{record.path}; its outcome may be stale")
 
 
 def _combine(cases: list[CaseResult]) -> tuple[str, float | None]:

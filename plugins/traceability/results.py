@@ -58,6 +58,8 @@ class CaseResult:
     nodeid: str = ""  # pytest-json-report: the node id as pytest printed it
     classname: str = ""  # JUnit: dotted module path [+ class]
     name: str = ""  # JUnit: the function name (with any [params])
+    requirements: tuple[str, ...] = ()  # golive's pytest plugin: the test's requirement ids
+    source_sha256: str = ""  # golive's pytest plugin: digest of the test file that ran
 
     @property
     def label(self) -> str:
@@ -203,7 +205,11 @@ def _read_report(doc: dict, rel: str, fallback_time: datetime | None) -> ResultF
             stages = [_number((entry.get(s) or {}).get("duration")) for s in ("setup", "call", "teardown")
                       if isinstance(entry.get(s), dict)]
             duration = sum(d for d in stages if d is not None) if any(d is not None for d in stages) else None
-        cases.append(CaseResult(outcome=outcome, duration_s=duration, nodeid=entry["nodeid"]))
+        reqs = entry.get("requirements")
+        reqs = tuple(r for r in reqs if isinstance(r, str)) if isinstance(reqs, list) else ()
+        digest = entry.get("source_sha256") if isinstance(entry.get("source_sha256"), str) else ""
+        cases.append(CaseResult(outcome=outcome, duration_s=duration, nodeid=entry["nodeid"],
+                                requirements=reqs, source_sha256=digest))
     stamp = _parse_time(doc.get("created")) or fallback_time
     return ResultFile(path=rel, format="pytest-json-report", timestamp=stamp, cases=cases)
 
