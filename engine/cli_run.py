@@ -9,6 +9,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from golive.executors import EXECUTOR_HELP
 from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, err, out
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "partial": "yellow", "missing": "magenta",
@@ -19,7 +20,7 @@ BAND_LABEL = {"well": "[green]well covered[/]", "partial": "[yellow]partial[/]",
 def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...], jobs: int,
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
                 quiet: bool = False, report_path: Path | None = None, store_dir: Path | None = None,
-                db_url: str | None = None, evidence: bool = True) -> tuple[dict, int]:
+                db_url: str | None = None, evidence: bool = True, executor: str = "local") -> tuple[dict, int]:
     """Load everything, run, print the summary, render the report if asked;
     returns (results document, exit code)."""
     from golive.results import build_document, write_document
@@ -49,7 +50,15 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         except TailoringError as exc:
             raise InputError(str(exc))
     attestations, waivers = authored_evidence(recorder)
-    options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring, attestations=attestations)
+    from golive.executors import ExecutorError, executor_from_spec
+    try:
+        check_executor = executor_from_spec(executor)
+        if check_executor is not None:
+            check_executor.start()  # before the ledger records a run start: a dead cluster is an input error
+    except ExecutorError as exc:
+        raise InputError(str(exc))
+    options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring, attestations=attestations,
+                         executor=check_executor)
 
     show = not quiet and err.is_terminal
     progress = Progress(TextColumn("[bold]checking[/]"), BarColumn(), MofNCompleteColumn(),
@@ -64,8 +73,11 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
 
         try:
             report = run_plan(plan, target, host, options, on_outcome=on_outcome)
-        except SelectionError as exc:
+        except (SelectionError, ExecutorError) as exc:
             raise InputError(str(exc))
+        finally:
+            if check_executor is not None:
+                check_executor.close()
 
     plugins = {name: {"origin": info.origin, "checks": [c.name for c in info.checks]}
                for name, info in host.plugins.items()}
@@ -223,15 +235,17 @@ def _with_run_options(f):
               show_default=True, help="The trading workspace to audit.")
 @_with_run_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary (exit code only).")
+@click.option("--executor", envvar="GOLIVE_EXECUTOR", default="local", show_default=True,
+              metavar="local|dask|dask://ADDRESS", help=EXECUTOR_HELP + " (env GOLIVE_EXECUTOR).")
 def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, store_dir, db_url, no_evidence,
-        report_path, quiet) -> None:
+        report_path, quiet, executor) -> None:
     """Run the plan against a trading workspace and print coverage and verification.
 
     Exit code 0 when every selected requirement is verified, 1 when there are gaps or
     failures, 2 for input errors (bad plan, target or option).
     """
     _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path,
-                          store_dir, db_url, evidence=not no_evidence)
+                          store_dir, db_url, evidence=not no_evidence, executor=executor)
     sys.exit(code)
 
 
