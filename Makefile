@@ -25,9 +25,9 @@ $(DEVSTAMP): $(STAMP)
 install: $(STAMP)
 dev: $(DEVSTAMP)
 
-## make demo: build the demo trading workspace, run the whole plan, print where the outputs are
+## make demo: build the demo trading workspace in each profile, run the whole plan, print where the PDFs are
 demo: $(STAMP)
-	$(BIN)/golive demo $(DEMO_DIR) --force
+	$(BIN)/golive demo $(DEMO_DIR) --profile all --force
 
 ## make test: install dev dependencies and run the test suite
 test: $(DEVSTAMP)
