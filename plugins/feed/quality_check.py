@@ -77,12 +77,7 @@ def _run_files(paths: list[Path], options: QualityOptions, workers: int | str) -
             todo.append((p, key))
     n_workers = (os.cpu_count() or 1) if workers == "auto" else int(workers)
     n_workers = max(1, min(n_workers, len(todo)))
-    from golive.executors import map_per_file
-
-    spread = map_per_file(_one, [str(p) for p, _ in todo], opts)  # on a Dask worker: one task per file
-    if spread is not None:
-        results = spread
-    elif n_workers > 1:
+    if n_workers > 1:
         # spawn, not fork: the calling process may hold threads (live clients, schedulers)
         with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_one, [str(p) for p, _ in todo], [opts] * len(todo)))
