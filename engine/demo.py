@@ -22,6 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 PROFILES = ("seed", "healthy", "degraded")
+# The demo's "now": the evening after the demo session of 2026-11-02 that the market data and the
+# trading records describe. Fixed, so that a given seed builds the same workspace on any day.
+DEMO_NOW = datetime(2026, 11, 3, 21, 0, tzinfo=timezone.utc)
 
 DEGRADED_RECORDS = ("accuracy_drop", "high_slippage", "cost_overrun", "limit_breach")
 DEGRADED_OPS = ("memory_leak", "disk_91", "outage_45min", "plaintext_key")
@@ -76,7 +79,7 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
     ops = _examples("ops_fixtures")
     # order matters: the ops generator builds the audit log from records/ and commits to git last
     # the feed recording and the operations logs describe the same, latest full session
-    end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    end = DEMO_NOW
     session_day = datetime.fromtimestamp(ops._session_start(end), timezone.utc).date()
     records.write_records(dest, inject=DEGRADED_RECORDS if degraded else (), seed=seed)
     feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day)
