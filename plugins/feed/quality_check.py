@@ -61,7 +61,16 @@ def _one(path: str, opts: dict) -> dict:
 
 
 def run_files(paths: list[Path], options: QualityOptions, workers: int | str = 1) -> list[dict]:
-    """Per-file results in ``paths`` order; unreadable files give ``{"file", "error"}``."""
+    """Per-file results in ``paths`` order; unreadable files give ``{"file", "error"}``.
+
+    On a Dask worker the files become one task each across the cluster (``golive run --executor
+    dask``), outside the memo lock: a check waiting for its file tasks must not hold a lock that
+    another check on the same worker needs, or the worker's only thread deadlocks."""
+    from golive.executors import map_per_file
+
+    spread = map_per_file(_one, [str(p) for p in paths], asdict(options))
+    if spread is not None:
+        return spread
     with _LOCK:
         return _run_files(paths, options, workers)
 
