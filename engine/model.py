@@ -198,6 +198,17 @@ class CheckSpec:
         return f"{self.plugin}.{self.name}"
 
 
+def spec_maker(plugin: str) -> Callable[..., CheckSpec]:
+    """``spec(name, func, params_schema, metrics, description)`` for one checker family, so a
+    family's table of checks names its plugin once."""
+
+    def spec(name: str, func: CheckFunction, params_schema: Mapping[str, Any], metrics, description: str) -> CheckSpec:
+        return CheckSpec(plugin=plugin, name=name, func=func, params_schema=params_schema,
+                         metrics=tuple(metrics), description=description)
+
+    return spec
+
+
 @dataclass
 class Artifact:
     """A file a check read or wrote, recorded as evidence (path relative to the target)."""

@@ -8,7 +8,7 @@ module per check; each names the plan lines it verifies. Contracts: docs/ops-art
 from __future__ import annotations
 
 from golive import hookimpl
-from golive.model import CheckSpec
+from golive.model import CheckSpec, spec_maker
 
 from . import completeness, config_changes, documentation, parameter_changes, positions, reconstruction, regulatory
 
@@ -16,10 +16,7 @@ FAMILY = "audit"
 
 
 def checks() -> list[CheckSpec]:
-    def spec(name, func, schema, metrics, description):
-        return CheckSpec(plugin=FAMILY, name=name, func=func, params_schema=schema, metrics=tuple(metrics),
-                         description=description)
-
+    spec = spec_maker(FAMILY)
     return [
         spec("audit_completeness", completeness.audit_completeness, completeness.SCHEMA, completeness.METRICS,
              "Every recorded signal and order has an audit-log entry."),

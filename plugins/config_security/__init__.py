@@ -8,7 +8,7 @@ the plan lines it verifies. File contracts: docs/ops-artifacts.md.
 from __future__ import annotations
 
 from golive import hookimpl
-from golive.model import CheckSpec
+from golive.model import CheckSpec, spec_maker
 
 from . import access, audit_trail, credentials, env_refs, profile_switch, profiles, secrets_at_rest, sources
 
@@ -16,10 +16,7 @@ FAMILY = "config_security"
 
 
 def checks() -> list[CheckSpec]:
-    def spec(name, func, schema, metrics, description):
-        return CheckSpec(plugin=FAMILY, name=name, func=func, params_schema=schema, metrics=tuple(metrics),
-                         description=description)
-
+    spec = spec_maker(FAMILY)
     return [
         spec("profiles_load", profiles.profiles_load, profiles.SCHEMA,
              ["profiles", "profiles_invalid", "profiles_valid_ratio"],

@@ -7,7 +7,7 @@ Inputs are the target's logs and metrics; field contracts are in docs/ops-artifa
 from __future__ import annotations
 
 from golive import hookimpl
-from golive.model import CheckSpec
+from golive.model import CheckSpec, spec_maker
 
 from . import (alerts, backups, cli_arguments, component_health, continuity, entry_point, error_propagation, failover,
                health, latency, market_stress, memory_leak, network_quality, pipeline, recovery, resources, uptime)
@@ -16,10 +16,7 @@ FAMILY = "monitoring"
 
 
 def checks() -> list[CheckSpec]:
-    def spec(name, func, schema, metrics, description):
-        return CheckSpec(plugin=FAMILY, name=name, func=func, params_schema=schema, metrics=tuple(metrics),
-                         description=description)
-
+    spec = spec_maker(FAMILY)
     return [
         spec("entry_point", entry_point.entry_point, entry_point.SCHEMA,
              ["main_guard", "entry_point_runs", "entry_point_success_ratio"],
