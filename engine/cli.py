@@ -75,7 +75,7 @@ def validate(path: Path | None) -> None:
     PATH is a plan.yaml or the folder holding it. Each problem is printed as
     file:line: field: message. Exit code 2 when there is any problem.
     """
-    from golive.validate import format_problems, requirements_per_phase, validate_plan
+    from golive.plan.validate import format_problems, requirements_per_phase, validate_plan
 
     host = _host()
     plan, problems = validate_plan(path, host.checks())

@@ -25,10 +25,10 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     """Load everything, run, print the summary, render the report if asked;
     returns (results document, exit code)."""
     from golive.results import build_document, write_document
-    from golive.runner import RunOptions, run_plan
-    from golive.selection import SelectionError
-    from golive.tailoring import TailoringError, load_tailoring
-    from golive.target import TargetError, load_target
+    from golive.run.runner import RunOptions, run_plan
+    from golive.run.selection import SelectionError
+    from golive.plan.tailoring import TailoringError, load_tailoring
+    from golive.run.target import TargetError, load_target
 
     host = _host()
     plan = _load_plan(plan_path, host)
@@ -125,7 +125,7 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
     evidence: the ledger keeps the check's own result and the signed waiver side by side.
     Returns the exit code: 0 when every applicable requirement passed or is waived."""
     from golive.report.waivers import apply_waivers
-    from golive.scoring import exit_code
+    from golive.run.scoring import exit_code
 
     known = {r["requirement_id"] for r in doc["results"]}
     usable = [w for w in waivers if w["requirement_id"] in known]  # a waiver for a tailored-out or renamed id

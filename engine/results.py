@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from golive import scoring
+from golive.run import scoring
 from golive.model import Outcome, Quantity, TestRecord
 
 SCHEMA_VERSION = "1"

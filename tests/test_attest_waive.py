@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from golive.cli import cli
 from golive.model import Status
-from golive.runner import manual_outcome
+from golive.run.runner import manual_outcome
 
 from enginehelpers import req
 

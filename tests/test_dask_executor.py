@@ -14,7 +14,7 @@ import pytest
 from golive.executors import ExecutorError, executor_from_spec, map_per_file
 from golive.executors.dask import DaskExecutor
 from golive.model import CheckContext, CheckResult, CheckSpec, Requirement, Status, Target
-from golive.runner import RunOptions, _Job, run_jobs
+from golive.run.runner import RunOptions, _Job, run_jobs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from examples.dbn_fixtures import write_mbo_file  # noqa: E402
@@ -56,11 +56,11 @@ def run_demo(root: Path, executor, store_dir: Path, clock=None):
     from golive.plan import load
     from golive.pluginmanager import create_host
     from golive.results import build_document
-    from golive.target import load_target
+    from golive.run.target import load_target
 
     host = create_host()
     recorder = attach(host, store_dir, None)
-    report = __import__("golive.runner", fromlist=["run_plan"]).run_plan(
+    report = __import__("golive.run.runner", fromlist=["run_plan"]).run_plan(
         load(), load_target(root), host, RunOptions(jobs=4, executor=executor, clock=clock))
     doc = build_document(report, ledger_head=recorder.head)
     recorder.store.close()

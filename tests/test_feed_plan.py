@@ -15,8 +15,8 @@ from examples.feed_workspace import write_feed_workspace  # noqa: E402
 import golive.plugins.feed as feed  # noqa: E402
 from golive.model import Status, Target  # noqa: E402
 from golive.pluginmanager import create_host  # noqa: E402
-from golive.runner import RunOptions, run_plan  # noqa: E402
-from golive.validate import format_problems, validate_plan  # noqa: E402
+from golive.run.runner import RunOptions, run_plan  # noqa: E402
+from golive.plan.validate import format_problems, validate_plan  # noqa: E402
 
 PLAN = Path(__file__).resolve().parents[1] / "requirements"
 SECTION = "1-pre-live/data-ingestion.yaml"

@@ -8,7 +8,7 @@ from golive import hookimpl
 from golive.ledger import Checkpoint, attach, verify_store
 from golive.ledger.show import run_results
 from golive.model import CheckResult, CheckSpec, Target
-from golive.runner import RunOptions, run_plan
+from golive.run.runner import RunOptions, run_plan
 
 from enginehelpers import FakeChecks, make_host, make_plan, req
 

@@ -23,7 +23,7 @@ from golive.plan import load  # noqa: E402
 from golive.pluginmanager import create_host  # noqa: E402
 from golive.plugins import audit, config_security, monitoring  # noqa: E402
 from golive.results import build_document  # noqa: E402
-from golive.runner import RunOptions, run_plan  # noqa: E402
+from golive.run.runner import RunOptions, run_plan  # noqa: E402
 
 FAMILIES = {"monitoring": monitoring, "config_security": config_security, "audit": audit}
 MANUAL = {"RISK-09", "AUD-07"}

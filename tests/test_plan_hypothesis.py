@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from golive.model import CheckResult, CheckSpec, Plan
 from golive.plan import PlanError, load
-from golive.validate import validate_plan
+from golive.plan.validate import validate_plan
 
 GOOD = Path(__file__).parent / "data" / "good"
 SECTION = "1-pre-live/feed.yaml"

@@ -1,4 +1,4 @@
-"""golive.plan / golive.validate: building the model, the digest, problem reporting, the packaged plan."""
+"""golive.plan / golive.plan.validate: building the model, the digest, problem reporting, the packaged plan."""
 from __future__ import annotations
 
 import csv
@@ -11,7 +11,7 @@ import pytest
 from golive.model import CheckSpec, Plan
 from golive import plan as plan_module
 from golive.plan import PlanError, Problem, default_plan_path, load, read_plan, resolve_plan_path
-from golive.validate import format_problems, load_validated, requirements_per_phase, validate_plan
+from golive.plan.validate import format_problems, load_validated, requirements_per_phase, validate_plan
 from golive.yamlsafe import parse_yaml
 
 TESTS = Path(__file__).parent

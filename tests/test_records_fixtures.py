@@ -2,7 +2,7 @@
 
 The checks run with the parameters and thresholds the plan gives them (kept here as ``CASES``,
 mirrored by the ``check:`` blocks in ``requirements/``); thresholds are evaluated by the
-engine's own ``golive.thresholds.evaluate``, so the verdicts are the ones a run would give.
+engine's own ``golive.plan.thresholds.evaluate``, so the verdicts are the ones a run would give.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from golive.model import Requirement, Status, Threshold
 from golive.plugins.records.common import standalone_context
-from golive.thresholds import evaluate
+from golive.plan.thresholds import evaluate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from examples.records_fixtures import FAULTS, write_records  # noqa: E402

@@ -17,8 +17,8 @@ import golive.plugins.business
 import golive.plugins.risk
 from golive.model import Status, Target
 from golive.pluginmanager import create_host
-from golive.runner import RunOptions, run_plan
-from golive.validate import format_problems, validate_plan
+from golive.run.runner import RunOptions, run_plan
+from golive.plan.validate import format_problems, validate_plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from examples.records_fixtures import FAULTS, write_records  # noqa: E402

@@ -7,8 +7,8 @@ import pytest
 
 from golive import hookimpl
 from golive.model import Quantity, Status, Target
-from golive.runner import RunOptions, run_plan
-from golive.selection import SelectionError, select
+from golive.run.runner import RunOptions, run_plan
+from golive.run.selection import SelectionError, select
 
 from enginehelpers import FakeChecks, make_host, make_plan, req
 

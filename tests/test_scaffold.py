@@ -220,8 +220,8 @@ def test_plugin_authoring_examples_work(tmp_path, monkeypatch):
     from golive.pluginmanager import create_host
     from golive.report import build_render_model
     from golive.results import build_document
-    from golive.runner import RunOptions, run_plan
-    from golive.validate import load_validated
+    from golive.run.runner import RunOptions, run_plan
+    from golive.plan.validate import load_validated
 
     modules = []
     for number, source in enumerate(_guide_blocks("python")):

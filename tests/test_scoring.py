@@ -1,5 +1,5 @@
 from golive.model import Outcome, Status
-from golive.scoring import band, coverage_by_category, coverage_by_phase, exit_code, summary
+from golive.run.scoring import band, coverage_by_category, coverage_by_phase, exit_code, summary
 
 from enginehelpers import make_plan, req
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from golive.model import Status, Target
-from golive.runner import RunOptions, run_plan
-from golive.tailoring import TailoringError, load_tailoring
+from golive.run.runner import RunOptions, run_plan
+from golive.plan.tailoring import TailoringError, load_tailoring
 
 from enginehelpers import FakeChecks, make_host, make_plan, req
 

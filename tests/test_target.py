@@ -1,6 +1,6 @@
 import pytest
 
-from golive.target import TargetError, load_target
+from golive.run.target import TargetError, load_target
 
 
 def test_defaults_and_overrides(tmp_path):

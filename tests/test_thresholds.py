@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from golive.model import Quantity, Threshold
-from golive.thresholds import describe, evaluate, evaluate_one, is_looser, ThresholdError
+from golive.plan.thresholds import describe, evaluate, evaluate_one, is_looser, ThresholdError
 
 
 @pytest.mark.parametrize("op,limit,observed,expected", [

@@ -18,7 +18,7 @@ from golive.plugins import traceability
 from golive.plugins.traceability import (
     GlobError, discover, glob_match, glob_to_regex, link, linked_tests, uncovered,
 )
-from golive.target import load_target
+from golive.run.target import load_target
 
 HERE = Path(__file__).parent
 REFERENCE = HERE / "fixtures" / "reference-workspace"

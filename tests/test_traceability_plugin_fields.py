@@ -4,7 +4,7 @@ import hashlib
 import json
 
 from golive.plugins.traceability import discover
-from golive.target import load_target
+from golive.run.target import load_target
 
 TEST = "import pytest\n\ndef test_feed_reconnects():\n    assert True\n"
 

@@ -1,11 +1,11 @@
-"""The unit table and conversions of golive.units."""
+"""The unit table and conversions of golive.plan.units."""
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from golive.units import UNITS, UnitError, convert, dimension, duration_seconds, is_known
+from golive.plan.units import UNITS, UnitError, convert, dimension, duration_seconds, is_known
 
 
 @pytest.mark.parametrize(

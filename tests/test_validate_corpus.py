@@ -16,7 +16,7 @@ import yaml
 
 from golive.model import CheckResult, CheckSpec
 from golive.plan import PlanError
-from golive.validate import format_problems, load_validated, requirements_per_phase, validate_plan
+from golive.plan.validate import format_problems, load_validated, requirements_per_phase, validate_plan
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "good"

@@ -1,4 +1,4 @@
-"""Where checks run: the local thread pool (``golive.runner``, the default) or a Dask cluster.
+"""Where checks run: the local thread pool (``golive.run.runner``, the default) or a Dask cluster.
 
 ``executor_from_spec("local" | "dask" | "dask://ADDRESS")`` gives ``None`` for local (the
 runner's own threads) or a :class:`~golive.executors.dask.DaskExecutor`; pass it as

@@ -225,7 +225,7 @@ class PeriodEndTrigger(BaseTrigger):
 
 def build_trigger(schedule: Mapping[str, Any], where: str = "schedule") -> BaseTrigger:
     """The trigger for one plan ``schedule`` block; ``where`` names it in error messages."""
-    from golive.units import UnitError, duration_seconds
+    from golive.plan.units import UnitError, duration_seconds
 
     timezone = str(schedule.get("timezone") or "UTC")
     try:

@@ -12,7 +12,7 @@ A requirement is *implemented* when tests cover it or its check found evidence t
 from __future__ import annotations
 
 from golive.model import Artifact, CheckResult, Outcome, Requirement, Status
-from golive.thresholds import describe, evaluate
+from golive.plan.thresholds import describe, evaluate
 
 _SEVERITY = {Status.PASS: 0, Status.PARTIAL: 1, Status.FAIL: 2}
 TERMINAL = (Status.MISSING, Status.SKIPPED, Status.ERROR)

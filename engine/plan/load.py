@@ -6,7 +6,7 @@ Two stages, both collecting every problem instead of stopping at the first:
    validates it against its JSON Schema (``schema/plan.schema.json``,
    ``schema/section.schema.json``) and builds the dataclasses of :mod:`golive.model` from the
    files that are well-formed. It never raises for bad input.
-2. :mod:`golive.validate` runs the semantic checks (unique ids, known categories, line ranges,
+2. :mod:`golive.plan.validate` runs the semantic checks (unique ids, known categories, line ranges,
    units, plugin checks and their params).
 
 :func:`load` runs both (without plugin checks) and raises :class:`PlanError`, the one exception
@@ -35,7 +35,7 @@ from golive.model import (
 from golive.yamlsafe import YamlDoc, YamlError, read_yaml
 
 PLAN_FILE = "plan.yaml"
-SCHEMA_DIR = Path(__file__).parent / "schema"
+SCHEMA_DIR = Path(__file__).parent.parent / "schema"
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def schema_problems(validator: jsonschema.Draft202012Validator, data: Any, doc: 
 @dataclass
 class PlanSource:
     """The result of reading the plan files: what was built, from which documents, and the
-    problems found so far. :mod:`golive.validate` adds the semantic problems."""
+    problems found so far. :mod:`golive.plan.validate` adds the semantic problems."""
 
     plan_file: Path
     root: Path
@@ -382,10 +382,10 @@ def build_plan(data: dict[str, Any], sections: list[Section], source: PlanSource
 def load(path: Path | str | None = None) -> Plan:
     """Load and check the plan at ``path`` (default: the packaged plan); raises :class:`PlanError`.
 
-    Runs every check that needs no plugin; use :func:`golive.validate.load_validated` to also
+    Runs every check that needs no plugin; use :func:`golive.plan.validate.load_validated` to also
     resolve ``check`` blocks against the installed plugins.
     """
-    from golive.validate import load_validated  # validate builds on this module
+    from golive.plan.validate import load_validated  # validate builds on this module
 
     return load_validated(path, checks=None)
 
@@ -393,6 +393,6 @@ def load(path: Path | str | None = None) -> Plan:
 def load_validated(path: Path | str | None = None, checks: Mapping[str, Any] | None = None) -> Plan:
     """:func:`load` plus the plugin checks: ``checks`` maps ``"plugin.name"`` to each installed
     :class:`~golive.model.CheckSpec`. Raises :class:`PlanError` listing every problem."""
-    from golive.validate import load_validated as load_and_resolve
+    from golive.plan.validate import load_validated as load_and_resolve
 
     return load_and_resolve(path, checks)

@@ -2,7 +2,7 @@
 
 One run = collect the target's tests (traceability hooks), link them to requirements, run
 each requirement's check in a worker thread with a timeout, judge the result against the
-plan's thresholds (``golive.verdict``), and hand every outcome to the observer hooks (the
+plan's thresholds (``golive.run.verdict``), and hand every outcome to the observer hooks (the
 ledger, progress display) from the main thread, in completion order.
 
 Isolation: an exception -- even a ``BaseException`` such as pyo3's ``PanicException`` -- or a
@@ -28,11 +28,11 @@ from golive.model import (
     CheckContext, CheckResult, CheckSpec, Outcome, Plan, Requirement, Status, Target, TestRecord,
 )
 from golive.pluginmanager import PluginHost
-from golive.selection import select
-from golive.tailoring import Tailoring
-from golive.verdict import judge
+from golive.run.selection import select
+from golive.plan.tailoring import Tailoring
+from golive.run.verdict import judge
 
-log = logging.getLogger("golive.runner")
+log = logging.getLogger("golive.run.runner")
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_CHECK = "traceability.linked_tests"  # judges requirements that have no check block

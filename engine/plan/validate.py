@@ -22,8 +22,8 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 
 from golive.model import CheckSpec, Plan, Requirement, Section
-from golive.plan import PLAN_FILE, PlanError, PlanSource, Problem, read_plan, schema_problems
-from golive.units import UNITS, UnitError, duration_seconds, is_known
+from golive.plan.load import PLAN_FILE, PlanError, PlanSource, Problem, read_plan, schema_problems
+from golive.plan.units import UNITS, UnitError, duration_seconds, is_known
 
 PLUGINS_HINT = "run `golive plugins` to list installed plugins and their checks"
 

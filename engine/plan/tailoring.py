@@ -34,7 +34,7 @@ import yaml
 
 from golive.digest import bytes_sha256
 from golive.model import CheckRef, Plan, Threshold
-from golive.thresholds import describe, is_looser
+from golive.plan.thresholds import describe, is_looser
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from golive.model import Quantity, Threshold, ThresholdResult
-from golive.units import UnitError, convert
+from golive.plan.units import UnitError, convert
 
 OPS = ("<", "<=", ">", ">=", "==", "between")
 
