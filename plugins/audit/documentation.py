@@ -44,6 +44,8 @@ def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> Chec
     if not docs:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: no document matches {pattern!r}")
     in_git = gitrepo.is_repo(root)
+    # every document's own last commit in one history walk, not one git process per document
+    own_changes = gitrepo.last_changes(root, [str(d.relative_to(root)) for d in docs]) if in_git else {}
     rows, no_owner, stale, lags = [], [], [], []
     for doc in docs:
         rel = str(doc.relative_to(root))
@@ -52,7 +54,7 @@ def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> Chec
         owner = meta.get("owner")
         if not owner:
             no_owner.append(rel)
-        own_change = (gitrepo.last_change(root, rel) if in_git else None) or doc.stat().st_mtime
+        own_change = own_changes.get(rel) or doc.stat().st_mtime
         reviewed = parse_ts(str(meta["reviewed"]), doc, 1, "reviewed") if meta.get("reviewed") else None
         basis = max(own_change, reviewed or 0)
         describes = meta.get("describes") or []

@@ -90,6 +90,39 @@ def last_change(root: Path, path: str) -> float | None:
     return float(out) if out else None
 
 
+def last_changes(root: Path, paths: list[str], timeout: float = TIMEOUT_S) -> dict[str, float]:
+    """Author time of the last commit touching each of ``paths`` (files), in one history walk.
+
+    One ``git log -1`` per file costs a process start each (4.6 s for 169 documents of a real
+    repository); this walks the log once, newest first, and stops as soon as every path is seen.
+    Paths never committed are absent from the result.
+    """
+    wanted = set(paths)
+    found: dict[str, float] = {}
+    if not wanted:
+        return found
+    try:
+        proc = subprocess.Popen(["git", "-C", str(root), "log", "--format=" + END + "%at", "--name-only",
+                                 "--no-renames", "--", *sorted(wanted)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    try:
+        stamp = None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            if line.startswith(END):
+                stamp = float(line[1:] or 0)
+            elif line and stamp is not None and line in wanted and line not in found:
+                found[line] = stamp
+                if len(found) == len(wanted):
+                    break
+    finally:
+        proc.kill()
+        proc.wait(timeout=timeout)
+    return found
+
+
 def dirty_files(root: Path, paths: list[str]) -> list[str]:
     """Files under ``paths`` modified or untracked in the working tree (not ignored)."""
     out = git(root, "status", "--porcelain", "--untracked-files=all", "--", *paths)
