@@ -47,6 +47,7 @@ def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> Chec
     # every document's own last commit in one history walk, not one git process per document
     own_changes = gitrepo.last_changes(root, [str(d.relative_to(root)) for d in docs]) if in_git else {}
     rows, no_owner, stale, lags = [], [], [], []
+    described_changes: dict[str, float | None] = {}  # documents often describe the same folder
     for doc in docs:
         rel = str(doc.relative_to(root))
         ctx.record_artifact(doc)
@@ -65,7 +66,9 @@ def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> Chec
             for described in describes:
                 # One git call per pattern: a pathspec covers folders and globs alike.
                 spec = f":(glob){described}" if any(ch in described for ch in "*?[") else described
-                when = gitrepo.last_change(root, spec)
+                if spec not in described_changes:
+                    described_changes[spec] = gitrepo.last_change(root, spec)
+                when = described_changes[spec]
                 if when and (latest is None or when > latest):
                     latest, latest_path = when, described
         lag = max(0.0, (latest - basis) / 86400) if latest else 0.0
