@@ -49,6 +49,7 @@ class TracedTestRecord(TestRecord):
     last_run: str | None = None  # ISO time of the run whose outcome is reported
     line: int | None = None  # line of the test function
     metrics: dict[str, Any] = field(default_factory=dict)  # a standalone result's own metrics
+    features: Any = field(default=None, compare=False, repr=False)  # a pytest test's TextFeatures (features.py), for link recovery
 
 
 @dataclass
@@ -129,7 +130,8 @@ def discover(target: Target) -> Discovery:
                 found.result_files.append(rel)
 
     tests = {t.node_id: TracedTestRecord(id=t.node_id, path=t.path, kind="pytest", name=t.name,
-                                         requirements=t.requirements, source=SOURCE, line=t.line)
+                                         requirements=t.requirements, source=SOURCE, line=t.line,
+                                         features=t.features)
              for t in scan.tests}
     matcher = _CaseMatcher(scan.tests)
     runs: dict[str, list[tuple[datetime, str, str, float | None]]] = {}

@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .features import ModuleText, TextFeatures, module_text, test_features
 from .globs import glob_match
 
 log = logging.getLogger("golive.plugins.traceability")
@@ -44,6 +45,7 @@ class FoundTest:
     classes: tuple[str, ...]
     requirements: tuple[str, ...]
     line: int
+    features: TextFeatures | None = field(default=None, compare=False, repr=False)  # words of the test, for link recovery (features.py)
 
 
 @dataclass
@@ -151,9 +153,12 @@ class _ModuleReader:
         self.mark_names: set[str] = set()  # names bound to pytest.mark
         self.marker_aliases: set[str] = set()  # names bound to pytest.mark.requirement
         self.module_classes: dict[str, ast.ClassDef] = {}
+        self.module_text = ModuleText()  # docstring and imports, shared by the module's tests
+        self.class_docs: dict[tuple[str, ...], str] = {}  # class path -> its docstring
 
     def read(self, tree: ast.Module) -> list[FoundTest]:
         self._collect_imports(tree)
+        self.module_text = module_text(tree)
         self.module_classes = {s.name: s for s in tree.body if isinstance(s, ast.ClassDef)}
         module_ids: list[str] = []
         for stmt in tree.body:
@@ -193,6 +198,7 @@ class _ModuleReader:
         if any(self._defines(c, "__init__") for c in chain) or self._test_disabled(chain):
             return []
         classes = outer + (cls.name,)
+        self.class_docs[classes] = (ast.get_docstring(cls) or "")[:2000]
         ids = list(inherited)
         for klass in chain:
             ids += [i for d in klass.decorator_list for i in self._ids_from_marks(d)]
@@ -242,7 +248,8 @@ class _ModuleReader:
         node_id = "::".join((self.rel,) + classes + (func.name,))
         unique = tuple(dict.fromkeys(ids))  # keep first-seen order, drop repeats
         return FoundTest(node_id=node_id, path=self.rel, name=func.name, classes=classes,
-                         requirements=unique, line=func.lineno)
+                         requirements=unique, line=func.lineno,
+                         features=test_features(func, classes, self.class_docs.get(classes, ""), self.module_text))
 
     # -- markers ---------------------------------------------------------------------------
 
