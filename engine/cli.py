@@ -122,6 +122,7 @@ from golive.ledger.cli_authored import attest, waive  # noqa: E402
 from golive.report.cli import report  # noqa: E402
 from golive.schedule.cli import schedule  # noqa: E402
 from golive.scaffold import plugin  # noqa: E402
+from golive.link.cli import link  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -133,6 +134,7 @@ cli.add_command(attest)
 cli.add_command(waive)
 cli.add_command(schedule)
 cli.add_command(plugin)
+cli.add_command(link)
 
 
 def main() -> None:

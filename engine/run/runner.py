@@ -98,10 +98,18 @@ def collect_tests(host: PluginHost, target: Target) -> tuple[list[TestRecord], l
     return sorted(records.values(), key=lambda r: r.id), problems
 
 
-def link_tests(plan: Plan, records: list[TestRecord]) -> tuple[dict[str, list[TestRecord]], list[TestRecord]]:
+def link_tests(plan: Plan, records: list[TestRecord],
+               target: Target | None = None) -> tuple[dict[str, list[TestRecord]], list[TestRecord]]:
+    """Link records to requirements by markers, globs and -- with ``target`` -- the target's
+    reviewed map file; the map file's problems are logged as warnings (the run's warnings)."""
     from golive.plugins.traceability import link, uncovered
+    from golive.plugins.traceability.mapfile import load_for_target
 
-    links = link(plan.requirements, records)
+    link_map = load_for_target(target) if target is not None else None
+    if link_map is not None:
+        for problem in link_map.problems + link_map.review((r.id for r in plan.requirements), records):
+            log.warning("%s", problem)
+    links = link(plan.requirements, records, link_map)
     return links, uncovered(records, links)
 
 
@@ -178,7 +186,7 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
     _notify(host, "golive_run_started", run=run)
 
     records, problems = collect_tests(host, target)
-    links, additional = link_tests(plan, records)
+    links, additional = link_tests(plan, records, target)
     checks = host.checks()
     selected = select(plan, options.only)
     tailoring = options.tailoring

@@ -9,6 +9,7 @@
     config = "config"
     tests = "tests"
     test_results = "test-results"
+    links = "golive-links.yaml"   # the reviewed links map file (golive link --write-map)
 
     [settings]                    # free settings passed to every check as ctx.settings
     exchange_calendar = "XNYS"
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from golive.model import Target
 
-ARTIFACT_KINDS = ("data", "records", "logs", "config", "tests", "test_results")
+ARTIFACT_KINDS = ("data", "records", "logs", "config", "tests", "test_results", "links")
 
 CONFIG_NAME = "golive.toml"
 

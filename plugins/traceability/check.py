@@ -55,7 +55,7 @@ def linked_tests(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if not tests:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                            message="no test or result covers it")
-    artifacts = _record_evidence(tests, ctx)
+    artifacts = _record_evidence(tests, ctx, requirement)
     if failed:
         status, message = Status.FAIL, f"{len(failed)} of {len(tests)} linked test(s) failed: {_names(failed)}"
     else:
@@ -76,10 +76,16 @@ def linked_tests(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     return CheckResult(status=status, metrics=metrics, message=message, artifacts=artifacts, details=details)
 
 
-def _record_evidence(tests: list[TestRecord], ctx: CheckContext) -> list:
-    """Hash the test sources and result files the verdict rests on; files that vanished are
-    left out (the records already say what was found)."""
+def _record_evidence(tests: list[TestRecord], ctx: CheckContext, requirement: Requirement | None = None) -> list:
+    """Hash the test sources and result files the verdict rests on, and the map file when it
+    links one of them; files that vanished are left out (the records already say what was found)."""
+    from .mapfile import load_for_target
+
     wanted: dict[str, str] = {}
+    link_map = load_for_target(ctx.target) if requirement is not None else None
+    if link_map is not None and link_map.path is not None and any(
+            link_map.entry_covering(requirement.id, t) for t in tests):
+        wanted[str(link_map.path)] = "input"
     for record in tests:
         # a pytest record's path is its source; every other record's path is a result file
         wanted.setdefault(record.path, "input" if record.kind == "pytest" else "test-result")

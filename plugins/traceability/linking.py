@@ -1,9 +1,11 @@
 """Link requirements to the tests and result files that cover them; find the tests that cover none.
 
-A record covers a requirement when
+A record covers a requirement when a link is *confirmed* by
 
-* one of the record's marker ids equals the requirement's id or one of its
+* a marker: one of the record's marker ids equals the requirement's id or one of its
   ``covered_by.markers``, or
+* the reviewed map file (``golive-links.yaml``, see :mod:`.mapfile`): an entry of the
+  requirement names the record, its file or its class, or
 * it is a test (``pytest`` / ``result-case``) whose node id or file path matches a glob of
   ``covered_by.tests``, or
 * it is a result file (``result-json``, ``junit``, ``pytest-json-report``) whose path matches a
@@ -13,23 +15,31 @@ Pure functions over the shared dataclasses: the engine calls them once per run.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from golive.model import Requirement, TestRecord
 
 from .discovery import CONTAINER_KINDS, RESULT_FILE_KINDS
 from .globs import any_glob_match
 
+if TYPE_CHECKING:
+    from .mapfile import LinkMap
+
 __all__ = ["coverage_reason", "link", "uncovered"]
 
 
-def coverage_reason(requirement: Requirement, record: TestRecord) -> str | None:
-    """Why ``record`` covers ``requirement`` (``"marker X"``, ``"tests glob G"``,
-    ``"results glob G"``), or ``None`` when it does not."""
+def coverage_reason(requirement: Requirement, record: TestRecord, link_map: LinkMap | None = None) -> str | None:
+    """Why ``record`` covers ``requirement`` (``"marker X"``, ``"map golive-links.yaml
+    (confirmed by N on D)"``, ``"tests glob G"``, ``"results glob G"``), or ``None`` when it
+    does not."""
     wanted = {requirement.id, *requirement.covered_by.markers}
     for marker in record.requirements:
         if marker in wanted:
             return f"marker {marker}"
+    if link_map is not None:
+        entry = link_map.entry_covering(requirement.id, record)
+        if entry is not None:
+            return f"map {link_map.label} (confirmed by {entry.confirmed_by} on {entry.confirmed_at})"
     candidates = (record.id, record.path)
     if record.kind in RESULT_FILE_KINDS:
         pattern = any_glob_match(candidates, requirement.covered_by.results)
@@ -38,16 +48,18 @@ def coverage_reason(requirement: Requirement, record: TestRecord) -> str | None:
     return f"tests glob {pattern}" if pattern else None
 
 
-def link(requirements: Iterable[Requirement], records: Iterable[TestRecord]) -> dict[str, list[TestRecord]]:
+def link(requirements: Iterable[Requirement], records: Iterable[TestRecord],
+         link_map: LinkMap | None = None) -> dict[str, list[TestRecord]]:
     """``{requirement id: [records covering it]}`` for every requirement (empty list when none),
-    records in the order given, each at most once per requirement."""
+    records in the order given, each at most once per requirement. ``link_map`` is the target's
+    loaded map file (:func:`.mapfile.load_for_target`), if any."""
     records = list(records)
     links: dict[str, list[TestRecord]] = {}
     for requirement in requirements:
         covering = links.setdefault(requirement.id, [])
         seen = {id(r) for r in covering}
         for record in records:
-            if id(record) not in seen and coverage_reason(requirement, record) is not None:
+            if id(record) not in seen and coverage_reason(requirement, record, link_map) is not None:
                 covering.append(record)
                 seen.add(id(record))
     return links
