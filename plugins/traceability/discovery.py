@@ -11,17 +11,42 @@ Records produced (``kind``):
 * ``result-case`` -- a recorded test outcome whose source file is not in the workspace
   (id = its node id, path = the result file that recorded it).
 
-Where to look: pytest files anywhere in the target at any depth (tests kept beside the code
-count too), plus the configured ``tests`` folder when it lies outside the target; results in the
-configured ``test_results`` folder, else ``test-results/`` or ``test_results/``. The target
-setting ``traceability_exclude`` (a list of globs relative to the target, e.g.
-``["legacy/**", "**/test_scratch_*.py"]`` under ``[settings]`` in ``golive.toml``) leaves
-folders or test files out.
+Where tests are found: pytest files anywhere in the target at any depth (tests kept beside the
+code count too), plus the configured ``tests`` folder when it lies outside the target.
+
+Where results are found -- the target is walked once (symlinks never followed, vendored and tool
+folders skipped, at most ``MAX_WALK_FILES`` files looked at) and a ``.xml``/``.json`` file is
+taken as a result file when it parses as JUnit XML, pytest-json-report or a golive result and
+
+* it lies in a *result location*: a folder named ``test-results``, ``test_results``,
+  ``test-reports``, ``surefire-reports``, ``failsafe-reports`` or ``*junit*`` at any depth, the
+  top-level ``reports/``, ``build/test-results/`` or ``target/surefire-reports/`` (inside
+  ``build``, ``target``, ``dist`` and ``out`` only such folders are entered), the configured
+  ``[paths] test_results`` folder, or a path matching a ``traceability_results`` glob; or
+* its name is a *result name*: ``TEST-*.xml`` (Maven/Gradle/Ant), ``*junit*.xml``,
+  ``*pytest*.xml``/``*.json``, ``*test-results*``/``*test_report*`` ``.xml``/``.json``,
+  ``.report.json``/``report.json``/``*.report.json``; or
+* anywhere else, its first few KB look like one of those shapes (:func:`.results.sniff`).
+
+Files in result locations or with result names that cannot be read are warned about, naming the
+file; other sniffed files that turn out not to be results are passed over silently, so a
+repository's JSON fixtures and XML configs never produce warnings.
+
+``golive.toml`` settings (under ``[settings]``)::
+
+    traceability_results = ["ci/out/**/*.xml", "artifacts/pytest-*.json"]  # more result globs
+    traceability_exclude = ["legacy/**", "**/test_scratch_*.py"]  # left out: tests and results
+
+``traceability_results`` globs (relative to the target, ``**`` crosses folders) add result
+locations, also inside folders that are otherwise skipped; a glob that matches no file is
+warned about. Both must be lists of glob strings; anything else is an error naming golive.toml.
+When nothing is found the warning says where golive looked and how to configure it.
 """
 from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,8 +54,9 @@ from typing import Any
 
 from golive.model import Target, TestRecord
 
-from .pytest_files import SKIPPED_DIRS, FoundTest, scan_tests, stays_inside
-from .results import CaseResult, ResultFile, read_result_file
+from .globs import GlobError, glob_match, glob_to_regex
+from .pytest_files import SKIPPED_DIRS, FoundTest, scan_tests, symlink_problem
+from .results import CaseResult, ResultFile, read_result_file, sniff
 
 log = logging.getLogger("golive.plugins.traceability")
 SOURCE = "traceability"
@@ -78,31 +104,184 @@ def search_roots_for_tests(target: Target) -> list[Path]:
     return roots
 
 
-def result_roots(target: Target) -> list[Path]:
-    """The first existing results folder: the configured one, else the usual spellings."""
-    configured = _configured(target, "test_results")
-    candidates = ([configured] if configured is not None else []) + [
-        target.root / "test-results", target.root / "test_results"]
-    return [p for p in candidates if p.is_dir()][:1]
-
-
-def exclusions(target: Target) -> tuple[str, ...]:
-    value = target.settings.get("traceability_exclude", ())
+def _glob_list(target: Target, key: str, example: str) -> tuple[str, ...]:
+    value = target.settings.get(key, ())
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
-        raise ValueError("golive.toml [settings] traceability_exclude must be a list of glob strings, "
-                         'e.g. ["legacy/**"]')
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"golive.toml [settings] {key} must be a list of glob strings, e.g. {example}")
+    for pattern in value:
+        try:
+            glob_to_regex(pattern)
+        except GlobError as exc:
+            raise ValueError(f"golive.toml [settings] {key}: {exc}") from None
     return tuple(value)
 
 
-def iter_result_files(folder: Path, root: Path) -> list[Path]:
-    found: list[Path] = []
-    for current, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-        found.extend(Path(current) / f for f in sorted(filenames)
-                     if f.lower().endswith((".xml", ".json")) and stays_inside(Path(current) / f, root))
-    return found
+def exclusions(target: Target) -> tuple[str, ...]:
+    return _glob_list(target, "traceability_exclude", '["legacy/**"]')
+
+
+def result_globs(target: Target) -> tuple[str, ...]:
+    """``[settings] traceability_results``: extra globs (relative to the target) for result files."""
+    return _glob_list(target, "traceability_results", '["ci/out/**/*.xml"]')
+
+
+# -- finding result files ----------------------------------------------------------------
+
+MAX_WALK_FILES = 300_000  # files looked at while searching a target for result files
+MAX_RESULT_FILES = 5_000  # result files parsed from one target
+RESULT_SUFFIXES = (".xml", ".json")
+#: folder names that mark a result location at any depth
+RESULT_DIRS = frozenset({"test-results", "test_results", "testresults", "test-reports", "test_reports",
+                         "surefire-reports", "failsafe-reports"})
+#: result locations only at the top of the target (``reports/`` is too common a name deeper down)
+TOP_RESULT_DIRS = frozenset({"reports"})
+#: build-output folders: only result locations inside them are entered
+GATED_DIRS = frozenset({"build", "target", "dist", "out"})
+_RESULT_NAME = re.compile(
+    r"(?:.*junit.*\.xml|.*pytest.*\.(?:xml|json)|\.?report\.json|.+\.report\.json"
+    r"|(?:.*[^a-z])?tests?[-_]?(?:results?|reports?)[^/]*\.(?:xml|json))$", re.IGNORECASE)
+LOOKED_IN = ("test-results/, test_results/, test-reports/, surefire-reports/ and *junit*/ folders at any depth, "
+             "reports/, build/test-results/, target/surefire-reports/, files named TEST-*.xml, *junit*.xml, "
+             "*pytest*.xml/.json, .report.json or report.json, and any other .xml/.json that is a "
+             "JUnit or pytest-json-report document")
+_HARD_SKIP = frozenset({".git", ".hg", ".svn"})
+
+
+def is_result_dir(name: str, depth: int) -> bool:
+    """``name`` at ``depth`` (0 = directly in the target) marks a result location."""
+    lower = name.lower()
+    return lower in RESULT_DIRS or "junit" in lower or (depth == 0 and lower in TOP_RESULT_DIRS)
+
+
+def is_result_name(name: str) -> bool:
+    return (name.startswith("TEST-") and name.endswith(".xml")) or _RESULT_NAME.match(name) is not None
+
+
+@dataclass
+class ResultCandidate:
+    path: Path
+    rel: str  # relative to the target root, POSIX (absolute for a configured folder outside it)
+    loud: bool  # in a result location or with a result name: problems are warned about
+
+
+@dataclass
+class ResultSearch:
+    candidates: list[ResultCandidate] = field(default_factory=list)
+    looked_at: int = 0
+    capped: bool = False
+    unmatched_globs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The folder part of a glob before its first wildcard: ``ci/out/**/*.xml`` -> ``ci/out``."""
+    parts = pattern.strip("/").split("/")
+    if len(parts) == 1:
+        return ""  # a bare name matches anywhere
+    literal: list[str] = []
+    for part in parts[:-1]:
+        if any(c in part for c in "*?["):
+            break
+        literal.append(part)
+    return "/".join(literal)
+
+
+def find_result_files(target: Target, exclude: tuple[str, ...] = ()) -> ResultSearch:
+    """Walk the target once and list the files that may hold test results (see the module doc)."""
+    root = target.root
+    globs = result_globs(target)
+    configured = _configured(target, "test_results")
+    forced: list[str] = [p for p in (_literal_prefix(g) for g in globs) if p]
+    walks: list[tuple[Path, bool]] = [(root, True)]  # (folder, inside the target)
+    if configured is not None and configured.is_dir():
+        inside = _rel_inside(configured, root)
+        if inside is None:
+            walks.append((configured, False))  # a folder outside the target (a Target built in code)
+        elif inside:
+            forced.append(inside)
+    search = ResultSearch()
+    matched_globs: set[str] = set()
+    seen: set[str] = set()
+
+    def is_forced(rel_dir: str) -> bool:
+        return any(rel_dir == p or p.startswith(rel_dir + "/") or rel_dir.startswith(p + "/") for p in forced)
+
+    for start, inside_target in walks:
+        location: dict[str, bool] = {str(start): not inside_target or start == configured}
+        for folder, dirnames, filenames in os.walk(start, followlinks=False):
+            here = Path(folder)
+            in_location = location.pop(folder, False)
+            rel_dir = os.path.relpath(folder, start).replace(os.sep, "/") if inside_target else ""
+            rel_dir = "" if rel_dir == "." else rel_dir
+            depth = rel_dir.count("/") + 1 if rel_dir else 0
+            gated = inside_target and here.name.lower() in GATED_DIRS and not in_location
+            kept: list[str] = []
+            for d in sorted(dirnames):
+                child_rel = f"{rel_dir}/{d}" if rel_dir else d
+                if inside_target and exclude and _excluded_rel(child_rel, exclude):
+                    continue
+                child_location = in_location or is_result_dir(d, depth) or (
+                    configured is not None and here / d == configured)
+                if not (inside_target and is_forced(child_rel)):
+                    if d in _HARD_SKIP:
+                        continue
+                    if not child_location and (gated or d.endswith(".egg-info")
+                                               or (d in SKIPPED_DIRS and d not in GATED_DIRS)):
+                        continue
+                location[os.path.join(folder, d)] = child_location
+                kept.append(d)
+            dirnames[:] = kept
+            for f in sorted(filenames):
+                search.looked_at += 1
+                if search.looked_at > MAX_WALK_FILES or len(search.candidates) >= MAX_RESULT_FILES:
+                    search.capped = True
+                    break
+                if not f.lower().endswith(RESULT_SUFFIXES):
+                    continue
+                path = here / f
+                rel = (f"{rel_dir}/{f}" if rel_dir else f) if inside_target else path.as_posix()
+                if inside_target and exclude and _excluded_rel(rel, exclude):
+                    continue
+                hits = [g for g in globs if glob_match(rel, g)] if inside_target else []
+                matched_globs.update(hits)
+                loud = in_location or bool(hits) or is_result_name(f)
+                if not loud and not sniff(path):
+                    continue
+                problem = symlink_problem(path, root)
+                if problem is not None:
+                    if loud:
+                        search.warnings.append(f"traceability: {rel}: {problem}; skipped")
+                    continue
+                key = _real(path)
+                if key in seen:
+                    continue
+                seen.add(key)
+                search.candidates.append(ResultCandidate(path, rel, loud))
+            if search.capped:
+                break
+    search.unmatched_globs = [g for g in globs if g not in matched_globs]
+    return search
+
+
+def _rel_inside(path: Path, root: Path) -> str | None:
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
+    return "" if rel == "." else rel
+
+
+def _excluded_rel(rel: str, exclude: tuple[str, ...]) -> bool:
+    return any(glob_match(rel, pattern) for pattern in exclude)
+
+
+def _real(path: Path) -> str:
+    try:
+        return os.path.realpath(path)
+    except (OSError, RuntimeError, ValueError):
+        return str(path)
 
 
 def discover(target: Target) -> Discovery:
@@ -116,18 +295,40 @@ def discover(target: Target) -> Discovery:
         found.warnings.append(message)
 
     parsed: list[ResultFile] = []
-    folders = result_roots(target)
-    if not folders:
-        configured = _configured(target, "test_results")
-        where = f"{configured}" if configured is not None else f"{root}/test-results"
-        warn(f"traceability: no results folder ({where} does not exist); tests have no recorded outcomes")
-    for folder in folders:
-        for path in iter_result_files(folder, root):
-            rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-            result = read_result_file(path, rel, warn)
-            if result is not None:
-                parsed.append(result)
-                found.result_files.append(rel)
+    search = find_result_files(target, exclusions(target))
+    for message in search.warnings:
+        warn(message)
+    for candidate in search.candidates:
+        if candidate.loud:
+            result = read_result_file(candidate.path, candidate.rel, warn)
+        else:  # sniffed only: a file that turns out not to be a result is no news
+            quiet: list[str] = []
+            result = read_result_file(candidate.path, candidate.rel, quiet.append)
+            for message in quiet if result is not None else ():
+                warn(message)
+            if result is None:
+                log.debug("traceability: %s looked like a result file but is not: %s", candidate.rel, quiet)
+        if result is not None:
+            parsed.append(result)
+            found.result_files.append(candidate.rel)
+    configured = _configured(target, "test_results")
+    if configured is not None and not configured.is_dir():
+        warn(f"traceability: golive.toml [paths] test_results = {configured} does not exist; "
+             "results are searched for in the rest of the workspace")
+    for pattern in search.unmatched_globs:
+        warn(f"traceability: golive.toml [settings] traceability_results glob {pattern!r} matches no file")
+    if search.capped:
+        warn(f"traceability: stopped searching for result files after {MAX_WALK_FILES} files or "
+             f"{MAX_RESULT_FILES} result files; list them with [settings] traceability_results in golive.toml")
+    if not found.result_files and not any(c.loud for c in search.candidates):
+        where = LOOKED_IN
+        if configured is not None:
+            where += f", the configured [paths] test_results folder {configured}"
+        if search.unmatched_globs:
+            where += ", the traceability_results globs " + ", ".join(repr(g) for g in search.unmatched_globs)
+        warn(f"traceability: no test result files found in {root} (looked in: {where}; configure "
+             '[paths] test_results = "DIR" or [settings] traceability_results = ["GLOB", ...] in golive.toml); '
+             "tests have no recorded outcomes")
 
     tests = {t.node_id: TracedTestRecord(id=t.node_id, path=t.path, kind="pytest", name=t.name,
                                          requirements=t.requirements, source=SOURCE, line=t.line,
@@ -146,8 +347,11 @@ def discover(target: Target) -> Discovery:
                 result_files=(result.path,), last_run=_iso(result.timestamp), metrics=dict(result.metrics)))
             continue
         per_test: dict[str, list[CaseResult]] = {}
+        ambiguous: list[str] = []
         for case in result.cases:
-            node_id = matcher.match(case, warn, result.path)
+            node_id, several = matcher.match(case)
+            if several:
+                ambiguous.append(f"{case.label!r} ({', '.join(several)})")
             if node_id is None:
                 node_id = _orphan_id(case)
                 # path = the result file: the source is not in the workspace, and the engine
@@ -156,6 +360,11 @@ def discover(target: Target) -> Discovery:
                     id=node_id, path=result.path, kind="result-case",
                     name=_strip_params(case.name or case.nodeid.rsplit("::", 1)[-1]), source=SOURCE))
             per_test.setdefault(node_id, []).append(case)
+        if ambiguous:
+            shown = "; ".join(ambiguous[:MAX_NAMED_AMBIGUOUS])
+            more = f"; and {len(ambiguous) - MAX_NAMED_AMBIGUOUS} more" if len(ambiguous) > MAX_NAMED_AMBIGUOUS else ""
+            warn(f"traceability: {result.path}: {len(ambiguous)} result(s) match several tests and are "
+                 f"not attributed to any: {shown}{more}")
         for node_id, cases in per_test.items():
             outcome, duration = _combine(cases)
             runs.setdefault(node_id, []).append((stamp, result.path, outcome, duration))
@@ -221,43 +430,110 @@ def _orphan_id(case: CaseResult) -> str:
     return f"{case.classname}::{_strip_params(case.name)}" if case.classname else _strip_params(case.name)
 
 
+MAX_NAMED_AMBIGUOUS = 5
+
+
+def _suffix_score(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """How many trailing components ``a`` and ``b`` share when one is a whole suffix of the
+    other (a path-boundary suffix match); 0 when neither is; equal keys score above any suffix."""
+    if a == b:
+        return 1_000_000
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) if long[-len(short):] == short else 0
+
+
+def _path_parts(text: str) -> tuple[str, ...]:
+    text = text.replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return tuple(p for p in text.split("/") if p and p != ".")
+
+
 class _CaseMatcher:
     """Maps a recorded case back to the node id of a test found in source.
 
-    pytest writes node ids relative to its rootdir, which need not be the target root (a team
-    may run pytest from ``tests/`` or from a monorepo root), so an id matches when one is a
-    suffix of the other at a path boundary; an exact match always wins, an ambiguous one is
-    reported and left unmatched.
+    pytest writes ids relative to its rootdir, which need not be the target root (a team may run
+    pytest from ``tests/`` -- ``unit/test_x.py::test_a`` -- or from a monorepo root --
+    ``src/pkg/tests/unit/test_x.py::test_a``), and JUnit spells them as a dotted ``classname``
+    (``tests.unit.test_x.TestA``, ``pkg.tests.unit.test_x``) plus the function ``name``,
+    sometimes with a ``file=`` attribute. So a case matches a test when one key is a suffix of
+    the other at a path (or dot) boundary: an exact match wins, then the longest such suffix;
+    a tie is ambiguous -- reported and attributed to no test, never to two. Candidates are looked
+    up by (last qualifier, function name) so the cost per case does not grow with the repository;
+    answers are memoised, since the same case recurs in every run's file.
     """
 
     def __init__(self, tests: list[FoundTest]):
         self.by_name: dict[str, list[FoundTest]] = {}
+        self.by_node_tail: dict[tuple[str, str], list[tuple[FoundTest, tuple[str, ...]]]] = {}
+        self.by_dotted_tail: dict[tuple[str, str], list[tuple[FoundTest, tuple[str, ...]]]] = {}
+        self.file_parts: dict[str, tuple[str, ...]] = {}
+        self.dotted: dict[str, tuple[str, ...]] = {}
         for test in tests:
             self.by_name.setdefault(test.name, []).append(test)
+            node = _path_parts(test.path) + tuple(test.classes) + (test.name,)
+            dotted = tuple(_dotted(test).split("."))
+            self.dotted[test.node_id] = dotted
+            self.file_parts.setdefault(test.path, _path_parts(test.path))
+            self.by_node_tail.setdefault((node[-2], test.name), []).append((test, node))
+            self.by_dotted_tail.setdefault((dotted[-2], test.name), []).append((test, dotted))
+        self._memo: dict[tuple[str, str, str, str], tuple[str | None, tuple[str, ...]]] = {}
 
-    def match(self, case: CaseResult, warn, result_path: str) -> str | None:
+    def match(self, case: CaseResult) -> tuple[str | None, tuple[str, ...]]:
+        """(node id or None, the node ids it could not choose between when ambiguous)."""
+        key = (case.nodeid, case.classname, case.name, case.file)
+        answer = self._memo.get(key)
+        if answer is None:
+            answer = self._memo[key] = self._match(case)
+        return answer
+
+    def _match(self, case: CaseResult) -> tuple[str | None, tuple[str, ...]]:
         if case.nodeid:
-            wanted = _strip_params(case.nodeid)
-            while wanted.startswith("./"):
-                wanted = wanted[2:]
-            name = wanted.rsplit("::", 1)[-1]
-            keys = [(t, t.node_id) for t in self.by_name.get(name, [])]
-            separators = ("/",)
-        else:
-            name = _strip_params(case.name)
-            wanted = f"{case.classname}.{name}" if case.classname else name
-            keys = [(t, _dotted(t)) for t in self.by_name.get(name, [])]
-            separators = (".",)
-        exact = [t for t, key in keys if key == wanted]
-        if exact:
-            return exact[0].node_id
-        near = [t for t, key in keys if any(key.endswith(s + wanted) or wanted.endswith(s + key) for s in separators)]
-        if len(near) == 1:
-            return near[0].node_id
-        if len(near) > 1:
-            warn(f"traceability: {result_path}: result {case.label!r} matches several tests "
-                 f"({', '.join(t.node_id for t in near)}); not attributed to any")
-        return None
+            head, *rest = _strip_params(case.nodeid).split("::")
+            wanted = _path_parts(head) + tuple(rest)
+            if not wanted:
+                return None, ()
+            keyed = (self.by_node_tail.get((wanted[-2], wanted[-1]), []) if len(wanted) > 1
+                     else [(t, (t.name,)) for t in self.by_name.get(wanted[-1], [])])
+            return self._best([(t, _suffix_score(k, wanted)) for t, k in keyed])
+        name = _strip_params(case.name)
+        dotted = tuple(p for p in case.classname.split(".") if p) + (name,)
+        if case.file:
+            in_file = self._in_file(case.file, name)
+            if in_file:
+                scored = [(t, _suffix_score(self.dotted[t.node_id], dotted)) for t in in_file]
+                if not any(score for _, score in scored):  # classname in another layout
+                    if len(in_file) == 1:  # the file has one test of that name: it is the one
+                        return in_file[0].node_id, ()
+                    scored = [(t, 1 if _classes_fit(t, dotted) else 0) for t in in_file]
+                return self._best(scored)
+        keyed = (self.by_dotted_tail.get((dotted[-2], name), []) if len(dotted) > 1
+                 else [(t, (t.name,)) for t in self.by_name.get(name, [])])
+        return self._best([(t, _suffix_score(k, dotted)) for t, k in keyed])
+
+    def _in_file(self, file: str, name: str) -> list[FoundTest]:
+        """Tests named ``name`` in the file that best matches a JUnit ``file=`` attribute."""
+        wanted = _path_parts(file)
+        scored = [(t, _suffix_score(self.file_parts[t.path], wanted)) for t in self.by_name.get(name, [])]
+        best = max((score for _, score in scored), default=0)
+        paths = {t.path for t, score in scored if score == best and best}
+        return [t for t, score in scored if score == best and best] if len(paths) == 1 else []
+
+    @staticmethod
+    def _best(scored: list[tuple[FoundTest, int]]) -> tuple[str | None, tuple[str, ...]]:
+        best = max((score for _, score in scored), default=0)
+        if not best:
+            return None, ()
+        winners = [t.node_id for t, score in scored if score == best]
+        return (winners[0], ()) if len(winners) == 1 else (None, tuple(winners))
+
+
+def _classes_fit(test: FoundTest, dotted: tuple[str, ...]) -> bool:
+    """The classname ends with the test's classes (or, for a module-level test, names no class)."""
+    qualifiers = dotted[:-1]
+    if test.classes:
+        return qualifiers[-len(test.classes):] == tuple(test.classes)
+    return not qualifiers or not qualifiers[-1][:1].isupper()
 
 
 def _dotted(test: FoundTest) -> str:

@@ -32,7 +32,7 @@ SKIPPED_DIRS = frozenset({
     ".mypy_cache", ".pytest_cache", ".hypothesis", "build", "dist", ".eggs",
 })
 MARKER_NAME = "requirement"
-MAX_TEST_FILE_BYTES = 8 * 1024 * 1024  # generated monsters are not hand-written tests
+MAX_TEST_FILE_BYTES = 4 * 1024 * 1024  # generated monsters are not hand-written tests: skipped, named
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,12 @@ def is_test_file(name: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[str, ...] = ()) -> list[Path]:
+def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[str, ...] = (),
+                    report: ScanReport | None = None) -> list[Path]:
     """All pytest files under ``search_root``, sorted, without descending into skipped folders
     (or symlinked folders, which could loop or leave the workspace). ``exclude`` holds globs on
-    paths relative to ``root`` (folders or files) that are left out too."""
+    paths relative to ``root`` (folders or files) that are left out too. A symlinked test file
+    that loops, dangles or leads out of the workspace is left out, with a warning in ``report``."""
     root = root or search_root
     found: list[Path] = []
     for folder, dirnames, filenames in os.walk(search_root, followlinks=False):
@@ -78,19 +80,43 @@ def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[
             if d not in SKIPPED_DIRS and not d.endswith(".egg-info")
             and not _excluded(here / d, root, exclude)
         )
-        found.extend(here / f for f in sorted(filenames)
-                     if is_test_file(f) and not _excluded(here / f, root, exclude) and stays_inside(here / f, root))
+        for f in sorted(filenames):
+            if not is_test_file(f) or _excluded(here / f, root, exclude):
+                continue
+            problem = symlink_problem(here / f, root)
+            if problem is None:
+                found.append(here / f)
+            elif report is not None:
+                report.warn(f"traceability: {_relative(here / f, root)}: {problem}; file skipped")
     return found
 
 
-def stays_inside(path: Path, root: Path) -> bool:
-    """False for a symlink that leads out of the workspace: golive audits the workspace only."""
+def symlink_problem(path: Path, root: Path) -> str | None:
+    """Why a symlinked file cannot be read as part of the workspace (None: not a symlink, or
+    one that resolves to an existing file inside ``root``)."""
     if not path.is_symlink():
-        return True
+        return None
     try:
-        return path.resolve().is_relative_to(root.resolve())
-    except OSError:
-        return False
+        resolved = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way
+        return "symlink loop"
+    except FileNotFoundError:
+        return "dangling symlink (its target does not exist)"
+    except OSError as exc:
+        return "symlink loop" if exc.errno == 40 else f"unreadable symlink ({exc.strerror or exc})"
+    try:
+        inside = resolved.is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        return "symlink leads outside the workspace; not followed"
+    return None if resolved.is_file() else "symlink to something that is not a file"
+
+
+def stays_inside(path: Path, root: Path) -> bool:
+    """False for a symlink that leads out of the workspace (or loops, or dangles): golive
+    audits the workspace only."""
+    return symlink_problem(path, root) is None
 
 
 def _excluded(path: Path, root: Path, exclude: tuple[str, ...]) -> bool:
@@ -106,7 +132,7 @@ def scan_tests(root: Path, search_roots: list[Path] | None = None, exclude: tupl
         if not search_root.is_dir():
             report.warn(f"traceability: test folder {search_root} does not exist; no tests read from it")
             continue
-        for path in iter_test_files(search_root, root, exclude):
+        for path in iter_test_files(search_root, root, exclude, report):
             resolved = path.resolve()
             if resolved in seen:
                 continue
@@ -129,15 +155,27 @@ def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
     try:
         size = path.stat().st_size
         if size > MAX_TEST_FILE_BYTES:
-            report.warn(f"traceability: {rel}: {size} bytes is larger than the {MAX_TEST_FILE_BYTES} byte limit for a test file; skipped")
+            report.warn(f"traceability: {rel}: {size} bytes is larger than the {MAX_TEST_FILE_BYTES} byte limit "
+                        "for a test file (generated?); file skipped")
             return []
-        source = path.read_bytes()
+        with path.open("rb") as handle:  # read no more than the limit, even if the file grows
+            source = handle.read(MAX_TEST_FILE_BYTES + 1)
+        if len(source) > MAX_TEST_FILE_BYTES:
+            report.warn(f"traceability: {rel}: larger than the {MAX_TEST_FILE_BYTES} byte limit for a test file; file skipped")
+            return []
+        if b"\0" in source:
+            report.warn(f"traceability: {rel}: binary file (NUL bytes), not Python source; file skipped")
+            return []
         tree = ast.parse(source, filename=rel)
-    except SyntaxError as exc:
-        report.warn(f"traceability: {rel}:{exc.lineno}: syntax error ({exc.msg}); file skipped, fix it so its tests count")
+    except UnicodeDecodeError as exc:  # a SyntaxError subclass on some versions: test it first
+        report.warn(f"traceability: {rel}: not valid text in its encoding ({exc.reason} at byte {exc.start}); file skipped")
         return []
-    except (OSError, ValueError) as exc:  # ValueError: null bytes in source
-        report.warn(f"traceability: {rel}: cannot read ({exc}); file skipped")
+    except SyntaxError as exc:  # also bad bytes for the declared/UTF-8 encoding, unknown codings
+        where = f":{exc.lineno}" if exc.lineno else ""
+        report.warn(f"traceability: {rel}{where}: syntax error ({exc.msg}); file skipped, fix it so its tests count")
+        return []
+    except (OSError, ValueError, MemoryError, RecursionError) as exc:  # ValueError: null bytes, bad coding
+        report.warn(f"traceability: {rel}: cannot read ({type(exc).__name__}: {exc}); file skipped")
         return []
     reader = _ModuleReader(rel, report)
     return reader.read(tree)

@@ -10,6 +10,16 @@ Three shapes are understood:
   "metrics": {...}}``, optionally ``"requirements": [ids]`` and ``"duration_s"``), which is a
   test of its own rather than the outcome of a pytest function.
 
+Bad entries are skipped one at a time: a ``<testcase>`` without a name, or a report entry
+without a ``nodeid`` or with an unknown outcome, is left out with a warning naming the file and
+the case index, and the rest of the file still counts. A JUnit file that declares tests
+(``tests="6"``) but holds no ``<testcase>`` is reported as unreadable rather than read as an
+empty run. A ``<testcase file="...">`` attribute (pytest's ``xunit1`` family) is kept so the
+outcome can be matched to the right file.
+
+:func:`sniff` looks at the first few KB of a file to tell, cheaply, whether it could be one of
+these shapes; discovery uses it for ``.xml``/``.json`` files outside the usual result folders.
+
 XML is untrusted input: a document type or entity declaration is refused before parsing, which
 rules out external entities (XXE) and entity expansion bombs; ``defusedxml`` is used instead when
 it is installed. A file that is malformed, too big or in none of these shapes is reported as a
@@ -60,6 +70,7 @@ class CaseResult:
     name: str = ""  # JUnit: the function name (with any [params])
     requirements: tuple[str, ...] = ()  # golive's pytest plugin: the test's requirement ids
     source_sha256: str = ""  # golive's pytest plugin: digest of the test file that ran
+    file: str = ""  # JUnit ``file=`` attribute (pytest xunit1): the test file, relative to pytest's rootdir
 
     @property
     def label(self) -> str:
@@ -88,6 +99,27 @@ def normalise_outcome(value: Any) -> str | None:
     return OUTCOME_SYNONYMS.get(value.strip().lower())
 
 
+SNIFF_BYTES = 8192
+_XML_SNIFF = re.compile(rb"<(testsuites|testsuite)[\s>/]")
+_JSON_SNIFF = (b'"nodeid"', b'"golive_pytest_results"', b'"exitcode"')
+
+
+def sniff(path: Path) -> bool:
+    """Whether the start of ``path`` looks like a JUnit report, a pytest-json-report or a golive
+    result -- a cheap filter before a full parse (which decides). Unreadable files: False."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return False
+    if path.suffix.lower() == ".xml":
+        return _XML_SNIFF.search(head) is not None
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return False
+    return any(key in head for key in _JSON_SNIFF) or (b'"test"' in head and b'"status"' in head)
+
+
 def read_result_file(path: Path, rel: str, warn: Callable[[str], None]) -> ResultFile | None:
     """Parse one ``.xml`` or ``.json`` file; problems go to ``warn`` and give ``None``."""
     try:
@@ -102,8 +134,8 @@ def read_result_file(path: Path, rel: str, warn: Callable[[str], None]) -> Resul
     fallback_time = _filename_time(rel) or _mtime(path)
     try:
         if path.suffix.lower() == ".xml":
-            return _read_junit(data, rel, fallback_time)
-        return _read_json(data, rel, fallback_time)
+            return _read_junit(data, rel, fallback_time, warn)
+        return _read_json(data, rel, fallback_time, warn)
     except _NotAResultFile as exc:
         warn(f"traceability: {rel}: {exc}; skipped")
     except UnsafeXMLError as exc:
@@ -151,17 +183,50 @@ def parse_xml_safely(data: bytes) -> ET.Element:
     return ET.fromstring(data)
 
 
-def _read_junit(data: bytes, rel: str, fallback_time: datetime | None) -> ResultFile:
+MAX_NAMED_CASES = 5  # skipped cases named in one warning before "and N more"
+
+
+def _report_skipped(rel: str, skipped: list[str], total: int, warn: Callable[[str], None]) -> None:
+    """One warning per file for the cases left out, naming the first few."""
+    if not skipped:
+        return
+    shown = "; ".join(skipped[:MAX_NAMED_CASES])
+    more = f"; and {len(skipped) - MAX_NAMED_CASES} more" if len(skipped) > MAX_NAMED_CASES else ""
+    warn(f"traceability: {rel}: {len(skipped)} of {total} test case(s) skipped ({shown}{more}); "
+         "the other cases of the file count")
+
+
+def _declared_tests(elements: list[ET.Element]) -> int:
+    declared = [int(n) for n in (_number(e.get("tests")) for e in elements) if n is not None and n > 0]
+    return max(declared, default=0)
+
+
+def _read_junit(data: bytes, rel: str, fallback_time: datetime | None,
+                warn: Callable[[str], None] = lambda _m: None) -> ResultFile:
     root = parse_xml_safely(data)
     if root.tag not in ("testsuites", "testsuite"):
         raise _NotAResultFile(f"XML root <{root.tag}> is not a JUnit <testsuites>/<testsuite> report")
     suites = list(root.iter("testsuite"))  # iter() includes the root itself
     stamps = [t for t in (_parse_time(s.get("timestamp")) for s in suites) if t is not None]
-    cases = [_junit_case(case, rel) for case in root.iter("testcase")]
+    elements = list(root.iter("testcase"))
+    if not elements:
+        declared = _declared_tests([root] + suites)
+        if declared:
+            raise _NotAResultFile(f"unreadable: the file declares {declared} test(s) but holds no <testcase> elements")
+    cases: list[CaseResult] = []
+    skipped: list[str] = []
+    for index, element in enumerate(elements):
+        case = _junit_case(element)
+        if case is None:
+            classname = element.get("classname", "")
+            skipped.append(f"<testcase> #{index}{f' (classname {classname!r})' if classname else ''} has no name")
+        else:
+            cases.append(case)
+    _report_skipped(rel, skipped, len(elements), warn)
     return ResultFile(path=rel, format="junit", timestamp=max(stamps) if stamps else fallback_time, cases=cases)
 
 
-def _junit_case(case: ET.Element, rel: str) -> CaseResult:
+def _junit_case(case: ET.Element) -> CaseResult | None:
     outcome = "passed"
     for child in case:
         if child.tag == "error":
@@ -171,19 +236,21 @@ def _junit_case(case: ET.Element, rel: str) -> CaseResult:
             outcome = "failed"
         elif child.tag == "skipped" and outcome == "passed":
             outcome = "skipped"
-    name = case.get("name", "")
+    name = (case.get("name") or "").strip()
     if not name:
-        raise _NotAResultFile("a <testcase> has no name attribute")
+        return None
     return CaseResult(outcome=outcome, duration_s=_number(case.get("time")),
-                      classname=case.get("classname", ""), name=name)
+                      classname=(case.get("classname") or "").strip(), name=name,
+                      file=(case.get("file") or "").strip())
 
 
 # -- JSON -----------------------------------------------------------------------------------
 
-def _read_json(data: bytes, rel: str, fallback_time: datetime | None) -> ResultFile:
+def _read_json(data: bytes, rel: str, fallback_time: datetime | None,
+               warn: Callable[[str], None] = lambda _m: None) -> ResultFile:
     doc = json.loads(data.decode("utf-8-sig"))
     if isinstance(doc, dict) and isinstance(doc.get("tests"), list):
-        return _read_report(doc, rel, fallback_time)
+        return _read_report(doc, rel, fallback_time, warn)
     if isinstance(doc, dict) and "test" in doc and "status" in doc:
         return _read_golive(doc, rel, fallback_time)
     raise _NotAResultFile(
@@ -192,14 +259,21 @@ def _read_json(data: bytes, rel: str, fallback_time: datetime | None) -> ResultF
     )
 
 
-def _read_report(doc: dict, rel: str, fallback_time: datetime | None) -> ResultFile:
+def _read_report(doc: dict, rel: str, fallback_time: datetime | None,
+                 warn: Callable[[str], None] = lambda _m: None) -> ResultFile:
     cases: list[CaseResult] = []
-    for index, entry in enumerate(doc["tests"]):
-        if not isinstance(entry, dict) or not isinstance(entry.get("nodeid"), str):
-            raise _NotAResultFile(f'tests[{index}] has no "nodeid" string')
+    skipped: list[str] = []
+    entries = doc["tests"]
+    if entries and not any(isinstance(e, dict) and "nodeid" in e for e in entries):
+        raise _NotAResultFile('no entry of "tests" has a "nodeid": not a pytest-json-report')
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("nodeid"), str) or not entry["nodeid"].strip():
+            skipped.append(f'tests[{index}] has no "nodeid" string')
+            continue
         outcome = normalise_outcome(entry.get("outcome"))
         if outcome is None:
-            raise _NotAResultFile(f'tests[{index}] ({entry["nodeid"]}): unknown outcome {entry.get("outcome")!r}')
+            skipped.append(f'tests[{index}] ({entry["nodeid"]}): unknown outcome {entry.get("outcome")!r}')
+            continue
         duration = _number(entry.get("duration"))
         if duration is None:
             stages = [_number((entry.get(s) or {}).get("duration")) for s in ("setup", "call", "teardown")
@@ -208,8 +282,9 @@ def _read_report(doc: dict, rel: str, fallback_time: datetime | None) -> ResultF
         reqs = entry.get("requirements")
         reqs = tuple(r for r in reqs if isinstance(r, str)) if isinstance(reqs, list) else ()
         digest = entry.get("source_sha256") if isinstance(entry.get("source_sha256"), str) else ""
-        cases.append(CaseResult(outcome=outcome, duration_s=duration, nodeid=entry["nodeid"],
+        cases.append(CaseResult(outcome=outcome, duration_s=duration, nodeid=entry["nodeid"].strip(),
                                 requirements=reqs, source_sha256=digest))
+    _report_skipped(rel, skipped, len(entries), warn)
     stamp = _parse_time(doc.get("created")) or fallback_time
     return ResultFile(path=rel, format="pytest-json-report", timestamp=stamp, cases=cases)
 
