@@ -375,8 +375,8 @@ def write(path: Path, new: Iterable[LinkEntry], by: str, when: str | None = None
     when = when or _dt.date.today().isoformat()
     merged, added = merge(existing, [replace(e, confirmed_by=e.confirmed_by or by, confirmed_at=e.confirmed_at or when)
                                      for e in new])
-    text = render(merged, by=by, when=when, name=path.name, order=order)
-    atomic_write(path, text.encode("utf-8"))
+    if added or not path.exists():  # nothing new: the reviewed file stays as it is
+        atomic_write(path, render(merged, by=by, when=when, name=path.name, order=order).encode("utf-8"))
     return added
 
 
