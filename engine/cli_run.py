@@ -184,8 +184,10 @@ def print_summary(doc: dict) -> None:
               f"([bold]{s['compliance_rate']:.1%}[/] compliance)  verified {s['verified']} "
               f"({s['verification_rate']:.1%})")
     out.print(f"status: {statuses}")
-    out.print(f"tests found: {s['test_files']} test files, {s['result_files']} result files; "
-              f"{len(doc['additional_tests'])} tests cover no requirement")
+    line = suggested_line(doc)
+    if line:
+        out.print(line, highlight=False)
+    out.print(tests_line(doc), highlight=False)
     tailoring = doc.get("tailoring")
     if tailoring:
         loose = [c for c in tailoring["changes"] if c["loosened"]]
@@ -197,6 +199,31 @@ def print_summary(doc: dict) -> None:
         err.print(f"[bold red]error[/] {r['requirement_id']}: {r['reason']}", highlight=False)
     for w in doc["warnings"][:10]:
         err.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def suggested_line(doc: dict) -> str:
+    """The suggested (unconfirmed) links, on a line of their own: never part of the headline."""
+    ic = doc["summary"].get("if_confirmed") or {}
+    if not ic.get("suggested_links"):
+        return ""
+    bands = ", ".join(f"{b} {n}" for b, n in (ic.get("by_band") or {}).items())
+    target = doc["run"].get("target") or "DIR"
+    return (f"suggested links (unconfirmed): {ic['tests']} tests → {ic['new_requirements']} requirements"
+            f"{f' ({bands})' if bands else ''}; if confirmed: {ic['implemented']} of {ic['requirements']} "
+            f"— review with `golive link --target {target}`")
+
+
+def tests_line(doc: dict) -> str:
+    """Test and result files found, and the files holding tests that cover no requirement (by path)."""
+    s = doc["summary"]
+    files = doc.get("additional_test_files")
+    if files is None:  # a document from before additional_test_files
+        extra = f"{len(doc['additional_tests'])} tests cover no requirement"
+    else:
+        tests = sum(f["tests"] for f in files)
+        extra = (f"{tests} test{'s' if tests != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''} "
+                 f"cover no requirement")
+    return f"tests found: {s['test_files']} test files, {s['result_files']} result files; {extra}"
 
 
 run_options = [

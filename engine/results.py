@@ -22,6 +22,12 @@ from golive.run import scoring
 from golive.model import Outcome, Quantity, TestRecord
 
 SCHEMA_VERSION = "1"
+#: suggested links kept per requirement in ``results[].suggested`` (best first)
+SUGGESTED_PER_REQUIREMENT = 10
+#: bands that count in ``summary.if_confirmed`` (traceability.suggest.COUNTED_BANDS)
+COUNTED_BANDS = ("high", "medium")
+#: kinds that only hold other tests' outcomes: never tests themselves (traceability CONTAINER_KINDS)
+CONTAINER_KINDS = ("junit", "pytest-json-report")
 
 
 def jsonable(value: Any) -> Any:
@@ -91,6 +97,66 @@ def test_to_dict(t: TestRecord) -> dict[str, Any]:
             "requirements": list(t.requirements), "duration_s": t.duration_s, "source": t.source}
 
 
+def _suggestion_dict(s: Any) -> dict[str, Any]:
+    d = s.as_dict() if hasattr(s, "as_dict") else dict(s)
+    return jsonable(d)
+
+
+def _sort_suggestions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda d: (d.get("rank", 1), -float(d.get("score") or 0.0), d.get("test", "")))
+
+
+def covered_via(o: Outcome, reasons: dict[str, str]) -> dict[str, str]:
+    """``{test id: why it covers}`` for the confirmed links of ``o`` (marker, map file, glob)."""
+    return {tid: reasons.get(tid) or "linked" for tid in o.covered_by}
+
+
+def if_confirmed(results: list[dict[str, Any]], suggested: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the compliance figure would be if every high/medium top-1 suggestion were confirmed,
+    from ``results[]`` entries (and all suggestions, default: those in ``results[].suggested``).
+    Never part of the headline: ``summary.implemented`` counts confirmed links only."""
+    applicable = {r["requirement_id"]: r for r in results if not r.get("not_applicable")}
+    if suggested is None:
+        suggested = [s for r in results for s in r.get("suggested") or ()]
+    implemented = {rid for rid, r in applicable.items() if r.get("implemented")}
+    counted = [s for s in suggested if s.get("band") in COUNTED_BANDS and int(s.get("rank") or 1) == 1
+               and s.get("requirement_id") in applicable]
+    best: dict[str, str] = {}
+    for s in counted:
+        rid = s["requirement_id"]
+        if rid in implemented:
+            continue
+        if rid not in best or COUNTED_BANDS.index(s["band"]) < COUNTED_BANDS.index(best[rid]):
+            best[rid] = s["band"]
+    total = len(applicable)
+    n = len(implemented) + len(best)
+    return {
+        "implemented": n,
+        "requirements": total,
+        "rate": round(n / total, 4) if total else 0.0,
+        "suggested_links": len(counted),
+        "tests": len({s.get("test") for s in counted}),
+        "new_requirements": len(best),
+        "by_band": {b: sum(1 for v in best.values() if v == b) for b in COUNTED_BANDS},
+        "bands": list(COUNTED_BANDS),
+    }
+
+
+def additional_test_files(records: list[TestRecord], uncovered: set[str]) -> list[dict[str, Any]]:
+    """Files holding tests that cover no requirement, by path: ``tests`` of them cover nothing,
+    out of ``of`` tests in the file. A test that covers something is never counted here."""
+    files: dict[str, list[int]] = {}
+    for t in records:
+        if t.kind in CONTAINER_KINDS:
+            continue
+        path = t.path or t.id.split("::", 1)[0]
+        counts = files.setdefault(path, [0, 0])
+        counts[1] += 1
+        if t.id in uncovered:
+            counts[0] += 1
+    return [{"path": p, "tests": n, "of": of} for p, (n, of) in sorted(files.items()) if n]
+
+
 def build_document(report, ledger_head: dict | None = None, tailoring: dict | None = None,
                    plugins: dict | None = None) -> dict[str, Any]:
     """The results document of a finished run (``report`` is a ``runner.RunReport``)."""
@@ -99,11 +165,31 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
     for o in outcomes:
         for tid in o.covered_by:
             links.setdefault(tid, []).append(o.requirement.id)
+    suggestions = [_suggestion_dict(s) for s in getattr(report, "suggestions", None) or []]
+    by_requirement: dict[str, list[dict[str, Any]]] = {}
+    by_test: dict[str, list[str]] = {}
+    for s in suggestions:
+        by_requirement.setdefault(s["requirement_id"], []).append(s)
+    for s in _sort_suggestions(suggestions):
+        ids = by_test.setdefault(s["test"], [])
+        if s["requirement_id"] not in ids:
+            ids.append(s["requirement_id"])
     tests = []
     for t in report.tests:
         d = test_to_dict(t)
         d["covers"] = links.get(t.id, [])
+        if by_test.get(t.id):
+            d["suggested"] = by_test[t.id]
         tests.append(d)
+    via = getattr(report, "covered_via", None) or {}
+    results = []
+    for o in outcomes:
+        d = outcome_to_dict(o)
+        d["covered_via"] = covered_via(o, via.get(o.requirement.id, {}))
+        d["suggested"] = _sort_suggestions(by_requirement.get(o.requirement.id, []))[:SUGGESTED_PER_REQUIREMENT]
+        results.append(d)
+    # a test that covers something is never an additional test, whatever the linker said
+    additional = [t for t in report.additional_tests if t.id not in links]
     run = dict(report.run)
     run["ledger"] = ledger_head
     run["plan"] = {**run["plan"], "title": plan.title, "source_lines": plan.source_lines,
@@ -116,6 +202,7 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
             "selected": report.selected,
             "test_files": len({t.path for t in report.tests if t.kind == "pytest"}),
             "result_files": len({t.path for t in report.tests if t.kind != "pytest"}),
+            "if_confirmed": if_confirmed(results, suggestions),
         },
         "coverage": {
             "by_phase": scoring.coverage_by_phase(plan, outcomes),
@@ -123,9 +210,10 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
             "by_category": scoring.coverage_by_category(plan, outcomes),
             "by_priority": scoring.coverage_by_priority(plan, outcomes),
         },
-        "results": [outcome_to_dict(o) for o in outcomes],
+        "results": results,
         "tests": tests,
-        "additional_tests": [t.id for t in report.additional_tests],
+        "additional_tests": [t.id for t in additional],
+        "additional_test_files": additional_test_files(report.tests, {t.id for t in additional}),
         "tailoring": tailoring,
         "warnings": list(report.warnings),
         "plugins": plugins or {},

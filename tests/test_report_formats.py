@@ -99,7 +99,7 @@ def test_markdown_category_bands_and_additional_tests(markdown):
     assert "**Production Monitoring**: 7% coverage (1/15" in major
     extra = markdown.split("## Additional Tests Beyond Requirements")[1].split("## Recommendations")[0]
     for name in ("test_remaining_batch.py", "test_pattern_recognition.py", "test_priority_assignment.py"):
-        assert f"- {name}" in extra
+        assert f"/{name} — 1 of " in extra  # by path, with the count of the file's tests that cover nothing
 
 
 def test_markdown_escapes_evidence_text():
@@ -211,7 +211,8 @@ def test_reference_workspace_markdown_reproduces_the_reference_report(reference_
             else:
                 assert "❌ **NOT IMPLEMENTED**" in block, section["id"]
     extra = text.split("## Additional Tests Beyond Requirements")[1].split("## Recommendations")[0]
-    assert sorted(re.findall(r"^- (\S+)$", extra, flags=re.M)) == sorted(
+    # listed by path with counts; the reference report lists the same files by name
+    assert sorted(Path(p).name for p in re.findall(r"^- (\S+) — ", extra, flags=re.M)) == sorted(
         t["file"] for t in reference["additional_tests"])
 
 

@@ -118,6 +118,115 @@ def test_file_names(test_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(file_name(str(t)) for t in test_ids))
 
 
+from golive.results import CONTAINER_KINDS  # noqa: E402 - result containers are never tests
+
+
+@dataclass(frozen=True)
+class AdditionalFile:
+    """A file holding tests that cover no requirement: ``tests`` of its ``of`` tests."""
+
+    path: str
+    tests: int
+    of: int
+
+    @property
+    def label(self) -> str:
+        if self.tests >= self.of:
+            return f"{self.tests} test{'s' if self.tests != 1 else ''}"
+        return f"{self.tests} of {self.of} tests cover no requirement"
+
+
+def covering_ids(doc: Mapping[str, Any]) -> set[str]:
+    """Every test or result id that covers at least one requirement (confirmed links)."""
+    ids = {str(t) for r in doc.get("results", []) for t in r.get("covered_by") or ()}
+    ids |= {str(t["id"]) for t in doc.get("tests", []) if t.get("covers")}
+    return ids
+
+
+def additional_files(doc: Mapping[str, Any]) -> tuple[AdditionalFile, ...]:
+    """The "additional tests" by path, with counts. Uses the document's
+    ``additional_test_files`` when present, else derives them from ``additional_tests`` and
+    ``tests``; a test that covers a requirement is never counted, whatever the list says."""
+    covering = covering_ids(doc)
+    tests = [t for t in doc.get("tests", []) if str(t.get("kind", "")) not in CONTAINER_KINDS]
+    per_file: dict[str, int] = {}
+    for t in tests:
+        path = str(t.get("path") or test_file(str(t["id"])))
+        per_file[path] = per_file.get(path, 0) + 1
+    if doc.get("additional_test_files") is not None:
+        files = [AdditionalFile(str(f["path"]), int(f["tests"]), int(f.get("of") or f["tests"]))
+                 for f in doc["additional_test_files"] if int(f.get("tests") or 0) > 0]
+        return tuple(sorted(files, key=lambda f: f.path))
+    paths = {str(t["id"]): str(t.get("path") or test_file(str(t["id"]))) for t in tests}
+    uncovered: dict[str, int] = {}
+    containers = {str(t["id"]) for t in doc.get("tests", []) if str(t.get("kind", "")) in CONTAINER_KINDS}
+    for tid in dict.fromkeys(str(t) for t in doc.get("additional_tests", [])):
+        if tid in covering or tid in containers:  # result containers are not tests themselves
+            continue
+        path = paths.get(tid) or test_file(tid)
+        uncovered[path] = uncovered.get(path, 0) + 1
+    return tuple(AdditionalFile(p, n, max(n, per_file.get(p, n))) for p, n in sorted(uncovered.items()))
+
+
+@dataclass(frozen=True)
+class SuggestedLink:
+    """A suggested, unconfirmed link of a requirement to a test (link recovery)."""
+
+    test: str
+    path: str
+    band: str
+    score: float
+    rank: int
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IfConfirmed:
+    """Requirements implemented if every counted (high/medium, top-1) suggestion were confirmed."""
+
+    implemented: int
+    requirements: int
+    rate: float
+    suggested_links: int
+    tests: int
+    new_requirements: int
+    by_band: tuple[tuple[str, int], ...]
+
+    @property
+    def percent(self) -> int:
+        return round(self.rate * 100)
+
+    @property
+    def bands_text(self) -> str:
+        return ", ".join(f"{b} {n}" for b, n in self.by_band)
+
+
+def suggested_links(result: Mapping[str, Any]) -> tuple[SuggestedLink, ...]:
+    out = []
+    for s in result.get("suggested") or ():
+        test = str(s.get("test", ""))
+        out.append(SuggestedLink(test=test, path=str(s.get("path") or test_file(test)), band=str(s.get("band", "")),
+                                 score=float(s.get("score") or 0.0), rank=int(s.get("rank") or 1),
+                                 why=tuple(str(w) for w in s.get("why") or ())))
+    return tuple(out)
+
+
+def if_confirmed(doc: Mapping[str, Any]) -> IfConfirmed | None:
+    """The "if confirmed" figure, or None when the run suggested no counted link."""
+    summary = doc.get("summary") or {}
+    ic = summary.get("if_confirmed")
+    if ic is None:  # a document without the figure: derive it from results[].suggested
+        from golive.results import if_confirmed as compute
+
+        ic = compute(list(doc.get("results", [])))
+    if not ic.get("suggested_links"):
+        return None
+    return IfConfirmed(implemented=int(ic["implemented"]), requirements=int(ic["requirements"]),
+                       rate=float(ic["rate"]), suggested_links=int(ic["suggested_links"]),
+                       tests=int(ic.get("tests") or 0), new_requirements=int(ic.get("new_requirements") or 0),
+                       by_band=tuple((str(b), int(n)) for b, n in (ic.get("by_band") or {}).items()))
+
+
 # --- documents -----------------------------------------------------------------------------
 
 def document_bytes(doc: Mapping[str, Any]) -> bytes:

@@ -56,6 +56,7 @@ def _executive(m: RenderModel) -> list[str]:
         f"({k.implemented} of {k.requirements} requirements)",
         f"- **Verification Rate**: {k.verification_percent}% of requirements pass their check "
         f"({k.verified} of {k.requirements}; {k.waived} waived, never counted as pass)", "",
+        *_if_confirmed(m),
         "How these figures are computed: the compliance rate is implemented requirements ÷ all "
         "requirements, each requirement weighted equally; a requirement is implemented when a "
         "test, a result file or evidence covers it. The verification rate counts requirements "
@@ -65,6 +66,30 @@ def _executive(m: RenderModel) -> list[str]:
         "| Status | " + " | ".join(s for s, _ in k.by_status) + " |",
         "|---|" + "---|" * len(k.by_status),
         "| Requirements | " + " | ".join(str(n) for _, n in k.by_status) + " |", ""]
+
+
+def _if_confirmed(m: RenderModel) -> list[str]:
+    """The "if confirmed" figure: beside the headline, never inside it."""
+    ic = m.if_confirmed
+    if ic is None:
+        return []
+    bands = f" ({ic.bands_text})" if ic.bands_text else ""
+    return [f"**Suggested links (unconfirmed)**: {ic.suggested_links} links from {ic.tests} tests to "
+            f"{ic.new_requirements} further requirements{bands}, suggested by text similarity, not yet "
+            f"confirmed by the team. If confirmed: {ic.implemented} of {ic.requirements} requirements "
+            f"({ic.percent}%) would be implemented. Not counted in the compliance rate above; review them "
+            f"with `golive link`.", ""]
+
+
+def _suggested_lines(section) -> list[str]:
+    rows = [r for r in section.requirements if r.suggested]
+    if not rows:
+        return []
+    out = ["", "**Suggested (unconfirmed)** — by text similarity, not yet confirmed by the team:"]
+    for r in rows:
+        files = ", ".join(f"{md(path)} ({band})" for path, band in r.suggested_files)
+        out.append(f"- 💡 {r.id} {md(r.title)}: {files}")
+    return out
 
 
 def _implemented_lines(section) -> list[str]:
@@ -88,7 +113,7 @@ def _phases(m: RenderModel) -> list[str]:
             if len(p.sections) > 1 or s.title != p.title:
                 out += [f"#### {md(s.title)}{_lines(s.plan_lines)}"]
             out += ["**Required Tests:**"] + [f"- {md(r.title)}" for r in s.requirements]
-            out += ["", "**Implemented Tests:**"] + _implemented_lines(s) + [""]
+            out += ["", "**Implemented Tests:**"] + _implemented_lines(s) + _suggested_lines(s) + [""]
     return out
 
 
@@ -171,9 +196,10 @@ def _changes(m: RenderModel) -> list[str]:
 
 def _tail(m: RenderModel) -> list[str]:
     out = ["## Additional Tests Beyond Requirements", ""]
-    if m.additional_tests:
-        out += ["The following tests were implemented but not explicitly required:"]
-        out += [f"- {md(t)}" for t in m.additional_tests]
+    if m.additional_test_files:
+        out += ["The following tests were implemented but cover no requirement of the plan (by file; "
+                "a test that covers a requirement is never counted here):"]
+        out += [f"- {md(f.path)} — {f.label}" for f in m.additional_test_files]
     else:
         out += ["Every test found covers at least one requirement."]
     out += ["", "## Recommendations", ""]

@@ -51,6 +51,18 @@ class RequirementRow:
     metrics: tuple[tuple[str, str], ...]
     artifacts: tuple[tuple[str, str], ...]
     waiver: WaiverView | None = None
+    # confirmed links: test id -> why (marker, map file, glob)
+    covered_via: tuple[tuple[str, str], ...] = ()
+    # suggested, unconfirmed links (link recovery), best first; never counted as implemented
+    suggested: tuple[analysis.SuggestedLink, ...] = ()
+
+    @property
+    def suggested_files(self) -> tuple[tuple[str, str], ...]:
+        """(path, best band) of the suggested tests, one per file, best first (at most 3)."""
+        files: dict[str, str] = {}
+        for s in self.suggested:
+            files.setdefault(s.path, s.band)
+        return tuple(files.items())[:3]
 
     @property
     def verified(self) -> bool:
@@ -207,6 +219,14 @@ class RenderModel:
     charts: Mapping[str, str]
     evidence: Evidence
     document: Mapping[str, Any] = field(repr=False)  # the effective document (waivers applied)
+    # additional tests by path with counts (tests covering nothing / tests in the file)
+    additional_test_files: tuple[analysis.AdditionalFile, ...] = ()
+    # requirements implemented if the counted suggestions were confirmed; None without suggestions
+    if_confirmed: analysis.IfConfirmed | None = None
+
+    @property
+    def has_suggestions(self) -> bool:
+        return any(r.suggested for r in self.requirements)
 
     def band_rows(self, band: str) -> tuple[CoverageRow, ...]:
         return tuple(r for r in self.by_category if r.band == band)
@@ -266,6 +286,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
                                     for h in history_points], "Trend over runs"),
     }
     gaps = [r for r in rows if not r.implemented]
+    additional = analysis.additional_files(doc)
     return RenderModel(
         title=f"{titles.plan_title} — Gap Analysis Report",
         plan_title=titles.plan_title,
@@ -283,7 +304,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         attestations=_attestations(doc),
         changes=(analysis.changes(doc, previous, {r.id: r.title for r in rows})
                  if previous is not None else None),
-        additional_tests=tuple(analysis.test_file_names(doc.get("additional_tests", []))),
+        additional_tests=tuple(f.path for f in additional),
         recommendations=analysis.recommendations(gaps, titles.section_titles, titles.priorities,
                                                  [r for r in rows if r.status in NOT_VERIFIED]),
         assessment=analysis.assessment(by_category, metrics, gaps, rows),
@@ -291,7 +312,9 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         history=history_points,
         charts=model_charts,
         evidence=_evidence(doc, titles),
-        document=doc)
+        document=doc,
+        additional_test_files=additional,
+        if_confirmed=analysis.if_confirmed(doc))
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -331,7 +354,9 @@ def _requirement_row(result: Mapping[str, Any], titles: Titles,
         thresholds=tuple(_threshold_row(t) for t in result.get("thresholds") or ()),
         metrics=tuple((k, fmt_value(v)) for k, v in sorted((result.get("metrics") or {}).items())),
         artifacts=tuple((a.get("path", ""), a.get("sha256", "")) for a in result.get("artifacts") or ()),
-        waiver=applied)
+        waiver=applied,
+        covered_via=tuple((str(k), str(v)) for k, v in (result.get("covered_via") or {}).items()),
+        suggested=analysis.suggested_links(result))
 
 
 def _anchor(prefix: str, ident: Any) -> str:

@@ -67,6 +67,11 @@ class RunReport:
     additional_tests: list[TestRecord]
     warnings: list[str]
     selected: int
+    # suggested (unconfirmed) links from link recovery (``traceability.suggest.Suggestion``);
+    # never counted as implemented
+    suggestions: list = field(default_factory=list)
+    # confirmed links and why: requirement id -> {test id: "marker X" | "map ..." | "tests glob G" ...}
+    covered_via: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class _WarningCollector(logging.Handler):
@@ -187,6 +192,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
 
     records, problems = collect_tests(host, target)
     links, additional = link_tests(plan, records, target)
+    suggestions = suggest(plan, records, target, links, problems)
+    via = link_reasons(plan, target, links)
     checks = host.checks()
     selected = select(plan, options.only)
     tailoring = options.tailoring
@@ -236,7 +243,46 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
     _notify(host, "golive_run_finished", run=run, outcomes=outcomes)
     warnings = problems + collector.messages
     return RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
-                     additional_tests=additional, warnings=warnings, selected=len(selected))
+                     additional_tests=additional, warnings=warnings, selected=len(selected),
+                     suggestions=suggestions, covered_via=via)
+
+
+def link_reasons(plan: Plan, target: Target, links: dict[str, list[TestRecord]]) -> dict[str, dict[str, str]]:
+    """Why each confirmed link holds (marker, reviewed map file, covered_by glob); ``"linked"``
+    when the reason cannot be told. Never fails the run."""
+    try:
+        from golive.plugins.traceability.linking import coverage_reason
+        from golive.plugins.traceability.mapfile import load_for_target
+
+        link_map = load_for_target(target)
+    except Exception:  # noqa: BLE001 - the reasons are explanatory; link_tests reported map problems
+        coverage_reason, link_map = None, None
+    by_id = {r.id: r for r in plan.requirements}
+    via: dict[str, dict[str, str]] = {}
+    for rid, covering in links.items():
+        reasons = via.setdefault(rid, {})
+        for rec in covering:
+            reason = None
+            if coverage_reason is not None and rid in by_id:
+                try:
+                    reason = coverage_reason(by_id[rid], rec, link_map)
+                except Exception:  # noqa: BLE001
+                    reason = None
+            reasons[rec.id] = reason or "linked"
+    return via
+
+
+def suggest(plan: Plan, records: list[TestRecord], target: Target, links: dict[str, list[TestRecord]],
+            problems: list[str]) -> list:
+    """Suggested links for the tests no confirmed link covers. A failure here costs only the
+    suggestions: it becomes a run warning, never a crashed run."""
+    try:
+        from golive.plugins.traceability.suggest import suggest_links
+
+        return list(suggest_links(plan.requirements, records, Path(target.root), confirmed=links, top_k=3))
+    except Exception as exc:  # noqa: BLE001 - suggestions are advisory
+        problems.append(f"link suggestions failed ({type(exc).__name__}: {exc}); no suggested links in this run")
+        return []
 
 
 def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, covering: list[str]) -> Outcome:
