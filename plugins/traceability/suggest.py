@@ -222,6 +222,13 @@ class Ranker:
             lo, hi = indptr[token_id], indptr[token_id + 1]
             matrix[token_id, indices[lo:hi]] = data[lo:hi]
         self.matrix = matrix
+        self._known = lru_cache(maxsize=100_000)(self._known_tokens)
+
+    def _known_tokens(self, text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """Distinct tokens of ``text`` that some requirement uses (cached: module docstrings and
+        imports are shared by every test of a file)."""
+        toks, syn = self.analyzer.analyse(text)
+        return tuple(t for t in dict.fromkeys(toks) if t in self.vocab), syn
 
     def query(self, fields: Mapping[str, str]) -> tuple[dict[str, float], dict[str, set[str]], dict[str, str]]:
         """Weighted tokens of a test, the fields each came from, and its synonym spellings."""
@@ -231,10 +238,9 @@ class Ranker:
         for name, text in fields.items():
             if not text:
                 continue
-            toks, syn = self.analyzer.analyse(text)
-            for tok in set(toks):
-                if tok in self.vocab:
-                    where.setdefault(tok, set()).add(name)
+            toks, syn = self._known(text)
+            for tok in toks:
+                where.setdefault(tok, set()).add(name)
             for canon, term in syn:
                 spellings.setdefault(canon, term)
         for tok, names in where.items():
@@ -306,8 +312,7 @@ def suggest_links(requirements: Sequence[Requirement], records: Iterable[TestRec
             by_file.setdefault(record.path, []).append((record, scores, query))
     out: list[Suggestion] = []
     for tests in by_file.values():
-        for record, order, margin in _diversified(tests, top_k):
-            scores, (weights, where, spellings) = next((s, q) for r, s, q in tests if r is record)
+        for record, scores, (weights, where, spellings), order, margin in _diversified(tests, top_k):
             for rank, doc in enumerate(order, start=1):
                 score = float(scores[doc])
                 if score <= 0:
@@ -329,7 +334,7 @@ def _diversified(tests: list[tuple[TestRecord, np.ndarray, tuple]], top_k: int):
     is offered the runner-up first (margin 1: at most ``medium``)."""
     taken: set[int] = set()
     ranked = sorted(tests, key=lambda t: (-float(t[1].max()), t[0].id))
-    for record, scores, _ in ranked:
+    for record, scores, query in ranked:
         order = [int(i) for i in np.argsort(-scores, kind="stable")[:max(top_k, 2)]]
         best, second = float(scores[order[0]]), float(scores[order[1]]) if len(order) > 1 else 0.0
         margin = best / second if second > 0 else float("inf")
@@ -338,4 +343,4 @@ def _diversified(tests: list[tuple[TestRecord, np.ndarray, tuple]], top_k: int):
             order[0], order[1] = order[1], order[0]
             margin = 1.0
         taken.add(order[0])
-        yield record, order[:top_k], margin
+        yield record, scores, query, order[:top_k], margin
