@@ -143,3 +143,19 @@ def test_map_confirmed_link_makes_the_requirement_implemented_in_a_run(workspace
     assert "tests/test_ev.py::test_min_ev" in result["covered_by"]
     assert "golive-links.yaml" in [a["path"] for a in result["artifacts"]]
     assert any("links.NOPE-1: no requirement with this id" in w for w in doc["warnings"])
+
+
+def test_map_problems_are_warnings_and_result_files_get_no_marker(workspace, monkeypatch):
+    (workspace / "golive-links.yaml").write_text(
+        "version: 1\nlinks:\n  PRE-ALGO-01:\n    - test: tests/test_ev.py\n      confirmed_at: 2026-12-02\n")
+    extra = Suggestion("LIVE-REL-04", "test-results/latency_test.json", "test-results/latency_test.json",
+                       5.0, "high", ("latency",), 1)
+    original = suggest_module.suggest_links
+    monkeypatch.setattr(suggest_module, "suggest_links", lambda *a, **k: original(*a, **k) + [extra])
+    res = invoke("link", "--target", str(workspace), "--write-markers", "--dry-run")
+    assert res.exit_code == 0, res.output
+    flat = res.output.replace("\n", " ")
+    assert "golive-links.yaml: links.PRE-ALGO-01[0]: 'confirmed_by' is a required property" in flat
+    assert "test-results/latency_test.json is not a test function" in flat
+    assert "confirmed: 0 of 94" in flat
+
