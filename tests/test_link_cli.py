@@ -114,7 +114,7 @@ def test_write_map_needs_by_then_confirms_links(workspace):
     res = invoke("link", "--target", str(workspace), "--write-map", "--by", "Jane Doe")
     assert res.exit_code == 0, res.output
     map_path = workspace / "golive-links.yaml"
-    assert f"review {map_path}: delete the lines that are wrong; only listed links count" in res.output.replace("\n", "")
+    assert f"review {map_path}: delete the lines that are wrong; only listed links count" in res.output
     entries = read(map_path).entries
     assert [(e.requirement_id, e.test, e.confirmed_by) for e in entries] == [
         ("PRE-ALGO-01", "tests/test_ev.py::test_min_ev", "Jane Doe"),

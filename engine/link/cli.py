@@ -149,10 +149,10 @@ def print_review(review: LinkReview) -> None:
         out.print(table)
     total = len(review.selected)
     if bare:
-        out.print(f"no link and no suggestion ({len(bare)}): {', '.join(bare)}", highlight=False)
+        out.print(f"no link and no suggestion ({len(bare)}): {', '.join(bare)}", highlight=False, soft_wrap=True)
     out.print(f"confirmed: {review.confirmed_count} of {total} requirements; "
               f"if the high/medium suggestions were confirmed: {review.if_confirmed_count} of {total}",
-              highlight=False)
+              highlight=False, soft_wrap=True)
 
 
 def chosen_suggestions(review: LinkReview, band: str) -> list:
@@ -178,7 +178,7 @@ def _write_markers(review: LinkReview, chosen: list, yes: bool, dry_run: bool) -
     for s in chosen:
         if kinds.get(s.test_id) != "pytest" or "::" not in s.test_id:
             err.print(f"[yellow]warning:[/] {escape(s.test_id)} is not a test function; "
-                      f"{s.requirement_id} can only be confirmed in the map file (--write-map)", highlight=False)
+                      f"{s.requirement_id} can only be confirmed in the map file (--write-map)", highlight=False, soft_wrap=True)
             continue
         path, target = MarkerTarget.from_node_id(s.test_id, s.requirement_id)
         wanted.setdefault(path, []).append(target)
@@ -187,7 +187,7 @@ def _write_markers(review: LinkReview, chosen: list, yes: bool, dry_run: bool) -
         return
     edits, warnings = plan_edits(review.target.root, wanted)
     for warning in warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     changed = [e for e in edits if e.changed]
     if not changed:
         out.print("no file to change: the markers are already there or no file could be edited")
@@ -199,7 +199,7 @@ def _write_markers(review: LinkReview, chosen: list, yes: bool, dry_run: bool) -
         out.print(f"dry run: {markers} marker(s) in {len(changed)} file(s) not written")
         return
     if not yes and not click.confirm(f"write {markers} marker(s) to {len(changed)} file(s)?", default=False, err=True):
-        out.print("nothing written")
+        out.print("nothing written", soft_wrap=True)
         return
     for edit in changed:
         edit.write()
@@ -214,14 +214,14 @@ def _write_map(review: LinkReview, chosen: list, path_value: str, by: str, dry_r
     entries = [LinkEntry(requirement_id=s.requirement_id, test=s.test_id, confirmed_by=by, confirmed_at=when,
                          score=round(float(s.score), 4), why=tuple(s.why)) for s in chosen]
     if dry_run:
-        out.print(f"dry run: {len(entries)} link(s) not written to {path}", highlight=False)
+        out.print(f"dry run: {len(entries)} link(s) not written to {path}", highlight=False, soft_wrap=True)
         return
     try:
         added = write(path, entries, by=by, when=when, order=[r.id for r in review.plan.requirements])
     except (MapFileError, OSError) as exc:
         raise InputError(str(exc))
-    out.print(f"{len(added)} link(s) added to {path} ({len(entries) - len(added)} already listed)", highlight=False)
-    out.print(f"review {path}: delete the lines that are wrong; only listed links count", highlight=False)
+    out.print(f"{len(added)} link(s) added to {path} ({len(entries) - len(added)} already listed)", highlight=False, soft_wrap=True)
+    out.print(f"review {path}: delete the lines that are wrong; only listed links count", highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -256,7 +256,7 @@ def link(target_dir, plan_path, band, only, json_path, write_markers, write_map_
         raise InputError("--write-map needs --by NAME: who confirms the links")
     review = review_links(target_dir, plan_path, only, band)
     for warning in review.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if json_path is not None:
         text = json.dumps(review.as_dict(), indent=2, ensure_ascii=False) + "\n"
         if str(json_path) == "-":
