@@ -305,15 +305,19 @@ def test_exact_beats_suffix_and_longest_suffix_wins(tmp_path):
     assert matched == {"src/pkg/tests/unit/test_x.py::test_a": "passed"} and warnings == []
 
 
-def test_matcher_scales_by_index_not_by_scan():
-    tests = [FoundTest(node_id=f"tests/m{i // 100}/test_f{i}.py::test_it", path=f"tests/m{i // 100}/test_f{i}.py",
+def test_matcher_with_10000_same_named_tests_in_same_named_files():
+    # the worst layout for a by-name index: every test is tests/m<i>/test_x.py::test_it
+    tests = [FoundTest(node_id=f"tests/m{i}/test_x.py::test_it", path=f"tests/m{i}/test_x.py",
                        name="test_it", classes=(), requirements=(), line=1) for i in range(10_000)]
     matcher = _CaseMatcher(tests)
-    assert max(len(v) for v in matcher.by_node_tail.values()) == 1  # same name, found by file in one step
-    for i in range(0, 10_000, 7):
-        assert matcher.match(CaseResult("passed", None, nodeid=f"m{i // 100}/test_f{i}.py::test_it")) == (tests[i].node_id, ())
-        assert matcher.match(CaseResult("passed", None, classname=f"repo.tests.m{i // 100}.test_f{i}", name="test_it")) == (
+    for i in range(0, 10_000, 3):
+        assert matcher.match(CaseResult("passed", None, nodeid=f"m{i}/test_x.py::test_it[p]")) == (tests[i].node_id, ())
+        assert matcher.match(CaseResult("passed", None, classname=f"repo.tests.m{i}.test_x", name="test_it")) == (
             tests[i].node_id, ())
+        assert matcher.match(CaseResult("passed", None, classname="test_x", name="test_it", file=f"m{i}/test_x.py")) == (
+            tests[i].node_id, ())
+    node_id, several = matcher.match(CaseResult("passed", None, nodeid="test_x.py::test_it"))
+    assert node_id is None and len(several) == 10_000
 
 
 def test_find_result_files_lists_locations_as_loud(repo):

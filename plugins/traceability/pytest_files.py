@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,10 +93,15 @@ def iter_test_files(search_root: Path, root: Path | None = None, exclude: tuple[
 
 
 def symlink_problem(path: Path, root: Path) -> str | None:
-    """Why a symlinked file cannot be read as part of the workspace (None: not a symlink, or
-    one that resolves to an existing file inside ``root``)."""
+    """Why a file reached through a symlink cannot be read as part of the workspace (None: no
+    symlink on its way, or one that resolves to an existing file inside ``root``)."""
     if not path.is_symlink():
-        return None
+        try:  # a symlinked folder on the way out (the walks never follow one, callers might)
+            parent = Path(os.path.realpath(path.parent))
+            inside = parent == Path(os.path.realpath(root)) or parent.is_relative_to(os.path.realpath(root))
+        except (OSError, ValueError):
+            inside = False
+        return None if inside else "reached through a symlinked folder outside the workspace; not followed"
     try:
         resolved = path.resolve(strict=True)
     except RuntimeError:  # Python 3.11 reports a loop this way
@@ -153,7 +159,11 @@ def _relative(path: Path, root: Path) -> str:
 def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
     """Parse one file; a file that cannot be read or parsed is reported and yields nothing."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device named test_*.py would block the read
+            report.warn(f"traceability: {rel}: not a regular file; file skipped")
+            return []
+        size = info.st_size
         if size > MAX_TEST_FILE_BYTES:
             report.warn(f"traceability: {rel}: {size} bytes is larger than the {MAX_TEST_FILE_BYTES} byte limit "
                         "for a test file (generated?); file skipped")
@@ -172,13 +182,21 @@ def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
         return []
     except SyntaxError as exc:  # also bad bytes for the declared/UTF-8 encoding, unknown codings
         where = f":{exc.lineno}" if exc.lineno else ""
+        if exc.msg.startswith("(unicode error)") or "encoding" in exc.msg:
+            report.warn(f"traceability: {rel}{where}: cannot decode the source ({exc.msg}); file skipped, "
+                        "save it as UTF-8 or declare its coding")
+            return []
         report.warn(f"traceability: {rel}{where}: syntax error ({exc.msg}); file skipped, fix it so its tests count")
         return []
     except (OSError, ValueError, MemoryError, RecursionError) as exc:  # ValueError: null bytes, bad coding
         report.warn(f"traceability: {rel}: cannot read ({type(exc).__name__}: {exc}); file skipped")
         return []
     reader = _ModuleReader(rel, report)
-    return reader.read(tree)
+    try:
+        return reader.read(tree)
+    except RecursionError:  # pathologically nested (generated) code
+        report.warn(f"traceability: {rel}: nested too deeply to read; file skipped")
+        return []
 
 
 class _ModuleReader:
