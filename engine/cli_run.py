@@ -206,11 +206,13 @@ def suggested_line(doc: dict) -> str:
     ic = doc["summary"].get("if_confirmed") or {}
     if not ic.get("suggested_links"):
         return ""
-    bands = ", ".join(f"{b} {n}" for b, n in (ic.get("by_band") or {}).items())
+    from golive.report.analysis import plural
+
+    bands = ", ".join(f"{b} {n}" for b, n in (ic.get("by_band") or {}).items() if n)
     target = doc["run"].get("target") or "DIR"
-    return (f"suggested links (unconfirmed): {ic['tests']} tests → {ic['new_requirements']} requirements"
-            f"{f' ({bands})' if bands else ''}; if confirmed: {ic['implemented']} of {ic['requirements']} "
-            f"— review with `golive link --target {target}`")
+    return (f"suggested links (unconfirmed): {plural(ic.get('tests', 0), 'test')} → "
+            f"{plural(ic.get('new_requirements', 0), 'more requirement')}{f' ({bands})' if bands else ''}; "
+            f"if confirmed: {ic['implemented']} of {ic['requirements']} — review with `golive link --target {target}`")
 
 
 def tests_line(doc: dict) -> str:
@@ -220,8 +222,9 @@ def tests_line(doc: dict) -> str:
     if files is None:  # a document from before additional_test_files
         extra = f"{len(doc['additional_tests'])} tests cover no requirement"
     else:
-        tests = sum(f["tests"] for f in files)
-        extra = (f"{tests} test{'s' if tests != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''} "
+        from golive.report.analysis import plural
+
+        extra = (f"{plural(sum(f['tests'] for f in files), 'test')} in {plural(len(files), 'file')} "
                  f"cover no requirement")
     return f"tests found: {s['test_files']} test files, {s['result_files']} result files; {extra}"
 

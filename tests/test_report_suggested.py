@@ -100,7 +100,7 @@ def test_markdown_shows_suggested_links_apart(suggested, plain):
 
 def test_html_has_a_suggested_column_only_when_there_are_suggestions(suggested, plain):
     html = render_html(suggested)
-    assert "<th>Suggested (unconfirmed)</th>" in html
+    assert "<th>Covered by (confirmed)</th><th>Suggested (unconfirmed)</th>" in html
     assert "tests/pipeline/test_timing.py (high)" in html
     assert f"{suggested.if_confirmed.implemented} of 94" in html
     assert "not yet confirmed by the team" in html
@@ -255,7 +255,7 @@ def test_run_carries_suggestions_without_counting_them(workspace, tmp_path, monk
     assert "tests/other/test_data.py::test_data_shape" in doc["additional_tests"]
 
     from golive.cli_run import suggested_line, tests_line
-    assert suggested_line(doc).startswith("suggested links (unconfirmed): 1 tests → 1 requirements (high 1, medium 0)")
+    assert suggested_line(doc).startswith("suggested links (unconfirmed): 1 test → 1 more requirement (high 1);")
     assert "if confirmed: 2 of 2" in suggested_line(doc)
     assert "5 tests in 3 files cover no requirement" in tests_line(doc)
 
@@ -270,3 +270,17 @@ def test_a_crashing_suggester_is_a_warning_not_a_crash(workspace, tmp_path, monk
     doc = _run(workspace, tmp_path)
     assert any("link suggestions failed" in w and "index corrupt" in w for w in doc["warnings"])
     assert doc["summary"]["if_confirmed"]["suggested_links"] == 0
+
+
+def test_map_file_links_say_so_in_covered_via(workspace, tmp_path):
+    (workspace / "golive-links.yaml").write_text(
+        "version: 1\nlinks:\n  PRE-FEED-02:\n    - test: tests/other/test_data.py::test_data_shape\n"
+        "      confirmed_by: Jane Doe\n      confirmed_at: 2026-12-02\n")
+    doc = _run(workspace, tmp_path)
+    auth = next(r for r in doc["results"] if r["requirement_id"] == "PRE-FEED-02")
+    assert auth["implemented"] is True
+    assert auth["covered_via"]["tests/other/test_data.py::test_data_shape"].startswith(
+        "map golive-links.yaml (confirmed by Jane Doe")
+    assert "tests/other/test_data.py::test_data_shape" not in doc["additional_tests"]
+    files = {f["path"]: (f["tests"], f["of"]) for f in doc["additional_test_files"]}
+    assert files["tests/other/test_data.py"] == (1, 2)

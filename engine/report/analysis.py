@@ -198,7 +198,18 @@ class IfConfirmed:
 
     @property
     def bands_text(self) -> str:
-        return ", ".join(f"{b} {n}" for b, n in self.by_band)
+        return ", ".join(f"{b} {n}" for b, n in self.by_band if n)
+
+    @property
+    def summary_text(self) -> str:
+        """``3 links from 3 tests to 1 more requirement (high 1)``."""
+        bands = f" ({self.bands_text})" if self.bands_text else ""
+        return (f"{plural(self.suggested_links, 'link')} from {plural(self.tests, 'test')} to "
+                f"{plural(self.new_requirements, 'more requirement')}{bands}")
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def suggested_links(result: Mapping[str, Any]) -> tuple[SuggestedLink, ...]:

@@ -73,9 +73,7 @@ def _if_confirmed(m: RenderModel) -> list[str]:
     ic = m.if_confirmed
     if ic is None:
         return []
-    bands = f" ({ic.bands_text})" if ic.bands_text else ""
-    return [f"**Suggested links (unconfirmed)**: {ic.suggested_links} links from {ic.tests} tests to "
-            f"{ic.new_requirements} further requirements{bands}, suggested by text similarity, not yet "
+    return [f"**Suggested links (unconfirmed)**: {ic.summary_text}, suggested by text similarity, not yet "
             f"confirmed by the team. If confirmed: {ic.implemented} of {ic.requirements} requirements "
             f"({ic.percent}%) would be implemented. Not counted in the compliance rate above; review them "
             f"with `golive link`.", ""]
