@@ -27,6 +27,11 @@ runner, the reports and ``golive link``):
   ``bm25s`` was chosen over ``rank-bm25`` by measurement (``benchmarks/bench_link_recovery.py``):
   equal or better quality on the reference fixture and far faster per query.
 
+**Phase prior**: candidates outside the plan's first phase (pre-live deployment testing) have
+their scores scaled by 0.8 (``LATER_PHASE_PRIOR``): a repository's tests verify what must hold
+before go-live, while the later phases are verified in live operation by golive's checks over
+records and logs. A clearly better live match still wins.
+
 Bands (``score`` = the BM25 sum of the best candidate, ``margin`` = score / second score):
 
 * ``high``   -- score >= 20 and margin >= 1.25;
@@ -49,6 +54,7 @@ in the test's path as ``path: term``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,6 +74,12 @@ COUNTED_BANDS = ("high", "medium")  # bands that count in the "if confirmed" fig
 HIGH_SCORE, HIGH_MARGIN = 20.0, 1.25
 MEDIUM_SCORE, MEDIUM_MARGIN = 12.0, 1.15
 DIVERSIFY_RATIO = 0.75
+# A repository's tests run before go-live: they are what verifies the plan's first phase
+# (pre-live deployment testing), while later phases are verified in live operation by checks
+# over records, logs and the ledger. Candidates from later phases are scaled by this factor, so
+# a test matching a pre-live and a live requirement about equally goes to the pre-live one; a
+# clearly better live match still wins.
+TESTED_PHASE, LATER_PHASE_PRIOR = 1, 0.8
 SUGGESTED_KINDS = frozenset({"pytest", "result-json", "result-case"})
 TEST_WEIGHTS = {"name": 3, "docstring": 2, "classes": 2, "file": 1, "class_docstring": 1,
                 "module_docstring": 1, "folder": 1, "params": 1, "calls": 1, "imports": 1,
@@ -197,6 +209,8 @@ class Ranker:
                  section_titles: Mapping[str, str] | None = None, k1: float = 1.2, b: float = 0.75):
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # its index build logs at DEBUG under -vv
+
         self.requirements = list(requirements)
         self.analyzer = analyzer
         self.doc_synonyms: list[dict[str, str]] = []
@@ -221,7 +235,10 @@ class Ranker:
         for token_id in range(len(indptr) - 1):
             lo, hi = indptr[token_id], indptr[token_id + 1]
             matrix[token_id, indices[lo:hi]] = data[lo:hi]
-        self.matrix = matrix
+        # the phase prior scales each requirement's column once, so every score carries it
+        prior = np.array([1.0 if getattr(r, "phase", TESTED_PHASE) in (TESTED_PHASE, 0) else LATER_PHASE_PRIOR
+                          for r in self.requirements])
+        self.matrix = matrix * prior
         self._known = lru_cache(maxsize=100_000)(self._known_tokens)
 
     def _known_tokens(self, text: str) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
