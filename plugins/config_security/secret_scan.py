@@ -1,45 +1,37 @@
 """Plaintext secret scanner for the target's files and git history.
 
-Finds known key formats (AWS, GitHub, Slack, Stripe, Google, Databento, private key
-blocks, JSON web tokens) and generic ``key = value`` assignments whose name says secret and
-whose value looks random (Shannon entropy). Values that are references -- ``${ENV}``,
-``ENC[...]``, ``vault:``/``!vault`` -- and obvious placeholders are not secrets.
+The rules (what is a secret, what is a placeholder, identifier or fixture) live in
+secret_rules.py; this module finds the lines to judge, fast, and turns hits into findings.
+
+Speed: one compiled pre-filter regex (RE2, a DFA) runs over each file's bytes and yields only
+the lines holding a fragment some rule needs (``key``, ``token``, ``AKIA``, ``-----BEGIN``...);
+only those lines are decoded and judged in Python. Files are read and pre-filtered on a small
+thread pool.
 
 A finding never carries the secret: only a masked form (first 4 characters and the length)
-and a short fingerprint (first 12 hex of its sha256) so the same key can be recognised in
-a file and in history without being revealed. The scanned line's text is never kept.
+and a fingerprint (first 12 hex of its sha256), so the same key can be recognised in a file,
+in history and in the allowlist (.golive-secrets.yaml, secret_allowlist.py) without being
+revealed. The scanned line's text is never kept.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
-import math
-import re
-from collections import Counter
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from fnmatch import fnmatch
 from pathlib import Path
 
 from golive.plugins.monitoring import gitrepo
 
-KNOWN_FORMATS = {
-    "aws-access-key-id": re.compile(r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b"),
-    "github-token": re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,})\b"),
-    "slack-token": re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]{10,})\b"),
-    "stripe-live-key": re.compile(r"\b([sr]k_live_[0-9A-Za-z]{20,})\b"),
-    "google-api-key": re.compile(r"\b(AIza[0-9A-Za-z_\-]{35})\b"),
-    "databento-api-key": re.compile(r"\b(db-[A-Za-z0-9]{29})\b"),
-    "private-key-block": re.compile(r"(-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----)"),
-    "json-web-token": re.compile(r"\b(eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})\b"),
-}
-SECRET_NAME = r"(?:api[_-]?key|apikey|secret(?:[_-]?key)?|client[_-]?secret|access[_-]?key|auth[_-]?token|token|password|passwd|pwd|private[_-]?key)"
-ASSIGNMENT = re.compile(
-    r"(?i)[\"']?([A-Za-z0-9_.-]*" + SECRET_NAME + r")[\"']?\s*(?:=|:|=>)\s*[\"']?([^\s\"',;#}]{8,})")
-REFERENCE = re.compile(r"^(?:\$\{[^}]*\}?|\$[A-Z_][A-Z0-9_]*|ENC\[.*|enc:.*|vault:.*|!vault.*|sops:.*|"
-                       r"os\.environ.*|env\(.*|getenv.*|<[^>]*>?|\{\{.*)$", re.IGNORECASE)
-PLACEHOLDER = re.compile(r"(?i)(example|placeholder|changeme|your[_-]|dummy|redacted|xxxx|\*\*\*|\.\.\.|none|null|"
-                         r"true|false|required|optional|string)")
+from . import secret_rules
+from .secret_rules import CANDIDATE_LINE, KNOWN_FORMATS, SECRET_NAME, entropy, scan_line  # noqa: F401 (API)
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
+ALLOWLIST_FILE = ".golive-secrets.yaml"
+PEM_LOOKAHEAD = 120  # lines after a BEGIN PRIVATE KEY header searched for its body
 
 
 @dataclass(frozen=True)
@@ -50,9 +42,17 @@ class Finding:
     masked: str
     fingerprint: str
     commit: str = ""  # set for findings in git history
+    context: str = "code"  # code, test or doc (secret_rules.path_context)
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v != ""}
+        out = {k: v for k, v in asdict(self).items() if v != ""}
+        out["acknowledge"] = acknowledge_hint(self)
+        return out
+
+
+def acknowledge_hint(f: Finding) -> str:
+    return (f"not a secret? add to {ALLOWLIST_FILE}: - {{fingerprint: {f.fingerprint}, path: {f.path}, "
+            f"rule: {f.rule}, reason: ..., acknowledged_by: ...}}")
 
 
 def mask(secret: str) -> str:
@@ -64,62 +64,41 @@ def fingerprint(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(text)
-    return -sum(c / len(text) * math.log2(c / len(text)) for c in counts.values())
-
-
 def looks_random(value: str, min_entropy: float) -> bool:
-    if REFERENCE.match(value) or PLACEHOLDER.search(value):
-        return False
-    if len(set(value)) < 6 or value.isalpha() and value.islower():
-        return False  # words and repeated characters are names, not keys
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-    return classes >= 2 and entropy(value) >= min_entropy
+    return secret_rules.value_rejection(value, "", "", min_entropy) is None
 
 
-# Every rule needs one of these fragments, so lines without any are skipped in C speed;
-# scanning megabytes of logs line by line in Python would dominate a run otherwise.
-CANDIDATE = re.compile(r"(?i)key|secret|token|passw|pwd|AKIA|ASIA|gh[pousr]_|xox|[sr]k_live|AIza|db-|BEGIN|eyJ")
-
-
-def scan_line(text: str, min_entropy: float = 3.0) -> list[tuple[str, str]]:
-    """(rule, secret) pairs found in one line."""
-    if not CANDIDATE.search(text):
-        return []
-    hits, seen = [], set()
-    for rule, pattern in KNOWN_FORMATS.items():
-        for m in pattern.finditer(text):
-            hits.append((rule, m.group(1)))
-            seen.add(m.group(1))
-    for m in ASSIGNMENT.finditer(text):
-        value = m.group(2)
-        if any(value in s or s in value for s in seen):
+def scan_bytes(data: bytes, path: str, commit: str = "", min_entropy: float = 3.0,
+               line_numbers: list[int] | None = None, now: datetime | None = None) -> list[Finding]:
+    """Findings in one file's content; ``line_numbers`` maps the i-th line to its real number
+    (history hunks)."""
+    out: list[Finding] = []
+    context = secret_rules.path_context(path)
+    # Rust unit tests sit in a `#[cfg(test)]` module at the end of the source file.
+    tests_from = data.find(b"#[cfg(test)]") if context == "code" and path.endswith(".rs") else -1
+    newlines, last = 0, 0
+    for m in CANDIDATE_LINE.finditer(data):
+        start, end = m.start(), m.end()
+        newlines += data.count(b"\n", last, start)
+        last = start
+        line = data[start:end].decode("utf-8", errors="replace").rstrip("\r")
+        following = None
+        if "-----BEGIN" in line:
+            following = data[end + 1:].split(b"\n", PEM_LOOKAHEAD)[:PEM_LOOKAHEAD]
+            following = [x.decode("utf-8", errors="replace").rstrip("\r") for x in following]
+        here = "test" if 0 <= tests_from < start else context
+        hits = scan_line(line, path, min_entropy, following, now, here)
+        if not hits:
             continue
-        if looks_random(value, min_entropy):
-            hits.append((f"assignment:{m.group(1).lower()}", value))
-    return hits
+        number = line_numbers[newlines] if line_numbers and newlines < len(line_numbers) else newlines + 1
+        for rule, secret in hits:
+            out.append(Finding(path, number, rule, mask(secret), fingerprint(secret), commit, here))
+    return out
 
 
 def scan_text(text: str, path: str, commit: str = "", min_entropy: float = 3.0,
-              line_numbers: list[int] | None = None) -> list[Finding]:
-    out = []
-    if not CANDIDATE.search(text):
-        return out
-    lines = text.split("\n")  # not splitlines(): offsets below must count exactly one char per break
-    # Only lines holding a candidate fragment are scanned: find them over the whole text.
-    starts, pos = [], 0
-    for line in lines:
-        starts.append(pos)
-        pos += len(line) + 1
-    wanted = sorted({bisect.bisect_right(starts, m.start()) - 1 for m in CANDIDATE.finditer(text)})
-    for i in wanted:
-        line = lines[i].rstrip("\r") if 0 <= i < len(lines) else ""
-        for rule, secret in scan_line(line, min_entropy):
-            number = line_numbers[i] if line_numbers else i + 1
-            out.append(Finding(path, number, rule, mask(secret), fingerprint(secret), commit))
-    return out
+              line_numbers: list[int] | None = None, now: datetime | None = None) -> list[Finding]:
+    return scan_bytes(text.encode("utf-8", errors="replace"), path, commit, min_entropy, line_numbers, now)
 
 
 def candidate_files(root: Path) -> tuple[list[str], str]:
@@ -127,14 +106,16 @@ def candidate_files(root: Path) -> tuple[list[str], str]:
     if gitrepo.is_repo(root):
         return gitrepo.tracked_and_untracked(root), "git tracked and untracked-not-ignored files"
     files = []
-    for p in root.rglob("*"):
-        if p.is_file() and not SKIP_DIRS.intersection(p.relative_to(root).parts):
-            files.append(str(p.relative_to(root)))
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in filenames:
+            files.append(name if rel_dir == "." else os.path.join(rel_dir, name))
     return sorted(files), "every file under the target (not a git repository)"
 
 
-def read_text_file(path: Path) -> str | None:
-    """Text of a file, or None for binary or oversized files (they cannot hold a key line)."""
+def read_bytes(path: Path) -> bytes | None:
+    """Content of a text file, or None for binary or oversized files (they cannot hold a key line)."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return None
@@ -143,48 +124,84 @@ def read_text_file(path: Path) -> str | None:
         return None
     if b"\0" in data[:8192]:
         return None
-    return data.decode("utf-8", errors="replace")
+    return data
 
 
-def scan_files(root: Path, min_entropy: float = 3.0, exclude: tuple[str, ...] = ()) -> tuple[list[Finding], dict]:
+def read_text_file(path: Path) -> str | None:
+    data = read_bytes(path)
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+def excluded(rel: str, exclude: tuple[str, ...]) -> bool:
+    return any(fnmatch(rel, g) or Path(rel).match(g) for g in exclude)
+
+
+def scan_files(root: Path, min_entropy: float = 3.0, exclude: tuple[str, ...] = (),
+               now: datetime | None = None, workers: int | None = None) -> tuple[list[Finding], dict]:
     files, how = candidate_files(root)
-    findings, scanned = [], 0
-    for rel in files:
-        if any(Path(rel).match(g) for g in exclude):
-            continue
-        text = read_text_file(root / rel)
-        if text is None:
-            continue
-        scanned += 1
-        findings += scan_text(text, rel, min_entropy=min_entropy)
-    return findings, {"files_scanned": scanned, "selection": how}
+    files = [rel for rel in files if not excluded(rel, exclude)]
+
+    def one(rel: str) -> tuple[bool, list[Finding]]:
+        data = read_bytes(root / rel)
+        if data is None:
+            return False, []
+        return True, scan_bytes(data, rel, min_entropy=min_entropy, now=now)
+
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers > 1 and len(files) > 64:
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(one, files, chunksize=64))
+    else:
+        results = [one(rel) for rel in files]
+    findings = [f for _, found in results for f in found]
+    return findings, {"files_scanned": sum(ok for ok, _ in results), "selection": how}
 
 
-HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+def _hunk_start(header: str) -> int:
+    # "@@ -a,b +c,d @@": the new-side start line
+    try:
+        return int(header.split("+", 1)[1].split(" ", 1)[0].split(",", 1)[0])
+    except (IndexError, ValueError):
+        return 0
 
 
 def scan_history(root: Path, min_entropy: float = 3.0, max_commits: int = 2000,
-                 timeout: float = 60.0, exclude: tuple[str, ...] = ()) -> tuple[list[Finding], dict]:
+                 timeout: float = 60.0, exclude: tuple[str, ...] = (),
+                 now: datetime | None = None) -> tuple[list[Finding], dict]:
     """Findings in lines added by any commit on any ref; ``(findings, info)``."""
     if not gitrepo.is_repo(root):
         return [], {"history": "not scanned: the target is not a git repository"}
-    out = gitrepo.git(root, "log", "--all", "-p", "-U0", "--no-color", "--no-ext-diff", "--format=commit %H",
-                      f"--max-count={max_commits}", timeout=timeout)
-    findings, commit, path, line_no, commits = [], "", "", 0, set()
-    for raw in out.splitlines():
+    out = gitrepo.git(root, "log", "--all", "-p", "-U0", "--no-color", "--no-ext-diff", "--no-renames",
+                      "--format=commit %H", f"--max-count={max_commits}", timeout=timeout)
+    findings: list[Finding] = []
+    commits: set[str] = set()
+    commit, path, line_no = "", "", 0
+    block: list[str] = []
+    numbers: list[int] = []
+
+    def flush() -> None:
+        if block and path and not excluded(path, exclude):
+            text = "\n".join(block)
+            if secret_rules.CANDIDATE.search(text):
+                findings.extend(scan_text(text, path, commit[:12], min_entropy, numbers, now))
+        block.clear()
+        numbers.clear()
+
+    for raw in out.split("\n"):
         if raw.startswith("commit ") and len(raw) == 47:
+            flush()
             commit = raw[7:]
             commits.add(commit)
         elif raw.startswith("+++ "):
+            flush()
             path = raw[6:] if raw.startswith("+++ b/") else ""
         elif raw.startswith("@@"):
-            m = HUNK.match(raw)
-            line_no = int(m.group(1)) if m else 0
+            line_no = _hunk_start(raw)
         elif raw.startswith("+") and path:
-            if not any(Path(path).match(g) for g in exclude):
-                for rule, secret in scan_line(raw[1:], min_entropy):
-                    findings.append(Finding(path, line_no, rule, mask(secret), fingerprint(secret), commit[:12]))
+            block.append(raw[1:])
+            numbers.append(line_no)
             line_no += 1
+    flush()
     total = int(gitrepo.git(root, "rev-list", "--all", "--count", timeout=timeout).strip() or 0)
     note = f"{len(commits)} commit(s) scanned on all refs"
     if total > len(commits):  # --max-count keeps the newest: say what was left out

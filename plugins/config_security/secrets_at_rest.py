@@ -20,7 +20,7 @@ from golive.model import CheckContext, CheckResult, Requirement, Status
 from golive.plugins.monitoring import gitrepo
 from golive.plugins.monitoring.opslog import guarded
 
-from . import configfiles, secret_scan
+from . import configfiles, secret_allowlist, secret_scan
 
 SECRET_KEY = re.compile(r"(?i)(^|[._-])(" + secret_scan.SECRET_NAME + r")$")
 PROTECTED = re.compile(r"^(\$\{[^}]+\}|ENC\[.+\]|enc:.+|vault:.+|!vault.*|sops:.+|ref\+.+)$", re.IGNORECASE)
@@ -47,14 +47,22 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     root = ctx.target.root
     min_entropy = float(ctx.params.get("min_entropy", 3.0))
     exclude = tuple(ctx.params.get("exclude", ()))
+    now = ctx.clock()
+    allow_path = root / ctx.params.get("allowlist", secret_scan.ALLOWLIST_FILE)
+    try:
+        entries = secret_allowlist.load(allow_path)
+    except secret_allowlist.AllowlistError as exc:
+        return CheckResult(status=Status.ERROR, message=f"{requirement.id}: {exc}")
+    if allow_path.is_file():
+        ctx.record_artifact(allow_path)  # who acknowledged what, and why: part of the evidence
     unprotected, fields = config_secret_fields(ctx, ctx.params.get("config", "config/**/*"))
-    files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude)
+    files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude, now=now)
     history_info: dict
     if ctx.params.get("history", True):
         try:
             hist_found, history_info = secret_scan.scan_history(
                 root, min_entropy, int(ctx.params.get("max_commits", 2000)),
-                float(ctx.params.get("history_timeout_s", 60)), exclude)
+                float(ctx.params.get("history_timeout_s", 60)), exclude, now=now)
         except gitrepo.GitError as exc:
             # History is half of the requirement: an unscanned history cannot pass as clean.
             return CheckResult(status=Status.ERROR, message=f"{requirement.id}: git history not scanned: {exc}")
@@ -65,6 +73,18 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             file_info["commit"] = gitrepo.git(root, "rev-parse", "HEAD").strip()
         except gitrepo.GitError:
             pass
+    files_found, acked_files, _ = secret_allowlist.split(files_found, entries)
+    hist_found, acked_hist, _ = secret_allowlist.split(hist_found, entries)
+    used = {e.index for _, e in acked_files + acked_hist}
+    stale = [e for e in entries if e.index not in used]
+    for e in stale:
+        ctx.log.warning("%s: %s entry %d (fingerprint %s) matches no finding: remove it or fix the fingerprint",
+                        requirement.id, allow_path.name, e.index, e.fingerprint)
+    acknowledged, acked_seen = [], {f.fingerprint for f, _ in acked_files} | {f.fingerprint for f in files_found}
+    for f, e in acked_files + [(f, e) for f, e in acked_hist if f.fingerprint not in acked_seen]:
+        acked_seen.add(f.fingerprint)  # a key in history counts once, and not at all when also in the tree
+        acknowledged.append({**f.as_dict(), "acknowledge": None, "reason": e.reason,
+                             "acknowledged_by": e.acknowledged_by})
     in_tree = {f.fingerprint for f in files_found}
     history_only = {f.fingerprint for f in hist_found} - in_tree
     if not files_found and not history_only and not configfiles.config_files(root, ctx.params.get("config", "config/**/*")):
@@ -73,9 +93,19 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                            message=f"{requirement.id}: no plaintext key found, but the target has no configuration "
                                    "files showing how API keys are stored (referenced or encrypted)")
     metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
-               "sensitive_fields": fields, "sensitive_fields_unprotected": len(unprotected)}
+               "sensitive_fields": fields, "sensitive_fields_unprotected": len(unprotected),
+               "secrets_acknowledged": len(acknowledged)}
     parts = [f"{len(files_found)} plaintext secret(s) in files", f"{len(history_only)} more only in git history",
              f"{len(unprotected)}/{fields} config secret fields unprotected"]
+    if acknowledged:
+        parts.append(f"{len(acknowledged)} acknowledged in {allow_path.name}")
+    if stale:
+        parts.append(f"{len(stale)} {allow_path.name} entr{'y' if len(stale) == 1 else 'ies'} match no finding "
+                     f"(warning: {', '.join(e.fingerprint for e in stale[:5])})")
+    first = (files_found or [f for f in hist_found if f.fingerprint in history_only] or [None])[0]
+    if first is not None:
+        parts.append(f"to acknowledge a false positive add to {allow_path.name}: - {{fingerprint: {first.fingerprint}, "
+                     f"path: {first.path}, rule: {first.rule}, reason: ..., acknowledged_by: ...}}")
     seen: set[str] = set()
     history_rows = []
     for f in hist_found:
@@ -85,9 +115,13 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     return CheckResult(
         metrics=metrics, message="; ".join(parts),
         details={"file_findings": [f.as_dict() for f in files_found[:100]], "history_findings": history_rows[:100],
+                 "acknowledged": [{k: v for k, v in a.items() if v is not None} for a in acknowledged[:100]],
+                 "allowlist": {"file": allow_path.name, "present": allow_path.is_file(), "entries": len(entries),
+                               "unmatched": [{"entry": e.index, "fingerprint": e.fingerprint} for e in stale]},
                  "config_fields_unprotected": unprotected[:100], **file_info, "history_scan": history_info["history"],
                  "masking": "first 4 characters and length; fingerprint = first 12 hex of sha256",
-                 "rules": sorted(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"]},
+                 "rules": list(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"],
+                 "rules_doc": "docs/secret-scanning.md"},
     )
 
 
@@ -97,6 +131,7 @@ SCHEMA = {
                    "max_commits": {"type": "integer", "minimum": 1},
                    "history_timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
                    "min_entropy": {"type": "number", "minimum": 0},
-                   "exclude": {"type": "array", "items": {"type": "string"}}},
+                   "exclude": {"type": "array", "items": {"type": "string"}},
+                   "allowlist": {"type": "string", "minLength": 1}},
     "additionalProperties": False,
 }
