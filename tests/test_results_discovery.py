@@ -325,3 +325,11 @@ def test_find_result_files_lists_locations_as_loud(repo):
     write(repo, "misc/x.json", "{}")
     search = find_result_files(load_target(repo))
     assert [(c.rel, c.loud) for c in search.candidates] == [("test-results/x.json", True)]
+
+
+def test_configured_results_folder_dot_means_anywhere_not_everything_loud(repo):
+    write(repo, "golive.toml", '[paths]\ntest_results = "."\n')
+    write(repo, "data/fixture.json", '{"a": 1}')
+    write(repo, "ci/out.xml", junit('<testcase classname="tests.unit.test_x" name="test_a"/>'))
+    found = discover(load_target(repo))
+    assert found.result_files == ["ci/out.xml"] and found.warnings == []

@@ -210,7 +210,8 @@ def find_result_files(target: Target, exclude: tuple[str, ...] = ()) -> ResultSe
         return any(rel_dir == p or p.startswith(rel_dir + "/") or rel_dir.startswith(p + "/") for p in forced)
 
     for start, inside_target in walks:
-        location: dict[str, bool] = {str(start): not inside_target or start == configured}
+        # a configured folder is a result location; "." (the whole target) is not one
+        location: dict[str, bool] = {str(start): not inside_target}
         for folder, dirnames, filenames in os.walk(start, followlinks=False):
             here = Path(folder)
             in_location = location.pop(folder, False)
