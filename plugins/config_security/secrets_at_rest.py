@@ -14,6 +14,7 @@ are stored.
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
@@ -56,18 +57,25 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if allow_path.is_file():
         ctx.record_artifact(allow_path)  # who acknowledged what, and why: part of the evidence
     unprotected, fields = config_secret_fields(ctx, ctx.params.get("config", "config/**/*"))
-    files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude, now=now)
-    history_info: dict
+    history: Future | None = None
+    pool = ThreadPoolExecutor(1)
     if ctx.params.get("history", True):
-        try:
-            hist_found, history_info = secret_scan.scan_history(
-                root, min_entropy, int(ctx.params.get("max_commits", 2000)),
-                float(ctx.params.get("history_timeout_s", 60)), exclude, now=now)
-        except gitrepo.GitError as exc:
-            # History is half of the requirement: an unscanned history cannot pass as clean.
-            return CheckResult(status=Status.ERROR, message=f"{requirement.id}: git history not scanned: {exc}")
-    else:
-        hist_found, history_info = [], {"history": "not scanned (history: false)"}
+        # `git log -p` is a subprocess: it runs on another core while this thread scans the files.
+        history = pool.submit(secret_scan.scan_history, root, min_entropy, int(ctx.params.get("max_commits", 2000)),
+                              float(ctx.params.get("history_timeout_s", 60)), exclude, now)
+    try:
+        files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude, now=now)
+        history_info: dict
+        if history is not None:
+            try:
+                hist_found, history_info = history.result()
+            except gitrepo.GitError as exc:
+                # History is half of the requirement: an unscanned history cannot pass as clean.
+                return CheckResult(status=Status.ERROR, message=f"{requirement.id}: git history not scanned: {exc}")
+        else:
+            hist_found, history_info = [], {"history": "not scanned (history: false)"}
+    finally:
+        pool.shutdown(wait=True)
     if gitrepo.is_repo(root):
         try:  # the scanned state, so a reviewer can reproduce the scan
             file_info["commit"] = gitrepo.git(root, "rev-parse", "HEAD").strip()
