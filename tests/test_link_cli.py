@@ -59,6 +59,16 @@ def workspace(tmp_path, monkeypatch):
     return ws
 
 
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """The table's cells wrap at the console width, which depends on the environment (80
+    columns under pytest-xdist): give it room so the assertions read whole cells."""
+    import golive.cli
+
+    monkeypatch.setattr(golive.cli.out, "width", 250)
+    monkeypatch.setattr(golive.cli.err, "width", 250)
+
+
 def invoke(*args, input=None):
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
