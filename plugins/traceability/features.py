@@ -138,6 +138,30 @@ def _parametrize_strings(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[s
     return out
 
 
+# ``.attr`` or ``name(`` in source text: the same names the AST walk finds, read with one
+# C-speed regex over the function's lines (the walk cost ~0.1 ms a test, a second on 10k tests)
+_CALLED = re.compile(r"\.\s*([A-Za-z_]\w*)|\b([A-Za-z_]\w*)\s*\(")
+
+
+def _called_names_from_source(func: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> list[str]:
+    body = func.body
+    start = body[0].lineno - 1 if body else func.lineno
+    end = getattr(func, "end_lineno", None) or start + 1
+    text = "\n".join(line.split("#", 1)[0] for line in lines[start:end])
+    names: dict[str, None] = {}
+    for attr, call in _CALLED.findall(text):
+        name = attr or call
+        if name not in _KEYWORDS:
+            names.setdefault(name)
+            if len(names) >= MAX_NAMES:
+                break
+    return list(names)
+
+
+_KEYWORDS = frozenset({"if", "for", "while", "with", "return", "assert", "not", "and", "or", "in", "is",
+                       "lambda", "yield", "await", "print", "elif", "del", "raise", "except"})
+
+
 def _called_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     names: dict[str, None] = {}
     for node in ast.walk(func):
@@ -151,11 +175,14 @@ def _called_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 
 
 def test_features(func: ast.FunctionDef | ast.AsyncFunctionDef, classes: tuple[str, ...],
-                  class_docstring: str, module: ModuleText) -> TextFeatures:
-    """The text features of one test function (walks the function's own subtree once)."""
+                  class_docstring: str, module: ModuleText, lines: list[str] | None = None) -> TextFeatures:
+    """The text features of one test function; called names come from the function's source
+    ``lines`` when given (a regex), else from a walk of its subtree."""
     return TextFeatures(name=func.name, classes=" ".join(classes), docstring=_clip(ast.get_docstring(func)),
                         class_docstring=class_docstring, module=module,
-                        params=" ".join(_parametrize_strings(func)), calls=" ".join(_called_names(func)))
+                        params=" ".join(_parametrize_strings(func)),
+                        calls=" ".join(_called_names_from_source(func, lines) if lines is not None
+                                       else _called_names(func)))
 
 
 test_features.__test__ = False  # a helper named test_*: not something pytest should collect

@@ -17,7 +17,9 @@ reported as a warning because it cannot be resolved without running the code.
 from __future__ import annotations
 
 import ast
+import concurrent.futures
 import logging
+import multiprocessing
 import os
 import stat
 from dataclasses import dataclass, field
@@ -56,9 +58,11 @@ class ScanReport:
     tests: list[FoundTest] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    quiet: bool = False  # collect only: the caller logs (a worker process's log would be lost)
 
     def warn(self, message: str) -> None:
-        log.warning(message)
+        if not self.quiet:
+            log.warning(message)
         self.warnings.append(message)
 
 
@@ -134,6 +138,7 @@ def scan_tests(root: Path, search_roots: list[Path] | None = None, exclude: tupl
     ``exclude`` globs (relative to ``root``) leave folders or files out."""
     report = ScanReport()
     seen: set[Path] = set()
+    todo: list[Path] = []
     for search_root in search_roots or [root]:
         if not search_root.is_dir():
             report.warn(f"traceability: test folder {search_root} does not exist; no tests read from it")
@@ -143,10 +148,46 @@ def scan_tests(root: Path, search_roots: list[Path] | None = None, exclude: tupl
             if resolved in seen:
                 continue
             seen.add(resolved)
-            rel = _relative(path, root)
-            report.files.append(rel)
-            report.tests.extend(read_test_file(path, rel, report))
+            report.files.append(_relative(path, root))
+            todo.append(path)
+    for tests, warnings in _read_all(todo, report.files):
+        report.tests.extend(tests)
+        for message in warnings:
+            report.warn(message)
     return report
+
+
+PARALLEL_FROM_FILES = 200  # below this, starting worker processes costs more than it saves
+
+
+def _read_batch(batch: list[tuple[str, str]]) -> list[tuple[list[FoundTest], list[str]]]:
+    out = []
+    for path, rel in batch:
+        local = ScanReport(quiet=True)
+        out.append((read_test_file(Path(path), rel, local), local.warnings))
+    return out
+
+
+def _read_all(paths: list[Path], rels: list[str]):
+    """Each file's tests and warnings, in the order given. Parsing is CPU-bound Python (``ast``),
+    so a large repository is read by one worker process per core (fork: nothing is re-imported);
+    a worker that cannot start leaves the reading to this process."""
+    jobs = [(str(p), r) for p, r in zip(paths, rels)]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) >= PARALLEL_FROM_FILES and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(jobs) // (workers * 4))  # a few batches per worker evens out file sizes
+        batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        try:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for results in pool.map(_read_batch, batches):
+                    yield from results
+            return
+        except (OSError, concurrent.futures.process.BrokenProcessPool) as exc:
+            log.warning("traceability: parallel reading failed (%s); reading test files in one process", exc)
+    for path, rel in jobs:
+        local = ScanReport(quiet=True)
+        tests = read_test_file(Path(path), rel, local)
+        yield tests, local.warnings
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -191,7 +232,7 @@ def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
     except (OSError, ValueError, MemoryError, RecursionError) as exc:  # ValueError: null bytes, bad coding
         report.warn(f"traceability: {rel}: cannot read ({type(exc).__name__}: {exc}); file skipped")
         return []
-    reader = _ModuleReader(rel, report)
+    reader = _ModuleReader(rel, report, source.decode("utf-8", errors="replace").split("\n"))
     try:
         return reader.read(tree)
     except RecursionError:  # pathologically nested (generated) code
@@ -202,9 +243,10 @@ def read_test_file(path: Path, rel: str, report: ScanReport) -> list[FoundTest]:
 class _ModuleReader:
     """Walks one module's AST, resolving marker spellings the module itself defines."""
 
-    def __init__(self, rel: str, report: ScanReport):
+    def __init__(self, rel: str, report: ScanReport, lines: list[str] | None = None):
         self.rel = rel
         self.report = report
+        self.lines = lines  # the source, for the called names of each test (see features)
         self.pytest_names = {"pytest"}  # names bound to the pytest module
         self.mark_names: set[str] = set()  # names bound to pytest.mark
         self.marker_aliases: set[str] = set()  # names bound to pytest.mark.requirement
@@ -305,7 +347,8 @@ class _ModuleReader:
         unique = tuple(dict.fromkeys(ids))  # keep first-seen order, drop repeats
         return FoundTest(node_id=node_id, path=self.rel, name=func.name, classes=classes,
                          requirements=unique, line=func.lineno,
-                         features=test_features(func, classes, self.class_docs.get(classes, ""), self.module_text))
+                         features=test_features(func, classes, self.class_docs.get(classes, ""), self.module_text,
+                                                self.lines))
 
     # -- markers ---------------------------------------------------------------------------
 

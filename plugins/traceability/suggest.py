@@ -265,16 +265,24 @@ class Ranker:
         return weights, where, spellings
 
     def scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        return self.contributions(weights).sum(axis=0)
+
+    def contributions(self, weights: Mapping[str, float]) -> np.ndarray:
+        """tokens x requirements: what each of the test's tokens adds to each requirement's
+        score (rows in the order of ``weights``); their column sums are the scores."""
         if not weights:
-            return np.zeros(len(self.requirements))
+            return np.zeros((0, len(self.requirements)))
         ids = np.fromiter((self.vocab[t] for t in weights), dtype=np.intp, count=len(weights))
         w = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
-        return w @ self.matrix[ids]
+        return self.matrix[ids] * w[:, None]
 
     def why(self, doc: int, weights: Mapping[str, float], where: Mapping[str, set[str]],
-            spellings: Mapping[str, str], limit: int = 6) -> tuple[str, ...]:
-        contributions = sorted(((weights[t] * self.matrix[self.vocab[t], doc], t) for t in weights
-                                if self.matrix[self.vocab[t], doc] > 0), key=lambda x: (-x[0], x[1]))
+            spellings: Mapping[str, str], limit: int = 6, contributions: np.ndarray | None = None) -> tuple[str, ...]:
+        tokens = list(weights)
+        column = (self.contributions(weights) if contributions is None else contributions)[:, doc]
+        top = [i for i in np.argsort(-column, kind="stable")[:limit * 2] if column[i] > 0]
+        # biggest contribution first, ties by token (the order the text names them is arbitrary)
+        contributions = sorted(((float(column[i]), tokens[i]) for i in top), key=lambda x: (-x[0], x[1]))
         out = []
         for _, tok in contributions[:limit]:
             if tok.startswith("="):
@@ -324,19 +332,21 @@ def suggest_links(requirements: Sequence[Requirement], records: Iterable[TestRec
     by_file: dict[str, list[tuple[TestRecord, np.ndarray, tuple]]] = {}
     for record in todo:
         query = ranker.query(record_fields(record, Path(root)))
-        scores = ranker.scores(query[0])
+        parts = ranker.contributions(query[0])
+        scores = parts.sum(axis=0)
         if scores.size and scores.max() > 0:
-            by_file.setdefault(record.path, []).append((record, scores, query))
+            by_file.setdefault(record.path, []).append((record, scores, query + (parts,)))
     out: list[Suggestion] = []
     for tests in by_file.values():
-        for record, scores, (weights, where, spellings), order, margin in _diversified(tests, top_k):
+        for record, scores, (weights, where, spellings, parts), order, margin in _diversified(tests, top_k):
             for rank, doc in enumerate(order, start=1):
                 score = float(scores[doc])
                 if score <= 0:
                     break
                 out.append(Suggestion(requirement_id=requirements[doc].id, test_id=record.id, path=record.path,
                                       score=score, band=band_for(score, margin if rank == 1 else 1.0),
-                                      why=ranker.why(int(doc), weights, where, spellings), rank=rank))
+                                      why=ranker.why(int(doc), weights, where, spellings, contributions=parts),
+                                      rank=rank))
     out.sort(key=lambda s: (s.test_id, s.rank))
     return out
 
