@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from golive.schedule.triggers import (CalendarTrigger, PeriodEndTrigger, ScheduleError, build_trigger,
                                       exchange_calendar, fire_times, skipped_between)
@@ -131,6 +131,7 @@ CRONS = st.sampled_from(["*/15 9-16 * * mon-fri", "*/5 9-16 * * *", "0 12 * * *"
 
 @settings(max_examples=40, deadline=None)
 @given(cron=CRONS, start=MOMENTS)
+@example(cron="0 * * * *", start=datetime(2025, 10, 29, 0, 0, 0, 1).replace(tzinfo=NY))  # the DST week
 def test_a_calendar_trigger_is_exactly_its_schedule_minus_the_refused_times(cron, start):
     trigger = build_trigger({"cron": cron, "timezone": "America/New_York", "calendar": "XNYS"})
     end = trigger.inner.get_next_fire_time(None, start) + timedelta(days=4)
@@ -143,3 +144,15 @@ def test_a_calendar_trigger_is_exactly_its_schedule_minus_the_refused_times(cron
             assert cal.is_open_on_minute(pd.Timestamp(t).tz_convert("UTC"))
         else:
             assert cal.is_session(t.astimezone(NY).date().isoformat())
+
+
+def test_fire_times_cross_the_dst_fall_back_hour():
+    """Found by hypothesis: at 2025-11-02 01:00 (second occurrence) wall-clock "+1 us" went back
+    into the first 01:00 hour and the scan returned the same fire 10,000 times."""
+    hourly = build_trigger({"cron": "0 * * * *", "timezone": "America/New_York"})
+    start = datetime(2025, 11, 2, 0, 30, tzinfo=NY)
+    times = fire_times(hourly, start, start + timedelta(hours=6))
+    instants = [t.astimezone(timezone.utc) for t in times]  # 01:00 EDT and EST compare equal locally
+    assert len(instants) == len(set(instants)) == 7  # 01:00 EDT, 01:00 EST, 02:00 ... 06:00
+    assert [t.utcoffset() for t in times[:2]] == [timedelta(hours=-4), timedelta(hours=-5)]
+

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 MAX_SCAN = 20_000  # underlying fire times examined before giving up (a schedule that never fires)
 PERIODS = ("daily", "weekly", "monthly")
+
+
+
+def just_after(moment: datetime) -> datetime:
+    """One microsecond after ``moment`` in real time, in ``moment``'s time zone. Adding to an
+    aware datetime is wall-clock arithmetic in Python: at a DST fall-back, 01:00 (second
+    occurrence) + 1 us lands back in the first 01:00 hour, and a scan asking for "the next fire
+    after" would get 01:00 again for ever."""
+    if moment.tzinfo is None:
+        return moment + timedelta(microseconds=1)
+    return (moment.astimezone(timezone.utc) + timedelta(microseconds=1)).astimezone(moment.tzinfo)
 
 
 class ScheduleError(ValueError):
@@ -149,7 +160,7 @@ class CalendarTrigger(BaseTrigger):
             if self.verdict(candidate) is None:
                 return candidate
             # prev=None: an interval trigger would otherwise step from prev and ignore ``now``.
-            prev, now = None, max(candidate + timedelta(microseconds=1), self._resume_after(candidate))
+            prev, now = None, max(just_after(candidate), self._resume_after(candidate))
         return None
 
     def _resume_after(self, refused: datetime) -> datetime:
@@ -167,7 +178,7 @@ class CalendarTrigger(BaseTrigger):
 
     def skipped_between(self, start: datetime, end: datetime) -> list[Skip]:
         """Fire times of the underlying schedule in (start, end] that the calendar refused."""
-        skipped, prev, now = [], None, start + timedelta(microseconds=1)
+        skipped, prev, now = [], None, just_after(start)
         for _ in range(MAX_SCAN):
             t = self.inner.get_next_fire_time(prev, now)
             if t is None or t > end:
@@ -175,7 +186,7 @@ class CalendarTrigger(BaseTrigger):
             reason = self.verdict(t)
             if reason is not None:
                 skipped.append(Skip(t, reason))
-            now = t + timedelta(microseconds=1)
+            now = just_after(t)
         return skipped
 
 
@@ -219,7 +230,7 @@ class PeriodEndTrigger(BaseTrigger):
             following = self.inner.get_next_fire_time(None, next_day)
             if following is None or self._key(following) != self._key(candidate):
                 return candidate
-            prev, now = None, candidate + timedelta(microseconds=1)
+            prev, now = None, just_after(candidate)
         return None
 
 
@@ -262,11 +273,11 @@ def skipped_between(trigger: BaseTrigger, start: datetime, end: datetime) -> lis
 
 def fire_times(trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 10_000) -> list[datetime]:
     """Every fire of ``trigger`` in (start, end], oldest first (at most ``limit``)."""
-    times, prev, now = [], None, start + timedelta(microseconds=1)
+    times, prev, now = [], None, just_after(start)
     while len(times) < limit:
         t = trigger.get_next_fire_time(prev, now)
         if t is None or t > end:
             break
         times.append(t)
-        now = t + timedelta(microseconds=1)
+        now = just_after(t)
     return times
