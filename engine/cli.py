@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from golive import __version__
 
@@ -30,7 +31,7 @@ class InputError(click.ClickException):
     exit_code = EXIT_INPUT
 
     def show(self, file=None) -> None:
-        err.print(f"[bold red]error:[/] {self.message}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,7 +55,7 @@ def _host():
 
     host = create_host()
     for name, problem in host.load_errors.items():
-        err.print(f"[yellow]warning:[/] plugin {name}: {problem}", highlight=False)
+        err.print(f"[yellow]warning:[/] plugin {name}: {escape(str(problem))}", highlight=False)
     return host
 
 
@@ -112,7 +113,7 @@ def plugins() -> None:
     out.print(table)
     out.print(f"{len(checks)} checks from {len(host.plugins)} plugins")
     for name, problem in host.load_errors.items():
-        out.print(f"[red]not loaded[/] {name}: {problem}", highlight=False)
+        out.print(f"[red]not loaded[/] {name}: {escape(str(problem))}", highlight=False)
 
 
 from golive.cli_run import demo, history, run  # noqa: E402  (commands live in their own module)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.markup import escape
 
 from golive.executors import EXECUTOR_HELP
 from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, err, out
@@ -193,12 +194,12 @@ def print_summary(doc: dict) -> None:
         loose = [c for c in tailoring["changes"] if c["loosened"]]
         out.print(f"tailoring {tailoring['id']} ({tailoring['digest'][:12]}): {len(tailoring['changes'])} override(s)")
         for c in loose:
-            out.print(f"  [bold yellow]LOOSENED[/] {c['requirement']}: {c['before']} -> {c['after']} ({c['reason']})")
+            out.print(f"  [bold yellow]LOOSENED[/] {c['requirement']}: {c['before']} -> {c['after']} ({escape(str(c['reason']))})")
     errors = [r for r in doc["results"] if r["status"] == "error"]
     for r in errors[:10]:
-        err.print(f"[bold red]error[/] {r['requirement_id']}: {r['reason']}", highlight=False)
+        err.print(f"[bold red]error[/] {r['requirement_id']}: {escape(str(r['reason']))}", highlight=False)
     for w in doc["warnings"][:10]:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
 
 
 def suggested_line(doc: dict) -> str:

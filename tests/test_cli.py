@@ -157,3 +157,12 @@ def test_history_and_report_of_a_recorded_run(tmp_path):
     assert f"Compared with run {rows[0]['run']}" in out.read_text()
     missing = invoke("report", "ffffffff", "--store", store, "-f", "md")
     assert missing.exit_code == 2 and "neither a results file nor a recorded run" in missing.output
+
+
+def test_warnings_with_brackets_print_literally(tmp_path):
+    """Warnings quote golive.toml sections ("[paths] test_results"); rich must not eat them as markup."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    res = invoke("run", "--target", str(tmp_path), "--only", "PRE-ALGO-01", "--no-evidence")
+    assert res.exit_code == 1, res.output
+    assert "[paths] test_results" in res.output and "[settings] traceability_results" in res.output

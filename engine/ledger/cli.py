@@ -14,6 +14,7 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.markup import escape
 
 from golive.ledger.checkpoint import Checkpoint, CheckpointError
 from golive.ledger.export import ExportError, export_runs, verify_envelope
@@ -38,7 +39,7 @@ def store_options(f: Callable) -> Callable:
 
 
 def _fail_input(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    err.print(f"[red]error:[/red] {escape(str(message))}", markup=True)
     sys.exit(2)
 
 
@@ -103,9 +104,9 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
             out.print("[green]OK[/green] ledger verifies" + (f"; extends checkpoint at size {cp.size}" if cp else "")
                       + (f"; last signed head {last.size} {last.head[:16]}... key {last.key_id[:16]}..." if last else ""))
         else:
-            out.print(f"[red]FAILED[/red] first problem: {report.first_problem}")
+            out.print(f"[red]FAILED[/red] first problem: {escape(str(report.first_problem))}")
             for p in report.problems[1:]:
-                out.print(f"  also: {p}")
+                out.print(f"  also: {escape(str(p))}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -172,7 +173,7 @@ def verify_envelope_cmd(path, key) -> None:
                       f"({len(pred['passedTests'])} passed, {len(pred['failedTests'])} failed)")
         except (ExportError, ValueError, KeyError) as exc:
             bad += 1
-            out.print(f"line {n}: [red]FAILED[/red] {exc}")
+            out.print(f"line {n}: [red]FAILED[/red] {escape(str(exc))}")
     sys.exit(1 if bad else 0)
 
 
