@@ -55,6 +55,7 @@ class _Checker:
         self.plan: Plan = source.plan
         self.checks = checks
         self.problems: list[Problem] = []
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}  # per check, metaschema-checked
 
     def add(self, rel: str, path: list[Any], message: str) -> None:
         self.problems.append(self.source.problem(rel, path, message))
@@ -233,8 +234,10 @@ class _Checker:
             return
         doc = self.source.docs[rel]
         try:
-            validator = jsonschema.Draft202012Validator(spec.params_schema)
-            validator.check_schema(spec.params_schema)
+            validator = self._validators.get(spec.key)
+            if validator is None:  # the metaschema check is slow: once per check, not per requirement
+                jsonschema.Draft202012Validator.check_schema(spec.params_schema)
+                validator = self._validators[spec.key] = jsonschema.Draft202012Validator(spec.params_schema)
             self.problems += schema_problems(validator, dict(ref.params), doc, self.source.display(rel),
                                              base_path=at + ["params"], field_data=doc.data)
         except jsonschema.SchemaError as exc:
