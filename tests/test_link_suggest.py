@@ -7,6 +7,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import numpy as np
+
 from golive.model import CoveredBy, Requirement
 from golive.model import TestRecord as Record  # aliased so pytest does not try to collect it
 from golive.plan import load
@@ -141,3 +143,60 @@ def test_plan_requirements_on_reference_fixture_give_why_terms():
     out = S.suggest_links(plan.requirements, bench.unmarked_fixture_records(), bench.FIXTURE)
     assert out and all(s.why and s.band in S.BANDS for s in out)
     assert all(s.as_dict()["requirement_id"] == s.requirement_id for s in out)
+
+
+# -- rules that keep suggestions honest on real repositories (docs/real-repositories.md) ------
+
+
+def test_background_words_of_a_large_repository_are_damped():
+    """A token in every test of a 1,000-test repository weighs nothing, one in 10 % weighs
+    less, one in few tests is untouched; a small suite is never damped."""
+    common, some, rare = {"order": 1.0}, {"cache": 1.0}, {"drawdown": 1.0}
+    queries = [(dict(common, **(some if i % 10 == 0 else {}), **(rare if i == 0 else {})), {}, {})
+               for i in range(1000)]
+    damping = S.background_damping(queries)
+    assert damping["order"] == 0.0
+    assert 0.7 < damping["cache"] < 0.8
+    assert "drawdown" not in damping  # 1.0
+    assert S.background_damping([({"order": 1.0}, {}, {})] * 20) == {}  # 20 tests: the share is over 500
+
+
+def test_a_match_resting_on_one_word_is_never_counted(tmp_path):
+    """``streaming`` alone (a backtest data iterator) is not MBO streaming connectivity."""
+    reqs = REQS + [req("PRE-FEED-03", "MBO streaming connectivity during market hours",
+                       "During market hours the stream delivers records continuously.")]
+    records = workspace(tmp_path, {"tests/test_iter.py": "def test_streaming_streaming_streaming():\n    pass\n"})
+    best = [s for s in S.suggest_links(reqs, records, tmp_path) if s.rank == 1]
+    assert best and best[0].requirement_id == "PRE-FEED-03" and best[0].band == "low"
+    column = np.array([5.0, 0.2, 4.0])
+    weights, where = {"a": 1, "b": 1, "c": 1}, {"a": {"name"}, "b": {"name"}, "c": {"folder"}}
+    assert S.supporting_terms(column, 9.2, weights, where) == 1  # c is only in the path, b too small
+    where["c"] = {"folder", "docstring"}
+    assert S.supporting_terms(column, 9.2, weights, where) == 2
+
+
+def test_numbers_count_only_from_the_test_name():
+    plan_reqs = [req("PRE-ALGO-03", "Threshold enforcement (min_ev=15, min_probability=0.60)"),
+                 req("PRE-ALGO-09", "20-day historical baseline (> 75 % accuracy)")]
+    ranker = S.Ranker(plan_reqs, S.Analyzer(S.load_synonyms()))
+    weights, _, _ = ranker.query({"name": "test_borrowed", "docstring": "stake 60.0 fee 15"})
+    assert "15" not in weights and "60" not in weights
+    weights, _, _ = ranker.query({"name": "test_75_percent_accuracy"})
+    assert "75" in weights
+
+
+def test_phrases_keep_their_words_apart(tmp_path):
+    """``edge`` (a module name), ``abs`` and account ``balances`` do not match edge-case
+    handling, A/B testing or load balancing; the phrases still do."""
+    reqs = [req("PRE-ALGO-06", "Edge case handling", "Degenerate inputs are handled.", ("edge-cases",)),
+            req("OPS-04", "A/B testing framework", "Variants run side by side.", ("ab-testing",)),
+            req("PRE-CONF-04", "Source enablement", "Load is balanced across the enabled sources.")]
+    analyzer = S.Analyzer(S.load_synonyms())
+    ranker = S.Ranker(reqs, analyzer)
+    for name in ("test_edge_process", "test_abs_value", "test_account_balances"):
+        weights, _, _ = ranker.query({"name": name})
+        assert not ranker.scores(weights).any(), (name, weights)
+    for name, rid in (("test_edge_cases_of_parser", "PRE-ALGO-06"), ("test_ab_testing_split", "OPS-04"),
+                      ("test_load_balancing_of_sources", "PRE-CONF-04")):
+        weights, _, _ = ranker.query({"name": name})
+        assert reqs[int(ranker.scores(weights).argmax())].id == rid
