@@ -58,10 +58,6 @@ def unmarked_fixture_records(root: Path = FIXTURE) -> list[TestRecord]:
     return records
 
 
-def section_titles(plan) -> dict[str, str]:
-    return {s.id: s.title for s in plan.sections}
-
-
 def evaluate(suggestions: list[S.Suggestion], truth: set[tuple[str, str]]) -> dict:
     """Pair-level precision/recall of top-1 counted suggestions, per band, and top-3 recall."""
     best_band: dict[tuple[str, str], str] = {}
@@ -103,7 +99,7 @@ def run_fixture(ranker_cls=S.Ranker) -> tuple[dict, float]:
     S.Ranker = ranker_cls  # suggest_links builds its ranker through the module attribute
     try:
         start = time.perf_counter()
-        suggestions = S.suggest_links(plan.requirements, records, FIXTURE, section_titles=section_titles(plan))
+        suggestions = S.suggest_links(plan.requirements, records, FIXTURE)
         took = time.perf_counter() - start
     finally:
         S.Ranker = original
@@ -148,7 +144,7 @@ def speed(n: int) -> None:
         took = time.perf_counter() - start
         print(f"{label:44} {took:8.3f} {took / n * 1e6:8.1f}")
     start = time.perf_counter()
-    suggestions = S.suggest_links(plan.requirements, records, FIXTURE, section_titles=section_titles(plan))
+    suggestions = S.suggest_links(plan.requirements, records, FIXTURE)
     took = time.perf_counter() - start
     print(f"{'suggest_links end to end (3 per test)':44} {took:8.3f} {took / n * 1e6:8.1f}   ({len(suggestions)} suggestions)")
 
@@ -158,7 +154,7 @@ def real(root: Path) -> None:
     start = time.perf_counter()
     found = discover(load_target(root))
     mid = time.perf_counter()
-    suggestions = S.suggest_links(plan.requirements, found.records, root, section_titles=section_titles(plan))
+    suggestions = S.suggest_links(plan.requirements, found.records, root)
     end = time.perf_counter()
     tests = sum(1 for r in found.records if r.kind == "pytest")
     bands = defaultdict(int)
