@@ -57,3 +57,41 @@ def test_a_real_run_is_recorded_and_verifies(tmp_path):
     body = next(p for p in payloads if p["requirement_id"] == "R-01")
     assert body["plan"]["digest"] == plan.digest and body["environment"]["host"]
     assert body["thresholds"][0]["observed"] == 80 and body["thresholds"][0]["passed"] is True
+
+
+class ReadsManyFiles:
+    """A check that records more artifacts than the recorder stores one by one."""
+
+    @hookimpl
+    def golive_checks(self):
+        def read_docs(requirement, ctx):
+            for i in range(30):
+                ctx.record_artifact(f"docs/doc{i}.md")
+            return CheckResult(metrics={"cost": 1})
+        return [CheckSpec("docs", "read_docs", read_docs, metrics=("cost",))]
+
+
+def test_many_artifacts_are_stored_in_order_redacted_and_verify(tmp_path):
+    from golive.ledger import recorder as recorder_module
+
+    target = tmp_path / "target"
+    (target / "docs").mkdir(parents=True)
+    for i in range(30):  # doc 7 holds a key, docs 10 and 11 share their content
+        body = "api_key = db-" + "A" * 29 + "\n" if i == 7 else f"# doc {min(i, 10) if i in (10, 11) else i}\n"
+        (target / "docs" / f"doc{i}.md").write_text(body)
+    assert 30 >= recorder_module.PARALLEL_ARTIFACTS
+    host = make_host(ReadsManyFiles())
+    recorder = attach(host, tmp_path / "evidence")
+    report = run_plan(make_plan([req("D-01", check=("docs", "read_docs"))]), Target(root=target), host, RunOptions())
+    verified = verify_store(recorder.store)
+    assert verified.ok, verified.problems
+    assert verified.blobs == 29  # 30 files, two with the same content
+    with recorder.store.read() as conn:
+        [payload] = [json.loads(p) for (p,) in conn.exec_driver_sql(
+            "SELECT payload FROM ledger_entries WHERE kind = 'result'")]
+    stored = payload["blobs"]
+    assert [a["path"] for a in stored] == [f"docs/doc{i}.md" for i in range(30)]  # the check's order
+    assert [a["redacted"] for a in stored].count(True) == 1 and stored[7]["redacted"]
+    copies = "".join(p.read_text() for p in (recorder.store.path / "objects").rglob("*") if p.is_file())
+    assert "db-" + "A" * 29 not in copies
+    assert report.outcomes[0].status.value == "pass"

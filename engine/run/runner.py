@@ -28,6 +28,7 @@ from golive.model import (
     CheckContext, CheckResult, CheckSpec, Outcome, Plan, Requirement, Status, Target, TestRecord,
 )
 from golive.pluginmanager import PluginHost
+from golive.run import background
 from golive.run.selection import select
 from golive.plan.tailoring import Tailoring
 from golive.run.verdict import judge
@@ -36,6 +37,7 @@ log = logging.getLogger("golive.run.runner")
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_CHECK = "traceability.linked_tests"  # judges requirements that have no check block
+BACKGROUND_SUGGEST_FROM = 2000  # test records from which ranking runs in a child process
 
 
 @dataclass
@@ -192,7 +194,12 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
 
     records, problems = collect_tests(host, target)
     links, additional = link_tests(plan, records, target)
-    suggestions = suggest(plan, records, target, links, problems)
+    # advisory ranking on the second core while the checks run (a large repository: ~1 s);
+    # its imports happen here first, so the forked child never waits on an import lock
+    import bm25s  # noqa: F401
+    import golive.plugins.traceability.suggest  # noqa: F401
+    suggestions_done = background.start(lambda: suggest(plan, records, target, links),
+                                        in_child=len(records) >= BACKGROUND_SUGGEST_FROM)
     via = link_reasons(plan, target, links)
     checks = host.checks()
     selected = select(plan, options.only)
@@ -237,6 +244,9 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         done += 1
         _emit(host, run, outcome, on_outcome, done, total)
 
+    suggestions, problem = suggestions_done()
+    if problem:
+        problems.append(problem)
     order = {r.id: i for i, r in enumerate(plan.requirements)}
     outcomes.sort(key=lambda o: order[o.requirement.id])
     run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -272,17 +282,16 @@ def link_reasons(plan: Plan, target: Target, links: dict[str, list[TestRecord]])
     return via
 
 
-def suggest(plan: Plan, records: list[TestRecord], target: Target, links: dict[str, list[TestRecord]],
-            problems: list[str]) -> list:
-    """Suggested links for the tests no confirmed link covers. A failure here costs only the
-    suggestions: it becomes a run warning, never a crashed run."""
+def suggest(plan: Plan, records: list[TestRecord], target: Target,
+            links: dict[str, list[TestRecord]]) -> tuple[list, str | None]:
+    """Suggested links for the tests no confirmed link covers, and a problem to report. A
+    failure here costs only the suggestions: it becomes a run warning, never a crashed run."""
     try:
         from golive.plugins.traceability.suggest import suggest_links
 
-        return list(suggest_links(plan.requirements, records, Path(target.root), confirmed=links, top_k=3))
+        return list(suggest_links(plan.requirements, records, Path(target.root), confirmed=links, top_k=3)), None
     except Exception as exc:  # noqa: BLE001 - suggestions are advisory
-        problems.append(f"link suggestions failed ({type(exc).__name__}: {exc}); no suggested links in this run")
-        return []
+        return [], f"link suggestions failed ({type(exc).__name__}: {exc}); no suggested links in this run"
 
 
 def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, covering: list[str]) -> Outcome:
