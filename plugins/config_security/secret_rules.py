@@ -106,18 +106,71 @@ NOT_SECRET_NAME = re.compile(
 TEST_NAME = re.compile(r"(?i)^_*(test|mock|fake|dummy|example|sample|smoke|stub|fixture|bogus)_|_(test|mock|fake|dummy)$")
 _NAME = r"(?P<name>[A-Za-z_$@][\w$.\-]*)"
 # After a secret-named identifier: optional closing quote/bracket, an optional type annotation
-# (`TOKEN: &str =`, `api_key: str =`), an operator, then a quoted literal. Matched only where a
-# secret word occurs (KEYWORD), anchored at the end of the identifier around it: scanning every
-# position of every candidate line with a name pattern costs ~40 us a line, this ~4.
+# (`TOKEN: &str =`, `api_key: str =`), an operator, then a quoted literal. The identifier is the
+# whole run of IDENT_CHARS around a secret word (KEYWORD); QUOTED_TAIL must match at its end.
 KEYWORD = re.compile(r"(?i)key|secret|token|passw|pwd|passphrase|credential|bearer")
 IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$.-@")
 QUOTED_TAIL = re.compile(
     r"""["'`\]]*\s*(?:(?::\s*[\w&<>\[\]:,' ]{1,40}?\s*)?(?::=|=>|===?|!==?|\?\?=|\|\|=|\?=|=)|:)\s*"""
     r"""(?:[@rRbBuUfF]{0,2})(?P<q>["'`])(?P<value>[^"'`\n]*)(?P=q)""")
 
+# ---------------------------------------------------------------------------------------------
+# RE2 pre-tests for the line rules (docs/secret-scanning.md, "Speed"). Minified bundles and
+# search indexes are lines of 10-500 KB full of "key" and "token"; Python's `re` walking them
+# (a case-insensitive alternation, then a regex per detector) cost ~0.1 ms per KB. One RE2 pass
+# (a DFA, linear) finds where a rule *could* match; the exact rule (unchanged, in `re`) runs only
+# there. Each pre-test is a superset of its rule, so findings are the same
+# (tests/test_secret_rules_equivalence.py): lookarounds and \b are dropped, counted repeats
+# cut to their minimum, and every non-ASCII character is allowed where `re` has \s, \d or \w
+# (Unicode classes there, ASCII in RE2).
+#
+# Python's re.IGNORECASE also matches four non-ASCII characters to ASCII letters (K KELVIN SIGN
+# for k, LONG S for s, dotted and dotless I for i); RE2 knows only the first two, and they are
+# not identifier characters. A line holding one of them is judged by the rules alone.
+FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+_RE2 = _fast_re is not re
+_NON_ASCII = r"\x{80}-\x{10FFFF}" if _RE2 else r"\x80-\U0010FFFF"
+_WS = r"[\t\n\x0b\f\r \x1c-\x1f" + _NON_ASCII + "]"  # contains every character re's \s matches in a str
+_IDENT = r"[A-Za-z0-9_$.\-@]"  # IDENT_CHARS
+# A secret word, the rest of its identifier run, closing quotes/brackets, blanks and the first
+# character of every operator QUOTED_TAIL accepts (`:` `=` `!` `?` `|`). Nothing after the run
+# is an identifier character, so a match never swallows the next identifier.
+QUOTED_CANDIDATE = _fast_re.compile(
+    r"(?i:key|secret|token|passw|pwd|passphrase|credential|bearer)(" + _IDENT + r"*)[\"'`\]]*" + _WS + r"*[:=!?|]")
+
+
+def _fast_text(line: str) -> str | bytes:
+    """What RE2 reads: an ASCII line as bytes (offsets are the same, the binding skips its
+    UTF-8 to character offset conversion), any other line as is."""
+    return line.encode("ascii") if _RE2 and line.isascii() else line
+
+
+def _no_fast_path(line: str) -> bool:
+    """The line holds a character Python's case folding and RE2's disagree on."""
+    return any(c in line for c in FOLDS_TO_ASCII)
+
 
 def quoted_assignments(line: str) -> list[tuple[str, str]]:
     """(name, value) of ``name <op> "literal"`` where the name holds a secret word."""
+    if _no_fast_path(line):
+        return _quoted_assignments(line)
+    try:
+        found = list(QUOTED_CANDIDATE.finditer(_fast_text(line)))
+    except UnicodeEncodeError:  # lone surrogates: RE2 reads UTF-8 only
+        return _quoted_assignments(line)
+    out = []
+    for m in found:
+        start, end = m.start(), m.end(1)
+        while start > 0 and line[start - 1] in IDENT_CHARS:
+            start -= 1
+        tail = QUOTED_TAIL.match(line, end)
+        if tail:
+            out.append((line[start:end], tail.group("value")))
+    return out
+
+
+def _quoted_assignments(line: str) -> list[tuple[str, str]]:
+    """quoted_assignments without the RE2 pre-test: every secret word's identifier, in order."""
     out, done = [], -1
     for m in KEYWORD.finditer(line):
         if m.start() < done:
@@ -300,6 +353,20 @@ def jwt_state(token: str, now: datetime | None = None) -> str:
     return "live"
 
 
+def jwt_matches(line: str) -> list[re.Match]:
+    """``JWT.finditer(line)``, tried only where "eyJ" occurs (every match starts there): on a
+    100 KB line `re` would try the word boundary at every position."""
+    out, pos = [], 0
+    while (i := line.find("eyJ", pos)) >= 0:
+        m = JWT.match(line, i)  # \b still sees line[i - 1]
+        if m:
+            out.append(m)
+            pos = m.end()
+        else:
+            pos = i + 1
+    return out
+
+
 def pem_body(rest: str, following: list[str]) -> str:
     """The base64 body after a BEGIN PRIVATE KEY header: the rest of its line (one-line keys in
     JSON with ``\\n`` escapes) and the lines below, up to the END marker; "" when placeholder."""
@@ -322,11 +389,54 @@ def pem_body(rest: str, following: list[str]) -> str:
     return joined if len(joined) >= PEM_BODY_MIN and len(set(joined)) >= 16 else ""
 
 
+# Per known-format rule, a pattern every match of it contains (a superset of the rule, see above).
+_FORMAT_GATES = {
+    "aws": r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}"  # AWSKeyDetector.denylist, as written there
+           r"|(?i:aws.{0,20}?(?:key|pwd|pw|password|pass|token).{0,20}?['\"][0-9a-zA-Z/+]{40}['\"])",
+    "slack-token": r"(?i:xox[abposr]-(?:[0-9" + _NON_ASCII + r"]+-)+[a-z0-9]"
+                   r"|https://hooks\.slack\.com/services/T[a-zA-Z0-9_]+/B[a-zA-Z0-9_]+/[a-zA-Z0-9_])",
+    "stripe-live-key": r"[rs]k_live_[0-9a-zA-Z]{24}",
+    "openai-api-key": r"sk-[A-Za-z0-9_\-]*[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}",
+    "github-token": r"gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{30}",
+    "google-api-key": r"AIza[0-9A-Za-z_\-]{35}",
+    "databento-api-key": r"db-[A-Za-z0-9]{29}",
+    "private-key": PEM_BEGIN.pattern,
+    "json-web-token": r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8}",
+    "bearer-token": r"(?i:bearer)" + _WS + r"+[A-Za-z0-9\-._~+/]{20}",
+}
+FORMAT_GATE = _fast_re.compile("|".join(f"(?:{g})" for g in _FORMAT_GATES.values()))
+_FORMAT_GATE = {rule: _fast_re.compile(g) for rule, g in _FORMAT_GATES.items()}
+_ALL_FORMATS = frozenset(_FORMAT_GATES)
+
+
+def possible_formats(line: str) -> frozenset[str]:
+    """The known-format rules (``aws`` for both AWS rules) that can match somewhere on the line:
+    one RE2 pass over it, then one per rule only when that pass found something."""
+    if _no_fast_path(line):
+        return _ALL_FORMATS
+    try:
+        text = line.encode() if _RE2 else line  # a yes/no answer needs no character offsets
+        if not FORMAT_GATE.search(text):
+            return frozenset()
+        return frozenset(rule for rule, gate in _FORMAT_GATE.items() if gate.search(text))
+    except UnicodeEncodeError:  # lone surrogates: RE2 reads UTF-8 only
+        return _ALL_FORMATS
+
+
 def known_formats(line: str, following: list[str] | None = None,
                   now: datetime | None = None) -> list[tuple[str, str]]:
     """(rule, secret) for real-format credentials on the line."""
+    possible = possible_formats(line)
+    return _known_formats(line, following, now, possible) if possible else []
+
+
+def _known_formats(line: str, following: list[str] | None, now: datetime | None,
+                   possible: frozenset[str] = _ALL_FORMATS) -> list[tuple[str, str]]:
+    """known_formats, each rule run only when in ``possible``."""
     hits: list[tuple[str, str]] = []
-    if "A" in line:  # every AWS key id and the secret's "aws" context hold one (case-sensitive fast test)
+    if "aws" not in possible:
+        pass
+    elif "A" in line:  # every AWS key id and the secret's "aws" context hold one (case-sensitive fast test)
         for secret in _AWS.analyze_string(line):
             rule = "aws-access-key-id" if _AWS_ID.fullmatch(secret) else "aws-secret-access-key"
             if _bounded(line, secret) and not format_placeholder(secret):
@@ -336,26 +446,26 @@ def known_formats(line: str, following: list[str] | None = None,
             if not format_placeholder(secret):
                 hits.append(("aws-secret-access-key", secret))
     for rule, detector, needles in _LIBRARY_FORMATS:
-        if any(n in line for n in needles):
+        if rule in possible and any(n in line for n in needles):
             for secret in detector.analyze_string(line):
                 if not format_placeholder(secret):
                     hits.append((rule, secret))
     for rule, needles, pattern in _OWN_FORMATS:
-        if any(n in line for n in needles):
+        if rule in possible and any(n in line for n in needles):
             for m in pattern.finditer(line):
                 if not format_placeholder(m.group(1)):
                     hits.append((rule, m.group(1)))
-    if "-----BEGIN" in line:
+    if "private-key" in possible and "-----BEGIN" in line:
         m = PEM_BEGIN.search(line)
         body = pem_body(line[m.end():], following or []) if m else ""
         if body:
             hits.append(("private-key", body))
     tokens = set()
-    for m in (JWT.finditer(line) if "eyJ" in line else ()):
+    for m in (jwt_matches(line) if "json-web-token" in possible else ()):
         tokens.add(m.group(0))
         if jwt_state(m.group(0), now) == "live":
             hits.append(("json-web-token", m.group(0)))
-    for m in (BEARER.finditer(line) if "earer" in line or "EARER" in line else ()):
+    for m in (BEARER.finditer(line) if "bearer-token" in possible and ("earer" in line or "EARER" in line) else ()):
         value = m.group(1)
         if any(value.startswith(t) or t.startswith(value) for t in tokens) or value.startswith("eyJ"):
             continue  # a JWT: judged above (an expired one is no credential)
@@ -396,11 +506,41 @@ def assignments(line: str, path: str, min_entropy: float, known: set[str],
     return hits
 
 
+def _fast_fragments() -> str:
+    """_FRAGMENTS for RE2 on a str line: where `re` has a Unicode class (\\w, \\s) the ASCII
+    characters it holds, plus every non-ASCII character. Exact on an ASCII line, a superset
+    on any other."""
+    ws = r"\t\n\x0b\f\r \x1c-\x1f"
+    out = _FRAGMENTS
+    for old, new in ((r"[\w$.\-@]", r"[\w$.\-@" + _NON_ASCII + "]"), (r"\s*(?:", "[" + ws + _NON_ASCII + "]*(?:"),
+                     (r"(?i:bearer)\s", "(?i:bearer)[" + ws + _NON_ASCII + "]"),
+                     (r"[^/\s:@]", "[^/" + ws + ":@]"), (r"[^/\s@]", "[^/" + ws + "@]")):
+        assert out.count(old) == 1, old
+        out = out.replace(old, new)
+    assert "\\s" not in out, out
+    return out
+
+
+FAST_CANDIDATE = _fast_re.compile(_fast_fragments())
+
+
+def candidate(text: str) -> bool:
+    """``CANDIDATE.search(text)``: RE2 alone on an ASCII line, RE2 then `re` on any other."""
+    if _no_fast_path(text):
+        return bool(CANDIDATE.search(text))
+    try:
+        if not FAST_CANDIDATE.search(text.encode() if _RE2 else text):
+            return False
+    except UnicodeEncodeError:  # lone surrogates
+        pass
+    return text.isascii() or bool(CANDIDATE.search(text))
+
+
 def scan_line(text: str, path: str = "", min_entropy: float = 3.0, following: list[str] | None = None,
               now: datetime | None = None, context: str | None = None) -> list[tuple[str, str]]:
     """(rule, secret) pairs found in one line of the file at ``path`` (relative); ``context``
     overrides the path's (``test`` for a line inside a Rust ``#[cfg(test)]`` module)."""
-    if not CANDIDATE.search(text):
+    if not candidate(text):
         return []
     hits = known_formats(text, following, now)
     hits += assignments(text, path, min_entropy, {s for _, s in hits}, context)
