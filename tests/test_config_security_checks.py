@@ -7,7 +7,9 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -231,20 +233,70 @@ def test_audit_trail_detects_gaps_disorder_missing_fields_and_tampering(tmp_path
     assert "audit_chain_breaks" not in plain.metrics and plain.details["chain"] == "absent"
 
 
-def test_history_scan_states_truncation_and_a_failed_scan_is_an_error(tmp_path, monkeypatch):
+def test_history_scan_states_truncation_in_the_message_and_details(tmp_path):
     make_repo_with_leaks(tmp_path)
     newest_only, _ = run(secrets_at_rest.secrets_at_rest, tmp_path, {"max_commits": 1})
     assert newest_only.details["history_findings"] == []  # the leak sits in the older commit
     assert "the 1 oldest of 2 were not scanned" in newest_only.details["history_scan"]
-    from golive.plugins.monitoring import gitrepo
+    history = newest_only.details["history"]
+    assert (history["commits_scanned"], history["commits_total"], history["max_commits"]) == (1, 2, 1)
+    assert history["capped_by_max_commits"] and history["failures"] == 0 and history["not_scanned_commits"] == []
+    assert "git history: 1 of 2 commit(s) scanned (the 1 oldest not scanned: max_commits 1)" in newest_only.message
+    whole, _ = run(secrets_at_rest.secrets_at_rest, tmp_path)
+    assert not whole.details["history"]["incomplete"] and "git history:" not in whole.message
+    no_repo, _ = run(secrets_at_rest.secrets_at_rest, tmp_path, {"history": False})
+    assert no_repo.details["history"] == {"scanned": False, "note": "not scanned (history: false)"}
 
-    real_git = gitrepo.git
 
-    def slow_log(root, *args, **kwargs):
-        if args[0] == "log":
-            raise gitrepo.GitError("git log timed out after 60 s")
-        return real_git(root, *args, **kwargs)
+# A `git` first on PATH: the real one, except for the history's `git log --stdin -p`, whose real
+# output it prints up to and with the header of commit number CUT (0 = the newest), then hangs
+# like a git stuck on a slow disk until the scan's time budget kills it with its process group.
+HANGING_GIT = """#!{python}
+import os, re, subprocess, sys, time
+REAL, CUT = {real!r}, {cut}
+args = sys.argv[1:]
+if "--stdin" in args and "-p" in args:
+    out = subprocess.run([REAL, *args], stdin=sys.stdin, stdout=subprocess.PIPE).stdout
+    starts = [m.start() for m in re.finditer(rb"(?m)^commit ", out)]
+    end = out.index(b"\\n", starts[CUT]) + 1 if len(starts) > CUT else len(out)
+    sys.stdout.buffer.write(out[:end])
+    sys.stdout.buffer.flush()
+    time.sleep(120)
+os.execv(REAL, [REAL, *args])
+"""
 
-    monkeypatch.setattr(gitrepo, "git", slow_log)
-    failed, _ = run(secrets_at_rest.secrets_at_rest, tmp_path)
-    assert failed.status is Status.ERROR and "timed out" in failed.message
+
+def hanging_git(tmp_path: Path, monkeypatch, cut: int) -> None:
+    real = shutil.which("git")
+    bin_dir = tmp_path / f"bin{cut}"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(HANGING_GIT.format(python=sys.executable, real=real, cut=cut))
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_a_history_scan_past_its_time_budget_is_partial_with_a_warning_and_error_when_nothing_was_read(
+        tmp_path, monkeypatch, caplog):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    make_repo_with_leaks(repo)
+    oldest = subprocess.run(["git", "-C", str(repo), "rev-list", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.split()[-1]
+    # git finishes the newest commit's diff, then hangs: the newest is scanned, the oldest is not.
+    hanging_git(tmp_path, monkeypatch, cut=1)
+    with caplog.at_level(logging.WARNING):
+        partial, _ = run(secrets_at_rest.secrets_at_rest, repo, {"history_timeout_s": 2.5})
+    assert partial.status is not Status.ERROR and partial.metrics["plaintext_secrets"] == 2  # files judged
+    history = partial.details["history"]
+    assert (history["commits_scanned"], history["commits_total"], history["failures"]) == (1, 2, 1)
+    assert [n["commit"] for n in history["not_scanned_commits"]] == [oldest[:12]]
+    assert "timed out" in history["not_scanned_commits"][0]["reason"]
+    assert "warning: 1 commit(s) not scanned" in partial.details["history_scan"]
+    assert "git history: 1 of 2 commit(s) scanned (warning: 1 not scanned: " in partial.message
+    assert partial.details["history_findings"] == []  # the leak sits in the commit not reached
+    assert any("git history scanned in part" in r.getMessage() for r in caplog.records)
+    # git hangs before it finishes any commit: no history was scanned, which cannot pass as clean.
+    hanging_git(tmp_path, monkeypatch, cut=0)
+    failed, _ = run(secrets_at_rest.secrets_at_rest, repo, {"history_timeout_s": 2.5})
+    assert failed.status is Status.ERROR
+    assert "git history not scanned" in failed.message and "timed out" in failed.message

@@ -59,10 +59,11 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     unprotected, fields = config_secret_fields(ctx, ctx.params.get("config", "config/**/*"))
     history: Future | None = None
     pool = ThreadPoolExecutor(1)
+    max_commits = int(ctx.params.get("max_commits", 2000))
+    history_timeout = float(ctx.params.get("history_timeout_s", 60))
     if ctx.params.get("history", True):
         # `git log -p` is a subprocess: it runs on another core while this thread scans the files.
-        history = pool.submit(secret_scan.scan_history, root, min_entropy, int(ctx.params.get("max_commits", 2000)),
-                              float(ctx.params.get("history_timeout_s", 60)), exclude, now)
+        history = pool.submit(secret_scan.scan_history, root, min_entropy, max_commits, history_timeout, exclude, now)
     try:
         files_found, file_info = secret_scan.scan_files(root, min_entropy, exclude, now=now)
         history_info: dict
@@ -81,6 +82,9 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             file_info["commit"] = gitrepo.git(root, "rev-parse", "HEAD").strip()
         except gitrepo.GitError:
             pass
+    history_detail = history_details(history_info, max_commits, history_timeout)
+    if history_detail.get("failures"):  # the cap and the clone's depth are settings; these went wrong
+        ctx.log.warning("%s: git history scanned in part: %s", requirement.id, history_detail["summary"])
     files_found, acked_files, _ = secret_allowlist.split(files_found, entries)
     hist_found, acked_hist, _ = secret_allowlist.split(hist_found, entries)
     used = {e.index for _, e in acked_files + acked_hist}
@@ -97,7 +101,8 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     history_only = {f.fingerprint for f in hist_found} - in_tree
     if not files_found and not history_only and not configfiles.config_files(root, ctx.params.get("config", "config/**/*")):
         # Nothing leaked, but nothing shows where keys live either: no evidence of encryption.
-        return CheckResult(status=Status.MISSING, details={**file_info, "history_scan": history_info["history"]},
+        return CheckResult(status=Status.MISSING, details={**file_info, "history_scan": history_info["history"],
+                                                           "history": history_detail},
                            message=f"{requirement.id}: no plaintext key found, but the target has no configuration "
                                    "files showing how API keys are stored (referenced or encrypted)")
     metrics = {"plaintext_secrets": len(files_found), "plaintext_secrets_history": len(history_only),
@@ -105,6 +110,8 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                "secrets_acknowledged": len(acknowledged)}
     parts = [f"{len(files_found)} plaintext secret(s) in files", f"{len(history_only)} more only in git history",
              f"{len(unprotected)}/{fields} config secret fields unprotected"]
+    if history_detail.get("incomplete"):
+        parts.append(history_detail["summary"])
     if acknowledged:
         parts.append(f"{len(acknowledged)} acknowledged in {allow_path.name}")
     if stale:
@@ -127,10 +134,47 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "allowlist": {"file": allow_path.name, "present": allow_path.is_file(), "entries": len(entries),
                                "unmatched": [{"entry": e.index, "fingerprint": e.fingerprint} for e in stale]},
                  "config_fields_unprotected": unprotected[:100], **file_info, "history_scan": history_info["history"],
+                 "history": history_detail,
                  "masking": "first 4 characters and length; fingerprint = first 12 hex of sha256",
                  "rules": list(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"],
                  "rules_doc": "docs/secret-scanning.md"},
     )
+
+
+def history_details(info: dict, max_commits: int, timeout_s: float) -> dict:
+    """What the history scan covered and what it did not, from scan_history's info: counts,
+    the max_commits cap, shallow and partial clones, unreadable commits (missing or corrupt
+    objects) and commits not reached (time budget); ``summary`` says it in one phrase."""
+    if "commits_listed" not in info:  # not a git repository, or history: false
+        return {"scanned": False, "note": info.get("history", "")}
+    listed, scanned, total = info["commits_listed"], info["commits_scanned"], info["commits_total"]
+    unreadable, not_scanned = info.get("unreadable_commits", []), info.get("not_scanned_commits", [])
+    out = {"scanned": True, "commits_scanned": scanned, "commits_listed": listed, "commits_total": total,
+           "commits_not_scanned": max(total - scanned, 0), "max_commits": max_commits, "timeout_s": timeout_s,
+           "capped_by_max_commits": total > listed, "shallow": bool(info.get("shallow")),
+           "partial_clone": list(info.get("partial_clone") or []), "unreadable_commits": unreadable,
+           "not_scanned_commits": not_scanned, "truncated": bool(info.get("truncated"))}
+    failures = []  # lists are capped at 50 entries by the scanner: "50+"
+    if not_scanned:
+        reasons = sorted({n["reason"] for n in not_scanned})
+        failures.append(f"warning: {len(not_scanned)}{'+' * (len(not_scanned) >= 50)} not scanned: "
+                        + ", ".join(reasons))
+    if unreadable:
+        failures.append(f"warning: {len(unreadable)}{'+' * (len(unreadable) >= 50)} not read completely "
+                        "(missing or corrupt objects)")
+    if "walk stopped early" in info.get("history", ""):  # git could not list past a missing or corrupt commit
+        failures.append("warning: the history walk stopped early, older commits not listed")
+    why = []
+    if total > listed:
+        why.append(f"the {total - listed} oldest not scanned: max_commits {max_commits}")
+    if out["shallow"]:
+        why.append("shallow clone: older history not in the repository")
+    if out["partial_clone"]:
+        why.append("partial clone: blobs never fetched not scanned")
+    why += failures
+    out["incomplete"], out["failures"] = bool(why), len(failures)
+    out["summary"] = f"git history: {scanned} of {total} commit(s) scanned" + (f" ({'; '.join(why)})" if why else "")
+    return out
 
 
 SCHEMA = {
