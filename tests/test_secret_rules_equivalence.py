@@ -170,7 +170,8 @@ def minified_lines(rng: random.Random) -> list[str]:
             kind = rng.random()
             ident = rng.choice(words) + "".join(rng.choice("abcXYZ019_$.-@") for _ in range(rng.randint(0, 6)))
             if kind < 0.4:
-                parts.append(f"{ident}:{rng.choice(QUOTES)}{''.join(rng.choice('abcdef0123') for _ in range(rng.randint(0, 12)))}\"")
+                value = "".join(rng.choice("abcdef0123") for _ in range(rng.randint(0, 12)))
+                parts.append(f"{ident}:{rng.choice(QUOTES)}{value}\"")
             elif kind < 0.7:
                 parts.append(f"{ident}({rng.randint(0, 99)}),")
             elif kind < 0.9:
@@ -178,7 +179,8 @@ def minified_lines(rng: random.Random) -> list[str]:
             elif kind < 0.97:
                 parts.append(rng.choice(OPERATORS) + rng.choice(QUOTES) + rng.choice(words) + rng.choice(QUOTES))
             else:
-                parts.append(f"{rng.choice(NAMES)}{rng.choice(OPERATORS)}\"{rng.choice(KEYS + [RANDOM_SECRET])}\";")
+                key = rng.choice(KEYS + [RANDOM_SECRET])
+                parts.append(f"{rng.choice(NAMES)}{rng.choice(OPERATORS)}\"{key}\";")
         line = "".join(parts)
         if n % 2:
             line = line.replace("\u212a", "k").replace("\u00a0", " ")  # ASCII-only variants too

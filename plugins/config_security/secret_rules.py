@@ -434,14 +434,13 @@ def _known_formats(line: str, following: list[str] | None, now: datetime | None,
                    possible: frozenset[str] = _ALL_FORMATS) -> list[tuple[str, str]]:
     """known_formats, each rule run only when in ``possible``."""
     hits: list[tuple[str, str]] = []
-    if "aws" not in possible:
-        pass
-    elif "A" in line:  # every AWS key id and the secret's "aws" context hold one (case-sensitive fast test)
+    aws = "aws" in possible
+    if aws and "A" in line:  # every AWS key id and the secret's "aws" context hold one (case-sensitive fast test)
         for secret in _AWS.analyze_string(line):
             rule = "aws-access-key-id" if _AWS_ID.fullmatch(secret) else "aws-secret-access-key"
             if _bounded(line, secret) and not format_placeholder(secret):
                 hits.append((rule, secret))
-    elif "aws" in line.lower():
+    elif aws and "aws" in line.lower():
         for secret in _AWS.analyze_string(line):
             if not format_placeholder(secret):
                 hits.append(("aws-secret-access-key", secret))
