@@ -24,6 +24,15 @@ class GitError(RuntimeError):
     pass
 
 
+def _verb(args) -> str:
+    """The git subcommand of ``args`` (past ``-c name=value`` options), for messages."""
+    args = list(args)
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in ("-c", "-C") else 1
+    return args[i] if i < len(args) else " ".join(args[:1])
+
+
 def git(root: Path, *args: str, timeout: float = TIMEOUT_S) -> str:
     try:
         proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
@@ -31,7 +40,7 @@ def git(root: Path, *args: str, timeout: float = TIMEOUT_S) -> str:
     except FileNotFoundError:
         raise GitError("git is not installed") from None
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} timed out after {timeout:g} s") from None
+        raise GitError(f"git {_verb(args)} timed out after {timeout:g} s") from None
     if proc.returncode != 0:
         raise GitError(f"git {' '.join(args[:2])} failed: {proc.stderr.strip()[:300]}")
     return proc.stdout
@@ -181,7 +190,7 @@ def run_offline(root: Path, *args: str, input: bytes | None = None, timeout: flo
     except FileNotFoundError:
         raise GitError("git is not installed") from None
     except subprocess.TimeoutExpired as exc:
-        return Run(exc.stdout or b"", -9, f"git {args[0]} timed out after {timeout:g} s", True)
+        return Run(exc.stdout or b"", -9, f"git {_verb(args)} timed out after {timeout:g} s", True)
     return Run(proc.stdout, proc.returncode, proc.stderr.decode("utf-8", "replace").strip())
 
 
@@ -251,7 +260,7 @@ class GitStream:
         self.stderr = self._err.read(4000).decode("utf-8", "replace").strip()
         self._err.close()
         if self.timed_out:
-            self.stderr = f"git {self.args[0]} timed out after {self.timeout:g} s"
+            self.stderr = f"git {_verb(self.args)} timed out after {self.timeout:g} s"
 
     @property
     def ok(self) -> bool:
