@@ -7,9 +7,17 @@ index in the file, instrument, channel and ``ts_recv``):
   ordered by ``ts_recv``); ``ts_event_regressions`` — per instrument; ``ts_event_after_recv``.
 * latency ``ts_recv − ts_event``: p50/p99/max in ms, from a 1 µs histogram (exact to 1 µs up
   to 1 s; above that the percentile is reported as the observed maximum).
-* sequence numbers per (publisher, channel) (or per instrument, ``sequence_scope``):
-  ``sequence_gaps``/``missing_sequences`` are numbers never received (a late record fills the
-  gap it left), ``late_records`` arrived after a higher number of their channel.
+* sequence numbers per (publisher, channel): ``sequence_gaps``/``missing_sequences`` are numbers
+  never received (a late record fills the gap it left), ``late_records`` arrived after a higher
+  number of their channel. Missing numbers are kept as ranges (bisected when a late record
+  fills one), so both counts are exact; past ``MAX_GAP_RANGES`` ranges new gaps are still
+  counted but no longer matched against late records, and ``not_judged`` says so.
+* book snapshot records (``F_SNAPSHOT``): counted (``snapshot_records``), fed to the book and
+  checked for prices and sizes, but left out of latency, ordering, flags-of-``ts_recv``,
+  duplicate and sequence checks: their ``ts_event`` is the original order time and their
+  ``ts_recv``/``sequence`` those of the snapshot.
+* ``side_none_fills``: trades and fills with side ``N`` (an auction uncross, an unknown
+  aggressor) — normal, and kept away from the book's unknown-order count.
 * ``duplicates_adjacent`` (the same event as the record just before it in the file, resent:
   ``ts_recv`` may differ) and ``duplicates_exact`` (byte-identical to an earlier record).
 * prices on A/M/T/F records: ``undefined_prices``, ``non_positive_prices``; ``price_jumps``:
@@ -22,23 +30,27 @@ index in the file, instrument, channel and ``ts_recv``):
 """
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .book import BookChecker
-from .dbn_reader import (ControlRecord, DbnMboReader, MboRun, RTYPE_ERROR, RTYPE_SYSTEM,
-                         symbols_by_instrument)
+from .book import F_LAST, BookChecker
+from .dbn_reader import (ControlRecord, DbnMboReader, MboRun, OtherSchemaError, RTYPE_ERROR,
+                         RTYPE_SYSTEM, symbols_by_instrument)
 from .grouped import GroupCodes, GroupedOrder, grow
 
 UNDEF_PRICE = np.iinfo(np.int64).max
-F_BAD_TS_RECV, F_MAYBE_BAD_BOOK = 8, 4
+F_BAD_TS_RECV, F_MAYBE_BAD_BOOK, F_SNAPSHOT = 8, 4, 32
 LATENCY_BINS = 1 << 20  # 1 us bins: 0 .. ~1.05 s
 # bounds on the per-record Python work that only anomalies trigger, so a pathological file
 # (a sequence reset, a replayed hour) stays fast; hitting one is reported in the result
 MAX_PER_CHUNK = 10_000
-MAX_OPEN_GAPS = 1_000
+MAX_UNCROSS_MARKS = 200_000  # (instrument, record index) pairs that can end an auction
+MAX_GAP_RANGES = 1_000_000  # open gap ranges per file (3 Python ints each, ~100 MB at most)
+SEQUENCE_METRICS = ("sequence_gaps", "missing_sequences", "late_records")
 
 
 @dataclass
@@ -48,7 +60,7 @@ class QualityOptions:
     chunk_records: int = 1 << 16
     jump_ratio: float = 0.05
     allow_negative_prices: bool = False
-    sequence_scope: str = "channel"  # channel | instrument
+    sequence_scope: str = "channel"  # only "channel": Databento numbers messages per channel
     book: bool = True
     max_violations: int = 50
     silence_floor_s: float = 1.0
@@ -67,7 +79,8 @@ class FileQuality:
             "duplicates_adjacent", "duplicates_exact", "undefined_prices",
             "non_positive_prices", "zero_sizes", "price_jumps", "bad_ts_recv_flags", "maybe_bad_book_flags",
             "heartbeats", "slow_reader_warnings", "skipped_records_errors", "gateway_errors",
-            "other_records"), 0)
+            "other_records", "snapshot_records", "side_none_fills", "sequence_steps",
+            "sequence_jumps"), 0)
         self.violations: dict[str, list[dict]] = {}
         self.hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
         self.latency_max, self.latency_max_index = -1, -1
@@ -78,12 +91,23 @@ class FileQuality:
         self.trade_move = np.zeros(4, np.int8)  # sign of the last counted/return jump
         self.last_words: np.ndarray | None = None  # the previous chunk's last record
         self.prev_recv: int | None = None
-        self.open_gaps: dict[int, list[list[int]]] = {}  # channel code -> [[lo, hi, index]]
+        # channel code -> ([lo...], [hi...], [record index...]): disjoint ranges, ascending
+        self.open_gaps: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        self.gap_ranges = 0
+        self.unmatched_gaps = [0, 0]  # gaps and missing numbers past MAX_GAP_RANGES
+        self.not_judged: dict[str, str] = {}  # metric -> why its count is not exact
+        # an auction uncross: a side-N trade whose instrument had no complete event since the
+        # record at the index; a crossed/locked episode ending on that record was the auction
+        self.uncross_marks: set[tuple[int, int]] = set()
+        self.last_event_end: dict[int, int] = {}  # instrument -> index of its last F_LAST record
         self.prev_chunk: MboRun | None = None
         self.inst_counts: dict[str, np.ndarray] = {}
         self.book = BookChecker() if options.book else None
         self.silences: list[tuple[int, int]] = []  # (last ts_recv before, first after), ns
         self.limits_hit: set[str] = set()
+        if options.sequence_scope != "channel":
+            raise ValueError(f"sequence_scope {options.sequence_scope!r}: only 'channel' is "
+                             "supported (Databento numbers messages per channel)")
         self.chan_first_seq: list[int] = []
         self.first_recv: int | None = None
 
@@ -115,22 +139,99 @@ class FileQuality:
         self.inst_counts[kind] = cur
 
     # -- the checks ------------------------------------------------------------------------
+    def _grow(self) -> None:
+        ki = len(self.inst)
+        for name in ("ev_last", "trade_px", "trade_move"):
+            setattr(self, name, grow(getattr(self, name), ki))
+        self.ev_ok, self.trade_ok = grow(self.ev_ok, ki, False), grow(self.trade_ok, ki, False)
+
     def update(self, run: MboRun) -> None:
         r = run.records
         n = len(r)
         self.counts["records"] += n
         self.counts["mbo_records"] += n
+        snap = (r["flags"] & F_SNAPSHOT) != 0
+        n_snap = int(np.count_nonzero(snap))
+        if not n_snap:
+            skip = self._live(run)
+        elif n_snap == n:
+            skip = self._snapshot(run)
+        else:  # snapshots come in blocks: check each contiguous block by its kind
+            skip = np.zeros(n, dtype=bool)
+            cuts = [0, *(np.flatnonzero(snap[1:] != snap[:-1]) + 1).tolist(), n]
+            for a, b in zip(cuts, cuts[1:]):
+                part = MboRun(r[a:b], run.first_index + a)
+                skip[a:b] = self._snapshot(part) if snap[a] else self._live(part)
+        action, side = r["action"].view(np.uint8), r["side"].view(np.uint8)
+        unsided = ((action == ord("F")) | (action == ord("T"))) & (side == ord("N"))
+        self.counts["side_none_fills"] += int(np.count_nonzero(unsided))
+        if self.book is not None:
+            self._uncrosses(run, unsided)  # a fill without side is not an unknown order's fill
+            self.book.update(r, run.first_index, skip=skip | unsided)
+
+    def _uncrosses(self, run: MboRun, unsided: np.ndarray) -> None:
+        r = run.records
+        insts = r["instrument_id"]
+        ends = np.flatnonzero((r["flags"] & F_LAST) != 0)
+        trades = np.flatnonzero(unsided & (r["action"].view(np.uint8) == ord("T")))
+        if len(trades) and len(self.uncross_marks) < MAX_UNCROSS_MARKS:
+            for x in np.unique(insts[trades]).tolist():
+                own_ends = ends[insts[ends] == x]
+                at = trades[insts[trades] == x]
+                k = np.searchsorted(own_ends, at) - 1
+                before = np.where(k >= 0, own_ends[np.maximum(k, 0)] + run.first_index if len(own_ends)
+                                  else -1, self.last_event_end.get(x, -1))
+                self.uncross_marks.update((x, b) for b in np.unique(before).tolist())
+        elif len(trades):
+            self.limits_hit.add(f"more than {MAX_UNCROSS_MARKS} trades without side: later "
+                                "crossed books were not matched against auctions")
+        if len(ends):  # the last complete event of each instrument in this run
+            rev = ends[::-1]
+            ids, first = np.unique(insts[rev], return_index=True)
+            self.last_event_end.update(zip(ids.tolist(), (rev[first] + run.first_index).tolist()))
+
+    def _auction_episodes(self, metrics: dict, by_inst_book: dict) -> list[dict]:
+        """Crossed/locked episodes that a trade without side (the auction uncross) ended: the
+        pre-open book of an auction is crossed by design. Taken out of the crossed/locked counts
+        and counted as ``auction_crossed_episodes``/``auction_locked_episodes``."""
+        out = []
+        metrics["auction_crossed_episodes"] = metrics["auction_locked_episodes"] = 0
+        for e in self.book.episodes:
+            if (e.instrument_id, e.end_index) in self.uncross_marks and e.instrument_id not in self.book.open:
+                metrics[f"{e.kind}_episodes"] -= 1
+                metrics[f"auction_{e.kind}_episodes"] += 1
+                per = by_inst_book.get(e.instrument_id)
+                if per is not None:
+                    per[f"{e.kind}_episodes"] -= 1
+                    per[f"auction_{e.kind}_episodes"] = per.get(f"auction_{e.kind}_episodes", 0) + 1
+                out.append(dict(e.as_dict(), auction=True))
+            else:
+                out.append(e.as_dict())
+        return out
+
+    def _snapshot(self, run: MboRun) -> np.ndarray:
+        """Book snapshot records: counted, prices and sizes checked; nothing about time or
+        sequence (their ``ts_event`` is the order's original time)."""
+        r = run.records
+        self.counts["snapshot_records"] += len(r)
         inst_codes = self._inst_codes = self.inst.encode(r["instrument_id"])
         self._per_instrument("records", inst_codes)
-        seq_keys = (r["instrument_id"].astype(np.uint32) if self.opt.sequence_scope == "instrument"
-                    else (r["publisher_id"].astype(np.uint32) << 8) | r["channel_id"])
+        self._per_instrument("snapshot_records", inst_codes)
+        self._grow()
+        none = np.zeros(len(r), dtype=bool)
+        bad_px = self._prices(run, inst_codes, none)
+        self._note("maybe_bad_book_flags", (r["flags"] & F_MAYBE_BAD_BOOK) != 0, run)
+        return bad_px
+
+    def _live(self, run: MboRun) -> np.ndarray:
+        r = run.records
+        inst_codes = self._inst_codes = self.inst.encode(r["instrument_id"])
+        self._per_instrument("records", inst_codes)
+        seq_keys = (r["publisher_id"].astype(np.uint32) << 8) | r["channel_id"]
         chan_codes = self.chan.encode(seq_keys)
         k = len(self.chan)
         self.seq_max, self.seq_ok = grow(self.seq_max, k), grow(self.seq_ok, k, False)
-        ki = len(self.inst)
-        for name in ("ev_last", "trade_px", "trade_move"):
-            setattr(self, name, grow(getattr(self, name), ki))
-        self.ev_ok, self.trade_ok = grow(self.ev_ok, ki, False), grow(self.trade_ok, ki, False)
+        self._grow()
         by_chan = GroupedOrder(chan_codes)
         by_inst = GroupedOrder(inst_codes)
 
@@ -146,9 +247,8 @@ class FileQuality:
         bad_px = self._prices(run, inst_codes, dups)
         self._note("bad_ts_recv_flags", (r["flags"] & F_BAD_TS_RECV) != 0, run)
         self._note("maybe_bad_book_flags", (r["flags"] & F_MAYBE_BAD_BOOK) != 0, run)
-        if self.book is not None:
-            self.book.update(r, run.first_index, skip=dups | bad_px)
         self.prev_chunk = run
+        return dups | bad_px
 
     def _latency(self, run: MboRun, by_inst: GroupedOrder) -> None:
         r = run.records
@@ -199,16 +299,27 @@ class FileQuality:
     def _sequences(self, run: MboRun, by_chan: GroupedOrder, seq_s: np.ndarray,
                    max_s: np.ndarray, ok_s: np.ndarray, late: np.ndarray) -> None:
         r = run.records
+        self.counts["sequence_steps"] += int(np.count_nonzero(ok_s & (seq_s > max_s)))
         jumps = np.flatnonzero(ok_s & (seq_s > max_s + 1))
-        for j in jumps.tolist():  # gaps are rare; keep them open until a late record fills them
+        self.counts["sequence_jumps"] += len(jumps)
+        for j in jumps.tolist():  # new gaps are above every open one: appending keeps order
             code, w = int(by_chan.sorted_codes[j]), int(by_chan.order[j])
-            gaps = self.open_gaps.setdefault(code, [])
-            gaps.append([int(max_s[j]) + 1, int(seq_s[j]) - 1, run.first_index + w])
-            del gaps[:-MAX_OPEN_GAPS]
+            lo, hi = int(max_s[j]) + 1, int(seq_s[j]) - 1
+            if self.gap_ranges >= MAX_GAP_RANGES:
+                self.unmatched_gaps[0] += 1
+                self.unmatched_gaps[1] += hi - lo + 1
+                self._limit(f"more than {MAX_GAP_RANGES} open sequence gap ranges: later gaps "
+                            "were counted but not matched against late records")
+                continue
+            los, his, ats = self.open_gaps.setdefault(code, ([], [], []))
+            los.append(lo)
+            his.append(hi)
+            ats.append(run.first_index + w)
+            self.gap_ranges += 1
         codes = by_chan.codes
         if len(late) > MAX_PER_CHUNK:  # a sequence reset, not late records: stay linear-time
-            self.limits_hit.add(f"more than {MAX_PER_CHUNK} late records in a chunk: "
-                                "gaps were not matched against them (sequence reset?)")
+            self._limit(f"more than {MAX_PER_CHUNK} late records in a chunk: "
+                        "gaps were not matched against them (sequence reset?)")
             late_to_fill = late[:0]
         else:
             late_to_fill = late
@@ -216,16 +327,34 @@ class FileQuality:
             self._fill_gap(int(codes[w]), int(r["sequence"][w]))
         self._note_at("late_records", late, run)
 
+    def _limit(self, why: str, metrics=SEQUENCE_METRICS) -> None:
+        self.limits_hit.add(why)
+        for m in metrics:
+            self.not_judged.setdefault(m, why)
+
     def _fill_gap(self, chan_code: int, s: int) -> None:
-        gaps = self.open_gaps.get(chan_code, [])
-        for g in gaps:
-            if g[0] <= s <= g[1]:
-                gaps.remove(g)
-                if g[0] < s:
-                    gaps.append([g[0], s - 1, g[2]])
-                if s < g[1]:
-                    gaps.append([s + 1, g[1], g[2]])
-                return
+        """A late record with number ``s`` arrived: take it out of its gap range (bisected)."""
+        gaps = self.open_gaps.get(chan_code)
+        if not gaps:
+            return
+        los, his, ats = gaps
+        i = bisect_right(los, s) - 1
+        if i < 0 or his[i] < s:
+            return  # not missing: a copy, or a number from before the channel's first record
+        lo, hi = los[i], his[i]
+        if lo == hi:
+            del los[i], his[i], ats[i]
+            self.gap_ranges -= 1
+        elif s == lo:
+            los[i] = s + 1
+        elif s == hi:
+            his[i] = s - 1
+        else:  # split: [lo, s-1] and [s+1, hi]
+            his[i] = s - 1
+            los.insert(i + 1, s + 1)
+            his.insert(i + 1, hi)
+            ats.insert(i + 1, ats[i])
+            self.gap_ranges += 1
 
     def _duplicates(self, run: MboRun, behind: np.ndarray) -> np.ndarray:
         r = run.records
@@ -259,8 +388,9 @@ class FileQuality:
         if not len(cand):
             return out
         if len(cand) > MAX_PER_CHUNK:
-            self.limits_hit.add(f"more than {MAX_PER_CHUNK} records behind their sequence in a "
-                                "chunk: only the first were compared for exact duplicates")
+            self._limit(f"more than {MAX_PER_CHUNK} records behind their sequence in a "
+                        "chunk: only the first were compared for exact duplicates",
+                        ("duplicates_exact",))
             cand = cand[:MAX_PER_CHUNK]
         seq = r["sequence"]
         windows = [(r, run.first_index)]
@@ -335,26 +465,30 @@ class FileQuality:
 
     # -- result ----------------------------------------------------------------------------
     def result(self) -> dict:
-        remaining = [g for gaps in self.open_gaps.values() for g in gaps]
-        self.counts["sequence_gaps"] = len(remaining)
-        self.counts["missing_sequences"] = sum(g[1] - g[0] + 1 for g in remaining)
+        self.counts["sequence_gaps"] = self.gap_ranges + self.unmatched_gaps[0]
+        self.counts["missing_sequences"] = self.unmatched_gaps[1] + sum(
+            sum(his) - sum(los) + len(los) for los, his, _ in self.open_gaps.values())
+        first = heapq.nsmallest(self.opt.max_violations, (
+            (at, c, lo, hi) for c, (los, his, ats) in self.open_gaps.items()
+            for lo, hi, at in zip(los, his, ats)))
         self.violations["sequence_gaps"] = [
-            {"index": g[2], "channel": self._chan_name(c), "missing": [g[0], g[1]]}
-            for c, gaps in self.open_gaps.items() for g in gaps][: self.opt.max_violations]
-        self.violations["sequence_gaps"].sort(key=lambda v: v["index"])
+            {"index": at, "channel": self._chan_name(c), "missing": [lo, hi]} for at, c, lo, hi in first]
         metrics = dict(self.counts)
         lat_max = max(self.latency_max, 0) / 1e6
         metrics.update(latency_p50_ms=percentile_ms(self.hist, 0.50, lat_max),
                        latency_p99_ms=percentile_ms(self.hist, 0.99, lat_max), latency_max_ms=lat_max)
         if self.book is not None:
             metrics.update(self.book.counts)
-            self.violations["crossed_or_locked"] = [e.as_dict() for e in self.book.episodes]
+            book_by_inst = {k: dict(v) for k, v in self.book.by_instrument.items()}
+            episodes = self._auction_episodes(metrics, book_by_inst)
+            self.violations["crossed_or_locked"] = [e for e in episodes if not e.get("auction")]
+            self.violations["auction_crossed_or_locked"] = [e for e in episodes if e.get("auction")]
         by_inst = {}
         for code, inst in enumerate(self.inst.keys):
             row = {k: int(v[code]) for k, v in self.inst_counts.items() if code < len(v)}
             row["latency_max_ms"] = row.pop("latency_max_ns", 0) / 1e6
             if self.book is not None:
-                row.update(self.book.by_instrument.get(inst, {}))
+                row.update(book_by_inst.get(inst, {}))
             by_inst[str(inst)] = row
         self.silences.sort(key=lambda g: g[0] - g[1])
         return {"file": str(self.path), "metrics": metrics, "by_instrument": by_inst,
@@ -364,12 +498,10 @@ class FileQuality:
                 "silences": self.silences[: self.opt.max_silences],
                 "latency_hist": _sparse(self.hist), "limits_hit": sorted(self.limits_hit),
                 "violations": {k: v for k, v in self.violations.items() if v},
-                "latency_max_index": self.latency_max_index}
+                "latency_max_index": self.latency_max_index, "not_judged": dict(self.not_judged)}
 
     def _chan_name(self, code: int) -> str:
         key = self.chan.keys[code]
-        if self.opt.sequence_scope == "instrument":
-            return f"instrument {key}"
         return f"publisher {key >> 8} channel {key & 0xFF}"
 
 
@@ -390,19 +522,66 @@ def _sparse(hist: np.ndarray) -> dict:
     return {"bins": nz.tolist(), "counts": hist[nz].tolist()}
 
 
+# a symbol-filtered file whose channels skip numbers at more than this share of their steps
+# visibly lacks other instruments' messages: its gaps say nothing about loss
+FILTERED_JUMP_SHARE = 0.01
+
+
+def subscription_filtered(meta) -> str:
+    """Why the file may hold only part of its channels' messages ('' when it holds them all):
+    Databento numbers messages per channel, so a symbol-filtered file skips the numbers of
+    the symbols it left out."""
+    if meta is None:
+        return "the file has no metadata"
+    symbols = list(meta.symbols or [])
+    if "ALL_SYMBOLS" in symbols:
+        return ""
+    if not symbols:
+        return "the metadata names no symbols (a live capture: the subscription is not recorded)"
+    shown = ", ".join(symbols[:3]) + (f" and {len(symbols) - 3} more" if len(symbols) > 3 else "")
+    return f"symbol-filtered data ({shown}; stype_in {getattr(meta.stype_in, 'value', meta.stype_in)})"
+
+
+def judge_sequences(out: dict, meta) -> None:
+    """Decide whether the file's sequence figures can be judged; the reason lands in
+    ``out["not_judged"]`` for each sequence metric (the counts stay, for information)."""
+    m = out["metrics"]
+    filtered = subscription_filtered(meta)
+    steps, jumps = m.get("sequence_steps", 0), m.get("sequence_jumps", 0)
+    share = jumps / steps if steps else (1.0 if jumps else 0.0)
+    out["sequence_judgement"] = {"filtered": filtered, "steps": steps, "jumps": jumps,
+                                 "jump_share": round(share, 6)}
+    if filtered and share > FILTERED_JUMP_SHARE:
+        why = (f"sequence continuity cannot be judged from filtered data: {filtered}; its "
+               f"channels skip numbers at {jumps} of {steps} steps ({share:.1%}), the messages of "
+               "instruments not in the file")
+        for k in SEQUENCE_METRICS:
+            out["not_judged"].setdefault(k, why)
+
+
 def check_file(path: str | Path, options: QualityOptions | None = None) -> dict:
-    """Quality of one DBN file; raises :class:`~.dbn_reader.DBNFileError` on bad bytes."""
+    """Quality of one DBN file; raises :class:`~.dbn_reader.DBNFileError` on bad bytes. A file
+    of another schema is returned with ``not_used`` (why) and zero records."""
     options = options or QualityOptions()
     reader = DbnMboReader(path, options.chunk_records)
     quality = FileQuality(Path(path), options)
-    for item in reader:
-        if isinstance(item, MboRun):
-            quality.update(item)
-        else:
-            quality.control(item)
+    not_used = ""
+    try:
+        for item in reader:
+            if isinstance(item, MboRun):
+                quality.update(item)
+            else:
+                quality.control(item)
+    except OtherSchemaError as exc:
+        not_used = exc.problem
     out = quality.result()
     meta = reader.metadata
     out["dataset"] = meta.dataset if meta is not None else ""
+    out["schema"] = str(getattr(meta.schema, "value", meta.schema)) if meta is not None else ""
+    if not_used:
+        out["not_used"] = not_used
+    else:
+        judge_sequences(out, meta)
     symbols = symbols_by_instrument(meta)
     for inst, row in out["by_instrument"].items():
         if inst in symbols:

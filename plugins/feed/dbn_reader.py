@@ -37,6 +37,10 @@ class DBNFileError(Exception):
         self.path, self.problem = str(path), problem
 
 
+class OtherSchemaError(DBNFileError):
+    """A readable DBN file of another schema (trades, mbp-1, ...): not MBO data, not corrupt."""
+
+
 @dataclass
 class MboRun:
     """Consecutive MBO records; ``first_index`` is the position of the first one among all
@@ -133,7 +137,8 @@ class DbnMboReader:
             self.metadata = meta
             schema = meta.schema
             if schema is not None and schema != databento_dbn.Schema.MBO:
-                raise DBNFileError(self.path, f"schema is {schema}, not MBO")
+                raise OtherSchemaError(self.path, f"schema is {getattr(schema, 'value', schema)}, "
+                                                  "not MBO")
             dtype = MBO_TS_OUT_DTYPE if meta.ts_out else MBO_DTYPE
             yield from self._records(stream, dtype, meta_bytes, len(meta_bytes))
 

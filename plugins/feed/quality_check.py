@@ -3,7 +3,11 @@
 Files are found by glob (default ``**/*.dbn`` and ``**/*.dbn.zst`` under the target's data
 folder), checked one per process when ``workers`` > 1, and merged: counts add up, latency
 percentiles come from the merged histograms. A file that cannot be read is listed with its
-problem and makes the result ``error``; the other files are still checked and reported.
+problem and makes the result ``error``; the other files are still checked and reported. A DBN
+file of another schema (trades, mbp-1, ...) is listed as not used, not an error; no MBO record
+at all makes the result ``missing``. A figure that cannot be judged (sequence numbers of
+symbol-filtered data, a limit hit) is reported as the text ``not judged: <why>`` instead of a
+count, so its threshold cannot pass.
 Per-file results are memoised for the process (same path, size and mtime), so the streaming
 and reconnection checks of the same run reuse them instead of decoding the data again.
 """
@@ -20,7 +24,7 @@ import numpy as np
 
 from golive.model import CheckResult, Quantity, Status
 
-from .dbn_quality import LATENCY_BINS, QualityOptions, check_file, percentile_ms
+from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_file, percentile_ms
 from .dbn_reader import DBNFileError
 
 DEFAULT_GLOBS = ("**/*.dbn", "**/*.dbn.zst")
@@ -30,8 +34,10 @@ SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions
           "zero_sizes", "price_jumps", "bad_ts_recv_flags", "maybe_bad_book_flags", "heartbeats",
           "slow_reader_warnings", "skipped_records_errors", "gateway_errors", "crossed_episodes",
           "locked_episodes", "crossed_checks", "locked_checks", "unknown_order_events",
-          "reused_order_ids")
-QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "duplicates", "latency_p50_ms",
+          "reused_order_ids", "snapshot_records", "side_none_fills", "auction_crossed_episodes",
+          "auction_locked_episodes")
+QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "files_not_mbo", "files_without_mbo",
+                            "duplicates", "latency_p50_ms",
                             "latency_p99_ms", "latency_max_ms", "cross_file_sequence_gaps",
                             "cross_file_missing_sequences")
 _MEMO: dict[tuple, dict] = {}
@@ -99,14 +105,33 @@ def _run_files(paths: list[Path], options: QualityOptions, workers: int | str) -
     return [_MEMO[k] for k in keys]
 
 
+def _used(results: list[dict]) -> list[dict]:
+    return [r for r in results if "error" not in r and "not_used" not in r]
+
+
 def merge(results: list[dict]) -> dict:
-    """Whole-dataset metrics from per-file results."""
-    ok = [r for r in results if "error" not in r]
+    """Whole-dataset metrics from per-file results. A metric some file could not judge is the
+    text ``not judged: <why> (<file>)`` (its threshold then fails instead of passing on a count
+    that means nothing); the counts of the judged files stay in the file details."""
+    ok = _used(results)
+    why: dict[str, str] = {}
+    for r in ok:
+        for k, reason in r.get("not_judged", {}).items():
+            why.setdefault(k, f"not judged: {reason} ({Path(r['file']).name})")
     out = {k: sum(r["metrics"].get(k, 0) for r in ok) for k in SUMMED}
     out["files"] = len(results)
-    out["files_unreadable"] = len(results) - len(ok)
+    out["files_unreadable"] = sum("error" in r for r in results)
+    out["files_not_mbo"] = sum("not_used" in r for r in results)
+    out["files_without_mbo"] = sum(not r["metrics"]["mbo_records"] for r in ok)
     out["duplicates"] = out["duplicates_adjacent"] + out["duplicates_exact"]
-    out["cross_file_sequence_gaps"], out["cross_file_missing_sequences"] = _cross_file_gaps(ok)
+    judged = [r for r in ok if not any(k in r.get("not_judged", {}) for k in SEQUENCE_METRICS)]
+    out["cross_file_sequence_gaps"], out["cross_file_missing_sequences"] = _cross_file_gaps(judged)
+    for k in ("cross_file_sequence_gaps", "cross_file_missing_sequences"):
+        if "sequence_gaps" in why:
+            why[k] = why["sequence_gaps"]
+    if "duplicates_adjacent" in why or "duplicates_exact" in why:
+        why["duplicates"] = why.get("duplicates_exact") or why["duplicates_adjacent"]
+    out.update(why)
     hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
     for r in ok:
         np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
@@ -143,10 +168,14 @@ def file_details(results: list[dict], root: Path) -> list[dict]:
         if "error" in r:
             rows.append({"file": name, "error": r["error"]})
             continue
+        if "not_used" in r:
+            rows.append({"file": name, "schema": r.get("schema", ""), "not_used": r["not_used"]})
+            continue
         rows.append({"file": name, "dataset": r.get("dataset", ""),
                      "metrics": {k: v for k, v in r["metrics"].items()},
                      "by_instrument": r["by_instrument"], "violations": r["violations"],
-                     "limits_hit": r.get("limits_hit", [])})
+                     "limits_hit": r.get("limits_hit", []), "not_judged": r.get("not_judged", {}),
+                     "sequence_judgement": r.get("sequence_judgement", {})})
     return rows
 
 
@@ -184,13 +213,36 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
     details = {"files": file_details(results, ctx.target.root),
                "latency": "ts_recv - ts_event; percentiles from 1 us bins"}
     bad = unreadable_message(results, ctx.target.root)
-    summary = (f"{metrics['records']} records in {len(paths)} file(s): "
-               f"{metrics['sequence_gaps']} sequence gaps, {metrics['duplicates']} duplicates, "
+    gaps = metrics["sequence_gaps"]
+    summary = (f"{metrics['mbo_records']} MBO records in {len(paths)} file(s): "
+               f"{gaps if isinstance(gaps, int) else 'sequence gaps ' + gaps}"
+               f"{' sequence gaps' if isinstance(gaps, int) else ''}, "
+               f"{metrics['duplicates']} duplicates, "
                f"{metrics['crossed_episodes']} crossed-book episodes")
+    notes = usage_notes(results, ctx.target.root)
+    if notes:
+        summary += f"; {notes}"
     if bad:
         return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
                            message=f"unreadable DBN file(s): {bad}; the others: {summary}")
-    return CheckResult(metrics=metrics, details=details, message=summary)
+    if not metrics["mbo_records"]:
+        return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
+                           message=f"no MBO records to judge: {summary}")
+    return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] else None,
+                       metrics=metrics, details=details, message=summary)
+
+
+def usage_notes(results: list[dict], root: Path) -> str:
+    """Files of another schema (not used) and MBO files without records (never a pass)."""
+    parts = []
+    other = [f"{_rel(r['file'], root)} ({r.get('schema') or r['not_used']})"
+             for r in results if "not_used" in r]
+    if other:
+        parts.append(f"not used, not MBO: {', '.join(other)}")
+    empty = [_rel(r["file"], root) for r in _used(results) if not r["metrics"]["mbo_records"]]
+    if empty:
+        parts.append(f"0 MBO records in {', '.join(empty)}")
+    return "; ".join(parts)
 
 
 QUALITY_SCHEMA = {
@@ -200,7 +252,8 @@ QUALITY_SCHEMA = {
         "chunk_records": {"type": "integer", "minimum": 1024},
         "jump_ratio": {"type": "number", "exclusiveMinimum": 0},
         "allow_negative_prices": {"type": "boolean"},
-        "sequence_scope": {"enum": ["channel", "instrument"]},
+        # Databento numbers messages per channel: there is no per-instrument sequence to follow
+        "sequence_scope": {"const": "channel"},
         "book": {"type": "boolean"},
         "max_violations": {"type": "integer", "minimum": 0},
         "workers": {"oneOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
