@@ -42,7 +42,11 @@ STREAMING_SCHEMA = {"type": "object",
 RECONNECT_SCHEMA = {"type": "object",
                     "properties": {**QUALITY_SCHEMA["properties"], **_LOG,
                                    "verify_data": {"type": "boolean"},
-                                   "require_data": {"type": "boolean"}},
+                                   "require_data": {"type": "boolean"},
+                                   # evidence older than this is skipped (default "92 d")
+                                   "max_age": {"type": ["string", "number"]},
+                                   # data measured this long either side of an outage ("30 s")
+                                   "data_margin": {"type": ["string", "number"]}},
                     "additionalProperties": False}
 
 
@@ -64,7 +68,9 @@ def golive_checks() -> list[CheckSpec]:
                                      "reconnect_time_max_s", "backfills", "unbackfilled_outages",
                                      "backfill_uncovered_s", "backfill_missing_sequences",
                                      "backfill_duplicates", "missing_sequences_in_data",
-                                     "duplicates_in_data", "detection_time_max_s")),
+                                     "duplicates_in_data", "outages_without_data",
+                                     "missing_sequences_around_outages",
+                                     "duplicates_around_outages", "detection_time_max_s")),
         CheckSpec("feed", "live_connection", check_live_connection,
                   "Databento Live API: connect, authenticate, subscribe to MBO, first record",
                   CONNECTION_SCHEMA, CONNECTION_METRICS),

@@ -2,8 +2,10 @@
 
 * ``reconnection_backfill`` — every ``disconnect`` must be followed by a ``reconnect`` (or
   ``connect``); the outage (the reconnect's ``gap_start``..``gap_end``, else disconnect to
-  reconnect) must be covered by ``backfill`` intervals; the recorded data, merged, must have no
-  missing sequence number and no duplicate.
+  reconnect) must be covered by ``backfill`` intervals; the recorded data around each outage
+  (``data_margin`` either side) is measured for missing sequence numbers and duplicates. No
+  pass without evidence: a log with no disconnect, or evidence older than ``max_age``, is
+  ``skipped`` with the reason.
 * ``mbo_streaming`` — during market hours (exchange time zone, weekdays, minus ``holidays``)
   the recorded MBO data has no silence longer than the plan's limit and no sequence gap;
   disconnects inside market hours are counted from the log.
@@ -12,12 +14,23 @@ Event contract: ``docs/feed-artifacts.md``.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from golive.model import CheckResult, Quantity, Status
+import numpy as np
 
+from golive.model import CheckResult, Quantity, Status
+from golive.plan.units import UnitError, duration_seconds
+
+from .dbn_quality import FileQuality
+from .dbn_reader import DBNFileError, DbnMboReader, MboRun
 from .jsonl import LogFormatError, parse_ts, read_jsonl, rel_to
-from .quality_check import checked_files, merge, unreadable_message
+from .quality_check import checked_files, merge, options_from, unreadable_message
+
+NOT_EXERCISED = ("reconnection not exercised: the feed log shows no disconnect; "
+                 "run a disconnect drill")
+DEFAULT_MAX_AGE = "92 d"  # a disconnect drill at least once a quarter
+DEFAULT_DATA_MARGIN = "30 s"  # data measured this long before and after an outage (the 30 s heartbeat)
 
 EVENTS = ("connect", "subscribed", "first_record", "disconnect", "reconnect", "backfill",
           "heartbeat_timeout", "error")
@@ -66,10 +79,23 @@ def _uncovered(lo: datetime, hi: datetime, covers: list[tuple[datetime, datetime
     return max(gaps, 0.0)
 
 
+def _seconds(ctx, name: str, default: str) -> float:
+    value = ctx.params.get(name, default)
+    try:
+        return duration_seconds(value)
+    except UnitError as exc:
+        raise LogFormatError(f"check parameter {name}: {exc}") from None
+
+
 def check_reconnection_backfill(requirement, ctx) -> CheckResult:
     events, early = _events_or_result(ctx)
     if early is not None:
         return early
+    try:
+        max_age_s = _seconds(ctx, "max_age", DEFAULT_MAX_AGE)
+        margin_s = _seconds(ctx, "data_margin", DEFAULT_DATA_MARGIN)
+    except LogFormatError as exc:
+        return CheckResult(status=Status.ERROR, message=str(exc))
     outages, unrecovered = [], []
     for i, e in enumerate(events):
         if e["event"] != "disconnect":
@@ -87,7 +113,8 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         outages.append({"source": src, "disconnect": e["ts"], "reconnect": back["ts"],
                         "reason": e.get("reason", ""),
                         "reconnect_s": (back["_ts"] - e["_ts"]).total_seconds(),
-                        "uncovered_s": _uncovered(lo, hi, backfills) if hi > lo else 0.0})
+                        "uncovered_s": _uncovered(lo, hi, backfills) if hi > lo else 0.0,
+                        "_window": (min(lo, e["_ts"]), max(hi, back["_ts"]))})
     metrics = {
         "disconnects": len(outages) + len(unrecovered),
         "reconnects": len(outages),
@@ -96,21 +123,24 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         "backfills": sum(1 for e in events if e["event"] == "backfill"),
         "unbackfilled_outages": sum(1 for o in outages if o["uncovered_s"] > 0),
         "backfill_uncovered_s": Quantity(round(sum(o["uncovered_s"] for o in outages), 6), "s"),
+        # what the client says about itself: shown, not judged (the data around the outages is)
         "backfill_missing_sequences": sum(int(e.get("missing_sequences", 0)) for e in events
                                           if e["event"] == "backfill"),
         "backfill_duplicates": sum(int(e.get("duplicates", 0)) for e in events if e["event"] == "backfill"),
     }
+    windows = [o.pop("_window") for o in outages]
     details = {"outages": outages, "unrecovered": unrecovered}
     message = (f"{metrics['disconnects']} disconnect(s), {len(unrecovered)} without reconnect, "
                f"{metrics['unbackfilled_outages']} not fully backfilled")
-    if not metrics["disconnects"]:
-        message = "no disconnect in the feed event log: reconnection was not exercised"
+    newest = [e["_ts"] for e in events]
     if ctx.params.get("verify_data", True):
-        _, results, none = checked_files(ctx)
+        paths, results, none = checked_files(ctx)
         if none is None:
             merged = merge(results)
             metrics["missing_sequences_in_data"] = merged["missing_sequences"]
             metrics["duplicates_in_data"] = merged["duplicates"]
+            newest += [_utc(r["last_ts_recv"]) for r in results
+                       if "error" not in r and r.get("last_ts_recv") is not None]
             detect = detection_times(events, results)
             if detect:
                 metrics["detection_time_max_s"] = Quantity(round(max(detect), 6), "s")
@@ -119,12 +149,75 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
             if bad:
                 return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
                                    message=f"unreadable DBN file(s): {bad}")
+            if windows:
+                try:
+                    around = around_outages(results, windows, margin_s, options_from(ctx.params))
+                except DBNFileError as exc:
+                    return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
+                                       message=f"unreadable DBN file: {exc}")
+                metrics["outages_without_data"] = sum(1 for w in around if not w["records"])
+                if any(w["records"] for w in around):
+                    metrics["missing_sequences_around_outages"] = sum(w["missing_sequences"] for w in around)
+                    metrics["duplicates_around_outages"] = sum(w["duplicates"] for w in around)
+                details["data_around_outages"] = around[:50]
         elif ctx.params.get("require_data"):  # e.g. detection time is judged: it needs data
             return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                                message=f"{none.message}; the check needs recorded data")
         else:
             details["data"] = none.message
+    skip = []
+    now = ctx.clock()
+    if newest:
+        age_s = (now - max(newest)).total_seconds()
+        details["evidence_age_s"] = round(age_s, 3)
+        if age_s > max_age_s:
+            skip.append(f"stale evidence: the newest feed log entry or record ({max(newest).isoformat()}) "
+                        f"is {age_s / 86400:.1f} d old, older than max_age "
+                        f"{ctx.params.get('max_age', DEFAULT_MAX_AGE)}; run a new disconnect drill")
+    if not metrics["disconnects"]:
+        skip.append(NOT_EXERCISED)
+    if skip:
+        return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details, message="; ".join(skip))
     return CheckResult(metrics=metrics, details=details, message=message)
+
+
+def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]], margin_s: float,
+                   options) -> list[dict]:
+    """Missing sequence numbers and duplicates in the recorded data from ``margin_s`` before
+    each outage to ``margin_s`` after it (one measurement per outage, every file whose records
+    reach into the window). A file is read only up to the last window it overlaps."""
+    margin = int(margin_s * 1e9)
+    spans = [(int(a.timestamp() * 1e9) - margin, int(b.timestamp() * 1e9) + margin) for a, b in windows]
+    out = [{"from": _utc(lo).isoformat(), "to": _utc(hi).isoformat(), "records": 0,
+            "missing_sequences": 0, "duplicates": 0, "files": []} for lo, hi in spans]
+    for r in results:
+        if "error" in r or r.get("first_ts_recv") is None:
+            continue
+        hit = [k for k, (lo, hi) in enumerate(spans) if lo <= r["last_ts_recv"] and hi >= r["first_ts_recv"]]
+        if not hit:
+            continue
+        quality = {k: FileQuality(r["file"], options) for k in hit}
+        end = max(spans[k][1] for k in hit)
+        for item in DbnMboReader(r["file"], options.chunk_records):
+            if not isinstance(item, MboRun):
+                continue
+            recv = item.records["ts_recv"]
+            for k in hit:
+                lo, hi = spans[k]
+                where = np.flatnonzero((recv >= lo) & (recv <= hi))
+                if len(where):  # one contiguous slice keeps record positions honest
+                    a, b = int(where[0]), int(where[-1]) + 1
+                    quality[k].update(MboRun(item.records[a:b], item.first_index + a))
+            if int(recv.min()) > end:
+                break
+        for k, q in quality.items():
+            m = q.result()["metrics"]
+            if m["mbo_records"]:
+                out[k]["records"] += m["mbo_records"]
+                out[k]["missing_sequences"] += m["missing_sequences"]
+                out[k]["duplicates"] += m["duplicates_adjacent"] + m["duplicates_exact"]
+                out[k]["files"].append(Path(r["file"]).name)
+    return out
 
 
 def detection_times(events: list[dict], results: list[dict]) -> list[float]:
