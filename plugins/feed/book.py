@@ -6,6 +6,24 @@ the instrument's book, ``T``/``F``/``N`` do not change the book (the venue sends
 modify that follows a fill). The book is only complete at the end of an event, so crossing is
 judged on records carrying ``F_LAST`` only. Consecutive crossed (or locked) judgements of one
 instrument form one *episode*, reported with its first and last record.
+
+Vectorised with numpy, one run of records at a time (no per-record Python):
+
+1. *orders* — records are grouped per (instrument, clear epoch, order id); within a group the
+   state after an ``A``/``M`` is known, and cancels between two of them are a running sum, so
+   each record learns whether its order was resting (and at what side, price, size) from a
+   segmented cumulative sum. This gives unknown-order and re-used-id counts, and the price-level
+   changes (remove, then add) of every record;
+2. *levels* — the changes are grouped per (instrument, epoch, side, price); a running sum gives
+   each level's size, hence the intervals (in record positions) in which the level exists;
+3. *best prices* — a segment tree over the records of the run (grouped per instrument) is
+   filled with those intervals (max of bid prices, max of negated ask prices) and read at the
+   ``F_LAST`` records;
+4. *episodes* — runs of equal crossed/locked states per instrument.
+
+Resting orders and levels are carried between runs as sorted arrays (re-entered at the start of
+the next run). Results are identical to the former per-record implementation, kept frozen in
+``benchmarks/book_reference.py`` (see ``tests/test_book_equivalence.py``).
 """
 from __future__ import annotations
 
@@ -15,37 +33,9 @@ import numpy as np
 
 F_LAST = 128
 UNDEF_PRICE = np.iinfo(np.int64).max
-
-
-class _Side:
-    """Aggregate size per price level, with the best price cached (recomputed only when the
-    best level empties: levels are few, best-level removals are a minority of events)."""
-
-    __slots__ = ("levels", "best", "better")
-
-    def __init__(self, is_bid: bool):
-        self.levels: dict[int, int] = {}
-        self.best: int | None = None
-        self.better = max if is_bid else min
-
-    def add(self, price: int, size: int) -> None:
-        levels = self.levels
-        levels[price] = levels.get(price, 0) + size
-        if self.best is None or self.better(price, self.best) == price:
-            self.best = price
-
-    def remove(self, price: int, size: int) -> None:
-        left = self.levels.get(price, 0) - size
-        if left > 0:
-            self.levels[price] = left
-            return
-        self.levels.pop(price, None)
-        if price == self.best:
-            self.best = self.better(self.levels) if self.levels else None
-
-    def clear(self) -> None:
-        self.levels.clear()
-        self.best = None
+_NEG = np.iinfo(np.int64).min
+_A, _C, _M, _R, _F = (ord(c) for c in "ACMRF")
+_PSEUDO = 0  # a resting order / level carried from the previous run
 
 
 @dataclass
@@ -65,14 +55,61 @@ class Episode:
                 "worst_spread": self.worst_spread / 1e9}
 
 
+def _starts(*keys: np.ndarray) -> np.ndarray:
+    """True where any key differs from the previous element (and at 0)."""
+    n = len(keys[0])
+    out = np.zeros(n, dtype=bool)
+    if n:
+        out[0] = True
+        for k in keys:
+            out[1:] |= k[1:] != k[:-1]
+    return out
+
+
+def _fill_max(tree: np.ndarray, size: int, lo: np.ndarray, hi: np.ndarray, val: np.ndarray) -> None:
+    """Segment tree (leaves at ``size``..): node max of every value whose [lo, hi) covers it."""
+    keep = lo < hi
+    lo, hi, val = lo[keep] + size, hi[keep] + size, val[keep]
+    while len(lo):
+        odd = (lo & 1) == 1
+        if odd.any():
+            np.maximum.at(tree, lo[odd], val[odd])
+            lo = lo + odd
+        odd = (hi & 1) == 1
+        if odd.any():
+            hi = hi - odd
+            np.maximum.at(tree, hi[odd], val[odd])
+        lo, hi = lo >> 1, hi >> 1
+        keep = lo < hi
+        if not keep.all():
+            lo, hi, val = lo[keep], hi[keep], val[keep]
+
+
+def _push_down(tree: np.ndarray, size: int) -> None:
+    width = 1
+    while width < size:
+        node = tree[width:2 * width]
+        np.maximum(tree[2 * width:4 * width:2], node, out=tree[2 * width:4 * width:2])
+        np.maximum(tree[2 * width + 1:4 * width:2], node, out=tree[2 * width + 1:4 * width:2])
+        width *= 2
+
+
 class BookChecker:
     """Feeds MBO runs into per-instrument books; collects crossed/locked episodes and book
     inconsistencies (cancels or fills of unknown orders, re-used order ids)."""
 
     def __init__(self, max_episodes: int = 200):
-        self.orders: dict[int, dict[int, tuple[int, int, int]]] = {}  # inst -> oid -> (side, px, size)
-        self.bids: dict[int, _Side] = {}
-        self.asks: dict[int, _Side] = {}
+        # resting orders: instrument, order id, side (0 bid, 1 ask), price, size
+        self._o_inst = np.zeros(0, np.uint32)
+        self._o_oid = np.zeros(0, np.uint64)
+        self._o_side = np.zeros(0, np.int8)
+        self._o_px = np.zeros(0, np.int64)
+        self._o_size = np.zeros(0, np.int64)
+        # existing price levels: instrument, side, price, aggregate size
+        self._l_inst = np.zeros(0, np.uint32)
+        self._l_side = np.zeros(0, np.int8)
+        self._l_px = np.zeros(0, np.int64)
+        self._l_size = np.zeros(0, np.int64)
         self.open: dict[int, Episode] = {}
         self.episodes: list[Episode] = []
         self.counts = {"crossed_episodes": 0, "locked_episodes": 0, "crossed_checks": 0,
@@ -80,88 +117,221 @@ class BookChecker:
         self.by_instrument: dict[int, dict[str, int]] = {}
         self.max_episodes = max_episodes
 
-    def _books(self, inst: int):
-        if inst not in self.orders:
-            self.orders[inst], self.bids[inst], self.asks[inst] = {}, _Side(True), _Side(False)
-        return self.orders[inst], self.bids[inst], self.asks[inst]
-
     def update(self, recs: np.ndarray, first_index: int, skip: np.ndarray | None = None) -> None:
-        idx = np.arange(first_index, first_index + len(recs))
+        pos_index = None
         if skip is not None and skip.any():
-            recs, idx = recs[~skip], idx[~skip]
-        cols = zip(idx.tolist(), recs["instrument_id"].tolist(), recs["order_id"].tolist(),
-                   recs["price"].tolist(), recs["size"].tolist(), recs["flags"].tolist(),
-                   recs["action"].tolist(), recs["side"].tolist(), recs["ts_recv"].tolist())
-        books, open_eps, last_inst = self._books, self.open, None
-        for i, inst, oid, px, size, flags, action, side, ts in cols:
-            if inst != last_inst:  # records of one instrument come in runs: skip the lookups
-                orders, bids, asks = books(inst)
-                last_inst = inst
-            if action == b"A":
-                if oid in orders:
-                    self.counts["reused_order_ids"] += 1
-                    self._remove(orders, bids, asks, oid, None)
-                if px != UNDEF_PRICE and side in (b"B", b"A"):
-                    orders[oid] = (side, px, size)
-                    (bids if side == b"B" else asks).add(px, size)
-            elif action == b"C":
-                if oid in orders:
-                    self._remove(orders, bids, asks, oid, size)
-                else:
-                    self.counts["unknown_order_events"] += 1
-            elif action == b"M":
-                if oid in orders:
-                    self._remove(orders, bids, asks, oid, None)
-                if px != UNDEF_PRICE and side in (b"B", b"A"):
-                    orders[oid] = (side, px, size)
-                    (bids if side == b"B" else asks).add(px, size)
-            elif action == b"R":
-                orders.clear()
-                bids.clear()
-                asks.clear()
-            elif action == b"F" and oid not in orders:
-                self.counts["unknown_order_events"] += 1
-            if flags & F_LAST:
-                # judge only when the book is crossed/locked or an episode may end
-                if (bids.best is not None and asks.best is not None and asks.best <= bids.best) \
-                        or inst in open_eps:
-                    self._judge(inst, bids, asks, i, ts)
-
-    @staticmethod
-    def _remove(orders, bids, asks, oid, size) -> None:
-        side, px, resting = orders[oid]
-        taken = resting if size is None or size >= resting else size
-        (bids if side == b"B" else asks).remove(px, taken)
-        if taken >= resting:
-            del orders[oid]
-        else:
-            orders[oid] = (side, px, resting - taken)
-
-    def _judge(self, inst: int, bids: _Side, asks: _Side, index: int, ts: int) -> None:
-        state = None
-        if bids.best is not None and asks.best is not None:
-            spread = asks.best - bids.best
-            if spread < 0:
-                state = "crossed"
-            elif spread == 0:
-                state = "locked"
-        ep = self.open.get(inst)
-        if state is None and ep is None:
+            pos_index = np.flatnonzero(~skip).astype(np.int64) + first_index
+            recs = recs[~skip]
+        n = len(recs)
+        if n == 0:
             return
-        if ep is not None and ep.kind != state:
-            del self.open[inst]
-            ep = None
-        if state is None:
+        inst = np.ascontiguousarray(recs["instrument_id"]).astype(np.uint32, copy=False)
+        action = recs["action"].view(np.uint8)
+        # --- axis: records grouped per instrument (stable), clear epochs --------------------
+        ax = np.argsort(inst, kind="stable")
+        rank = np.empty(n, np.int64)
+        rank[ax] = np.arange(n)
+        inst_ax = inst[ax]
+        gfirst = np.flatnonzero(_starts(inst_ax))
+        g_inst = inst_ax[gfirst]
+        g_end = np.append(gfirst[1:], n)
+        gid_ax = np.cumsum(_starts(inst_ax)) - 1
+        is_r_ax = action[ax] == _R
+        cum_r = np.cumsum(is_r_ax)
+        before_g = np.where(gfirst > 0, cum_r[gfirst - 1], 0) if len(gfirst) else gfirst
+        epoch_ax = cum_r - before_g[gid_ax]
+        epoch = np.empty(n, np.int64)
+        epoch[ax] = epoch_ax
+        g_final_epoch = epoch_ax[g_end - 1]
+        r_ranks = np.flatnonzero(is_r_ax)
+
+        def group_of(i: np.ndarray) -> np.ndarray:
+            return np.searchsorted(g_inst, i)
+
+        # --- orders ---------------------------------------------------------------------
+        carried = np.isin(self._o_inst, g_inst)
+        keep_o = ~carried
+        is_ord = (action == _A) | (action == _C) | (action == _M) | (action == _F)
+        p = np.flatnonzero(is_ord)
+        side_b = recs["side"].view(np.uint8)
+        rec_side = np.where(side_b == ord("B"), 0, np.where(side_b == ord("A"), 1, 2)).astype(np.int8)
+        rec_px = recs["price"]
+        rec_size = recs["size"].astype(np.int64)
+        o_inst = np.concatenate([self._o_inst[carried], inst[p]])
+        o_epoch = np.concatenate([np.zeros(int(carried.sum()), np.int64), epoch[p]])
+        o_oid = np.concatenate([self._o_oid[carried], recs["order_id"][p]])
+        o_act = np.concatenate([np.full(int(carried.sum()), _PSEUDO, np.uint8), action[p]])
+        o_side = np.concatenate([self._o_side[carried], rec_side[p]])
+        o_px = np.concatenate([self._o_px[carried], rec_px[p]])
+        o_size = np.concatenate([self._o_size[carried], rec_size[p]])
+        o_pos = np.concatenate([np.full(int(carried.sum()), -1, np.int64), p])
+        key1 = (o_inst.astype(np.int64) << 32) | o_epoch
+        order = np.lexsort((o_oid, key1))
+        key1, o_oid, o_act = key1[order], o_oid[order], o_act[order]
+        o_side, o_px, o_size, o_pos = o_side[order], o_px[order], o_size[order], o_pos[order]
+        o_inst, o_epoch = o_inst[order], o_epoch[order]
+        m = len(order)
+        chain0 = _starts(key1, o_oid)
+        is_reset = (o_act == _PSEUDO) | (o_act == _A) | (o_act == _M)
+        valid_new = is_reset & (o_px != UNDEF_PRICE) & (o_side != 2)
+        seg_begin = chain0.copy()
+        seg_begin[1:] |= is_reset[:-1]
+        seg = np.cumsum(seg_begin) - 1
+        sb = np.flatnonzero(seg_begin)
+        from_prev = ~chain0[sb]  # the segment follows a reset of the same order
+        src = np.maximum(sb - 1, 0)
+        base_present = from_prev & valid_new[src]
+        base_side, base_px, base_size = o_side[src], o_px[src], o_size[src]
+        is_c = o_act == _C
+        c_amt = np.where(is_c, o_size, 0)
+        cs = np.cumsum(c_amt) - c_amt
+        cn = np.cumsum(is_c) - is_c
+        c_before = cs - cs[sb][seg]
+        n_before = cn - cn[sb][seg]
+        bsize = base_size[seg]
+        present = base_present[seg] & ~((n_before > 0) & (c_before >= bsize))
+        resting = bsize - c_before
+        prev_side, prev_px = base_side[seg], base_px[seg]
+        is_a, is_m, is_f = o_act == _A, o_act == _M, o_act == _F
+        self.counts["unknown_order_events"] += int(np.count_nonzero((is_c | is_f) & ~present))
+        self.counts["reused_order_ids"] += int(np.count_nonzero(is_a & present))
+        # price-level changes: remove (sub-step 0) then add (sub-step 1)
+        rm_am = (is_a | is_m) & present
+        rm_c = is_c & present
+        rm = rm_am | rm_c
+        rm_amt = np.where(rm_am, resting, np.minimum(o_size, resting))[rm]
+        add = valid_new & (o_act != _PSEUDO)
+        # final state of each order chain
+        last = np.append(chain0[1:], True)
+        after_present = np.where(is_reset, valid_new, np.where(is_c, present & (o_size < resting), present))
+        after_size = np.where(is_reset, o_size, np.where(is_c, resting - o_size, resting))
+        after_side = np.where(is_reset, o_side, prev_side)
+        after_px = np.where(is_reset, o_px, prev_px)
+        fin = last & after_present & (o_epoch == g_final_epoch[group_of(o_inst)])
+        new_o = (o_inst[fin], o_oid[fin], after_side[fin], after_px[fin], after_size[fin])
+        old_o = (self._o_inst[keep_o], self._o_oid[keep_o], self._o_side[keep_o],
+                 self._o_px[keep_o], self._o_size[keep_o])
+        (self._o_inst, self._o_oid, self._o_side, self._o_px,
+         self._o_size) = (np.concatenate([a, b]) for a, b in zip(old_o, new_o))
+
+        # --- levels ---------------------------------------------------------------------
+        lcar = np.isin(self._l_inst, g_inst)
+        keep_l = ~lcar
+        nl = int(lcar.sum())
+        l_inst = np.concatenate([self._l_inst[lcar], o_inst[rm], o_inst[add]])
+        l_epoch = np.concatenate([np.zeros(nl, np.int64), o_epoch[rm], o_epoch[add]])
+        l_side = np.concatenate([self._l_side[lcar], prev_side[rm], o_side[add]])
+        l_px = np.concatenate([self._l_px[lcar], prev_px[rm], o_px[add]])
+        l_amt = np.concatenate([self._l_size[lcar], -rm_amt, o_size[add]])
+        l_t = np.concatenate([np.full(nl, -1, np.int64), 2 * o_pos[rm], 2 * o_pos[add] + 1])
+        l_add = np.concatenate([np.ones(nl, bool), np.zeros(int(rm.sum()), bool), np.ones(int(add.sum()), bool)])
+        lkey = (l_inst.astype(np.int64) << 32) | (l_epoch << 1) | l_side.astype(np.int64)
+        order = np.lexsort((l_t, l_px, lkey))
+        lkey, l_px, l_amt, l_t, l_add = lkey[order], l_px[order], l_amt[order], l_t[order], l_add[order]
+        l_inst, l_epoch, l_side = l_inst[order], l_epoch[order], l_side[order]
+        lchain0 = _starts(lkey, l_px)
+        total = np.cumsum(l_amt)
+        lb = np.flatnonzero(lchain0)
+        lseg = np.cumsum(lchain0) - 1
+        total = total - (total[lb] - l_amt[lb])[lseg]
+        exists = l_add | (total > 0)
+        existed = np.zeros(len(exists), bool)
+        existed[1:] = exists[:-1]
+        existed[lchain0] = False
+        flip = exists != existed
+        llast = np.append(lchain0[1:], True)
+        lg = group_of(l_inst)
+        lfin = llast & exists & (l_epoch == g_final_epoch[lg])
+        new_l = (l_inst[lfin], l_side[lfin], l_px[lfin], total[lfin])
+        old_l = (self._l_inst[keep_l], self._l_side[keep_l], self._l_px[keep_l], self._l_size[keep_l])
+        self._l_inst, self._l_side, self._l_px, self._l_size = (
+            np.concatenate([a, b]) for a, b in zip(old_l, new_l))
+        # intervals (in axis ranks) in which each level exists
+        tf = np.flatnonzero(flip)
+        appear = tf[exists[tf]]
+        at = l_t[appear]
+        start = np.where(at < 0, gfirst[lg[appear]], rank[np.maximum(at, 0) >> 1])
+        nxt = np.searchsorted(tf, appear, side="right")
+        nxt_c = np.minimum(nxt, max(len(tf) - 1, 0))
+        closes = (nxt < len(tf)) & (lseg[tf[nxt_c]] == lseg[appear]) if len(tf) else np.zeros(0, bool)
+        close_rank = rank[np.maximum(l_t[tf[nxt_c]], 0) >> 1] if len(tf) else np.zeros(0, np.int64)
+        # open at the end of its epoch: ends at the instrument's next clear, or its last record
+        g_ap = lg[appear]
+        k = np.searchsorted(r_ranks, start, side="left")
+        k_c = np.minimum(k, max(len(r_ranks) - 1, 0))
+        nr = r_ranks[k_c] if len(r_ranks) else np.zeros(len(k), np.int64)
+        open_end = np.where((k < len(r_ranks)) & (nr < g_end[g_ap]), nr, g_end[g_ap])
+        end = np.where(closes, close_rank, open_end)
+        ask = l_side[appear] == 1
+        val = np.where(ask, -l_px[appear], l_px[appear])
+        off = np.where(ask, n, 0)
+
+        # --- best bid / ask at the F_LAST records -----------------------------------------
+        q = np.flatnonzero(recs["flags"] & F_LAST)
+        if len(q) == 0:
             return
-        self.counts[f"{state}_checks"] += 1
-        if ep is None:
-            ep = Episode(inst, state, index, ts, index, 0)
-            self.open[inst] = ep
-            self.counts[f"{state}_episodes"] += 1
-            per = self.by_instrument.setdefault(inst, {"crossed_episodes": 0, "locked_episodes": 0})
-            per[f"{state}_episodes"] += 1
-            if len(self.episodes) < self.max_episodes:
-                self.episodes.append(ep)
-        ep.end_index = index
-        ep.checks += 1
-        ep.worst_spread = min(ep.worst_spread, spread)
+        size = 1 << int(2 * n - 1).bit_length()
+        tree = np.full(2 * size, _NEG, np.int64)
+        _fill_max(tree, size, start + off, end + off, val)
+        _push_down(tree, size)
+        bid = tree[size + rank[q]]
+        nask = tree[size + n + rank[q]]
+        both = (bid != _NEG) & (nask != _NEG)
+        spread = np.where(both, -np.where(both, nask, 0) - np.where(both, bid, 0), 1)
+        state = np.where(spread < 0, 1, np.where(spread == 0, 2, 0)).astype(np.int8)
+        self._episodes(q, state, spread, inst, rank, recs, first_index, pos_index)
+
+    def _episodes(self, q, state, spread, inst, rank, recs, first_index, pos_index) -> None:
+        order = np.argsort(rank[q], kind="stable")  # per instrument, in record order
+        q, state, spread = q[order], state[order], spread[order]
+        qi = inst[q]
+        gs = _starts(qi)
+        prev = np.empty(len(q), np.int8)
+        prev[1:] = state[:-1]
+        kinds = {"crossed": 1, "locked": 2}
+        for j in np.flatnonzero(gs):
+            ep = self.open.get(int(qi[j]))
+            prev[j] = kinds[ep.kind] if ep is not None else 0
+        on = state != 0
+        g_last = np.append(np.flatnonzero(gs)[1:], len(q)) - 1
+        self.counts["crossed_checks"] += int(np.count_nonzero(state == 1))
+        self.counts["locked_checks"] += int(np.count_nonzero(state == 2))
+        if on.any():
+            self._runs(q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index)
+        for j in g_last.tolist():  # the episode left open by each instrument
+            if state[j] == 0:
+                self.open.pop(int(qi[j]), None)
+
+    def _runs(self, q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index) -> None:
+        begin = on & ((state != prev) | gs)
+        new = on & (state != prev)
+        w = np.flatnonzero(on)
+        rb = np.flatnonzero(begin[w])
+        run_first, run_last = w[rb], w[np.append(rb[1:], len(w)) - 1]
+        run_checks = np.diff(np.append(rb, len(w)))
+        run_worst = np.minimum.reduceat(spread[w], rb)
+        index = (q + first_index) if pos_index is None else pos_index[q]
+        ts = recs["ts_recv"][q]
+        names = {1: "crossed", 2: "locked"}
+        fresh = []
+        ends = set(g_last.tolist())
+        for f, l, c, wv in zip(run_first.tolist(), run_last.tolist(), run_checks.tolist(),
+                               run_worst.tolist()):
+            i, kind = int(qi[f]), names[int(state[f])]
+            if not new[f]:
+                ep = self.open[i]
+                ep.end_index = int(index[l])
+                ep.checks += c
+                ep.worst_spread = min(ep.worst_spread, wv)
+                continue
+            ep = Episode(i, kind, int(index[f]), int(ts[f]), int(index[l]), c, min(0, wv))
+            fresh.append(ep)
+            self.counts[f"{kind}_episodes"] += 1
+            per = self.by_instrument.setdefault(i, {"crossed_episodes": 0, "locked_episodes": 0})
+            per[f"{kind}_episodes"] += 1
+            if l in ends:
+                self.open[i] = ep
+        fresh.sort(key=lambda e: e.start_index)
+        room = self.max_episodes - len(self.episodes)
+        if room > 0:
+            self.episodes.extend(fresh[:room])
