@@ -238,7 +238,10 @@ class FileQuality:
         if len(self.chan_first_seq) < len(self.chan):  # first sequence of each new channel
             for code in range(len(self.chan_first_seq), len(self.chan)):
                 self.chan_first_seq.append(int(r["sequence"][int(np.argmax(chan_codes == code))]))
-        seq_s, max_s, ok_s = by_chan.previous_max_sorted(r["sequence"], self.seq_max, self.seq_ok)
+        _, max_s, ok_s = by_chan.previous_max_sorted(r["sequence"], self.seq_max, self.seq_ok)
+        # the values it returns hold the carried maximum at each group's first record (so a
+        # late record opening a chunk looked on time): take the records' own numbers
+        seq_s = r["sequence"][by_chan.order].astype(np.uint64)
         behind = by_chan.positions(ok_s & (seq_s < max_s))
         dups = self._duplicates(run, behind)
         self._latency(run, by_inst)
