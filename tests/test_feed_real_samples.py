@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,23 +16,18 @@ import databento_dbn
 import jsonschema
 import numpy as np
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import golive.plugins.feed as feed  # noqa: E402
 import golive.plugins.feed.dbn_quality as dq  # noqa: E402
 from golive.model import CheckContext, Status, Target  # noqa: E402
 from golive.plugins.feed.dbn_quality import QualityOptions, check_file  # noqa: E402
 from golive.plugins.feed.dbn_reader import MBO_DTYPE  # noqa: E402
 from golive.plugins.feed.quality_check import QUALITY_SCHEMA, check_mbo_quality  # noqa: E402
-from golive.pluginmanager import create_host  # noqa: E402
-from golive.plan.validate import validate_plan  # noqa: E402
 from golive.run.verdict import judge  # noqa: E402
+from tests.test_feed_plan import host, plan  # noqa: E402,F401  (the plan's data-ingestion section)
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dbn-real"
-PLAN = Path(__file__).resolve().parents[1] / "requirements"
-SECTION = "1-pre-live/data-ingestion.yaml"
 F_SNAPSHOT = 32
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"no real DBN samples at {REAL}")
 
@@ -92,18 +86,7 @@ def truth(df) -> dict:
 
 
 @pytest.fixture(scope="module")
-def pre_feed_04():
-    host = create_host(load_entry_points=False)
-    host.register(feed, "feed")
-    root = Path(__import__("tempfile").mkdtemp())
-    data = yaml.safe_load((PLAN / "plan.yaml").read_text())
-    data["sections"] = [SECTION]
-    (root / "plan.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    (root / SECTION).parent.mkdir(parents=True)
-    shutil.copy(PLAN / SECTION, root / SECTION)
-    plan, problems = validate_plan(root / "plan.yaml", host.checks())
-    assert not problems
-    shutil.rmtree(root)
+def pre_feed_04(plan):
     return next(r for r in plan.section("PRE-FEED").requirements if r.id == "PRE-FEED-04")
 
 
