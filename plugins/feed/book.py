@@ -36,6 +36,10 @@ UNDEF_PRICE = np.iinfo(np.int64).max
 _NEG = np.iinfo(np.int64).min
 _A, _C, _M, _R, _F = (ord(c) for c in "ACMRF")
 _PSEUDO = 0  # a resting order / level carried from the previous run
+_SIDE = np.full(256, 2, np.int8)  # side byte -> 0 bid, 1 ask, 2 none
+_SIDE[ord("B")], _SIDE[ord("A")] = 0, 1
+_ORDER_ACTION = np.zeros(256, bool)  # actions that concern one order
+_ORDER_ACTION[[_A, _C, _M, _F]] = True
 
 
 @dataclass
@@ -64,6 +68,39 @@ def _starts(*keys: np.ndarray) -> np.ndarray:
         for k in keys:
             out[1:] |= k[1:] != k[:-1]
     return out
+
+
+def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rank of each value among the distinct values (0-based), and how many there are."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64), 0
+    order = np.argsort(values)
+    ranks = np.empty(len(values), np.int64)
+    ranks[order] = np.cumsum(_starts(values[order])) - 1
+    return ranks, int(ranks[order[-1]]) + 1
+
+
+def _chain_order(group: np.ndarray, n_groups: int, key: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Order by (key, group, t) -- ``t`` unique per (key, group) -- with one unstable sort of
+    a packed int64 (lexsort is several times slower)."""
+    t = t + 1  # >= 0
+    t_bits = max(int(t.max()).bit_length(), 1) if len(t) else 1
+    g_bits = max(n_groups - 1, 1).bit_length()
+    lo = int(key.min()) if len(key) else 0
+    span = int(key.max()) - lo if len(key) else 0
+    step = 1
+    if span.bit_length() + g_bits + t_bits > 62:  # prices: try in ticks
+        step = int(np.gcd.reduce(key - key.dtype.type(lo))) or 1
+    if (span // step).bit_length() + g_bits + t_bits <= 62:  # the keys themselves, shifted to 0
+        krank, n_keys = (key - key.dtype.type(lo)).astype(np.int64), span // step + 1
+        if step > 1:
+            krank //= step
+    else:
+        krank, n_keys = _dense_rank(key)
+    if t_bits + g_bits + max(n_keys - 1, 1).bit_length() > 62:
+        return np.lexsort((t, group, krank))
+    packed = (krank << (g_bits + t_bits)) | (group.astype(np.int64) << t_bits) | t
+    return np.argsort(packed)
 
 
 def _fill_max(tree: np.ndarray, size: int, lo: np.ndarray, hi: np.ndarray, val: np.ndarray) -> None:
@@ -126,11 +163,16 @@ class BookChecker:
         if n == 0:
             return
         inst = np.ascontiguousarray(recs["instrument_id"]).astype(np.uint32, copy=False)
-        action = recs["action"].view(np.uint8)
+        action = np.ascontiguousarray(recs["action"]).view(np.uint8)
         # --- axis: records grouped per instrument (stable), clear epochs --------------------
-        ax = np.argsort(inst, kind="stable")
-        rank = np.empty(n, np.int64)
-        rank[ax] = np.arange(n)
+        lo, hi = int(inst.min()), int(inst.max())
+        if lo == hi:
+            ax = rank = np.arange(n)
+        else:  # radix sort of small codes
+            code = inst - lo
+            ax = np.argsort(code.astype(np.uint16) if hi - lo < 1 << 16 else code, kind="stable")
+            rank = np.empty(n, np.int64)
+            rank[ax] = np.arange(n)
         inst_ax = inst[ax]
         gfirst = np.flatnonzero(_starts(inst_ax))
         g_inst = inst_ax[gfirst]
@@ -140,9 +182,11 @@ class BookChecker:
         cum_r = np.cumsum(is_r_ax)
         before_g = np.where(gfirst > 0, cum_r[gfirst - 1], 0) if len(gfirst) else gfirst
         epoch_ax = cum_r - before_g[gid_ax]
-        epoch = np.empty(n, np.int64)
-        epoch[ax] = epoch_ax
         g_final_epoch = epoch_ax[g_end - 1]
+        n_ep = int(g_final_epoch.max()) + 1
+        ge = np.empty(n, np.int64)  # (instrument group, clear epoch) of each record
+        ge[ax] = gid_ax * n_ep + epoch_ax
+        final_ge = np.arange(len(g_inst)) * n_ep + g_final_epoch
         r_ranks = np.flatnonzero(is_r_ax)
 
         def group_of(i: np.ndarray) -> np.ndarray:
@@ -151,25 +195,21 @@ class BookChecker:
         # --- orders ---------------------------------------------------------------------
         carried = np.isin(self._o_inst, g_inst)
         keep_o = ~carried
-        is_ord = (action == _A) | (action == _C) | (action == _M) | (action == _F)
+        is_ord = _ORDER_ACTION[action]
         p = np.flatnonzero(is_ord)
-        side_b = recs["side"].view(np.uint8)
-        rec_side = np.where(side_b == ord("B"), 0, np.where(side_b == ord("A"), 1, 2)).astype(np.int8)
+        rec_side = _SIDE[np.ascontiguousarray(recs["side"]).view(np.uint8)]
         rec_px = recs["price"]
         rec_size = recs["size"].astype(np.int64)
-        o_inst = np.concatenate([self._o_inst[carried], inst[p]])
-        o_epoch = np.concatenate([np.zeros(int(carried.sum()), np.int64), epoch[p]])
+        key1 = np.concatenate([group_of(self._o_inst[carried]) * n_ep, ge[p]])
         o_oid = np.concatenate([self._o_oid[carried], recs["order_id"][p]])
         o_act = np.concatenate([np.full(int(carried.sum()), _PSEUDO, np.uint8), action[p]])
         o_side = np.concatenate([self._o_side[carried], rec_side[p]])
         o_px = np.concatenate([self._o_px[carried], rec_px[p]])
         o_size = np.concatenate([self._o_size[carried], rec_size[p]])
         o_pos = np.concatenate([np.full(int(carried.sum()), -1, np.int64), p])
-        key1 = (o_inst.astype(np.int64) << 32) | o_epoch
-        order = np.lexsort((o_oid, key1))
+        order = _chain_order(key1, len(g_inst) * n_ep, o_oid, o_pos)
         key1, o_oid, o_act = key1[order], o_oid[order], o_act[order]
         o_side, o_px, o_size, o_pos = o_side[order], o_px[order], o_size[order], o_pos[order]
-        o_inst, o_epoch = o_inst[order], o_epoch[order]
         m = len(order)
         chain0 = _starts(key1, o_oid)
         is_reset = (o_act == _PSEUDO) | (o_act == _A) | (o_act == _M)
@@ -207,8 +247,9 @@ class BookChecker:
         after_size = np.where(is_reset, o_size, np.where(is_c, resting - o_size, resting))
         after_side = np.where(is_reset, o_side, prev_side)
         after_px = np.where(is_reset, o_px, prev_px)
-        fin = last & after_present & (o_epoch == g_final_epoch[group_of(o_inst)])
-        new_o = (o_inst[fin], o_oid[fin], after_side[fin], after_px[fin], after_size[fin])
+        fin = last & after_present
+        fin[fin] = key1[fin] == final_ge[key1[fin] // n_ep]
+        new_o = (g_inst[key1[fin] // n_ep], o_oid[fin], after_side[fin], after_px[fin], after_size[fin])
         old_o = (self._o_inst[keep_o], self._o_oid[keep_o], self._o_side[keep_o],
                  self._o_px[keep_o], self._o_size[keep_o])
         (self._o_inst, self._o_oid, self._o_side, self._o_px,
@@ -218,17 +259,15 @@ class BookChecker:
         lcar = np.isin(self._l_inst, g_inst)
         keep_l = ~lcar
         nl = int(lcar.sum())
-        l_inst = np.concatenate([self._l_inst[lcar], o_inst[rm], o_inst[add]])
-        l_epoch = np.concatenate([np.zeros(nl, np.int64), o_epoch[rm], o_epoch[add]])
-        l_side = np.concatenate([self._l_side[lcar], prev_side[rm], o_side[add]])
+        lkey = np.concatenate([group_of(self._l_inst[lcar]) * (2 * n_ep) + self._l_side[lcar],
+                               key1[rm] * 2 + prev_side[rm], key1[add] * 2 + o_side[add]])
         l_px = np.concatenate([self._l_px[lcar], prev_px[rm], o_px[add]])
         l_amt = np.concatenate([self._l_size[lcar], -rm_amt, o_size[add]])
         l_t = np.concatenate([np.full(nl, -1, np.int64), 2 * o_pos[rm], 2 * o_pos[add] + 1])
         l_add = np.concatenate([np.ones(nl, bool), np.zeros(int(rm.sum()), bool), np.ones(int(add.sum()), bool)])
-        lkey = (l_inst.astype(np.int64) << 32) | (l_epoch << 1) | l_side.astype(np.int64)
-        order = np.lexsort((l_t, l_px, lkey))
+        order = _chain_order(lkey, len(g_inst) * n_ep * 2, l_px, l_t)
         lkey, l_px, l_amt, l_t, l_add = lkey[order], l_px[order], l_amt[order], l_t[order], l_add[order]
-        l_inst, l_epoch, l_side = l_inst[order], l_epoch[order], l_side[order]
+        l_side = (lkey & 1).astype(np.int8)
         lchain0 = _starts(lkey, l_px)
         total = np.cumsum(l_amt)
         lb = np.flatnonzero(lchain0)
@@ -240,9 +279,9 @@ class BookChecker:
         existed[lchain0] = False
         flip = exists != existed
         llast = np.append(lchain0[1:], True)
-        lg = group_of(l_inst)
-        lfin = llast & exists & (l_epoch == g_final_epoch[lg])
-        new_l = (l_inst[lfin], l_side[lfin], l_px[lfin], total[lfin])
+        lg = lkey // (2 * n_ep)
+        lfin = llast & exists & ((lkey >> 1) == final_ge[lg])
+        new_l = (g_inst[lg[lfin]], l_side[lfin], l_px[lfin], total[lfin])
         old_l = (self._l_inst[keep_l], self._l_side[keep_l], self._l_px[keep_l], self._l_size[keep_l])
         self._l_inst, self._l_side, self._l_px, self._l_size = (
             np.concatenate([a, b]) for a, b in zip(old_l, new_l))
@@ -267,7 +306,7 @@ class BookChecker:
         off = np.where(ask, n, 0)
 
         # --- best bid / ask at the F_LAST records -----------------------------------------
-        q = np.flatnonzero(recs["flags"] & F_LAST)
+        q = ax[(recs["flags"][ax] & F_LAST) != 0]  # per instrument, in record order
         if len(q) == 0:
             return
         size = 1 << int(2 * n - 1).bit_length()
@@ -279,11 +318,9 @@ class BookChecker:
         both = (bid != _NEG) & (nask != _NEG)
         spread = np.where(both, -np.where(both, nask, 0) - np.where(both, bid, 0), 1)
         state = np.where(spread < 0, 1, np.where(spread == 0, 2, 0)).astype(np.int8)
-        self._episodes(q, state, spread, inst, rank, recs, first_index, pos_index)
+        self._episodes(q, state, spread, inst, recs, first_index, pos_index)
 
-    def _episodes(self, q, state, spread, inst, rank, recs, first_index, pos_index) -> None:
-        order = np.argsort(rank[q], kind="stable")  # per instrument, in record order
-        q, state, spread = q[order], state[order], spread[order]
+    def _episodes(self, q, state, spread, inst, recs, first_index, pos_index) -> None:
         qi = inst[q]
         gs = _starts(qi)
         prev = np.empty(len(q), np.int8)
