@@ -70,6 +70,13 @@ def _starts(*keys: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ends(starts: np.ndarray) -> np.ndarray:
+    """True at the last element of each group, given the group starts."""
+    out = np.ones(len(starts), dtype=bool)
+    out[:-1] = starts[1:]
+    return out
+
+
 def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Rank of each value among the distinct values (0-based), and how many there are."""
     if len(values) == 0:
@@ -238,18 +245,21 @@ class BookChecker:
         # price-level changes: remove (sub-step 0) then add (sub-step 1)
         rm_am = (is_a | is_m) & present
         rm_c = is_c & present
-        rm = rm_am | rm_c
-        rm_amt = np.where(rm_am, resting, np.minimum(o_size, resting))[rm]
-        add = valid_new & (o_act != _PSEUDO)
-        # final state of each order chain
-        last = np.append(chain0[1:], True)
-        after_present = np.where(is_reset, valid_new, np.where(is_c, present & (o_size < resting), present))
-        after_size = np.where(is_reset, o_size, np.where(is_c, resting - o_size, resting))
-        after_side = np.where(is_reset, o_side, prev_side)
-        after_px = np.where(is_reset, o_px, prev_px)
-        fin = last & after_present
-        fin[fin] = key1[fin] == final_ge[key1[fin] // n_ep]
-        new_o = (g_inst[key1[fin] // n_ep], o_oid[fin], after_side[fin], after_px[fin], after_size[fin])
+        rm = np.flatnonzero(rm_am | rm_c)
+        rm_amt = resting[rm]
+        np.minimum(rm_amt, o_size[rm], out=rm_amt, where=rm_c[rm])
+        add = np.flatnonzero(valid_new & (o_act != _PSEUDO))
+        # final state of each order chain (at its last record)
+        e = np.flatnonzero(_ends(chain0))
+        e = e[key1[e] == final_ge[key1[e] // n_ep]]  # not cleared later in the run
+        e_reset, e_c, e_size, e_rest = is_reset[e], is_c[e], o_size[e], resting[e]
+        after_present = np.where(e_reset, valid_new[e], present[e] & (~e_c | (e_size < e_rest)))
+        e = e[after_present]
+        e_reset, e_c, e_size, e_rest = e_reset[after_present], e_c[after_present], e_size[after_present], e_rest[after_present]
+        after_size = np.where(e_reset, e_size, np.where(e_c, e_rest - e_size, e_rest))
+        after_side = np.where(e_reset, o_side[e], prev_side[e])
+        after_px = np.where(e_reset, o_px[e], prev_px[e])
+        new_o = (g_inst[key1[e] // n_ep], o_oid[e], after_side, after_px, after_size)
         old_o = (self._o_inst[keep_o], self._o_oid[keep_o], self._o_side[keep_o],
                  self._o_px[keep_o], self._o_size[keep_o])
         (self._o_inst, self._o_oid, self._o_side, self._o_px,
@@ -264,7 +274,7 @@ class BookChecker:
         l_px = np.concatenate([self._l_px[lcar], prev_px[rm], o_px[add]])
         l_amt = np.concatenate([self._l_size[lcar], -rm_amt, o_size[add]])
         l_t = np.concatenate([np.full(nl, -1, np.int64), 2 * o_pos[rm], 2 * o_pos[add] + 1])
-        l_add = np.concatenate([np.ones(nl, bool), np.zeros(int(rm.sum()), bool), np.ones(int(add.sum()), bool)])
+        l_add = np.concatenate([np.ones(nl, bool), np.zeros(len(rm), bool), np.ones(len(add), bool)])
         order = _chain_order(lkey, len(g_inst) * n_ep * 2, l_px, l_t)
         lkey, l_px, l_amt, l_t, l_add = lkey[order], l_px[order], l_amt[order], l_t[order], l_add[order]
         l_side = (lkey & 1).astype(np.int8)
@@ -278,7 +288,7 @@ class BookChecker:
         existed[1:] = exists[:-1]
         existed[lchain0] = False
         flip = exists != existed
-        llast = np.append(lchain0[1:], True)
+        llast = _ends(lchain0)
         lg = lkey // (2 * n_ep)
         lfin = llast & exists & ((lkey >> 1) == final_ge[lg])
         new_l = (g_inst[lg[lfin]], l_side[lfin], l_px[lfin], total[lfin])
