@@ -112,9 +112,10 @@ def test_figures_match_an_independent_decode(rel):
     assert res["limits_hit"] == []
 
 
-def test_the_christmas_session_in_detail():
+@pytest.mark.parametrize("chunk", [1 << 16, 4825])  # 4825: the uncross trade opens a chunk
+def test_the_christmas_session_in_detail(chunk):
     rel = "mbo/esh4-glbx-mdp3-20231225.mbo.dbn.zst"
-    res = check_file(REAL / rel)
+    res = check_file(REAL / rel, QualityOptions(chunk_records=chunk))
     m = res["metrics"]
     df = decoded(rel)
     snap = (df["flags"].to_numpy().astype(np.int64) & F_SNAPSHOT) != 0

@@ -99,7 +99,6 @@ class FileQuality:
         # an auction uncross: a side-N trade whose instrument had no complete event since the
         # record at the index; a crossed/locked episode ending on that record was the auction
         self.uncross_marks: set[tuple[int, int]] = set()
-        self.last_event_end: dict[int, int] = {}  # instrument -> index of its last F_LAST record
         self.prev_chunk: MboRun | None = None
         self.inst_counts: dict[str, np.ndarray] = {}
         self.book = BookChecker() if options.book else None
@@ -162,33 +161,35 @@ class FileQuality:
             for a, b in zip(cuts, cuts[1:]):
                 part = MboRun(r[a:b], run.first_index + a)
                 skip[a:b] = self._snapshot(part) if snap[a] else self._live(part)
-        action, side = r["action"].view(np.uint8), r["side"].view(np.uint8)
-        unsided = ((action == ord("F")) | (action == ord("T"))) & (side == ord("N"))
+        unsided = r["side"].view(np.uint8) == ord("N")
+        if unsided.any():  # rare outside auctions (but every ICE trade): filter by action then
+            action = r["action"].view(np.uint8)
+            unsided &= (action == ord("F")) | (action == ord("T"))
         self.counts["side_none_fills"] += int(np.count_nonzero(unsided))
         if self.book is not None:
             self._uncrosses(run, unsided)  # a fill without side is not an unknown order's fill
             self.book.update(r, run.first_index, skip=skip | unsided)
 
     def _uncrosses(self, run: MboRun, unsided: np.ndarray) -> None:
+        """Before the book sees ``run``: remember (instrument, index of its last complete event)
+        at each side-N trade, the moment an auction uncross ends a crossed pre-open book."""
         r = run.records
-        insts = r["instrument_id"]
-        ends = np.flatnonzero((r["flags"] & F_LAST) != 0)
         trades = np.flatnonzero(unsided & (r["action"].view(np.uint8) == ord("T")))
-        if len(trades) and len(self.uncross_marks) < MAX_UNCROSS_MARKS:
-            for x in np.unique(insts[trades]).tolist():
-                own_ends = ends[insts[ends] == x]
-                at = trades[insts[trades] == x]
-                k = np.searchsorted(own_ends, at) - 1
-                before = np.where(k >= 0, own_ends[np.maximum(k, 0)] + run.first_index if len(own_ends)
-                                  else -1, self.last_event_end.get(x, -1))
-                self.uncross_marks.update((x, b) for b in np.unique(before).tolist())
-        elif len(trades):
+        if not len(trades):
+            return
+        if len(self.uncross_marks) >= MAX_UNCROSS_MARKS:
             self.limits_hit.add(f"more than {MAX_UNCROSS_MARKS} trades without side: later "
                                 "crossed books were not matched against auctions")
-        if len(ends):  # the last complete event of each instrument in this run
-            rev = ends[::-1]
-            ids, first = np.unique(insts[rev], return_index=True)
-            self.last_event_end.update(zip(ids.tolist(), (rev[first] + run.first_index).tolist()))
+            return
+        insts = r["instrument_id"]
+        ends = np.flatnonzero((r["flags"] & F_LAST) != 0)
+        for x in np.unique(insts[trades]).tolist():
+            own_ends = ends[insts[ends] == x]
+            k = np.searchsorted(own_ends, trades[insts[trades] == x]) - 1
+            self.uncross_marks.update((x, e) for e in (own_ends[k[k >= 0]] + run.first_index).tolist())
+            ep = self.book.open.get(x)
+            if (k < 0).any() and ep is not None:  # its last complete event is in an earlier run:
+                self.uncross_marks.add((x, ep.end_index))  # an open episode ends on it
 
     def _auction_episodes(self, metrics: dict, by_inst_book: dict) -> list[dict]:
         """Crossed/locked episodes that a trade without side (the auction uncross) ended: the
