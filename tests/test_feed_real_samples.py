@@ -80,6 +80,10 @@ def truth(df) -> dict:
         missing += int((d - 1)[d > 1].sum())
         steps += len(received) - 1
     out.update(sequence_gaps=gaps, missing_sequences=missing, sequence_steps=steps)
+    # ts_event going back against the instrument's previous live record; ts_recv against the file's
+    out["ts_event_regressions"] = int(sum((np.diff(g["ts_event"].to_numpy().astype(np.int64)) < 0).sum()
+                                          for _, g in live.groupby("instrument_id", sort=False)))
+    out["ts_recv_regressions"] = int((np.diff(live["ts_recv"].to_numpy().astype(np.int64)) < 0).sum())
     lat = np.sort(live["ts_recv"].to_numpy().astype(np.int64) - live["ts_event"].to_numpy().astype(np.int64))
     out["latency_p99_ns"] = int(lat[max(math.ceil(0.99 * len(lat)), 1) - 1]) if len(lat) else None
     return out
@@ -103,10 +107,10 @@ def test_figures_match_an_independent_decode(rel):
     want = truth(decoded(rel))
     m = res["metrics"]
     for k in ("mbo_records", "snapshot_records", "side_none_fills", "sequence_gaps",
-              "missing_sequences", "sequence_steps"):
+              "missing_sequences", "sequence_steps", "ts_event_regressions", "ts_recv_regressions"):
         assert m[k] == want[k], (k, m[k], want[k])
     # snapshot records carry no latency, order, duplicate or sequence judgement
-    assert m["late_records"] == 0 and m["ts_recv_regressions"] == 0 and m["duplicates_exact"] == 0
+    assert m["late_records"] == 0 and m["duplicates_exact"] == 0
     if want["latency_p99_ns"] is not None:  # 1 us bins, bin middle
         assert abs(m["latency_p99_ms"] * 1e6 - want["latency_p99_ns"]) <= 1000
     assert res["limits_hit"] == []
@@ -255,3 +259,13 @@ def test_sequence_scope_is_channel_only():
         jsonschema.validate({"sequence_scope": "instrument"}, QUALITY_SCHEMA)
     with pytest.raises(ValueError, match="only 'channel'"):
         check_file(REAL / "samples/test_data.mbo.v3.dbn", QualityOptions(sequence_scope="instrument"))
+
+
+def test_an_empty_mbo_file_among_others_never_passes(tmp_path, pre_feed_04):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a-empty.dbn").write_bytes(_meta(1_700_000_000 * 10**9))
+    recs, t0, _ = _channel_with_gaps(0, late_every=1)  # one clean record
+    (tmp_path / "data" / "b-one.dbn").write_bytes(_meta(t0) + recs.tobytes())
+    out = judge(pre_feed_04, run_check(tmp_path, ["data/*.dbn"], pre_feed_04), [], [])
+    assert out.status is Status.PARTIAL and "0 MBO records in data/a-empty.dbn" in out.reason
+    assert out.metrics["files_without_mbo"] == 1 and all(t.passed for t in out.thresholds)
