@@ -95,6 +95,19 @@ def test_adversarial(seed):
     assert_same(recs, chunks=(500,), skip=skip, max_episodes=5)
 
 
+def test_wide_order_ids_and_prices():
+    """Order ids over the whole uint64 range and prices far apart (no common tick): the
+    packed sort keys fall back to ranks."""
+    recs = adversarial(5000, 21, n_inst=2)
+    rng = np.random.default_rng(5)
+    pool = rng.integers(0, 2**64 - 1, 40, dtype=np.uint64)
+    recs["order_id"] = pool[rng.integers(0, 40, len(recs))]
+    prices = np.array([1, 3, 2**40 + 7, 2**60 + 1, 2**61 + 5, 2**62 - 1], np.int64)
+    recs["price"] = np.where(recs["price"] == UNDEF, UNDEF, prices[rng.integers(0, 6, len(recs))])
+    counts = assert_same(recs, chunks=(65536, 333))[0]
+    assert counts["crossed_checks"] and counts["locked_checks"]
+
+
 def test_runs_of_one_instrument_and_empty_runs():
     recs = adversarial(3000, 11, n_inst=4)
     recs = recs[np.argsort(recs["instrument_id"], kind="stable")]  # long runs per instrument
