@@ -96,7 +96,7 @@ def _chain_order(group: np.ndarray, n_groups: int, key: np.ndarray, t: np.ndarra
     lo = int(key.min()) if len(key) else 0
     span = int(key.max()) - lo if len(key) else 0
     step = 1
-    if span.bit_length() + g_bits + t_bits > 62:  # prices: try in ticks
+    if span.bit_length() + g_bits + t_bits > 62 and span < 1 << 63:  # prices: try in ticks
         step = int(np.gcd.reduce(key - key.dtype.type(lo))) or 1
     if (span // step).bit_length() + g_bits + t_bits <= 62:  # the keys themselves, shifted to 0
         krank, n_keys = (key - key.dtype.type(lo)).astype(np.int64), span // step + 1
