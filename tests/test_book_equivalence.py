@@ -13,6 +13,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.book_reference import ReferenceBookChecker  # noqa: E402
 from examples.dbn_fixtures import DEFECT_KINDS, MBO_DTYPE, simulate  # noqa: E402
 
+import golive.plugins.feed.book as book_module  # noqa: E402
 from golive.plugins.feed.book import BookChecker  # noqa: E402
 from golive.plugins.feed.dbn_reader import DbnMboReader, MboRun  # noqa: E402
 
@@ -106,6 +107,18 @@ def test_wide_order_ids_and_prices():
     recs["price"] = np.where(recs["price"] == UNDEF, UNDEF, prices[rng.integers(0, 6, len(recs))])
     counts = assert_same(recs, chunks=(65536, 333))[0]
     assert counts["crossed_checks"] and counts["locked_checks"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_big_book_carries_only_named_orders(seed, monkeypatch):
+    """Above CARRY_ALL_BELOW x the run's records, only the resting orders a run names (and
+    none of a cleared instrument) are re-entered; the others are carried as they are."""
+    monkeypatch.setattr(book_module, "CARRY_ALL_BELOW", 0)
+    recs = adversarial(6000, 30 + seed, n_inst=1 + seed, n_oid=400)
+    assert_same(recs, chunks=(65536, 250, 17))
+    es = np.concatenate([real_records("esh4-glbx-mdp3-20231224.mbo.dbn.zst"),
+                         real_records("esh4-glbx-mdp3-20231225.mbo.dbn.zst")])
+    assert_same(es, chunks=(4096,))
 
 
 def test_runs_of_one_instrument_and_empty_runs():

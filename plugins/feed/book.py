@@ -21,8 +21,9 @@ Vectorised with numpy, one run of records at a time (no per-record Python):
    ``F_LAST`` records;
 4. *episodes* — runs of equal crossed/locked states per instrument.
 
-Resting orders and levels are carried between runs as sorted arrays (re-entered at the start of
-the next run). Results are identical to the former per-record implementation, kept frozen in
+Resting orders and price levels are carried between runs as arrays and re-entered at the start
+of the next run (of a big book, only the orders the run names). Memory is the book plus a few
+arrays of the run's size. Runs of 10^4..10^5 records are fast (fixed numpy cost per run). Results are identical to the former per-record implementation, kept frozen in
 ``benchmarks/book_reference.py`` (see ``tests/test_book_equivalence.py``).
 """
 from __future__ import annotations
@@ -36,6 +37,8 @@ UNDEF_PRICE = np.iinfo(np.int64).max
 _NEG = np.iinfo(np.int64).min
 _A, _C, _M, _R, _F = (ord(c) for c in "ACMRF")
 _PSEUDO = 0  # a resting order / level carried from the previous run
+# resting orders are re-entered whole while they are fewer than this many times the run's records
+CARRY_ALL_BELOW = 2
 _SIDE = np.full(256, 2, np.int8)  # side byte -> 0 bid, 1 ask, 2 none
 _SIDE[ord("B")], _SIDE[ord("A")] = 0, 1
 _ORDER_ACTION = np.zeros(256, bool)  # actions that concern one order
@@ -200,9 +203,14 @@ class BookChecker:
             return np.searchsorted(g_inst, i)
 
         # --- orders ---------------------------------------------------------------------
-        carried = np.isin(self._o_inst, g_inst)
-        keep_o = ~carried
         is_ord = _ORDER_ACTION[action]
+        carried = np.isin(self._o_inst, g_inst)
+        if len(self._o_oid) > CARRY_ALL_BELOW * n:  # a big book: re-enter only the orders
+            cleared = np.isin(self._o_inst, g_inst[g_final_epoch > 0])  # that the run names
+            carried &= np.isin(self._o_oid, recs["order_id"][is_ord])
+            keep_o = ~carried & ~cleared
+        else:
+            keep_o = ~carried
         p = np.flatnonzero(is_ord)
         rec_side = _SIDE[np.ascontiguousarray(recs["side"]).view(np.uint8)]
         rec_px = recs["price"]
