@@ -2,6 +2,7 @@
 run by the engine on the demo feed workspace (healthy and with every fault)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 import shutil
 import sys
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_every_requirement_of_the_section_has_a_feed_check(plan):
 
 def run(plan, host, root: Path, monkeypatch) -> dict:
     monkeypatch.delenv("DATABENTO_API_KEY", raising=False)
-    report = run_plan(plan, Target(root=root), host, RunOptions(jobs=2))
+    report = run_plan(plan, Target(root=root), host, RunOptions(jobs=2, clock=lambda: datetime(2026, 11, 16, 18, tzinfo=timezone.utc)))
     return {o.requirement.id: o for o in report.outcomes}
 
 
