@@ -59,6 +59,16 @@ def _host():
     return host
 
 
+def _load_target(target_dir):
+    """The target workspace, or an input error (exit 2) saying what is wrong with it."""
+    from golive.run.target import TargetError, load_target
+
+    try:
+        return load_target(target_dir)
+    except TargetError as exc:
+        raise InputError(str(exc))
+
+
 def _load_plan(plan_path: Path | None, host):
     from golive.plan import PlanError, load_validated
 

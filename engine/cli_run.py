@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.markup import escape
 
 from golive.executors import EXECUTOR_HELP
-from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, err, out
+from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, _load_target, err, out
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "partial": "yellow", "missing": "magenta",
                 "error": "bold red", "skipped": "dim", "waived": "cyan"}
@@ -29,14 +29,10 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     from golive.run.runner import RunOptions, run_plan
     from golive.run.selection import SelectionError
     from golive.plan.tailoring import TailoringError, load_tailoring
-    from golive.run.target import TargetError, load_target
 
     host = _host()
     plan = _load_plan(plan_path, host)
-    try:
-        target = load_target(target_dir)
-    except TargetError as exc:
-        raise InputError(str(exc))
+    target = _load_target(target_dir)
     recorder = None
     if evidence:
         from golive.ledger import KeyFileError, LedgerError, StoreError, attach

@@ -18,7 +18,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from golive.cli import InputError, _host, _load_plan, err, out
+from golive.cli import InputError, _host, _load_plan, _load_target, err, out
 
 BAND_STYLE = {"high": "green", "medium": "yellow", "low": "dim"}
 
@@ -83,14 +83,10 @@ def review_links(target_dir: Path, plan_path: Path | None, only: tuple[str, ...]
     from golive.plugins.traceability import coverage_reason, discover, link
     from golive.plugins.traceability import suggest as suggest_module
     from golive.plugins.traceability.mapfile import load_for_target
-    from golive.run.target import TargetError, load_target
 
     host = _host()
     plan = _load_plan(plan_path, host)
-    try:
-        target = load_target(target_dir)
-    except TargetError as exc:
-        raise InputError(str(exc))
+    target = _load_target(target_dir)
     selected = _selected(plan, only)
     with _status("reading the target's tests and results"):
         try:
