@@ -53,12 +53,15 @@ class Defect:
 
 @dataclass
 class Truth:
-    """What was written: record count, instruments and the injected defects, in file order."""
+    """What was written: record count, instruments and the injected defects, in file order;
+    ``expected`` holds exact figures of legitimate structure a checker must report
+    (``snapshot_records``, ``side_none_fills``, ...), see :mod:`examples.dbn_sessions_fixtures`."""
 
     path: Path
     n_records: int
     instruments: dict[int, str]
     defects: list[Defect]
+    expected: dict = field(default_factory=dict)
 
     def of_kind(self, kind: str) -> list[Defect]:
         return [d for d in self.defects if d.kind == kind]
@@ -344,30 +347,70 @@ def simulate(instruments: Sequence[str], n_records: int, seed: int,
     return recs, Truth(Path(), len(recs), dict(sim.instruments), truth_defects)
 
 
+ALL_SYMBOLS = "ALL_SYMBOLS"
+
+
 def metadata_bytes(instruments: dict[int, str], start_ns: int, end_ns: int | None = None,
-                   dataset: str = "GLBX.MDP3") -> bytes:
+                   dataset: str = "GLBX.MDP3", symbols: Sequence[str] | None = None,
+                   stype_in: str = "raw_symbol") -> bytes:
+    """DBN metadata as Databento writes it for a historical request.
+
+    ``symbols=None`` is a full-channel request (``symbols=["ALL_SYMBOLS"]``, ``stype_in``
+    raw_symbol): the mappings then name every instrument in the file, raw symbol -> instrument
+    id. A symbol list is a filtered request: with ``stype_in="raw_symbol"`` each listed raw
+    symbol maps to its id; with ``stype_in="parent"`` (``["ES.FUT"]``) each parent maps to the
+    ids of all its contracts (one interval per child, as ``symbology.resolve`` returns them).
+    """
     from datetime import datetime, timedelta, timezone
     from types import SimpleNamespace
 
     day = datetime.fromtimestamp(start_ns / 1e9, tz=timezone.utc).date()
-    # symbology as Databento writes it: raw symbol -> instrument id, per date interval
-    mappings = [SimpleNamespace(raw_symbol=sym, intervals=[SimpleNamespace(
-        start_date=day, end_date=day + timedelta(days=1), symbol=str(iid))])
-        for iid, sym in sorted(instruments.items())]
+    end_day = (datetime.fromtimestamp(end_ns / 1e9, tz=timezone.utc).date() if end_ns else day)
+    days = [day + timedelta(days=k) for k in range((end_day - day).days + 1)]
+
+    def intervals(iids):  # one interval per UTC day and instrument, [day, next day)
+        return [SimpleNamespace(start_date=d, end_date=d + timedelta(days=1), symbol=str(i))
+                for i in iids for d in days]
+
+    by_symbol = {sym: iid for iid, sym in instruments.items()}
+    if symbols is None or list(symbols) == [ALL_SYMBOLS]:
+        requested, stype_in = [ALL_SYMBOLS], "raw_symbol"
+        keys = {sym: [iid] for sym, iid in sorted(by_symbol.items())}
+    elif stype_in == "parent":  # "ES.FUT" -> every ESxx contract in the file
+        requested = list(symbols)
+        keys = {p: sorted(i for s, i in by_symbol.items() if s.startswith(p.split(".")[0]))
+                for p in requested}
+    elif stype_in == "raw_symbol":
+        requested = list(symbols)
+        keys = {s: [by_symbol[s]] for s in requested if s in by_symbol}
+    else:
+        raise ValueError(f"stype_in {stype_in!r}: use 'raw_symbol' or 'parent'")
+    mappings = [SimpleNamespace(raw_symbol=k, intervals=intervals(v)) for k, v in keys.items() if v]
     meta = databento_dbn.Metadata(
-        dataset=dataset, start=start_ns, end=end_ns,
-        stype_in=databento_dbn.SType.RAW_SYMBOL, stype_out=databento_dbn.SType.INSTRUMENT_ID,
-        schema=databento_dbn.Schema.MBO, symbols=sorted(instruments.values()), mappings=mappings)
+        dataset=dataset, start=start_ns, end=end_ns, stype_in=databento_dbn.SType(stype_in),
+        stype_out=databento_dbn.SType.INSTRUMENT_ID, schema=databento_dbn.Schema.MBO,
+        symbols=requested, mappings=mappings,
+        not_found=[s for s in requested if s != ALL_SYMBOLS and s not in keys])
     return bytes(meta)
 
 
 def write_records(path: str | Path, recs: np.ndarray, instruments: dict[int, str],
-                  extra: bytes = b"") -> Path:
-    """Write metadata + records (+ ``extra`` raw record bytes) as DBN; ``.zst`` compresses."""
+                  extra: bytes = b"", symbols: Sequence[str] | None = None,
+                  stype_in: str = "raw_symbol", start_ns: int | None = None,
+                  end_ns: int | None = None) -> Path:
+    """Write metadata + records (+ ``extra`` raw record bytes) as DBN; ``.zst`` compresses.
+    ``symbols``/``stype_in`` are the request's (default: the full channel, ALL_SYMBOLS);
+    ``start_ns`` defaults to the first record's ``ts_event`` (its ``ts_recv`` when that is
+    earlier: a snapshot's orders are older than the request)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    start = int(recs["ts_event"][0]) if len(recs) else SESSION_START_NS
-    payload = metadata_bytes(instruments, start) + recs.tobytes() + extra
+    if start_ns is None:
+        start_ns = (min(int(recs["ts_event"][0]), int(recs["ts_recv"][0])) if len(recs)
+                    else SESSION_START_NS)
+        if len(recs) and recs["flags"][0] & F_SNAPSHOT:
+            start_ns = int(recs["ts_recv"][0])
+    payload = (metadata_bytes(instruments, start_ns, end_ns, symbols=symbols, stype_in=stype_in)
+               + recs.tobytes() + extra)
     if path.suffix == ".zst":
         import zstandard
         payload = zstandard.ZstdCompressor(level=3).compress(payload)
@@ -377,8 +420,9 @@ def write_records(path: str | Path, recs: np.ndarray, instruments: dict[int, str
 
 def write_mbo_file(path: str | Path, instruments: Sequence[str] = ("ESZ6", "NQZ6", "CLF7"),
                    n_records: int = 50_000, seed: int = 0, defects: Iterable[str] = (),
-                   block: int = 200_000) -> Truth:
-    """Write a realistic MBO DBN file and return its :class:`Truth`.
+                   block: int = 200_000, start_ns: int = SESSION_START_NS) -> Truth:
+    """Write a realistic MBO DBN file of the full channels (metadata ``ALL_SYMBOLS``) whose
+    first packet follows ``start_ns``, and return its :class:`Truth`.
 
     Above ``block`` records (clean files only) the simulation is tiled: each block starts
     with a book clear (``R``) per instrument, as Databento sends on a snapshot, and is shifted
@@ -386,15 +430,16 @@ def write_mbo_file(path: str | Path, instruments: Sequence[str] = ("ESZ6", "NQZ6
     """
     kinds = list(defects)
     if n_records <= block or kinds:
-        recs, truth = simulate(instruments, n_records, seed, kinds)
+        recs, truth = simulate(instruments, n_records, seed, kinds, start_ns=start_ns)
     else:
-        recs, truth = _tiled(instruments, n_records, seed, block)
+        recs, truth = _tiled(instruments, n_records, seed, block, start_ns)
     truth.path = write_records(path, recs, truth.instruments)
     return truth
 
 
-def _tiled(instruments: Sequence[str], n_records: int, seed: int, block: int) -> tuple[np.ndarray, Truth]:
-    base, truth = simulate(instruments, block, seed)
+def _tiled(instruments: Sequence[str], n_records: int, seed: int, block: int,
+           start_ns: int = SESSION_START_NS) -> tuple[np.ndarray, Truth]:
+    base, truth = simulate(instruments, block, seed, start_ns=start_ns)
     ids = sorted(truth.instruments)
     clears = np.zeros(len(ids), dtype=MBO_DTYPE)
     clears["length"], clears["rtype"], clears["publisher_id"] = 14, 160, PUBLISHER_GLBX
