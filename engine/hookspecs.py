@@ -29,7 +29,11 @@ def golive_checks() -> list["CheckSpec"]:
 
     The engine collects them at plan-load time and resolves every requirement's
     ``check: {plugin, name}`` against them; an unknown plugin or check is a validation error,
-    and ``check.params`` is validated against the check's ``params_schema``.
+    and ``check.params`` is validated against the check's ``params_schema``. A param the schema
+    does not declare is a validation error even without ``additionalProperties: false`` (set it
+    to true to accept any name). At run time a check that returns a verdict (pass, fail,
+    partial) without reading every param it was given gets ``error`` naming the ignored ones:
+    read each param on every path that judges, or say in the message why it played no part.
 
     Example::
 

@@ -42,7 +42,8 @@ FAKE_CHECKS = {
             metrics=("duration_p95", "rss_slope", "runs"),
         ),
         CheckSpec(plugin="monitoring", name="heartbeat_uptime", func=_never_run),
-        CheckSpec(plugin="feed", name="live_connection", func=_never_run, metrics=("connected", "latency_p99")),
+        CheckSpec(plugin="feed", name="live_connection", func=_never_run,
+                  params_schema={"type": "object", "additionalProperties": True}, metrics=("connected", "latency_p99")),
     ]
 }
 

@@ -23,6 +23,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from golive.run.params import mark_read
+
 log = logging.getLogger("golive.executors.dask")
 
 POLL_S = 0.005
@@ -67,6 +69,7 @@ def run_check_task(func: Callable, requirement: Any, ctx: Any, submitter_pid: in
             logging.getLogger("golive").removeHandler(capture)
             out["warnings"] = capture.messages
     out["artifacts"] = list(ctx.artifacts)
+    out["params_read"] = sorted(getattr(ctx.params, "read", ()))
     return out
 
 
@@ -186,5 +189,6 @@ class DaskExecutor:
         job.result, job.crash = out["result"], out["crash"]
         # the check ran on a copy of the context: bring back the files it recorded
         job.ctx.artifacts[:] = out["artifacts"]
+        mark_read(job.ctx.params, out.get("params_read", ()))
         for logger_name, message in out["warnings"]:
             logging.getLogger(logger_name).warning("%s", message)

@@ -240,6 +240,11 @@ class _Checker:
                 validator = self._validators[spec.key] = jsonschema.Draft202012Validator(spec.params_schema)
             self.problems += schema_problems(validator, dict(ref.params), doc, self.source.display(rel),
                                              base_path=at + ["params"], field_data=doc.data)
+            for name in undeclared_params(spec.params_schema, ref.params):
+                declared = sorted((spec.params_schema.get("properties") or {}))
+                self.add(rel, at + ["params", name],
+                         f"check {spec.key} has no param {name!r}{_did_you_mean(name, declared)}; "
+                         f"its params: {_known(declared) if declared else 'none'}")
         except jsonschema.SchemaError as exc:
             self.add(rel, at, f"check {spec.key} declares an invalid params schema (a plugin bug): {exc.message}")
         except Exception as exc:  # noqa: BLE001 -- a third-party schema must not crash validation
@@ -251,6 +256,20 @@ class _Checker:
                     self.add(rel, where + ["thresholds", index, "metric"],
                              f"check {spec.key} does not report metric {threshold.metric!r}"
                              f"{_did_you_mean(threshold.metric, spec.metrics)}; it reports: {_known(spec.metrics)}")
+
+
+def undeclared_params(schema: Any, params: Any) -> list[str]:
+    """Param names a check's schema does not declare. A schema that says nothing about extra
+    names (no ``additionalProperties``) is read as closed: a param no check reads is ignored
+    silently, the worst outcome. ``additionalProperties`` true or a schema is an explicit
+    opt-in; ``additionalProperties: false`` is left to JSON Schema (reported once)."""
+    if not isinstance(schema, dict) or not isinstance(params, dict) or "additionalProperties" in schema:
+        return []
+    declared = set(schema.get("properties") or {})
+    patterns = list(schema.get("patternProperties") or {})
+    import re
+
+    return [k for k in params if k not in declared and not any(re.search(p, str(k)) for p in patterns)]
 
 
 def _first_non_json(value: Any, path: list[Any]) -> tuple[list[Any], Any] | None:

@@ -31,6 +31,7 @@ from golive.pluginmanager import PluginHost
 from golive.run import background
 from golive.run.selection import select
 from golive.plan.tailoring import Tailoring
+from golive.run.params import ReadTracker, unread_params
 from golive.run.verdict import judge
 
 log = logging.getLogger("golive.run.runner")
@@ -227,7 +228,7 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
                                     reason=f"check {key} is not provided by any installed plugin (see golive plugins)"))
             continue
         timeout = req.check.timeout_s if req.check and req.check.timeout_s else options.timeout_s
-        ctx = CheckContext(target=target, params=params, settings={**target.settings, **options.settings},
+        ctx = CheckContext(target=target, params=ReadTracker(params), settings={**target.settings, **options.settings},
                            log=logging.getLogger(f"golive.check.{spec.key}"), tests=covering, all_tests=records,
                            **({"clock": options.clock} if options.clock else {}))
         jobs.append(_Job(req, spec, ctx, timeout))
@@ -357,6 +358,13 @@ def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
                           artifacts=list(job.ctx.artifacts))
     else:
         outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None)
+        ignored = unread_params(job.ctx.params)
+        if ignored and outcome.status in (Status.PASS, Status.FAIL, Status.PARTIAL):
+            # a verdict that ignored part of what the plan asked for is not about the plan
+            outcome.reason = (f"{job.spec.key} ignored the param(s) {', '.join(ignored)} of {req.id} "
+                              f"(it would have said {outcome.status.value}: {outcome.reason}); remove "
+                              "them from the plan or tailoring, or fix the check to use them")
+            outcome.status = Status.ERROR
     outcome.duration_s = round(elapsed, 6)
     outcome.checker = job.spec.key
     outcome.checker_version = job.spec.version

@@ -27,6 +27,9 @@ def check_live_connection(requirement, ctx) -> CheckResult:
         result = connection_from_log(ctx)
         if mode == "auto" and result.status is Status.MISSING:
             result.message += f"; no probe either: {env_var} is not set"
+        elif p.get("probe"):  # said, so the report shows the probe settings played no part
+            result.message += f"; judged from the log, not a probe ({env_var} is not set)" if mode == "auto" \
+                else "; judged from the log (mode: log), the probe settings are not used"
         return result
     if key is None:
         return CheckResult(status=Status.SKIPPED, message=f"no API key: {env_var} is not set")
