@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from examples.dbn_fixtures import (DEFECT_KINDS, metadata_bytes, simulate,  # noqa: E402
-                                   write_mbo_file, write_records)
+from examples.dbn_fixtures import (DEFECT_KINDS, SESSION_START_NS, metadata_bytes,  # noqa: E402
+                                   simulate, write_mbo_file, write_records)
 
 from golive.model import CheckContext, Status, Target  # noqa: E402
 from golive.plugins.feed.dbn_quality import QualityOptions, check_file  # noqa: E402
@@ -163,9 +163,10 @@ def test_check_without_data_is_missing(tmp_path):
 
 
 def test_parallel_files_match_serial(tmp_path):
-    for i in range(3):
-        write_mbo_file(tmp_path / "data" / f"day{i}.dbn", n_records=3_000, seed=i,
-                       defects=["gap"] if i == 1 else ())
+    for i in range(3):  # three consecutive days (the same hours twice would be an overlap)
+        recs, truth = simulate(("ESZ6", "NQZ6", "CLF7"), 3_000, seed=i, defects=["gap"] if i == 1 else (),
+                               start_ns=SESSION_START_NS + i * 86_400 * 10**9)
+        write_records(tmp_path / "data" / f"day{i}.dbn", recs, truth.instruments)
     serial = check_mbo_quality(None, ctx_for(tmp_path, book=False))
     parallel = check_mbo_quality(None, ctx_for(tmp_path, workers=2))
     assert serial.status is None and parallel.status is None

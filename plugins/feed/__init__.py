@@ -25,7 +25,7 @@ from .cache_cost import (CACHE_METRICS, CACHE_SCHEMA, COST_METRICS, COST_SCHEMA,
                          check_api_cost, check_cache_efficiency)
 from .connection import CONNECTION_METRICS, CONNECTION_SCHEMA, check_live_connection
 from .feed_events import check_mbo_streaming, check_reconnection_backfill
-from .quality_check import QUALITY_METRICS, QUALITY_SCHEMA, check_mbo_quality
+from .quality_check import QUALITY_METRICS, QUALITY_SCHEMA, check_mbo_quality, skip_when_stale
 
 _LOG = {"log": {"type": "string"}}
 _MARKET_HOURS = {
@@ -36,11 +36,15 @@ _MARKET_HOURS = {
                    "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}},
     "additionalProperties": False,
 }
+# streaming and reconnection read MBO files only (silences, sequence numbers): no `schemas`
+_MBO_FILES = {k: v for k, v in QUALITY_SCHEMA["properties"].items() if k not in ("schemas", "max_age")}
 STREAMING_SCHEMA = {"type": "object",
-                    "properties": {**QUALITY_SCHEMA["properties"], **_LOG, "market_hours": _MARKET_HOURS},
+                    "properties": {**_MBO_FILES, **_LOG, "market_hours": _MARKET_HOURS,
+                                   # data whose newest record is older than this is skipped
+                                   "max_age": QUALITY_SCHEMA["properties"]["max_age"]},
                     "additionalProperties": False}
 RECONNECT_SCHEMA = {"type": "object",
-                    "properties": {**QUALITY_SCHEMA["properties"], **_LOG,
+                    "properties": {**_MBO_FILES, **_LOG,
                                    "verify_data": {"type": "boolean"},
                                    "require_data": {"type": "boolean"},
                                    # evidence older than this is skipped (default "92 d")
@@ -57,7 +61,7 @@ def golive_checks() -> list[CheckSpec]:
                   "MBO data quality of every DBN file: validity, timestamps, latency, sequence "
                   "gaps, duplicates, prices, flags, crossed/locked book",
                   QUALITY_SCHEMA, QUALITY_METRICS),
-        CheckSpec("feed", "mbo_streaming", check_mbo_streaming,
+        CheckSpec("feed", "mbo_streaming", skip_when_stale(check_mbo_streaming),
                   "Recorded MBO data has no silence or sequence gap during market hours",
                   STREAMING_SCHEMA, ("max_silence_market_hours_s", "market_hours_observed_s",
                                      "sequence_gaps", "missing_sequences", "skipped_records_errors",

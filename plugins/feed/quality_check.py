@@ -3,9 +3,15 @@
 Files are found by glob (default ``**/*.dbn`` and ``**/*.dbn.zst`` under the target's data
 folder), checked one per process when ``workers`` > 1, and merged: counts add up, latency
 percentiles come from the merged histograms. A file that cannot be read is listed with its
-problem and makes the result ``error``; the other files are still checked and reported. A DBN
-file of another schema (trades, mbp-1, ...) is listed as not used, not an error; no MBO record
-at all makes the result ``missing``. A figure that cannot be judged (sequence numbers of
+problem and makes the result ``error``; the other files are still checked and reported.
+The files are one dataset (:mod:`.dataset_files`): the same data stored twice (``.dbn`` and
+``.dbn.zst``) is checked and counted once, overlapping files are reported, and sequence gaps
+between files are looked for between consecutive distinct files only. The ``schemas`` param
+selects the files that feed the requirement (by the schema in their metadata; a live capture
+of mixed records counts as ``mbo``); a file of another schema is noted, never an error. Files
+of a selected schema other than MBO go to :mod:`.schema_quality` when it is installed (else
+they are listed as not used). No MBO record at all makes the result ``missing``; data whose
+newest record is older than ``max_age`` makes it ``skipped`` (data is stale). A figure that cannot be judged (sequence numbers of
 symbol-filtered data, a limit hit) is reported as the text ``not judged: <why>`` instead of a
 count, so its threshold cannot pass.
 Per-file results are memoised for the process (same path, size and mtime), so the streaming
@@ -13,21 +19,33 @@ and reconnection checks of the same run reuse them instead of decoding the data 
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
+from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
 
+import databento_dbn
 import numpy as np
 
 from golive.model import CheckResult, Quantity, Status
+from golive.plan.units import UnitError, duration_seconds
 
+from .dataset_files import OVERLAP_NOT_JUDGED, distinct_results, drop_copies, identify
 from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_file, percentile_ms
 from .dbn_reader import DBNFileError
 
+try:  # checks of the other schemas (trades, mbp-1, ohlcv, definition, ...)
+    from .schema_quality import check_other_file
+except ImportError:  # not installed: such files are listed as not used
+    check_other_file = None
+
 DEFAULT_GLOBS = ("**/*.dbn", "**/*.dbn.zst")
+SCHEMAS = tuple(s.value for s in databento_dbn.Schema.variants())
 SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions",
           "ts_event_after_recv", "sequence_gaps", "missing_sequences", "late_records",
           "duplicates_adjacent", "duplicates_exact", "undefined_prices", "non_positive_prices",
@@ -39,7 +57,8 @@ SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions
 QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "files_not_mbo", "files_without_mbo",
                             "duplicates", "latency_p50_ms",
                             "latency_p99_ms", "latency_max_ms", "cross_file_sequence_gaps",
-                            "cross_file_missing_sequences")
+                            "cross_file_missing_sequences", "files_duplicate_coverage",
+                            "files_overlapping", "files_not_selected")
 _MEMO: dict[tuple, dict] = {}
 _MEMO_SIZE = 256
 # the runner runs checks in threads: the streaming, quality and reconnection checks of one run
@@ -55,13 +74,17 @@ def find_files(ctx, globs=None) -> list[Path]:
 
 
 def options_from(params) -> QualityOptions:
-    names = QualityOptions.__dataclass_fields__
-    return QualityOptions(**{k: v for k, v in params.items() if k in names})
+    # only the options' own names are looked up: the plan's params are tracked by what a check
+    # reads, and iterating them all would mark every one as used
+    return QualityOptions(**{k: params[k] for k in QualityOptions.__dataclass_fields__ if k in params})
 
 
 def _one(path: str, opts: dict) -> dict:
     try:
-        return check_file(path, QualityOptions(**opts))
+        res = check_file(path, QualityOptions(**opts))
+        if "not_used" in res and check_other_file is not None:
+            return check_other_file(path, QualityOptions(**opts))
+        return res
     except DBNFileError as exc:
         return {"file": path, "error": exc.problem}
 
@@ -86,7 +109,7 @@ def _run_files(paths: list[Path], options: QualityOptions, workers: int | str) -
     keys, todo = [], []
     for p in paths:
         st = p.stat()
-        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, tuple(sorted(opts.items())))
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns, json.dumps(opts, sort_keys=True, default=str))
         keys.append(key)
         if key not in _MEMO:
             todo.append((p, key))
@@ -109,33 +132,61 @@ def _used(results: list[dict]) -> list[dict]:
     return [r for r in results if "error" not in r and "not_used" not in r]
 
 
+def _is_mbo(r: dict) -> bool:
+    """An MBO result (:func:`.dbn_quality.check_file`), not one of another schema."""
+    return "latency_hist" in r
+
+
+class DatasetResults(list):
+    """The per-file results of the distinct files that feed the requirement (a list, as the
+    checks iterate it), with what was left out: ``findings`` (copies counted once, overlaps,
+    :mod:`.dataset_files`), ``not_selected`` (files of schemas the requirement does not use)
+    and ``found`` (how many files the globs found)."""
+
+    def __init__(self, results, findings=(), not_selected=(), found: int | None = None):
+        super().__init__(results)
+        self.findings, self.not_selected = list(findings), list(not_selected)
+        self.found = len(self) if found is None else found
+
+
 def merge(results: list[dict]) -> dict:
     """Whole-dataset metrics from per-file results. A metric some file could not judge is the
     text ``not judged: <why> (<file>)`` (its threshold then fails instead of passing on a count
-    that means nothing); the counts of the judged files stay in the file details."""
+    that means nothing); the counts of the judged files stay in the file details. Results of
+    other schemas add their counts of the same name (records, ts_recv regressions, prices)."""
     ok = _used(results)
     why: dict[str, str] = {}
     for r in ok:
         for k, reason in r.get("not_judged", {}).items():
             why.setdefault(k, f"not judged: {reason} ({Path(r['file']).name})")
+    findings = getattr(results, "findings", [])
+    overlaps = [f for f in findings if f["kind"] == "overlap"]
+    for f in overlaps[:1]:
+        names = " and ".join(Path(p).name for p in f["files"])
+        for k in OVERLAP_NOT_JUDGED:
+            why.setdefault(k, f"not judged: {names} overlap ({f['from']} to {f['to']})")
     out = {k: sum(r["metrics"].get(k, 0) for r in ok) for k in SUMMED}
-    out["files"] = len(results)
+    out["files"] = getattr(results, "found", len(results))
     out["files_unreadable"] = sum("error" in r for r in results)
-    out["files_not_mbo"] = sum("not_used" in r for r in results)
-    out["files_without_mbo"] = sum(not r["metrics"]["mbo_records"] for r in ok)
+    out["files_not_mbo"] = sum("not_used" in r or ("error" not in r and not _is_mbo(r)) for r in results)
+    out["files_without_mbo"] = sum(not r["metrics"]["mbo_records"] for r in ok if _is_mbo(r))
+    out["files_duplicate_coverage"] = sum(f["kind"] == "same_coverage" for f in findings)
+    out["files_overlapping"] = len({p for f in overlaps for p in f["files"]})
+    out["files_not_selected"] = len(getattr(results, "not_selected", []))
     out["duplicates"] = out["duplicates_adjacent"] + out["duplicates_exact"]
-    judged = [r for r in ok if not any(k in r.get("not_judged", {}) for k in SEQUENCE_METRICS)]
+    judged = [r for r in ok if _is_mbo(r) and not any(k in r.get("not_judged", {}) for k in SEQUENCE_METRICS)]
     out["cross_file_sequence_gaps"], out["cross_file_missing_sequences"] = _cross_file_gaps(judged)
     for k in ("cross_file_sequence_gaps", "cross_file_missing_sequences"):
         if "sequence_gaps" in why:
-            why[k] = why["sequence_gaps"]
+            why.setdefault(k, why["sequence_gaps"])
     if "duplicates_adjacent" in why or "duplicates_exact" in why:
-        why["duplicates"] = why.get("duplicates_exact") or why["duplicates_adjacent"]
+        why.setdefault("duplicates", why.get("duplicates_exact") or why["duplicates_adjacent"])
     out.update(why)
     hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
-    for r in ok:
+    mbo = [r for r in ok if _is_mbo(r)]
+    for r in mbo:
         np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
-    lat_max = max((r["metrics"]["latency_max_ms"] for r in ok), default=0.0)
+    lat_max = max((r["metrics"]["latency_max_ms"] for r in mbo), default=0.0)
     out["latency_p50_ms"] = Quantity(percentile_ms(hist, 0.50, lat_max), "ms")
     out["latency_p99_ms"] = Quantity(percentile_ms(hist, 0.99, lat_max), "ms")
     out["latency_max_ms"] = Quantity(lat_max, "ms")
@@ -143,9 +194,9 @@ def merge(results: list[dict]) -> dict:
 
 
 def _cross_file_gaps(ok: list[dict]) -> tuple[int, int]:
-    """Sequence numbers lost between consecutive files of a dataset (files sorted by their
-    first record): a channel's first number in a file should follow its last in the previous
-    one. A lower first number is a reset (a new week or session), not a gap."""
+    """Sequence numbers lost between consecutive distinct files of a dataset (files sorted by
+    their first record): a channel's first number in a file should follow its last in the
+    previous one. A lower first number is a reset (a new week or session), not a gap."""
     gaps = missing = 0
     by_dataset: dict[str, list[dict]] = {}
     for r in ok:
@@ -171,12 +222,27 @@ def file_details(results: list[dict], root: Path) -> list[dict]:
         if "not_used" in r:
             rows.append({"file": name, "schema": r.get("schema", ""), "not_used": r["not_used"]})
             continue
-        rows.append({"file": name, "dataset": r.get("dataset", ""),
-                     "metrics": {k: v for k, v in r["metrics"].items()},
-                     "by_instrument": r["by_instrument"], "violations": r["violations"],
-                     "limits_hit": r.get("limits_hit", []), "not_judged": r.get("not_judged", {}),
-                     "sequence_judgement": r.get("sequence_judgement", {})})
+        row = {"file": name, "dataset": r.get("dataset", ""), "schema": r.get("schema", ""),
+               "metrics": dict(r["metrics"]), "violations": r["violations"],
+               "limits_hit": r.get("limits_hit", []), "not_judged": r.get("not_judged", {})}
+        for k in ("by_instrument", "sequence_judgement", "checks_applied"):
+            if k in r:
+                row[k] = r[k]
+        if "overlaps" in r:
+            row["overlaps"] = [_rel(p, root) for p in r["overlaps"]]
+        rows.append(row)
+    for f in getattr(results, "findings", []):
+        if f["kind"] == "same_coverage":
+            rows.append({"file": _rel(f["files"][1], root), "same_as": _rel(f["counted"], root)})
+    for n in getattr(results, "not_selected", []):
+        rows.append({**n, "file": _rel(n["file"], root)})
     return rows
+
+
+def dataset_findings(results: list[dict], root: Path) -> list[dict]:
+    return [{**f, "files": [_rel(p, root) for p in f["files"]],
+             **({"counted": _rel(f["counted"], root)} if "counted" in f else {})}
+            for f in getattr(results, "findings", [])]
 
 
 def _rel(path: str, root: Path) -> str:
@@ -186,17 +252,41 @@ def _rel(path: str, root: Path) -> str:
         return path
 
 
-def checked_files(ctx) -> tuple[list[Path], list[dict], CheckResult | None]:
-    """Find and check the data files; the CheckResult is set when there is nothing to check."""
+def dataset_results(ctx, paths: list[Path], default_schemas=("mbo",)) -> tuple[DatasetResults, list[str]]:
+    """Select the files by schema, check each distinct file once, and find copies and overlaps
+    (:mod:`.dataset_files`). Returns the results and the files that were read."""
+    schemas = list(ctx.params.get("schemas") or default_schemas)
+    coverages, selected, not_selected = {}, [], []
+    for p in map(str, paths):
+        try:
+            coverages[p] = identify(p)
+        except DBNFileError:
+            coverages[p] = None  # checking it reports the problem
+        schema = coverages[p].schema if coverages[p] is not None else ""
+        if (schema or "mbo") in schemas:  # a live capture of mixed records is read as MBO
+            selected.append(p)
+        else:
+            not_selected.append({"file": p, "schema": schema, "not_selected":
+                                 f"schema {schema} is not among the requirement's schemas ({', '.join(schemas)})"})
+    kept, copies = drop_copies({p: coverages[p] for p in selected})
+    results = run_files([Path(p) for p in kept], options_from(ctx.params), ctx.params.get("workers", 1))
+    by_result = {r["file"]: coverages[p] for p, r in zip(kept, results)}
+    distinct, findings = distinct_results(results, by_result)
+    return DatasetResults(distinct, copies + findings, not_selected, len(paths)), selected
+
+
+def checked_files(ctx, default_schemas=("mbo",)) -> tuple[list[Path], list[dict], CheckResult | None]:
+    """Find and check the data files; the CheckResult is set when there is nothing to check.
+    The results are those of the distinct files (:class:`DatasetResults`)."""
     paths = find_files(ctx)
     if not paths:
         where = ctx.params.get("files") or [_rel(str(ctx.target.path("data") / g), ctx.target.root)
                                             for g in DEFAULT_GLOBS]
         return [], [], CheckResult(status=Status.MISSING,
                                    message=f"no DBN files found ({', '.join(map(str, where))})")
-    for p in paths:
+    results, read = dataset_results(ctx, paths, default_schemas)
+    for p in read:
         ctx.record_artifact(p)
-    results = run_files(paths, options_from(ctx.params), ctx.params.get("workers", 1))
     return paths, results, None
 
 
@@ -205,16 +295,62 @@ def unreadable_message(results: list[dict], root: Path) -> str:
     return "; ".join(f"{_rel(r['file'], root)}: {r['error']}" for r in bad)
 
 
+def max_age_s(ctx) -> float | None:
+    """The ``max_age`` param in seconds (None when not set); raises UnitError."""
+    return duration_seconds(ctx.params["max_age"]) if "max_age" in ctx.params else None
+
+
+def stale_message(ctx, results: list[dict], limit_s: float | None) -> str:
+    """'data is stale: ...' when the newest record is older than ``limit_s`` by ctx's clock."""
+    newest = max((r["last_ts_recv"] for r in _used(results) if r.get("last_ts_recv") is not None),
+                 default=None)
+    if limit_s is None or newest is None:
+        return ""
+    when = datetime.fromtimestamp(newest / 1e9, tz=timezone.utc)
+    age_s = (ctx.clock() - when).total_seconds()
+    if age_s <= limit_s:
+        return ""
+    return (f"data is stale: the newest record ({when.isoformat()}) is {age_s / 86400:.1f} d old, "
+            f"older than max_age {ctx.params['max_age']}")
+
+
+def skip_when_stale(check):
+    """Wrap a check that reads the recorded MBO data: ``skipped`` when the data is older than
+    the ``max_age`` param (the check's own verdict is kept in the message)."""
+    @functools.wraps(check)
+    def run(requirement, ctx) -> CheckResult:
+        try:
+            limit = max_age_s(ctx)
+        except UnitError as exc:
+            return CheckResult(status=Status.ERROR, message=f"check parameter max_age: {exc}")
+        result = check(requirement, ctx)
+        if limit is None or result.status in (Status.ERROR, Status.MISSING, Status.SKIPPED):
+            return result
+        paths = find_files(ctx)
+        why = stale_message(ctx, dataset_results(ctx, paths)[0], limit) if paths else ""
+        if not why:
+            return result
+        return CheckResult(status=Status.SKIPPED, metrics=result.metrics, details=result.details,
+                           message=f"{why}; {result.message}")
+    return run
+
+
 def check_mbo_quality(requirement, ctx) -> CheckResult:
-    paths, results, early = checked_files(ctx)
+    try:
+        limit = max_age_s(ctx)
+    except UnitError as exc:
+        return CheckResult(status=Status.ERROR, message=f"check parameter max_age: {exc}")
+    paths, results, early = checked_files(ctx, default_schemas=SCHEMAS)
     if early is not None:
         return early
     metrics = merge(results)
     details = {"files": file_details(results, ctx.target.root),
+               "dataset": dataset_findings(results, ctx.target.root),
+               "schemas": list(ctx.params.get("schemas") or ["all"]),
                "latency": "ts_recv - ts_event; percentiles from 1 us bins"}
     bad = unreadable_message(results, ctx.target.root)
     gaps = metrics["sequence_gaps"]
-    summary = (f"{metrics['mbo_records']} MBO records in {len(paths)} file(s): "
+    summary = (f"{metrics['mbo_records']} MBO records in {len(results)} distinct file(s): "
                f"{gaps if isinstance(gaps, int) else 'sequence gaps ' + gaps}"
                f"{' sequence gaps' if isinstance(gaps, int) else ''}, "
                f"{metrics['duplicates']} duplicates, "
@@ -228,20 +364,31 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
     if not metrics["mbo_records"]:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                            message=f"no MBO records to judge: {summary}")
+    stale = stale_message(ctx, results, limit)
+    if stale:
+        return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details,
+                           message=f"{stale}; {summary}")
     return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] else None,
                        metrics=metrics, details=details, message=summary)
 
 
 def usage_notes(results: list[dict], root: Path) -> str:
-    """Files of another schema (not used) and MBO files without records (never a pass)."""
-    parts = []
+    """Files counted once, overlapping, of another schema (not used or not selected) and MBO
+    files without records (never a pass)."""
+    parts = [f["message"] for f in getattr(results, "findings", [])]
     other = [f"{_rel(r['file'], root)} ({r.get('schema') or r['not_used']})"
              for r in results if "not_used" in r]
     if other:
         parts.append(f"not used, not MBO: {', '.join(other)}")
-    empty = [_rel(r["file"], root) for r in _used(results) if not r["metrics"]["mbo_records"]]
+    skipped = [f"{_rel(n['file'], root)} ({n['schema']})" for n in getattr(results, "not_selected", [])]
+    if skipped:
+        parts.append(f"not selected (schemas): {', '.join(skipped)}")
+    empty = [_rel(r["file"], root) for r in _used(results) if _is_mbo(r) and not r["metrics"]["mbo_records"]]
     if empty:
         parts.append(f"0 MBO records in {', '.join(empty)}")
+    empty = [_rel(r["file"], root) for r in _used(results) if not _is_mbo(r) and not r["metrics"].get("records")]
+    if empty:
+        parts.append(f"0 records in {', '.join(empty)}")
     return "; ".join(parts)
 
 
@@ -249,6 +396,8 @@ QUALITY_SCHEMA = {
     "type": "object",
     "properties": {
         "files": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        # the schemas of the files that feed the requirement (default: all; streaming: mbo)
+        "schemas": {"type": "array", "items": {"enum": list(SCHEMAS)}, "minItems": 1, "uniqueItems": True},
         "chunk_records": {"type": "integer", "minimum": 1024},
         "jump_ratio": {"type": "number", "exclusiveMinimum": 0},
         "allow_negative_prices": {"type": "boolean"},
@@ -257,6 +406,11 @@ QUALITY_SCHEMA = {
         "book": {"type": "boolean"},
         "max_violations": {"type": "integer", "minimum": 0},
         "workers": {"oneOf": [{"type": "integer", "minimum": 1}, {"const": "auto"}]},
+        # data whose newest record is older than this is skipped ("92 d" or seconds)
+        "max_age": {"type": ["string", "number"]},
     },
     "additionalProperties": False,
 }
+if "instruments" in QualityOptions.__dataclass_fields__:  # only judged what the options can filter
+    QUALITY_SCHEMA["properties"]["instruments"] = {
+        "type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1}
