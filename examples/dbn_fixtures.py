@@ -100,16 +100,22 @@ class _Simulator:
         asks = [p for s, p, _ in self.orders[inst].values() if s == "A"]
         return (max(bids) if bids else 0, min(asks) if asks else 0)
 
-    def _emit_packet(self, inst: int, recs: list[tuple[str, str, int, int, int]]) -> None:
+    def _emit_packet(self, inst: int, recs: list[tuple[str, str, int, int, int]],
+                     at_ns: int | None = None, last_flag: bool = True) -> None:
+        """One exchange packet; ``at_ns`` fixes its ``ts_event`` (an auction at the open),
+        ``last_flag=False`` leaves ``F_LAST`` off (the first packet of a CME uncross)."""
         ch = self.channel[inst]
         self.seq[ch] += 1
-        self.now += self.rng.randint(*self.packet_gap_ns)
+        if at_ns is None:
+            self.now += self.rng.randint(*self.packet_gap_ns)
+        else:
+            self.now = max(at_ns, self.now)
         latency = int(self.rng.lognormvariate(11.0, 0.4))  # ~60 us median capture latency
         # the capture host stamps in arrival order, so ts_recv never goes backwards
         recv = max(self.now + latency, self.last_recv)
         self.last_recv = recv
         for k, (action, side, oid, price, size) in enumerate(recs):
-            flags = F_LAST if k == len(recs) - 1 else 0
+            flags = F_LAST if k == len(recs) - 1 and last_flag else 0
             c = self.cols
             c["length"].append(14); c["rtype"].append(160)
             c["publisher_id"].append(PUBLISHER_GLBX); c["instrument_id"].append(inst)
