@@ -380,15 +380,16 @@ def filtered_symbols(path, instruments: Sequence[str] = ("ESH7", "NQH7", "CLG7",
     return _write(path, out, truth, symbols=[keep])
 
 
-def duplicated_day(directory, instruments: Sequence[str] = ("ESH7", "NQH7"), n_packets: int = 3_000,
-                   seed: int = 0, day: date = date(2026, 12, 22)) -> tuple[Truth, Truth]:
-    """The same day of data written twice: ``<day>.mbo.dbn`` and ``<day>.mbo.dbn.zst``
-    (identical metadata and records); ``expected['files_duplicate_coverage'] == 1``."""
-    phases = [Phase("continuous", ct_ns(day, "09:00"), ct_ns(day, "09:20"), n_packets)]
+def duplicated_day(directory, instruments: Sequence[str] = ("ESH7", "NQH7"), seed: int = 0,
+                   day: date = date(2026, 12, 22)) -> tuple[Truth, Truth]:
+    """One session day (close, halt, pre-open crossing, the open: :func:`opening_phases`)
+    written twice: ``<day>.mbo.dbn`` and ``<day>.mbo.dbn.zst``, identical metadata and
+    records; ``expected['files_duplicate_coverage'] == 1``."""
+    phases = opening_phases(day, instruments[:1])
     recs, truth, _ = simulate_phases(instruments, phases, seed)
     truth.expected["files_duplicate_coverage"] = 1
     stem = Path(directory) / f"glbx-mdp3-{day:%Y%m%d}.mbo"
-    start, end = ct_ns(day, "09:00"), ct_ns(day, "09:20")
-    plain = _write(f"{stem}.dbn", recs, truth, start_ns=start, end_ns=end)
+    span = {"start_ns": phases[0].start_ns, "end_ns": phases[-1].end_ns}
+    plain = _write(f"{stem}.dbn", recs, truth, **span)
     zst = Truth(Path(), len(recs), dict(truth.instruments), [], dict(truth.expected))
-    return plain, _write(f"{stem}.dbn.zst", recs, zst, start_ns=start, end_ns=end)
+    return plain, _write(f"{stem}.dbn.zst", recs, zst, **span)
