@@ -114,6 +114,11 @@ class Requirement:
     schedule: Mapping[str, Any] | None = None
     tags: tuple[str, ...] = ()
     source: SourceLocation | None = None
+    # time-series evidence (uptime, health, P&L ...): the engine turns a verdict into ``missing``
+    # when the check observed a shorter period than ``min_period`` or its newest observation is
+    # older than ``max_age`` at the run clock (durations as written in the plan, e.g. "5 d")
+    min_period: str | None = None
+    max_age: str | None = None
 
 
 @dataclass
@@ -153,6 +158,9 @@ class Plan:
     sections: list[Section]
     digest: str = ""
     root: Path | None = None
+    # the plan's ``readiness`` policy as written (golive.run.readiness.Policy reads it; empty =
+    # the default policy)
+    readiness: dict[str, Any] = field(default_factory=dict)
 
     @property
     def requirements(self) -> list[Requirement]:
@@ -228,6 +236,16 @@ class CheckResult:
     ``partial`` for sub-checks that are not thresholds. Metrics are plain numbers (in the
     threshold's unit), :class:`Quantity` or strings. ``details`` is free JSON-able data the
     report may show (formulas, violation lists).
+
+    ``observed`` says what the verdict rests on: ``{"events": int, "first": ISO-8601 | None,
+    "newest": ISO-8601 | None, "what": "heartbeats"}``. The engine never lets a check pass on
+    nothing: ``events == 0`` becomes ``missing`` ("not exercised: no heartbeats in the period"),
+    and the requirement's ``min_period`` / ``max_age`` are judged against ``first`` / ``newest``.
+    Empty when the check does not report observations.
+
+    ``configure`` names what must be set for the check to run (a ``golive.toml`` setting or a
+    plan param) when it returns ``missing``/``skipped`` for lack of configuration: the readiness
+    verdict then says INCOMPLETE ("configure X"), not NOT READY.
     """
 
     status: Status | None = None
@@ -235,6 +253,8 @@ class CheckResult:
     message: str = ""
     artifacts: list[Artifact] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, Any] = field(default_factory=dict)
+    configure: str = ""
 
 
 @dataclass
@@ -317,7 +337,13 @@ class ThresholdResult:
 
 @dataclass
 class Outcome:
-    """The engine's verdict on one requirement in one run (one entry of ``results``)."""
+    """The engine's verdict on one requirement in one run (one entry of ``results``).
+
+    ``implemented`` means *covered* (see :attr:`covered`): a confirmed test links to the
+    requirement, or its check / attestation produced evidence it could judge (status pass, fail
+    or partial). It says nothing about passing: a failing requirement is covered. The name is
+    kept for the results document's ``implemented`` key (an alias of ``covered``).
+    """
 
     requirement: Requirement
     status: Status
@@ -332,7 +358,15 @@ class Outcome:
     checker: str = ""
     checker_version: str = ""
     not_applicable: str = ""  # reason from tailoring, when the requirement was tailored out
+    observed: dict[str, Any] = field(default_factory=dict)  # CheckResult.observed, as judged
+    configure: str = ""  # CheckResult.configure: what to set for the check to run
+
+    @property
+    def covered(self) -> bool:
+        """A confirmed test, or evidence the check or an attestation could judge."""
+        return self.implemented
 
     @property
     def verified(self) -> bool:
+        """The requirement passes its thresholds (a waiver never makes it verified)."""
         return self.status is Status.PASS
