@@ -87,10 +87,15 @@ def test_full_channel_files_say_all_symbols_and_filtered_files_their_symbols(tmp
 
 # -- snapshot prefix --------------------------------------------------------------------------
 
+def written(case, name: str, seed: int, tmp_path_factory):
+    """Write one case, check it and decode it: (truth, check_file result, decoded records)."""
+    truth = case(tmp_path_factory.mktemp(name) / name, seed=seed)
+    return truth, check_file(truth.path), decoded(truth.path)
+
+
 @pytest.fixture(scope="module", params=[0, 5])
 def snapshot(request, tmp_path_factory):
-    truth = fx.snapshot_prefix(tmp_path_factory.mktemp("snap") / "snap.dbn.zst", seed=request.param)
-    return truth, check_file(truth.path), decoded(truth.path)
+    return written(fx.snapshot_prefix, "snap.dbn.zst", request.param, tmp_path_factory)
 
 
 def test_snapshot_prefix_is_counted_not_flagged(snapshot):
@@ -120,8 +125,7 @@ def test_snapshot_records_are_their_own_segment(snapshot):
 
 @pytest.fixture(scope="module", params=[0, 3])
 def pre_open(request, tmp_path_factory):
-    truth = fx.pre_open_crossing(tmp_path_factory.mktemp("pre") / "pre.dbn", seed=request.param)
-    return truth, check_file(truth.path), decoded(truth.path)
+    return written(fx.pre_open_crossing, "pre.dbn", request.param, tmp_path_factory)
 
 
 def test_pre_open_crossing_is_not_a_crossed_book(pre_open):
