@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from examples import dbn_sessions_fixtures as fx  # noqa: E402
-from examples.dbn_fixtures import F_SNAPSHOT, write_mbo_file  # noqa: E402
+from examples.dbn_fixtures import F_SNAPSHOT, write_mbo_file, write_records  # noqa: E402
 
 from golive.model import CheckContext, Target  # noqa: E402
 from golive.plugins.feed.dbn_quality import SEQUENCE_METRICS, check_file, subscription_filtered  # noqa: E402
@@ -80,9 +80,19 @@ def test_full_channel_files_say_all_symbols_and_filtered_files_their_symbols(tmp
     assert subscription_filtered(meta) == ""
     assert {iv[0]["symbol"]: raw for raw, iv in meta.mappings.items()} == {
         str(i): s for i, s in full.instruments.items()}
+    assert len(decoded(full.path)) == full.n_records
     one = fx.filtered_symbols(tmp_path / "one.dbn", n_packets=600)
     meta = read_metadata(one.path)
     assert meta.symbols == ["ESH7"] and "symbol-filtered" in subscription_filtered(meta)
+    assert len(decoded(one.path)) == one.n_records
+    # a parent request (ES.FUT) maps the parent to each of its contracts in the file
+    recs = decoded(full.path)
+    parent = write_records(tmp_path / "parent.dbn", recs, {1000: "ESZ6", 1001: "ESH7"},
+                           symbols=["ES.FUT"], stype_in="parent")
+    meta = read_metadata(parent)
+    assert (meta.symbols, str(meta.stype_in.value)) == (["ES.FUT"], "parent")
+    assert sorted(iv["symbol"] for iv in meta.mappings["ES.FUT"]) == ["1000", "1001"]
+    assert "stype_in parent" in subscription_filtered(meta)
 
 
 # -- snapshot prefix --------------------------------------------------------------------------
