@@ -3,13 +3,18 @@
 delay = signals.ts - signals.market_event_ts for every emitted signal of the mode (default
 shadow). Reports median, p95, p99 and maximum in milliseconds, and counts negative delays
 (a signal stamped before its event: a clock or recording fault).
+
+Percentiles are nearest-rank (the smallest observed delay with at least q % of the delays at
+or below it; :func:`golive.plugins.monitoring.opslog.percentile`), the same definition as the
+processing-latency check (monitoring.latency), so every "p99 < 100 ms" in the plan means one
+thing: at least 99 % of the observations were below 100 ms.
 """
 from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data, signals_of
-from golive.plugins.records.stats import percentile
+from golive.plugins.monitoring.opslog import percentile
 
 
 def check(requirement, ctx) -> CheckResult:
@@ -22,16 +27,20 @@ def check(requirement, ctx) -> CheckResult:
         return no_data("no emitted signals with market_event_ts in records/signals")
     delays = ((sig["ts"] - sig["market_event_ts"]).dt.total_seconds() * 1000).tolist()
     slowest = sorted(zip(delays, sig["signal_id"]), reverse=True)[:10]
-    return CheckResult(
+    result = CheckResult(
         metrics={"delay_p50": Quantity(percentile(delays, 50), "ms"),
                  "delay_p95": Quantity(percentile(delays, 95), "ms"),
                  "delay_p99": Quantity(percentile(delays, 99), "ms"), "delay_max": Quantity(max(delays), "ms"),
                  "negative_delays": sum(d < 0 for d in delays), "missing_event_ts": missing, "signals": len(delays)},
         message=f"{len(delays)} signals; delay p50 {percentile(delays, 50):.1f} ms, "
                 f"p99 {percentile(delays, 99):.1f} ms",
-        details={"formula": "delay = ts - market_event_ts; percentiles linear-interpolated",
+        details={"formula": "delay = ts - market_event_ts; percentiles nearest-rank (an observed delay; "
+                            "at least q % of delays at or below it)",
                  "slowest": [{"signal_id": s, "delay_ms": round(d, 3)} for d, s in slowest],
                  "negative": listed([s for d, s in zip(delays, sig["signal_id"]) if d < 0])})
+    result.observed = {"events": len(delays), "first": sig["ts"].min().isoformat(),
+                       "newest": sig["ts"].max().isoformat(), "what": "signals with a market event time"}
+    return result
 
 
 SPEC = make_spec("algorithm", "signal_timing", check, "market event to signal delay distribution",
