@@ -152,15 +152,21 @@ def test_pre_feed_04_verdict_per_sample(rel, pre_feed_04):
         assert "not judged" in out.reason and "filtered data" in out.reason
 
 
-def test_files_of_other_schemas_are_listed_not_errors(pre_feed_04):
+def test_files_of_other_schemas_are_checked_by_their_rules_not_errors(pre_feed_04):
+    """PRE-FEED-04 reads every schema: other files get their schema's checks (test_feed_dataset
+    has the mbo-only selection, where they are noted as not selected)."""
+    pytest.importorskip("golive.plugins.feed.schema_quality")
     others = run_check(REAL, ["other/*.dbn", "other/*.dbn.zst"], pre_feed_04)
-    assert others.status is Status.MISSING
-    assert "no MBO records" in others.message and "trades" in others.message
+    assert others.status is Status.MISSING  # an MBO requirement without MBO data
+    assert "no MBO records" in others.message and "other/test_data.trades.dbn (trades)" in others.message
     assert others.metrics["files_not_mbo"] == 11 and others.metrics["files_unreadable"] == 0
+    assert others.metrics["records"] == sum(len(decoded(f"other/{p.name}")) for p in (REAL / "other").iterdir())
     mixed = run_check(REAL, ["other/test_data.trades.dbn", "samples/test_data.mbo.v3.dbn"], pre_feed_04)
     out = judge(pre_feed_04, mixed, [], [])
-    assert out.status is Status.PASS and "not used, not MBO: other/test_data.trades.dbn (trades)" in out.reason
-    assert [f.get("not_used") for f in mixed.details["files"]] == ["schema is trades, not MBO", None]
+    assert out.status is Status.PASS
+    assert "checked by the rules of their schema: other/test_data.trades.dbn (trades)" in out.reason
+    assert [f["schema"] for f in mixed.details["files"]] == ["trades", "mbo"]
+    assert "checks_applied" in mixed.details["files"][0]
 
 
 def test_a_live_capture_with_gateway_records():

@@ -40,9 +40,9 @@ from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_f
 from .dbn_reader import DBNFileError
 
 try:  # checks of the other schemas (trades, mbp-1, ohlcv, definition, ...)
-    from .schema_quality import check_other_file
+    from .schema_quality import DEFECT_METRICS as _OTHER_DEFECTS, SUPPORTED_SCHEMAS, check_other_file
 except ImportError:  # not installed: such files are listed as not used
-    check_other_file = None
+    check_other_file, SUPPORTED_SCHEMAS, _OTHER_DEFECTS = None, (), ()
 
 DEFAULT_GLOBS = ("**/*.dbn", "**/*.dbn.zst")
 SCHEMAS = tuple(s.value for s in databento_dbn.Schema.variants())
@@ -54,6 +54,9 @@ SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions
           "locked_episodes", "crossed_checks", "locked_checks", "unknown_order_events",
           "reused_order_ids", "snapshot_records", "side_none_fills", "auction_crossed_episodes",
           "auction_locked_episodes")
+# the other schemas' own figures (quotes, bars, definitions, ...), summed over their files
+SUMMED += tuple(k for k in (*_OTHER_DEFECTS, "auction_quote_crossed", "auction_quote_locked")
+                if k not in SUMMED) if _OTHER_DEFECTS else ()
 QUALITY_METRICS = SUMMED + ("files", "files_unreadable", "files_not_mbo", "files_without_mbo",
                             "duplicates", "latency_p50_ms",
                             "latency_p99_ms", "latency_max_ms", "cross_file_sequence_gaps",
@@ -82,7 +85,7 @@ def options_from(params) -> QualityOptions:
 def _one(path: str, opts: dict) -> dict:
     try:
         res = check_file(path, QualityOptions(**opts))
-        if "not_used" in res and check_other_file is not None:
+        if "not_used" in res and res.get("schema") in SUPPORTED_SCHEMAS:
             return check_other_file(path, QualityOptions(**opts))
         return res
     except DBNFileError as exc:
@@ -137,6 +140,12 @@ def _is_mbo(r: dict) -> bool:
     return "latency_hist" in r
 
 
+def _info_only(r: dict) -> tuple[str, ...]:
+    """Figures of a file that say nothing about the dataset: sequence numbers of another schema
+    skip by design (its records are a subset of the channel's messages)."""
+    return () if _is_mbo(r) else SEQUENCE_METRICS
+
+
 class DatasetResults(list):
     """The per-file results of the distinct files that feed the requirement (a list, as the
     checks iterate it), with what was left out: ``findings`` (copies counted once, overlaps,
@@ -158,14 +167,16 @@ def merge(results: list[dict]) -> dict:
     why: dict[str, str] = {}
     for r in ok:
         for k, reason in r.get("not_judged", {}).items():
-            why.setdefault(k, f"not judged: {reason} ({Path(r['file']).name})")
+            # an empty file is noted as such (never a pass, see usage_notes), not as a figure
+            if k not in _info_only(r) and k != "records":
+                why.setdefault(k, f"not judged: {reason} ({Path(r['file']).name})")
     findings = getattr(results, "findings", [])
     overlaps = [f for f in findings if f["kind"] == "overlap"]
     for f in overlaps[:1]:
         names = " and ".join(Path(p).name for p in f["files"])
         for k in OVERLAP_NOT_JUDGED:
             why.setdefault(k, f"not judged: {names} overlap ({f['from']} to {f['to']})")
-    out = {k: sum(r["metrics"].get(k, 0) for r in ok) for k in SUMMED}
+    out = {k: sum(r["metrics"].get(k, 0) for r in ok if k not in _info_only(r)) for k in SUMMED}
     out["files"] = getattr(results, "found", len(results))
     out["files_unreadable"] = sum("error" in r for r in results)
     out["files_not_mbo"] = sum("not_used" in r or ("error" not in r and not _is_mbo(r)) for r in results)
@@ -350,7 +361,9 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
                "latency": "ts_recv - ts_event; percentiles from 1 us bins"}
     bad = unreadable_message(results, ctx.target.root)
     gaps = metrics["sequence_gaps"]
-    summary = (f"{metrics['mbo_records']} MBO records in {len(results)} distinct file(s): "
+    other = metrics["records"] - sum(r["metrics"]["records"] for r in _used(results) if _is_mbo(r))
+    summary = (f"{metrics['mbo_records']} MBO records"
+               f"{f' and {other} records of other schemas' if other else ''} in {len(results)} distinct file(s): "
                f"{gaps if isinstance(gaps, int) else 'sequence gaps ' + gaps}"
                f"{' sequence gaps' if isinstance(gaps, int) else ''}, "
                f"{metrics['duplicates']} duplicates, "
@@ -368,7 +381,8 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
     if stale:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details,
                            message=f"{stale}; {summary}")
-    return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] else None,
+    empty = any(not _is_mbo(r) and not r["metrics"].get("records") for r in _used(results))
+    return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] or empty else None,
                        metrics=metrics, details=details, message=summary)
 
 
@@ -380,6 +394,9 @@ def usage_notes(results: list[dict], root: Path) -> str:
              for r in results if "not_used" in r]
     if other:
         parts.append(f"not used, not MBO: {', '.join(other)}")
+    checked = [f"{_rel(r['file'], root)} ({r.get('schema')})" for r in _used(results) if not _is_mbo(r)]
+    if checked:
+        parts.append(f"checked by the rules of their schema: {', '.join(checked)}")
     skipped = [f"{_rel(n['file'], root)} ({n['schema']})" for n in getattr(results, "not_selected", [])]
     if skipped:
         parts.append(f"not selected (schemas): {', '.join(skipped)}")
