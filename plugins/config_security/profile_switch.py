@@ -7,12 +7,17 @@ and testing" (PRE-CONF-02).
 differing or one-sided key must match an ``allowed_differences`` pattern (``fnmatch``), and
 every ``required_differences`` key must actually differ -- otherwise a testing run could, for
 example, still route orders to production. Only key names enter the result, never values.
+
+Both lists name the target's own layout, so they come from ``check.params`` or, for a real
+repository, from golive.toml (``[settings] profile_allowed_differences`` and
+``profile_required_differences``). With no required switch configured the requirement is
+``missing`` ("configure ..."): comparing two profiles against nothing proves nothing.
 """
 from __future__ import annotations
 
 import fnmatch
 
-from golive.model import CheckContext, CheckResult, Requirement
+from golive.model import CheckContext, CheckResult, Requirement, Status
 
 from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path
 
@@ -32,12 +37,18 @@ def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             raise ArtifactError(path, None, "top level must be a mapping")
         docs[role] = configfiles.flatten(doc)
     prod, test = docs["production"], docs["testing"]
-    allowed = list(ctx.params.get("allowed_differences", []))
-    required = list(ctx.params.get("required_differences", []))
+    allowed = _patterns(ctx, "allowed_differences")
+    required = _patterns(ctx, "required_differences")
+    if not required:
+        return CheckResult(status=Status.MISSING,
+                           message=f"{requirement.id}: no required switch between the profiles is configured: configure "
+                                   "golive.toml [settings] profile_required_differences = [\"broker.endpoint\", ...] "
+                                   "(keys that must differ, e.g. order routing) and profile_allowed_differences "
+                                   "(patterns of keys that may differ)")
     differing = sorted(k for k in prod.keys() | test.keys() if prod.get(k, KeyError) != test.get(k, KeyError))
     unexpected = [k for k in differing if not any(fnmatch.fnmatchcase(k, p) for p in allowed)]
     not_switched = [k for k in required if not any(fnmatch.fnmatchcase(d, k) for d in differing)]
-    return CheckResult(
+    result = CheckResult(
         metrics={"differing_keys": len(differing), "unexpected_differences": len(unexpected),
                  "required_differences_missing": len(not_switched)},
         message=f"{len(differing)} keys differ, {len(unexpected)} not allowed, "
@@ -46,6 +57,20 @@ def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         details={"unexpected": unexpected[:100], "not_switched": not_switched, "allowed": allowed,
                  "one_sided": sorted(set(prod) ^ set(test))[:100]},
     )
+    result.observed = {"events": len(prod) + len(test), "first": None, "newest": None,
+                       "what": "profile keys compared"}
+    return result
+
+
+def _patterns(ctx: CheckContext, name: str) -> list[str]:
+    """Key patterns from check.params, else golive.toml ``[settings] profile_<name>``."""
+    if name in ctx.params:
+        return list(ctx.params[name])
+    configured = ctx.settings.get(f"profile_{name}", [])
+    if not isinstance(configured, list) or not all(isinstance(k, str) for k in configured):
+        raise ArtifactError(ctx.target.root / "golive.toml", None,
+                            f"[settings] profile_{name} must be a list of key patterns (strings)")
+    return list(configured)
 
 
 SCHEMA = {

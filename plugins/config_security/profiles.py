@@ -3,10 +3,18 @@
 Plan lines 3-15: "Configuration loading with all profiles" (PRE-PIPE-02); plan lines 59-69:
 "Configuration manager testing" (PRE-CONF-01).
 
-``profiles_load`` parses every profile (``config/profiles/*``) with a safe loader and, when
-the target ships a JSON Schema for its configuration (``config/schema.json``), validates
-each profile against it; without a schema, ``required_keys`` (dotted paths) must be present.
-A profile that does not parse counts as invalid, with the file and line in its problems.
+``profiles_load`` parses every profile (``config/profiles/*``) with a safe loader and
+validates it against what the target expects of a profile:
+
+* a JSON Schema -- ``check.params.schema``, ``[settings] profile_schema`` in golive.toml, or
+  ``config/schema.json`` -- applied whole, and
+* required keys (dotted paths, ``trading.mode``) -- ``check.params.required_keys``, else
+  ``[settings] profile_required_keys`` in golive.toml, else the keys the target's own code
+  reads without a default (:mod:`.config_reader`, by static analysis of its config reader).
+
+With neither a schema nor any required key the requirement is ``missing`` ("configure ..."):
+parsing alone proves nothing (two files holding ``a: 1`` would pass). A profile that does not
+parse counts as invalid, with the file and line in its problems.
 """
 from __future__ import annotations
 
@@ -18,13 +26,17 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path
 
-from . import configfiles
+from . import config_reader, configfiles
 
 
 def load_schema(ctx: CheckContext) -> dict | None:
-    path = input_path(ctx, "schema", "config/schema.json")
+    configured = ctx.settings.get("profile_schema")
+    if "schema" not in ctx.params and configured:
+        path = ctx.target.root / str(configured)
+    else:
+        path = input_path(ctx, "schema", "config/schema.json")
     if not path.is_file():
-        if "schema" in ctx.params:
+        if "schema" in ctx.params or configured:
             raise ArtifactMissing(f"configuration schema {path} not found")
         return None
     ctx.record_artifact(path)
@@ -45,7 +57,15 @@ def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if not files:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: no configuration profile matches {pattern!r}")
     schema = load_schema(ctx)
-    required = list(ctx.params.get("required_keys", []))
+    required, keys_from, discovered = required_keys(ctx)
+    if not schema and not required:
+        return CheckResult(
+            status=Status.MISSING,
+            message=f"{requirement.id}: {len(files)} profile(s) parse, but nothing says what a valid profile holds: "
+                    'configure required profile keys in golive.toml ([settings] profile_required_keys = '
+                    '["trading.mode", ...]) or a JSON Schema ([settings] profile_schema = "config/schema.json"); '
+                    "no config reader of the code was found to discover them",
+            details={"profiles": [str(p.relative_to(ctx.target.root)) for p in files], **discovered})
     validator = jsonschema.Draft202012Validator(schema) if schema else None
     rows, valid = [], 0
     for path in files:
@@ -63,18 +83,48 @@ def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             problems += [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
                          for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.path)))][:20]
         if isinstance(doc, dict):
-            flat = configfiles.flatten(doc)
-            problems += [f"{k}: required key missing" for k in required
-                         if k not in flat and not any(f.startswith(k + ".") or f.startswith(k + "[") for f in flat)]
+            problems += [f"{k}: required key missing" for k in required if not has_key(doc, k)]
         valid += not problems
         rows.append({"profile": rel, "valid": not problems, "problems": problems})
-    return CheckResult(
+    result = CheckResult(
         metrics={"profiles": len(files), "profiles_invalid": len(files) - valid,
                  "profiles_valid_ratio": Quantity(round(valid / len(files), 6), "ratio")},
-        message=f"{valid}/{len(files)} profiles load and validate"
-                + ("" if schema else " (no config/schema.json: only parsing and required_keys checked)"),
-        details={"profiles": rows, "schema": bool(schema), "required_keys": required},
+        message=f"{valid}/{len(files)} profiles load and validate against "
+                + " and ".join(filter(None, ["the schema" if schema else "",
+                                             f"{len(required)} required keys ({keys_from})" if required else ""])),
+        details={"profiles": rows, "schema": bool(schema), "required_keys": required, "required_keys_from": keys_from,
+                 **discovered},
     )
+    result.observed = {"events": len(files), "first": None, "newest": None, "what": "configuration profiles"}
+    return result
+
+
+def has_key(doc, dotted: str) -> bool:
+    """The dotted key path exists in the document (its value may be empty, even null)."""
+    node = doc
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def required_keys(ctx: CheckContext) -> tuple[list[str], str, dict]:
+    """(required dotted keys, where they come from, details of the code discovery)."""
+    if "required_keys" in ctx.params:
+        return list(ctx.params["required_keys"]), "check.params.required_keys", {}
+    configured = ctx.settings.get("profile_required_keys")
+    if configured:
+        if not isinstance(configured, list) or not all(isinstance(k, str) for k in configured):
+            raise ArtifactError(ctx.target.root / "golive.toml", None,
+                                "[settings] profile_required_keys must be a list of dotted key strings")
+        return list(configured), "golive.toml [settings] profile_required_keys", {}
+    reads, unparsable = config_reader.discover(ctx.target.root)
+    keys = config_reader.required_keys(reads)
+    details = {"config_reader_files": reads.files, "keys_read_with_default": sorted(reads.optional),
+               "keys_read_at": {k: v[:3] for k, v in reads.required.items() if k in keys},
+               "code_not_parsed": unparsable[:20]}
+    return keys, "read without a default by " + (", ".join(reads.files[:3]) or "no code"), details
 
 
 

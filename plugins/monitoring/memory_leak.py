@@ -119,7 +119,7 @@ def memory_leak(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         "samples": main["samples"],
     }
     leak_like = [f["pid"] for f in fitted if f["low"] > 0]
-    return CheckResult(
+    result = CheckResult(
         metrics=metrics,
         message=(f"longest continuous run (pid {main['pid']}, {main['hours']:.1f} h): RSS trend "
                  f"{main['slope'] * per_day:+.1f} MiB/day, 95 % CI [{main['low'] * per_day:+.1f}, "
@@ -131,6 +131,9 @@ def memory_leak(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "runs": [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in f.items()} for f in fitted],
                  "runs_with_positive_lower_bound": leak_like},
     )
+    result.observed = {"events": main["samples"], "first": main["start"], "newest": max(f["end"] for f in fitted),
+                       "what": "RSS samples of a continuous run"}
+    return result
 
 
 SCHEMA = {
