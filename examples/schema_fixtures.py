@@ -38,7 +38,7 @@ def blank(schema: str, n: int, version: int = 3, instrument_id: int = 1) -> np.n
     recs["publisher_id"] = 1
     recs["instrument_id"] = instrument_id
     for name in recs.dtype.names:
-        if name.startswith(PRICE_FIELDS):
+        if name.startswith(PRICE_FIELDS) and recs.dtype[name] == np.int64:
             recs[name] = UNDEF_PRICE
     if "expiration" in recs.dtype.names:
         recs["expiration"] = UNDEF_TS

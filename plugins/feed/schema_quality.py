@@ -104,16 +104,24 @@ class OtherQuality:
 
     def _record(self, kind: str, index: np.ndarray, codes: np.ndarray, times: np.ndarray,
                 detail=None, local=None) -> None:
-        """Count records at file positions ``index`` (ascending) and list the first
-        ``max_violations`` of each kind with instrument, time and ``detail``."""
+        """Count records at file positions ``index`` (ascending) and keep the
+        ``max_violations`` first places of each kind (by file position: an episode can end
+        after later records were listed) with instrument, time and ``detail``."""
         self.counts[kind] += len(index)
         listed = self.violations.setdefault(kind, [])
-        for k in range(min(len(index), max(0, self.opt.max_violations - len(listed)))):
-            place = {"index": int(index[k]), "instrument_id": self.inst.keys[int(codes[k])],
-                     self.time_field: int(times[k])}
-            if detail is not None:
-                place.update(detail(int(local[k])))
-            listed.append(place)
+        cap = self.opt.max_violations
+        if len(listed) < cap or int(index[0]) < listed[-1]["index"]:
+            new = []
+            for k in range(min(len(index), cap)):
+                place = {"index": int(index[k]), "instrument_id": self.inst.keys[int(codes[k])],
+                         self.time_field: int(times[k])}
+                if detail is not None:
+                    place.update(detail(int(local[k])))
+                new.append(place)
+            if listed and new and new[0]["index"] < listed[-1]["index"]:
+                new = sorted(listed + new, key=lambda p: p["index"])
+                listed.clear()
+            listed.extend(new[: cap - len(listed)])
         self._tally(kind, codes)
 
     def _tally(self, kind: str, codes: np.ndarray) -> None:

@@ -7,8 +7,8 @@ ended by its next fine record. Before an auction the venue lets the book cross (
 pre-open, 22:39:55-23:00 UTC on the ES sample); the auction uncross prints trades without an
 aggressor side (side ``N``). So an episode that contains such a trade, or is ended by one,
 is an auction episode: its records are counted as ``auction_quote_crossed``/``_locked``, not
-as defects. Every other episode's records count as ``quote_crossed``/``quote_locked``; one
-still open at the end of the file was not resolved by an auction, so it counts too.
+as defects. Every other episode's records count as ``quote_crossed``/``quote_locked``, also
+one still open at the end of the file (unless it already holds an unsided trade).
 
 Vectorised per chunk in the instrument-sorted order the caller already has
 (:class:`~.grouped.GroupedOrder`); only runs still open at a chunk's end are carried.
@@ -114,10 +114,10 @@ class QuoteEpisodes:
         return out.result()
 
     def finish(self) -> Closed | None:
-        """Episodes open at the end of the file: no auction resolved them."""
+        """Episodes open at the end of the file: auctions only if an unsided trade was seen."""
         out = _Collector()
         for code, p in self.open.items():
-            out.add(p.index, code, p.ts_recv, p.state, False)
+            out.add(p.index, code, p.ts_recv, p.state, p.auction)
         self.open.clear()
         return out.result()
 
