@@ -208,27 +208,27 @@ def test_stale_data_is_skipped_by_the_streaming_check(tmp_path):
     assert stale.metrics == fresh.metrics  # what was measured stays visible
 
 
-def test_every_param_of_the_data_checks_is_read(tmp_path):
+# a value for every param the feed data checks may declare (a new param needs one here)
+PARAM_VALUES = {"files": ["data/*.dbn"], "chunk_records": 4096, "jump_ratio": 0.05,
+                "allow_negative_prices": False, "sequence_scope": "channel", "book": True,
+                "max_violations": 10, "workers": 1, "max_age": "92 d", "instruments": ["ESZ6"],
+                "sessions": {"timezone": "America/New_York", "open": "09:30", "close": "16:00"},
+                "schemas": ["mbo"], "log": "logs/none.jsonl", "market_hours": {"open": "09:30"}}
+
+
+@pytest.mark.parametrize("name", ["mbo_quality", "mbo_streaming"])
+def test_every_param_of_the_data_checks_is_read(tmp_path, name):
     params_mod = pytest.importorskip("golive.run.params")
     _day(tmp_path / "data" / "d.dbn", 0, seed=1)
-    clock = datetime(2026, 11, 3, tzinfo=timezone.utc)
-    common = {"files": ["data/*.dbn"], "chunk_records": 4096, "jump_ratio": 0.05,
-              "allow_negative_prices": False, "sequence_scope": "channel", "book": True,
-              "max_violations": 10, "workers": 1, "max_age": "92 d"}
-    if "instruments" in QUALITY_SCHEMA["properties"]:
-        common["instruments"] = ["ESZ6"]
-    specs = {s.name: s for s in feed.golive_checks()}
-    for name, extra in (("mbo_quality", {"schemas": ["mbo"]}),
-                        ("mbo_streaming", {"log": "logs/none.jsonl", "market_hours": {"open": "09:30"}})):
-        params = {**common, **extra}
-        assert set(params) == set(specs[name].params_schema["properties"]) - {"instruments"} | (
-            {"instruments"} & set(params)), name
-        tracked = params_mod.ReadTracker(params)
-        ctx = ctx_for(tmp_path, clock=clock)
-        ctx.params = tracked
-        result = specs[name].func(None, ctx)
-        assert result.status is not Status.ERROR, (name, result.message)
-        assert tracked.unread() == [], name
+    spec = next(s for s in feed.golive_checks() if s.name == name)
+    declared = set(spec.params_schema["properties"])
+    assert declared <= set(PARAM_VALUES), declared - set(PARAM_VALUES)
+    tracked = params_mod.ReadTracker({k: PARAM_VALUES[k] for k in declared})
+    ctx = ctx_for(tmp_path, clock=datetime(2026, 11, 3, tzinfo=timezone.utc))
+    ctx.params = tracked
+    result = spec.func(None, ctx)
+    assert result.status not in (Status.ERROR, Status.SKIPPED, Status.MISSING), result.message
+    assert tracked.unread() == []
 
 
 @pytest.mark.xfail("instruments" not in QualityOptions.__dataclass_fields__,
@@ -240,3 +240,14 @@ def test_the_instruments_param_limits_the_check(tmp_path):
     assert res.metrics["mbo_records"] == int((recs["instrument_id"] == 1000).sum())
     by_id = check_mbo_quality(None, ctx_for(tmp_path, instruments=[1000]))
     assert by_id.metrics["mbo_records"] == res.metrics["mbo_records"]
+
+
+@needs_real
+@pytest.mark.skipif("instruments" not in QualityOptions.__dataclass_fields__, reason="no instruments option")
+def test_instruments_on_a_schema_whose_checks_cannot_filter_them_is_noted(tmp_path):
+    shutil.copy(REAL / "other" / "test_data.trades.dbn", tmp_path / "trades.dbn")
+    shutil.copy(REAL / "samples" / "test_data.mbo.v3.dbn", tmp_path / "mbo.dbn")
+    res = check_mbo_quality(None, ctx_for(tmp_path, files=["*.dbn"], instruments=["ESH1"]))
+    assert res.status is not Status.ERROR and res.metrics["mbo_records"] == n_decoded(tmp_path / "mbo.dbn")
+    row = next(f for f in res.details["files"] if f["file"] == "trades.dbn")
+    assert "checks_applied" in row or "instruments param applies to MBO files only" in row["not_used"]

@@ -86,7 +86,14 @@ def _one(path: str, opts: dict) -> dict:
     try:
         res = check_file(path, QualityOptions(**opts))
         if "not_used" in res and res.get("schema") in SUPPORTED_SCHEMAS:
-            return check_other_file(path, QualityOptions(**opts))
+            other = check_other_file(path, QualityOptions(**opts))
+            if opts.get("instruments") is not None and "instruments_not_found" not in other:
+                # the other schemas' checks do not filter instruments: judging every instrument
+                # would not be what the plan asked for
+                res["not_used"] = (f"schema is {res['schema']}: the instruments param applies to "
+                                   "MBO files only")
+                return res
+            return other
         return res
     except DBNFileError as exc:
         return {"file": path, "error": exc.problem}
@@ -295,7 +302,10 @@ def checked_files(ctx, default_schemas=("mbo",)) -> tuple[list[Path], list[dict]
                                             for g in DEFAULT_GLOBS]
         return [], [], CheckResult(status=Status.MISSING,
                                    message=f"no DBN files found ({', '.join(map(str, where))})")
-    results, read = dataset_results(ctx, paths, default_schemas)
+    try:
+        results, read = dataset_results(ctx, paths, default_schemas)
+    except ValueError as exc:  # an option the plan set that QualityOptions rejects
+        return paths, [], CheckResult(status=Status.ERROR, message=f"check parameter: {exc}")
     for p in read:
         ctx.record_artifact(p)
     return paths, results, None
@@ -428,6 +438,18 @@ QUALITY_SCHEMA = {
     },
     "additionalProperties": False,
 }
-if "instruments" in QualityOptions.__dataclass_fields__:  # only judged what the options can filter
-    QUALITY_SCHEMA["properties"]["instruments"] = {
-        "type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1}
+# params that QualityOptions reads, declared only where it has them (a param no check reads
+# must not validate)
+_OPTION_PARAMS = {
+    # symbols (raw symbols of the metadata) or instrument ids: only these are checked
+    "instruments": {"type": "array", "items": {"type": ["string", "integer"]}, "minItems": 1},
+    # the plan's trading hours instead of the venue's calendar (.sessions)
+    "sessions": {"type": "object", "additionalProperties": False, "properties": {
+        "timezone": {"type": "string"}, "open": {"type": "string", "pattern": r"^\d\d:\d\d$"},
+        "close": {"type": "string", "pattern": r"^\d\d:\d\d$"},
+        "days": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}},
+        "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+        "calendar": {"type": "string"}, "pre_open_minutes": {"type": "integer", "minimum": 0}}},
+}
+QUALITY_SCHEMA["properties"].update(
+    {k: v for k, v in _OPTION_PARAMS.items() if k in QualityOptions.__dataclass_fields__})
