@@ -15,7 +15,8 @@ newest record is older than ``max_age`` makes it ``skipped`` (data is stale). A 
 symbol-filtered data, a limit hit) is reported as the text ``not judged: <why>`` instead of a
 count, so its threshold cannot pass.
 Per-file results are memoised for the process (same path, size and mtime), so the streaming
-and reconnection checks of the same run reuse them instead of decoding the data again.
+and reconnection checks of the same run reuse them instead of decoding the data again. Rows,
+findings and notes for the report: :mod:`.quality_report`.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ from golive.plan.units import UnitError, duration_seconds
 from .dataset_files import OVERLAP_NOT_JUDGED, distinct_results, drop_copies, identify
 from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_file, percentile_ms
 from .dbn_reader import DBNFileError
+from .quality_report import (dataset_findings, file_details, is_mbo, rel, unreadable_message,
+                             usage_notes, used)
 
 try:  # checks of the other schemas (trades, mbp-1, ohlcv, definition, ...)
     from .schema_quality import DEFECT_METRICS as _OTHER_DEFECTS, SUPPORTED_SCHEMAS, check_other_file
@@ -138,19 +141,10 @@ def _run_files(paths: list[Path], options: QualityOptions, workers: int | str) -
     return [_MEMO[k] for k in keys]
 
 
-def _used(results: list[dict]) -> list[dict]:
-    return [r for r in results if "error" not in r and "not_used" not in r]
-
-
-def _is_mbo(r: dict) -> bool:
-    """An MBO result (:func:`.dbn_quality.check_file`), not one of another schema."""
-    return "latency_hist" in r
-
-
 def _info_only(r: dict) -> tuple[str, ...]:
     """Figures of a file that say nothing about the dataset: sequence numbers of another schema
     skip by design (its records are a subset of the channel's messages)."""
-    return () if _is_mbo(r) else SEQUENCE_METRICS
+    return () if is_mbo(r) else SEQUENCE_METRICS
 
 
 class DatasetResults(list):
@@ -170,7 +164,7 @@ def merge(results: list[dict]) -> dict:
     text ``not judged: <why> (<file>)`` (its threshold then fails instead of passing on a count
     that means nothing); the counts of the judged files stay in the file details. Results of
     other schemas add their counts of the same name (records, ts_recv regressions, prices)."""
-    ok = _used(results)
+    ok = used(results)
     why: dict[str, str] = {}
     for r in ok:
         for k, reason in r.get("not_judged", {}).items():
@@ -186,13 +180,13 @@ def merge(results: list[dict]) -> dict:
     out = {k: sum(r["metrics"].get(k, 0) for r in ok if k not in _info_only(r)) for k in SUMMED}
     out["files"] = getattr(results, "found", len(results))
     out["files_unreadable"] = sum("error" in r for r in results)
-    out["files_not_mbo"] = sum("not_used" in r or ("error" not in r and not _is_mbo(r)) for r in results)
-    out["files_without_mbo"] = sum(not r["metrics"]["mbo_records"] for r in ok if _is_mbo(r))
+    out["files_not_mbo"] = sum("not_used" in r or ("error" not in r and not is_mbo(r)) for r in results)
+    out["files_without_mbo"] = sum(not r["metrics"]["mbo_records"] for r in ok if is_mbo(r))
     out["files_duplicate_coverage"] = sum(f["kind"] == "same_coverage" for f in findings)
     out["files_overlapping"] = len({p for f in overlaps for p in f["files"]})
     out["files_not_selected"] = len(getattr(results, "not_selected", []))
     out["duplicates"] = out["duplicates_adjacent"] + out["duplicates_exact"]
-    judged = [r for r in ok if _is_mbo(r) and not any(k in r.get("not_judged", {}) for k in SEQUENCE_METRICS)]
+    judged = [r for r in ok if is_mbo(r) and not any(k in r.get("not_judged", {}) for k in SEQUENCE_METRICS)]
     out["cross_file_sequence_gaps"], out["cross_file_missing_sequences"] = _cross_file_gaps(judged)
     for k in ("cross_file_sequence_gaps", "cross_file_missing_sequences"):
         if "sequence_gaps" in why:
@@ -201,7 +195,7 @@ def merge(results: list[dict]) -> dict:
         why.setdefault("duplicates", why.get("duplicates_exact") or why["duplicates_adjacent"])
     out.update(why)
     hist = np.zeros(LATENCY_BINS + 1, dtype=np.int64)
-    mbo = [r for r in ok if _is_mbo(r)]
+    mbo = [r for r in ok if is_mbo(r)]
     for r in mbo:
         np.add.at(hist, r["latency_hist"]["bins"], r["latency_hist"]["counts"])
     lat_max = max((r["metrics"]["latency_max_ms"] for r in mbo), default=0.0)
@@ -228,46 +222,6 @@ def _cross_file_gaps(ok: list[dict]) -> tuple[int, int]:
                     gaps += 1
                     missing += first - prev["channels"][chan][1] - 1
     return gaps, missing
-
-
-def file_details(results: list[dict], root: Path) -> list[dict]:
-    rows = []
-    for r in results:
-        name = _rel(r["file"], root)
-        if "error" in r:
-            rows.append({"file": name, "error": r["error"]})
-            continue
-        if "not_used" in r:
-            rows.append({"file": name, "schema": r.get("schema", ""), "not_used": r["not_used"]})
-            continue
-        row = {"file": name, "dataset": r.get("dataset", ""), "schema": r.get("schema", ""),
-               "metrics": dict(r["metrics"]), "violations": r["violations"],
-               "limits_hit": r.get("limits_hit", []), "not_judged": r.get("not_judged", {})}
-        for k in ("by_instrument", "sequence_judgement", "checks_applied"):
-            if k in r:
-                row[k] = r[k]
-        if "overlaps" in r:
-            row["overlaps"] = [_rel(p, root) for p in r["overlaps"]]
-        rows.append(row)
-    for f in getattr(results, "findings", []):
-        if f["kind"] == "same_coverage":
-            rows.append({"file": _rel(f["files"][1], root), "same_as": _rel(f["counted"], root)})
-    for n in getattr(results, "not_selected", []):
-        rows.append({**n, "file": _rel(n["file"], root)})
-    return rows
-
-
-def dataset_findings(results: list[dict], root: Path) -> list[dict]:
-    return [{**f, "files": [_rel(p, root) for p in f["files"]],
-             **({"counted": _rel(f["counted"], root)} if "counted" in f else {})}
-            for f in getattr(results, "findings", [])]
-
-
-def _rel(path: str, root: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path
 
 
 def dataset_results(ctx, paths: list[Path], default_schemas=("mbo",)) -> tuple[DatasetResults, list[str]]:
@@ -298,7 +252,7 @@ def checked_files(ctx, default_schemas=("mbo",)) -> tuple[list[Path], list[dict]
     The results are those of the distinct files (:class:`DatasetResults`)."""
     paths = find_files(ctx)
     if not paths:
-        where = ctx.params.get("files") or [_rel(str(ctx.target.path("data") / g), ctx.target.root)
+        where = ctx.params.get("files") or [rel(str(ctx.target.path("data") / g), ctx.target.root)
                                             for g in DEFAULT_GLOBS]
         return [], [], CheckResult(status=Status.MISSING,
                                    message=f"no DBN files found ({', '.join(map(str, where))})")
@@ -311,11 +265,6 @@ def checked_files(ctx, default_schemas=("mbo",)) -> tuple[list[Path], list[dict]
     return paths, results, None
 
 
-def unreadable_message(results: list[dict], root: Path) -> str:
-    bad = [r for r in results if "error" in r]
-    return "; ".join(f"{_rel(r['file'], root)}: {r['error']}" for r in bad)
-
-
 def max_age_s(ctx) -> float | None:
     """The ``max_age`` param in seconds (None when not set); raises UnitError."""
     return duration_seconds(ctx.params["max_age"]) if "max_age" in ctx.params else None
@@ -323,7 +272,7 @@ def max_age_s(ctx) -> float | None:
 
 def stale_message(ctx, results: list[dict], limit_s: float | None) -> str:
     """'data is stale: ...' when the newest record is older than ``limit_s`` by ctx's clock."""
-    newest = max((r["last_ts_recv"] for r in _used(results) if r.get("last_ts_recv") is not None),
+    newest = max((r["last_ts_recv"] for r in used(results) if r.get("last_ts_recv") is not None),
                  default=None)
     if limit_s is None or newest is None:
         return ""
@@ -371,7 +320,7 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
                "latency": "ts_recv - ts_event; percentiles from 1 us bins"}
     bad = unreadable_message(results, ctx.target.root)
     gaps = metrics["sequence_gaps"]
-    other = metrics["records"] - sum(r["metrics"]["records"] for r in _used(results) if _is_mbo(r))
+    other = metrics["records"] - sum(r["metrics"]["records"] for r in used(results) if is_mbo(r))
     summary = (f"{metrics['mbo_records']} MBO records"
                f"{f' and {other} records of other schemas' if other else ''} in {len(results)} distinct file(s): "
                f"{gaps if isinstance(gaps, int) else 'sequence gaps ' + gaps}"
@@ -391,32 +340,9 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
     if stale:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details,
                            message=f"{stale}; {summary}")
-    empty = any(not _is_mbo(r) and not r["metrics"].get("records") for r in _used(results))
+    empty = any(not is_mbo(r) and not r["metrics"].get("records") for r in used(results))
     return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] or empty else None,
                        metrics=metrics, details=details, message=summary)
-
-
-def usage_notes(results: list[dict], root: Path) -> str:
-    """Files counted once, overlapping, of another schema (not used or not selected) and MBO
-    files without records (never a pass)."""
-    parts = [f["message"] for f in getattr(results, "findings", [])]
-    other = [f"{_rel(r['file'], root)} ({r.get('schema') or r['not_used']})"
-             for r in results if "not_used" in r]
-    if other:
-        parts.append(f"not used, not MBO: {', '.join(other)}")
-    checked = [f"{_rel(r['file'], root)} ({r.get('schema')})" for r in _used(results) if not _is_mbo(r)]
-    if checked:
-        parts.append(f"checked by the rules of their schema: {', '.join(checked)}")
-    skipped = [f"{_rel(n['file'], root)} ({n['schema']})" for n in getattr(results, "not_selected", [])]
-    if skipped:
-        parts.append(f"not selected (schemas): {', '.join(skipped)}")
-    empty = [_rel(r["file"], root) for r in _used(results) if _is_mbo(r) and not r["metrics"]["mbo_records"]]
-    if empty:
-        parts.append(f"0 MBO records in {', '.join(empty)}")
-    empty = [_rel(r["file"], root) for r in _used(results) if not _is_mbo(r) and not r["metrics"].get("records")]
-    if empty:
-        parts.append(f"0 records in {', '.join(empty)}")
-    return "; ".join(parts)
 
 
 QUALITY_SCHEMA = {
