@@ -38,33 +38,16 @@ from typing import Callable
 import numpy as np
 
 from . import schema_rules as rules
-from .dbn_quality import SEQUENCE_METRICS, QualityOptions, judge_sequences
+from .dbn_quality import QualityOptions
 from .dbn_reader import RTYPE_ERROR, RTYPE_SYSTEM, ControlRecord, symbols_by_instrument
 from .grouped import GroupCodes, GroupedOrder, grow
 from .schema_quotes import Closed, QuoteEpisodes
+from .schema_catalog import (DEFECT_METRICS, NO_EVENT_ORDER, NS_PER_DAY, OTHER_METRICS,  # noqa: F401
+                             QUOTE_LEVELS, TRADE_LIKE, checks_applied, judgements, produced_metrics)
 from .schema_reader import SCHEMA_CLASSES, RecordRun, SchemaReader
 
 SUPPORTED_SCHEMAS = tuple(SCHEMA_CLASSES)
 F_BAD_TS_RECV, F_MAYBE_BAD_BOOK, F_SNAPSHOT = 8, 4, 32
-NS_PER_DAY = 86_400 * 10**9
-QUOTE_LEVELS = {"mbp-1": 1, "tbbo": 1, "mbp-10": 10, "cmbp-1": 1, "bbo-1s": 1, "bbo-1m": 1,
-                "cbbo-1s": 1, "cbbo-1m": 1, "tcbbo": 1}
-TRADE_LIKE = ("trades", "tbbo", "mbp-1", "mbp-10", "cmbp-1", "tcbbo")
-CONSOLIDATED = ("cmbp-1", "cbbo-1s", "cbbo-1m", "tcbbo")
-NO_EVENT_ORDER = ("definition", "statistics")
-DEFECT_METRICS = (
-    "ts_recv_regressions", "ts_event_regressions", "ts_event_after_recv", "duplicates_exact",
-    "undefined_prices", "non_positive_prices", "zero_sizes", "price_jumps", "unknown_actions",
-    "quote_crossed", "quote_locked", "levels_out_of_order", "levels_inconsistent",
-    "ohlc_inconsistent", "bars_misaligned", "bars_out_of_order", "bars_duplicated",
-    "definition_incomplete", "definitions_conflicting", "statistics_invalid", "status_unknown",
-    "status_inconsistent", "imbalance_invalid", "skipped_records_errors", "gateway_errors")
-OTHER_METRICS = ("records", "snapshot_records", "side_none_fills", "bad_ts_recv_flags",
-                 "maybe_bad_book_flags", "auction_quote_crossed", "auction_quote_locked",
-                 *SEQUENCE_METRICS, "sequence_steps", "sequence_jumps", "heartbeats",
-                 "slow_reader_warnings", "other_records", *DEFECT_METRICS)
-
-
 class OtherQuality:
     """Accumulates the quality of one non-MBO file over its chunks."""
 
@@ -86,8 +69,6 @@ class OtherQuality:
         self.def_symbols: dict[tuple[int, int, int], bytes] = {}
         self.not_judged: dict[str, str] = {}
         self.limits_hit: set[str] = set()
-        self.checks = ["decode", "file_order" if self.time_field == "ts_recv" else "bar_order",
-                       "duplicates_exact"]
 
     # -- counting ----------------------------------------------------------------------------
     def _note(self, kind: str, mask: np.ndarray, run: RecordRun,
@@ -166,9 +147,10 @@ class OtherQuality:
 
     def _order(self, run: RecordRun, by_inst: GroupedOrder, snap: np.ndarray) -> None:
         r = run.records
+        any_snap = bool(snap.any())
         if self.time_field == "ts_recv":
-            live = np.flatnonzero(~snap)
-            recv = r["ts_recv"][live]
+            live = np.flatnonzero(~snap) if any_snap else np.arange(len(r))
+            recv = r["ts_recv"][live] if any_snap else r["ts_recv"]
             prev = np.empty_like(recv)
             if len(recv):
                 prev[0] = recv[0] if self.prev_recv is None else self.prev_recv
@@ -176,7 +158,8 @@ class OtherQuality:
                 self.prev_recv = int(recv[-1])
             self._note_at("ts_recv_regressions", live[recv < prev], run,
                           lambda w: {"previous_ts_recv": int(prev[np.searchsorted(live, w)])})
-            self._note("ts_event_after_recv", ~snap & (r["ts_event"] > r["ts_recv"]), run)
+            after = r["ts_event"] > r["ts_recv"]
+            self._note("ts_event_after_recv", after & ~snap if any_snap else after, run)
         elif len(r):
             self.prev_recv = int(r["ts_event"][-1])
         if self.schema in NO_EVENT_ORDER:
@@ -187,7 +170,8 @@ class OtherQuality:
             self._note_sorted("bars_out_of_order", has & (ev < prev_ev), by_inst, run)
             self._note_sorted("bars_duplicated", has & (ev == prev_ev), by_inst, run)
             return
-        self._note_sorted("ts_event_regressions", has & (ev < prev_ev) & ~snap[by_inst.order],
+        back = has & (ev < prev_ev)
+        self._note_sorted("ts_event_regressions", back & ~snap[by_inst.order] if any_snap else back,
                           by_inst, run)
 
     def _note_sorted(self, kind, mask_sorted, by_inst: GroupedOrder, run: RecordRun) -> None:
@@ -196,27 +180,39 @@ class OtherQuality:
 
     def _exact_duplicates(self, run: RecordRun) -> None:
         """Byte-identical records among those sharing a time stamp (the file is sorted by it,
-        so copies of one event sit together); the previous chunk's last time carries over."""
+        so copies of one event sit together); the previous chunk's last time carries over.
+        Only records with a neighbour of the same time are hashed and sorted."""
         r = run.records
         if not len(r):
             return
-        tail = self.dup_tail
-        w = r if tail is None else np.concatenate([tail, r])
-        off = 0 if tail is None else len(tail)
-        t = w[self.time_field]
+        t = r[self.time_field]
+        tail, last = self.dup_tail, t[-1]
+        # the records of the last time stamp (found from the end: usually one)
+        k = len(t) - 1
+        while k and t[k - 1] == last:
+            k -= 1
+        self.dup_tail = r[k:].copy()
         same = t[1:] == t[:-1]
-        self.dup_tail = r[r[self.time_field] == r[self.time_field][-1]].copy()
-        if not same.any():
+        edge = tail is not None and t[0] == tail[self.time_field][0]
+        if not edge and not same.any():
             return
-        cand = np.flatnonzero(np.concatenate([same, [False]]) | np.concatenate([[False], same]))
-        words = np.ascontiguousarray(w[cand]).view(np.uint64).reshape(len(cand), -1)
+        near = np.zeros(len(r), dtype=bool)
+        near[1:] |= same
+        near[:-1] |= same
+        near[0] |= edge
+        pos = np.flatnonzero(near)
+        rows = r[pos]
+        if edge:  # earlier copies in the previous chunk come first, at negative positions
+            rows, pos = np.concatenate([tail, rows]), np.concatenate([np.arange(-len(tail), 0), pos])
+        times = rows[self.time_field]
+        words = rows.view(np.uint64).reshape(len(rows), -1)
         mult = np.arange(1, 2 * words.shape[1], 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         h = (words * mult).sum(axis=1)
-        order = np.lexsort((cand, h, t[cand]))
+        order = np.lexsort((pos, h, times))
         a, b = order[:-1], order[1:]
-        eq = (h[a] == h[b]) & (t[cand[a]] == t[cand[b]]) & (words[a] == words[b]).all(axis=1)
-        dup = np.unique(cand[b[eq]])
-        self._note_at("duplicates_exact", dup[dup >= off] - off, run)
+        eq = (h[a] == h[b]) & (times[a] == times[b]) & (words[a] == words[b]).all(axis=1)
+        dup = np.unique(pos[b[eq]])
+        self._note_at("duplicates_exact", dup[dup >= 0], run)
 
     def _sequences(self, run: RecordRun, by_inst: GroupedOrder, snap: np.ndarray) -> None:
         vals, ok = self.carry["seq"]
@@ -234,7 +230,7 @@ class OtherQuality:
         if "action" in self.names:
             self._note("unknown_actions", rules.unknown_actions(r), run)
             action = rules.char(r, "action")
-            priced = np.isin(action, rules.PRICED_ACTIONS)
+            priced = rules.PRICED_ACTIONS[action]
             trade = action == ord("T")
         elif self.schema == "tcbbo":  # every record is a trade
             self._note("unknown_actions", rules.unknown_actions(r), run)
@@ -251,13 +247,14 @@ class OtherQuality:
         self._note("undefined_prices", undefined, run)
         self._note("non_positive_prices", non_positive, run)
         self._note("zero_sizes", priced & (r["size"] == 0), run)
-        self._jumps(run, np.flatnonzero(trade & priced & ~undefined & ~non_positive))
+        self._jumps(run, np.flatnonzero(trade & priced & ~undefined & ~non_positive), by_inst)
 
-    def _jumps(self, run: RecordRun, trades: np.ndarray) -> None:
+    def _jumps(self, run: RecordRun, trades: np.ndarray, by_inst: GroupedOrder) -> None:
         if not len(trades):
             return
         px = run.records["price"][trades]
-        by = GroupedOrder(self._codes[trades])
+        # a trades file: every record counts, the chunk's instrument order serves as is
+        by = by_inst if len(trades) == len(run.records) else GroupedOrder(self._codes[trades])
         prev, has = by.previous(px, self.trade_px, self.trade_ok)
         move = rules.jumps(px, prev, has, self.opt.jump_ratio)
         before, _ = by.previous(move, self.trade_move, np.ones(len(self.trade_move), bool))
@@ -362,7 +359,7 @@ class OtherQuality:
     def result(self) -> dict:
         if self.quotes is not None:
             self._episodes(self.quotes.finish())
-        produced = {k: v for k, v in self.counts.items() if k in self._produced()}
+        produced = {k: v for k, v in self.counts.items() if k in produced_metrics(self.schema, self.names)}
         by_inst = {}
         for code, inst in enumerate(self.inst.keys):
             by_inst[str(inst)] = {k: int(v[code]) for k, v in self.inst_counts.items()
@@ -372,54 +369,7 @@ class OtherQuality:
                 "by_instrument": by_inst, "first_ts_recv": self.first_time,
                 "last_ts_recv": self.prev_recv, "time_field": self.time_field,
                 "not_judged": dict(self.not_judged), "limits_hit": sorted(self.limits_hit),
-                "checks_applied": self._checks()}
-
-    def _produced(self) -> set[str]:
-        """The metrics that mean something for this schema (the others are left out)."""
-        s, names = self.schema, self.names
-        out = {"records", "duplicates_exact", "heartbeats", "slow_reader_warnings",
-               "other_records", "skipped_records_errors", "gateway_errors"}
-        if "ts_recv" in names:
-            out |= {"ts_recv_regressions", "ts_event_after_recv"}
-        if "flags" in names:
-            out |= {"snapshot_records", "bad_ts_recv_flags", "maybe_bad_book_flags"}
-        if "ts_recv" in names and s not in NO_EVENT_ORDER:
-            out.add("ts_event_regressions")
-        if "sequence" in names:
-            out |= {*SEQUENCE_METRICS, "sequence_steps", "sequence_jumps"}
-        if s in TRADE_LIKE:
-            out |= {"undefined_prices", "non_positive_prices", "zero_sizes", "price_jumps",
-                    "unknown_actions", "side_none_fills"}
-        if s in QUOTE_LEVELS:
-            out |= {"quote_crossed", "quote_locked", "auction_quote_crossed",
-                    "auction_quote_locked", "levels_inconsistent", "non_positive_prices"}
-            if QUOTE_LEVELS[s] > 1:
-                out.add("levels_out_of_order")
-        if s in rules.BAR_INTERVAL_NS:
-            out.add("bars_misaligned")
-        if s.startswith("ohlcv"):
-            out |= {"ohlc_inconsistent", "undefined_prices", "non_positive_prices", "zero_sizes",
-                    "bars_out_of_order", "bars_duplicated"}
-        extra = {"definition": ("definition_incomplete", "definitions_conflicting"),
-                 "statistics": ("statistics_invalid",),
-                 "status": ("status_unknown", "status_inconsistent"),
-                 "imbalance": ("undefined_prices", "non_positive_prices", "imbalance_invalid")}
-        return out | set(extra.get(s, ()))
-
-    def _checks(self) -> list[str]:
-        produced = self._produced()
-        named = {"ts_event_regressions": "ts_event_order_per_instrument",
-                 "ts_event_after_recv": "ts_event_after_recv", "sequence_gaps": "sequence_info",
-                 "undefined_prices": "prices", "zero_sizes": "sizes", "price_jumps": "price_jumps",
-                 "quote_crossed": "top_of_book", "levels_out_of_order": "level_order",
-                 "levels_inconsistent": "level_sizes", "bars_misaligned": "bar_alignment",
-                 "ohlc_inconsistent": "ohlc", "bars_out_of_order": "bar_order_per_instrument",
-                 "definition_incomplete": "definition_completeness",
-                 "definitions_conflicting": "definition_conflicts",
-                 "statistics_invalid": "statistics_fields", "status_unknown": "status_values",
-                 "status_inconsistent": "status_is_trading", "imbalance_invalid": "imbalance_fields"}
-        return self.checks + [c for m, c in named.items() if m in produced]
-
+                "checks_applied": checks_applied(self.schema, self.names, self.time_field)}
 
 def check_other_file(path: str | Path, options: QualityOptions | None = None) -> dict:
     """Quality of one DBN file of a schema in :data:`SUPPORTED_SCHEMAS`; raises
@@ -441,29 +391,9 @@ def check_other_file(path: str | Path, options: QualityOptions | None = None) ->
     meta = reader.metadata
     out["dataset"] = meta.dataset or ""
     out["dbn_version"] = reader.version
-    _judgements(out, quality, meta)
+    judgements(out, quality.schema, meta)
     rows = out["by_instrument"]
     for inst, symbol in symbols_by_instrument(meta).items():
         rows.get(inst, {})["symbol"] = symbol  # ids of the metadata not in the file: ignored
     out["bytes_read"] = reader.bytes_read
     return out
-
-
-def _judgements(out: dict, quality: OtherQuality, meta) -> None:
-    """Figures reported for information only, with the reason in ``not_judged``."""
-    s, m = quality.schema, out["metrics"]
-    if "sequence_gaps" in m:
-        judge_sequences(out, meta)  # symbol-filtered data: its own reason comes first
-        why = (f"sequence continuity cannot be judged from {s} data: its records are a subset of "
-               "the channel's messages (the venue numbers every message of the channel), so the "
-               "numbers skip by design; the counts are for information")
-        for k in SEQUENCE_METRICS:
-            out["not_judged"].setdefault(k, why)
-    if s == "ohlcv-eod":
-        out["not_judged"]["bars_misaligned"] = ("ohlcv-eod bars are stamped at each venue's "
-                                                "session close, not on a fixed interval")
-    if s in CONSOLIDATED:
-        out["not_judged"]["quote_locked"] = ("a consolidated quote takes its bid and ask from "
-                                             "different venues, which may lock legitimately")
-    if not m.get("records"):
-        out["not_judged"]["records"] = "the file holds no records: nothing was checked"

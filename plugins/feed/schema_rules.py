@@ -18,9 +18,19 @@ import numpy as np
 UNDEF_PRICE = np.iinfo(np.int64).max
 UNDEF_TS = np.iinfo(np.uint64).max
 UNDEF_SIZE = np.iinfo(np.uint32).max
-ACTIONS = np.frombuffer(b"ACMTFRN", dtype=np.uint8)
-SIDES = np.frombuffer(b"ABN", dtype=np.uint8)
-PRICED_ACTIONS = np.frombuffer(b"AMTF", dtype=np.uint8)  # as for MBO: these must carry a price
+
+
+def byte_set(chars: bytes) -> np.ndarray:
+    """A 256-entry membership table for 1-byte codes: ``table[codes]`` is one gather, where
+    ``np.isin`` would sort."""
+    table = np.zeros(256, dtype=bool)
+    table[np.frombuffer(chars, dtype=np.uint8)] = True
+    return table
+
+
+ACTIONS = byte_set(b"ACMTFRN")
+SIDES = byte_set(b"ABN")
+PRICED_ACTIONS = byte_set(b"AMTF")  # as for MBO: these must carry a price
 
 
 def _values(enum) -> np.ndarray:
@@ -30,7 +40,7 @@ def _values(enum) -> np.ndarray:
 STATUS_ACTIONS = _values(databento_dbn.StatusAction)
 STATUS_REASONS = _values(databento_dbn.StatusReason)
 TRADING_EVENTS = _values(databento_dbn.TradingEvent)
-TRISTATES = np.frombuffer("".join(e.value for e in databento_dbn.TriState.variants()).encode(), np.uint8)
+TRISTATES = byte_set("".join(e.value for e in databento_dbn.TriState.variants()).encode())
 STAT_TYPES = _values(databento_dbn.StatType)
 STAT_UPDATE_ACTIONS = _values(databento_dbn.StatUpdateAction)
 _S = databento_dbn.StatType
@@ -42,11 +52,10 @@ TRADING = int(_A.TRADING.value)
 # states in which nothing trades: a record saying is_trading 'Y' contradicts itself
 NOT_TRADING = np.array([int(a.value) for a in (_A.HALT, _A.PAUSE, _A.SUSPEND,
                                                _A.NOT_AVAILABLE_FOR_TRADING)])
-INSTRUMENT_CLASSES = np.frombuffer(
-    "".join(e.value for e in databento_dbn.InstrumentClass.variants()).encode(), np.uint8)
+INSTRUMENT_CLASSES = byte_set("".join(e.value for e in databento_dbn.InstrumentClass.variants()).encode())
 # classes with an expiry and a tick: futures, options and their spreads
-DERIVATIVES = np.frombuffer(b"FCPSTM", np.uint8)
-OPTIONS = np.frombuffer(b"CP", np.uint8)
+DERIVATIVES = byte_set(b"FCPSTM")
+OPTIONS = byte_set(b"CP")
 BAR_INTERVAL_NS = {"ohlcv-1s": 10**9, "ohlcv-1m": 60 * 10**9, "ohlcv-1h": 3600 * 10**9,
                    "ohlcv-1d": 86_400 * 10**9, "bbo-1s": 10**9, "bbo-1m": 60 * 10**9,
                    "cbbo-1s": 10**9, "cbbo-1m": 60 * 10**9}
@@ -68,9 +77,9 @@ def price_masks(px: np.ndarray, checked: np.ndarray, allow_negative: bool) -> tu
 
 def unknown_actions(r: np.ndarray) -> np.ndarray:
     """Action or side that is not a DBN value."""
-    bad = ~np.isin(char(r, "side"), SIDES)
+    bad = ~SIDES[char(r, "side")]
     if "action" in r.dtype.names:
-        bad |= ~np.isin(char(r, "action"), ACTIONS)
+        bad |= ~ACTIONS[char(r, "action")]
     return bad
 
 
@@ -154,14 +163,14 @@ def definition_missing(r: np.ndarray) -> list[tuple[str, np.ndarray]]:
     currency in its definitions), and a delete (``security_update_action`` D) needs nothing."""
     cls = char(r, "instrument_class")
     live = char(r, "security_update_action") != ord("D")
-    deriv = np.isin(cls, DERIVATIVES) & live
+    deriv = DERIVATIVES[cls] & live
     tick = r["min_price_increment"]
     return [("raw_symbol", live & (r["raw_symbol"] == b"")),
-            ("instrument_class", live & ~np.isin(cls, INSTRUMENT_CLASSES)),
+            ("instrument_class", live & ~INSTRUMENT_CLASSES[cls]),
             ("expiration", deriv & (r["expiration"] == UNDEF_TS)),
             ("min_price_increment", deriv & ((tick == UNDEF_PRICE) | (tick <= 0))),
             ("currency", deriv & (r["currency"] == b"")),
-            ("strike_price", np.isin(cls, OPTIONS) & live & (r["strike_price"] == UNDEF_PRICE))]
+            ("strike_price", OPTIONS[cls] & live & (r["strike_price"] == UNDEF_PRICE))]
 
 
 def statistics_invalid(r: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -193,7 +202,7 @@ def status_rules(r: np.ndarray) -> dict[str, np.ndarray]:
     unknown = ~np.isin(action, STATUS_ACTIONS) | ~np.isin(r["reason"].astype(np.int64), STATUS_REASONS)
     unknown |= ~np.isin(r["trading_event"].astype(np.int64), TRADING_EVENTS)
     for flag in ("is_trading", "is_quoting", "is_short_sell_restricted"):
-        unknown |= ~np.isin(char(r, flag), TRISTATES)
+        unknown |= ~TRISTATES[char(r, flag)]
     inconsistent = (((action == TRADING) & (trading == ord("N")))
                     | (np.isin(action, NOT_TRADING) & (trading == ord("Y"))))
     return {"status_unknown": unknown, "status_inconsistent": inconsistent & ~unknown}
@@ -204,7 +213,7 @@ def imbalance_rules(r: np.ndarray, allow_negative: bool) -> dict[str, np.ndarray
     them); the side a DBN side; paired and imbalance quantities set (sizes are unsigned)."""
     every = np.ones(len(r), dtype=bool)
     undefined, non_positive = price_masks(r["ref_price"], every, allow_negative)
-    invalid = ~np.isin(char(r, "side"), SIDES)
+    invalid = ~SIDES[char(r, "side")]
     invalid |= (r["paired_qty"] == UNDEF_SIZE) | (r["total_imbalance_qty"] == UNDEF_SIZE)
     return {"undefined_prices": undefined, "non_positive_prices": non_positive,
             "imbalance_invalid": invalid}
