@@ -11,9 +11,9 @@ selects the files that feed the requirement (by the schema in their metadata; a 
 of mixed records counts as ``mbo``); a file of another schema is noted, never an error. Files
 of a selected schema other than MBO go to :mod:`.schema_quality` when it is installed (else
 they are listed as not used). No MBO record at all makes the result ``missing``; data whose
-newest record is older than ``max_age`` makes it ``skipped`` (data is stale). A figure that cannot be judged (sequence numbers of
-symbol-filtered data, a limit hit) is reported as the text ``not judged: <why>`` instead of a
-count, so its threshold cannot pass.
+newest record is older than ``max_age`` makes it ``skipped`` (data is stale). A figure that
+cannot be judged (sequence numbers of symbol-filtered data, a limit hit, overlapping files) is
+reported as the text ``not judged: <why>`` instead of a count, so its threshold cannot pass.
 Per-file results are memoised for the process (same path, size and mtime), so the streaming
 and reconnection checks of the same run reuse them instead of decoding the data again. Rows,
 findings and notes for the report: :mod:`.quality_report`.
