@@ -23,6 +23,7 @@ import math
 import os
 import random
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -101,12 +102,39 @@ def write_ops(root: Path | str, inject: tuple[str, ...] | set[str] = (), seed: i
     _credentials(root, t_end)
     _entry_point(root, cli_tests)
     _audit_and_reports(root, rng, t_end)
+    _golive_settings(root)
     if git:
         truth.git = _git_history(root, t_end, inject, truth)
     else:
         _config_files(root, _strategy(15, 150))
         _docs(root, t_end)
     return truth
+
+
+# What golive cannot discover in this workspace: its components, documents, parameter files and
+# the switch between its profiles (config/profiles, written by _config_files).
+SETTINGS = {"expected_components": list(COMPONENTS),
+            "required_documents": ["docs/architecture.md", "docs/parameters.md", "docs/runbook.md"],
+            "parameter_files": ["config/strategy.yaml", "config/algorithm_weights.json"],
+            "profile_required_differences": ["broker.endpoint", "trading.mode"],
+            "profile_allowed_differences": ["sources.*", "broker.*", "output.*", "trading.mode", "trading.max_contracts"]}
+
+
+def _golive_settings(root: Path) -> None:
+    """Add the settings golive.toml lacks to its [settings] table (created when absent)."""
+    path = root / "golive.toml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    present = tomllib.loads(text).get("settings", {})
+    lines = [f"{k} = {json.dumps(v)}" for k, v in SETTINGS.items() if k not in present]
+    if not lines:
+        return
+    if "\n[settings]\n" in f"\n{text}":  # keys right after the header belong to the existing table
+        head, _, tail = f"\n{text}".partition("\n[settings]\n")
+        text = f"{head}\n[settings]\n" + "\n".join(lines) + "\n" + tail
+        text = text[1:]
+    else:
+        text += ("\n" if text and not text.endswith("\n") else "") + "\n[settings]\n" + "\n".join(lines) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def _session_start(end: datetime) -> float:
@@ -297,7 +325,11 @@ def _disaster_recovery(root: Path, t_end: float) -> None:
         {"ts": _iso(t_end - 40 * 86400), "kind": "bcp", "scenario": "primary site loss tabletop", "outcome": "ok"},
         {"ts": _iso(drill), "kind": "failover", "scenario": "primary host down", "started": _iso(drill),
          "recovered": _iso(drill + 95), "rto_s": 300, "outcome": "ok", "positions_consistent": True,
-         "orders_lost": 0, "orders_duplicated": 0}])
+         "orders_lost": 0, "orders_duplicated": 0},
+        # RISK-03's evidence when no limit is breached in production: a reduction drill on the paper account
+        {"ts": _iso(drill + 3600), "kind": "position_reduction", "scenario": "ESZ6 pushed to 3 contracts (limit 2)",
+         "symbol": "ESZ6", "started": _iso(drill + 3600), "reduced": _iso(drill + 3602),
+         "recovered": _iso(drill + 3605), "outcome": "ok"}])
 
 
 def _credentials(root: Path, t_end: float) -> None:

@@ -18,7 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/ is not an installed package
 from examples.ops_fixtures import write_ops  # noqa: E402
 from examples.records_fixtures import write_records  # noqa: E402
-from golive.model import CheckContext, Requirement, Status, Target
+from golive.model import CheckContext, Requirement, Status
+from golive.run.target import load_target
 from golive.plugins.audit import (completeness, config_changes, documentation, parameter_changes,  # noqa: E402
                                   positions, reconstruction, regulatory)
 
@@ -42,7 +43,8 @@ def ws(pristine, tmp_path) -> Path:
 
 def run(func, root: Path, params=None):
     req = Requirement(id="AUD-XX", title="t", statement="s", category="c", priority="P2", plan_lines=(1, 1))
-    ctx = CheckContext(target=Target(root=root), params=params or {}, settings={}, log=logging.getLogger("t"),
+    target = load_target(root)  # the workspace's golive.toml [settings] (required documents, parameter files)
+    ctx = CheckContext(target=target, params=params or {}, settings=target.settings, log=logging.getLogger("t"),
                        clock=lambda: END)
     return func(req, ctx), ctx
 

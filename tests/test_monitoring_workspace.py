@@ -18,12 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/ is not
 from examples.ops_fixtures import AFFECTS, FAULTS, write_ops  # noqa: E402
 from examples.records_fixtures import write_records  # noqa: E402
 from golive.ledger import attach  # noqa: E402
-from golive.model import Status, Target  # noqa: E402
+from golive.model import Status  # noqa: E402
 from golive.plan import load  # noqa: E402
 from golive.pluginmanager import create_host  # noqa: E402
 from golive.plugins import audit, config_security, monitoring  # noqa: E402
 from golive.results import build_document  # noqa: E402
 from golive.run.runner import RunOptions, run_plan  # noqa: E402
+from golive.run.target import load_target  # noqa: E402
 
 FAMILIES = {"monitoring": monitoring, "config_security": config_security, "audit": audit}
 MANUAL = {"RISK-09", "AUD-07"}
@@ -47,7 +48,8 @@ def mine(plan):
 
 def run_workspace(root: Path, plan, host):
     ids = tuple(r.id for r in mine(plan))
-    report = run_plan(plan, Target(root=root), host, RunOptions(only=ids, jobs=2, timeout_s=120))
+    # load_target reads the workspace's golive.toml [settings] (components, documents, parameter files)
+    report = run_plan(plan, load_target(root), host, RunOptions(only=ids, jobs=2, timeout_s=120))
     return report, {o.requirement.id: o for o in report.outcomes}
 
 

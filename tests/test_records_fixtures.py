@@ -75,7 +75,7 @@ CASES = {
     "OPS-09": ("business.event_days", {}, [T("held_into_expiry", "==", 0)]),
     "RISK-01": ("risk.position_limits", {"limits": {"default": 2}, "total_limit": 4}, [T("limit_breaches", "==", 0)]),
     "RISK-02": ("risk.exposure", {}, [T("max_gross_exposure", "<=", 1500000, "USD")]),
-    "RISK-03": ("risk.position_limits", {"limits": {"default": 2}, "total_limit": 4},
+    "RISK-03": ("risk.position_limits", {"limits": {"default": 2}, "total_limit": 4, "require_exercise": True},
                 [T("unresolved_breaches", "==", 0), T("max_breach_duration", "<=", 60, "s")]),
     "RISK-04": ("risk.kill_switch", {}, [T("drills", ">=", 1), T("max_cancel_time", "<=", 1, "s"),
                 T("orders_left_open", "==", 0), T("orders_during_stop", "==", 0), T("position_left", "==", 0)]),
@@ -143,9 +143,17 @@ def test_every_fault_has_an_expectation():
     assert set(EXPECTED) == set(FAULTS)
 
 
+# clean records hold no limit breach: RISK-03 (automatic reduction) is not exercised without a drill
+NOT_EXERCISED_ON_CLEAN = {"RISK-03": "not exercised: no limit breach in the period"}
+
+
 @pytest.mark.parametrize("req_id", sorted(CASES))
 def test_clean_records_pass(clean, req_id):
     result, evaluated, problems = run_case(clean[0], req_id)
+    if req_id in NOT_EXERCISED_ON_CLEAN:
+        assert result.status is Status.MISSING and NOT_EXERCISED_ON_CLEAN[req_id] in result.message
+        assert result.observed["events"] == 0
+        return
     assert result.status is None, result.message
     assert not problems
     failed = [(t.metric, t.observed) for t in evaluated if not t.passed]

@@ -73,11 +73,21 @@ def test_records_requirements_have_checks(plan):
         assert rid in ids
 
 
+# Clean records that still must not pass (issue 14, no pass without evidence):
+# RISK-03 -- no limit breach and no reduction drill (the drill log is the ops generator's);
+# OPS-04 -- the demo's A/B variants differ by chance only (Welch p ~ 0.3), and significance is judged.
+NOT_PASSING_ON_CLEAN = {"RISK-03": (Status.MISSING, "not exercised: no limit breach in the period"),
+                        "OPS-04": (Status.PARTIAL, "pnl difference not significant at alpha 0.05")}
+
+
 def test_clean_demo_records_pass(plan, host, tmp_path):
     write_records(tmp_path)
     outcomes = run(plan, host, tmp_path)
-    failing = {rid: (str(o.status), o.reason) for rid, o in outcomes.items() if o.status is not Status.PASS}
+    failing = {rid: (str(o.status), o.reason) for rid, o in outcomes.items()
+               if o.status is not Status.PASS and rid not in NOT_PASSING_ON_CLEAN}
     assert not failing
+    for rid, (status, reason) in NOT_PASSING_ON_CLEAN.items():
+        assert outcomes[rid].status is status and reason in outcomes[rid].reason, (rid, outcomes[rid].reason)
 
 
 def test_faulty_demo_records_fail_where_the_faults_are(plan, host, tmp_path):

@@ -7,6 +7,11 @@ front matter naming its ``owner``, the paths it ``describes`` and the date it wa
 ``reviewed``. A document is stale when a path it describes changed (last git commit) after
 the later of its review date and its own last commit. The check reports documents that are
 required but absent, have no owner, or are stale, and the largest review lag in days.
+
+Which documents are required is the team's layout: ``required`` (params), else
+``required_documents`` in the target's ``golive.toml`` ``[settings]``. Unset, the figures are
+still computed but the result is ``missing`` ("configure required_documents"): without the
+list, "no document missing" would be a pass on nothing.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import yaml
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import ArtifactError, guarded, iso, parse_ts
 
 
@@ -37,7 +43,9 @@ def front_matter(path) -> dict:
 @guarded
 def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     root = ctx.target.root
-    required = list(ctx.params.get("required", []))
+    required = ctx.params.get("required") or ctx.settings.get("required_documents") or []
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise ArtifactError("golive.toml", None, "[settings] required_documents must be a list of paths")
     pattern = ctx.params.get("documents", "docs/**/*.md")
     docs = sorted({p for p in root.glob(pattern) if p.is_file()} | {root / r for r in required if (root / r).is_file()})
     absent = [r for r in required if not (root / r).is_file()]
@@ -76,13 +84,20 @@ def documentation_freshness(requirement: Requirement, ctx: CheckContext) -> Chec
             stale.append({"document": rel, "changed": latest_path, "changed_at": iso(latest), "reviewed_at": iso(basis)})
         lags.append(lag)
         rows.append({"document": rel, "owner": bool(owner), "describes": describes, "lag_d": round(lag, 2)})
-    return CheckResult(
+    result = CheckResult(
         metrics={"documents": len(docs), "documents_missing": len(absent), "documents_without_owner": len(no_owner),
                  "documents_stale": len(stale), "doc_review_lag_max": Quantity(round(max(lags), 3), "d")},
         message=f"{len(docs)} documents: {len(absent)} missing, {len(no_owner)} without owner, {len(stale)} stale",
         details={"missing": absent, "without_owner": no_owner, "stale": stale[:100], "documents": rows[:100],
                  "history": "git" if in_git else "not a git repository: staleness not assessed"},
     )
+    if not required:
+        result.status = Status.MISSING
+        result.message = (f"{requirement.id}: configure required_documents (golive.toml [settings], the documents "
+                          f"the system must have); meanwhile " + result.message)
+        result.configure = "required_documents in golive.toml [settings]"
+    return observe(result, "documents", [own_changes.get(r["document"]) or (root / r["document"]).stat().st_mtime
+                                         for r in rows])
 
 
 SCHEMA = {"type": "object",

@@ -4,11 +4,16 @@ Every stop order that was filled is measured against its trigger: beyond_ticks =
 (fill price - stop price) * side / tick (positive = filled worse than the stop). A stop order
 that neither filled nor was cancelled (rejected, expired, still working) is a failed stop.
 Reports the worst and mean execution beyond the trigger and the failed stops.
+
+The evidence is stop executions: a stop cancelled before it triggered shows nothing about how
+stops execute, so with no filled and no failed stop the result is ``missing`` ("not exercised:
+no filled stop order in the period"), never a pass.
 """
 from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import not_exercised, observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import instruments, spec_of
 from golive.plugins.records.stats import mean
@@ -35,13 +40,20 @@ def check(requirement, ctx) -> CheckResult:
     failed = [{"order_id": o, "status": s} for o, s in zip(stops["order_id"], stops["status"])
               if s not in ("filled", "cancelled")]
     beyond = [m["beyond_ticks"] for m in measured]
-    return CheckResult(
+    if not measured and not failed:
+        return not_exercised("filled stop order", f"{len(stops)} stop order(s), none triggered (all cancelled "
+                             "unfilled): a cancelled stop is not evidence of stop execution",
+                             metrics={"stop_orders": len(stops), "stops_filled": 0})
+    fill_ts = dict(zip(fills["fill_id"], fills["ts"]))
+    stop_ts = dict(zip(stops["order_id"], stops["ts"]))
+    times = [fill_ts[m["fill_id"]] for m in measured] + [stop_ts[f["order_id"]] for f in failed]
+    return observe(CheckResult(
         metrics={"stop_beyond_max_ticks": max(beyond, default=0.0), "stop_beyond_mean_ticks": mean(beyond) if beyond
                  else 0.0, "stops_filled": len(measured), "stops_failed": len(failed), "stop_orders": len(stops)},
         message=f"{len(measured)} stops filled, worst {max(beyond, default=0):.2f} ticks beyond; {len(failed)} failed",
         details={"formula": "beyond_ticks = (fill - stop_price) * side / tick; side = +1 buy, -1 sell",
                  "worst": sorted(measured, key=lambda m: m["beyond_ticks"], reverse=True)[:10],
-                 "failed": listed(failed)})
+                 "failed": listed(failed)}), "stop executions (fills or failures)", times)
 
 
 SPEC = make_spec("broker", "stop_execution", check, "stop orders filled at or near their trigger",

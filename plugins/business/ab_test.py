@@ -3,11 +3,15 @@
 Emitted signals with outcomes are split by ``strategy_version`` (``versions`` [A, B] from
 params, else the two most frequent). Reports the P&L difference (mean B - mean A) with Welch's
 t-test p-value, the accuracy difference with a pooled two-proportion z-test p-value, and the
-smaller sample size: the plan's thresholds say what counts as significant.
+smaller sample size. The comparison is judged, not only computed: ``ab_significant`` is 1 when
+the p-value of the test named by ``test`` (``pnl``, Welch; or ``accuracy``, two-proportion z;
+default ``pnl``) is below ``alpha`` (default 0.05), and the plan's threshold on it makes a
+difference that could be chance (p = 0.31) a failing comparison instead of a pass.
 """
 from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import ratio, resolved_signals
 from golive.plugins.records.stats import mean, two_proportion_z, welch_t
@@ -28,20 +32,32 @@ def check(requirement, ctx) -> CheckResult:
     n = {v: len(g) for v, g in groups.items()}
     t, df, p_pnl = welch_t(pnl[b], pnl[a])
     z, p_acc = two_proportion_z(right[b], n[b], right[a], n[a])
-    return CheckResult(
+    alpha = float(ctx.params.get("alpha", 0.05))
+    test = ctx.params.get("test", "pnl")
+    p_judged = p_pnl if test == "pnl" else p_acc
+    significant = int(p_judged == p_judged and p_judged < alpha)  # NaN (no variance) is not significant
+    result = CheckResult(
         metrics={"ab_pnl_p_value": p_pnl, "ab_accuracy_p_value": p_acc, "ab_samples_min": min(n.values()),
+                 "ab_significant": significant,
                  "ab_mean_pnl_diff": Quantity(round(mean(pnl[b]) - mean(pnl[a]), 2), "USD")
                  if pnl[a] and pnl[b] else float("nan"),
                  "ab_accuracy_diff": ratio(right[b] / n[b] - right[a] / n[a])},
         message=f"{b} vs {a}: accuracy {right[b] / n[b]:.1%} vs {right[a] / n[a]:.1%} (p={p_acc:.3g}), "
-                f"mean P&L p={p_pnl:.3g}",
+                f"mean P&L p={p_pnl:.3g}; {test} difference {'significant' if significant else 'not significant'} "
+                f"at alpha {alpha:g}",
         details={"formula": "Welch t = (mean_B - mean_A)/sqrt(s_A²/n_A + s_B²/n_B), Welch-Satterthwaite df, "
                             "two-sided p; z = (p_B - p_A)/sqrt(p(1-p)(1/n_A + 1/n_B)), pooled p, two-sided",
                  "versions": {"A": a, "B": b}, "n": n, "accuracy": {v: right[v] / n[v] for v in versions},
-                 "welch": {"t": t, "df": df}, "z": z})
+                 "welch": {"t": t, "df": df}, "z": z,
+                 "judged": {"test": test, "p_value": p_judged, "alpha": alpha, "significant": bool(significant)}})
+    return observe(result, "resolved signals of the compared versions",
+                   [ts for g in groups.values() for ts in g["ts"]])
 
 
 SPEC = make_spec("business", "ab_test", check, "two strategy versions compared with significance tests",
-                 ("ab_pnl_p_value", "ab_accuracy_p_value", "ab_samples_min", "ab_mean_pnl_diff", "ab_accuracy_diff"),
+                 ("ab_pnl_p_value", "ab_accuracy_p_value", "ab_samples_min", "ab_significant", "ab_mean_pnl_diff", "ab_accuracy_diff"),
                  {"versions": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
-                  "strategy": {"type": "string"}, "mode": {"type": "string"}})
+                  "strategy": {"type": "string"}, "mode": {"type": "string"},
+                  "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5,
+                            "description": "significance level of the judged test (default 0.05)"},
+                  "test": {"enum": ["pnl", "accuracy"], "description": "which difference is judged (default pnl)"}})

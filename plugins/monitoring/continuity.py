@@ -2,7 +2,9 @@
 
 Plan lines 137-163: "Business continuity" (RISK-14).
 
-The plan document (``docs/business-continuity.md`` by default) must exist and carry the
+The plan document (``plan_doc`` param, else ``continuity_plan`` in the target's ``golive.toml``
+``[settings]``, else the one ``docs/**/*continuity*.md`` found; none or several found:
+``missing``, "configure continuity_plan") must exist and carry the
 sections a continuity plan needs (``sections``: headings matched case-insensitively; by
 default contacts, escalation, recovery and communication). Its age is taken from the last
 git commit touching it (file modification time when the target is not a git repository,
@@ -15,6 +17,7 @@ import re
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from . import gitrepo
+from .observation import observe
 from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, read_jsonl
 
 DEFAULT_SECTIONS = ["contacts", "escalation", "recovery", "communication"]
@@ -33,9 +36,27 @@ def doc_time(ctx: CheckContext, path) -> tuple[float, str]:
     return path.stat().st_mtime, "file modification time (not committed to git)"
 
 
+def plan_document(ctx: CheckContext):
+    """(path, None) of the continuity plan, or (None, what to configure) when it cannot be found."""
+    if ctx.params.get("plan_doc"):
+        return input_path(ctx, "plan_doc", ""), None
+    if ctx.settings.get("continuity_plan"):
+        return ctx.target.root / str(ctx.settings["continuity_plan"]), None
+    found = sorted(p for p in ctx.target.root.glob("docs/**/*continuity*.md") if p.is_file())
+    if len(found) == 1:
+        return found[0], None
+    seen = (f"found {', '.join(str(p.relative_to(ctx.target.root)) for p in found)}" if found
+            else "no docs/**/*continuity*.md found")
+    return None, f"configure continuity_plan (golive.toml [settings], the continuity plan document); {seen}"
+
+
 @guarded
 def business_continuity(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    path = input_path(ctx, "plan_doc", "docs/business-continuity.md")
+    path, problem = plan_document(ctx)
+    if problem:
+        result = CheckResult(status=Status.MISSING, message=f"{requirement.id}: {problem}")
+        result.configure = "continuity_plan in golive.toml [settings]"
+        return result
     if not path.is_file():
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: continuity plan {path} not found")
     ctx.record_artifact(path)
@@ -54,7 +75,7 @@ def business_continuity(requirement: Requirement, ctx: CheckContext) -> CheckRes
         if drills:
             exercised = max(d["_ts"] for d in drills)
             metrics["bcp_exercise_age"] = Quantity(round(max(age_seconds(ctx, exercised), 0) / 86400, 3), "d")
-    return CheckResult(
+    result = CheckResult(
         metrics=metrics,
         status=None if exercised else Status.MISSING,
         message=f"continuity plan updated {iso(when)} ({source}); "
@@ -62,6 +83,7 @@ def business_continuity(requirement: Requirement, ctx: CheckContext) -> CheckRes
                 + (f"last exercise {iso(exercised)}" if exercised else "no bcp exercise recorded"),
         details={"sections_required": wanted, "sections_missing": absent, "age_source": source},
     )
+    return observe(result, "bcp exercises", [exercised] if exercised else ())
 
 
 SCHEMA = {

@@ -6,7 +6,9 @@ A heartbeat (``logs/heartbeats.jsonl``: ``ts``, ``component``, ``interval_s``) v
 the ``interval_s`` that follows it. A gap between consecutive heartbeats of one component
 longer than ``grace`` x interval (default 1.5, so scheduling jitter is not an outage) is an
 outage of ``gap - interval`` seconds; a heartbeat with ``status: down`` starts an outage
-too. The observed period runs from the first heartbeat to the last one plus its interval;
+too. Fewer than two heartbeats is ``missing``; the heartbeats used are reported as ``observed`` so
+the plan's ``min_period`` and ``max_age`` refuse a short or old record (engine rule).
+The observed period runs from the first heartbeat to the last one plus its interval;
 with ``period_days`` it is the last N days up to the run's clock, and silence before the
 first or after the last heartbeat counts as downtime.
 
@@ -23,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from .observation import observe
 from .opslog import ArtifactError, PATH_PARAM, Record, guarded, input_path, iso, number, read_jsonl, seconds
 
 
@@ -146,7 +149,7 @@ def uptime(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     shown = sorted(w["outages"], key=lambda o: o["from"] - o["to"])[:20]
     scope = (f"trading hours {hours['open']}-{hours['close']} {hours['timezone']}, weekdays" if hours
              else "around the clock")
-    return CheckResult(
+    result = CheckResult(
         metrics={"uptime": Quantity(round(month["uptime"], 6), "ratio"), "downtime": seconds(month["down_s"]),
                  "longest_outage": seconds(longest), "outages": len(w["outages"]),
                  "observed_period": Quantity(round((w["end"] - w["start"]) / 86400, 4), "d")},
@@ -164,6 +167,8 @@ def uptime(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "outages": [{"from": iso(o["from"]), "to": iso(o["to"]), "minutes": round((o["to"] - o["from"]) / 60, 2),
                               "after": o["after"]} for o in shown]},
     )
+    # the plan's min_period / max_age judge these: six old hours of heartbeats are no month of uptime
+    return observe(result, "heartbeats", [b["_ts"] for items in groups.values() for b in items])
 
 
 SCHEMA = {
