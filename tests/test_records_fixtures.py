@@ -147,9 +147,17 @@ def test_every_fault_has_an_expectation():
 NOT_EXERCISED_ON_CLEAN = {"RISK-03": "not exercised: no limit breach in the period"}
 
 
+# records alone hold no DBN MBO data: MBO pressure and volume ratio cannot be recounted from the
+# events, so they are "team figures only" (tests/test_shallow_mbo_recompute.py covers the recount)
+NOT_RECOMPUTED = ("PRE-ALGO-08", "PRE-ALGO-12")
+
+
 @pytest.mark.parametrize("req_id", sorted(CASES))
 def test_clean_records_pass(clean, req_id):
     result, evaluated, problems = run_case(clean[0], req_id)
+    if req_id in NOT_RECOMPUTED:
+        assert result.status is Status.MISSING and "team figures only, not recomputed (no DBN data" in result.message
+        return
     if req_id in NOT_EXERCISED_ON_CLEAN:
         assert result.status is Status.MISSING and NOT_EXERCISED_ON_CLEAN[req_id] in result.message
         assert result.observed["events"] == 0
@@ -165,6 +173,10 @@ def test_clean_records_pass(clean, req_id):
 def test_injected_fault_is_reported(faulty, fault):
     root, truth = faulty
     result, evaluated, problems = run_case(root, EXPECTED[fault])
+    if EXPECTED[fault] in NOT_RECOMPUTED:  # not recounted, but the team's own records prove the fault
+        assert result.status is Status.MISSING and "below the minimum volume ratio" in result.message
+        assert all(str(w) in result.message for w in truth.injected[fault]), result.message
+        return
     assert result.status is None, result.message
     assert not problems
     assert any(not t.passed for t in evaluated), f"{fault} not detected by {EXPECTED[fault]}"
@@ -191,7 +203,7 @@ def test_period_faults_are_located(faulty):
 def test_faults_leave_other_checks_running(faulty):
     """Every check still produces metrics (no crash, no error) on the faulty set."""
     root, _ = faulty
-    for req_id in CASES:
+    for req_id in (r for r in CASES if r not in NOT_RECOMPUTED):
         result, _, problems = run_case(root, req_id)
         assert result.status is None and not problems, (req_id, result.message, problems)
 

@@ -47,6 +47,7 @@ def test_two_trivial_profiles_without_schema_or_keys_are_missing_not_pass(tmp_pa
     result = run(tmp_path)
     assert result.status is Status.MISSING
     assert "configure required profile keys in golive.toml [settings]" in result.message.replace("(", "")
+    assert result.configure == "golive.toml [settings] profile_required_keys"
 
 
 def test_keys_the_code_reads_without_default_are_required(tmp_path):

@@ -1,4 +1,9 @@
-"""Risk-reward calculations (plan line 40).
+"""Risk-reward calculations (plan line 40): the team's dollar figures recomputed from prices.
+
+What is independent here is the arithmetic, not the inputs: the entry, stop and target prices
+and the probability are the signal's own (records/signals), the multiplier is the team's
+instrument table (records/instruments); no market event enters. The statement of PRE-ALGO-05
+promises exactly that.
 
 Recomputes, for every signal with complete prices, dollar risk = |entry - stop| * multiplier,
 dollar reward = |target - entry| * multiplier, risk_reward = reward / risk and
@@ -22,7 +27,7 @@ COLUMNS = ["signal_id", "symbol", "entry_price", "stop_price", "target_price", "
 
 def check(requirement, ctx) -> CheckResult:
     specs = instruments(ctx)
-    sig = reader.load(ctx, "signals", need=COLUMNS, optional=["strategy"],
+    sig = reader.load(ctx, "signals", need=COLUMNS, optional=["strategy", "ts"],
                       nullable=[c for c in COLUMNS if c not in ("signal_id", "symbol")])
     if ctx.params.get("strategy"):
         sig = sig[sig["strategy"] == ctx.params["strategy"]]
@@ -52,17 +57,24 @@ def check(requirement, ctx) -> CheckResult:
               "reward": plan_limit(requirement, "reward_max_error"), "ev": plan_limit(requirement, "ev_max_error")}
     beyond = [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()} for row in rows
               if any(limits[k] is not None and float(row[k]) > float(limits[k]) for k in errors)]
-    return CheckResult(
+    result = CheckResult(
         metrics={"rr_max_error": worst["rr"], "risk_max_error": Quantity(worst["risk"], "USD"),
                  "reward_max_error": Quantity(worst["reward"], "USD"), "ev_max_error": Quantity(worst["ev"], "USD"),
                  "signals_checked": len(rows), "incomplete_rows": skipped},
         message=f"{len(rows)} signals recomputed; worst risk-reward error {worst['rr']:.6g}",
         details={"formula": "risk = |entry - stop| * multiplier; reward = |target - entry| * multiplier; "
                             "risk_reward = reward / risk; ev = p*reward - (1-p)*risk; error = |recomputed - recorded|",
-                 "beyond_tolerance": listed(beyond)})
+                 "beyond_tolerance": listed(beyond), "inputs": "signal prices and probability (records/signals), "
+                 "contract multiplier (records/instruments)"})
+    stamps = sig["ts"].dropna() if "ts" in sig else []
+    result.observed = {"events": len(rows), "first": stamps.min().isoformat() if len(stamps) else None,
+                       "newest": stamps.max().isoformat() if len(stamps) else None,
+                       "what": "signals with complete prices"}
+    return result
 
 
 SPEC = make_spec("algorithm", "risk_reward", check,
-                 "recorded risk, reward, risk-reward and EV match an independent recomputation",
+                 "recorded risk, reward, risk-reward and EV match golive's recomputation from the signal's prices, "
+                 "probability and contract multiplier",
                  ("rr_max_error", "risk_max_error", "reward_max_error", "ev_max_error", "signals_checked",
                   "incomplete_rows"), {"strategy": {"type": "string"}})

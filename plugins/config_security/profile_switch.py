@@ -22,6 +22,7 @@ from golive.model import CheckContext, CheckResult, Requirement, Status
 from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path
 
 from . import configfiles
+from .profiles import configure_result
 
 
 @guarded
@@ -40,11 +41,11 @@ def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     allowed = _patterns(ctx, "allowed_differences")
     required = _patterns(ctx, "required_differences")
     if not required:
-        return CheckResult(status=Status.MISSING,
+        return configure_result("golive.toml [settings] profile_required_differences", CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: no required switch between the profiles is configured: configure "
                                    "golive.toml [settings] profile_required_differences = [\"broker.endpoint\", ...] "
                                    "(keys that must differ, e.g. order routing) and profile_allowed_differences "
-                                   "(patterns of keys that may differ)")
+                                   "(patterns of keys that may differ)"))
     differing = sorted(k for k in prod.keys() | test.keys() if prod.get(k, KeyError) != test.get(k, KeyError))
     unexpected = [k for k in differing if not any(fnmatch.fnmatchcase(k, p) for p in allowed)]
     not_switched = [k for k in required if not any(fnmatch.fnmatchcase(d, k) for d in differing)]

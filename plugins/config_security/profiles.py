@@ -59,13 +59,13 @@ def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     schema = load_schema(ctx)
     required, keys_from, discovered = required_keys(ctx)
     if not schema and not required:
-        return CheckResult(
+        return configure_result("golive.toml [settings] profile_required_keys", CheckResult(
             status=Status.MISSING,
             message=f"{requirement.id}: {len(files)} profile(s) parse, but nothing says what a valid profile holds: "
                     'configure required profile keys in golive.toml ([settings] profile_required_keys = '
                     '["trading.mode", ...]) or a JSON Schema ([settings] profile_schema = "config/schema.json"); '
                     "no config reader of the code was found to discover them",
-            details={"profiles": [str(p.relative_to(ctx.target.root)) for p in files], **discovered})
+            details={"profiles": [str(p.relative_to(ctx.target.root)) for p in files], **discovered}))
     validator = jsonschema.Draft202012Validator(schema) if schema else None
     rows, valid = [], 0
     for path in files:
@@ -96,6 +96,12 @@ def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  **discovered},
     )
     result.observed = {"events": len(files), "first": None, "newest": None, "what": "configuration profiles"}
+    return result
+
+
+def configure_result(setting: str, result: CheckResult) -> CheckResult:
+    """``result`` with the setting that would let the check run (the verdict says "configure X")."""
+    result.configure = setting
     return result
 
 

@@ -87,9 +87,11 @@ def _script_path(ctx: CheckContext) -> tuple[Path | None, str]:
 def cli_arguments(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path, origin = _script_path(ctx)
     if path is None:
-        return CheckResult(status=Status.MISSING,
-                           message=f"{requirement.id}: no {DEFAULT_SCRIPT} at the workspace root; configure the entry "
-                                   'script in golive.toml ([settings] entry_script = "path/to/main.py")')
+        missing = CheckResult(status=Status.MISSING,
+                              message=f"{requirement.id}: no {DEFAULT_SCRIPT} at the workspace root; configure the "
+                                      'entry script in golive.toml ([settings] entry_script = "path/to/main.py")')
+        missing.configure = "golive.toml [settings] entry_script"
+        return missing
     if not path.is_file():
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: entry point {path} ({origin}) not found")
     ctx.record_artifact(path)
@@ -126,8 +128,8 @@ def cli_arguments(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     result = CheckResult(
         metrics={"cli_options": len(options), "cli_options_untested": len(untested),
                  "cli_options_tested_ratio": Quantity(round(1 - len(untested) / len(options), 6), "ratio")},
-        message=f"{len(options) - len(untested)}/{len(options)} options of {path.name} passed as arguments in "
-                f"{len(test_files)} test file(s) or named by {len(recorded)} recorded test outcome(s)"
+        message=f"{len(options) - len(untested)}/{len(options)} options of {path.name} exercised ({len(arguments)} "
+                f"argument(s) in test calls of {len(test_files)} file(s); {len(naming)} recorded test(s) naming an option)"
                 + (f"; untested: {', '.join(untested)}" if untested else ""),
         details={"script": str(path.relative_to(ctx.target.root)) if path.is_relative_to(ctx.target.root) else str(path),
                  "script_from": origin, "options": rows, "untested": untested,
