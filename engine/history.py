@@ -4,6 +4,11 @@
 that ``golive report RUN`` can render any past run, ``golive run --report`` can show the changes
 since the previous run and a trend over past runs, and ``golive history`` can list them.
 
+Comparisons (changes since the previous run, the trend) only ever pair runs of one *series*:
+the same plan digest, the same tailoring and the same selection. A scheduled slice
+(``--only RISK-*``) is its own series, so it never reads as 92 requirements "added" or a dip of
+the whole plan's trend (:func:`series_key`, :func:`incomparable`).
+
 These documents are derived data, not evidence: the ledger is the source of truth, and each
 document carries the signed ledger head it was produced with (``run.ledger``), which
 ``golive evidence verify --checkpoint DOCUMENT`` proves the ledger still extends.
@@ -48,9 +53,40 @@ def load(store_dir, run_prefix: str) -> dict[str, Any]:
     return json.loads(matches[0].read_text(encoding="utf-8"))
 
 
+def series_key(doc: dict[str, Any]) -> tuple[str, str, str, tuple[str, ...]]:
+    """(plan id, plan digest, tailoring digest, selection): runs with equal keys are comparable."""
+    run = doc.get("run") or {}
+    plan = run.get("plan") or {}
+    return (str(plan.get("id") or ""), str(plan.get("digest") or ""), str(run.get("tailoring_digest") or ""),
+            tuple(sorted(str(s) for s in run.get("selection") or ())))
+
+
+def series_label(doc: dict[str, Any]) -> str:
+    """``all`` or the selection (``RISK-*, OPS-01``), with a short plan digest: for listings."""
+    plan_id, digest, tailoring, selection = series_key(doc)
+    text = ", ".join(selection) if selection else "all"
+    text += f" @{digest[:8]}" if digest else ""
+    return text + (f" +tailoring {tailoring[:8]}" if tailoring else "")
+
+
+def incomparable(doc: dict[str, Any], other: dict[str, Any]) -> str | None:
+    """Why ``other`` cannot be compared with ``doc`` (None when it can)."""
+    a, b = series_key(doc), series_key(other)
+    if a[0] != b[0]:
+        return f"it ran another plan ({b[0] or 'unknown'}, this run: {a[0] or 'unknown'})"
+    if a[1] != b[1]:
+        return f"it ran another version of the plan (digest {b[1][:12] or 'unknown'}, this run: {a[1][:12] or 'unknown'})"
+    if a[2] != b[2]:
+        return "it ran with a different tailoring"
+    if a[3] != b[3]:
+        return (f"it covered another selection ({', '.join(b[3]) or 'the whole plan'}; this run: "
+                f"{', '.join(a[3]) or 'the whole plan'})")
+    return None
+
+
 def past_runs(store_dir, doc: dict[str, Any] | None = None, limit: int = 12) -> list[dict[str, Any]]:
-    """Earlier documents, oldest first; with ``doc``, only runs of the same target and plan
-    started before it (a trend mixes nothing else)."""
+    """Earlier documents, oldest first; with ``doc``, only runs of the same target and series
+    (plan digest, tailoring, selection) started before it: a trend mixes nothing else."""
     docs = []
     for p in _files(store_dir):
         try:
@@ -58,8 +94,7 @@ def past_runs(store_dir, doc: dict[str, Any] | None = None, limit: int = 12) -> 
         except (OSError, ValueError):
             continue  # a damaged history file must not stop a run; verify reads the ledger
         if doc is not None:
-            same = (d["run"].get("target") == doc["run"].get("target")
-                    and d["run"]["plan"].get("id") == doc["run"]["plan"].get("id"))
+            same = d["run"].get("target") == doc["run"].get("target") and incomparable(doc, d) is None
             if not same or d["run"]["id"] == doc["run"]["id"] or d["run"]["started"] > doc["run"]["started"]:
                 continue
         docs.append(d)
@@ -73,5 +108,5 @@ def summary_rows(store_dir) -> list[dict[str, Any]]:
         rows.append({"run": d["run"]["id"], "started": d["run"]["started"], "target": d["run"].get("target", ""),
                      "requirements": s["requirements"], "compliance_rate": s["compliance_rate"],
                      "verification_rate": s["verification_rate"], "by_status": s["by_status"],
-                     "selection": d["run"].get("selection") or []})
+                     "selection": d["run"].get("selection") or [], "series": series_label(d)})
     return rows

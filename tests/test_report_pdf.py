@@ -57,7 +57,7 @@ def test_pdf_holds_the_same_counts_as_the_model(pages_text, model):
     k = model.metrics
     assert f"Test files implemented {k.test_files} distinct pytest files found" in text
     assert f"Test results generated {k.result_files} result files found" in text
-    assert f"Compliance rate {k.compliance_percent}% {k.implemented} of {k.requirements} implemented" in text
+    assert f"Coverage rate {k.compliance_percent}% {k.implemented} of {k.requirements} covered, passing or not" in text
     assert f"Verification rate {k.verification_percent}% {k.verified} of {k.requirements} pass" in text
     assert "MISSING: Pipeline orchestration timing (< 2 minutes) (PRE-PIPE-04)" in text
     assert text.count("MISSING:") == sum(len(s.missing) for p in model.phases for s in p.sections

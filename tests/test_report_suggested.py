@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import json
 import sys
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_markdown_shows_suggested_links_apart(suggested, plain):
 
 
 def test_html_has_a_suggested_column_only_when_there_are_suggestions(suggested, plain):
-    html = render_html(suggested)
+    html = render_html(suggested).replace("<wbr>", "")  # identifiers carry break points
     assert "<th>Covered by (confirmed)</th><th>Suggested (unconfirmed)</th>" in html
     assert "tests/pipeline/test_timing.py (high)" in html
     assert f"{suggested.if_confirmed.implemented} of 94" in html
@@ -123,9 +124,10 @@ def test_pdf_shows_the_suggested_column_and_figure(suggested):
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     assert "Suggested (unconfirmed)" in text
     assert f"If confirmed {suggested.if_confirmed.implemented} of 94" in text
-    assert "test_timing.py (high)" in text
+    # identifiers wrap at _ . / - only: rejoin the line breaks the narrow column put there
+    assert "test_timing.py (high)" in re.sub(r"(?<=[_./-]) ", "", text)
     k = suggested.metrics
-    assert f"Compliance rate {k.compliance_percent}% {k.implemented} of {k.requirements} implemented" in text
+    assert f"Coverage rate {k.compliance_percent}% {k.implemented} of {k.requirements} covered, passing or not" in text
 
 
 # --- additional tests by path ---------------------------------------------------------------

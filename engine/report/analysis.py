@@ -1,5 +1,5 @@
-"""Derived content of the report: traceability file lists, changes since the previous run,
-prioritised recommendations, the overall assessment and the implementation timeline.
+"""Derived content of the report: traceability file lists, changes since the previous run and
+the trend (recommendations, assessment and timeline: ``narrative.py``).
 
 Everything here is computed from the run's results; nothing is written by hand. The wording
 follows the reference gap-analysis report so a reader of that report finds the same parts.
@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 #: Traceability kinds that are test functions; every other kind (result-json, junit,
 #: pytest-json-report, ...) is a result file -- the same rule the results summary counts by.
 TEST_KINDS = ("pytest",)
-#: Assumed remediation pace for the timeline: requirements a team closes per week.
-REQUIREMENTS_PER_WEEK = 8
-WEEKS_PER_SLOT = 2
 
 
 @dataclass(frozen=True)
@@ -39,6 +35,7 @@ class Changes:
     removed: tuple[str, ...]
     plan_digest_before: str
     plan_digest_after: str
+    incomparable: str = ""  # why the previous run was not compared ("" when it was)
 
     @property
     def plan_changed(self) -> bool:
@@ -47,31 +44,6 @@ class Changes:
     @property
     def empty(self) -> bool:
         return not (self.newly_failing or self.newly_passing or self.other or self.plan_changed)
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    priority: str
-    heading: str
-    title: str
-    items: tuple[str, ...]
-    requirement_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Assessment:
-    status_line: str
-    summary: str
-    strengths: tuple[str, ...]
-    weaknesses: tuple[str, ...]
-    risk: str
-
-
-@dataclass(frozen=True)
-class TimelineSlot:
-    weeks: str
-    items: tuple[str, ...]
-    requirement_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -260,8 +232,12 @@ def _rates(doc: Mapping[str, Any]) -> tuple[float, float]:
 
 
 def history_points(history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> tuple[HistoryPoint, ...]:
+    """The trend: the runs of ``history`` in the current run's series (same plan digest,
+    tailoring and selection), then the current run; others would not measure the same thing."""
+    from golive.history import incomparable
+
     points = []
-    for doc in [*history, current]:
+    for doc in [*(d for d in history if incomparable(dict(current), dict(d)) is None), current]:
         run = doc.get("run") or {}
         when = str(run.get("finished") or run.get("started") or "")
         compliance, verification = _rates(doc)
@@ -273,6 +249,16 @@ def history_points(history: Sequence[Mapping[str, Any]], current: Mapping[str, A
 
 def changes(current: Mapping[str, Any], previous: Mapping[str, Any],
             titles: Mapping[str, str] | None = None) -> Changes:
+    """What changed since ``previous``; a previous run of another series (plan digest,
+    tailoring, selection) is not compared, and :attr:`Changes.incomparable` says why."""
+    from golive.history import incomparable
+
+    why = incomparable(dict(current), dict(previous))
+    if why:
+        return Changes(previous_run_id=str(previous["run"].get("id", "")),
+                       previous_finished=str(previous["run"].get("finished", "")),
+                       newly_failing=(), newly_passing=(), other=(), added=(), removed=(),
+                       plan_digest_before="", plan_digest_after="", incomparable=why)
     before = {r["requirement_id"]: r for r in previous["results"]}
     after = {r["requirement_id"]: r for r in current["results"]}
     failing, passing, other = [], [], []
@@ -298,92 +284,3 @@ def changes(current: Mapping[str, Any], previous: Mapping[str, Any],
         added=tuple(sorted(set(after) - set(before))), removed=tuple(sorted(set(before) - set(after))),
         plan_digest_before=str(prev_plan.get("digest", "")),
         plan_digest_after=str(cur_plan.get("digest", "")))
-
-
-# --- recommendations, assessment, timeline -------------------------------------------------
-
-PRIORITY_HEADINGS = {"P1": "Critical Gaps to Address", "P2": "Important Gaps", "P3": "Nice-to-Have"}
-
-
-def _priority_number(p: str) -> str:
-    return p[1:] if p[:1] == "P" and p[1:].isdigit() else p
-
-
-def recommendations(gaps: Sequence[Any], section_titles: Mapping[str, str],
-                    priorities: Mapping[str, str], failing: Sequence[Any] = ()) -> tuple[Recommendation, ...]:
-    """One recommendation per (priority, section) with gaps -- the sections with most gaps
-    first -- and one per (priority, section) whose implemented checks do not pass."""
-    groups: dict[tuple[str, int, str], list[Any]] = {}
-    order: dict[str, int] = {}
-    for kind, rows in ((0, gaps), (1, failing)):
-        for r in rows:
-            groups.setdefault((r.priority, kind, r.section), []).append(r)
-            order.setdefault(r.section, len(order))
-    recs = []
-    for (priority, kind, section), reqs in sorted(groups.items(), key=lambda kv: (
-            kv[0][0], kv[0][1], -len(kv[1]), order[kv[0][2]])):
-        heading = PRIORITY_HEADINGS.get(priority) or priorities.get(priority) or priority
-        title = section_titles.get(section, section)
-        subject = title if title.lower().endswith(("testing", "tests")) else f"{title} tests"
-        if kind == 0:
-            what, items = f"Implement {subject}", tuple(r.title for r in reqs)
-        else:
-            what = f"Fix failing checks: {subject}"
-            items = tuple(f"{r.title}: {r.status}" + (f" ({r.reason})" if r.reason else "")
-                          for r in reqs)
-        recs.append(Recommendation(
-            priority=priority, heading=f"{heading} (Priority {_priority_number(priority)})",
-            title=what, items=items, requirement_ids=tuple(r.id for r in reqs)))
-    return tuple(recs)
-
-
-def assessment(by_category: Sequence[Any], metrics: Any, gaps: Sequence[Any],
-               rows: Sequence[Any]) -> Assessment:
-    well = [c for c in by_category if c.band == "well"]
-    partial = [c for c in by_category if c.band == "partial"]
-    major = [c for c in by_category if c.band not in ("well", "partial")]
-    strengths = tuple(f"{c.title}: {c.percent}% implemented ({c.implemented}/{c.requirements})"
-                      for c in well)
-    weaknesses = tuple(f"{c.title}: only {c.percent}% implemented ({c.implemented}/{c.requirements})"
-                       for c in major) + tuple(
-        f"{c.title}: partially covered, {c.percent}% implemented ({c.implemented}/{c.requirements})"
-        for c in partial)
-    p1_gaps = [r for r in gaps if r.priority == "P1"]
-    failing = [r for r in rows if r.status in ("fail", "partial", "error")]
-    gap_areas = ", ".join(c.title for c in major) or "none"
-    risk = f"{len(p1_gaps)} P1 (critical) requirement(s) have no test or evidence"
-    risk += (f", and {len(failing)} implemented requirement(s) do not pass their check. " if failing
-             else "; every implemented requirement passes its check. ")
-    risk += f"Categories with major gaps: {gap_areas}. "
-    risk += ("Before live deployment, the P1 gaps must be closed and the failing checks fixed or "
-             "waived with an approver and an expiry." if p1_gaps or failing else
-             "No critical gap remains; keep the evidence current with scheduled runs.")
-    summary = (f"Implemented tests concentrate on {', '.join(c.title for c in well) or 'no category'}; "
-               f"coverage is lacking for {gap_areas}.")
-    status_line = (f"{metrics.compliance_percent}% of planned requirements implemented "
-                   f"({metrics.implemented}/{metrics.requirements}); {metrics.verification_percent}% "
-                   f"verified ({metrics.verified}/{metrics.requirements})")
-    return Assessment(status_line=status_line, summary=summary, strengths=strengths,
-                      weaknesses=weaknesses, risk=risk)
-
-
-def timeline(gaps: Sequence[Any], section_titles: Mapping[str, str],
-             per_week: int = REQUIREMENTS_PER_WEEK) -> tuple[TimelineSlot, ...]:
-    """Schedule the gaps by priority, then plan order, at ``per_week`` requirements a week."""
-    section_rank: dict[str, int] = {}
-    for r in gaps:
-        section_rank.setdefault(r.section, len(section_rank))
-    queue = sorted(gaps, key=lambda r: (r.priority, r.phase, section_rank[r.section]))
-    per_slot = per_week * WEEKS_PER_SLOT
-    slots = []
-    for i in range(math.ceil(len(queue) / per_slot)):
-        chunk = queue[i * per_slot:(i + 1) * per_slot]
-        counts: dict[tuple[str, str], int] = {}
-        for r in chunk:
-            counts[(r.priority, r.section)] = counts.get((r.priority, r.section), 0) + 1
-        items = tuple(f"{section_titles.get(s, s)} ({p}, {n} requirement{'s' if n != 1 else ''})"
-                      for (p, s), n in counts.items())
-        first = i * WEEKS_PER_SLOT + 1
-        slots.append(TimelineSlot(weeks=f"Week {first}-{first + WEEKS_PER_SLOT - 1}",
-                                  items=items, requirement_ids=tuple(r.id for r in chunk)))
-    return tuple(slots)

@@ -15,10 +15,18 @@ what the document tried to reach.
 from __future__ import annotations
 
 import mimetypes
+import warnings
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+# WeasyPrint warns at import when the system lacks libharfbuzz-subset ("HarfBuzz-Subset will be
+# required by future versions"): it then subsets fonts with fontTools, which is what the PDF's
+# byte-for-byte reproducibility relies on (SOURCE_DATE_EPOCH, see pdf.py). The warning is advice
+# to the packager, not a problem with the report, so only this exact warning is silenced, here,
+# where WeasyPrint is first imported.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "assets"
 

@@ -18,11 +18,13 @@ from markupsafe import Markup
 
 from golive.report.fetcher import _default_assets_dir
 from golive.report.model import RenderModel
+from golive.report.numbers import wrap_points
+from golive.report.standing import METHODOLOGY
 
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 
-STATUS_LABELS = {"pass": "pass", "fail": "fail", "partial": "partial", "missing": "not implemented",
+STATUS_LABELS = {"pass": "pass", "fail": "fail", "partial": "partial", "missing": "missing",
                  "error": "error", "skipped": "skipped", "waived": "waived"}
 BAND_LABELS = {"well": "Well-Covered Areas", "partial": "Partially Covered Areas",
                "major": "Major Gaps"}
@@ -81,7 +83,8 @@ def environment(directory: str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory or str(templates_dir())),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(status_labels=STATUS_LABELS, band_labels=BAND_LABELS)
+    env.globals.update(status_labels=STATUS_LABELS, band_labels=BAND_LABELS, methodology=METHODOLOGY)
+    env.filters["wrap"] = wrap_points  # identifiers break at _ . / - only
     env.filters["pct"] = lambda rate: f"{round(float(rate) * 100)}%"
     env.filters["lines"] = lambda rng: f"Lines {rng[0]}-{rng[1]}" if rng else ""
     env.filters["short"] = lambda text, n=16: text if len(text) <= n else text[:n] + "…"

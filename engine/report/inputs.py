@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-SUPPORTED_SCHEMA_VERSIONS = ("1",)
+from golive.report.numbers import fmt_quantity
+from golive.results import SCHEMA_VERSION
+
+# Version 1 documents stay readable: the verdict and figures they lack are shown as missing.
+SUPPORTED_SCHEMA_VERSIONS = tuple(dict.fromkeys(("1", SCHEMA_VERSION)))
 STATUS_ORDER = ("pass", "fail", "partial", "missing", "error", "skipped", "waived")
 
 
@@ -94,9 +98,13 @@ def fmt_value(value: Any, unit: str | None = None) -> str:
         return "—"
     if isinstance(value, bool):
         text = "true" if value else "false"
-    elif isinstance(value, float):
-        text = f"{value:.6g}"
+    elif isinstance(value, (int, float)):
+        return fmt_quantity(value, unit)
     elif isinstance(value, (list, tuple)):
+        if unit and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            # a range: both ends alike, the unit once ("10–20 ms", "5–7.5 %")
+            parts = [fmt_quantity(v, unit).rsplit(" ", 1) for v in value]
+            return f"{'–'.join(p[0] for p in parts)} {parts[0][1]}"
         text = "–".join(fmt_value(v) for v in value)
     elif isinstance(value, Mapping) and "value" in value:
         return fmt_value(value["value"], value.get("unit") or unit)

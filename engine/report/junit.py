@@ -4,7 +4,9 @@ Mapping: ``pass`` -> passed; ``fail``/``partial``/``missing`` -> ``<failure>`` (
 status); ``error`` -> ``<error>``; ``skipped`` -> ``<skipped>``; ``waived`` -> ``<skipped>``
 with the approver and expiry in the message, so CI shows it without counting it as a pass.
 Run id, plan digest and ledger head go into ``<properties>`` so a CI artefact can be traced
-back to the signed evidence.
+back to the signed evidence; so do the readiness verdict (``readiness``, ``readiness_reason_N``),
+the figures (``figure_covered``, ``figure_failing``...), the scope and the signature state, and
+the root ``<testsuites>`` carries ``readiness`` as an attribute for CI systems that show only it.
 """
 from __future__ import annotations
 
@@ -33,8 +35,8 @@ def _details(r: RequirementRow) -> str:
     lines = [f"{r.id} {r.title}", f"status: {r.status}"]
     if r.recorded_status != r.status:
         lines.append(f"recorded status: {r.recorded_status}")
-    lines += [f"{t.metric}: expected {t.expected}, observed {t.observed}, "
-              f"{'met' if t.passed else 'not met'}" for t in r.thresholds]
+    lines += [f"{t.metric}: expected {t.expected}{' (LOOSENED by tailoring)' if t.loosened else ''}, "
+              f"observed {t.observed}, {'met' if t.passed else 'not met'}" for t in r.thresholds]
     if r.covered_by:
         lines.append("covered by: " + ", ".join(r.covered_by))
     return _x("\n".join(lines))
@@ -60,10 +62,23 @@ def _testcase(suite: ET.Element, r: RequirementRow) -> None:
         ET.SubElement(props, "property", name=name, value=value)
 
 
+def _run_properties(model: RenderModel) -> list[tuple[str, str]]:
+    e = model.evidence
+    props = [("readiness", model.verdict.state)]
+    props += [(f"readiness_reason_{i}", reason) for i, reason in enumerate(model.verdict.reasons, start=1)]
+    props += [(f"figure_{name}", str(count)) for name, count, _ in model.figures.items()]
+    props += [("scope", model.scope.text), ("signature", model.signature.text),
+              ("run_id", e.run_id), ("plan_digest", e.plan_digest),
+              ("ledger_head", str((e.ledger or {}).get("head") or ""))]
+    props += [(f"provenance_{label.lower().replace(' ', '_')}", value) for label, value in model.provenance.rows]
+    props += [(f"loosened_{x.requirement_id}", f"{x.before} -> {x.after}") for x in model.loosened]
+    return props
+
+
 def render_junit(model: RenderModel) -> bytes:
     e = model.evidence
-    root = ET.Element("testsuites", name=f"golive {model.plan_title}",
-                      tests=str(len(model.requirements)))
+    root = ET.Element("testsuites", name=f"golive {model.plan_title}: {model.verdict.state}",
+                      tests=str(len(model.requirements)), readiness=model.verdict.state)
     totals = {"failures": 0, "errors": 0, "skipped": 0}
     for phase in model.phases:
         reqs = [r for s in phase.sections for r in s.requirements]
@@ -76,9 +91,8 @@ def render_junit(model: RenderModel) -> bytes:
                               tests=str(len(reqs)), timestamp=e.finished, time="0",
                               **{k: str(v) for k, v in counts.items()})
         props = ET.SubElement(suite, "properties")
-        for name, value in (("run_id", e.run_id), ("plan_digest", e.plan_digest),
-                            ("ledger_head", (e.ledger or {}).get("head") or "")):
-            ET.SubElement(props, "property", name=name, value=str(value))
+        for name, value in _run_properties(model):
+            ET.SubElement(props, "property", name=name, value=_x(value))
         for r in reqs:
             _testcase(suite, r)
     root.set("failures", str(totals["failures"]))

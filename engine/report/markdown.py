@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from golive.report.model import RenderModel
+from golive.report.standing import METHODOLOGY
 
 BAND_HEADINGS = {"well": ("✅", "Well-Covered Areas"), "partial": ("⚠️", "Partially Covered Areas"),
                  "major": ("❌", "Major Gaps")}
@@ -39,28 +40,41 @@ def _lines(rng) -> str:
     return f" (Lines {rng[0]}-{rng[1]})" if rng else ""
 
 
+def _verdict(m: RenderModel) -> list[str]:
+    v = m.verdict
+    out = [f"**Readiness: {v.state}**", ""]
+    out += [f"- {md(r)}" for r in v.reasons]
+    return out + ([""] if v.reasons else []) + [
+        f"**Scope**: {md(m.scope.text)}. **Signature**: {md(m.signature.text)}.", "",
+        f"**Requirements**: {md(m.figures.headline)}", ""]
+
+
 def _executive(m: RenderModel) -> list[str]:
-    k = m.metrics
+    k, f = m.metrics, m.figures
     plan_lines = f"{k.plan_lines} lines" if k.plan_lines else "the plan"
     return [
-        "## Executive Summary", "",
+        "## Executive Summary", "", *_verdict(m),
         f"This report analyzes the gaps between the original {md(m.plan_title)} requirements "
         f"({plan_lines}) and the actual test implementation ({k.test_files} test files with "
         f"{k.result_files} test result outputs).", "",
         "### Key Metrics",
         f"- **Original Requirements**: {plan_lines} covering {k.phases} major phases "
-        f"({k.requirements} requirements)",
+        f"({k.requirements} requirements in this run)",
         f"- **Test Files Implemented**: {k.test_files} test scripts",
         f"- **Test Results Generated**: {k.result_files} test execution outputs",
-        f"- **Compliance Rate**: {k.compliance_percent}% of planned test coverage implemented "
-        f"({k.implemented} of {k.requirements} requirements)",
-        f"- **Verification Rate**: {k.verification_percent}% of requirements pass their check "
-        f"({k.verified} of {k.requirements}; {k.waived} waived, never counted as pass)", "",
+        f"- **Covered**: {f.covered} of {f.applicable} requirements ({k.compliance_percent}%) have a confirmed "
+        f"test or check evidence, passing or not",
+        f"- **Verified**: {f.verified} of {f.applicable} ({k.verification_percent}%) pass their check "
+        f"({f.waived} waived, never counted as verified)",
+        f"- **Failing**: {f.failing} fail or error; {f.partial} partial; {f.missing} missing; {f.skipped} skipped", "",
         *_if_confirmed(m),
-        "How these figures are computed: the compliance rate is implemented requirements ÷ all "
-        "requirements, each requirement weighted equally; a requirement is implemented when a "
-        "test, a result file or evidence covers it. The verification rate counts requirements "
-        "whose check passes. The hand-written reference report's headline \"~50%\" cannot be "
+        "How these figures are computed: each requirement counts once. Covered means a confirmed test "
+        "or a check produced evidence, whether or not it passes, so the coverage rate is never a "
+        "compliance figure; verified means the check passes its thresholds; failing means it failed or "
+        "could not run. The readiness verdict applies the plan's readiness policy (see Methodology)."
+        + ("" if f.from_engine else " This results document carries no engine figures: they are counted "
+                                    "from its statuses by the report.")
+        + " The hand-written reference report's headline \"~50%\" cannot be "
         "reproduced from its own category figures (90, 80, 75, 40, 50, 0, 10, 0 and 0%, which "
         "average 38%).", "",
         "| Status | " + " | ".join(s for s, _ in k.by_status) + " |",
@@ -75,7 +89,7 @@ def _if_confirmed(m: RenderModel) -> list[str]:
         return []
     return [f"**Suggested links (unconfirmed)**: {ic.summary_text}, suggested by text similarity, not yet "
             f"confirmed by the team. If confirmed: {ic.implemented} of {ic.requirements} requirements "
-            f"({ic.percent}%) would be implemented. Not counted in the compliance rate above; review them "
+            f"({ic.percent}%) would be covered. Not counted in the figures above; review them "
             f"with `golive link`.", ""]
 
 
@@ -91,7 +105,9 @@ def _suggested_lines(section) -> list[str]:
 
 
 def _implemented_lines(section) -> list[str]:
-    out = [f"- ✅ {md(f.name)} - {md('; '.join(f.requirement_titles))}" for f in section.covered_files]
+    out = [f"- ❌ {md(f.name)} - {md('; '.join(f.requirement_titles))} "
+           f"(**{f.failing_tests} covering test{'s' if f.failing_tests != 1 else ''} failed**)" if f.failing_tests else
+           f"- ✅ {md(f.name)} - {md('; '.join(f.requirement_titles))}" for f in section.covered_files]
     for r in section.requirements:
         if r.implemented and not r.verified:
             why = f": {md(r.reason)}" if r.reason else ""
@@ -117,20 +133,25 @@ def _phases(m: RenderModel) -> list[str]:
 
 def _categories(m: RenderModel) -> list[str]:
     well, partial = _pct(m.bands.get("well", 0.75)), _pct(m.bands.get("partial", 0.25))
-    limits = {"well": f"≥{well}", "partial": f"{partial}-{well}", "major": f"<{partial}"}
-    out = ["## Gap Summary by Category", ""]
+    limits = {"well": f"≥{well} verified, none failing", "partial": f"{partial}-{well} verified, or some failing",
+              "major": f"<{partial} verified, or a failing P1"}
+    out = ["## Gap Summary by Category", "",
+           f"Bands judge verification: a category is well covered when at least {well} of its requirements "
+           "are verified and none fails or is partial; a failing P1 makes it a major gap whatever its rate.", ""]
     for band in ("well", "partial", "major"):
         mark, heading = BAND_HEADINGS[band]
-        out += [f"### {mark} {heading} ({limits[band]} Implementation)"]
+        out += [f"### {mark} {heading} ({limits[band]})"]
         rows = m.band_rows(band)
         if not rows:
             out += ["None.", ""]
             continue
         for i, c in enumerate(rows, start=1):
-            gaps = [r.title for r in m.category_gaps(c.id)]
-            out.append(f"{i}. **{md(c.title)}**: {c.percent}% coverage ({c.implemented}/{c.requirements} "
-                       f"implemented, {c.verified}/{c.requirements} verified)")
-            out.append(f"   - Missing: {md(', '.join(gaps))}" if gaps else "   - All requirements implemented")
+            open_rows = m.category_open(c.id)
+            p1 = f" ({len(c.failing_p1)} P1)" if c.failing_p1 else ""
+            out.append(f"{i}. **{md(c.title)}**: {c.verified}/{c.requirements} verified, {len(c.failing)} failing"
+                       f"{p1}, {c.implemented}/{c.requirements} covered ({c.percent}%)")
+            out.append(f"   - Open: {md('; '.join(f'{r.id} {r.title} ({r.status})' for r in open_rows))}" if open_rows
+                       else "   - All requirements verified, waived or not applicable")
         out.append("")
     return out
 
@@ -146,7 +167,8 @@ def _verification(m: RenderModel) -> list[str]:
             out.append(f"| {r.id} | — | — | — | {verdict} |")
         for t in r.thresholds:
             met = "met" if t.passed else "not evaluated" if t.passed is None else "not met"
-            out.append(f"| {r.id} | {md(t.metric)} | {md(t.expected)} | {md(t.observed)} | {met}; {verdict} |")
+            expected = md(t.expected) + (" **LOOSENED by tailoring**" if t.loosened else "")
+            out.append(f"| {r.id} | {md(t.metric)} | {expected} | {md(t.observed)} | {met}; {verdict} |")
     return out + [""]
 
 
@@ -175,7 +197,11 @@ def _changes(m: RenderModel) -> list[str]:
     ch = m.changes
     if ch is None:
         return out + ["No previous run was given; nothing to compare.", ""]
-    out += [f"Compared with run {md(ch.previous_run_id)} (finished {md(ch.previous_finished)}).", ""]
+    if ch.incomparable:
+        return out + [f"The previous run {md(ch.previous_run_id)} is not compared: {md(ch.incomparable)}. Runs are "
+                      "compared only within one series (same plan digest, tailoring and selection).", ""]
+    out += [f"Compared with run {md(ch.previous_run_id)} (finished {md(ch.previous_finished)}), of the same "
+            "plan digest, tailoring and selection.", ""]
     if ch.empty:
         out += ["No requirement changed status and the plan is unchanged.", ""]
     for heading, items in (("Newly failing", ch.newly_failing), ("Newly passing", ch.newly_passing),
@@ -215,23 +241,58 @@ def _tail(m: RenderModel) -> list[str]:
     a = m.assessment
     out += ["", "## Overall Assessment", "", f"**Current Implementation Status**: {md(a.status_line)}", "",
             md(a.summary), "", "### Strengths:"]
-    out += [f"- {md(s)}" for s in a.strengths] or ["- No category is well covered yet."]
-    out += ["", "### Weaknesses:"] + ([f"- {md(w)}" for w in a.weaknesses] or ["- None."])
+    out += [f"- {md(s)}" for s in a.strengths] or ["- No category is well covered yet (verified, nothing failing)."]
+    out += ["", "### Weaknesses:"] + ([f"- {md(w)}" for w in a.weaknesses]
+                                      or ["- Every category is well covered: verified, with nothing failing."])
     out += ["", "### Risk Assessment:", md(a.risk), "", "## Implementation Timeline Recommendation", ""]
     out += [f"{i}. **{slot.weeks}**: {md('; '.join(slot.items))}" for i, slot in enumerate(m.timeline, start=1)]
-    gaps = m.metrics.requirements - m.metrics.implemented
-    out += ["", f"Total estimated effort: {len(m.timeline) * 2} weeks to implement the {gaps} missing "
-                f"requirements, highest priority first, at eight requirements a week." if gaps else
-            "No gaps remain."]
+    w = m.open_work
+    total = sum(w.values())
+    out += ["", f"Total estimated effort: {len(m.timeline) * 2} weeks for the {total} open requirements "
+                f"({w['fix']} failing or partial to fix, {w['implement']} not covered to implement, "
+                f"{w['evidence']} without current evidence), highest priority first, failing before missing, "
+                f"at eight requirements a week." if total else
+            "No open requirement: everything in scope is verified, waived or not applicable."]
+    return out + [""]
+
+
+def _tailoring(m: RenderModel) -> list[str]:
+    out = ["## Tailoring", ""]
+    if not (m.evidence.tailoring_digest or m.loosened):
+        return out + ["No tailoring: every requirement was judged against the plan's own thresholds.", ""]
+    out += [f"This run applied a tailoring file (sha256 {md(m.evidence.tailoring_digest)}; see docs/tailoring.md). "
+            + (f"It **loosened {len(m.loosened)} threshold(s)**: these requirements were judged against a "
+               "weaker bar than the plan's." if m.loosened else "It loosened no threshold."), ""]
+    if m.loosened:
+        out += ["| Requirement | Plan | Tailored (LOOSENED) | Reason |", "|---|---|---|---|"]
+        out += [f"| {md(x.requirement_id)} | {md(x.before)} | {md(x.after)} | {md(x.reason)} |" for x in m.loosened]
+        out.append("")
+    return out
+
+
+def _closing(m: RenderModel) -> list[str]:
+    out = ["## Methodology", ""] + [f"- {md(line)}" for line in METHODOLOGY] + [""]
+    if m.verdict.policy:
+        out += ["Readiness policy applied:", ""] + [f"- {md(k)}: {md(v)}" for k, v in sorted(m.verdict.policy.items())]
+        out.append("")
+    out += ["## Sign-off", "",
+            "To be completed by the people accountable for the go-live decision. This section is a placeholder: "
+            "golive does not yet record sign-offs (the governance process will sign them into the evidence "
+            f"ledger). Signing confirms that the signatory has read the verdict ({m.verdict.state}), its reasons "
+            "and the open requirements above.", "",
+            "| Role | Name | Signature | Date |", "|---|---|---|---|"]
+    out += [f"| {role} |  |  |  |" for role in ("Prepared by", "Reviewed by (risk)", "Approved by (compliance)",
+                                                 "Approved by (trading)")]
     return out + [""]
 
 
 def _evidence(m: RenderModel) -> list[str]:
     e = m.evidence
     out = ["## Evidence Appendix", "", f"- **Run id**: {md(e.run_id)}",
-           f"- **Started / finished**: {md(e.started)} / {md(e.finished)}",
-           f"- **golive version**: {md(e.golive_version)}", f"- **Target**: {md(e.target)}",
-           f"- **Plan**: {md(e.plan_id)} {md(e.plan_version)}, digest {md(e.plan_digest)}"]
+           f"- **Started / finished**: {md(e.started)} / {md(e.finished)}"]
+    out += [f"- **{label}**: {md(value)}" for label, value in m.provenance.rows]
+    out += [f"- **Plan**: {md(e.plan_id)} {md(e.plan_version)}, digest {md(e.plan_digest)}",
+            f"- **Scope**: {md(m.scope.text)}", f"- **Signature**: {md(m.signature.text)}"]
     if e.ledger:
         out += [f"- **Ledger**: {md(e.ledger.get('size'))} entries, head {md(e.ledger.get('head'))}",
                 f"- **Checkpoint signature**: {md(e.ledger.get('checkpoint_signature'))}",
@@ -246,7 +307,7 @@ def _evidence(m: RenderModel) -> list[str]:
 def render_markdown(model: RenderModel) -> str:
     parts = [f"# {md(model.plan_title)} Gap Analysis Report", ""]
     for section in (_executive, _phases, _categories, _verification, _waivers, _attestations, _changes, _tail,
-                    _evidence):
+                    _tailoring, _evidence, _closing):
         parts += section(model)
     return "\n".join(parts).rstrip() + "\n"
 

@@ -3,8 +3,10 @@
 ``build_render_model(document, plan, previous=None, waivers=(), history=())`` turns the
 results document (DESIGN.md "The results document", ``schema_version "1"``), the plan, the
 previous run's document, the waivers and a short run history into plain frozen dataclasses.
-PDF, HTML, Markdown, JSON and JUnit all read this one object, so a count printed in one
-format is the same count in every other.
+PDF, HTML, Markdown, JSON, JUnit and OSCAL all read this one object, so a count printed in one
+format is the same count in every other. What the reports lead with (verdict, figures, scope,
+signature, provenance) is ``standing.py``; the narrative (bands, weaknesses, recommendations,
+timeline) is ``narrative.py`` and judges verification, not coverage alone.
 
 The plan is optional: without it, titles come from the document (results may carry a
 ``title``; coverage items always carry one) and requirement ids stand in for missing titles.
@@ -15,11 +17,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from golive.report import analysis, charts
-from golive.report.inputs import STATUS_ORDER, Titles, check_document, check_summary, fmt_value
+from golive.report import analysis, charts, narrative, standing
+from golive.report.evidence import AttestationView, Evidence, LoosenedView, attestations, evidence, loosened
+from golive.report.inputs import STATUS_ORDER, ReportInputError, Titles, check_document, check_summary, fmt_value
 from golive.report.waivers import WaiverView, apply_waivers
 
 NOT_VERIFIED = ("fail", "partial", "error")
+FAILED_OUTCOMES = ("failed", "error")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class ThresholdRow:
     expected: str  # e.g. "< 120 s"
     observed: str
     passed: bool | None
+    loosened: bool = False  # relaxed by the run's tailoring: every format marks it
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,8 @@ class RequirementRow:
     covered_via: tuple[tuple[str, str], ...] = ()
     # suggested, unconfirmed links (link recovery), best first; never counted as implemented
     suggested: tuple[analysis.SuggestedLink, ...] = ()
+    # confirmed covering tests whose own outcome was failed or error (never shown as a tick)
+    failing_tests: tuple[str, ...] = ()
 
     @property
     def suggested_files(self) -> tuple[tuple[str, str], ...]:
@@ -84,6 +91,7 @@ class CoveredFile:
     kind: str  # "test" or "result"
     requirement_ids: tuple[str, ...]
     requirement_titles: tuple[str, ...]
+    failing_tests: int = 0  # tests of this file, covering these requirements, that failed
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class CoverageRow:
     verified: int
     rate: float
     band: str
+    failing: tuple[str, ...] = ()  # ids failing, erroring or partial (by_category only)
+    failing_p1: tuple[str, ...] = ()
 
     @property
     def percent(self) -> int:
@@ -153,48 +163,6 @@ class KeyMetrics:
 
 
 @dataclass(frozen=True)
-class Evidence:
-    run_id: str
-    started: str
-    finished: str
-    target: str
-    golive_version: str
-    plan_id: str
-    plan_version: str
-    plan_digest: str
-    tailoring_digest: str
-    ledger: Mapping[str, Any] | None
-    results_sha256: str
-    verify_commands: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AttestationView:
-    """A signed attestation that verified a manual requirement in this run."""
-
-    requirement_id: str
-    title: str
-    attested_by: str
-    role: str
-    statement: str
-    time: str
-    expires: str
-    key_id: str
-
-
-def _attestations(doc: Mapping[str, Any]) -> tuple[AttestationView, ...]:
-    views = []
-    for r in doc["results"]:
-        a = (r.get("details") or {}).get("attestation")
-        if a:
-            views.append(AttestationView(
-                requirement_id=r["requirement_id"], title=r.get("title", ""), attested_by=a.get("attested_by") or "",
-                role=a.get("role") or "", statement=a.get("statement") or "", time=str(a.get("time") or "")[:19],
-                expires=a.get("expires") or "no expiry", key_id=str(a.get("author_key_id") or "")[:16]))
-    return tuple(views)
-
-
-@dataclass(frozen=True)
 class RenderModel:
     title: str
     plan_title: str
@@ -212,9 +180,9 @@ class RenderModel:
     attestations: tuple[AttestationView, ...]
     changes: analysis.Changes | None
     additional_tests: tuple[str, ...]
-    recommendations: tuple[analysis.Recommendation, ...]
-    assessment: analysis.Assessment
-    timeline: tuple[analysis.TimelineSlot, ...]
+    recommendations: tuple[narrative.Recommendation, ...]
+    assessment: narrative.Assessment
+    timeline: tuple[narrative.TimelineSlot, ...]
     history: tuple[analysis.HistoryPoint, ...]
     charts: Mapping[str, str]
     evidence: Evidence
@@ -223,6 +191,13 @@ class RenderModel:
     additional_test_files: tuple[analysis.AdditionalFile, ...] = ()
     # requirements implemented if the counted suggestions were confirmed; None without suggestions
     if_confirmed: analysis.IfConfirmed | None = None
+    verdict: standing.VerdictView | None = None
+    figures: standing.Figures | None = None
+    scope: standing.Scope | None = None
+    signature: standing.Signature | None = None
+    provenance: standing.Provenance | None = None
+    loosened: tuple[LoosenedView, ...] = ()
+    open_work: Mapping[str, int] = field(default_factory=dict)  # fix / implement / evidence counts
 
     @property
     def has_suggestions(self) -> bool:
@@ -234,6 +209,11 @@ class RenderModel:
     def category_gaps(self, category: str) -> tuple[RequirementRow, ...]:
         """The requirements of ``category`` that are not implemented, in plan order."""
         return tuple(r for r in self.requirements if r.category == category and not r.implemented)
+
+    def category_open(self, category: str) -> tuple[RequirementRow, ...]:
+        """The requirements of ``category`` still open (failing, partial, uncovered, no evidence)."""
+        return tuple(r for r in self.requirements
+                     if r.category == category and narrative.work_kind(r) is not None)
 
 
 def build_render_model(document: Mapping[str, Any], plan: Any = None,
@@ -248,13 +228,15 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
     doc = copy.deepcopy(dict(document))
     run = doc["run"]
     waiver_views = apply_waivers(doc, list(waivers), as_of=run.get("finished") or run.get("started"))
+    _refresh_verdict(doc)
 
     titles = Titles(plan, doc)
     test_files, result_files = analysis.split_test_sources(doc.get("tests", []))
-    rows = tuple(_requirement_row(r, titles, waiver_views) for r in doc["results"])
+    outcomes = _test_outcomes(doc)
+    rows = tuple(_requirement_row(r, titles, waiver_views, outcomes) for r in doc["results"])
     phases = _phases(rows, titles, doc)
     coverage = doc["coverage"]
-    by_category = tuple(_coverage_rows(coverage.get("by_category", [])))
+    by_category = narrative.category_bands(_coverage_rows(coverage.get("by_category", [])), rows, titles.bands)
     by_status = _count_statuses(rows)
     summary = doc["summary"]
     doc["summary"] = {**summary, "by_status": dict(by_status)}
@@ -273,6 +255,9 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         verification_rate=float(summary.get("verification_rate", _rate(sum(r.verified for r in rows), len(rows)))),
         by_status=by_status)
     check_summary(summary, metrics)
+    figures = standing.figures_of(summary, [r.status for r in rows], metrics.implemented)
+    _check_figures(figures, by_status)
+    verdict = standing.verdict_of(summary)
 
     bands = titles.bands
     history_points = analysis.history_points(list(history), doc)
@@ -285,7 +270,6 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         "trend": charts.trend_line([(h.label, h.compliance_rate, h.verification_rate)
                                     for h in history_points], "Trend over runs"),
     }
-    gaps = [r for r in rows if not r.implemented]
     additional = analysis.additional_files(doc)
     return RenderModel(
         title=f"{titles.plan_title} — Gap Analysis Report",
@@ -301,20 +285,22 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         bands=bands,
         verification=tuple(r for r in rows if r.thresholds or r.status in NOT_VERIFIED),
         waivers=waiver_views,
-        attestations=_attestations(doc),
+        attestations=attestations(doc),
         changes=(analysis.changes(doc, previous, {r.id: r.title for r in rows})
                  if previous is not None else None),
         additional_tests=tuple(f.path for f in additional),
-        recommendations=analysis.recommendations(gaps, titles.section_titles, titles.priorities,
-                                                 [r for r in rows if r.status in NOT_VERIFIED]),
-        assessment=analysis.assessment(by_category, metrics, gaps, rows),
-        timeline=analysis.timeline(gaps, titles.section_titles),
+        recommendations=narrative.recommendations(rows, titles.section_titles, titles.priorities),
+        assessment=narrative.assessment(by_category, rows, verdict, figures),
+        timeline=narrative.timeline(rows, titles.section_titles),
         history=history_points,
         charts=model_charts,
-        evidence=_evidence(doc, titles),
+        evidence=evidence(doc),
         document=doc,
         additional_test_files=additional,
-        if_confirmed=analysis.if_confirmed(doc))
+        if_confirmed=analysis.if_confirmed(doc),
+        verdict=verdict, figures=figures, scope=standing.scope_of(doc, plan),
+        signature=standing.signature_of(run), provenance=standing.provenance_of(run),
+        loosened=loosened(doc), open_work=narrative.open_work(rows))
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -323,16 +309,46 @@ def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def _refresh_verdict(doc: dict[str, Any]) -> None:
+    """Waivers given to the report change statuses: let the engine recompute its own figures
+    and verdict (``readiness.refresh_summary``). A document without a verdict keeps none: the
+    report never makes one up."""
+    if "verdict" not in doc["summary"]:
+        return
+    try:
+        from golive.run.readiness import refresh_summary
+    except ImportError:  # an engine without the readiness module: show the recorded verdict
+        return
+    refresh_summary(doc)
+
+
+def _check_figures(figures: standing.Figures, by_status: tuple[tuple[str, int], ...]) -> None:
+    # The engine's figures must describe the statuses this report shows, or two parts of one
+    # report would disagree (waivers given to `golive report` that the run did not record).
+    counts = dict(by_status)
+    expected = {"failing": counts.get("fail", 0) + counts.get("error", 0), "partial": counts.get("partial", 0),
+                "waived": counts.get("waived", 0)}
+    for key, n in expected.items():
+        if getattr(figures, key) != n:
+            raise ReportInputError(
+                f"results document: summary.figures.{key} is {getattr(figures, key)} but the results "
+                f"(after waivers) give {n}; record the waivers with the run (`golive waive`) and run again")
+
+
+def _test_outcomes(doc: Mapping[str, Any]) -> dict[str, str]:
+    return {str(t["id"]): str(t.get("outcome") or "") for t in doc.get("tests", []) if "id" in t}
+
+
 def _threshold_row(t: Mapping[str, Any]) -> ThresholdRow:
     op = t.get("op", "")
     expected = f"{op} {fmt_value(t.get('value'), t.get('unit'))}".strip()
     return ThresholdRow(metric=str(t.get("metric", "")), expected=expected,
                         observed=fmt_value(t.get("observed"), t.get("unit") if t.get("observed") is not None else None),
-                        passed=t.get("passed"))
+                        passed=t.get("passed"), loosened=bool(t.get("loosened")))
 
 
 def _requirement_row(result: Mapping[str, Any], titles: Titles,
-                     waivers: tuple[WaiverView, ...]) -> RequirementRow:
+                     waivers: tuple[WaiverView, ...], outcomes: Mapping[str, str]) -> RequirementRow:
     title, statement = titles.requirement(result)
     covered = tuple(result.get("covered_by") or ())
     check = result.get("check") or {}
@@ -356,7 +372,8 @@ def _requirement_row(result: Mapping[str, Any], titles: Titles,
         artifacts=tuple((a.get("path", ""), a.get("sha256", "")) for a in result.get("artifacts") or ()),
         waiver=applied,
         covered_via=tuple((str(k), str(v)) for k, v in (result.get("covered_via") or {}).items()),
-        suggested=analysis.suggested_links(result))
+        suggested=analysis.suggested_links(result),
+        failing_tests=tuple(t for t in covered if outcomes.get(t) in FAILED_OUTCOMES))
 
 
 def _anchor(prefix: str, ident: Any) -> str:
@@ -397,7 +414,9 @@ def _covered_files(reqs: list[RequirementRow], file_kinds: Mapping[str, str]) ->
     ordered = sorted(files, key=lambda n: (file_kinds.get(n) == "result",))
     return tuple(CoveredFile(name=n, kind=file_kinds.get(n, "test"),
                              requirement_ids=tuple(r.id for r in files[n]),
-                             requirement_titles=tuple(r.title for r in files[n]))
+                             requirement_titles=tuple(r.title for r in files[n]),
+                             failing_tests=len({t for r in files[n] for t in r.failing_tests
+                                                if analysis.file_name(t) == n}))
                  for n in ordered)
 
 
@@ -413,23 +432,3 @@ def _count_statuses(rows: tuple[RequirementRow, ...]) -> tuple[tuple[str, int], 
     for r in rows:
         counts[r.status] += 1
     return tuple(counts.items())
-
-
-def _evidence(doc: Mapping[str, Any], titles: Titles) -> Evidence:
-    run = doc["run"]
-    plan = run.get("plan") or {}
-    ledger = run.get("ledger")
-    # The attached results.json holds run.ledger, which `evidence verify --checkpoint` accepts:
-    # one file both proves the report's figures and pins the ledger head it was rendered from.
-    commands = ["pdfdetach -saveall report.pdf      # writes the attached results.json",
-                "sha256sum results.json            # must equal the results.json sha256 above"]
-    if ledger:
-        commands += ["golive evidence verify --checkpoint results.json   # add --store DIR or --db URL if not the default",
-                     f"golive evidence show {run.get('id', '')}"]
-    return Evidence(
-        run_id=str(run.get("id", "")), started=str(run.get("started", "")),
-        finished=str(run.get("finished", "")), target=str(run.get("target", "")),
-        golive_version=str(run.get("golive_version", "")), plan_id=str(plan.get("id", "")),
-        plan_version=str(plan.get("version", "")), plan_digest=str(plan.get("digest", "")),
-        tailoring_digest=str(run.get("tailoring_digest") or ""), ledger=ledger,
-        results_sha256=analysis.document_sha256(doc), verify_commands=tuple(commands))

@@ -81,8 +81,16 @@ def assessment_results(model: RenderModel) -> dict[str, Any]:
         findings.append(_finding(row, result, ids, observation["uuid"]))
 
     summary = doc.get("summary") or {}
+    f = model.figures
     result_props = _props([
-        ("compliance-rate", f"{model.metrics.compliance_rate:.4f}"),
+        ("readiness", model.verdict.state),
+        *((f"readiness-reason-{i}", reason) for i, reason in enumerate(model.verdict.reasons, start=1)),
+        *((f"figure-{name}", count) for name, count, _ in f.items()),
+        ("scope", model.scope.text),
+        ("signature", model.signature.text),
+        *((f"provenance-{_token(label.lower())}", value) for label, value in model.provenance.rows),
+        *((f"loosened-{x.requirement_id}", f"{x.before} -> {x.after}") for x in model.loosened),
+        ("coverage-rate", f"{model.metrics.compliance_rate:.4f}"),
         ("verification-rate", f"{model.metrics.verification_rate:.4f}"),
         ("requirements", model.metrics.requirements),
         ("implemented", model.metrics.implemented),
@@ -100,10 +108,9 @@ def assessment_results(model: RenderModel) -> dict[str, Any]:
         "results": [{
             "uuid": ids.make("result", ""),
             "title": _line(f"golive run {run.get('id', '')} of {model.plan_title}"),
-            "description": (f"{model.metrics.requirements} requirements checked against "
-                            f"{run.get('target', 'the target workspace')}: {model.metrics.implemented} implemented "
-                            f"(compliance rate {model.metrics.compliance_percent} %), {model.metrics.verified} verified "
-                            f"(verification rate {model.metrics.verification_percent} %)."),
+            "description": (f"Readiness: {model.verdict.sentence}. Scope: {model.scope.text}, checked against "
+                            f"{run.get('target', 'the target workspace')}: {f.headline}. Signature: "
+                            f"{model.signature.text}."),
             "start": start,
             "end": end,
             "props": result_props,

@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from weasyprint import HTML, Attachment
+from golive.report.fetcher import AssetOnlyFetcher, _default_assets_dir  # first: imports WeasyPrint quietly
+
+from weasyprint import HTML, Attachment  # noqa: E402 - after the fetcher's filtered import
 
 from golive.report.analysis import document_bytes
-from golive.report.fetcher import AssetOnlyFetcher, _default_assets_dir
 from golive.report.html import render_html
 from golive.report.model import RenderModel
 

@@ -1,0 +1,102 @@
+"""The evidence side of a report: the run's identifiers and ledger head, how to verify them,
+the signed attestations, and the thresholds a tailoring loosened.
+
+A loosened threshold is never silent: every format lists it in its tailoring section and marks
+the threshold row it relaxed (issue 14, point 5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from golive.report import analysis
+
+
+@dataclass(frozen=True)
+class LoosenedView:
+    """A threshold the run's tailoring relaxed: the plan's and the tailored value, and why."""
+
+    requirement_id: str
+    metric: str
+    before: str
+    after: str
+    reason: str
+
+
+def loosened(doc: Mapping[str, Any]) -> tuple[LoosenedView, ...]:
+    """From the tailoring summary when the run recorded one, else from ``thresholds[].loosened``."""
+    changes = [c for c in ((doc.get("tailoring") or {}).get("changes") or ())
+               if c.get("kind") == "threshold" and c.get("loosened")]
+    if changes:
+        return tuple(LoosenedView(str(c.get("requirement", "")), str(c.get("after", "")).split(" ", 1)[0],
+                                  str(c.get("before", "")), str(c.get("after", "")), str(c.get("reason", "")))
+                     for c in changes)
+    return tuple(LoosenedView(str(r["requirement_id"]), str(t.get("metric", "")), "plan's threshold",
+                              f"{t.get('metric')} {t.get('op')} {t.get('value')} {t.get('unit') or ''}".strip(), "")
+                 for r in doc.get("results", []) for t in r.get("thresholds") or () if t.get("loosened"))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    run_id: str
+    started: str
+    finished: str
+    target: str
+    golive_version: str
+    plan_id: str
+    plan_version: str
+    plan_digest: str
+    tailoring_digest: str
+    ledger: Mapping[str, Any] | None
+    results_sha256: str
+    verify_commands: tuple[str, ...]  # from a results.json in hand (HTML, Markdown)
+
+    @property
+    def pdf_verify_commands(self) -> tuple[str, ...]:
+        """The PDF carries its results.json: take it out first."""
+        return ("pdfdetach -saveall report.pdf      # writes the attached results.json", *self.verify_commands)
+
+
+@dataclass(frozen=True)
+class AttestationView:
+    """A signed attestation that verified a manual requirement in this run."""
+
+    requirement_id: str
+    title: str
+    attested_by: str
+    role: str
+    statement: str
+    time: str
+    expires: str
+    key_id: str
+
+
+def attestations(doc: Mapping[str, Any]) -> tuple[AttestationView, ...]:
+    views = []
+    for r in doc["results"]:
+        a = (r.get("details") or {}).get("attestation")
+        if a:
+            views.append(AttestationView(
+                requirement_id=r["requirement_id"], title=r.get("title", ""), attested_by=a.get("attested_by") or "",
+                role=a.get("role") or "", statement=a.get("statement") or "", time=str(a.get("time") or "")[:19],
+                expires=a.get("expires") or "no expiry", key_id=str(a.get("author_key_id") or "")[:16]))
+    return tuple(views)
+
+
+def evidence(doc: Mapping[str, Any]) -> Evidence:
+    run = doc["run"]
+    plan = run.get("plan") or {}
+    ledger = run.get("ledger")
+    # The attached results.json holds run.ledger, which `evidence verify --checkpoint` accepts:
+    # one file both proves the report's figures and pins the ledger head it was rendered from.
+    commands = ["sha256sum results.json            # must equal the results.json sha256 above"]
+    if ledger:
+        commands += ["golive evidence verify --checkpoint results.json   # add --store DIR or --db URL if not the default",
+                     f"golive evidence show {run.get('id', '')}"]
+    return Evidence(
+        run_id=str(run.get("id", "")), started=str(run.get("started", "")),
+        finished=str(run.get("finished", "")), target=str(run.get("target", "")),
+        golive_version=str(run.get("golive_version", "")), plan_id=str(plan.get("id", "")),
+        plan_version=str(plan.get("version", "")), plan_digest=str(plan.get("digest", "")),
+        tailoring_digest=str(run.get("tailoring_digest") or ""), ledger=ledger,
+        results_sha256=analysis.document_sha256(doc), verify_commands=tuple(commands))
