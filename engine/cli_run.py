@@ -15,7 +15,10 @@ from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, _load_target, 
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "partial": "yellow", "missing": "magenta",
                 "error": "bold red", "skipped": "dim", "waived": "cyan"}
-BAND_LABEL = {"well": "[green]well covered[/]", "partial": "[yellow]partial[/]", "major": "[red]major gap[/]"}
+# bands grade verification (golive.run.scoring.group_band), so the labels say so
+BAND_LABEL = {"well": "[green]well verified[/]", "partial": "[yellow]partly verified[/]", "major": "[red]major gap[/]"}
+VERDICT_STYLE = {"READY": "bold green", "NOT READY": "bold red", "INCOMPLETE": "bold yellow"}
+LISTED_REASON_CHARS = 150  # one line per failing or partial requirement
 
 
 def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...], jobs: int,
@@ -56,7 +59,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     except ExecutorError as exc:
         raise InputError(str(exc))
     options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring, attestations=attestations,
-                         clock=clock,
+                         clock=clock, signed=recorder is not None,
                          executor=check_executor)
 
     show = not quiet and err.is_terminal
@@ -119,9 +122,11 @@ def authored_evidence(recorder) -> tuple[dict[str, list[dict]], list[dict]]:
 
 def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
     """Waivers change the status shown (``waived``, never counted as pass), not the recorded
-    evidence: the ledger keeps the check's own result and the signed waiver side by side.
+    evidence: the ledger keeps the check's own result and the signed waiver side by side. The
+    figures and the readiness verdict are recomputed with the waivers applied.
     Returns the exit code: 0 when every applicable requirement passed or is waived."""
     from golive.report.waivers import apply_waivers
+    from golive.run.readiness import refresh_summary
     from golive.run.scoring import exit_code
 
     known = {r["requirement_id"] for r in doc["results"]}
@@ -132,6 +137,7 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
     for r in doc["results"]:
         counts[r["status"]] += 1
     doc["summary"]["by_status"] = counts
+    refresh_summary(doc)
     return exit_code(doc["results"])
 
 
@@ -168,19 +174,39 @@ class _null:
 
 
 def print_summary(doc: dict) -> None:
+    """The verdict first, then coverage beside verification and failing counts, the categories,
+    and every failing and partial requirement with its one-line reason."""
+    from golive.run.readiness import one_line, refresh_summary
+
     s = doc["summary"]
-    table = Table(title=f"{doc['run']['plan']['title']} -- coverage by category", title_justify="left")
-    for col in ("category", "requirements", "implemented", "verified", "coverage", "band"):
-        table.add_column(col, justify="right" if col in ("requirements", "implemented", "verified", "coverage") else "left")
+    if "verdict" not in s or "figures" not in s:  # a document from before schema 2
+        refresh_summary(doc)
+    v, f = s["verdict"], s["figures"]
+    counts = [f"{len(v.get(k) or ())} {k}" for k in ("blocking", "pending") if v.get(k)]
+    out.print(f"verdict: [{VERDICT_STYLE[v['state']]}]{v['state']}[/]" + (f" ({', '.join(counts)})" if counts else ""),
+              highlight=False)
+    listed = {r["requirement_id"] for r in doc["results"] if r["status"] in ("fail", "error", "partial")}
+    for reason in v["reasons"]:
+        if reason.split(" ", 1)[0] not in listed:  # failing and partial ones are listed below
+            out.print(f"  {escape(one_line(reason, LISTED_REASON_CHARS))}", highlight=False, overflow="ellipsis",
+                      no_wrap=True)
+    out.print(figures_line(f), highlight=False)
+    table = Table(title=f"{doc['run']['plan']['title']} -- by category", title_justify="left")
+    for col in ("category", "requirements", "covered", "verified", "failing", "band"):
+        table.add_column(col, justify="left" if col in ("category", "band") else "right")
     for item in doc["coverage"]["by_category"]:
-        table.add_row(item["title"], str(item["requirements"]), str(item["implemented"]), str(item["verified"]),
-                      f"{item['rate']:.0%}", BAND_LABEL[item["band"]])
+        failing = item.get("failing", 0) + item.get("partial", 0)
+        table.add_row(item["title"], str(item["requirements"]), str(item.get("covered", item["implemented"])),
+                      str(item["verified"]), f"[red]{failing}[/]" if failing else "0", BAND_LABEL[item["band"]])
     out.print(table)
-    statuses = "  ".join(f"[{STATUS_STYLE[k]}]{k} {v}[/]" for k, v in s["by_status"].items() if v)
-    out.print(f"requirements {s['requirements']}  implemented {s['implemented']} "
-              f"([bold]{s['compliance_rate']:.1%}[/] compliance)  verified {s['verified']} "
-              f"({s['verification_rate']:.1%})")
-    out.print(f"status: {statuses}")
+    for label, statuses in (("failing", ("fail", "error")), ("partial", ("partial",))):
+        rows = [r for r in doc["results"] if r["status"] in statuses]
+        if rows:
+            out.print(f"{label} ({len(rows)}):")
+        for r in rows:
+            out.print(f"  [{STATUS_STYLE[r['status']]}]{r['status']:<7}[/] {r['requirement_id']} ({r.get('priority', '')}) "
+                      f"{escape(one_line(r.get('reason', ''), LISTED_REASON_CHARS))}",
+                      highlight=False, overflow="ellipsis", no_wrap=True)
     line = suggested_line(doc)
     if line:
         out.print(line, highlight=False)
@@ -191,11 +217,18 @@ def print_summary(doc: dict) -> None:
         out.print(f"tailoring {tailoring['id']} ({tailoring['digest'][:12]}): {len(tailoring['changes'])} override(s)")
         for c in loose:
             out.print(f"  [bold yellow]LOOSENED[/] {c['requirement']}: {c['before']} -> {c['after']} ({escape(str(c['reason']))})")
-    errors = [r for r in doc["results"] if r["status"] == "error"]
-    for r in errors[:10]:
-        err.print(f"[bold red]error[/] {r['requirement_id']}: {escape(str(r['reason']))}", highlight=False)
     for w in doc["warnings"][:10]:
         err.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
+
+
+def figures_line(f: dict) -> str:
+    """Coverage paired with verification and the failing counts; never called compliance."""
+    n = f["applicable"]
+    pct = (lambda k: f" ({f[k] / n:.1%})") if n else (lambda k: "")
+    parts = [f"requirements {n}" + (f" (+{f['not_applicable']} not applicable)" if f.get("not_applicable") else ""),
+             f"covered {f['covered']}{pct('covered')}", f"verified {f['verified']}{pct('verified')}"]
+    parts += [f"{k} {f[k]}" for k in ("waived", "failing", "partial", "missing", "skipped") if f[k]]
+    return "  ".join(parts)
 
 
 def suggested_line(doc: dict) -> str:
@@ -335,7 +368,7 @@ def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws) 
               type=click.Path(file_okay=False, path_type=Path), help="Evidence store folder [default: ./evidence].")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def history(store_dir, as_json) -> None:
-    """List past runs with their compliance and verification rates, oldest first."""
+    """List past runs with their coverage and verification rates, oldest first."""
     import json as _json
 
     from golive import history as hist
@@ -348,7 +381,7 @@ def history(store_dir, as_json) -> None:
         out.print(f"no runs recorded in {hist.store_path(store_dir)}")
         return
     table = Table(title=f"runs in {hist.store_path(store_dir)}", title_justify="left")
-    for col in ("started", "run", "target", "requirements", "compliance", "verification", "statuses"):
+    for col in ("started", "run", "target", "requirements", "coverage", "verification", "statuses"):
         table.add_column(col)
     for r in rows:
         statuses = " ".join(f"{k} {v}" for k, v in r["by_status"].items() if v)

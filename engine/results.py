@@ -18,10 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from golive.run import scoring
+from golive.run import readiness, scoring
 from golive.model import Outcome, Quantity, TestRecord
 
-SCHEMA_VERSION = "1"
+#: "2": summary.verdict and summary.figures; covered/observed/configure per result; implemented and
+#: compliance_rate became deprecated aliases of covered/coverage_rate (docs/results-schema.md)
+SCHEMA_VERSION = "2"
 #: suggested links kept per requirement in ``results[].suggested`` (best first)
 SUGGESTED_PER_REQUIREMENT = 10
 #: bands that count in ``summary.if_confirmed`` (traceability.suggest.COUNTED_BANDS)
@@ -70,7 +72,8 @@ def outcome_to_dict(o: Outcome) -> dict[str, Any]:
         "priority": req.priority,
         "status": o.status.value,
         "reason": o.reason,
-        "implemented": o.implemented,
+        "covered": o.covered,
+        "implemented": o.covered,  # deprecated alias of covered (schema 1 name)
         "verified": o.verified,
         "manual": req.manual,
         "not_applicable": o.not_applicable or None,
@@ -86,6 +89,8 @@ def outcome_to_dict(o: Outcome) -> dict[str, Any]:
         ],
         "artifacts": [{"path": a.path, "sha256": a.sha256, "role": a.role} for a in o.artifacts],
         "details": jsonable(o.details),
+        "observed": jsonable(o.observed) or None,
+        "configure": o.configure or None,
         "references": [{"source": r.source, "clause": r.clause} for r in req.references],
         "plan_lines": list(req.plan_lines),
         "duration_s": o.duration_s,
@@ -204,8 +209,9 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
     run = dict(report.run)
     run["ledger"] = ledger_head
     run["plan"] = {**run["plan"], "title": plan.title, "source_lines": plan.source_lines,
+                   "requirements": len(plan.requirements),
                    "phases": len(plan.phases)}
-    return {
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "run": run,
         "summary": {
@@ -229,6 +235,9 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
         "warnings": list(report.warnings),
         "plugins": plugins or {},
     }
+    doc["summary"]["verdict"] = {"policy": readiness.Policy.from_plan(plan.readiness).as_dict()}
+    readiness.refresh_summary(doc)  # signed when the run wrote the ledger (run.ledger)
+    return doc
 
 
 def dumps(doc: dict[str, Any]) -> bytes:

@@ -24,13 +24,13 @@ def make_plan(reqs: list[Requirement]) -> Plan:
 
 def req(rid: str, *, section: str = "SEC", phase: int = 1, category: str = "cat-a", priority: str = "P1",
         check: tuple[str, str] | None = None, params: dict | None = None, thresholds=(), manual=False,
-        markers=(), timeout=None) -> Requirement:
+        markers=(), timeout=None, min_period=None, max_age=None) -> Requirement:
     return Requirement(
         id=rid, title=f"title {rid}", statement=f"statement {rid}", category=category, priority=priority,
         plan_lines=(1, 2), section=section, phase=phase,
         check=CheckRef(check[0], check[1], params or {}, timeout) if check else None,
         thresholds=tuple(Threshold(*t) if isinstance(t, tuple) else t for t in thresholds),
-        covered_by=CoveredBy(markers=tuple(markers)), manual=manual,
+        covered_by=CoveredBy(markers=tuple(markers)), manual=manual, min_period=min_period, max_age=max_age,
     )
 
 
@@ -50,7 +50,14 @@ class FakeChecks:
             CheckSpec("fake", "wrong_type", lambda r, c: {"status": "pass"}),
             CheckSpec("fake", "panic", self.panic),
             CheckSpec("fake", "declared", lambda r, c: CheckResult(status=c.params["status"], message="declared")),
+            CheckSpec("fake", "observed", self.observed, metrics=("latency_p99", "uptime", "cost")),
         ]
+
+    def observed(self, requirement, ctx):
+        """Metrics, an optional declared status and ``observed`` exactly as the params say."""
+        return CheckResult(status=ctx.params.get("status"), metrics=dict(ctx.params.get("metrics", {})),
+                           observed=dict(ctx.params.get("observed", {})), message=ctx.params.get("message", ""),
+                           configure=ctx.params.get("configure", ""))
 
     def metrics(self, requirement, ctx):
         self.calls.append(requirement.id)

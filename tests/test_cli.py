@@ -54,7 +54,13 @@ def test_run_json_document_shape(tmp_path):
     res = invoke("run", "--target", str(WORKSPACE), "--only", "PRE-PIPE", "--json", str(out))
     assert res.exit_code == 1  # gaps
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == "1"
+    assert doc["schema_version"] == "2"
+    # a partial selection is never READY, and the verdict says why
+    verdict = doc["summary"]["verdict"]
+    assert verdict["state"] in ("NOT READY", "INCOMPLETE")
+    assert any(r.startswith("partial scope: 6 of 94 requirements selected") for r in verdict["reasons"])
+    assert set(doc["summary"]["figures"]) >= {"selected", "covered", "verified", "waived", "failing", "partial",
+                                              "missing", "skipped"}
     assert set(doc) >= {"run", "summary", "coverage", "results", "tests", "additional_tests"}
     assert set(doc["coverage"]) == {"by_phase", "by_section", "by_category", "by_priority"}
     assert [r["requirement_id"] for r in doc["results"]] == [f"PRE-PIPE-0{i}" for i in range(1, 7)]

@@ -102,7 +102,7 @@ KNOWN_UNITS = {
 KNOWN_OPS = {"<", "<=", ">", ">=", "==", "between"}
 REQUIREMENT_FIELDS = {
     "id", "title", "statement", "category", "priority", "plan_lines", "check", "thresholds",
-    "covered_by", "manual", "references", "schedule", "tags",
+    "covered_by", "manual", "references", "schedule", "tags", "min_period", "max_age",
 }
 REQUIRED_FIELDS = {"id", "title", "statement", "category", "priority"}
 MANUAL_IDS = {"RISK-09", "AUD-07"}

@@ -345,7 +345,18 @@ def build_requirement(data: dict[str, Any], section: Section, rel: str, line: in
         schedule=dict(data["schedule"]) if "schedule" in data else None,
         tags=tuple(data.get("tags", ())),
         source=SourceLocation(rel, line),
+        min_period=_duration_text(data.get("min_period")),
+        max_age=_duration_text(data.get("max_age")),
     )
+
+
+def _duration_text(value: Any) -> str | None:
+    """A plan duration as written ("5 d"); a bare number is seconds. Checked by the validator."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g} s"
+    return str(value)
 
 
 def build_section(data: dict[str, Any], rel: str, doc: YamlDoc) -> Section:
@@ -376,6 +387,7 @@ def build_plan(data: dict[str, Any], sections: list[Section], source: PlanSource
         sections=sections,
         digest=plan_digest((rel, source.docs[rel]) for rel in source.order if rel in source.docs),
         root=source.root,
+        readiness=dict(data.get("readiness") or {}),
     )
 
 

@@ -83,6 +83,12 @@ class _Checker:
                 self.add(PLAN_FILE, ["categories", index, "id"],
                          f"category {category.id!r} is defined twice (also categories[{seen[category.id]}])")
             seen.setdefault(category.id, index)
+        for key in ("verified", "no_failing"):
+            named = plan.readiness.get(key)
+            for index, priority in enumerate(named if isinstance(named, list) else []):
+                if priority not in plan.priorities:
+                    self.add(PLAN_FILE, ["readiness", key, index], f"unknown priority {priority!r}; plan.yaml "
+                             f"defines: {_known(plan.priorities)}")
         if any(math.isnan(v) for v in plan.bands.values()):
             self.add(PLAN_FILE, ["bands"], "bands must be numbers between 0 and 1, not NaN")
         elif plan.bands["partial"] > plan.bands["well"]:
@@ -146,6 +152,12 @@ class _Checker:
                      "'check' or set manual: false")
         if req.schedule is not None:
             self.check_schedule(req.schedule, rel, where + ["schedule"])
+        for key in ("min_period", "max_age"):
+            if getattr(req, key) is not None:
+                try:
+                    duration_seconds(self._raw(rel, where)[key])
+                except UnitError as exc:
+                    self.add(rel, where + [key], f"{exc}; write a duration such as \"5 d\" or \"12 h\"")
         if req.check is not None and self.checks is not None:
             self.check_plugin_check(req, rel, where)
 

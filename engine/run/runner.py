@@ -32,7 +32,8 @@ from golive.run import background
 from golive.run.selection import select
 from golive.plan.tailoring import Tailoring
 from golive.run.params import ReadTracker, unread_params
-from golive.run.verdict import judge
+from golive.run.verdict import cap_by_tests, judge, tests_detail
+from golive.run.linking import collect_tests, link_reasons, link_tests, suggest  # noqa: F401 - re-exported
 
 log = logging.getLogger("golive.run.runner")
 
@@ -56,6 +57,9 @@ class RunOptions:
     # the checks' notion of "now" (CheckContext.clock); None = the wall clock. A fixed clock
     # makes two runs comparable (ages of logs and backups otherwise differ by the elapsed time)
     clock: Callable[[], datetime] | None = None
+    # the run is recorded in the signed evidence ledger (the CLI's default; --no-evidence: False).
+    # Only a recorded run can be READY (golive.run.readiness)
+    signed: bool = False
 
 
 @dataclass
@@ -75,6 +79,25 @@ class RunReport:
     suggestions: list = field(default_factory=list)
     # confirmed links and why: requirement id -> {test id: "marker X" | "map ..." | "tests glob G" ...}
     covered_via: dict[str, dict[str, str]] = field(default_factory=dict)
+    signed: bool = False  # RunOptions.signed
+
+    @property
+    def figures(self) -> dict[str, Any]:
+        """``summary.figures`` of this run (golive.run.readiness), before waivers."""
+        from golive.run import readiness
+
+        return readiness.figures([readiness.outcome_row(o) for o in self.outcomes], self.selected)
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        """``summary.verdict`` of this run against the plan's readiness policy, before waivers
+        (the results document recomputes it after applying the ledger's waivers)."""
+        from golive.run import readiness
+
+        return readiness.verdict([readiness.outcome_row(o) for o in self.outcomes],
+                                 readiness.Policy.from_plan(self.plan.readiness),
+                                 selection=self.run.get("selection") or (),
+                                 plan_requirements=len(self.plan.requirements), signed=self.signed)
 
 
 class _WarningCollector(logging.Handler):
@@ -86,39 +109,6 @@ class _WarningCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
-
-
-def collect_tests(host: PluginHost, target: Target) -> tuple[list[TestRecord], list[str]]:
-    """Ask every ``golive_test_sources`` implementation, one at a time so that one crashing
-    plugin costs only its own records. Records are merged by id (first plugin wins)."""
-    records: dict[str, TestRecord] = {}
-    problems: list[str] = []
-    for impl in host.pm.hook.golive_test_sources.get_hookimpls():
-        name = host.pm.get_name(impl.plugin)
-        try:
-            found = impl.function(target=target) or []
-        except Exception as exc:
-            problems.append(f"plugin {name}: golive_test_sources failed ({type(exc).__name__}: {exc}); its tests are not counted")
-            continue
-        for rec in found:
-            rec.source = rec.source or name
-            records.setdefault(rec.id, rec)
-    return sorted(records.values(), key=lambda r: r.id), problems
-
-
-def link_tests(plan: Plan, records: list[TestRecord],
-               target: Target | None = None) -> tuple[dict[str, list[TestRecord]], list[TestRecord]]:
-    """Link records to requirements by markers, globs and -- with ``target`` -- the target's
-    reviewed map file; the map file's problems are logged as warnings (the run's warnings)."""
-    from golive.plugins.traceability import link, uncovered
-    from golive.plugins.traceability.mapfile import load_for_target
-
-    link_map = load_for_target(target) if target is not None else None
-    if link_map is not None:
-        for problem in link_map.problems + link_map.review((r.id for r in plan.requirements), records):
-            log.warning("%s", problem)
-    links = link(plan.requirements, records, link_map)
-    return links, uncovered(records, links)
 
 
 @dataclass
@@ -184,13 +174,15 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         "golive_version": __version__,
         "host": socket.gethostname(),
         "target": str(target.root),
-        "plan": {"id": plan.id, "version": plan.version, "digest": plan.digest},
+        "plan": {"id": plan.id, "version": plan.version, "digest": plan.digest,
+                 "requirements": len(plan.requirements)},
         "selection": list(options.only),
         "tailoring_digest": options.tailoring.digest if options.tailoring else None,
         "jobs": options.jobs,
     }
     if options.executor is not None:
         run["executor"] = getattr(options.executor, "name", type(options.executor).__name__)
+    run["provenance"] = _provenance(target)
     _notify(host, "golive_run_started", run=run)
 
     records, problems = collect_tests(host, target)
@@ -217,8 +209,11 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
                                     not_applicable=na))
             continue
         if req.manual:
-            outcomes.append(manual_outcome(req, options.attestations.get(req.id, []), started,
-                                           [t.id for t in covering]))
+            outcome = manual_outcome(req, options.attestations.get(req.id, []), started, [t.id for t in covering])
+            if covering:  # a failing linked test caps an attested requirement too
+                outcome.details.setdefault("tests", tests_detail(covering))
+                cap_by_tests(outcome, covering)
+            outcomes.append(outcome)
             continue
         spec, params = _check_for(req, checks)
         if spec is None:
@@ -255,44 +250,18 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
     warnings = problems + collector.messages
     return RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
                      additional_tests=additional, warnings=warnings, selected=len(selected),
-                     suggestions=suggestions, covered_via=via)
+                     suggestions=suggestions, covered_via=via, signed=options.signed)
 
 
-def link_reasons(plan: Plan, target: Target, links: dict[str, list[TestRecord]]) -> dict[str, dict[str, str]]:
-    """Why each confirmed link holds (marker, reviewed map file, covered_by glob); ``"linked"``
-    when the reason cannot be told. Never fails the run."""
+def _provenance(target: Target) -> dict[str, Any]:
+    """Who ran it, where, on which commit of the target; never fails a run (no git, odd
+    permissions): the problem is recorded instead."""
     try:
-        from golive.plugins.traceability.linking import coverage_reason
-        from golive.plugins.traceability.mapfile import load_for_target
+        from golive.run.provenance import provenance
 
-        link_map = load_for_target(target)
-    except Exception:  # noqa: BLE001 - the reasons are explanatory; link_tests reported map problems
-        coverage_reason, link_map = None, None
-    by_id = {r.id: r for r in plan.requirements}
-    via: dict[str, dict[str, str]] = {}
-    for rid, covering in links.items():
-        reasons = via.setdefault(rid, {})
-        for rec in covering:
-            reason = None
-            if coverage_reason is not None and rid in by_id:
-                try:
-                    reason = coverage_reason(by_id[rid], rec, link_map)
-                except Exception:  # noqa: BLE001
-                    reason = None
-            reasons[rec.id] = reason or "linked"
-    return via
-
-
-def suggest(plan: Plan, records: list[TestRecord], target: Target,
-            links: dict[str, list[TestRecord]]) -> tuple[list, str | None]:
-    """Suggested links for the tests no confirmed link covers, and a problem to report. A
-    failure here costs only the suggestions: it becomes a run warning, never a crashed run."""
-    try:
-        from golive.plugins.traceability.suggest import suggest_links
-
-        return list(suggest_links(plan.requirements, records, Path(target.root), confirmed=links, top_k=3)), None
-    except Exception as exc:  # noqa: BLE001 - suggestions are advisory
-        return [], f"link suggestions failed ({type(exc).__name__}: {exc}); no suggested links in this run"
+        return provenance(target.root)
+    except Exception as exc:  # noqa: BLE001 - provenance is descriptive; the run must go on
+        return {"error": f"provenance unavailable ({type(exc).__name__}: {exc})"}
 
 
 def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, covering: list[str]) -> Outcome:
@@ -357,7 +326,8 @@ def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
                           implemented=bool(covering), covered_by=covering,
                           artifacts=list(job.ctx.artifacts))
     else:
-        outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None)
+        outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None,
+                        tests=job.ctx.tests, now=job.ctx.clock())
         ignored = unread_params(job.ctx.params)
         if ignored and outcome.status in (Status.PASS, Status.FAIL, Status.PARTIAL):
             # a verdict that ignored part of what the plan asked for is not about the plan

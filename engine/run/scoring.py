@@ -1,10 +1,13 @@
-"""Coverage and verification figures, per requirement group, with the reference report's bands.
+"""Coverage, verification and failing figures, per requirement group, with the plan's bands.
 
-*Coverage* ("implemented", the reference report's "compliance rate") counts requirements that
-tests or evidence cover; *verification* counts requirements whose check passed. Both are
-computed per requirement, never per test file, and never forced: a group's rate is
-implemented / requirements of that group. Requirements tailored out as not applicable are left
-out of every denominator (and listed in the results as skipped).
+Three figures, per requirement, never per test file (definitions in golive.run.readiness):
+*covered* (a confirmed test, or check/attestation evidence it could judge -- a failing
+requirement is covered), *verified* (passes its thresholds) and *failing* (fail or error).
+A group's ``rate`` is its coverage rate (covered / requirements; the key ``implemented`` is the
+covered count), ``verification_rate`` verified / requirements. The ``band`` grades
+*verification*, never coverage alone: ``well`` needs the plan's ``bands.well`` verified and no
+failing or partial requirement in the group. Requirements tailored out as not applicable are
+left out of every denominator (and listed in the results as skipped).
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from collections import Counter
 from typing import Callable, Iterable
 
 from golive.model import Outcome, Plan, Status
+
+FAILING = (Status.FAIL, Status.ERROR)
 
 
 def band(rate: float, bands: dict[str, float]) -> str:
@@ -23,19 +28,30 @@ def band(rate: float, bands: dict[str, float]) -> str:
     return "major"
 
 
+def group_band(verification_rate: float, failing: int, partial: int, bands: dict[str, float]) -> str:
+    """The band of a group: by its verification rate, and never ``well`` while a requirement in
+    it fails, errors or is partial."""
+    graded = band(verification_rate, bands)
+    return "partial" if graded == "well" and (failing or partial) else graded
+
+
 def _applicable(outcomes: Iterable[Outcome]) -> list[Outcome]:
     return [o for o in outcomes if not o.not_applicable]
 
 
 def group_figures(gid: str, title: str, outcomes: list[Outcome], bands: dict[str, float]) -> dict:
     n = len(outcomes)
-    implemented = sum(o.implemented for o in outcomes)
+    covered = sum(o.covered for o in outcomes)
     verified = sum(o.verified for o in outcomes)
-    rate = implemented / n if n else 0.0
+    failing = sum(o.status in FAILING for o in outcomes)
+    partial = sum(o.status is Status.PARTIAL for o in outcomes)
+    verification_rate = verified / n if n else 0.0
     return {
-        "id": gid, "title": title, "requirements": n, "implemented": implemented, "verified": verified,
-        "rate": round(rate, 4), "verification_rate": round(verified / n, 4) if n else 0.0,
-        "band": band(rate, bands),
+        "id": gid, "title": title, "requirements": n, "covered": covered, "implemented": covered,
+        "verified": verified, "failing": failing, "partial": partial,
+        "failing_ids": [o.requirement.id for o in outcomes if o.status in FAILING],
+        "rate": round(covered / n, 4) if n else 0.0, "verification_rate": round(verification_rate, 4),
+        "band": group_band(verification_rate, failing, partial, bands),
     }
 
 
@@ -69,25 +85,35 @@ def coverage_by_priority(plan: Plan, outcomes: list[Outcome]) -> list[dict]:
     return _by(outs, lambda o: o.requirement.priority, sorted(plan.priorities.items()), plan.bands)
 
 
+HOW_COMPUTED = (
+    "Per requirement, over applicable requirements (tailored-out ones excluded): covered = a confirmed "
+    "test links to it or its check/attestation produced evidence it could judge (pass, fail or partial; "
+    "a failing requirement is covered); verified = passes its thresholds; waived = an unexpired waiver "
+    "covers a non-passing result (never verified); failing = fail or error. coverage_rate = covered / "
+    "applicable; verification_rate = verified / applicable. compliance_rate and implemented are "
+    "deprecated aliases of coverage_rate and covered: they count failing requirements and are not a "
+    "measure of compliance. The readiness verdict (summary.verdict) is the go/no-go."
+)
+
+
 def summary(outcomes: list[Outcome]) -> dict:
     outs = _applicable(outcomes)
     n = len(outs)
-    implemented = sum(o.implemented for o in outs)
+    covered = sum(o.covered for o in outs)
     verified = sum(o.verified for o in outs)
     counts = Counter(o.status.value for o in outcomes)
+    coverage_rate = round(covered / n, 4) if n else 0.0
     return {
         "requirements": n,
         "not_applicable": len(outcomes) - n,
-        "implemented": implemented,
+        "covered": covered,
+        "implemented": covered,  # deprecated alias (schema 1 name)
         "verified": verified,
-        "compliance_rate": round(implemented / n, 4) if n else 0.0,
+        "coverage_rate": coverage_rate,
+        "compliance_rate": coverage_rate,  # deprecated alias (schema 1 name): coverage, not compliance
         "verification_rate": round(verified / n, 4) if n else 0.0,
         "by_status": {s.value: counts.get(s.value, 0) for s in Status},
-        "how_computed": (
-            "compliance_rate = requirements implemented (covered by at least one test, result or "
-            "check evidence) / applicable requirements; verification_rate = requirements whose "
-            "check passed / applicable requirements. Counted per requirement, not per test file."
-        ),
+        "how_computed": HOW_COMPUTED,
     }
 
 
