@@ -76,8 +76,11 @@ def test_records_requirements_have_checks(plan):
 # Clean records that still must not pass (issue 14, no pass without evidence):
 # RISK-03 -- no limit breach and no reduction drill (the drill log is the ops generator's);
 # OPS-04 -- the demo's A/B variants differ by chance only (Welch p ~ 0.3), and significance is judged.
+# PRE-ALGO-08/12 -- records alone hold no DBN MBO data to recount the windows from.
 NOT_PASSING_ON_CLEAN = {"RISK-03": (Status.MISSING, "not exercised: no limit breach in the period"),
-                        "OPS-04": (Status.PARTIAL, "pnl difference not significant at alpha 0.05")}
+                        "OPS-04": (Status.PARTIAL, "pnl difference not significant at alpha 0.05"),
+                        "PRE-ALGO-08": (Status.MISSING, "team figures only, not recomputed (no DBN data"),
+                        "PRE-ALGO-12": (Status.MISSING, "team figures only, not recomputed (no DBN data")}
 
 
 def test_clean_demo_records_pass(plan, host, tmp_path):
@@ -90,12 +93,19 @@ def test_clean_demo_records_pass(plan, host, tmp_path):
         assert outcomes[rid].status is status and reason in outcomes[rid].reason, (rid, outcomes[rid].reason)
 
 
+RECOUNT_ONLY_FROM_DBN = {"PRE-ALGO-12": "below the minimum volume ratio"}
+
+
 def test_faulty_demo_records_fail_where_the_faults_are(plan, host, tmp_path):
     assert set(FAILS) | {"probability_below_min", "risk_above_max", "priority_wrong"} == set(FAULTS)
     write_records(tmp_path, FAULTS)
     outcomes = run(plan, host, tmp_path)
     for fault, rids in FAILS.items():
         for rid in rids:
+            if rid in RECOUNT_ONLY_FROM_DBN:  # not recounted without DBN data; the team's own violation is named
+                assert outcomes[rid].status is Status.MISSING, (fault, rid, outcomes[rid].reason)
+                assert RECOUNT_ONLY_FROM_DBN[rid] in outcomes[rid].reason, (fault, rid, outcomes[rid].reason)
+                continue
             assert outcomes[rid].status in (Status.FAIL, Status.PARTIAL), (fault, rid, outcomes[rid].reason)
     assert all(o.status is not Status.ERROR for o in outcomes.values())
 
