@@ -9,6 +9,7 @@ number of trading days and resolved signals, and the per-day figures.
 from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import ratio, resolved_signals, trading_day
 from golive.plugins.records.stats import WILSON_FORMULA, wilson
@@ -29,14 +30,15 @@ def check(requirement, ctx) -> CheckResult:
     low, high = wilson(right, n)
     per_day = [{"day": str(d), "signals": int(len(g)), "accuracy": round(float(g["correct"].map(bool).mean()), 4)}
                for d, g in joined.groupby("day")]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"accuracy": ratio(right / n), "accuracy_ci_low": ratio(low), "accuracy_ci_high": ratio(high),
-                 "false_positive_rate": ratio(1 - right / n), "signals_evaluated": n,
-                 "window_days": Quantity(len(days), "d"), "unresolved_signals": unresolved},
+                         "false_positive_rate": ratio(1 - right / n), "signals_evaluated": n,
+                         "window_days": Quantity(len(days), "d"), "unresolved_signals": unresolved},
         message=f"accuracy {right}/{n} = {right / n:.1%} (95 % CI {low:.1%}-{high:.1%}) over {len(days)} trading days",
         details={"formula": "accuracy = correct / resolved signals; false_positive_rate = 1 - accuracy; "
-                            + WILSON_FORMULA, "window": [str(days[0]), str(days[-1])], "per_day": per_day,
-                 "filters": {k: ctx.params.get(k) for k in ("strategy", "mode", "window_days")}})
+                                    + WILSON_FORMULA, "window": [str(days[0]), str(days[-1])], "per_day": per_day,
+                         "filters": {k: ctx.params.get(k) for k in ("strategy", "mode", "window_days")}}),
+            "resolved signals", joined["ts"])
 
 
 SPEC = make_spec("algorithm", "accuracy", check, "share of emitted signals with the right outcome, Wilson 95 % CI",

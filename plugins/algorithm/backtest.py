@@ -17,6 +17,7 @@ import yaml
 
 from golive.model import CheckResult, Quantity, Status
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 
 
@@ -76,9 +77,10 @@ def check(requirement, ctx) -> CheckResult:
     metrics["weights_missing"] = len(one_sided)
     details.update(backtest_weights=backtest_w, configured_weights=configured,
                    differing={n: d for n, d in diffs.items() if d > 0}, only_on_one_side=one_sided)
-    return CheckResult(metrics=metrics, details=details,
-                       message=f"backtest covers {span_days:.0f} days with {len(sig)} signals; "
-                               f"largest weight difference {metrics['weights_max_diff']:.4g}")
+    return observe(CheckResult(metrics=metrics, details=details,
+                               message=f"backtest covers {span_days:.0f} days with {len(sig)} signals; "
+                                       f"largest weight difference {metrics['weights_max_diff']:.4g}"),
+            "backtest signals", sig["ts"])
 
 
 SPEC = make_spec("algorithm", "backtest", check,

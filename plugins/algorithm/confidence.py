@@ -8,6 +8,7 @@ mean((confidence - correct)^2). Out-of-range confidences are counted and listed.
 from __future__ import annotations
 
 from golive.model import CheckResult
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import ratio, resolved_signals
 from golive.plugins.records.stats import wilson
@@ -42,13 +43,14 @@ def check(requirement, ctx) -> CheckResult:
     inside = joined.drop(outside.index)
     ece, brier, buckets = calibration(inside["confidence"].tolist(), [bool(v) for v in inside["correct"]],
                                       int(ctx.params.get("bins", 10)))
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"calibration_error": ratio(ece), "brier_score": brier, "confidence_out_of_range": len(outside),
-                 "signals": len(joined)},
+                         "signals": len(joined)},
         message=f"ECE {ece:.3f}, Brier {brier:.3f} over {len(inside)} signals; {len(outside)} out of [0, 1]",
         details={"formula": "ECE = sum_b n_b/n * |accuracy_b - mean_confidence_b|; "
-                            "Brier = mean((confidence - correct)^2)", "buckets": buckets,
-                 "out_of_range": listed(outside["signal_id"].tolist())})
+                                    "Brier = mean((confidence - correct)^2)", "buckets": buckets,
+                         "out_of_range": listed(outside["signal_id"].tolist())}),
+            "resolved signals with a confidence", joined["ts"])
 
 
 SPEC = make_spec("algorithm", "confidence_calibration", check, "confidence within [0, 1] and calibrated",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec
 
 PRICES = ("entry_price", "stop_price", "target_price")
@@ -43,12 +44,13 @@ def check(requirement, ctx) -> CheckResult:
     for c in cases:
         for k in c["kinds"]:
             by_kind[k] = by_kind.get(k, 0) + 1
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"edge_cases": len(cases), "edge_cases_emitted": len(emitted), "setups": len(sig)},
         message=f"{len(cases)} degenerate setups, {len(emitted)} of them emitted",
         details={"rule": "a setup with risk <= 0, a missing price, probability outside (0, 1) or reward <= 0 "
-                         "must not be emitted", "by_kind": by_kind, "cases": listed(cases),
-                 "emitted": listed(emitted)})
+                                 "must not be emitted", "by_kind": by_kind, "cases": listed(cases),
+                         "emitted": listed(emitted)}),
+            "setups", (), events=len(sig))
 
 
 SPEC = make_spec("algorithm", "edge_cases", check, "degenerate setups are never emitted",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import COMMON_FILTERS, listed, make_spec, no_data, plan_limit, signals_of
 
 
@@ -32,16 +33,17 @@ def check(requirement, ctx) -> CheckResult:
         bad = [{"signal_id": s, "ts": str(t), column: str(v)} for s, t, v in
                zip(complete["signal_id"], complete["ts"], complete[column]) if worse(float(v), float(limit))]
         violations[metric] = listed(bad)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"min_ev": Quantity(min_ev, "USD") if min_ev is not None else float("nan"),
-                 "min_probability": Quantity(float(min_p), "ratio"),
-                 "max_risk": Quantity(max_risk, "USD") if max_risk is not None else float("nan"),
-                 "signals": len(sig), "incomplete_signals": len(incomplete)},
+                         "min_probability": Quantity(float(min_p), "ratio"),
+                         "max_risk": Quantity(max_risk, "USD") if max_risk is not None else float("nan"),
+                         "signals": len(sig), "incomplete_signals": len(incomplete)},
         message=f"{len(sig)} emitted signals; min EV {min_ev}, min probability {min_p}, max risk {max_risk}",
         details={"formula": "min_ev = min(ev), min_probability = min(probability), max_risk = max(risk) "
-                            "over emitted signals; ev = p*reward - (1-p)*risk (USD)",
-                 "violations": violations,
-                 "incomplete": listed(incomplete["signal_id"].tolist())})
+                                    "over emitted signals; ev = p*reward - (1-p)*risk (USD)",
+                         "violations": violations,
+                         "incomplete": listed(incomplete["signal_id"].tolist())}),
+            "emitted signals", sig["ts"])
 
 
 SPEC = make_spec("algorithm", "ev_thresholds", check,

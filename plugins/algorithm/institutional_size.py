@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data, plan_limit, signals_of
 
 
@@ -24,12 +25,13 @@ def check(requirement, ctx) -> CheckResult:
     limit = plan_limit(requirement, "min_notional")
     below = [{"signal_id": s, "notional": str(v)} for s, v in zip(sized["signal_id"], sized["notional"])
              if limit is not None and float(v) < float(limit)]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"min_notional": Quantity(smallest, "USD") if smallest is not None else float("nan"),
-                 "missing_notional": len(missing), "signals": len(sig)},
+                         "missing_notional": len(missing), "signals": len(sig)},
         message=f"{len(sig)} institutional signals; smallest notional {smallest}",
         details={"formula": "min_notional = min(notional) over emitted institutional-flow signals",
-                 "below_plan_minimum": listed(below), "missing_notional": listed(missing)})
+                         "below_plan_minimum": listed(below), "missing_notional": listed(missing)}),
+            "institutional-flow signals", (), events=len(sig))
 
 
 SPEC = make_spec("algorithm", "institutional_size", check, "smallest notional of institutional-flow signals",

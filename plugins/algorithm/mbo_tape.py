@@ -187,6 +187,7 @@ def signal_windows(requirement, ctx, sig, windows_before: int = 0):
 
 def observed_of(rows: list[dict], what: str) -> dict:
     """The engine's ``observed`` block: events = trades counted in the recomputed windows."""
-    iso = [str(np.datetime64(x, "ns")) + "Z" for x in (min(r["start_ns"] for r in rows), max(r["end_ns"] for r in rows))]
+    span = (min(r["start_ns"] for r in rows), max(r["end_ns"] for r in rows))
+    iso = [str(np.datetime64(x, "ns")) + "Z" for x in span]
     return {"events": sum(r["window"]["trades"] + sum(b["trades"] for b in r["before"]) for r in rows),
             "first": iso[0], "newest": iso[1], "what": what}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import ratio
 from golive.plugins.records.stats import WILSON_FORMULA, wilson
@@ -35,11 +36,12 @@ def check(requirement, ctx) -> CheckResult:
     for cls in ("market_making", "institutional_flow"):
         if cls in recall:
             metrics[f"recall_{cls}"] = ratio(recall[cls])
-    return CheckResult(metrics=metrics,
-                       message=f"pattern accuracy {right}/{n} = {right / n:.1%} (95 % CI {low:.1%}-{high:.1%})",
-                       details={"formula": "accuracy = episodes classified as labelled / episodes; recall(c) = "
-                                           "right in class c / labelled c; " + WILSON_FORMULA,
-                                "confusion_truth_by_predicted": confusion, "recall": recall})
+    return observe(CheckResult(metrics=metrics,
+                               message=f"pattern accuracy {right}/{n} = {right / n:.1%} (95 % CI {low:.1%}-{high:.1%})",
+                               details={"formula": "accuracy = episodes classified as labelled / episodes; recall(c) = "
+                                                   "right in class c / labelled c; " + WILSON_FORMULA,
+                                        "confusion_truth_by_predicted": confusion, "recall": recall}),
+            "signals with a labelled pattern", (), events=len(joined))
 
 
 SPEC = make_spec("algorithm", "pattern_recognition", check, "pattern classification accuracy on labelled episodes",

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data, signals_of
 
 RULES_SCHEMA = {"type": "array", "minItems": 1, "items": {
@@ -71,8 +72,9 @@ def check(requirement, ctx) -> CheckResult:
         metrics["priority_accuracy_inversions"] = sum(
             per_level[a]["accuracy"] < per_level[b]["accuracy"] for a, b in zip(levels, levels[1:]))
         details["accuracy_by_priority"] = {str(k): v for k, v in per_level.items()}
-    return CheckResult(metrics=metrics, details=details,
-                       message=f"{len(wrong)} priority mismatches, {len(inverted)} of {batches} batches out of order")
+    message = f"{len(wrong)} priority mismatches, {len(inverted)} of {batches} batches out of order"
+    return observe(CheckResult(metrics=metrics, details=details, message=message),
+                   "signals with a priority", (), events=len(sig))
 
 
 def _accuracy_by_priority(ctx, sig) -> dict:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import ratio
 
@@ -46,12 +47,13 @@ def check(requirement, ctx) -> CheckResult:
                                "ev": str(ev), "probability": p, "risk": str(risk)})
         if emitted is not False and emitted is not None and not expected:
             emitted_bad.append(sid)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"quality_mismatches": len(mismatched), "emitted_non_quality": len(emitted_bad),
-                 "setups": len(sig), "quality_share": ratio(n_quality / len(sig))},
+                         "setups": len(sig), "quality_share": ratio(n_quality / len(sig))},
         message=f"{len(sig)} setups, {len(mismatched)} misclassified, {len(emitted_bad)} emitted without quality",
         details={"formula": "quality = ev >= min_ev and probability >= min_probability and 0 < risk <= max_risk",
-                 "rules": rules, "mismatched": listed(mismatched), "emitted_non_quality": listed(emitted_bad)})
+                         "rules": rules, "mismatched": listed(mismatched), "emitted_non_quality": listed(emitted_bad)}),
+            "setups", (), events=len(sig))
 
 
 SPEC = make_spec("algorithm", "quality_setups", check,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data, signals_of
 from golive.plugins.records.common import ratio
 
@@ -49,13 +50,14 @@ def check(requirement, ctx) -> CheckResult:
     live_only = [s for s in live["signal_id"] if s not in matched_live]
     back_only = [s for s in back["signal_id"] if s not in matched_back]
     rate = 2 * len(pairs) / (len(live) + len(back)) if len(live) + len(back) else float("nan")
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"match_rate": ratio(rate), "live_only": len(live_only), "backtest_only": len(back_only),
-                 "matched": len(pairs)},
+                         "matched": len(pairs)},
         message=f"{len(pairs)} matched, {len(live_only)} only live, {len(back_only)} only in the backtest",
         details={"formula": "match_rate = 2 * matched / (live + backtest); a match has the same symbol, "
-                            f"direction and strategy within {window:g} s", "period": [str(lo), str(hi)],
-                 "live_only": listed(live_only), "backtest_only": listed(back_only)})
+                                    f"direction and strategy within {window:g} s", "period": [str(lo), str(hi)],
+                         "live_only": listed(live_only), "backtest_only": listed(back_only)}),
+            f"{mode} signals", live["ts"])
 
 
 SPEC = make_spec("algorithm", "shadow_agreement", check, "shadow signals agree with the backtest's",

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 
 
@@ -45,12 +46,13 @@ def check(requirement, ctx) -> CheckResult:
         if reader.exists(ctx, name):
             frame = reader.load(ctx, name, need=["ts"])
             orders_in_shadow += int(frame["ts"].dt.date.isin(set(days)).sum())
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"shadow_duration": Quantity(len(run) / 5, "week"), "shadow_trading_days": len(days),
-                 "shadow_orders": orders_in_shadow},
+                         "shadow_orders": orders_in_shadow},
         message=f"longest continuous shadow run {len(run)} trading days ({run[0]} .. {run[-1]})",
         details={"formula": "shadow_duration = longest run of consecutive trading days with shadow signals / 5",
-                 "run": [str(run[0]), str(run[-1])], "shadow_days": [str(d) for d in days]})
+                         "run": [str(run[0]), str(run[-1])], "shadow_days": [str(d) for d in days]}),
+            f"{mode} signals", shadow["ts"])
 
 
 SPEC = make_spec("algorithm", "shadow_duration", check, "continuous shadow-mode run in trading weeks",
