@@ -5,7 +5,9 @@ exist), ``M`` sets its new price and size (an unknown order is treated as an add
 the instrument's book, ``T``/``F``/``N`` do not change the book (the venue sends the cancel or
 modify that follows a fill). The book is only complete at the end of an event, so crossing is
 judged on records carrying ``F_LAST`` only. Consecutive crossed (or locked) judgements of one
-instrument form one *episode*, reported with its first and last record.
+instrument form one *episode*, reported with its first and last record. Given session segments
+(:mod:`.sessions`), an episode that begins outside continuous trading (a pre-open book may
+cross by design) is counted apart, as ``pre_open_crossed/locked_episodes``.
 
 Vectorised with numpy, one run of records at a time (no per-record Python):
 
@@ -54,12 +56,16 @@ class Episode:
     end_index: int
     checks: int = 1
     worst_spread: int = 0  # most negative bid-ask seen (fixed-point 1e-9), 0 when locked
+    segment: int = 0  # session segment of the first crossed/locked record (0: continuous)
 
     def as_dict(self) -> dict:
-        return {"instrument_id": self.instrument_id, "kind": self.kind,
-                "start_index": self.start_index, "end_index": self.end_index,
-                "start_ts_recv": self.start_ts_recv, "checks": self.checks,
-                "worst_spread": self.worst_spread / 1e9}
+        out = {"instrument_id": self.instrument_id, "kind": self.kind,
+               "start_index": self.start_index, "end_index": self.end_index,
+               "start_ts_recv": self.start_ts_recv, "checks": self.checks,
+               "worst_spread": self.worst_spread / 1e9}
+        if self.segment:
+            out["segment"] = self.segment
+        return out
 
 
 def _starts(*keys: np.ndarray) -> np.ndarray:
@@ -164,11 +170,19 @@ class BookChecker:
         self.by_instrument: dict[int, dict[str, int]] = {}
         self.max_episodes = max_episodes
 
-    def update(self, recs: np.ndarray, first_index: int, skip: np.ndarray | None = None) -> None:
-        pos_index = None
+    def update(self, recs: np.ndarray, first_index: int, skip: np.ndarray | None = None,
+               segments: np.ndarray | None = None, index: np.ndarray | None = None) -> None:
+        """Feed records ``recs`` (file positions ``first_index``.., or ``index`` when they are
+        not consecutive), leaving out those marked in ``skip``. With ``segments`` (session
+        segment codes, :mod:`.sessions`), an episode whose first record is outside continuous
+        trading (code != 0) is counted as ``pre_open_crossed/locked_episodes`` instead."""
+        pos_index = index
         if skip is not None and skip.any():
-            pos_index = np.flatnonzero(~skip).astype(np.int64) + first_index
-            recs = recs[~skip]
+            keep = np.flatnonzero(~skip)
+            pos_index = index[keep] if index is not None else keep.astype(np.int64) + first_index
+            recs = recs[keep]
+            if segments is not None:
+                segments = segments[keep]
         n = len(recs)
         if n == 0:
             return
@@ -336,9 +350,10 @@ class BookChecker:
         both = (bid != _NEG) & (nask != _NEG)
         spread = np.where(both, -np.where(both, nask, 0) - np.where(both, bid, 0), 1)
         state = np.where(spread < 0, 1, np.where(spread == 0, 2, 0)).astype(np.int8)
-        self._episodes(q, state, spread, inst, recs, first_index, pos_index)
+        self._episodes(q, state, spread, inst, recs, first_index, pos_index,
+                       None if segments is None else segments[q])
 
-    def _episodes(self, q, state, spread, inst, recs, first_index, pos_index) -> None:
+    def _episodes(self, q, state, spread, inst, recs, first_index, pos_index, seg_q) -> None:
         qi = inst[q]
         gs = _starts(qi)
         prev = np.empty(len(q), np.int8)
@@ -352,12 +367,12 @@ class BookChecker:
         self.counts["crossed_checks"] += int(np.count_nonzero(state == 1))
         self.counts["locked_checks"] += int(np.count_nonzero(state == 2))
         if on.any():
-            self._runs(q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index)
+            self._runs(q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index, seg_q)
         for j in g_last.tolist():  # the episode left open by each instrument
             if state[j] == 0:
                 self.open.pop(int(qi[j]), None)
 
-    def _runs(self, q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index) -> None:
+    def _runs(self, q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index, seg_q) -> None:
         begin = on & ((state != prev) | gs)
         new = on & (state != prev)
         w = np.flatnonzero(on)
@@ -379,11 +394,13 @@ class BookChecker:
                 ep.checks += c
                 ep.worst_spread = min(ep.worst_spread, wv)
                 continue
-            ep = Episode(i, kind, int(index[f]), int(ts[f]), int(index[l]), c, min(0, wv))
+            segment = 0 if seg_q is None else int(seg_q[f])
+            ep = Episode(i, kind, int(index[f]), int(ts[f]), int(index[l]), c, min(0, wv), segment)
             fresh.append(ep)
-            self.counts[f"{kind}_episodes"] += 1
             per = self.by_instrument.setdefault(i, {"crossed_episodes": 0, "locked_episodes": 0})
-            per[f"{kind}_episodes"] += 1
+            name = f"pre_open_{kind}_episodes" if segment else f"{kind}_episodes"
+            self.counts[name] = self.counts.get(name, 0) + 1
+            per[name] = per.get(name, 0) + 1
             if l in ends:
                 self.open[i] = ep
         fresh.sort(key=lambda e: e.start_index)

@@ -25,6 +25,8 @@ MBO_TS_OUT_DTYPE = np.dtype(list(databento_dbn.MBOMsg._dtypes) + [("ts_out", "u8
 RTYPE_MBO = 160
 RTYPE_ERROR = int(databento_dbn.RType.ERROR.value)
 RTYPE_SYSTEM = int(databento_dbn.RType.SYSTEM.value)
+RTYPE_STATUS = int(databento_dbn.RType.STATUS.value)
+_STATUS_LAYOUT = struct.Struct("<2xHIQQH4xc")  # StatusMsg: publisher .. ts_recv, action, is_trading
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _PASS_THROUGH = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
 
@@ -48,18 +50,41 @@ class MboRun:
 
     records: np.ndarray
     first_index: int
+    # file positions of the records when they are not consecutive (an instrument selection)
+    index: np.ndarray | None = None
+
+    def at(self, where):
+        """File positions of the records at run positions ``where`` (an int or an array)."""
+        return self.index[where] if self.index is not None else self.first_index + where
+
+    def part(self, a: int, b: int) -> "MboRun":
+        """Records ``a:b`` of the run."""
+        if self.index is not None:
+            return MboRun(self.records[a:b], int(self.index[a]) if b > a else self.first_index,
+                          self.index[a:b])
+        return MboRun(self.records[a:b], self.first_index + a)
+
+    def select(self, keep: np.ndarray) -> "MboRun":
+        """The records where ``keep`` is true, with their file positions."""
+        where = np.flatnonzero(keep)
+        return MboRun(self.records[where], self.first_index, self.at(where))
 
 
 @dataclass
 class ControlRecord:
-    """A non-MBO record in the stream: a gateway ``SystemMsg`` or ``ErrorMsg`` (or another
-    record type, kept by its ``rtype``)."""
+    """A non-MBO record in the stream: a gateway ``SystemMsg`` or ``ErrorMsg``, a ``StatusMsg``
+    (``instrument_id``, ``ts_recv``, ``action``, ``is_trading`` set) or another record type,
+    kept by its ``rtype``."""
 
     index: int
     rtype: int
     ts_event: int
     code: str = ""
     text: str = ""
+    instrument_id: int = 0
+    ts_recv: int = 0
+    action: int = 0
+    is_trading: str = "~"
 
 
 def _open_stream(path: Path) -> BinaryIO:
@@ -198,6 +223,10 @@ class DbnMboReader:
     def _control(self, raw: bytes, rtype: int, index: int, meta_bytes: bytes,
                  at: int) -> ControlRecord:
         ts_event = struct.unpack_from("<Q", raw, 8)[0] if len(raw) >= 16 else 0
+        if rtype == RTYPE_STATUS and len(raw) >= _STATUS_LAYOUT.size:
+            _, inst, _, ts_recv, action, trading = _STATUS_LAYOUT.unpack_from(raw)
+            return ControlRecord(index, rtype, ts_event, instrument_id=inst, ts_recv=ts_recv,
+                                 action=action, is_trading=trading.decode("latin-1"))
         if rtype not in (RTYPE_SYSTEM, RTYPE_ERROR):
             return ControlRecord(index, rtype, ts_event)
         expected = 80 if self.metadata.version == 1 else 320

@@ -114,10 +114,12 @@ class GroupedOrder:
         has = carry_valid[first_codes]
         carried = carry[first_codes].astype(np.uint64) + offset[self.starts]
         # folding the carried maximum into each group's first value makes the plain running
-        # maximum equal to max(carry, earlier values) for every later record of the group
-        starts_with = np.where(has, np.maximum(sv[self.starts], carried), sv[self.starts])
-        sv[self.starts] = starts_with
+        # maximum equal to max(carry, earlier values) for every later record of the group;
+        # the first values are put back afterwards (they are returned as the values)
+        own_first = sv[self.starts]
+        sv[self.starts] = np.where(has, np.maximum(own_first, carried), own_first)
         running = np.maximum.accumulate(sv)
+        sv[self.starts] = own_first
         prev = np.empty_like(running)
         if len(prev):
             prev[1:] = running[:-1]
