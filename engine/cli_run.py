@@ -205,7 +205,7 @@ def print_summary(doc: dict) -> None:
             out.print(f"{label} ({len(rows)}):")
         for r in rows:
             out.print(f"  [{STATUS_STYLE[r['status']]}]{r['status']:<7}[/] {r['requirement_id']} ({r.get('priority', '')}) "
-                      f"{escape(one_line(r.get('reason', ''), LISTED_REASON_CHARS))}",
+                      f"{escape(one_line(short_reason(r), LISTED_REASON_CHARS))}",
                       highlight=False, overflow="ellipsis", no_wrap=True)
     line = suggested_line(doc)
     if line:
@@ -219,6 +219,26 @@ def print_summary(doc: dict) -> None:
             out.print(f"  [bold yellow]LOOSENED[/] {c['requirement']}: {c['before']} -> {c['after']} ({escape(str(c['reason']))})")
     for w in doc["warnings"][:10]:
         err.print(f"[yellow]warning:[/] {escape(str(w))}", highlight=False)
+
+
+def short_reason(r: dict) -> str:
+    """The failing thresholds first (what is off, and by how much), then the check's own words."""
+    def num(v):
+        v = v.get("value", v) if isinstance(v, dict) else v
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    def value(t):
+        v = t["value"]
+        return "–".join(num(x) for x in v) if isinstance(v, list) else num(v)
+
+    unit = lambda t: f" {t['unit']}" if t.get("unit") not in (None, "", "count") else ""  # noqa: E731
+    off = [f"{t['metric']} = {num(t['observed'])}{unit(t)}, needs {t['op']} {value(t)}{unit(t)}"
+           for t in r.get("thresholds") or () if not t.get("passed")]
+    reason = str(r.get("reason") or "")
+    if not off or r["status"] == "error":
+        return reason
+    head = reason.split(";", 1)[0]
+    return "; ".join(off) + (f" ({head})" if head and not head.startswith(off[0].split(" ", 1)[0]) else "")
 
 
 def figures_line(f: dict) -> str:

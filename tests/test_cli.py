@@ -134,6 +134,12 @@ def test_demo_healthy_passes_everything_it_can(tmp_path):
     # not recounted from the DBN events until the IFD window is configured ([settings] ifd_window_s)
     assert _not_passing(doc) == {"PRE-FEED-02": "skipped", "RISK-09": "missing", "AUD-07": "missing",
                                  "PRE-ALGO-08": "missing", "PRE-ALGO-12": "missing"}
+    # what keeps it from READY is named: the missing key, configuration, the attestations --
+    # INCOMPLETE, not NOT READY (nothing fails)
+    verdict = doc["summary"]["verdict"]
+    assert verdict["state"] == "INCOMPLETE" and verdict["blocking"] == []
+    assert {"PRE-FEED-02", "RISK-09", "AUD-07"} <= set(verdict["pending"])
+    assert "verdict: INCOMPLETE" in res.output
 
 
 def test_demo_degraded_reports_every_injected_fault(tmp_path):
@@ -149,6 +155,12 @@ def test_demo_degraded_reports_every_injected_fault(tmp_path):
     }
     for rid, fault in expected.items():
         assert bad.get(rid) in ("fail", "partial"), (rid, fault, bad.get(rid))
+    # every injected fault keeps it from going live: P1 faults and the P2 cost overrun block it
+    verdict = json.loads((d / "golive-results.json").read_text())["summary"]["verdict"]
+    assert verdict["state"] == "NOT READY"
+    assert set(expected) - {"PRE-CONF-05"} <= set(verdict["blocking"])  # PRE-CONF-05 is a P3 partial
+    assert any(r.startswith("RISK-01 (P1) fails: ") for r in verdict["reasons"])
+    assert "verdict: NOT READY" in res.output
 
 
 def test_history_and_report_of_a_recorded_run(tmp_path):

@@ -1,0 +1,115 @@
+"""Figures that mean one thing (issue 14.2): covered / verified / failing, bands on verification,
+the same figures and verdict in the RunReport, the JSON document and the console headline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golive.cli import out
+from golive.cli_run import print_summary
+from golive.model import Outcome, Status, Target
+from golive.report.jsonfmt import validate_document
+from golive.results import SCHEMA_VERSION, build_document
+from golive.run import readiness, scoring
+from golive.run.runner import RunOptions, run_plan
+
+from enginehelpers import FakeChecks, make_host, make_plan, req
+
+STATUSES = [s for s in Status if s is not Status.WAIVED]
+
+
+@st.composite
+def outcomes(draw):
+    n = draw(st.integers(min_value=1, max_value=25))
+    reqs = [req(f"R-{i:02d}", priority=draw(st.sampled_from(["P1", "P2", "P3"])),
+                category=draw(st.sampled_from(["cat-a", "cat-b"])), manual=draw(st.booleans()))
+            for i in range(n)]
+    outs = []
+    for r in reqs:
+        status = draw(st.sampled_from(STATUSES))
+        linked = draw(st.booleans())
+        outs.append(Outcome(r, status, reason=f"why {r.id}", covered_by=["t::x"] if linked else [],
+                            implemented=linked or status in (Status.PASS, Status.FAIL, Status.PARTIAL),
+                            not_applicable="tailored" if status is Status.SKIPPED and draw(st.booleans()) else ""))
+    return make_plan(reqs), outs
+
+
+@settings(max_examples=200, deadline=None)
+@given(outcomes())
+def test_figures_partition_the_applicable_requirements_and_bands_never_hide_failures(case):
+    plan, outs = case
+    rows = [readiness.outcome_row(o) for o in outs]
+    f = readiness.figures(rows)
+    assert f["verified"] + f["waived"] + f["failing"] + f["partial"] + f["missing"] + f["skipped"] == f["applicable"]
+    assert f["applicable"] + f["not_applicable"] == f["selected"] == len(outs)
+    assert f["verified"] <= f["covered"] <= f["applicable"]
+    s = scoring.summary(outs)
+    assert (s["covered"], s["verified"], s["coverage_rate"], s["verification_rate"]) == \
+        (f["covered"], f["verified"], f["coverage_rate"], f["verification_rate"])
+    assert s["compliance_rate"] == s["coverage_rate"]  # the deprecated alias, nothing else
+    for group in scoring.coverage_by_category(plan, outs) + scoring.coverage_by_priority(plan, outs):
+        if group["failing"] or group["partial"]:
+            assert group["band"] != "well", group
+        assert group["band"] == "major" or group["verification_rate"] >= plan.bands["partial"]
+    v = readiness.verdict(rows, readiness.Policy(), signed=True)
+    applicable = [o for o in outs if not o.not_applicable]
+    if v["state"] == readiness.READY:
+        assert not any(o.status in (Status.FAIL, Status.ERROR) for o in applicable)
+        assert all(o.status is Status.PASS for o in applicable if o.requirement.priority == "P1")
+    blocking = {o.requirement.id for o in applicable if o.status in (Status.FAIL, Status.ERROR)}
+    assert blocking <= set(v["blocking"])
+    assert (v["state"] == readiness.NOT_READY) == bool(v["blocking"])
+
+
+def test_a_fully_covered_category_with_little_verified_is_a_major_gap():
+    reqs = [req(f"A-{i:02d}") for i in range(10)]
+    outs = [Outcome(r, Status.PASS if i < 2 else Status.FAIL, implemented=True) for i, r in enumerate(reqs)]
+    (cat,) = scoring.coverage_by_category(make_plan(reqs), outs)
+    assert (cat["rate"], cat["verification_rate"], cat["band"]) == (1.0, 0.2, "major")
+    assert cat["failing"] == 8 and cat["failing_ids"][0] == "A-02"
+    nine = [Outcome(r, Status.PASS if i else Status.ERROR, implemented=True) for i, r in enumerate(reqs)]
+    assert scoring.coverage_by_category(make_plan(reqs), nine)[0]["band"] == "partial"  # 90 % but one fails
+
+
+def _report(tmp_path: Path):
+    reqs = [
+        req("A-01", check=("fake", "metrics"), params={"metrics": {"cost": 3}}, thresholds=[("cost", "<=", 8, "USD")]),
+        req("A-02", check=("fake", "metrics"), params={"metrics": {"cost": 30}}, thresholds=[("cost", "<=", 8, "USD")]),
+        req("A-03", priority="P2", check=("fake", "metrics"), params={"metrics": {"cost": 3, "uptime": 90}},
+            thresholds=[("cost", "<=", 8, "USD"), ("uptime", ">=", 99.9, "%")]),
+        req("A-04", check=("fake", "observed"), params={"observed": {"events": 0, "what": "limit breaches"},
+                                                       "metrics": {}}),
+        req("M-01", priority="P2", manual=True),
+    ]
+    return run_plan(make_plan(reqs), Target(root=tmp_path), make_host(FakeChecks()), RunOptions())
+
+
+def test_report_document_and_console_say_the_same(tmp_path):
+    report = _report(tmp_path)
+    doc = build_document(report)
+    validate_document(doc)
+    assert doc["schema_version"] == SCHEMA_VERSION == "2"
+    assert doc["summary"]["figures"] == report.figures
+    assert doc["summary"]["verdict"] == report.verdict
+    f = report.figures
+    assert (f["covered"], f["verified"], f["failing"], f["partial"], f["missing"]) == (3, 1, 1, 1, 2)
+    v = report.verdict
+    assert v["state"] == "NOT READY" and v["blocking"] == ["A-02", "A-04"]
+    assert v["reasons"][1] == "A-04 (P1) lacks evidence: not exercised: no limit breaches in the period"
+    a04 = next(r for r in doc["results"] if r["requirement_id"] == "A-04")
+    assert a04["observed"] == {"events": 0, "what": "limit breaches"} and a04["covered"] is False
+
+    with out.capture() as captured:
+        print_summary(doc)
+    text = captured.get()
+    lines = text.splitlines()
+    assert lines[0] == "verdict: NOT READY (2 blocking, 1 pending)"
+    assert "compliance" not in text.lower()
+    assert "requirements 5  covered 3 (60.0%)  verified 1 (20.0%)  failing 1  partial 1  missing 2" in text
+    assert any(line.split()[:3] == ["fail", "A-02", "(P1)"] and "cost = 30 USD" in line for line in lines)
+    assert any(line.split()[:3] == ["partial", "A-03", "(P2)"] and "uptime = 90 %" in line for line in lines)
+    assert "  A-04 (P1) lacks evidence: not exercised" in text  # a blocker not in the failing lists
+    assert "  M-01 (P2) awaits a signed attestation" in text
+    assert "  unsigned: no signed evidence ledger" in text
