@@ -109,3 +109,20 @@ def test_profile_switch_without_configured_switches_is_missing_then_judged(tmp_p
                      "profile_allowed_differences": ["trading.mode", "broker.*"]})
     assert judged.details["not_switched"] == ["broker.endpoint"]  # testing still routes to production
     assert judged.metrics["unexpected_differences"] == 0
+
+
+def test_config_security_checks_report_what_they_observed(tmp_path):
+    from golive.plugins.config_security.audit_trail import audit_trail
+    from golive.plugins.config_security.env_refs import env_references
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/app.yaml").write_text("a: ${HOME_DIR:-/tmp}\nb: ${OTHER:-x}\n")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs/audit.jsonl").write_text(
+        '{"seq": 1, "ts": "2026-11-02T14:30:00Z", "actor": "ann", "event": "login", "id": "a1"}\n'
+        '{"seq": 2, "ts": "2026-11-03T09:00:00Z", "actor": "ann", "event": "config_change", "id": "a2"}\n')
+    req = Requirement(id="PRE-CONF-0X", title="t", statement="s", category="c", priority="P2", plan_lines=(62, 62))
+    ctx = CheckContext(target=Target(root=tmp_path), params={}, settings={}, log=logging.getLogger("t"))
+    assert env_references(req, ctx).observed["events"] == 2
+    seen = audit_trail(req, ctx).observed
+    assert seen["events"] == 2 and seen["first"] == "2026-11-02T14:30:00Z" and seen["newest"] == "2026-11-03T09:00:00Z"

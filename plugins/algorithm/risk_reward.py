@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data, plan_limit
 from golive.plugins.records.common import instruments, spec_of
@@ -66,11 +67,9 @@ def check(requirement, ctx) -> CheckResult:
                             "risk_reward = reward / risk; ev = p*reward - (1-p)*risk; error = |recomputed - recorded|",
                  "beyond_tolerance": listed(beyond), "inputs": "signal prices and probability (records/signals), "
                  "contract multiplier (records/instruments)"})
-    stamps = sig["ts"].dropna() if "ts" in sig else []
-    result.observed = {"events": len(rows), "first": stamps.min().isoformat() if len(stamps) else None,
-                       "newest": stamps.max().isoformat() if len(stamps) else None,
-                       "what": "signals with complete prices"}
-    return result
+    checked = {row["signal_id"] for row in rows}
+    return observe(result, "signals with complete prices",
+                   sig.loc[sig["signal_id"].isin(checked), "ts"], events=len(rows))
 
 
 SPEC = make_spec("algorithm", "risk_reward", check,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data, signals_of
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import percentile
 
 
@@ -38,9 +39,7 @@ def check(requirement, ctx) -> CheckResult:
                             "at least q % of delays at or below it)",
                  "slowest": [{"signal_id": s, "delay_ms": round(d, 3)} for d, s in slowest],
                  "negative": listed([s for d, s in zip(delays, sig["signal_id"]) if d < 0])})
-    result.observed = {"events": len(delays), "first": sig["ts"].min().isoformat(),
-                       "newest": sig["ts"].max().isoformat(), "what": "signals with a market event time"}
-    return result
+    return observe(result, "signals with a market event time", sig["ts"])
 
 
 SPEC = make_spec("algorithm", "signal_timing", check, "market event to signal delay distribution",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Requirement
 
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, read_jsonl
 
 from . import configfiles
@@ -59,7 +60,7 @@ def access_control(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             actor = e.get("actor")
             if actor is not None and str(actor) not in ids:
                 unknown.setdefault(str(actor), e.where)
-    return CheckResult(
+    result = CheckResult(
         metrics={"accounts": len(accounts), "shared_accounts": len(shared), "unowned_service_accounts": len(unowned),
                  "accounts_without_roles": len(no_roles), "unknown_actors": len(unknown),
                  "denied_attempts_logged": denied},
@@ -69,6 +70,7 @@ def access_control(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "unknown_actors": [{"actor": k, "first_seen": v} for k, v in unknown.items()][:50],
                  "audit_log": audit_path.is_file()},
     )
+    return observe(result, "accounts in the access list", (), events=len(accounts))
 
 
 SCHEMA = {"type": "object",

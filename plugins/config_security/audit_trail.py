@@ -17,6 +17,7 @@ import json
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import PATH_PARAM, guarded, input_path, iso, read_jsonl
 
 REQUIRED = ("seq", "ts", "actor", "event", "id")
@@ -69,7 +70,7 @@ def audit_trail(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                "audit_event_kinds_missing": len(absent_kinds)}
     if chained:
         metrics["audit_chain_breaks"] = len(breaks)
-    return CheckResult(
+    result = CheckResult(
         metrics=metrics,
         # A broken chain means entries were altered or removed: the trail fails whatever
         # the other figures say.
@@ -82,6 +83,7 @@ def audit_trail(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "from": iso(min(e["_ts"] for e in entries if e.get("_ts") is not None))
                  if any(e.get("_ts") is not None for e in entries) else None},
     )
+    return observe(result, "audit entries", [e.get("_ts") for e in entries], events=len(entries))
 
 
 SCHEMA = {"type": "object",

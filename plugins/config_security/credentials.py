@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import (PATH_PARAM, ArtifactError, ArtifactMissing, age_seconds, guarded,
                                               input_path, iso, parse_ts, read_jsonl)
 
@@ -84,10 +85,11 @@ def credential_refresh(requirement: Requirement, ctx: CheckContext) -> CheckResu
                "refresh_failures": len(failures), "stale_version_uses": len(stale_uses)}
     if ages:
         metrics["rotation_max_age"] = Quantity(max(ages), "d")
-    return CheckResult(metrics=metrics,
-                       message=f"{len(creds) - len(overdue)}/{len(creds)} credentials within their rotation period",
-                       details={"inventory": rows, "overdue": overdue, "stale_version_uses": stale_uses[:50],
-                                "refresh_failures": [{"name": e["credential"], "ts": iso(e["_ts"])} for e in failures][:50]})
+    result = CheckResult(metrics=metrics,
+                         message=f"{len(creds) - len(overdue)}/{len(creds)} credentials within their rotation period",
+                         details={"inventory": rows, "overdue": overdue, "stale_version_uses": stale_uses[:50],
+                                  "refresh_failures": [{"name": e["credential"], "ts": iso(e["_ts"])} for e in failures][:50]})
+    return observe(result, "credentials in the inventory", (), events=len(creds))
 
 
 SCHEMA = {"type": "object",

@@ -16,6 +16,7 @@ import re
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import guarded
 
 from . import configfiles
@@ -66,7 +67,7 @@ def env_references(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                            message=f"{requirement.id}: the configuration uses no ${{ENV}} references")
     unresolved = [r for r in refs if r["resolved_by"] is None]
     names = sorted({r["name"] for r in refs})
-    return CheckResult(
+    result = CheckResult(
         metrics={"env_references": len(refs), "env_names": len(names), "env_unresolved": len(unresolved),
                  "env_resolved_ratio": Quantity(round(1 - len(unresolved) / len(refs), 6), "ratio")},
         message=f"{len(refs) - len(unresolved)}/{len(refs)} references resolve"
@@ -76,6 +77,7 @@ def env_references(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                                + [f"names defined in {f}" for f in ctx.params.get("env_files", [".env"])],
                  "privacy": "only variable names are read and stored, never values"},
     )
+    return observe(result, "configuration ${ENV} references", (), events=len(refs))
 
 
 SCHEMA = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, read_jsonl
 
 from . import configfiles
@@ -67,7 +68,7 @@ def source_toggles(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                "sources_without_switch": len(without),
                "sources_switchable_ratio": Quantity(round(1 - len(without) / len(items), 6), "ratio"),
                "disabled_source_used": len(violations), "runs_checked": runs_checked}
-    return CheckResult(
+    result = CheckResult(
         metrics=metrics,
         status=None if runs_checked else Status.PARTIAL,
         message=f"{len(items) - len(without)}/{len(items)} sources have an enabled switch; "
@@ -76,6 +77,7 @@ def source_toggles(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         details={"without_switch": without, "disabled": sorted(disabled), "runs": since_source,
                  "violations": violations[:50]},
     )
+    return observe(result, "data sources in the configuration", (), events=len(items))
 
 
 SCHEMA = {"type": "object", "properties": {"sources": PATH_PARAM, "runs": PATH_PARAM}, "additionalProperties": False}
