@@ -156,7 +156,10 @@ def test_api_cost_daily_monthly_and_projection(tmp_path):
     assert m["daily_cost_today_usd"] == Quantity(0.0, "USD/day")
     assert m["month_to_date_usd"] == Quantity(18.75, "USD")
     elapsed = 19 + 12 / 24  # 2026-11-20 12:00 UTC
-    assert m["month_projection_usd"].value == pytest.approx(18.75 / elapsed * 30, rel=1e-6)
+    # month to date + run rate (since the first usage, 2026-10-30: 21.5 days, $68.75) x remaining days
+    rate = 68.75 / 21.5
+    assert m["run_rate_usd_per_day"].value == pytest.approx(rate, rel=1e-5)
+    assert m["month_projection_usd"].value == pytest.approx(18.75 + rate * (30 - elapsed), rel=1e-5)
     assert m["monthly_cost_max_usd"] == Quantity(50.0, "USD/month")
     assert res.details["daily_usd"]["2026-11-03"] == 5.5
 

@@ -41,7 +41,7 @@ def fmt_number(value: float | int) -> str:
         return text if "e" not in text else f"{value:.4f}".rstrip("0").rstrip(".")
     if magnitude >= 1e-9:
         decimals = -math.floor(math.log10(magnitude)) + 2  # three significant digits
-        return f"{value:.{decimals}f}"
+        return f"{value:.{decimals}f}".rstrip("0")
     return f"{value:.3g}"
 
 

@@ -1,8 +1,11 @@
 """Cache efficiency (``logs/cache_stats.jsonl``) and API cost monitoring (``logs/api_usage.jsonl``).
 
-Cost: spend per UTC day and per month from the usage log; the current month's spend projected
-to month end at its average daily rate so far (``month_projection_usd``), so a threshold on it
-warns before the monthly budget is crossed. Planned requests in ``params.planned`` are priced
+Cost: spend per UTC day and per month from the usage log, and the current month projected to its
+end (``month_projection_usd``) so a threshold on it warns before the monthly budget is crossed:
+month-to-date spend plus the remaining days at the *run rate*, the mean daily spend over the
+last 30 days (or since the first usage, when that is more recent). The month-to-date rate alone
+projected $0.00 on the 2nd of a month whose first day had no usage, beside 9.5 USD/day spent
+the week before. Planned requests in ``params.planned`` are priced
 with ``metadata.get_cost`` when a key and network are available, and added to the projection.
 Budgets are thresholds in the plan; nothing here compares against them.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from datetime import timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from golive.model import CheckResult, Quantity, Status
 
@@ -18,6 +21,7 @@ from .auth import api_key, historical_client, scrub
 from .jsonl import LogFormatError, read_jsonl, rel_to
 
 NUMBER = (int, float)
+RUN_RATE_DAYS = 30
 
 
 def _log_path(ctx, param: str, default: str):
@@ -84,7 +88,8 @@ def check_api_cost(requirement, ctx) -> CheckResult:
     mtd = sum(v for d, v in daily.items() if d.startswith(month))
     days_in_month = calendar.monthrange(now.year, now.month)[1]
     elapsed_days = now.day - 1 + (now.hour * 3600 + now.minute * 60 + now.second) / 86400
-    projection = mtd / max(elapsed_days, 1.0) * days_in_month
+    rate, window_days, window_usd = run_rate(daily, now)
+    projection = mtd + rate * (days_in_month - elapsed_days)
     monthly: dict[str, float] = defaultdict(float)
     for d, v in daily.items():
         monthly[d[:7]] += v
@@ -94,13 +99,17 @@ def check_api_cost(requirement, ctx) -> CheckResult:
         "monthly_cost_max_usd": Quantity(round(max(monthly.values(), default=0.0), 6), "USD/month"),
         "month_to_date_usd": Quantity(round(mtd, 6), "USD"),
         "month_projection_usd": Quantity(round(projection, 6), "USD/month"),
+        "run_rate_usd_per_day": Quantity(round(rate, 6), "USD/day"),
         "days_with_usage": len(daily),
     }
     details = {"daily_usd": {d: round(v, 6) for d, v in sorted(daily.items())},
                "monthly_usd": {m: round(v, 6) for m, v in sorted(monthly.items())},
-               "formula": "projection = month-to-date / elapsed days (min 1) x days in month",
+               "formula": ("projection = month-to-date + run rate x remaining days of the month; run rate = "
+                           f"spend over the last {RUN_RATE_DAYS} days (or since the first usage) / those days"),
+               "run_rate_window_days": round(window_days, 3), "run_rate_window_usd": round(window_usd, 6),
                "as_of": now.isoformat()}
-    message = f"month to date ${mtd:.2f}, projected ${projection:.2f} for {month}"
+    message = (f"month to date ${mtd:.2f}; run rate ${rate:.2f}/day over the last {window_days:.0f} day(s); "
+               f"projected ${projection:.2f} for {month}")
     planned = ctx.params.get("planned") or []
     if planned:
         priced, why = _price_planned(planned, ctx.params)
@@ -113,6 +122,18 @@ def check_api_cost(requirement, ctx) -> CheckResult:
             metrics["month_projection_with_planned_usd"] = Quantity(round(projection + total, 6), "USD/month")
             message += f"; planned requests ${total:.2f}"
     return CheckResult(metrics=metrics, details=details, message=message)
+
+
+def run_rate(daily: dict[str, float], now) -> tuple[float, float, float]:
+    """(USD per day, window in days, USD in the window): spend on the ``RUN_RATE_DAYS`` UTC days
+    ending with today, divided by the time from the window's first midnight to ``now``; the window
+    starts at the first day with usage when that is more recent (a new account is not diluted)."""
+    days = [date.fromisoformat(d) for d in daily]
+    first = max(now.date() - timedelta(days=RUN_RATE_DAYS - 1), min(days, default=now.date()))
+    window_start = datetime.combine(first, time(0), tzinfo=timezone.utc)
+    window_days = max((now - window_start).total_seconds() / 86400, 1.0)
+    in_window = sum(v for d, v in daily.items() if first <= date.fromisoformat(d) <= now.date())
+    return in_window / window_days, window_days, in_window
 
 
 def _price_planned(planned: list[dict], params) -> tuple[list[dict], str]:
@@ -155,6 +176,6 @@ COST_SCHEMA = {"type": "object",
                               "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 60}},
                "additionalProperties": False}
 COST_METRICS = ("daily_cost_max_usd", "daily_cost_today_usd", "monthly_cost_max_usd",
-                "month_to_date_usd", "month_projection_usd", "days_with_usage",
+                "month_to_date_usd", "month_projection_usd", "run_rate_usd_per_day", "days_with_usage",
                 "planned_cost_usd", "month_projection_with_planned_usd")
 
