@@ -64,6 +64,7 @@ def write(path: Path, parts, start: int, end: int, dataset="GLBX.MDP3", instrume
     """DBN file: metadata, then ``parts`` (record arrays or raw record bytes) in order."""
     instruments = instruments or {1: "ESH4", 2: "NQH4"}
     body = b"".join(p.tobytes() if isinstance(p, np.ndarray) else p for p in parts)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(metadata_bytes(instruments, start, end, dataset) + body)
     return path
 

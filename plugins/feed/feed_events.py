@@ -6,9 +6,11 @@
   (``data_margin`` either side) is measured for missing sequence numbers and duplicates. No
   pass without evidence: a log with no disconnect, or evidence older than ``max_age``, is
   ``skipped`` with the reason.
-* ``mbo_streaming`` — during market hours (exchange time zone, weekdays, minus ``holidays``)
-  the recorded MBO data has no silence longer than the plan's limit and no sequence gap;
-  disconnects inside market hours are counted from the log.
+* ``mbo_streaming`` — during trading hours (each dataset's venue sessions from its exchange
+  calendar, :mod:`.sessions`; or the plan's ``market_hours``) the recorded MBO data has no
+  silence longer than the plan's limit and no sequence gap; only hours inside the files'
+  covered ranges are observed (:mod:`.streaming_hours`); disconnects inside trading hours are
+  counted from the log.
 Event contract: ``docs/feed-artifacts.md``.
 """
 from __future__ import annotations
@@ -26,6 +28,9 @@ from .dbn_quality import FileQuality
 from .dbn_reader import DBNFileError, DbnMboReader, MboRun
 from .jsonl import LogFormatError, parse_ts, read_jsonl, rel_to
 from .quality_check import checked_files, merge, options_from, unreadable_message
+from .sequence_gaps import SEQUENCE_METRICS, judge_sequences
+from .sessions import SessionError, rule_from_override
+from .streaming_hours import inside_hours, observe
 
 NOT_EXERCISED = ("reconnection not exercised: the feed log shows no disconnect; "
                  "run a disconnect drill")
@@ -157,7 +162,9 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
                                        message=f"unreadable DBN file: {exc}")
                 metrics["outages_without_data"] = sum(1 for w in around if not w["records"])
                 if any(w["records"] for w in around):
-                    metrics["missing_sequences_around_outages"] = sum(w["missing_sequences"] for w in around)
+                    why = next((w["not_judged"] for w in around if w.get("not_judged")), "")
+                    metrics["missing_sequences_around_outages"] = (
+                        f"not judged: {why}" if why else sum(w["missing_sequences"] for w in around))
                     metrics["duplicates_around_outages"] = sum(w["duplicates"] for w in around)
                 details["data_around_outages"] = around[:50]
         elif ctx.params.get("require_data"):  # e.g. detection time is judged: it needs data
@@ -185,22 +192,27 @@ def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]]
                    options) -> list[dict]:
     """Missing sequence numbers and duplicates in the recorded data from ``margin_s`` before
     each outage to ``margin_s`` after it (one measurement per outage, every file whose records
-    reach into the window). A file is read only up to the last window it overlaps."""
+    reach into the window). A file is read only up to the last window it overlaps. Sequence
+    numbers of symbol-filtered data say nothing about loss: such a window gets ``not_judged``
+    (:func:`.sequence_gaps.judge_sequences`) instead of a count that means nothing."""
     margin = int(margin_s * 1e9)
     spans = [(int(a.timestamp() * 1e9) - margin, int(b.timestamp() * 1e9) + margin) for a, b in windows]
     out = [{"from": _utc(lo).isoformat(), "to": _utc(hi).isoformat(), "records": 0,
             "missing_sequences": 0, "duplicates": 0, "files": []} for lo, hi in spans]
     for r in results:
-        if "error" in r or r.get("first_ts_recv") is None:
+        if "error" in r or "not_used" in r or r.get("first_ts_recv") is None:
             continue
         hit = [k for k, (lo, hi) in enumerate(spans) if lo <= r["last_ts_recv"] and hi >= r["first_ts_recv"]]
         if not hit:
             continue
         quality = {k: FileQuality(r["file"], options) for k in hit}
         end = max(spans[k][1] for k in hit)
-        for item in DbnMboReader(r["file"], options.chunk_records):
+        reader = DbnMboReader(r["file"], options.chunk_records)
+        for item in reader:
             if not isinstance(item, MboRun):
                 continue
+            for q in quality.values():
+                q.meta = reader.metadata
             recv = item.records["ts_recv"]
             for k in hit:
                 lo, hi = spans[k]
@@ -211,7 +223,12 @@ def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]]
             if int(recv.min()) > end:
                 break
         for k, q in quality.items():
-            m = q.result()["metrics"]
+            res = q.result()
+            judge_sequences(res, reader.metadata)
+            m = res["metrics"]
+            why = next((res["not_judged"][x] for x in SEQUENCE_METRICS if x in res["not_judged"]), "")
+            if m["mbo_records"] and why:
+                out[k].setdefault("not_judged", f"{why} ({Path(r['file']).name})")
             if m["mbo_records"]:
                 out[k]["records"] += m["mbo_records"]
                 out[k]["missing_sequences"] += m["missing_sequences"]
@@ -277,32 +294,31 @@ def _utc(ns: int) -> datetime:
 
 
 def check_mbo_streaming(requirement, ctx) -> CheckResult:
-    hours = MarketHours(ctx.params.get("market_hours"))
+    """Silences in trading hours (:mod:`.streaming_hours`): the venue sessions of each file's
+    dataset, or the plan's ``market_hours`` when given (an override for every dataset)."""
+    override = ctx.params.get("market_hours")
+    if override is not None:
+        try:
+            rule_from_override(override)
+        except SessionError as exc:
+            return CheckResult(status=Status.ERROR, message=f"check parameter market_hours: {exc}")
     paths, results, early = checked_files(ctx)
     if early is not None:
         return early
-    ok = sorted((r for r in results if "error" not in r and r["first_ts_recv"] is not None),
-                key=lambda r: r["first_ts_recv"])
-    silences = [(a, b) for r in ok for a, b in r["silences"]]
-    # the data of consecutive files joins up: the time between them is a silence too
-    silences += [(x["last_ts_recv"], y["first_ts_recv"]) for x, y in zip(ok, ok[1:])
-                 if y["first_ts_recv"] > x["last_ts_recv"]]
-    longest, worst = 0.0, None
-    for a, b in silences:
-        inside = hours.longest_inside(_utc(a), _utc(b))
-        if inside > longest:
-            longest, worst = inside, (_utc(a).isoformat(), _utc(b).isoformat())
-    observed = (sum((b - a).total_seconds() for a, b in hours.sessions(_utc(ok[0]["first_ts_recv"]),
-                                                                        _utc(ok[-1]["last_ts_recv"])))
-                if ok else 0.0)
+    mbo = [r for r in results if "error" not in r and "not_used" not in r]
+    seen = observe(mbo, override)
     merged = merge(results)
-    metrics = {"max_silence_market_hours_s": Quantity(round(longest, 6), "s"),
-               "market_hours_observed_s": Quantity(round(observed, 3), "s"),
+    metrics = {"max_silence_market_hours_s": Quantity(round(seen.longest_s, 6), "s"),
+               "market_hours_observed_s": Quantity(round(seen.observed_s, 3), "s"),
                "sequence_gaps": merged["sequence_gaps"],
                "missing_sequences": merged["missing_sequences"],
                "skipped_records_errors": merged["skipped_records_errors"],
                "records": merged["records"]}
-    details = {"longest_silence": worst, "market_hours": ctx.params.get("market_hours", "09:30-16:00 America/New_York, Mon-Fri")}
+    worst = seen.silences[0] if seen.silences else None
+    details = {"longest_silence": worst and (_utc(worst[0]).isoformat(), _utc(worst[1]).isoformat()),
+               "market_hours": override or "the venue sessions of each dataset",
+               "sessions": seen.sessions, "files_joined_inside_a_session": seen.joins,
+               "observed": [(_utc(a).isoformat(), _utc(b).isoformat()) for a, b in seen.observed[:50]]}
     log = ctx.target.root / ctx.params.get("log", "logs/feed_events.jsonl")
     if log.exists():
         ctx.record_artifact(log)
@@ -310,18 +326,31 @@ def check_mbo_streaming(requirement, ctx) -> CheckResult:
             events = load_events(log)
         except LogFormatError as exc:
             return CheckResult(status=Status.ERROR, message=str(exc))
-        metrics["market_hours_disconnects"] = sum(
-            1 for e in events if e["event"] == "disconnect" and hours.inside(e["_ts"]))
+        times = [int(e["_ts"].timestamp() * 1e9) for e in events if e["event"] == "disconnect"]
+        metrics["market_hours_disconnects"] = sum(inside_hours(mbo, times, override))
     bad = unreadable_message(results, ctx.target.root)
     if bad:
         return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
                            message=f"unreadable DBN file(s): {bad}")
-    if not observed:
+    if not seen.observed:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
-                           message="the recorded data covers no market hours")
+                           message=f"the recorded data covers no trading hours ({_no_hours_reason(mbo)})")
     return CheckResult(metrics=metrics, details=details,
-                       message=f"longest silence in market hours {longest:.3f} s over "
-                               f"{observed / 60:.1f} min of market hours observed")
+                       message=f"longest silence in trading hours {seen.longest_s:.3f} s over "
+                               f"{seen.observed_s / 60:.1f} min of trading hours observed")
+
+
+def _no_hours_reason(results: list[dict]) -> str:
+    if not results:
+        return "no readable MBO file"
+    parts = []
+    for r in results[:5]:
+        cov, cal = r.get("covered"), (r.get("sessions") or {}).get("calendar")
+        span = (f"{_utc(cov[0]).isoformat()} .. {_utc(cov[1]).isoformat()}" if cov and None not in cov
+                else "no time range")
+        parts.append(f"{Path(r['file']).name}: {r.get('dataset') or 'no dataset'} {span}, "
+                     f"{'no session of ' + cal if cal else 'no trading interval'} in it")
+    return "; ".join(parts)
 
 
 def connection_from_log(ctx) -> CheckResult:
