@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from golive.run.scoring import band
+
 HERE = Path(__file__).parent
 WORKSPACE = HERE / "fixtures" / "reference-workspace"
 REFERENCE = yaml.safe_load((HERE / "reference" / "reference_report.yaml").read_text(encoding="utf-8"))
@@ -29,7 +31,7 @@ def doc(tmp_path_factory):
     res = subprocess.run([sys.executable, "-m", "golive", "run", "--target", str(WORKSPACE), "--json", str(out)],
                          capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
     assert res.returncode == 1, res.stderr  # the reference workspace has gaps: exit code 1
-    assert "coverage by category" in res.stdout
+    assert res.stdout.startswith("verdict: NOT READY") and "by category" in res.stdout
     return json.loads(out.read_text())
 
 
@@ -60,7 +62,10 @@ def test_category_figures_within_ten_points(doc):
     for cat in REFERENCE["categories"]:
         got = ours[cat["id"]]["rate"] * 100
         assert abs(got - cat["coverage_percent"]) < 10, (cat["id"], got, cat["coverage_percent"])
-        assert ours[cat["id"]]["band"] == cat["band"] or cat["id"] == "configuration-management"
+        # the reference report bands coverage; golive's ``band`` grades verification, so the
+        # reproduction compares the coverage rate's band
+        coverage_band = band(ours[cat["id"]]["rate"], {"well": 0.75, "partial": 0.25})
+        assert coverage_band == cat["band"] or cat["id"] == "configuration-management"
     # the report puts Configuration Management (75 %) in "well covered"; golive counts 5 of 7
     assert ours["configuration-management"]["implemented"] == 5 and ours["configuration-management"]["requirements"] == 7
 

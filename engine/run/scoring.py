@@ -86,13 +86,14 @@ def coverage_by_priority(plan: Plan, outcomes: list[Outcome]) -> list[dict]:
 
 
 HOW_COMPUTED = (
-    "Per requirement, over applicable requirements (tailored-out ones excluded): covered = a confirmed "
-    "test links to it or its check/attestation produced evidence it could judge (pass, fail or partial; "
-    "a failing requirement is covered); verified = passes its thresholds; waived = an unexpired waiver "
-    "covers a non-passing result (never verified); failing = fail or error. coverage_rate = covered / "
-    "applicable; verification_rate = verified / applicable. compliance_rate and implemented are "
-    "deprecated aliases of coverage_rate and covered: they count failing requirements and are not a "
-    "measure of compliance. The readiness verdict (summary.verdict) is the go/no-go."
+    "Counted per requirement (never per test file), over applicable requirements (tailored-out "
+    "ones excluded): covered = a confirmed test links to it or its check/attestation produced "
+    "evidence it could judge (pass, fail or partial; a failing requirement is covered); verified = "
+    "passes its thresholds; waived = an unexpired waiver covers a non-passing result (never "
+    "verified); failing = fail or error. coverage_rate = covered / applicable; verification_rate = "
+    "verified / applicable. compliance_rate and implemented are deprecated aliases of coverage_rate "
+    "and covered: they count failing requirements and are not a measure of compliance. The "
+    "readiness verdict (summary.verdict) is the go/no-go."
 )
 
 
