@@ -126,3 +126,25 @@ def test_config_security_checks_report_what_they_observed(tmp_path):
     assert env_references(req, ctx).observed["events"] == 2
     seen = audit_trail(req, ctx).observed
     assert seen["events"] == 2 and seen["first"] == "2026-11-02T14:30:00Z" and seen["newest"] == "2026-11-03T09:00:00Z"
+
+
+def test_profile_locations_are_settings_when_not_at_the_default_place(tmp_path):
+    from golive.plugins.config_security.profile_switch import profile_switch
+
+    req = Requirement(id="PRE-CONF-02", title="t", statement="s", category="c", priority="P2", plan_lines=(61, 61))
+    nowhere = run(tmp_path)
+    assert nowhere.status is Status.MISSING and nowhere.configure == "golive.toml [settings] profiles"
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy/live.yaml").write_text("broker: {endpoint: live}\n")
+    (tmp_path / "deploy/paper.yaml").write_text("broker: {endpoint: paper}\n")
+    found = run(tmp_path, settings={"profiles": "deploy/*.yaml", "profile_required_keys": ["broker.endpoint"]})
+    assert found.metrics["profiles"] == 2 and found.metrics["profiles_invalid"] == 0
+
+    def switch(settings):
+        return profile_switch(req, CheckContext(target=Target(root=tmp_path), params={}, settings=settings,
+                                                log=logging.getLogger("t")))
+
+    assert switch({}).configure == "golive.toml [settings] profile_production"
+    judged = switch({"profile_production": "deploy/live.yaml", "profile_testing": "deploy/paper.yaml",
+                     "profile_required_differences": ["broker.endpoint"]})
+    assert judged.metrics["required_differences_missing"] == 0 and judged.metrics["unexpected_differences"] == 0

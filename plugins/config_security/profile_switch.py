@@ -8,6 +8,8 @@ differing or one-sided key must match an ``allowed_differences`` pattern (``fnma
 every ``required_differences`` key must actually differ -- otherwise a testing run could, for
 example, still route orders to production. Only key names enter the result, never values.
 
+The two profiles are ``check.params.production`` / ``testing``, else ``[settings]
+profile_production`` / ``profile_testing``, else ``config/profiles/{production,testing}.yaml``.
 Both lists name the target's own layout, so they come from ``check.params`` or, for a real
 repository, from golive.toml (``[settings] profile_allowed_differences`` and
 ``profile_required_differences``). With no required switch configured the requirement is
@@ -19,7 +21,7 @@ import fnmatch
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
-from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path
+from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, guarded, input_path
 
 from . import configfiles
 from .profiles import configure_result
@@ -29,9 +31,13 @@ from .profiles import configure_result
 def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     docs = {}
     for role, default in (("production", "config/profiles/production.yaml"), ("testing", "config/profiles/testing.yaml")):
-        path = input_path(ctx, role, default)
+        configured = ctx.settings.get(f"profile_{role}")
+        path = ctx.target.root / str(configured) if role not in ctx.params and configured else \
+            input_path(ctx, role, default)
         if not path.is_file():
-            raise ArtifactMissing(f"{role} profile {path} not found")
+            return configure_result(f"golive.toml [settings] profile_{role}", CheckResult(
+                status=Status.MISSING, message=f"{requirement.id}: {role} profile {path} not found; configure it in "
+                                               f'golive.toml ([settings] profile_{role} = "path/to/{role}.yaml")'))
         ctx.record_artifact(path)
         doc = configfiles.load(path)
         if not isinstance(doc, dict):
@@ -47,7 +53,8 @@ def profile_switch(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                                    "(keys that must differ, e.g. order routing) and profile_allowed_differences "
                                    "(patterns of keys that may differ)"))
     differing = sorted(k for k in prod.keys() | test.keys() if prod.get(k, KeyError) != test.get(k, KeyError))
-    unexpected = [k for k in differing if not any(fnmatch.fnmatchcase(k, p) for p in allowed)]
+    # a key that must switch may of course differ: required switches are allowed differences too
+    unexpected = [k for k in differing if not any(fnmatch.fnmatchcase(k, p) for p in allowed + required)]
     not_switched = [k for k in required if not any(fnmatch.fnmatchcase(d, k) for d in differing)]
     result = CheckResult(
         metrics={"differing_keys": len(differing), "unexpected_differences": len(unexpected),

@@ -6,6 +6,9 @@ Plan lines 3-15: "Configuration loading with all profiles" (PRE-PIPE-02); plan l
 ``profiles_load`` parses every profile (``config/profiles/*``) with a safe loader and
 validates it against what the target expects of a profile:
 
+The profiles are ``check.params.profiles``, else ``[settings] profiles`` (a glob), else
+``config/profiles/*``.
+
 * a JSON Schema -- ``check.params.schema``, ``[settings] profile_schema`` in golive.toml, or
   ``config/schema.json`` -- applied whole, and
 * required keys (dotted paths, ``trading.mode``) -- ``check.params.required_keys``, else
@@ -52,10 +55,12 @@ def load_schema(ctx: CheckContext) -> dict | None:
 
 @guarded
 def profiles_load(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    pattern = ctx.params.get("profiles", "config/profiles/*")
+    pattern = ctx.params.get("profiles") or ctx.settings.get("profiles") or "config/profiles/*"
     files = configfiles.config_files(ctx.target.root, pattern)
     if not files:
-        return CheckResult(status=Status.MISSING, message=f"{requirement.id}: no configuration profile matches {pattern!r}")
+        return configure_result("golive.toml [settings] profiles", CheckResult(
+            status=Status.MISSING, message=f"{requirement.id}: no configuration profile matches {pattern!r}; configure "
+                                           'where the profiles are in golive.toml ([settings] profiles = "GLOB")'))
     schema = load_schema(ctx)
     required, keys_from, discovered = required_keys(ctx)
     if not schema and not required:
