@@ -207,6 +207,10 @@ def print_summary(doc: dict) -> None:
             out.print(f"  [{STATUS_STYLE[r['status']]}]{r['status']:<7}[/] {r['requirement_id']} ({r.get('priority', '')}) "
                       f"{escape(one_line(short_reason(r), LISTED_REASON_CHARS))}",
                       highlight=False, overflow="ellipsis", no_wrap=True)
+    for status in ("missing", "skipped"):  # by id only: their reasons are in the verdict or the report
+        ids = [r["requirement_id"] for r in doc["results"] if r["status"] == status and not r.get("not_applicable")]
+        if ids:
+            out.print(f"{status} ({len(ids)}): {', '.join(ids)}", highlight=False)
     line = suggested_line(doc)
     if line:
         out.print(line, highlight=False)

@@ -97,7 +97,7 @@ def test_report_document_and_console_say_the_same(tmp_path):
     assert (f["covered"], f["verified"], f["failing"], f["partial"], f["missing"]) == (3, 1, 1, 1, 2)
     v = report.verdict
     assert v["state"] == "NOT READY" and v["blocking"] == ["A-02", "A-04"]
-    assert v["reasons"][1] == "A-04 (P1) lacks evidence: not exercised: no limit breaches in the period"
+    assert v["reasons"][1] == "A-04 (P1) unverified: not exercised: no limit breaches in the period"
     a04 = next(r for r in doc["results"] if r["requirement_id"] == "A-04")
     assert a04["observed"] == {"events": 0, "what": "limit breaches"} and a04["covered"] is False
 
@@ -110,6 +110,6 @@ def test_report_document_and_console_say_the_same(tmp_path):
     assert "requirements 5  covered 3 (60.0%)  verified 1 (20.0%)  failing 1  partial 1  missing 2" in text
     assert any(line.split()[:3] == ["fail", "A-02", "(P1)"] and "cost = 30 USD" in line for line in lines)
     assert any(line.split()[:3] == ["partial", "A-03", "(P2)"] and "uptime = 90 %" in line for line in lines)
-    assert "  A-04 (P1) lacks evidence: not exercised" in text  # a blocker not in the failing lists
+    assert "  A-04 (P1) unverified: not exercised" in text  # a blocker not in the failing lists
     assert "  M-01 (P2) awaits a signed attestation" in text
     assert "  unsigned: no signed evidence ledger" in text

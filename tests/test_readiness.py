@@ -29,7 +29,7 @@ def test_everything_verified_signed_and_whole_is_ready():
     ("fail", "P1", "A-02 (P1) fails: reason of A-02"),
     ("error", "P3", "A-02 (P3) errors: reason of A-02"),  # nothing fail/error, whatever the priority
     ("partial", "P1", "A-02 (P1) is partial: reason of A-02"),
-    ("missing", "P1", "A-02 (P1) lacks evidence: reason of A-02"),
+    ("missing", "P1", "A-02 (P1) unverified: reason of A-02"),
 ])
 def test_a_failing_or_unverified_p1_is_not_ready_and_named(status, priority, words):
     v = judge([row("A-01"), row("A-02", status, priority)])

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 READY, NOT_READY, INCOMPLETE = "READY", "NOT READY", "INCOMPLETE"
-FIGURE_KEYS = ("selected", "applicable", "not_applicable", "covered", "verified", "waived", "failing",
-               "partial", "missing", "skipped")
 FAILING = ("fail", "error")
 REASON_CHARS = 160  # one line per requirement in every format
 
@@ -157,7 +155,7 @@ def verdict(results: list[Mapping[str, Any]], policy: Policy, *, selection: Iter
         elif prio in policy.verified and setting:
             pending.append((rid, f"{label} could not run: {one_line(setting)}"))
         elif prio in policy.verified and status == "missing":
-            blocking.append((rid, f"{label} lacks evidence: {why}"))
+            blocking.append((rid, f"{label} unverified: {why}"))
         elif prio in policy.verified and status == "skipped":
             pending.append((rid, f"{label} was skipped: {why}"))
     scope: list[str] = []
