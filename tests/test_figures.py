@@ -113,3 +113,20 @@ def test_report_document_and_console_say_the_same(tmp_path):
     assert "  A-04 (P1) unverified: not exercised" in text  # a blocker not in the failing lists
     assert "  M-01 (P2) awaits a signed attestation" in text
     assert "  unsigned: no signed evidence ledger" in text
+
+
+def test_provenance_is_in_the_run_and_never_fails_it(tmp_path, monkeypatch):
+    report = _report(tmp_path)  # tmp_path is no git repository
+    prov = report.run["provenance"]
+    assert prov["git"] == {"error": "not a git repository"} and prov["user"] and prov["host"]
+    validate_document(build_document(report))
+
+    import golive.run.provenance as provenance_module
+
+    def broken(_root):
+        raise PermissionError("cannot read /etc/passwd")
+
+    monkeypatch.setattr(provenance_module, "provenance", broken)
+    report = _report(tmp_path)
+    assert report.run["provenance"] == {"error": "provenance unavailable (PermissionError: cannot read /etc/passwd)"}
+    assert len(report.outcomes) == 5

@@ -66,6 +66,8 @@ def test_partial_scope_and_unsigned_runs_are_never_ready():
     assert v["state"] == INCOMPLETE
     assert v["reasons"][0] == "partial scope: 1 of 94 requirements selected (--only RISK-10)"
     assert v["reasons"][1].startswith("unsigned: no signed evidence ledger")
+    whole = judge([row("A-01"), row("A-02", priority="P2")], selection=("P1,P2",), plan_requirements=2)
+    assert whole["state"] == READY  # a selection naming every requirement is the whole plan
 
 
 def test_not_ready_wins_and_still_lists_what_is_undecided_p1_first():

@@ -160,7 +160,7 @@ def verdict(results: list[Mapping[str, Any]], policy: Policy, *, selection: Iter
             pending.append((rid, f"{label} was skipped: {why}"))
     scope: list[str] = []
     selection = list(selection)
-    if selection:
+    if selection and not (plan_requirements and len(results) >= plan_requirements):  # --only P1,P2,P3 is whole
         of = f" of {plan_requirements}" if plan_requirements else ""
         scope.append(f"partial scope: {len(results)}{of} requirements selected (--only {' '.join(selection)})")
     if not signed:
