@@ -117,7 +117,7 @@ def covered_via(o: Outcome, reasons: dict[str, str]) -> dict[str, str]:
 
 
 def if_confirmed(results: list[dict[str, Any]], suggested: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """What the compliance figure would be if every high/medium top-1 suggestion were confirmed,
+    """What the coverage figure would be if every high/medium top-1 suggestion were confirmed,
     from ``results[]`` entries (and all suggestions, default: those in ``results[].suggested``).
     Never part of the headline: ``summary.implemented`` counts confirmed links only."""
     applicable = {r["requirement_id"]: r for r in results if not r.get("not_applicable")}
