@@ -25,7 +25,6 @@ from examples.dbn_fixtures import SESSION_START_NS, simulate, write_records  # n
 import golive.plugins.feed as feed  # noqa: E402
 from golive.model import CheckContext, Status, Target  # noqa: E402
 from golive.plugins.feed.dataset_files import content_digest, identify  # noqa: E402
-from golive.plugins.feed.dbn_quality import QualityOptions  # noqa: E402
 from golive.plugins.feed.quality_check import QUALITY_SCHEMA, check_mbo_quality  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dbn-real"
@@ -231,9 +230,6 @@ def test_every_param_of_the_data_checks_is_read(tmp_path, name):
     assert tracked.unread() == []
 
 
-@pytest.mark.xfail("instruments" not in QualityOptions.__dataclass_fields__,
-                   reason="QualityOptions has no `instruments` option yet (helper A's part of issue 13)",
-                   strict=True)
 def test_the_instruments_param_limits_the_check(tmp_path):
     recs = _day(tmp_path / "data" / "d.dbn", 0, seed=1)
     res = check_mbo_quality(None, ctx_for(tmp_path, instruments=["ESZ6"]))
@@ -243,7 +239,6 @@ def test_the_instruments_param_limits_the_check(tmp_path):
 
 
 @needs_real
-@pytest.mark.skipif("instruments" not in QualityOptions.__dataclass_fields__, reason="no instruments option")
 def test_instruments_on_a_schema_whose_checks_cannot_filter_them_is_noted(tmp_path):
     shutil.copy(REAL / "other" / "test_data.trades.dbn", tmp_path / "trades.dbn")
     shutil.copy(REAL / "samples" / "test_data.mbo.v3.dbn", tmp_path / "mbo.dbn")

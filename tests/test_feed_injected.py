@@ -33,7 +33,7 @@ from golive.plugins.feed.dbn_quality import SEQUENCE_METRICS, check_file, subscr
 from golive.plugins.feed.dbn_reader import read_metadata  # noqa: E402
 from golive.plugins.feed.quality_check import check_mbo_quality  # noqa: E402
 
-SESSIONS = "helper A's session segments (plugins/feed/sessions.py wired into dbn_quality)"
+SESSIONS = "plugins/feed/sessions.py, wired into dbn_quality"
 DEFECTS = ("sequence_gaps", "missing_sequences", "late_records", "ts_recv_regressions",
            "ts_event_regressions", "ts_event_after_recv", "duplicates_adjacent", "duplicates_exact",
            "crossed_episodes", "locked_episodes", "unknown_order_events", "price_jumps")
@@ -54,9 +54,8 @@ def side_none_fills(arr: np.ndarray) -> int:
 
 
 def awaiting(metrics: dict, name: str, who: str = SESSIONS):
-    """The metric, or an expected failure when the checker does not report it yet."""
-    if name not in metrics:
-        pytest.xfail(f"{name} not reported yet: waiting for {who}")
+    """The metric, which the checker must report (``who`` names the part that reports it)."""
+    assert name in metrics, f"{name} is not reported: see {who}"
     return metrics[name]
 
 

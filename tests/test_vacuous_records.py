@@ -113,11 +113,14 @@ def test_live_limited05_a_rejected_stop_fails(tmp_path):
 
 # --- OPS-04 A/B significance -----------------------------------------------------------------
 
-def ab_records(root, pnl_a: float, pnl_b: float, n: int = 40, seed: int = 5):
+def ab_records(root, pnl_a: float, pnl_b: float, n: int = 40, seed: int = 5, promoted_after: int | None = None):
+    """v1 (control) and v2 (variant) alternate; from signal ``promoted_after`` on only v2 trades."""
     rng = random.Random(seed)
     signals, outcomes = [], []
     for i in range(2 * n):
-        version, mean = ("v1", pnl_a) if i % 2 else ("v2", pnl_b)
+        version, mean = ("v2", pnl_b) if i % 2 else ("v1", pnl_a)
+        if promoted_after is not None and i >= promoted_after:
+            version, mean = "v2", pnl_b
         signals.append({"ts": f"2026-11-{10 + i // 40:02d}T14:{i % 40:02d}:00Z", "signal_id": f"S{i:03d}",
                         "symbol": "ESZ6", "strategy_version": version, "mode": "live"})
         pnl = rng.gauss(mean, 20)
@@ -130,15 +133,32 @@ def test_ops04_a_difference_that_could_be_chance_is_not_significant(tmp_path):
     ab_records(tmp_path, 10, 12)  # 2 USD apart with a 20 USD spread: p far above 0.05
     o = outcome(tmp_path, "OPS-04")
     p = o.metrics["ab_pnl_p_value"]
-    assert p > 0.05 and o.metrics["ab_significant"] == 0
-    assert o.status is Status.PARTIAL and "not significant at alpha 0.05" in o.reason
-    assert "ab_significant = 0" in o.reason
+    assert p > 0.05 and o.metrics["ab_significant"] == 0 and o.metrics["ab_promoted"] == 0
+    # the test is still running side by side: the comparison is reported, nothing was promoted
+    assert o.status is Status.PASS and "not significant at alpha 0.05" in o.reason
+    assert "still runs beside v1 (not promoted)" in o.reason
+
+
+def test_ops04_promoting_on_chance_fails(tmp_path):
+    ab_records(tmp_path, 10, 12, promoted_after=60)
+    o = outcome(tmp_path, "OPS-04")
+    assert o.metrics["ab_significant"] == 0 and o.metrics["ab_promoted"] == 1
+    assert o.status is Status.PARTIAL and "ab_promoted_without_significance = 1" in o.reason
+    assert "v2 promoted (the newest 10 signals are all v2)" in o.reason
+
+
+def test_ops04_promoting_a_worse_variant_fails_even_when_significant(tmp_path):
+    ab_records(tmp_path, 30, 5, promoted_after=60)
+    o = outcome(tmp_path, "OPS-04")
+    assert o.metrics["ab_pnl_p_value"] < 0.001 and o.metrics["ab_significant"] == 0
+    assert o.status is Status.PARTIAL
 
 
 def test_ops04_a_real_difference_is_significant(tmp_path):
-    ab_records(tmp_path, 5, 30)
+    ab_records(tmp_path, 5, 30, promoted_after=60)
     o = outcome(tmp_path, "OPS-04")
-    assert o.metrics["ab_pnl_p_value"] < 0.001 and o.status is Status.PASS, o.reason
+    assert o.metrics["ab_pnl_p_value"] < 0.001 and o.metrics["ab_significant"] == 1
+    assert o.metrics["ab_promoted"] == 1 and o.status is Status.PASS, o.reason
     assert o.observed["events"] == 80 and o.observed["what"] == "resolved signals of the compared versions"
 
 

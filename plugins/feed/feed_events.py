@@ -138,6 +138,8 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
     message = (f"{metrics['disconnects']} disconnect(s), {len(unrecovered)} without reconnect, "
                f"{metrics['unbackfilled_outages']} not fully backfilled")
     newest = [e["_ts"] for e in events]
+    # read on every path: with data present it is satisfied, without it decides missing vs noted
+    require_data = bool(ctx.params.get("require_data"))
     if ctx.params.get("verify_data", True):
         paths, results, none = checked_files(ctx)
         if none is None:
@@ -167,7 +169,7 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
                         f"not judged: {why}" if why else sum(w["missing_sequences"] for w in around))
                     metrics["duplicates_around_outages"] = sum(w["duplicates"] for w in around)
                 details["data_around_outages"] = around[:50]
-        elif ctx.params.get("require_data"):  # e.g. detection time is judged: it needs data
+        elif require_data:  # e.g. detection time is judged: it needs data
             return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                                message=f"{none.message}; the check needs recorded data")
         else:

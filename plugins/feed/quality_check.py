@@ -56,7 +56,13 @@ SUMMED = ("records", "mbo_records", "ts_recv_regressions", "ts_event_regressions
           "slow_reader_warnings", "skipped_records_errors", "gateway_errors", "crossed_episodes",
           "locked_episodes", "crossed_checks", "locked_checks", "unknown_order_events",
           "reused_order_ids", "snapshot_records", "side_none_fills", "auction_crossed_episodes",
-          "auction_locked_episodes")
+          "auction_locked_episodes", "continuous_records", "pre_open_records", "halted_records",
+          "status_records", "records_not_selected", "pre_open_crossed_episodes",
+          "pre_open_locked_episodes")
+# figures measured on continuous trading only (:mod:`.sessions`): without a continuous record
+# they observed nothing, so they are "not judged" rather than a passing 0
+CONTINUOUS_ONLY = ("ts_recv_regressions", "ts_event_regressions", "ts_event_after_recv",
+                   "crossed_episodes", "locked_episodes")
 # the other schemas' own figures (quotes, bars, definitions, ...), summed over their files
 SUMMED += tuple(k for k in (*_OTHER_DEFECTS, "auction_quote_crossed", "auction_quote_locked")
                 if k not in SUMMED) if _OTHER_DEFECTS else ()
@@ -202,6 +208,11 @@ def merge(results: list[dict]) -> dict:
     out["latency_p50_ms"] = Quantity(percentile_ms(hist, 0.50, lat_max), "ms")
     out["latency_p99_ms"] = Quantity(percentile_ms(hist, 0.99, lat_max), "ms")
     out["latency_max_ms"] = Quantity(lat_max, "ms")
+    if mbo and out["mbo_records"] and not out["continuous_records"]:
+        why = (f"not judged: no MBO record in continuous trading ({out['snapshot_records']} snapshot, "
+               f"{out['pre_open_records']} pre-open/auction, {out['halted_records']} halted)")
+        for k in (*CONTINUOUS_ONLY, "latency_p50_ms", "latency_p99_ms", "latency_max_ms"):
+            out[k] = why
     return out
 
 
@@ -326,7 +337,8 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
                f"{gaps if isinstance(gaps, int) else 'sequence gaps ' + gaps}"
                f"{' sequence gaps' if isinstance(gaps, int) else ''}, "
                f"{metrics['duplicates']} duplicates, "
-               f"{metrics['crossed_episodes']} crossed-book episodes")
+               + (f"{metrics['crossed_episodes']} crossed-book episodes" if isinstance(metrics["crossed_episodes"], int)
+                  else "crossed-book episodes not judged"))
     notes = usage_notes(results, ctx.target.root)
     if notes:
         summary += f"; {notes}"
@@ -336,6 +348,12 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
     if not metrics["mbo_records"]:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                            message=f"no MBO records to judge: {summary}")
+    if not metrics["continuous_records"]:
+        return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
+                           message=f"no MBO record in continuous trading, so latency, ordering and the "
+                                   f"book cannot be judged ({metrics['snapshot_records']} snapshot, "
+                                   f"{metrics['pre_open_records']} pre-open/auction, "
+                                   f"{metrics['halted_records']} halted): {summary}")
     stale = stale_message(ctx, results, limit)
     if stale:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details,
