@@ -20,8 +20,8 @@ import golive.plugins.feed as feed  # noqa: E402
 from golive.model import CheckContext, Quantity, Status, Target  # noqa: E402
 from golive.plugins.feed.auth import check_api_authentication  # noqa: E402
 from golive.plugins.feed.cache_cost import check_api_cost, check_cache_efficiency  # noqa: E402
-from golive.plugins.feed.feed_events import (MarketHours, check_mbo_streaming,  # noqa: E402
-                                             check_reconnection_backfill)
+from golive.plugins.feed.feed_events import check_mbo_streaming, check_reconnection_backfill  # noqa: E402
+from golive.plugins.feed.sessions import SessionPlan  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -92,14 +92,23 @@ def test_bad_event_line_names_file_and_line(tmp_path):
     assert res.status is Status.ERROR and f"{path}:3" in res.message and "teleport" in res.message
 
 
-def test_market_hours_sessions_follow_the_exchange_time_zone():
-    hours = MarketHours({"holidays": ["2026-11-26"]})
-    lo = datetime(2026, 11, 25, 0, 0, tzinfo=timezone.utc)
-    hi = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)
-    sessions = list(hours.sessions(lo, hi))  # Wed, (Thanksgiving skipped), Fri
-    assert [a.isoformat() for a, _ in sessions] == ["2026-11-25T14:30:00+00:00",
-                                                    "2026-11-27T14:30:00+00:00"]
-    assert hours.inside(datetime(2026, 7, 1, 13, 45, tzinfo=timezone.utc))  # EDT: 09:45 local
+def _ns(moment: datetime) -> int:
+    return int(moment.timestamp()) * 10**9
+
+
+def test_market_hours_override_follows_the_exchange_time_zone():
+    """The plan's ``market_hours`` shape (the 09:30-16:00 New York default plus a holiday)
+    through the SessionPlan API the streaming check uses."""
+    lo, hi = (_ns(datetime(2026, 11, d, tzinfo=timezone.utc)) for d in (25, 28))
+    plan = SessionPlan.for_dataset("", lo, hi, {"holidays": ["2026-11-26"]})
+    sessions = plan.trading_intervals()  # Wed, (Thanksgiving skipped), Fri; EST: 14:30-21:00 UTC
+    assert [(datetime.fromtimestamp(a / 1e9, timezone.utc).isoformat(), (b - a) / 3.6e12)
+            for a, b in sessions] == [("2026-11-25T14:30:00+00:00", 6.5), ("2026-11-27T14:30:00+00:00", 6.5)]
+    summer = SessionPlan.for_dataset("", _ns(datetime(2026, 6, 29, tzinfo=timezone.utc)),
+                                     _ns(datetime(2026, 7, 3, tzinfo=timezone.utc)), {"days": [0, 1, 2, 3, 4]})
+    edt_0945, edt_0915 = (_ns(datetime(2026, 7, 1, 13, m, tzinfo=timezone.utc)) for m in (45, 15))
+    assert summer.trading_intervals(edt_0945, edt_0945 + 1)  # EDT: 09:45 local is inside
+    assert not summer.trading_intervals(edt_0915, edt_0915 + 1)  # 09:15 local is before the open
 
 
 def test_streaming_finds_a_silence_inside_market_hours(tmp_path):

@@ -15,9 +15,8 @@ Event contract: ``docs/feed-artifacts.md``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -260,35 +259,6 @@ def detection_times(events: list[dict], results: list[dict]) -> list[float]:
         inside = [a for a, b in silences if a <= t <= b]
         out.append(round((t - max(inside)) / 1e9, 6) if inside else 0.0)
     return out
-
-
-class MarketHours:
-    """Regular trading hours: ``open``-``close`` local time on ``days`` (0 = Monday)."""
-
-    def __init__(self, spec: dict | None = None):
-        spec = spec or {}
-        self.tz = ZoneInfo(spec.get("timezone", "America/New_York"))
-        self.open = time.fromisoformat(spec.get("open", "09:30"))
-        self.close = time.fromisoformat(spec.get("close", "16:00"))
-        self.days = set(spec.get("days", [0, 1, 2, 3, 4]))
-        self.holidays = {date.fromisoformat(d) for d in spec.get("holidays", [])}
-
-    def sessions(self, lo: datetime, hi: datetime):
-        day = lo.astimezone(self.tz).date() - timedelta(days=1)
-        last = hi.astimezone(self.tz).date()
-        while day <= last:
-            if day.weekday() in self.days and day not in self.holidays:
-                a = datetime.combine(day, self.open, self.tz).astimezone(timezone.utc)
-                b = datetime.combine(day, self.close, self.tz).astimezone(timezone.utc)
-                if b > lo and a < hi:
-                    yield max(a, lo), min(b, hi)
-            day += timedelta(days=1)
-
-    def longest_inside(self, lo: datetime, hi: datetime) -> float:
-        return max(((b - a).total_seconds() for a, b in self.sessions(lo, hi)), default=0.0)
-
-    def inside(self, t: datetime) -> bool:
-        return any(True for _ in self.sessions(t, t + timedelta(microseconds=1)))
 
 
 def _utc(ns: int) -> datetime:
