@@ -134,7 +134,10 @@ class _GoliveSession:
         self.config = config
         self.results_path: str | None = config.getoption("golive_results")
         self.strict: bool = config.getoption("golive_strict")
-        self.known = _KnownIds(config.getoption("golive_plan"), Path(str(config.rootpath)))
+        # a relative --golive-plan means what it means in the shell that ran pytest, not under
+        # pytest's rootdir (the two differ whenever pytest finds an ini file higher up)
+        self.known = _KnownIds(config.getoption("golive_plan"), Path(str(config.invocation_params.dir)))
+        self.collected = False  # set once collection succeeded: no results file before that
         self.is_worker = hasattr(config, "workerinput")  # pytest-xdist worker process
         self.reports: dict[str, dict[str, Any]] = {}
         self.order: list[str] = []
@@ -217,8 +220,21 @@ class _GoliveSession:
             entry["xfail"] = True
         entry["outcome"] = _combined_outcome(entry)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors = getattr(self, "collection_errors", 0) + 1
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = not getattr(self, "collection_errors", 0)
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.results_path or self.is_worker:
+            return
+        if not self.collected or exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            # a failed collection says nothing about the tests: keep the previous results file
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"golive: collection did not succeed; {self.results_path} not written")
             return
         tests = [self.reports[n] for n in self.order]
         for entry in tests:

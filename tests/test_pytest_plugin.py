@@ -222,3 +222,37 @@ def test_traceability_reads_the_results_as_evidence(pytester):
     assert sorted(r.id for r in links["PRE-PIPE-01"]) == [
         "test_linked.py::test_entry_point", "test_linked.py::test_timing_fails"]
     assert len([r for r in links["PRE-PIPE-04"] if r.kind == "pytest"]) == 4
+
+
+def test_a_relative_plan_path_is_read_from_where_pytest_ran(pytester, monkeypatch):
+    """pytest's rootdir (the folder of the ini file) is not the shell's folder: ``--golive-plan
+    plan`` typed in ``proj/sub`` means ``proj/sub/plan``."""
+    import shutil
+
+    (pytester.path / "pytest.ini").write_text("[pytest]\n")
+    sub = pytester.path / "sub"
+    shutil.copytree(GOOD_PLAN, sub / "plan")
+    (sub / "test_small.py").write_text(
+        "import pytest\n\n@pytest.mark.requirement('PRE-PIPE-04')\ndef test_it():\n    pass\n")
+    monkeypatch.chdir(sub)
+    result = run(pytester, "test_small.py", "--golive-plan", "plan", "--golive-strict",
+                 "--golive-results", "out.json")
+    assert result.ret == 0, result.stderr.str()
+    doc = json.loads((sub / "out.json").read_text())
+    assert doc["plan"]["id"] == "test-go-live" and doc["plan"]["path"] == str(sub / "plan")
+
+
+@pytest.mark.parametrize("broken", ["plan", "syntax"])
+def test_a_failed_collection_keeps_the_previous_results_file(pytester, broken):
+    out = pytester.path / "test-results" / "golive.json"
+    out.parent.mkdir()
+    out.write_text('{"previous": true}')
+    pytester.makepyfile(test_ok="def test_fine():\n    pass\n")
+    if broken == "syntax":
+        pytester.makepyfile(test_bad="def test_broken(:\n    pass\n")
+        args = ()
+    else:
+        args = ("--golive-plan", str(pytester.path / "nowhere"))
+    result = run(pytester, "--golive-results", str(out), *args)
+    assert result.ret in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.USAGE_ERROR)
+    assert json.loads(out.read_text()) == {"previous": True}
