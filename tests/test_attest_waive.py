@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date as _date, datetime, timezone, timedelta as _timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from golive.cli import cli
@@ -13,6 +14,8 @@ from golive.model import Status
 from golive.run.runner import manual_outcome
 
 from enginehelpers import req
+
+SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 
@@ -34,9 +37,9 @@ def test_attest_and_waive_end_to_end(tmp_path):
                  "--note", "independent validation report reviewed", "--file", str(proof), "--store", store)
     assert res.exit_code == 0, res.output
     res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week scheduled for Q1",
-                 "--expires", "2099-12-31", "--store", store)
+                 "--expires", SOON, "--store", store)
     assert res.exit_code == 0, res.output
-    assert invoke("waive", "OPS-01", "--approver", "Nobody", "--reason", "x", "--expires", "2099-01-01",
+    assert invoke("waive", "OPS-01", "--approver", "Nobody", "--reason", "x", "--expires", SOON,
                   "--store", store).exit_code == 2
 
     out = tmp_path / "r.json"
@@ -77,3 +80,37 @@ def test_manual_outcome_expiry():
     assert manual_outcome(r, [], now, []).status is Status.MISSING
     no_expiry = manual_outcome(r, [{"attested_by": "Cy", "statement": "done"}], now, [])
     assert no_expiry.status is Status.PASS and not no_expiry.details["attestation"]["expires"]
+
+
+@pytest.fixture()
+def store_with_person(tmp_path):
+    store = str(tmp_path / "store")
+    assert invoke("run", "--target", str(WORKSPACE), "--store", store, "-q",
+                  "--only", "PRE-PIPE-01").exit_code in (0, 1)
+    assert invoke("keys", "add-person", "Ada Risk", "--store", store).exit_code == 0
+    return store
+
+
+def test_waivers_and_attestations_only_for_requirements_of_the_plan(store_with_person):
+    res = invoke("waive", "RISK-99", "--approver", "Ada Risk", "--reason", "x", "--expires", SOON,
+                 "--store", store_with_person)
+    assert res.exit_code == 2 and "RISK-99 is not a requirement of plan" in res.output
+    assert "did you mean" in res.output and "RISK-09" in res.output
+    res = invoke("attest", "AUD-99", "--by", "Ada Risk", "--note", "x", "--store", store_with_person)
+    assert res.exit_code == 2 and "AUD-99 is not a requirement" in res.output
+
+
+def test_a_waiver_is_dated_within_its_priority_limit(store_with_person):
+    far = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "x", "--expires", "2099-01-01",
+                 "--store", store_with_person)
+    assert far.exit_code == 2 and "runs at most 90 days" in far.output
+
+
+def test_attesting_a_checked_requirement_needs_supporting(store_with_person):
+    res = invoke("attest", "RISK-10", "--by", "Ada Risk", "--note", "dashboards reviewed", "--store", store_with_person)
+    assert res.exit_code == 2 and "verified by its check" in res.output and "--supporting" in res.output
+    res = invoke("attest", "RISK-10", "--by", "Ada Risk", "--note", "dashboards reviewed", "--supporting",
+                 "--store", store_with_person)
+    assert res.exit_code == 0 and "supporting attestation for RISK-10" in res.output
+    res = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "x", "--supporting", "--store", store_with_person)
+    assert res.exit_code == 2 and "manual requirement" in res.output

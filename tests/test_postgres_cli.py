@@ -4,6 +4,7 @@ export -- the same flow as on the default SQLite store."""
 from __future__ import annotations
 
 import json
+from datetime import date as _date, timedelta as _timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +12,8 @@ from click.testing import CliRunner
 from golive.cli import cli
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture
+
+SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 
@@ -29,7 +32,7 @@ def test_attest_waive_run_verify_export_through_a_database_url(tmp_path, db_url)
                  "--note", "walked through the model inventory", "--expires", "2099-01-01")
     assert res.exit_code == 0, res.output
     res = invoke("evidence", "waive", "LIVE-SHADOW-01", *where, "--approver", "Ada Risk",
-                 "--reason", "shadow week scheduled for Q1", "--expires", "2099-01-01")
+                 "--reason", "shadow week scheduled for Q1", "--expires", SOON)
     assert res.exit_code == 0, res.output
 
     second = invoke("run", "--target", WORKSPACE, *where, "-q", "--json", tmp_path / "second.json")

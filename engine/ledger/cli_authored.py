@@ -4,7 +4,8 @@ ledger key endorses when it is added, so verify can tell who vouched for what.
 """
 from __future__ import annotations
 
-from datetime import date
+import difflib
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -25,6 +26,31 @@ def _person(store, who: str, ask: bool):
         _fail_input(f"{who!r} names {len(matches)} active person keys; give the person's name or a unique "
                     "key id prefix from `golive keys list` (add one with `golive keys add-person NAME`)")
     return _guard(lambda: KeyDirectory(store.keys_dir).load(matches[0], _passphrase(ask)))
+
+
+#: the longest a waiver may run when the plan sets no policy: a waiver is a dated exception, not
+#: a permanent exemption (2099-01-01 was accepted before)
+MAX_WAIVER_DAYS = {"P1": 90, "P2": 180, "P3": 365}
+
+plan_option = click.option("--plan", "plan_path", type=click.Path(path_type=Path), default=None, envvar="GOLIVE_PLAN",
+                           help="plan.yaml or its folder the requirement belongs to (default: the packaged plan).")
+
+
+def _requirement(plan_path: Path | None, requirement_id: str):
+    """The plan and its requirement ``requirement_id``; exit 2 naming the closest ids otherwise."""
+    from golive.plan import PlanError, load
+
+    try:
+        plan = load(plan_path)
+    except PlanError as exc:
+        _fail_input(f"cannot load the plan {plan_path or '(packaged)'}: {exc}")
+    by_id = {r.id: r for r in plan.requirements}
+    req = by_id.get(requirement_id) or by_id.get(requirement_id.upper())
+    if req is None:
+        close = difflib.get_close_matches(requirement_id.upper(), list(by_id), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `golive validate` lists the plan"
+        _fail_input(f"{requirement_id} is not a requirement of plan {plan.id} v{plan.version}{hint}")
+    return plan, req
 
 
 def _attach(store, files: tuple[Path, ...]) -> list[dict]:
@@ -61,22 +87,43 @@ def add_person(store_dir, db_url, name, ask) -> None:
               help="Evidence file to store with the attestation (repeatable; secrets masked).")
 @click.option("--run", "run_id", default="-", metavar="RUN", help="Run the attestation belongs to.")
 @click.option("--passphrase", "ask", is_flag=True, help="Prompt for the person key's passphrase.")
-def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, ask) -> None:
-    """Record a signed attestation that a (manual) requirement was verified.
+@click.option("--supporting", is_flag=True,
+              help="Record it as supporting evidence for a requirement that has a check (it never "
+                   "verifies such a requirement; the check does).")
+@plan_option
+def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, ask, supporting,
+           plan_path) -> None:
+    """Record a signed attestation that a manual requirement was verified.
 
-    Later runs count the requirement as verified while the attestation has not expired."""
+    Later runs count a manual requirement as verified while the attestation has not expired. A
+    requirement with a check is verified by its check: attesting one is refused unless
+    --supporting says the attestation is supporting evidence only. Exit 2: unknown requirement,
+    a non-manual requirement without --supporting, or an expiry in the past."""
     if expires is not None and expires.date() < date.today():
         _fail_input(f"--expires {expires.date()} is in the past")
+    plan, req = _requirement(plan_path, requirement_id)
+    requirement_id = req.id
+    if not req.manual and not supporting:
+        _fail_input(f"{req.id} is verified by its check ({req.check.plugin}.{req.check.name}), not by an "
+                    "attestation: add --supporting to record this as supporting evidence, or waive it "
+                    "with `golive waive`" if req.check else
+                    f"{req.id} is not a manual requirement: add --supporting to record supporting evidence")
+    if req.manual and supporting:
+        _fail_input(f"{req.id} is a manual requirement: its attestation verifies it (drop --supporting)")
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, ask)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "statement": statement, "status": "pass",
-               "attested_by": name, "role": role, "expires": expires.date().isoformat() if expires else None}
+               "attested_by": name, "role": role, "expires": expires.date().isoformat() if expires else None,
+               "plan": {"id": plan.id, "version": plan.version}}
+    if supporting:
+        payload["supporting"] = True
     blobs = _attach(store, files)
     if blobs:
         payload["blobs"] = blobs
     done = _guard(lambda: append_authored(store, "attestation", payload, person, run_id))
-    out.print(f"attestation for {requirement_id} recorded as entry {done.seq}, signed by {person.key_id[:16]}...")
+    kind = "supporting attestation" if supporting else "attestation"
+    out.print(f"{kind} for {requirement_id} recorded as entry {done.seq}, signed by {person.key_id[:16]}...")
 
 
 @click.command()
@@ -88,15 +135,26 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
 @click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day the waiver holds (YYYY-MM-DD).")
 @click.option("--passphrase", "ask", is_flag=True, help="Prompt for the approver key's passphrase.")
-def waive(store_dir, db_url, requirement_id, by, justification, expires, ask) -> None:
-    """Record a signed, expiring waiver for a requirement."""
+@plan_option
+def waive(store_dir, db_url, requirement_id, by, justification, expires, ask, plan_path) -> None:
+    """Record a signed, expiring waiver for a requirement of the plan.
+
+    A waiver runs at most 90 days for a P1 requirement, 180 for P2, 365 for P3. Exit 2: unknown
+    requirement, an expiry in the past or beyond that limit."""
     if expires.date() < date.today():
         _fail_input(f"--expires {expires.date()} is in the past")
+    plan, req = _requirement(plan_path, requirement_id)
+    requirement_id = req.id
+    limit = MAX_WAIVER_DAYS.get(req.priority, min(MAX_WAIVER_DAYS.values()))
+    if expires.date() > date.today() + timedelta(days=limit):
+        _fail_input(f"--expires {expires.date()}: a waiver of a {req.priority} requirement runs at most {limit} "
+                    f"days (until {date.today() + timedelta(days=limit)}); renew it when it expires")
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, ask)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "justification": justification,
-               "expires": expires.date().isoformat(), "approver": name}
+               "expires": expires.date().isoformat(), "approver": name,
+               "plan": {"id": plan.id, "version": plan.version}}
     done = _guard(lambda: append_authored(store, "waiver", payload, person))
     out.print(f"waiver for {requirement_id} until {payload['expires']} recorded as entry {done.seq}")
 
