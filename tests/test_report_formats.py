@@ -106,7 +106,7 @@ def test_markdown_category_bands_and_additional_tests(markdown):
 
 def test_markdown_escapes_evidence_text():
     assert md("[click](http://evil.example) <img src=x> a|b *bold* `code`") == (
-        r"\[click\](http://evil.example) \<img src=x> a\|b \*bold\* \`code\`")
+        r"\[click\](http\://evil.example) &lt;img src=x> a\|b \*bold\* \`code\`")
     assert md("line one\n# not a heading") == "line one # not a heading"
     assert md("run_pipeline.py _lead") == r"run_pipeline.py \_lead"
 

@@ -19,17 +19,40 @@ BAND_HEADINGS = {"well": ("✅", "Well-Covered Areas"), "partial": ("⚠️", "P
                  "major": ("❌", "Major Gaps")}
 STATUS_MARK = {"pass": "✅", "fail": "❌", "partial": "⚠️", "missing": "❌", "error": "❌",
                "skipped": "⏭️", "waived": "⚠️"}
-# "<" only opens HTML or an autolink when a letter, "/", "!" or "?" follows; ">" only quotes at
-# the start of a line, which folded inline text never reaches.
-_SPECIAL = re.compile(r"([\\`*\[\]|]|<(?=[A-Za-z/!?]))")
+# Characters that open Markdown constructs (code, emphasis, links, tables, strikethrough).
+_SPECIAL = re.compile(r"([\\`*\[\]|~])")
 _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# "<" becomes an entity, not a backslash escape: GFM's extended autolinks swallow a backslash
+# ("http://a.b/x\\<img ...>" left "<img ...>" raw). Without "<" no tag can open, so ">" stays
+# (thresholds read "> 75 %"); "&" only when it would read as an entity, so "R&D" stays readable.
+_HTML = re.compile(r"<|&(?=#?[A-Za-z0-9]+;)")
+_HTML_ENTITY = {"<": "&lt;", "&": "&amp;"}
+# GFM turns bare "scheme://..." and "www." into links; an escaped ":" or "." keeps them text.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![a-z0-9])(www)(\.)")
+# Block markers at the start of a line (heading, list item, setext underline, quote): escaped in place.
+_LEADING_BLOCK = re.compile(r"^(?:\d+(?=[.)](?:\s|$))|(?=[#+=-]+(?:\s|$))|(?=>))")
 
 
 def md(text: object) -> str:
-    """Escape evidence or plan text for inline Markdown."""
+    """Escape evidence or plan text for inline Markdown: it renders as the same text in
+    CommonMark and GitHub-flavoured Markdown, never as HTML, a link, an image or a table cell."""
     value = " ".join(str(text).split())
     value = _SPECIAL.sub(r"\\\1", value)
-    return _EDGE_UNDERSCORE.sub(r"\\_", value)
+    value = _EDGE_UNDERSCORE.sub(r"\\_", value)
+    value = _HTML.sub(lambda m: _HTML_ENTITY[m.group(0)[0]], value)
+    return _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", value)
+
+
+def md_line(text: object) -> str:
+    """:func:`md` for text that starts a line, where "# ", "- ", "1. " or ">" would open a block."""
+    return _LEADING_BLOCK.sub(lambda m: m.group(0) + "\\", md(text), count=1)
+
+
+def code_fence(lines) -> str:
+    """A fence no line can close: longer than any run of backticks in the lines (a run id
+    holding ``` would otherwise end the block and let the rest render as Markdown)."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def _pct(rate: float) -> str:
@@ -42,7 +65,7 @@ def _lines(rng) -> str:
 
 def _verdict(m: RenderModel) -> list[str]:
     v = m.verdict
-    out = [f"**Readiness: {v.state}**", ""]
+    out = [f"**Readiness: {md(v.state)}**", ""]
     out += [f"- {md(r)}" for r in v.reasons]
     return out + ([""] if v.reasons else []) + [
         f"**Scope**: {md(m.scope.text)}. **Signature**: {md(m.signature.text)}.", "",
@@ -77,7 +100,7 @@ def _executive(m: RenderModel) -> list[str]:
         + " The hand-written reference report's headline \"~50%\" cannot be "
         "reproduced from its own category figures (90, 80, 75, 40, 50, 0, 10, 0 and 0%, which "
         "average 38%).", "",
-        "| Status | " + " | ".join(s for s, _ in k.by_status) + " |",
+        "| Status | " + " | ".join(md(s) for s, _ in k.by_status) + " |",
         "|---|" + "---|" * len(k.by_status),
         "| Requirements | " + " | ".join(str(n) for _, n in k.by_status) + " |", ""]
 
@@ -87,7 +110,7 @@ def _if_confirmed(m: RenderModel) -> list[str]:
     ic = m.if_confirmed
     if ic is None:
         return []
-    return [f"**Suggested links (unconfirmed)**: {ic.summary_text}, suggested by text similarity, not yet "
+    return [f"**Suggested links (unconfirmed)**: {md(ic.summary_text)}, suggested by text similarity, not yet "
             f"confirmed by the team. If confirmed: {ic.implemented} of {ic.requirements} requirements "
             f"({ic.percent}%) would be covered. Not counted in the figures above; review them "
             f"with `golive link`.", ""]
@@ -99,8 +122,8 @@ def _suggested_lines(section) -> list[str]:
         return []
     out = ["", "**Suggested (unconfirmed)** — by text similarity, not yet confirmed by the team:"]
     for r in rows:
-        files = ", ".join(f"{md(path)} ({band})" for path, band in r.suggested_files)
-        out.append(f"- 💡 {r.id} {md(r.title)}: {files}")
+        files = ", ".join(f"{md(path)} ({md(band)})" for path, band in r.suggested_files)
+        out.append(f"- 💡 {md(r.id)} {md(r.title)}: {files}")
     return out
 
 
@@ -111,11 +134,11 @@ def _implemented_lines(section) -> list[str]:
     for r in section.requirements:
         if r.implemented and not r.verified:
             why = f": {md(r.reason)}" if r.reason else ""
-            out.append(f"- ⚠️ **NOT VERIFIED** ({r.status}): {md(r.title)}{why}")
+            out.append(f"- ⚠️ **NOT VERIFIED** ({md(r.status)}): {md(r.title)}{why}")
     if section.implemented_count == 0:
         out.append(f"- ❌ **NOT IMPLEMENTED**: No {md(section.title)} tests")
     else:
-        out += [f"- ❌ **MISSING**: {md(r.title)} ({r.id})" for r in section.missing]
+        out += [f"- ❌ **MISSING**: {md(r.title)} ({md(r.id)})" for r in section.missing]
     return out
 
 
@@ -162,13 +185,13 @@ def _verification(m: RenderModel) -> list[str]:
         return out + ["No requirement in this run has thresholds or a failing check.", ""]
     out += ["| Requirement | Metric | Expected | Observed | Result |", "|---|---|---|---|---|"]
     for r in m.verification:
-        verdict = f"{STATUS_MARK[r.status]} {r.status}" + (f": {md(r.reason)}" if r.reason else "")
+        verdict = f"{STATUS_MARK.get(r.status, '❔')} {md(r.status)}" + (f": {md(r.reason)}" if r.reason else "")
         if not r.thresholds:
-            out.append(f"| {r.id} | — | — | — | {verdict} |")
+            out.append(f"| {md(r.id)} | — | — | — | {verdict} |")
         for t in r.thresholds:
             met = "met" if t.passed else "not evaluated" if t.passed is None else "not met"
             expected = md(t.expected) + (" **LOOSENED by tailoring**" if t.loosened else "")
-            out.append(f"| {r.id} | {md(t.metric)} | {expected} | {md(t.observed)} | {met}; {verdict} |")
+            out.append(f"| {md(r.id)} | {md(t.metric)} | {expected} | {md(t.observed)} | {met}; {verdict} |")
     return out + [""]
 
 
@@ -178,7 +201,7 @@ def _waivers(m: RenderModel) -> list[str]:
         return out + ["No waivers apply to this run.", ""]
     out += ["| Requirement | Approver | Justification | Expires | State |", "|---|---|---|---|---|"]
     out += [f"| {md(w.requirement_id)} | {md(w.approver)} | {md(w.reason)} | {md(w.expires)} | "
-            f"{w.state_label} (recorded: {w.recorded_status}) |" for w in m.waivers]
+            f"{md(w.state_label)} (recorded: {md(w.recorded_status)}) |" for w in m.waivers]
     return out + ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
 
 
@@ -208,12 +231,12 @@ def _changes(m: RenderModel) -> list[str]:
                            ("Other status changes", ch.other)):
         if items:
             out += [f"### {heading} ({len(items)})"]
-            out += [f"- {c.requirement_id} {md(c.title)}: {c.before} → {c.after}" for c in items]
+            out += [f"- {md(c.requirement_id)} {md(c.title)}: {md(c.before)} → {md(c.after)}" for c in items]
             out.append("")
     if ch.plan_changed:
         out += ["### Plan changes", f"- Plan digest: {md(ch.plan_digest_before)} → {md(ch.plan_digest_after)}"]
-        out += [f"- Added: {', '.join(ch.added)}"] if ch.added else []
-        out += [f"- Removed: {', '.join(ch.removed)}"] if ch.removed else []
+        out += [f"- Added: {md(', '.join(ch.added))}"] if ch.added else []
+        out += [f"- Removed: {md(', '.join(ch.removed))}"] if ch.removed else []
         out.append("")
     return out
 
@@ -223,7 +246,7 @@ def _tail(m: RenderModel) -> list[str]:
     if m.additional_test_files:
         out += ["The following tests were implemented but cover no requirement of the plan (by file; "
                 "a test that covers a requirement is never counted here):"]
-        out += [f"- {md(f.path)} — {f.label}" for f in m.additional_test_files]
+        out += [f"- {md(f.path)} — {md(f.label)}" for f in m.additional_test_files]
     else:
         out += ["Every test found covers at least one requirement."]
     out += ["", "## Recommendations", ""]
@@ -240,11 +263,11 @@ def _tail(m: RenderModel) -> list[str]:
         out.append("No gaps and no failing checks: nothing to recommend.")
     a = m.assessment
     out += ["", "## Overall Assessment", "", f"**Current Implementation Status**: {md(a.status_line)}", "",
-            md(a.summary), "", "### Strengths:"]
+            md_line(a.summary), "", "### Strengths:"]
     out += [f"- {md(s)}" for s in a.strengths] or ["- No category is well covered yet (verified, nothing failing)."]
     out += ["", "### Weaknesses:"] + ([f"- {md(w)}" for w in a.weaknesses]
                                       or ["- Every category is well covered: verified, with nothing failing."])
-    out += ["", "### Risk Assessment:", md(a.risk), "", "## Implementation Timeline Recommendation", ""]
+    out += ["", "### Risk Assessment:", md_line(a.risk), "", "## Implementation Timeline Recommendation", ""]
     out += [f"{i}. **{slot.weeks}**: {md('; '.join(slot.items))}" for i, slot in enumerate(m.timeline, start=1)]
     w = m.open_work
     total = sum(w.values())
@@ -299,8 +322,9 @@ def _evidence(m: RenderModel) -> list[str]:
                 f"- **Signing key id**: {md(e.ledger.get('key_id'))}"]
     else:
         out.append("- **Ledger**: no ledger was written for this run; the results are not signed.")
-    out += [f"- **results.json sha256**: {e.results_sha256}", "", "How to verify:", "", "```"]
-    out += list(e.verify_commands) + ["```", ""]
+    fence = code_fence(e.verify_commands)
+    out += [f"- **results.json sha256**: {md(e.results_sha256)}", "", "How to verify:", "", fence]
+    out += list(e.verify_commands) + [fence, ""]
     return out
 
 
