@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, money, no_data
 
@@ -55,7 +56,7 @@ def check(requirement, ctx) -> CheckResult:
                "month_projection": Quantity(money(projected), "USD"), "days": len(daily)}
     if orders_filled:
         metrics["cost_per_filled_order"] = Quantity(money(total / orders_filled), "USD")
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"highest day ${daily[worst_day]} on {worst_day}; highest month ${max(monthly.values())}",
         details={"formula": "daily = sum(costs.amount of the day)" + (" + sum(fills.fees)" if ctx.params.get(
@@ -63,7 +64,8 @@ def check(requirement, ctx) -> CheckResult:
                  "month to date / weekdays elapsed * weekdays in month",
                  "daily": {str(d): str(v) for d, v in sorted(daily.items())},
                  "monthly": {f"{y}-{m:02d}": str(v) for (y, m), v in sorted(monthly.items())},
-                 "by_category": {k: str(v) for k, v in sorted(by_category.items())}})
+                 "by_category": {k: str(v) for k, v in sorted(by_category.items())}}),
+        "days with costs", daily)
 
 
 SPEC = make_spec("broker", "costs", check, "daily and monthly trading cost against budget",

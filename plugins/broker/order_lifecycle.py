@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from golive.model import CheckResult
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import ratio
 
@@ -45,7 +46,7 @@ def check(requirement, ctx) -> CheckResult:
         if o.status == "filled" and filled[o.order_id] < o.qty:
             short_filled.append(o.order_id)
     terminal = len(orders) - len(open_orders)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"orders": len(orders), "orders_not_terminal": len(open_orders), "orphan_fills": len(orphans),
                  "overfilled_orders": len(overfilled), "filled_orders_missing_fills": len(short_filled),
                  "fill_order_mismatches": len(wrong_side), "fills_through_limit": len(through_limit),
@@ -55,7 +56,8 @@ def check(requirement, ctx) -> CheckResult:
                          "(== for filled); fill symbol/side = order's; limit fills at or better than the limit",
                  "not_terminal": listed(open_orders), "orphan_fills": listed(orphans),
                  "overfilled": listed(overfilled), "filled_missing_fills": listed(short_filled),
-                 "fill_order_mismatches": listed(wrong_side), "through_limit": listed(through_limit)})
+                 "fill_order_mismatches": listed(wrong_side), "through_limit": listed(through_limit)}),
+        "orders", orders["ts"])
 
 
 SPEC = make_spec("broker", "order_lifecycle", check, "every order terminal, every fill consistent with its order",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data, plan_limit
 
@@ -52,8 +53,9 @@ def check(requirement, ctx) -> CheckResult:
         over = phase[phase["qty"].abs() > limit]
         details["above_plan_limit"] = listed([{"ts": str(t), "symbol": s, "qty": int(q)}
                                               for t, s, q in zip(over["ts"], over["symbol"], over["qty"])])
-    return CheckResult(metrics=metrics, details=details,
-                       message=f"largest '{mode}' position {metrics['max_position']} contracts")
+    return observe(CheckResult(metrics=metrics, details=details,
+                               message=f"largest '{mode}' position {metrics['max_position']} contracts"),
+                   f"'{mode}' position snapshots", phase["ts"])
 
 
 SPEC = make_spec("broker", "position_max", check, "largest absolute position during a trading phase",

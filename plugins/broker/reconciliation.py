@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import ratio
 
@@ -37,7 +38,7 @@ def check(requirement, ctx) -> CheckResult:
     missing, extra, mismatched = reconcile(internal, broker)
     breaks = len(missing) + len(extra) + len(mismatched)
     matched = len(set(internal) & set(broker)) - len(mismatched)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"missing_at_broker": len(missing), "extra_at_broker": len(extra), "mismatched": len(mismatched),
                  "breaks": breaks, "reconciled": matched,
                  "reconciled_share": ratio(matched / max(len(internal), len(broker)))},
@@ -45,7 +46,8 @@ def check(requirement, ctx) -> CheckResult:
                 f"{len(mismatched)} mismatched",
         details={"rule": "fills.fill_id = broker_statement.exec_id; order_id, symbol, side, qty, price, fees equal",
                  "missing_at_broker": listed(missing), "extra_at_broker": listed(extra),
-                 "mismatched": listed(mismatched)})
+                 "mismatched": listed(mismatched)}),
+        "fills and broker executions", [*fills["ts"], *stmt["ts"]])
 
 
 SPEC = make_spec("broker", "reconciliation", check, "internal fills reconciled with the broker statement",

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, money, no_data
 from golive.plugins.records.common import instruments, spec_of
 from golive.plugins.records.stats import mean, percentile
@@ -24,7 +25,7 @@ def check(requirement, ctx) -> CheckResult:
     expected = {o: (p, t) for o, p, t in zip(orders["order_id"], orders["expected_price"], orders["order_type"])
                 if p is not None and t in types}
     fills = trading.fills(ctx)
-    rows, total = [], Decimal(0)
+    rows, times, total = [], [], Decimal(0)
     for pos, f in enumerate(fills.itertuples(index=False)):
         if f.order_id not in expected:
             continue
@@ -32,13 +33,14 @@ def check(requirement, ctx) -> CheckResult:
         diff = (f.price - expected[f.order_id][0]) * trading.side_sign(f.side)
         usd = diff * mult * f.qty
         total += usd
+        times.append(f.ts)
         rows.append({"fill_id": f.fill_id, "order_type": expected[f.order_id][1], "ticks": float(diff / tick),
                      "usd": usd})
     if not rows:
         return no_data("no fills of orders with an expected_price")
     ticks = [r["ticks"] for r in rows]
     worst = sorted(rows, key=lambda r: r["ticks"], reverse=True)[:10]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"slippage_mean_ticks": mean(ticks), "slippage_p95_ticks": percentile(ticks, 95),
                  "slippage_max_ticks": max(ticks), "slippage_total_usd": Quantity(money(total), "USD"),
                  "slippage_mean_usd": Quantity(money(total / len(rows)), "USD"), "fills": len(rows)},
@@ -46,7 +48,8 @@ def check(requirement, ctx) -> CheckResult:
         details={"formula": "slippage_ticks = (fill - expected) * side / tick; slippage_usd = ticks * tick * "
                             "multiplier * qty; side = +1 buy, -1 sell; positive = adverse",
                  "total_usd_exact": str(total),
-                 "worst": [{**w, "usd": str(w["usd"])} for w in worst]})
+                 "worst": [{**w, "usd": str(w["usd"])} for w in worst]}),
+        "fills with an expected price", times)
 
 
 SPEC = make_spec("broker", "slippage", check, "fill price against the expected price, in ticks and dollars",

@@ -13,6 +13,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, money, no_data
 from golive.plugins.records.common import load_pnl
@@ -58,9 +59,10 @@ def check(requirement, ctx) -> CheckResult:
         metrics["attribution_max_diff"] = Quantity(money(worst), "USD")
         metrics["attribution_mismatches"] = len(diffs)
         details["differences_from_outcomes"] = listed(diffs)
-    return CheckResult(metrics=metrics, details=details,
-                       message=f"total ${total} attributed over {len(parts['strategy'])} strategies, "
-                               f"{len(parts['symbol'])} instruments, {len(parts['signal_type'])} signal types")
+    return observe(CheckResult(metrics=metrics, details=details,
+                               message=f"total ${total} attributed over {len(parts['strategy'])} strategies, "
+                                       f"{len(parts['symbol'])} instruments, {len(parts['signal_type'])} signal types"),
+                   "P&L rows", pnl["date"])
 
 
 SPEC = make_spec("business", "attribution", check, "P&L attributed by strategy, instrument and signal type",

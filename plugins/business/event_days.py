@@ -13,6 +13,7 @@ import calendar
 from datetime import date
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import ratio, resolved_signals
@@ -69,7 +70,7 @@ def check(requirement, ctx) -> CheckResult:
             if not upto.empty and upto["qty"].iloc[-1] != 0:
                 held_into_expiry.append(sym)
     traded_events = sorted(d for d in set(days) if d in events)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"event_days": len(traded_events), "event_day_trades": stats["event"]["trades"],
                  "event_day_win_rate": ratio(stats["event"]["win_rate"]),
                  "other_day_win_rate": ratio(stats["other"]["win_rate"]),
@@ -80,7 +81,8 @@ def check(requirement, ctx) -> CheckResult:
                 f"{stats['other']['win_rate']:.1%} on other days",
         details={"calendar": {str(d): v for d, v in sorted(events.items())}, "stats": stats,
                  "traded_event_days": [str(d) for d in traded_events], "held_into_expiry": held_into_expiry,
-                 "rule": "event days: instrument expirations, third Fridays, records/calendar"})
+                 "rule": "event days: instrument expirations, third Fridays, records/calendar"}),
+        "closed trades", joined["ts"])
 
 
 SPEC = make_spec("business", "event_days", check, "results on expiration and earnings days reported separately",

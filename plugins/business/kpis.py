@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from golive.model import CheckResult
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import daily_net_pnl, load_pnl, resolved_signals
@@ -70,7 +71,7 @@ def check(requirement, ctx) -> CheckResult:
         mine = ours.get((start, kpi))
         if mine is not None and mine == mine and abs(mine - value) > (0.005 if kpi == "cost" else tolerance):
             mismatched.append({"period_start": str(start), "kpi": kpi, "recorded": value, "recomputed": round(mine, 6)})
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"kpis_missing": len(missing), "kpi_flags_wrong": len(wrong_flag),
                  "kpi_values_mismatched": len(mismatched), "kpi_rows": len(rows)},
         message=f"{len(starts)} {period}s x {len(wanted)} KPIs: {len(missing)} missing, {len(wrong_flag)} wrongly "
@@ -78,7 +79,8 @@ def check(requirement, ctx) -> CheckResult:
         details={"rule": "each KPI recorded per period; met == (value >= target) or (value <= target) by direction; "
                          "accuracy = right / resolved, win_loss_ratio = mean win / mean |loss|, cost = sum of costs",
                  "kpis": wanted, "missing": listed(missing), "wrong_flag": listed(wrong_flag),
-                 "mismatched": listed(mismatched)})
+                 "mismatched": listed(mismatched)}),
+        "trading days of P&L", days)
 
 
 SPEC = make_spec("business", "kpis", check, "KPIs recorded per period with targets, misses flagged correctly",

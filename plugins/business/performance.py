@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, money, no_data
 from golive.plugins.records.common import daily_net_pnl, load_pnl, ratio
 from golive.plugins.records.stats import TRADING_DAYS, max_drawdown, mean, sharpe, sortino, stdev
@@ -32,7 +33,7 @@ def check(requirement, ctx) -> CheckResult:
     annual_ret = mean(returns) * TRADING_DAYS
     annual_vol = stdev(returns) * math.sqrt(TRADING_DAYS)
     label = lambda i: "start" if i == 0 else str(dates[i - 1])  # noqa: E731 - equity[0] is the capital
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"sharpe": sharpe(returns, TRADING_DAYS, rf), "sortino": sortino(returns),
                  "annualized_return": ratio(annual_ret), "annualized_volatility": ratio(annual_vol),
                  "max_drawdown": Quantity(round(dd, 2), "USD"), "max_drawdown_pct": ratio(dd_frac if dd else 0.0),
@@ -46,7 +47,8 @@ def check(requirement, ctx) -> CheckResult:
                  "capital": capital, "annualisation": "sqrt(252) trading days",
                  "drawdown": {"peak": label(peak_i), "trough": label(trough_i)} if dd else None,
                  "daily": [{"date": str(d), "pnl": str(days[d]), "return": round(r, 6), "equity": round(e, 2)}
-                           for d, r, e in zip(dates, returns, equity[1:])]})
+                           for d, r, e in zip(dates, returns, equity[1:])]}),
+        "trading days of P&L", dates)
 
 
 SPEC = make_spec("business", "performance", check, "Sharpe, Sortino, drawdown and returns from the daily P&L",

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, money, no_data
 from golive.plugins.records.common import instruments, load_pnl, spec_of
@@ -79,7 +80,7 @@ def check(requirement, ctx) -> CheckResult:
     worst_f = max((abs(d["fees_diff"]) for d in diffs), default=ZERO)
     for d in diffs:
         d["gross_diff"], d["fees_diff"] = str(d["gross_diff"]), str(d["fees_diff"])
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"pnl_max_abs_diff": Quantity(money(worst_g), "USD"), "fees_max_abs_diff": Quantity(money(worst_f),
                  "USD"), "pnl_mismatches": len(diffs), "days_missing_pnl": len(missing_days),
                  "pnl_days": len({k[0] for k in rec_gross})},
@@ -88,7 +89,8 @@ def check(requirement, ctx) -> CheckResult:
         details={"formula": "gross(day, symbol) = sum(-side * qty * price * multiplier) + position_end * mark_end * "
                             "multiplier - position_start * mark_start * multiplier; recorded = realized + "
                             "unrealized_t - unrealized_{t-1}; fees compared with sum(fills.fees); exact decimals",
-                 "differences": listed(diffs), "days_missing_pnl": [str(d) for d in missing_days]})
+                 "differences": listed(diffs), "days_missing_pnl": [str(d) for d in missing_days]}),
+        "P&L rows and fills", [*pnl["date"], *fills["ts"]])
 
 
 SPEC = make_spec("business", "pnl_reconciliation", check, "recorded daily P&L equals the P&L recomputed from fills",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import ratio, resolved_signals
@@ -64,14 +65,15 @@ def check(requirement, ctx) -> CheckResult:
         return no_data("no closed trades on days with a known regime")
     worst_wr = min(traded.values(), key=lambda v: v["win_rate"])
     worst_pnl = min(traded.values(), key=lambda v: v["mean_pnl"])
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"regimes_observed": len(traded), "worst_regime_win_rate": ratio(worst_wr["win_rate"]),
                  "worst_regime_mean_pnl": Quantity(worst_pnl["mean_pnl"], "USD")},
         message=f"{len(traded)} regimes traded; worst mean P&L per trade ${worst_pnl['mean_pnl']:,.2f}",
         details={"rule": "volatility high when (high - low)/open > median of days; trending when |close - open| / "
                          "(high - low) >= trend_ratio; prices: signal entry prices of the reference instrument",
                  "reference_symbol": symbol, "regimes": table,
-                 "days": {str(d): r for d, r in sorted(regime_of.items())}})
+                 "days": {str(d): r for d, r in sorted(regime_of.items())}}),
+        "closed trades on days with a known regime", (ts for ts in joined["ts"] if ts.date() in regime_of))
 
 
 SPEC = make_spec("business", "regimes", check, "performance per volatility and trend regime",

@@ -8,6 +8,7 @@ step; a version's first shadow and first live day are reported for each.
 from __future__ import annotations
 
 from golive.model import CheckResult
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, no_data
 
@@ -31,14 +32,15 @@ def check(requirement, ctx) -> CheckResult:
             no_backtest.append(version)
         if shadow.empty:
             no_shadow.append(version)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"versions_live": len(versions), "versions_without_backtest": len(no_backtest),
                  "versions_without_shadow": len(no_shadow)},
         message=f"{len(versions)} versions traded; {len(no_backtest)} never backtested, "
                 f"{len(no_shadow)} never shadowed before going live",
         details={"rule": "each strategy_version with live signals has backtest signals and shadow signals before "
                          "its first live signal", "versions": versions, "without_backtest": no_backtest,
-                 "without_shadow": no_shadow})
+                 "without_shadow": no_shadow}),
+        "live signals", live["ts"])
 
 
 SPEC = make_spec("business", "release_testing", check, "each live strategy version was backtested and shadowed first",

@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from golive.model import CheckResult
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import daily_net_pnl, load_pnl
@@ -42,13 +43,14 @@ def check(requirement, ctx) -> CheckResult:
     missing = [{"period": p, "start": str(s)} for p, s in sorted(expected) if (p, s) not in stated]
     differ = [{"period": p, "start": str(s), "report": str(stated[(p, s)]), "from_pnl": str(v)}
               for (p, s), v in sorted(expected.items()) if (p, s) in stated and stated[(p, s)] != v]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"reports_missing": len(missing), "report_mismatches": len(differ), "reports": len(reports),
                  "periods_expected": len(expected)},
         message=f"{len(expected)} report periods expected: {len(missing)} missing, {len(differ)} with other figures",
         details={"rule": "one report per trading day, ISO week (Monday) and calendar month (1st); net_pnl = sum of "
                          "daily net P&L (realized - fees + change of unrealized) of the period, exact",
-                 "missing": listed(missing), "mismatched": listed(differ)})
+                 "missing": listed(missing), "mismatched": listed(differ)}),
+        "trading days of P&L", days)
 
 
 SPEC = make_spec("business", "reporting", check, "a report for every day, week and month, matching the P&L",

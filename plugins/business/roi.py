@@ -9,6 +9,7 @@ improvement (it only scales ``roi_current``/``roi_v1``, reported as fractions of
 from __future__ import annotations
 
 from golive.model import CheckResult
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 from golive.plugins.records.common import daily_net_pnl, load_pnl, ratio
 from golive.plugins.records.stats import TRADING_DAYS, mean
@@ -26,13 +27,14 @@ def check(requirement, ctx) -> CheckResult:
     metrics = {"roi_improvement": ratio(improvement), "days_current": len(current), "days_v1": len(baseline)}
     if "capital" in ctx.params:
         metrics.update(roi_current=ratio(roi), roi_v1=ratio(roi_v1))
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"annualised P&L {roi * capital:,.0f} vs v1.0 {roi_v1 * capital:,.0f} USD/year: "
                 f"improvement {improvement:.1%}",
         details={"formula": "roi = mean(daily net pnl) * 252 / capital; improvement = (roi - roi_v1) / |roi_v1|",
                  "capital": capital, "current_period": [str(min(current)), str(max(current))],
-                 "v1_period": [str(min(baseline)), str(max(baseline))]})
+                 "v1_period": [str(min(baseline)), str(max(baseline))]}),
+        "trading days of P&L", current)
 
 
 SPEC = make_spec("business", "roi_improvement", check, "annualised ROI against the v1.0 baseline",

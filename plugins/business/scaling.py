@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 
 from golive.model import CheckResult, Status
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import listed, make_spec, no_data
 from golive.plugins.records.common import ratio
@@ -67,11 +68,12 @@ def check(requirement, ctx) -> CheckResult:
         util = max(util, abs(qty) / cap if cap else (float("inf") if qty else 0.0))
         if abs(qty) > cap:
             over.append({"ts": str(ts), "symbol": sym, "qty": int(qty), "step_limit": cap})
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"scaling_violations": len(over), "max_step_utilization": ratio(util), "steps": len(steps)},
         message=f"{len(over)} position snapshots above the scaling step in force",
         details={"rule": "|qty| <= max_contracts of the latest step with from <= snapshot date",
-                 "steps": raw, "initial_max_contracts": initial, "violations": listed(over)})
+                 "steps": raw, "initial_max_contracts": initial, "violations": listed(over)}),
+        "position snapshots", positions["ts"])
 
 
 SPEC = make_spec("business", "scaling", check, "positions within the approved scaling step",

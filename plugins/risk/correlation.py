@@ -12,6 +12,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from golive.model import CheckResult, Quantity
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, money, no_data
 from golive.plugins.records.common import instruments, ratio, spec_of
@@ -50,7 +51,7 @@ def check(requirement, ctx) -> CheckResult:
             if qty.get(a) and qty.get(b) and qty[a] * qty[b] * corr > 0 and value[a] + value[b] > worst[0]:
                 worst = (value[a] + value[b], ts, (a, b))
     corrs = [abs(c) for c, _ in pairs.values() if c == c]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"max_abs_correlation": ratio(max(corrs, default=0.0)), "correlated_pairs": len(flagged),
                  "correlated_exposure_max": Quantity(money(worst[0]) if worst[1] else 0.0, "USD")},
         message=f"{len(flagged)} pair(s) with |correlation| >= {threshold}; largest combined correlated exposure "
@@ -60,7 +61,8 @@ def check(requirement, ctx) -> CheckResult:
                             "qty_a*qty_b*corr > 0",
                  "pairs": [{"pair": list(k), "correlation": round(c, 4) if c == c else None, "days": n}
                            for k, (c, n) in pairs.items()],
-                 "worst": {"ts": str(worst[1]), "pair": worst[2]} if worst[1] else None})
+                 "worst": {"ts": str(worst[1]), "pair": worst[2]} if worst[1] else None}),
+        "position snapshots", positions["ts"])
 
 
 SPEC = make_spec("risk", "correlation", check, "correlated instruments flagged and their combined exposure",

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, money, no_data
 from golive.plugins.records.common import daily_net_pnl, instruments, load_pnl, spec_of
@@ -51,8 +52,9 @@ def check(requirement, ctx) -> CheckResult:
             worst = min(days, key=days.get)
             metrics["worst_daily_pnl"] = Quantity(money(days[worst]), "USD")
             details["worst_day"] = {"date": str(worst), "net_pnl": str(days[worst])}
-    return CheckResult(metrics=metrics, details=details,
-                       message=f"peak gross exposure ${peak_gross[1]:,} at {peak_gross[0]}")
+    return observe(CheckResult(metrics=metrics, details=details,
+                               message=f"peak gross exposure ${peak_gross[1]:,} at {peak_gross[0]}"),
+                   "position snapshots", (s[0] for s in series))
 
 
 SPEC = make_spec("risk", "exposure", check, "gross and net portfolio exposure peaks, worst daily P&L",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 from golive.plugins.records.checkutil import make_spec, no_data
 
@@ -50,14 +51,15 @@ def check(requirement, ctx) -> CheckResult:
         else None
     results = [drill_result(d, orders, positions) for d in drills.itertuples(index=False)]
     slowest = max(r["cancel_time_s"] for r in results)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"drills": len(results), "max_cancel_time": Quantity(slowest, "s"),
                  "orders_left_open": sum(len(r["orders_left_open"]) for r in results),
                  "orders_during_stop": sum(len(r["orders_during_stop"]) for r in results),
                  "position_left": max(r["position_left"] for r in results)},
         message=f"{len(results)} kill-switch drill(s); slowest full cancellation {slowest:.3f} s",
         details={"rule": "orders open at ts_triggered reach a terminal state by ts_completed; none submitted "
-                         "between; positions flat at ts_completed", "drills": results})
+                         "between; positions flat at ts_completed", "drills": results}),
+        "kill-switch drills", drills["ts_triggered"])
 
 
 SPEC = make_spec("risk", "kill_switch", check, "kill switch cancels every open order at once and blocks new ones",
