@@ -11,6 +11,7 @@ mentions trades the books never saw is a reconciliation problem of its own).
 from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 
 from . import auditlog
@@ -24,9 +25,10 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     entries = auditlog.load(ctx)
     streams = ctx.params.get("streams", DEFAULT_STREAMS)
     total = audited = 0
-    rows, metrics = [], {}
+    rows, metrics, times = [], {}, []
     for stream in streams:
-        frame = reader.load(ctx, stream["records"], need=[stream["id_column"]])
+        frame = reader.load(ctx, stream["records"], need=[stream["id_column"]], optional=["ts"])
+        times += list(frame["ts"])
         ids = [str(v) for v in frame[stream["id_column"]]]
         logged = auditlog.by_id(entries, stream["event"])
         missing = [i for i in ids if i not in logged]
@@ -42,10 +44,11 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     metrics["audit_completeness"] = Quantity(round(audited / total, 6), "ratio")
     metrics["audit_missing"] = total - audited
     metrics["audit_orphans"] = sum(len(r["orphan_ids"]) for r in rows)
-    return CheckResult(metrics=metrics,
-                       message="; ".join(f"{r['records']}: {r['audited']}/{r['recorded']} audited" for r in rows),
-                       details={"streams": rows,
-                                "formula": "audit_completeness = records with an audit entry / records"})
+    return observe(CheckResult(metrics=metrics,
+                               message="; ".join(f"{r['records']}: {r['audited']}/{r['recorded']} audited" for r in rows),
+                               details={"streams": rows,
+                                        "formula": "audit_completeness = records with an audit entry / records"}),
+                   "records looked up in the audit log", times, events=total)
 
 
 SCHEMA = {

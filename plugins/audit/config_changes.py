@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import guarded, iso
 
 from . import approvals
@@ -55,14 +56,14 @@ def config_changes(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             undocumented.append({"commit": c.sha[:12], "author": c.author, "date": iso(c.date),
                                  "subject": c.subject[:120], "problems": issues})
     n = len(history)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"under_version_control": 1, "config_commits": n, "config_changes_undocumented": len(undocumented),
                  "config_changes_documented_ratio": Quantity(round(1 - len(undocumented) / n, 6), "ratio"),
                  "uncommitted_config_changes": len(dirty), "self_approved_changes": self_approved},
         message=f"{n - len(undocumented)}/{n} configuration commits documented; {len(dirty)} uncommitted change(s)",
         details={"paths": paths, "undocumented": undocumented[:100], "uncommitted": dirty[:100],
                  "rules": approvals.__doc__.split("\n\n")[0].strip() if approvals.__doc__ else ""},
-    )
+    ), "configuration commits", [c.date for c in history])
 
 
 

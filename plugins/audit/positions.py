@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 
 from . import auditlog
@@ -69,7 +70,7 @@ def position_records(requirement: Requirement, ctx: CheckContext) -> CheckResult
                                   column="side", row=int(bad_side[reader.ROW].iloc[0]))
     mismatches = replay_mismatches(positions, fills)
     n = len(positions)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"position_changes": n, "position_changes_unaudited": len(unaudited),
                  "position_audit_completeness": Quantity(round(1 - len(unaudited) / n, 6), "ratio"),
                  "position_changes_without_cause": len(no_cause), "replay_mismatches": len(mismatches)},
@@ -77,7 +78,7 @@ def position_records(requirement: Requirement, ctx: CheckContext) -> CheckResult
                 f"{len(mismatches)} snapshot(s) not reproduced by replaying the fills",
         details={"unaudited": unaudited[:100], "without_cause": no_cause[:100], "replay_mismatches": mismatches[:100],
                  "rule": f"audit entry position_change with the same symbol and qty within {tolerance:g} s"},
-    )
+    ), "position changes", positions["ts"])
 
 
 SCHEMA = {"type": "object",

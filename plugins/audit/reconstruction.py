@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
 
 from . import auditlog
@@ -56,8 +57,8 @@ def compare(frame, key: str, compared: tuple[str, ...], logged: dict[str, dict],
 @auditlog.records_guarded
 def trade_reconstruction(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     entries = auditlog.load(ctx)
-    orders = reader.load(ctx, "orders", need=["order_id", "symbol", "side", "qty"], optional=["order_type", "signal_id"])
-    fills = reader.load(ctx, "fills", need=["fill_id", "order_id", "symbol", "side", "qty", "price"], optional=["fees"])
+    orders = reader.load(ctx, "orders", need=["order_id", "symbol", "side", "qty"], optional=["order_type", "signal_id", "ts"])
+    fills = reader.load(ctx, "fills", need=["fill_id", "order_id", "symbol", "side", "qty", "price"], optional=["fees", "ts"])
     if orders.empty and fills.empty:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: no orders or fills to reconstruct")
     order_fields = tuple(f for f in ORDER_FIELDS if f in orders and orders[f].notna().any())
@@ -75,14 +76,14 @@ def trade_reconstruction(requirement: Requirement, ctx: CheckContext) -> CheckRe
                "fills_reconstructed_ratio": Quantity(round((n_f - len(f_absent) - len(f_bad)) / n_f, 6) if n_f else 1.0, "ratio"),
                "orders_not_in_audit": len(o_absent), "fills_not_in_audit": len(f_absent),
                "reconstruction_mismatches": len(o_bad) + len(f_bad), "broken_links": len(broken)}
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"orders {n_o - len(o_absent) - len(o_bad)}/{n_o}, fills {n_f - len(f_absent) - len(f_bad)}/{n_f} "
                 f"reconstructed from the audit log; {len(broken)} broken link(s)",
         details={"compared": {"orders": list(order_fields), "fills": list(fill_fields)},
                  "orders_not_in_audit": o_absent[:100], "fills_not_in_audit": f_absent[:100],
                  "mismatches": (o_bad + f_bad)[:100], "broken_links": broken[:100]},
-    )
+    ), "orders and fills", [*orders["ts"], *fills["ts"]], events=n_o + n_f)
 
 
 SCHEMA = {"type": "object",

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from golive.digest import file_sha256
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import input_path, read_jsonl
 from golive.plugins.records import reader
 
@@ -63,7 +64,7 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
     manifest = read_jsonl(manifest_path, required=("report", "period", "path"), ts_fields=("generated_at",))
     ctx.record_artifact(manifest_path)
     expected = produced = 0
-    problems, missing = [], []
+    problems, missing, days = [], [], []
     for spec in ctx.params.get("reports", DEFAULT_REPORTS):
         frame = reader.load(ctx, spec["records"], need=["ts", spec["id_column"]])
         by_day: dict[date, set[str]] = {}
@@ -72,6 +73,7 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
         entries = {str(e["period"]): e for e in manifest if e["report"] == spec["name"]}
         for day, keys in sorted(by_day.items()):
             expected += 1
+            days.append(day)
             entry = entries.get(day.isoformat())
             if entry is None:
                 missing.append({"report": spec["name"], "period": day.isoformat()})
@@ -85,7 +87,7 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: the records hold no trading day to report")
     late = sum(any("deadline" in p for p in x["problems"]) for x in problems)
     incomplete = sum(any(p.startswith(("incomplete", "format")) for p in x["problems"]) for x in problems)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"reports_expected": expected, "reports_missing": len(missing), "reports_late": late,
                  "reports_incomplete": incomplete, "reports_defective": len(problems),
                  "reports_on_time_ratio": Quantity(round(produced / expected, 6), "ratio")},
@@ -93,7 +95,7 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
         details={"missing": missing[:100], "defective": problems[:100],
                  "rule": "one report per trading day with records; manifest entry, file with matching sha256, "
                          "required columns, exactly the day's record keys, generated within the deadline"},
-    )
+    ), "trading days to report", days)
 
 
 SCHEMA = {
