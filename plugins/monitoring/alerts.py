@@ -19,6 +19,7 @@ import yaml
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
+from .observation import observe
 from .opslog import (PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, number,
                      percentile, read_jsonl, seconds)
 
@@ -75,12 +76,13 @@ def alert_coverage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             raise ArtifactError(a.path, a.line, f"alert names rule {a['rule']!r}, which config/alerts.yaml does not define")
     test_alerts = [a for a in alerts if a.get("test") is True]
     real = [a for a in alerts if a.get("test") is not True]
-    delays, missed, breaches, exercised = [], [], 0, set()
+    delays, missed, breaches, exercised, starts = [], [], 0, set(), []
     exercised.update(a["rule"] for a in test_alerts)
     for rule in rules:
         candidates = sorted(a["_ts"] for a in real if a["rule"] == rule["name"])
         for start, end in episodes(samples, rule):
             breaches += 1
+            starts.append(start)
             exercised.add(rule["name"])
             hit = next((t for t in candidates if start <= t <= start + window), None)
             if hit is None:
@@ -99,12 +101,12 @@ def alert_coverage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if delays:
         metrics["alert_delay_max"] = seconds(max(delays))
         metrics["alert_delay_p95"] = seconds(percentile(delays, 95))
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"{breaches - len(missed)}/{breaches} breaches alerted, {len(test_alerts)} test alert(s)",
         details={"rule": f"an alert of the same rule within {window:g} s of the breach start matches it",
                  "rules": [r["name"] for r in rules], "rules_untested": untested, "missed": missed[:50]},
-    )
+    ), "rule breaches and test alerts", [*starts, *(a["_ts"] for a in test_alerts)])
 
 
 SCHEMA = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 from golive.digest import file_sha256
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, age_seconds, days, guarded, hours, input_path, iso, read_jsonl
 
 
@@ -52,7 +53,7 @@ def backup_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     good_restores = [e for e in restores if e["status"] == "ok" and e.get("checksums_match") is not False]
     if good_restores:
         metrics["restore_drill_age"] = days(max(age_seconds(ctx, max(e["_ts"] for e in good_restores)), 0.0))
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         # Recovery is half the requirement: without a restore that matched its checksums
         # the evidence for it does not exist.
@@ -61,7 +62,7 @@ def backup_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                 + (f"last restore drill {iso(max(e['_ts'] for e in good_restores))}" if good_restores
                    else "no successful restore drill recorded"),
         details={"backups": len(backups), "restore_tests": len(restores), "integrity": integrity[:50]},
-    )
+    ), "successful backups and restore drills", [e["_ts"] for e in good + good_restores])
 
 
 SCHEMA = {"type": "object", "properties": {"backups": PATH_PARAM}, "additionalProperties": False}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
+from .observation import observe
 from .opslog import ArtifactError, Record, guarded
 from .pipeline import load_runs
 
@@ -55,7 +56,9 @@ def error_propagation(requirement: Requirement, ctx: CheckContext) -> CheckResul
         metrics["errors_propagated_ratio"] = round(1 - len(swallowed) / len(failures), 6)
     note = ("no stage failed in the log, so propagation was not exercised" if not failures
             else f"{len(failures) - len(swallowed)} of {len(failures)} failures propagated")
-    return CheckResult(metrics=metrics, message=note,
-                       details={"rule": "a failed stage must set run status 'error', a non-zero exit code "
-                                        "and an error naming the stage",
-                                "swallowed": swallowed[:50]})
+    # what propagation is judged on: the failures; none in the log -> not exercised (missing)
+    return observe(CheckResult(metrics=metrics, message=note,
+                               details={"rule": "a failed stage must set run status 'error', a non-zero exit code "
+                                                "and an error naming the stage",
+                                        "swallowed": swallowed[:50]}),
+                   "pipeline failures", (r["_started"] for r in failures))

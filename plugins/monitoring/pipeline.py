@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
+from .observation import observe
 from .opslog import (PATH_PARAM, ArtifactError, Record, guarded, input_path, iso, number,
                      percentile, read_jsonl, seconds)
 
@@ -66,7 +67,7 @@ def pipeline_duration(requirement: Requirement, ctx: CheckContext) -> CheckResul
                            message=f"{requirement.id}: no completed pipeline run with a duration in the log")
     durations = [d for d, _ in timed]
     slowest = sorted(timed, key=lambda x: -x[0])[:5]
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"duration_p95": seconds(percentile(durations, 95)),
                  "duration_p50": seconds(percentile(durations, 50)),
                  "duration_max": seconds(max(durations)),
@@ -77,7 +78,7 @@ def pipeline_duration(requirement: Requirement, ctx: CheckContext) -> CheckResul
                  "first_run": iso(min(r["_started"] for _, r in timed)),
                  "last_run": iso(max(r["_started"] for _, r in timed)),
                  "slowest": [{"run_id": r["run_id"], "duration_s": round(d, 3), "at": r.where} for d, r in slowest]},
-    )
+    ), "completed pipeline runs", (r["_started"] for _, r in timed))
 
 
 

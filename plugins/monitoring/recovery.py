@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, percentile, read_jsonl, seconds
 
 RELEVANT = {"connect", "disconnect", "reconnect"}
@@ -32,7 +33,7 @@ def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult
     reasons = set(ctx.params.get("reasons") or [])
     events.sort(key=lambda e: e["_ts"])
     open_drops: dict[str, object] = {}
-    recoveries, unrecovered = [], []
+    recoveries, unrecovered, drop_times = [], [], []
     for e in events:
         src = str(e.get("source", "feed"))
         if e["event"] == "disconnect":
@@ -41,6 +42,7 @@ def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult
             open_drops.setdefault(src, e)
         elif e["event"] in ("connect", "reconnect") and src in open_drops:
             drop = open_drops.pop(src)
+            drop_times.append(drop["_ts"])
             recoveries.append({"source": src, "down": iso(drop["_ts"]), "seconds": e["_ts"] - drop["_ts"],
                                "reason": drop.get("reason")})
     # A disconnect never followed by a reconnect has lasted at least until the log ends: that
@@ -57,13 +59,13 @@ def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult
     metrics = {"disconnects": len(recoveries) + len(unrecovered), "unrecovered": len(unrecovered)}
     if times:
         metrics |= {"recovery_time_max": seconds(max(times)), "recovery_time_p95": seconds(percentile(times, 95))}
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"{len(recoveries)} recoveries" + (f", max {max(r['seconds'] for r in recoveries):.1f} s" if recoveries else "")
                 + (f", {len(unrecovered)} never recovered" if unrecovered else ""),
         details={"rule": "recovery = first connect/reconnect of the same source after a disconnect",
                  "slowest": sorted(recoveries, key=lambda r: -r["seconds"])[:20], "unrecovered": unrecovered},
-    )
+    ), "disconnects", [*drop_times, *(d["_ts"] for d in open_drops.values())])
 
 
 SCHEMA = {
