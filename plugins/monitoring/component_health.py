@@ -17,10 +17,13 @@ components seen), never a pass on whatever happened to report. No heartbeat at a
 """
 from __future__ import annotations
 
+import numpy as np
+
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from .observation import not_exercised, observe
-from .opslog import PATH_PARAM, ArtifactError, age_seconds, guarded, input_path, iso, number, read_jsonl, seconds
+from .columns import read_columns
+from .opslog import PATH_PARAM, ArtifactError, age_seconds, guarded, input_path, iso, seconds
 
 STATES = ("ready", "degraded", "down")
 
@@ -28,16 +31,22 @@ STATES = ("ready", "degraded", "down")
 @guarded
 def component_health(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path = input_path(ctx, "heartbeats", "logs/heartbeats.jsonl")
-    beats = read_jsonl(path, required=("ts", "component", "interval_s"))
+    beats = read_columns(path, required=("ts", "component", "interval_s"), numbers=("interval_s",),
+                         texts={"component": "", "status": "ready"})
     ctx.record_artifact(path)
     grace = float(ctx.params.get("grace", 1.5))
-    by_component: dict[str, list] = {}
-    for b in beats:
-        if b.get("status", "ready") not in STATES:
-            raise ArtifactError(b.path, b.line, f"status must be one of {', '.join(STATES)}, got {b.get('status')!r}")
-        if number(b, "interval_s") <= 0:
-            raise ArtifactError(b.path, b.line, "interval_s must be positive")
-        by_component.setdefault(str(b["component"]), []).append(b)
+    unknown = [c for c, s in enumerate(beats.labels["status"]) if s not in STATES]
+    if unknown:
+        row = int(np.argmax(np.isin(beats.codes["status"], unknown)))
+        raise ArtifactError(beats.path, int(beats.line[row]), f"status must be one of {', '.join(STATES)}, "
+                                                              f"got {beats.labels['status'][beats.codes['status'][row]]!r}")
+    interval = beats.numbers("interval_s")
+    if (interval <= 0).any():
+        raise ArtifactError(beats.path, int(beats.line[np.argmax(interval <= 0)]), "interval_s must be positive")
+    stamps = beats.ts["ts"]
+    by_component = {name: np.flatnonzero(beats.codes["component"] == code)
+                    for code, name in enumerate(beats.labels["component"])}
+    seen = [stamps.min(), stamps.max()] if len(stamps) else []
     expected = ctx.params.get("expected_components") or ctx.settings.get("expected_components")
     if not by_component:
         return not_exercised("heartbeats", f"none in {path.name}")
@@ -46,28 +55,26 @@ def component_health(requirement: Requirement, ctx: CheckContext) -> CheckResult
                              message=f"{requirement.id}: configure expected_components (golive.toml [settings], "
                                      f"the components that must report health); seen: {', '.join(sorted(by_component))}")
         result.configure = "expected_components in golive.toml [settings]"
-        return observe(result, "heartbeats", [b["_ts"] for b in beats])
+        return observe(result, "heartbeats", seen, events=len(stamps))
     if not isinstance(expected, list) or not all(isinstance(c, str) for c in expected):
         raise ArtifactError("golive.toml", None, "[settings] expected_components must be a list of component names")
     missing = [c for c in expected if c not in by_component]
     rows, not_ready, coverages, ages = [], [], [], []
     for name, items in sorted(by_component.items()):
-        items.sort(key=lambda b: b["_ts"])
-        last = items[-1]
-        span = last["_ts"] - items[0]["_ts"]
+        items = items[np.argsort(stamps[items], kind="stable")]
+        last = int(items[-1])
+        span = float(stamps[last] - stamps[items[0]])
         # A report vouches for its own interval; a longer silence is uncovered (as in uptime).
-        covered = 0.0
-        for prev, cur in zip(items, items[1:]):
-            gap, interval = cur["_ts"] - prev["_ts"], float(prev["interval_s"])
-            covered += gap if gap <= grace * interval else interval
+        gaps, every = np.diff(stamps[items]), interval[items[:-1]]
+        covered = float(np.where(gaps <= grace * every, gaps, every).sum())
         coverage = covered / span if span > 0 else 1.0
-        state = last.get("status", "ready")
+        state = beats.labels["status"][beats.codes["status"][last]]
         if state != "ready":
             not_ready.append(name)
-        age = max(age_seconds(ctx, last["_ts"]), 0.0)
+        age = max(age_seconds(ctx, float(stamps[last])), 0.0)
         coverages.append(coverage)
         ages.append(age)
-        rows.append({"component": name, "reports": len(items), "latest": state, "latest_at": iso(last["_ts"]),
+        rows.append({"component": name, "reports": len(items), "latest": state, "latest_at": iso(float(stamps[last])),
                      "coverage": round(coverage, 6)})
     return observe(CheckResult(
         metrics={"components": len(by_component), "components_missing": len(missing),
@@ -79,7 +86,7 @@ def component_health(requirement: Requirement, ctx: CheckContext) -> CheckResult
         details={"components": rows, "never_reported": missing,
                  "coverage_rule": f"gaps up to {grace:g} x the component's interval count as covered; "
                                   "the figure is the worst component's"},
-    ), "heartbeats", [b["_ts"] for b in beats])
+    ), "heartbeats", seen, events=len(stamps))
 
 
 SCHEMA = {

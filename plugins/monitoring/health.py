@@ -10,11 +10,12 @@ longest gap, and how old the last sample is.
 """
 from __future__ import annotations
 
-import statistics
+import numpy as np
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
-from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, read_jsonl, seconds
+from .columns import read_columns
+from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, seconds
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
 SIGNALS = {"cpu": "cpu_pct", "memory": "mem_pct", "disk": "disk_pct", "network": "net_rtt_ms"}
@@ -23,38 +24,33 @@ SIGNALS = {"cpu": "cpu_pct", "memory": "mem_pct", "disk": "disk_pct", "network":
 @guarded
 def health_monitoring(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path = input_path(ctx, "metrics", METRICS_DEFAULT)
-    samples = read_jsonl(path, required=("ts",))
+    cols = read_columns(path, required=("ts",), numbers=tuple(SIGNALS.values()), texts={"host": "-"})
     ctx.record_artifact(path)
-    if len(samples) < 2:
+    if len(cols) < 2:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: {path.name} has fewer than 2 samples")
     # One series per host: interleaved hosts would hide each other's gaps.
-    hosts: dict[str, list[float]] = {}
-    for s in samples:
-        hosts.setdefault(str(s.get("host", "-")), []).append(s["_ts"])
     factor = float(ctx.params.get("max_gap_factor", 2.0))
     covered = total = 0.0
     max_gap, worst_gap, per_host = 0.0, None, {}
-    for host, stamps in hosts.items():
-        stamps.sort()
-        gaps = [b - a for a, b in zip(stamps, stamps[1:])]
-        if not gaps:
+    for code, host in enumerate(cols.labels["host"]):
+        stamps = np.sort(cols.ts["ts"][cols.codes["host"] == code])
+        gaps = np.diff(stamps)
+        if not len(gaps):
             continue
-        interval = float(ctx.params.get("interval_s") or statistics.median(gaps))
-        ok = sum(g for g in gaps if g <= factor * interval)
-        covered += ok
-        total += stamps[-1] - stamps[0]
-        host_gap = max(gaps)
-        if host_gap > max_gap:
-            i = gaps.index(host_gap)
-            max_gap, worst_gap = host_gap, {"host": host, "from": iso(stamps[i]), "to": iso(stamps[i + 1])}
-        per_host[host] = {"samples": len(stamps), "interval_s": interval, "last": iso(stamps[-1])}
-    present = [name for name, field in SIGNALS.items() if any(s.get(field) is not None for s in samples)]
+        interval = float(ctx.params.get("interval_s") or np.median(gaps))
+        covered += float(gaps[gaps <= factor * interval].sum())
+        total += float(stamps[-1] - stamps[0])
+        i = int(np.argmax(gaps))
+        if gaps[i] > max_gap:
+            max_gap, worst_gap = float(gaps[i]), {"host": host, "from": iso(float(stamps[i])), "to": iso(float(stamps[i + 1]))}
+        per_host[host] = {"samples": len(stamps), "interval_s": interval, "last": iso(float(stamps[-1]))}
+    present = [name for name, field in SIGNALS.items() if cols.present(field).any()]
     required = list(ctx.params.get("required_signals", list(SIGNALS)))
-    last = max(s["_ts"] for s in samples)
+    last = float(cols.ts["ts"].max())
     metrics = {"signals_monitored": len(present), "signals_missing": len([r for r in required if r not in present]),
                "sampling_coverage": Quantity(round(covered / total, 6) if total else 0.0, "ratio"),
                "max_sample_gap": seconds(max_gap), "last_sample_age": seconds(max(age_seconds(ctx, last), 0.0)),
-               "samples": len(samples)}
+               "samples": len(cols)}
     return CheckResult(
         metrics=metrics,
         message=f"{len(present)}/{len(SIGNALS)} health signals sampled, coverage "

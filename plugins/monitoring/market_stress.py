@@ -21,8 +21,9 @@ import numpy as np
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
-from .latency import load_latency, ms
-from .opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, iso, percentile, ratio
+from .columns import Columns
+from .latency import load_latency, ms, nearest_rank
+from .opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, iso, ratio
 
 PRICE_SCALE = 1e9
 CHUNK_RECORDS = 1_000_000
@@ -87,15 +88,17 @@ def spike_bins(trades: np.ndarray, bin_s: float, mode: str, factor: float) -> tu
     return with_data, spikes, shown
 
 
-def summarize(records: list) -> dict:
-    if not records:
+def summarize(cols: Columns, rows: np.ndarray) -> dict:
+    """Latency, errors (``ok: false``) and the largest backlog of the latency log's ``rows``."""
+    if not len(rows):
         return {"events": 0}
-    lat = [float(r["latency_ms"]) for r in records]
-    errors = sum(1 for r in records if r.get("ok", True) is False)
-    backlog = [float(r["backlog"]) for r in records if isinstance(r.get("backlog"), (int, float))]
-    return {"events": len(records), "p99": percentile(lat, 99), "p50": percentile(lat, 50),
-            "error_rate": errors / len(records), "errors": errors,
-            "backlog_max": max(backlog) if backlog else None}
+    lat = np.sort(cols.num["latency_ms"][rows])
+    errors = int(cols.is_("ok", "False")[rows].sum())
+    backlog = cols.num["backlog"][rows]
+    backlog = backlog[~np.isnan(backlog)]
+    return {"events": len(rows), "p99": nearest_rank(lat, 99), "p50": nearest_rank(lat, 50),
+            "error_rate": errors / len(rows), "errors": errors,
+            "backlog_max": float(backlog.max()) if len(backlog) else None}
 
 
 @guarded
@@ -108,19 +111,21 @@ def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if not parts:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: the market data holds no trades")
     with_data, spikes, shown = spike_bins(np.vstack(parts), bin_s, mode, factor)
-    records = load_latency(ctx)
-    in_spike = [r for r in records if math.floor(r["_ts"] / bin_s) in spikes]
-    normal = [r for r in records if math.floor(r["_ts"] / bin_s) in with_data - spikes]
+    cols, records = load_latency(ctx)
+    bins = np.floor(cols.ts["ts"][records] / bin_s).astype(np.int64)
+    in_spike = records[np.isin(bins, np.fromiter(spikes, np.int64, len(spikes)))]
+    calm = with_data - spikes
+    normal = records[np.isin(bins, np.fromiter(calm, np.int64, len(calm)))]
     word = "volatility spike" if mode == "volatility" else "high-volume"
     if not spikes:
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: the market data has no {word} window, so behaviour "
                                    "under stress is not evidenced")
-    if not in_spike or not normal:
+    if not len(in_spike) or not len(normal):
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: {len(spikes)} {word} windows found, but the latency log "
                                    f"has {len(in_spike)} events inside them and {len(normal)} in normal windows")
-    s, n = summarize(in_spike), summarize(normal)
+    s, n = summarize(cols, in_spike), summarize(cols, normal)
     metrics = {"stress_windows": len(spikes), "latency_p99_stress": ms(s["p99"]),
                "latency_p99_normal": ms(n["p99"]),
                "error_rate_stress": ratio(s["error_rate"]), "error_rate_normal": ratio(n["error_rate"])}
@@ -135,7 +140,7 @@ def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         details={"method": f"{'log high/low range' if mode == 'volatility' else 'traded size'} per {bin_s:g} s "
                            f"window and instrument; spike = above median + {factor:g} x 1.4826 x MAD",
                  "stress": s, "normal": n, "windows": shown[:50],
-                 "latency_events_outside_market_data": len(records) - len(in_spike) - len(normal)},
+                 "latency_events_outside_market_data": int(len(records) - len(in_spike) - len(normal))},
     )
 
 

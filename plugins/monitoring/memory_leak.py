@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.records.stats import t_two_sided_p
 
-from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, number, read_jsonl
+from .columns import read_columns
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
 MIB = 1024.0 * 1024.0
@@ -52,17 +55,18 @@ def t_quantile_975(dof: float) -> float:
     return (low + high) / 2
 
 
-def trend(hours: list[float], mib: list[float]) -> dict[str, float]:
-    """OLS slope (MiB/h) with an autocorrelation-corrected 95 % interval."""
-    n = len(hours)
-    mx, my = sum(hours) / n, sum(mib) / n
-    sxx = sum((x - mx) ** 2 for x in hours)
-    slope = sum((x - mx) * (y - my) for x, y in zip(hours, mib)) / sxx
+def trend(hours, mib) -> dict[str, float]:
+    """OLS slope (MiB/h) with an autocorrelation-corrected 95 % interval (arrays or lists)."""
+    x, y = np.asarray(hours, dtype=float), np.asarray(mib, dtype=float)
+    n = len(x)
+    mx, my = float(x.mean()), float(y.mean())
+    sxx = float(((x - mx) ** 2).sum())
+    slope = float(((x - mx) * (y - my)).sum()) / sxx
     intercept = my - slope * mx
-    resid = [y - (intercept + slope * x) for x, y in zip(hours, mib)]
-    sse = sum(r * r for r in resid)
-    denom = sum(r * r for r in resid) or 1e-12
-    r1 = sum(resid[i] * resid[i - 1] for i in range(1, n)) / denom
+    resid = y - (intercept + slope * x)
+    sse = float((resid * resid).sum())
+    denom = sse or 1e-12
+    r1 = float((resid[1:] * resid[:-1]).sum()) / denom
     r1 = min(max(r1, 0.0), 0.99)  # negative autocorrelation would shrink the error: ignore it
     n_eff = max(3.0, n * (1 - r1) / (1 + r1))
     dof = n_eff - 2
@@ -75,34 +79,34 @@ def trend(hours: list[float], mib: list[float]) -> dict[str, float]:
 @guarded
 def memory_leak(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path = input_path(ctx, "metrics", METRICS_DEFAULT)
-    samples = read_jsonl(path, required=("ts",))
+    cols = read_columns(path, required=("ts",), numbers=("rss_bytes",), texts={"pid": "?", "process": None})
     ctx.record_artifact(path)
     process = ctx.params.get("process")
     min_samples = int(ctx.params.get("min_samples", 30))
     min_hours = float(ctx.params.get("min_hours", 1.0))
-    runs: dict[str, list[tuple[float, float]]] = {}
-    for s in samples:
-        if s.get("rss_bytes") is None or (process and s.get("process") != process):
-            continue
-        rss = number(s, "rss_bytes")
-        if rss < 0:
-            raise ArtifactError(s.path, s.line, "rss_bytes is negative")
-        runs.setdefault(str(s.get("pid", "?")), []).append((s["_ts"], rss / MIB))
+    keep = cols.present("rss_bytes") & (cols.is_("process", process) if process else True)
+    rows = np.flatnonzero(keep)
+    rss = cols.numbers("rss_bytes", rows)
+    negative = np.flatnonzero(rss < 0)
+    if len(negative):
+        raise ArtifactError(cols.path, int(cols.line[rows[negative[0]]]), "rss_bytes is negative")
+    pids, stamps, mib = cols.codes["pid"][rows], cols.ts["ts"][rows], rss / MIB
     warmup = float(ctx.params.get("warmup_fraction", 0.1))
     fitted = []
-    for pid, points in runs.items():
-        points.sort()
-        if points:
-            # Caches and pools fill during warm-up; growth there is not a leak.
-            cut = points[0][0] + warmup * (points[-1][0] - points[0][0])
-            points = [p for p in points if p[0] >= cut]
-        span_h = (points[-1][0] - points[0][0]) / 3600 if points else 0
-        if len(points) < min_samples or span_h < min_hours:
+    for code in dict.fromkeys(pids.tolist()):  # first-seen order, as the runs were listed
+        pid = cols.labels["pid"][code]
+        mine = pids == code
+        order = np.lexsort((mib[mine], stamps[mine]))
+        t, m = stamps[mine][order], mib[mine][order]
+        # Caches and pools fill during warm-up; growth there is not a leak.
+        after = t >= t[0] + warmup * (t[-1] - t[0])
+        t, m = t[after], m[after]
+        span_h = float(t[-1] - t[0]) / 3600 if len(t) else 0
+        if len(t) < min_samples or span_h < min_hours:
             continue
-        t0 = points[0][0]
-        fit = trend([(t - t0) / 3600 for t, _ in points], [m for _, m in points])
-        fitted.append({"pid": pid, "samples": len(points), "hours": round(span_h, 3),
-                       "start": iso(points[0][0]), "end": iso(points[-1][0]), **fit})
+        fit = trend((t - t[0]) / 3600, m)
+        fitted.append({"pid": pid, "samples": len(t), "hours": round(span_h, 3),
+                       "start": iso(float(t[0])), "end": iso(float(t[-1])), **fit})
     if not fitted:
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: no continuous run with >= {min_samples} RSS samples "

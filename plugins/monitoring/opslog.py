@@ -8,14 +8,15 @@ check can return ``missing``. Field contracts: docs/ops-artifacts.md.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+
+from .jsonlines import BadLine, json_lines, size_note
 
 
 class ArtifactError(ValueError):
@@ -110,34 +111,38 @@ def iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def read_jsonl(path: Path, required: Sequence[str] = (), ts_fields: Sequence[str] = ("ts",)) -> list[Record]:
-    """All records of a JSON-lines file, each checked for ``required`` fields.
+def iter_jsonl(path: Path, required: Sequence[str] = (), ts_fields: Sequence[str] = ("ts",)) -> Iterator[Record]:
+    """The records of a JSON-lines file one at a time (streamed: a check keeps only what it
+    needs), each checked for ``required`` fields.
 
     Timestamps named in ``ts_fields`` (when present) are parsed into epoch seconds under the
     key ``_<field>`` so callers never re-parse. Blank lines and ``#`` comments are skipped.
+    A missing file raises ``ArtifactMissing`` here, before the first record is asked for.
     """
     if not path.is_file():
         raise ArtifactMissing(f"{path} not found")
-    records: list[Record] = []
-    with open(path, encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ArtifactError(path, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(data, dict):
-                raise ArtifactError(path, number, "each line must be a JSON object")
+    size_note(path)
+    return _records(path, tuple(required), tuple(ts_fields))
+
+
+def _records(path: Path, required: tuple[str, ...], ts_fields: tuple[str, ...]) -> Iterator[Record]:
+    try:
+        for number, data in json_lines(path, comments=True):
             absent = [f for f in required if f not in data]
             if absent:
                 raise ArtifactError(path, number, f"missing required field(s) {', '.join(absent)}")
             for f in ts_fields:
                 if f in data and data[f] is not None:
                     data[f"_{f}"] = parse_ts(data[f], path, number, f)
-            records.append(Record(data, path, number))
-    return records
+            yield Record(data, path, number)
+    except BadLine as exc:
+        raise ArtifactError(path, exc.line, exc.problem) from None
+
+
+def read_jsonl(path: Path, required: Sequence[str] = (), ts_fields: Sequence[str] = ("ts",)) -> list[Record]:
+    """All records of a JSON-lines file (:func:`iter_jsonl` kept in a list): only for logs that
+    stay small by nature (drills, backups, pipeline runs); large logs are streamed."""
+    return list(iter_jsonl(path, required, ts_fields))
 
 
 def number(record: Record, field: str, allow_none: bool = False) -> float | None:
@@ -187,13 +192,22 @@ def guarded(func: Callable[[Requirement, CheckContext], CheckResult]) -> Callabl
     @functools.wraps(func)
     def wrapper(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         try:
-            return func(requirement, ctx)
+            return with_size_notes(func(requirement, ctx), ctx)
         except ArtifactMissing as exc:
             return CheckResult(status=Status.MISSING, message=f"{requirement.id}: input not found: {exc}")
         except ArtifactError as exc:
             return CheckResult(status=Status.ERROR, message=f"{requirement.id}: {exc}")
 
     return wrapper
+
+
+def with_size_notes(result: CheckResult, ctx: CheckContext) -> CheckResult:
+    """``result`` with ``details.large_inputs`` naming the inputs read that are large
+    ("logs/x.jsonl is 400 MB: read streaming"), so a slow run explains itself."""
+    notes = [n for n in (size_note(ctx.target.root / a.path, a.path) for a in ctx.artifacts) if n]
+    if notes:
+        result.details = {**(result.details or {}), "large_inputs": sorted(set(notes))}
+    return result
 
 
 def threshold_value(requirement: Requirement, metric: str, unit: str) -> float | None:

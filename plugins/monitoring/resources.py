@@ -12,12 +12,15 @@ the engine's. An optional live psutil probe (see live_probe.py) adds samples of 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from .live_probe import SCHEMA as PROBE_SCHEMA
 from .live_probe import probe_settings, sample_host
-from .opslog import (PATH_PARAM, ArtifactError, guarded, input_path, iso, number, percentile,
-                     read_jsonl, threshold_value)
+from .columns import read_columns, runs
+from .latency import nearest_rank
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, threshold_value
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
 FIELDS = {"cpu": "cpu_pct", "memory": "mem_pct", "disk": "disk_pct"}
@@ -27,27 +30,26 @@ def pct(value: float) -> Quantity:
     return Quantity(round(value, 3), "%")
 
 
-def breaches(series: list[tuple[float, float]], line: float) -> tuple[float, float, dict | None]:
-    """Share of samples above ``line`` and the longest breach in seconds (with its span)."""
-    above = sum(1 for _, v in series if v > line)
-    longest, start, worst = 0.0, None, None
-    for i, (ts, v) in enumerate(series):
-        if v > line and start is None:
-            start = ts
-        ended = start is not None and (v <= line or i == len(series) - 1)
-        if ended:
-            end = ts
-            if end - start >= longest:
-                longest, worst = end - start, {"from": iso(start), "to": iso(end)}
-            start = None
-    return above / len(series), longest, worst
+def breaches(stamps: np.ndarray, values: np.ndarray, line: float) -> tuple[float, float, dict | None]:
+    """Share of samples above ``line`` and the longest breach in seconds (with its span); the
+    series is sorted by time. A breach runs from its first sample above the line to the first
+    one back under (or the last sample)."""
+    above = values > line
+    starts, ends = runs(above)
+    longest, worst = 0.0, None
+    if len(starts):
+        spans = stamps[ends] - stamps[starts]
+        # the latest of equally long breaches is shown, as a scan keeping ">=" did
+        k = len(spans) - 1 - int(np.argmax(spans[::-1]))
+        longest, worst = float(spans[k]), {"from": iso(float(stamps[starts[k]])), "to": iso(float(stamps[ends[k]]))}
+    return float(above.mean()), longest, worst
 
 
 @guarded
 def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     wanted = ctx.params.get("resources", list(FIELDS))
     path = input_path(ctx, "metrics", METRICS_DEFAULT)
-    samples = read_jsonl(path, required=("ts",))
+    cols = read_columns(path, required=("ts",), numbers=tuple(FIELDS[r] for r in wanted))
     ctx.record_artifact(path)
     enabled, seconds, interval, disk_path = probe_settings(ctx.params)
     live = sample_host(seconds, interval, disk_path) if enabled else []
@@ -59,27 +61,28 @@ def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     absent = []
     for resource in wanted:
         field = FIELDS[resource]
-        series = []
-        for s in samples:
-            if s.get(field) is None:
-                continue
-            v = number(s, field)
-            if not 0 <= v <= 100:
-                raise ArtifactError(s.path, s.line, f"{field} must be a percentage 0..100, got {v!r}")
-            series.append((s["_ts"], v))
-        series += [(s["ts"], float(s[field])) for s in live]
-        if not series:
+        rows = np.flatnonzero(cols.present(field))
+        values = cols.numbers(field, rows)
+        wrong = np.flatnonzero((values < 0) | (values > 100))
+        if len(wrong):
+            raise ArtifactError(cols.path, int(cols.line[rows[wrong[0]]]),
+                                f"{field} must be a percentage 0..100, got {_plain(values[wrong[0]])!r}")
+        stamps = cols.ts["ts"][rows]
+        if live:
+            stamps = np.concatenate([stamps, [s["ts"] for s in live]])
+            values = np.concatenate([values, [float(s[field]) for s in live]])
+        if not len(values):
             absent.append(field)
             continue
-        series.sort()
-        values = [v for _, v in series]
-        metrics[f"{resource}_max"] = pct(max(values))
-        metrics[f"{resource}_p95"] = pct(percentile(values, 95))
-        metrics[f"{resource}_mean"] = pct(sum(values) / len(values))
-        info = {"samples": len(values), "from": iso(series[0][0]), "to": iso(series[-1][0])}
+        order = np.lexsort((values, stamps))  # by time, then value: the order sorting pairs gave
+        stamps, values = stamps[order], values[order]
+        metrics[f"{resource}_max"] = pct(float(values.max()))
+        metrics[f"{resource}_p95"] = pct(nearest_rank(np.sort(values), 95))
+        metrics[f"{resource}_mean"] = pct(float(values.sum()) / len(values))
+        info = {"samples": len(values), "from": iso(float(stamps[0])), "to": iso(float(stamps[-1]))}
         line = threshold_value(requirement, f"{resource}_max", "%") or threshold_value(requirement, f"{resource}_p95", "%")
         if line is not None:
-            share, longest, span = breaches(series, line)
+            share, longest, span = breaches(stamps, values, line)
             metrics[f"{resource}_share_over_line"] = Quantity(round(share, 6), "ratio")
             metrics[f"{resource}_longest_breach"] = Quantity(round(longest, 3), "s")
             info |= {"line_pct": line, "longest_breach": span}
@@ -101,4 +104,8 @@ SCHEMA = {
                    "live_probe": PROBE_SCHEMA},
     "additionalProperties": False,
 }
+def _plain(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else float(value)
+
+
 METRIC_NAMES = tuple(f"{r}_{m}" for r in FIELDS for m in ("max", "p95", "mean", "share_over_line", "longest_breach"))
