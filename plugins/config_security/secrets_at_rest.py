@@ -19,6 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
 from golive.plugins.monitoring import gitrepo
+from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import guarded
 
 from . import configfiles, secret_allowlist, secret_scan
@@ -127,7 +128,7 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         if f.fingerprint in history_only and f.fingerprint not in seen:
             seen.add(f.fingerprint)
             history_rows.append(f.as_dict())
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics, message="; ".join(parts),
         details={"file_findings": [f.as_dict() for f in files_found[:100]], "history_findings": history_rows[:100],
                  "acknowledged": [{k: v for k, v in a.items() if v is not None} for a in acknowledged[:100]],
@@ -138,7 +139,7 @@ def secrets_at_rest(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                  "masking": "first 4 characters and length; fingerprint = first 12 hex of sha256",
                  "rules": list(secret_scan.KNOWN_FORMATS) + [f"assignment with entropy >= {min_entropy:g} bits/char"],
                  "rules_doc": "docs/secret-scanning.md"},
-    )
+    ), "files scanned for secrets", (), events=file_info.get("files_scanned", 0))
 
 
 def history_details(info: dict, max_commits: int, timeout_s: float) -> dict:
