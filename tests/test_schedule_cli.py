@@ -70,12 +70,17 @@ def test_a_scheduled_slice_runs_through_golive_run_and_lands_in_the_ledger(tmp_p
 
 def test_schedule_commands_list_pause_resume_and_run_now(tmp_path, workspace, plan):
     store_dir = str(tmp_path / "evidence")
+    open_store(store_dir).close()  # an existing store (as after a first `golive run`)
     listed = json.loads(invoke("list", "--store", store_dir, "--json").output)
     assert {j["id"] for j in listed["jobs"]} >= {EVENING, "report@daily", "report@weekly", "report@monthly"}
     assert listed["active_instance"] is None and not any(j["stored"] for j in listed["jobs"])
 
-    refused = invoke("pause", "report@weekly", "--store", store_dir)
-    assert refused.exit_code == 2 and "not in the job store yet" in refused.output
+    # before the first `schedule start`: pausing registers the plan's jobs, then pauses the one
+    early = invoke("pause", "report@daily", "--store", store_dir)
+    assert early.exit_code == 0 and "report@daily: paused" in early.output
+    jobs = {j["id"]: j for j in json.loads(invoke("list", "--store", store_dir, "--json").output)["jobs"]}
+    assert jobs["report@daily"]["paused"] and jobs["report@weekly"]["stored"] and not jobs["report@weekly"]["paused"]
+    assert invoke("resume", "report@daily", "--store", store_dir).exit_code == 0
 
     store = open_store(store_dir)  # what `schedule start` does first: put the jobs in the store
     svc = SchedulerService(store, plan, lambda spec, when: {}, manual=True)
@@ -98,9 +103,24 @@ def test_schedule_commands_list_pause_resume_and_run_now(tmp_path, workspace, pl
     store.close()
 
 
-def test_a_bad_target_is_a_recorded_error_with_a_clear_message(tmp_path):
-    store_dir = str(tmp_path / "evidence")
-    result = invoke("run-now", EVENING, "--store", store_dir, "-t", str(tmp_path / "missing"))
-    assert result.exit_code == 2 and EVENING in result.output
-    errors = [e for e in RunLog(open_store(store_dir), "t").entries() if e["event"] == "error"]
+def test_a_target_gone_under_the_scheduler_is_a_recorded_error_with_a_clear_message(tmp_path, plan):
+    store = open_store(tmp_path / "evidence")
+    runner = GoliveSliceRunner(tmp_path / "missing", store_dir=tmp_path / "evidence", jobs=1)
+    svc = SchedulerService(store, plan, runner, manual=True)
+    entry = svc.run_now(EVENING)
+    assert entry["event"] == "error" and "does not exist" in entry["reason"]
+    errors = [e for e in RunLog(store, "t").entries() if e["event"] == "error"]
     assert errors and errors[0]["job_id"] == EVENING and errors[0]["trigger"] == "run-now"
+    store.close()
+
+
+def test_admin_commands_never_create_a_store_and_never_print_tracebacks(tmp_path, workspace):
+    typo = tmp_path / "evidnece"
+    for args in (("list",), ("pause", "report@daily"), ("resume", "report@daily")):
+        res = invoke(*args, "--store", str(typo))
+        assert res.exit_code == 2 and "no evidence store at" in res.output and "--store" in res.output
+        assert not typo.exists()
+    store_dir = tmp_path / "evidence"
+    res = invoke("run-now", "report@daily", "--store", str(store_dir), "-t", str(tmp_path / "nonexistent"))
+    assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
+    assert not store_dir.exists()

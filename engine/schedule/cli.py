@@ -48,12 +48,38 @@ def _apply(opts):
     return decorate
 
 
-def _service(plan_path, store_dir, db_url, no_reports, runner=None, settings=None, manual=True):
+def _existing_store(store_dir, db_url) -> None:
+    """Commands that only read or adjust the schedule never create a store: a typo in --store
+    would otherwise start a second, empty history."""
+    import os
+
+    from golive.cli import InputError
+    from golive.ledger.store import DB_ENV, DEFAULT_STORE, STORE_ENV
+
+    if db_url or os.environ.get(DB_ENV):
+        return
+    path = Path(store_dir or os.environ.get(STORE_ENV) or Path.cwd() / DEFAULT_STORE)
+    if not (path / "ledger.db").exists():
+        raise InputError(f"no evidence store at {path} (no ledger.db): give --store DIR (or GOLIVE_STORE) of an "
+                         "existing store, or create one with `golive run` or `golive schedule start`")
+
+
+def _existing_target(target_dir) -> None:
+    from golive.cli import InputError
+
+    if not Path(target_dir).is_dir():
+        raise InputError(f"target workspace {target_dir} does not exist: pass --target DIR with the trading "
+                         "repository")
+
+
+def _service(plan_path, store_dir, db_url, no_reports, runner=None, settings=None, manual=True, must_exist=False):
     from golive.cli import InputError, _host, _load_plan
     from golive.ledger import StoreError, open_store
     from golive.schedule.service import SchedulerService
     from golive.schedule.triggers import ScheduleError
 
+    if must_exist:
+        _existing_store(store_dir, db_url)
     plan = _load_plan(plan_path, _host())
     try:
         store = open_store(store_dir, db_url)
@@ -104,6 +130,7 @@ def start(plan_path, store_dir, db_url, no_reports, target_dir, tailoring_path, 
     from golive.cli import err, out
     from golive.schedule.service import ScheduleSettings
 
+    _existing_target(target_dir)
     settings = ScheduleSettings(misfire_grace_s=misfire_grace, coalesce=coalesce, max_instances=max_instances,
                                 catch_up=catch_up, workers=workers, lease_s=lease)
     runner = _runner(target_dir, plan_path, store_dir, db_url, tailoring_path, jobs, timeout, reports_dir, report_format)
@@ -138,7 +165,7 @@ def list_jobs(plan_path, store_dir, db_url, no_reports, as_json) -> None:
 
     from golive.cli import out
 
-    service = _service(plan_path, store_dir, db_url, no_reports)
+    service = _service(plan_path, store_dir, db_url, no_reports, must_exist=True)
     service.open()
     try:
         rows = service.listing()
@@ -171,6 +198,7 @@ def run_now(job, plan_path, store_dir, db_url, no_reports, target_dir, tailoring
     from golive.cli import out
     from golive.schedule.service import ScheduleServiceError
 
+    _existing_target(target_dir)
     runner = _runner(target_dir, plan_path, store_dir, db_url, tailoring_path, jobs, timeout, reports_dir, report_format)
     service = _service(plan_path, store_dir, db_url, no_reports, runner)
     try:
@@ -192,7 +220,7 @@ def _pause_or_resume(action: str, job, plan_path, store_dir, db_url, no_reports)
     from golive.cli import InputError, out
     from golive.schedule.service import ScheduleServiceError
 
-    service = _service(plan_path, store_dir, db_url, no_reports)
+    service = _service(plan_path, store_dir, db_url, no_reports, must_exist=True)
     service.open()
     try:
         spec = service._spec(job)  # noqa: SLF001 -- resolves a prefix with a clear error

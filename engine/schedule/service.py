@@ -252,7 +252,8 @@ class SchedulerService:
         try:
             outcome = self.runner(spec, scheduled_for)
         except Exception as exc:  # noqa: BLE001 -- a failed run is evidence too; the scheduler goes on
-            log.exception("scheduled job %s failed", spec.id)
+            # the reason goes to the run log and the console; the traceback only when debugging
+            log.error("scheduled job %s failed: %s", spec.id, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             return self.runlog.record("error", spec.id, scheduled_for=iso(scheduled_for), trigger=how,
                                       reason=f"{exc.__class__.__name__}: {exc}"[:2000])
         return self.runlog.record("run", spec.id, scheduled_for=iso(scheduled_for), trigger=how, kind=spec.kind,
@@ -276,22 +277,24 @@ class SchedulerService:
         return self._execute(spec, self.clock(), how="run-now")
 
     def pause(self, job_id: str) -> None:
-        self._spec(job_id)
-        with self._timed():
-            try:
-                self.scheduler.pause_job(job_id)
-            except JobLookupError:
-                raise ScheduleServiceError(f"job {job_id} is not in the job store yet; run `golive schedule start` once") from None
+        self._change(job_id, self.scheduler.pause_job)
         self.runlog.record("paused", job_id)
 
     def resume(self, job_id: str) -> None:
+        self._change(job_id, self.scheduler.resume_job)
+        self.runlog.record("resumed", job_id)
+
+    def _change(self, job_id: str, change) -> None:
+        """Pause or resume; before the first ``start`` the job store is empty, so the plan's jobs
+        are registered first (reconcile) -- pausing a job before it ever ran is legitimate."""
         self._spec(job_id)
+        if job_id not in self.stored_jobs():
+            self.reconcile()
         with self._timed():
             try:
-                self.scheduler.resume_job(job_id)
+                change(job_id)
             except JobLookupError:
-                raise ScheduleServiceError(f"job {job_id} is not in the job store yet; run `golive schedule start` once") from None
-        self.runlog.record("resumed", job_id)
+                raise ScheduleServiceError(f"job {job_id} could not be registered in the job store") from None
 
     def _spec(self, job_id: str) -> JobSpec:
         matches = [j for j in self.specs if j == job_id] or [j for j in self.specs if j.startswith(job_id)]
