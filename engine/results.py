@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from golive.ledger.secrets import Redactor
 from golive.run import readiness, scoring
 from golive.model import Outcome, Quantity, TestRecord
 
@@ -199,8 +200,9 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
         tests.append(d)
     via = getattr(report, "covered_via", None) or {}
     results = []
+    redactor = Redactor()  # what the ledger records, the document and its reports show: no secrets
     for o in outcomes:
-        d = outcome_to_dict(o)
+        d = redactor.obj(outcome_to_dict(o))
         d["covered_via"] = covered_via(o, via.get(o.requirement.id, {}))
         d["suggested"] = [_suggestion_dict(x) for x in by_requirement.get(o.requirement.id, [])]
         results.append(d)
@@ -232,7 +234,7 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
         "additional_tests": [t.id for t in additional],
         "additional_test_files": additional_test_files(report.tests, {t.id for t in additional}),
         "tailoring": tailoring,
-        "warnings": list(report.warnings),
+        "warnings": redactor.obj(list(report.warnings)),
         "plugins": plugins or {},
     }
     doc["summary"]["verdict"] = {"policy": readiness.Policy.from_plan(plan.readiness).as_dict()}

@@ -76,8 +76,8 @@ class LedgerRecorder:
         payload = self.redactor.obj({
             "run_id": run["id"], "started": run.get("started"), "target": run.get("target"),
             "plan": plan, "selection": run.get("selection") or [],
-            "tailoring_digest": run.get("tailoring_digest"), "signing_key": self.signer.key_id,
-            "environment": environment()})
+            "tailoring_digest": run.get("tailoring_digest"), "environment": environment()})
+        payload["signing_key"] = self.signer.key_id  # a public key id: "*_key" must not mask it
 
         def index(conn: Connection, seq: int, _payload: Any) -> None:
             conn.execute(insert(RunRecord.__table__).values(

@@ -9,7 +9,9 @@ Three nets, applied together:
   Databento keys (``db-`` + 29 alphanumerics), AWS access key ids (``AKIA...``), bearer tokens,
   GitHub/Slack/OpenAI-style tokens, PEM private key blocks, passwords in URLs;
 * **environment** -- the current values of environment variables whose names look secret
-  (``DATABENTO_API_KEY``, ``BROKER_PASSWORD``, ...) are masked wherever they occur.
+  (``DATABENTO_API_KEY``, ``BROKER_PASSWORD``, ...) are masked wherever they occur. Only
+  those: the shell's ``PWD``/``OLDPWD`` (the working directory, not a password) and agent
+  sockets are locations, so the target path or ``$HOME`` is never masked.
 
 Masks keep no part of the secret: ``[REDACTED:<kind>]``.
 """
@@ -49,6 +51,10 @@ ASSIGNMENT = re.compile(
     r"""(?:(?P<quote>["'])(?P<qvalue>[^"'\n]+)(?P=quote)|(?P<value>[^\s"',}#\[{][^\s"',}#]*))""")
 BARE_LITERALS = {"null", "~", "true", "false", "none", "None", "True", "False"}
 MIN_ENV_SECRET_LEN = 6
+# Environment variables whose names hold a secret word but whose values are locations or
+# process ids set by the shell or a login session ("PWD" is the working directory).
+NON_SECRET_ENV = {"PWD", "OLDPWD", "SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO",
+                  "GNOME_KEYRING_CONTROL", "GNOME_KEYRING_PID", "XAUTHORITY", "KRB5CCNAME"}
 # All shapes in one pass: one scan per string instead of one per shape.
 ANY_SHAPE = re.compile("|".join(f"(?P<g{i}>{p.pattern})" for i, (_, p) in enumerate(SHAPES)), re.S)
 SHAPE_KINDS = {f"g{i}": kind for i, (kind, _) in enumerate(SHAPES)}
@@ -71,9 +77,10 @@ def is_secret_name(name: str) -> bool:
 
 def env_secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """Values of environment variables whose names look secret, longest first (so a value
-    that contains another is masked whole)."""
+    that contains another is masked whole). Never the value of any other variable."""
     env = os.environ if environ is None else environ
-    values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= MIN_ENV_SECRET_LEN}
+    values = {v for k, v in env.items()
+              if k.upper() not in NON_SECRET_ENV and is_secret_name(k) and len(v) >= MIN_ENV_SECRET_LEN}
     return sorted(values, key=len, reverse=True)
 
 
@@ -116,16 +123,21 @@ class Redactor:
         if kind is list or kind is tuple:
             return [self.obj(item) for item in value]
         if kind is dict or isinstance(value, Mapping):
-            out = {}
-            for key, item in value.items():
-                if type(key) is str and is_secret_name(key) and item not in (None, "", [], {}):
-                    out[key] = MASK.format("field")
-                else:
-                    out[key] = self.obj(item)
-            return out
+            return {key: self._named(item) if type(key) is str and is_secret_name(key) else self.obj(item)
+                    for key, item in value.items()}
         if isinstance(value, str):
             return self.text(str(value))
         return value
+
+    def _named(self, item: Any) -> Any:
+        """The value of a field with a secret-looking name: strings are masked whole; numbers,
+        booleans and nulls cannot hold a credential and are kept (``key_present: true`` is a
+        finding, not a secret); containers are masked item by item."""
+        if isinstance(item, str):
+            return MASK.format("field") if item else item
+        if isinstance(item, (list, tuple)):
+            return [self._named(x) for x in item]
+        return self.obj(item)
 
     # -- artifact copies -----------------------------------------------------------------
     def blob(self, data: bytes) -> tuple[bytes, bool]:
