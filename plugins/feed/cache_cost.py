@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 
 from golive.model import CheckResult, Quantity, Status
+from golive.plugins.monitoring.observation import observe
 
 from .auth import api_key, historical_client, scrub
 from .jsonl import LogFormatError, read_jsonl, rel_to
@@ -36,6 +37,7 @@ def check_cache_efficiency(requirement, ctx) -> CheckResult:
     ctx.record_artifact(path)
     hits = misses = bytes_saved = bytes_fetched = 0
     usd_saved = usd_spent = 0.0
+    times = []
     try:
         for where, rec in read_jsonl(path, {"ts": (str, int), "hit": bool, "bytes": int}):
             if rec["bytes"] < 0:
@@ -43,6 +45,7 @@ def check_cache_efficiency(requirement, ctx) -> CheckResult:
             cost = rec.get("cost_usd", 0.0)
             if not isinstance(cost, NUMBER) or isinstance(cost, bool) or cost < 0:
                 raise LogFormatError(f"{where}: field 'cost_usd' must be a number >= 0")
+            times.append(rec["_ts"])
             if rec["hit"]:
                 hits += 1
                 bytes_saved += rec["bytes"]
@@ -63,11 +66,11 @@ def check_cache_efficiency(requirement, ctx) -> CheckResult:
         "cache_byte_hit_ratio": Quantity(bytes_saved / max(bytes_saved + bytes_fetched, 1), "ratio"),
         "cache_usd_saved": Quantity(round(usd_saved, 6), "USD"),
     }
-    return CheckResult(metrics=metrics, details={
+    return observe(CheckResult(metrics=metrics, details={
         "formula": "hit ratio = hits / (hits + misses); bytes saved = sum(bytes) over hits",
         "hits": hits, "misses": misses, "bytes_fetched": bytes_fetched,
         "usd_spent_on_misses": round(usd_spent, 6)},
-        message=f"{hits}/{requests} cache hits, {bytes_saved} bytes not re-downloaded")
+        message=f"{hits}/{requests} cache hits, {bytes_saved} bytes not re-downloaded"), "cache requests", times)
 
 
 def check_api_cost(requirement, ctx) -> CheckResult:
@@ -76,11 +79,13 @@ def check_api_cost(requirement, ctx) -> CheckResult:
         return CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no API usage log")
     ctx.record_artifact(path)
     daily: dict[str, float] = defaultdict(float)
+    times = []
     try:
         for where, rec in read_jsonl(path, {"ts": (str, int), "cost_usd": NUMBER}):
             if rec["cost_usd"] < 0:
                 raise LogFormatError(f"{where}: field 'cost_usd' must be >= 0")
             daily[rec["_ts"].astimezone(timezone.utc).date().isoformat()] += float(rec["cost_usd"])
+            times.append(rec["_ts"])
     except LogFormatError as exc:
         return CheckResult(status=Status.ERROR, message=str(exc))
     now = ctx.clock().astimezone(timezone.utc)
@@ -121,7 +126,7 @@ def check_api_cost(requirement, ctx) -> CheckResult:
             metrics["planned_cost_usd"] = Quantity(round(total, 6), "USD")
             metrics["month_projection_with_planned_usd"] = Quantity(round(projection + total, 6), "USD/month")
             message += f"; planned requests ${total:.2f}"
-    return CheckResult(metrics=metrics, details=details, message=message)
+    return observe(CheckResult(metrics=metrics, details=details, message=message), "API usage records", times)
 
 
 def run_rate(daily: dict[str, float], now) -> tuple[float, float, float]:

@@ -10,6 +10,7 @@ no ``time_to_first_record_ms``: ``fail``).
 from __future__ import annotations
 
 from golive.model import CheckResult, Quantity, Status
+from golive.plugins.monitoring.observation import observe
 
 from .auth import api_key, scrub
 from .feed_events import connection_from_log
@@ -58,7 +59,11 @@ def check_live_connection(requirement, ctx) -> CheckResult:
                if res.authenticated else f"authentication refused: {error}")
     if error and res.authenticated:
         message += f"; {error}"
-    return CheckResult(metrics=metrics, details=details, message=message)
+    # the probe ran now; what it saw is the records the gateway sent (a refused key: the refusal)
+    seen = res.records if res.authenticated else 1
+    return observe(CheckResult(metrics=metrics, details=details, message=message),
+                   "records from the Live gateway" if res.authenticated else "authentication replies",
+                   [ctx.clock()], events=seen)
 
 
 _PROBE_SCHEMA = {

@@ -35,6 +35,7 @@ import numpy as np
 
 from golive.model import CheckResult, Quantity, Status
 from golive.plan.units import UnitError, duration_seconds
+from golive.plugins.monitoring.observation import observe
 
 from .dataset_files import OVERLAP_NOT_JUDGED, distinct_results, drop_copies, identify
 from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_file, percentile_ms
@@ -359,8 +360,11 @@ def check_mbo_quality(requirement, ctx) -> CheckResult:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details,
                            message=f"{stale}; {summary}")
     empty = any(not is_mbo(r) and not r["metrics"].get("records") for r in used(results))
-    return CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] or empty else None,
-                       metrics=metrics, details=details, message=summary)
+    # the records judged, dated by their receive times (ns) across the files
+    bounds = [r[k] / 1e9 for r in used(results) for k in ("first_ts_recv", "last_ts_recv") if r.get(k) is not None]
+    return observe(CheckResult(status=Status.PARTIAL if metrics["files_without_mbo"] or empty else None,
+                               metrics=metrics, details=details, message=summary),
+                   "DBN records", bounds, events=metrics["records"])
 
 
 QUALITY_SCHEMA = {
