@@ -68,6 +68,19 @@ def test_attest_and_waive_end_to_end(tmp_path):
     verified = invoke("evidence", "verify", "--store", store)
     assert verified.exit_code == 0, verified.output
 
+    # the ledger view says what the report says: recorded missing, effective waived -- for the
+    # run after the waiver, not for the run before it
+    from golive.ledger import Store
+    from golive.ledger.show import requirement_history, run_results
+
+    ledger = Store(store)
+    _, rows = run_results(ledger, doc["run"]["id"])
+    row = next(r for r in rows if r["requirement_id"] == "LIVE-SHADOW-01")
+    assert (row["status"], row["effective"], row["waiver"]["approver"]) == ("missing", "waived", "Ada Risk")
+    _, rows = run_results(ledger, json.loads(first_json.read_text())["run"]["id"])
+    assert next(r for r in rows if r["requirement_id"] == "LIVE-SHADOW-01")["effective"] == "missing"
+    assert [h["effective"] for h in requirement_history(ledger, "LIVE-SHADOW-01")] == ["missing", "waived"]
+
 
 def test_manual_outcome_expiry():
     r = req("AUD-07", manual=True)

@@ -12,6 +12,8 @@ from sqlalchemy import text
 from golive.ledger.chain import LedgerError
 from golive.ledger.store import Store, payload_bytes
 
+WAIVABLE = ("fail", "partial", "missing", "error")  # as golive.report.waivers applies them
+
 
 def list_runs(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
@@ -50,6 +52,8 @@ def resolve_run(store: Store, what: str) -> str | None:
 
 
 def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """One run's results as recorded, each with ``effective``: the status its reports show
+    (``waived`` when a signed waiver recorded before the run's end held at that time)."""
     run_id = resolve_run(store, what)
     if run_id is None:
         return None
@@ -62,7 +66,46 @@ def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | N
         results.append({"seq": seq, "requirement_id": body.get("requirement_id", "?"),
                         "status": body.get("status", "?"), "reason": (body.get("reason") or "")[:80],
                         "artifacts": len(body.get("artifacts") or [])})
+    waived = waived_in_run(store, run_id)
+    for r in results:
+        w = waived.get(r["requirement_id"])
+        r["effective"] = "waived" if w and r["status"] in WAIVABLE else r["status"]
+        if r["effective"] == "waived":
+            r["waiver"] = w
     return run_id, results
+
+
+def _run_end(store: Store, run_id: str) -> tuple[int, str] | None:
+    """(seq, time) of the run's ``run-finished`` entry, or of its last entry if it never finished."""
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT seq, kind, payload FROM ledger_entries WHERE run_id = :r ORDER BY seq"),
+                            {"r": run_id}).all()
+    if not rows:
+        return None
+    started = finished = None
+    for seq, kind, payload in rows:
+        body = json.loads(payload_bytes(payload))
+        if kind == "run-started":
+            started = body.get("started") or body.get("time")
+        if kind == "run-finished":
+            finished = (seq, body.get("finished") or body.get("time") or started or "")
+    return finished or (rows[-1][0], started or "")
+
+
+def waived_in_run(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
+    """The waivers in force for ``run_id``, by requirement: recorded before the run ended and
+    not expired at its end (the rule ``golive run`` applies, :mod:`golive.report.waivers`)."""
+    end = _run_end(store, run_id)
+    if end is None:
+        return {}
+    seq_end, when = end
+    day = (when or "")[:10]
+    held: dict[str, dict[str, Any]] = {}
+    for w in authored_entries(store, "waiver"):
+        if w["seq"] < seq_end and str(w.get("expires") or "") >= day:
+            held[str(w.get("requirement_id"))] = {"seq": w["seq"], "approver": w.get("approver", ""),
+                                                  "expires": w.get("expires"), "reason": w.get("justification", "")}
+    return held
 
 
 def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any]]:
@@ -78,7 +121,9 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
         if body.get("requirement_id") != requirement_id:
             continue  # the index row is stale or forged; the entry is what counts
         metrics = ", ".join(f"{k}={v}" for k, v in sorted((body.get("metrics") or {}).items()))
-        history.append({"seq": seq, "run_id": run_id, "status": body.get("status", "?"),
+        status = body.get("status", "?")
+        waived = status in WAIVABLE and requirement_id in waived_in_run(store, run_id)
+        history.append({"seq": seq, "run_id": run_id, "status": status, "effective": "waived" if waived else status,
                         "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics[:80]})
     return history
 
