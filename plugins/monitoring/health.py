@@ -15,6 +15,7 @@ import numpy as np
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from .columns import read_columns
+from .observation import observe
 from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, seconds
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
@@ -51,7 +52,7 @@ def health_monitoring(requirement: Requirement, ctx: CheckContext) -> CheckResul
                "sampling_coverage": Quantity(round(covered / total, 6) if total else 0.0, "ratio"),
                "max_sample_gap": seconds(max_gap), "last_sample_age": seconds(max(age_seconds(ctx, last), 0.0)),
                "samples": len(cols)}
-    return CheckResult(
+    return observe(CheckResult(
         metrics=metrics,
         message=f"{len(present)}/{len(SIGNALS)} health signals sampled, coverage "
                 f"{metrics['sampling_coverage'].value:.2%}, longest gap {max_gap:.0f} s",
@@ -59,7 +60,7 @@ def health_monitoring(requirement: Requirement, ctx: CheckContext) -> CheckResul
                  "required_signals": required,
                  "coverage_rule": f"gaps up to {factor:g} x the sampling interval count as covered",
                  "longest_gap": worst_gap, "hosts": per_host},
-    )
+    ), "health samples", [float(cols.ts["ts"].min()), last], events=len(cols))
 
 
 

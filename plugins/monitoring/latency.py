@@ -17,6 +17,7 @@ import numpy as np
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from .columns import Columns, read_columns
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso
 
 LATENCY_DEFAULT = "logs/latency.jsonl"
@@ -58,7 +59,7 @@ def processing_latency(requirement: Requirement, ctx: CheckContext) -> CheckResu
     worst = rows[np.argsort(-values, kind="stable")[:10]]
     stamps = cols.ts["ts"][rows]
     p99 = nearest_rank(ordered, 99)
-    return CheckResult(
+    return observe(CheckResult(
         metrics={"latency_p99": ms(p99), "latency_p95": ms(nearest_rank(ordered, 95)),
                  "latency_p50": ms(nearest_rank(ordered, 50)), "latency_max": ms(float(ordered[-1])),
                  "samples": len(values)},
@@ -68,7 +69,7 @@ def processing_latency(requirement: Requirement, ctx: CheckContext) -> CheckResu
                  "from": iso(float(stamps.min())), "to": iso(float(stamps.max())),
                  "slowest": [{"at": cols.where(r), "ts": iso(float(cols.ts["ts"][r])),
                               "latency_ms": _plain(cols.num["latency_ms"][r])} for r in worst]},
-    )
+    ), "latency samples", [float(stamps.min()), float(stamps.max())], events=len(values))
 
 
 def _plain(value: float) -> int | float:

@@ -23,6 +23,7 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from .columns import Columns
 from .latency import load_latency, ms, nearest_rank
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, iso, ratio
 
 PRICE_SCALE = 1e9
@@ -133,7 +134,8 @@ def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         metrics["latency_stress_ratio"] = Quantity(round(s["p99"] / n["p99"], 4), "ratio")
     if s["backlog_max"] is not None:
         metrics["backlog_max_stress"] = s["backlog_max"]
-    return CheckResult(
+    stressed = cols.ts["ts"][in_spike]
+    return observe(CheckResult(
         metrics=metrics,
         message=(f"{len(spikes)} {word} windows: p99 {s['p99']:.1f} ms vs {n['p99']:.1f} ms normal, "
                  f"error rate {s['error_rate']:.2%} vs {n['error_rate']:.2%}"),
@@ -141,7 +143,7 @@ def market_stress(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                            f"window and instrument; spike = above median + {factor:g} x 1.4826 x MAD",
                  "stress": s, "normal": n, "windows": shown[:50],
                  "latency_events_outside_market_data": int(len(records) - len(in_spike) - len(normal))},
-    )
+    ), f"latency events in {word} windows", [float(stressed.min()), float(stressed.max())], events=len(in_spike))
 
 
 SCHEMA = {

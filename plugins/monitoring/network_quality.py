@@ -15,6 +15,7 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from .columns import read_columns
 from .latency import nearest_rank
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, guarded, input_path
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
@@ -45,12 +46,14 @@ def network_quality(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     if loss:
         metrics |= {"net_loss_mean": Quantity(max(round(float(v.sum()) / len(v), 4) for v in loss.values()), "%"),
                     "net_loss_max": Quantity(max(float(v[-1]) for v in loss.values()), "%")}
-    return CheckResult(metrics=metrics,
-                       message=f"rtt p95 {metrics['net_rtt_p95'].value:.1f} ms, loss mean "
-                               f"{metrics['net_loss_mean'].value:.3f} % (worst of {len(per)} destination(s))",
-                       details={"method": "per destination (net_target): nearest-rank p95 of net_rtt_ms, mean and "
-                                          "max of net_loss_pct; metrics are the worst destination's",
-                                "destinations": per})
+    sampled = cols.ts["ts"][cols.present("net_rtt_ms") | cols.present("net_loss_pct")]
+    return observe(CheckResult(metrics=metrics,
+                               message=f"rtt p95 {metrics['net_rtt_p95'].value:.1f} ms, loss mean "
+                                       f"{metrics['net_loss_mean'].value:.3f} % (worst of {len(per)} destination(s))",
+                               details={"method": "per destination (net_target): nearest-rank p95 of net_rtt_ms, mean and "
+                                                  "max of net_loss_pct; metrics are the worst destination's",
+                                        "destinations": per}),
+                   "network samples", [float(sampled.min()), float(sampled.max())], events=len(sampled))
 
 
 def _per_target(cols, field: str, wrong, rule: str) -> dict[str, np.ndarray]:

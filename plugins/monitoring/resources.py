@@ -20,6 +20,7 @@ from .live_probe import SCHEMA as PROBE_SCHEMA
 from .live_probe import probe_settings, sample_host
 from .columns import read_columns, runs
 from .latency import nearest_rank
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, threshold_value
 
 METRICS_DEFAULT = "logs/system_metrics.jsonl"
@@ -58,7 +59,7 @@ def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
                                "and the longest run of samples above it",
                      "live_probe": {"enabled": enabled, "samples": len(live),
                                     "seconds": seconds if enabled else 0}}
-    absent = []
+    absent, spans = [], []
     for resource in wanted:
         field = FIELDS[resource]
         rows = np.flatnonzero(cols.present(field))
@@ -76,6 +77,7 @@ def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
             continue
         order = np.lexsort((values, stamps))  # by time, then value: the order sorting pairs gave
         stamps, values = stamps[order], values[order]
+        spans += [float(stamps[0]), float(stamps[-1])]
         metrics[f"{resource}_max"] = pct(float(values.max()))
         metrics[f"{resource}_p95"] = pct(nearest_rank(np.sort(values), 95))
         metrics[f"{resource}_mean"] = pct(float(values.sum()) / len(values))
@@ -94,7 +96,8 @@ def resource_usage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details | {"not_monitored": absent},
                            message=f"{requirement.id}: {path.name} has no {', '.join(absent)} samples")
     summary = ", ".join(f"{r} max {metrics[f'{r}_max'].value:.1f} %" for r in wanted)
-    return CheckResult(metrics=metrics, details=details, message=summary)
+    return observe(CheckResult(metrics=metrics, details=details, message=summary),
+                   "resource samples", spans, events=len(cols) + len(live))
 
 
 SCHEMA = {
