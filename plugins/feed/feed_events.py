@@ -25,7 +25,8 @@ from golive.plan.units import UnitError, duration_seconds
 
 from .dbn_quality import FileQuality
 from .dbn_reader import DBNFileError, DbnMboReader, MboRun
-from .jsonl import LogFormatError, parse_ts, read_jsonl, rel_to
+from .event_log import NO_TIME, Coverage, FeedEvents, from_micros, load_events, next_of
+from .jsonl import LogFormatError, rel_to
 from .quality_check import checked_files, merge, options_from, unreadable_message
 from .sequence_gaps import SEQUENCE_METRICS, judge_sequences
 from .sessions import SessionError, rule_from_override
@@ -34,29 +35,10 @@ from .streaming_hours import inside_hours, observe
 NOT_EXERCISED = ("reconnection not exercised: the feed log shows no disconnect; "
                  "run a disconnect drill")
 DEFAULT_MAX_AGE = "92 d"  # a disconnect drill at least once a quarter
+SHOWN = 50  # outages listed in the details; the metrics count them all
 DEFAULT_DATA_MARGIN = "30 s"  # data measured this long before and after an outage (the 30 s heartbeat)
 
-EVENTS = ("connect", "subscribed", "first_record", "disconnect", "reconnect", "backfill",
-          "heartbeat_timeout", "error")
-
-
-def load_events(path) -> list[dict]:
-    events = []
-    for where, rec in read_jsonl(path, {"ts": (str, int), "event": str}):
-        if rec["event"] not in EVENTS:
-            raise LogFormatError(f"{where}: unknown event {rec['event']!r}; known: {', '.join(EVENTS)}")
-        for f in ("gap_start", "gap_end"):
-            if f in rec:
-                rec["_" + f] = parse_ts(rec[f], where, f)
-        if rec["event"] == "backfill" and not ("_gap_start" in rec and "_gap_end" in rec):
-            raise LogFormatError(f"{where}: a backfill event needs 'gap_start' and 'gap_end'")
-        rec["_where"] = where
-        events.append(rec)
-    events.sort(key=lambda e: e["_ts"])
-    return events
-
-
-def _events_or_result(ctx) -> tuple[list[dict] | None, CheckResult | None]:
+def _events_or_result(ctx) -> tuple[FeedEvents | None, CheckResult | None]:
     path = ctx.target.root / ctx.params.get("log", "logs/feed_events.jsonl")
     if not path.exists():
         return None, CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no feed event log")
@@ -65,22 +47,6 @@ def _events_or_result(ctx) -> tuple[list[dict] | None, CheckResult | None]:
         return load_events(path), None
     except LogFormatError as exc:
         return None, CheckResult(status=Status.ERROR, message=str(exc))
-
-
-def _uncovered(lo: datetime, hi: datetime, covers: list[tuple[datetime, datetime]]) -> float:
-    """Seconds of [lo, hi] not inside any of ``covers``."""
-    gaps, cursor = 0.0, lo
-    for a, b in sorted(covers):
-        if b <= cursor:
-            continue
-        if a > cursor:
-            gaps += (min(a, hi) - cursor).total_seconds()
-        cursor = max(cursor, b)
-        if cursor >= hi:
-            break
-    if cursor < hi:
-        gaps += (hi - cursor).total_seconds()
-    return max(gaps, 0.0)
 
 
 def _seconds(ctx, name: str, default: str) -> float:
@@ -100,43 +66,47 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         margin_s = _seconds(ctx, "data_margin", DEFAULT_DATA_MARGIN)
     except LogFormatError as exc:
         return CheckResult(status=Status.ERROR, message=str(exc))
-    outages, unrecovered = [], []
-    for i, e in enumerate(events):
-        if e["event"] != "disconnect":
-            continue
-        src = e.get("source", "")  # several feeds may share the log: pair within one source
-        backfills = [(b["_gap_start"], b["_gap_end"]) for b in events
-                     if b["event"] == "backfill" and b.get("source", "") == src]
-        back = next((r for r in events[i + 1:] if r["event"] in ("reconnect", "connect")
-                     and r.get("source", "") == src), None)
-        if back is None:
-            unrecovered.append({"at": e["ts"], "where": e["_where"]})
-            continue
-        lo = back.get("_gap_start", e["_ts"])
-        hi = back.get("_gap_end", back["_ts"])
-        outages.append({"source": src, "disconnect": e["ts"], "reconnect": back["ts"],
-                        "reason": e.get("reason", ""),
-                        "reconnect_s": (back["_ts"] - e["_ts"]).total_seconds(),
-                        "uncovered_s": _uncovered(lo, hi, backfills) if hi > lo else 0.0,
-                        "_window": (min(lo, e["_ts"]), max(hi, back["_ts"]))})
+    disconnects = events.rows("disconnect")
+    backs = next_of(events, disconnects, events.rows("reconnect", "connect"))
+    lost, paired = disconnects[backs < 0], disconnects[backs >= 0]
+    backs = backs[backs >= 0]
+    unrecovered = [{"at": events.record(r)["ts"], "where": events.where(r)} for r in lost[:SHOWN]]
+    # the outage: the reconnect's gap bounds, else disconnect to reconnect
+    lo = np.where(events.gap_start[backs] != NO_TIME, events.gap_start[backs], events.ts[paired])
+    hi = np.where(events.gap_end[backs] != NO_TIME, events.gap_end[backs], events.ts[backs])
+    reconnect_us = events.ts[backs] - events.ts[paired]
+    uncovered_us = np.zeros(len(paired), np.int64)
+    fills = events.rows("backfill")
+    for code in np.unique(events.source[paired]):  # several feeds may share the log: pair within one source
+        mine = events.source[paired] == code
+        theirs = fills[events.source[fills] == code]
+        uncovered_us[mine] = Coverage(events.gap_start[theirs], events.gap_end[theirs]).uncovered(lo[mine], hi[mine])
+    outages = [{"source": events.sources[events.source[d]], "disconnect": events.record(d)["ts"],
+                "reconnect": events.record(b)["ts"], "reason": events.record(d).get("reason", ""),
+                "reconnect_s": int(reconnect_us[k]) / 1e6, "uncovered_s": int(uncovered_us[k]) / 1e6}
+               for k, (d, b) in enumerate(zip(paired[:SHOWN].tolist(), backs[:SHOWN].tolist()))]
     metrics = {
-        "disconnects": len(outages) + len(unrecovered),
-        "reconnects": len(outages),
-        "unrecovered_disconnects": len(unrecovered),
-        "reconnect_time_max_s": Quantity(max((o["reconnect_s"] for o in outages), default=0.0), "s"),
-        "backfills": sum(1 for e in events if e["event"] == "backfill"),
-        "unbackfilled_outages": sum(1 for o in outages if o["uncovered_s"] > 0),
-        "backfill_uncovered_s": Quantity(round(sum(o["uncovered_s"] for o in outages), 6), "s"),
+        "disconnects": len(disconnects),
+        "reconnects": len(paired),
+        "unrecovered_disconnects": len(lost),
+        "reconnect_time_max_s": Quantity(int(reconnect_us.max()) / 1e6 if len(paired) else 0.0, "s"),
+        "backfills": len(fills),
+        "unbackfilled_outages": int((uncovered_us > 0).sum()),
+        "backfill_uncovered_s": Quantity(round(int(uncovered_us.sum()) / 1e6, 6), "s"),
         # what the client says about itself: shown, not judged (the data around the outages is)
-        "backfill_missing_sequences": sum(int(e.get("missing_sequences", 0)) for e in events
-                                          if e["event"] == "backfill"),
-        "backfill_duplicates": sum(int(e.get("duplicates", 0)) for e in events if e["event"] == "backfill"),
+        "backfill_missing_sequences": int(events.missing_sequences.sum()),
+        "backfill_duplicates": int(events.duplicates.sum()),
     }
-    windows = [o.pop("_window") for o in outages]
+    windows = [(from_micros(min(a, d)), from_micros(max(b, c))) for a, b, d, c in
+               zip(lo.tolist(), hi.tolist(), events.ts[paired].tolist(), events.ts[backs].tolist())]
     details = {"outages": outages, "unrecovered": unrecovered}
-    message = (f"{metrics['disconnects']} disconnect(s), {len(unrecovered)} without reconnect, "
+    if len(paired) > SHOWN or len(lost) > SHOWN:
+        details["shown"] = f"the first {SHOWN} outages and unrecovered disconnects"
+    if events.note:
+        details["large_inputs"] = [events.note]
+    message = (f"{metrics['disconnects']} disconnect(s), {len(lost)} without reconnect, "
                f"{metrics['unbackfilled_outages']} not fully backfilled")
-    newest = [e["_ts"] for e in events]
+    newest = [from_micros(int(events.ts.max()))] if len(events) else []
     # read on every path: with data present it is satisfied, without it decides missing vs noted
     require_data = bool(ctx.params.get("require_data"))
     if ctx.params.get("verify_data", True):
@@ -147,7 +117,7 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
             metrics["duplicates_in_data"] = merged["duplicates"]
             newest += [_utc(r["last_ts_recv"]) for r in results
                        if "error" not in r and r.get("last_ts_recv") is not None]
-            detect = detection_times(events, results)
+            detect = detection_times(events.ts[events.rows("disconnect", "heartbeat_timeout")], results)
             if detect:
                 metrics["detection_time_max_s"] = Quantity(round(max(detect), 6), "s")
                 details["detection_times_s"] = detect[:50]
@@ -238,11 +208,11 @@ def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]]
     return out
 
 
-def detection_times(events: list[dict], results: list[dict]) -> list[float]:
-    """For each disconnect or heartbeat timeout the client logged: seconds since the last
-    record the data holds before it (how long the feed was dead before the client noticed).
-    Uses the recorded silences (>= 1 s); a disconnect inside no silence was noticed in < 1 s
-    and counts as 0."""
+def detection_times(times_us: np.ndarray, results: list[dict]) -> list[float]:
+    """For each disconnect or heartbeat timeout the client logged (``times_us``, µs): seconds
+    since the last record the data holds before it (how long the feed was dead before the
+    client noticed). Uses the recorded silences (>= 1 s); a disconnect inside no silence was
+    noticed in < 1 s and counts as 0."""
     silences = sorted((a, b) for r in results if "error" not in r for a, b in r["silences"])
     ok = sorted((r for r in results if "error" not in r and r["first_ts_recv"] is not None),
                 key=lambda r: r["first_ts_recv"])
@@ -250,10 +220,8 @@ def detection_times(events: list[dict], results: list[dict]) -> list[float]:
     if ok:
         silences.append((ok[-1]["last_ts_recv"], 2**63 - 1))  # after the last record
     out = []
-    for e in events:
-        if e["event"] not in ("disconnect", "heartbeat_timeout") or not ok:
-            continue
-        t = int(e["_ts"].timestamp() * 1e9)
+    for us in (times_us.tolist() if ok else ()):
+        t = int(from_micros(us).timestamp() * 1e9)
         if t < ok[0]["first_ts_recv"]:
             continue  # before the data starts: nothing to measure against
         inside = [a for a, b in silences if a <= t <= b]
@@ -298,7 +266,7 @@ def check_mbo_streaming(requirement, ctx) -> CheckResult:
             events = load_events(log)
         except LogFormatError as exc:
             return CheckResult(status=Status.ERROR, message=str(exc))
-        times = [int(e["_ts"].timestamp() * 1e9) for e in events if e["event"] == "disconnect"]
+        times = [int(from_micros(us).timestamp() * 1e9) for us in events.ts[events.rows("disconnect")].tolist()]
         metrics["market_hours_disconnects"] = sum(inside_hours(mbo, times, override))
     bad = unreadable_message(results, ctx.target.root)
     if bad:
@@ -330,18 +298,14 @@ def connection_from_log(ctx) -> CheckResult:
     events, early = _events_or_result(ctx)
     if early is not None:
         return early
-    connects = [e for e in events if e["event"] in ("connect", "reconnect")]
-    acks = [e for e in events if e["event"] == "subscribed"]
-    firsts = [e for e in events if e["event"] == "first_record"]
-    ttfr = []
-    for f in firsts:
-        before = [c for c in connects if c["_ts"] <= f["_ts"]]
-        if before:
-            ttfr.append((f["_ts"] - before[-1]["_ts"]).total_seconds() * 1e3)
-    metrics = {"connected": int(bool(connects)), "authenticated": int(bool(acks) or bool(firsts)),
+    connects, acks, firsts = events.rows("connect", "reconnect"), events.rows("subscribed"), events.rows("first_record")
+    # each first record measured from the last connect at or before it
+    last = np.searchsorted(events.ts[connects], events.ts[firsts], side="right") - 1
+    ttfr = (events.ts[firsts][last >= 0] - events.ts[connects][last[last >= 0]]) / 1e3
+    metrics = {"connected": int(len(connects) > 0), "authenticated": int(len(acks) > 0 or len(firsts) > 0),
                "connects": len(connects), "subscription_acks": len(acks),
-               "connect_errors": sum(1 for e in events if e["event"] == "error")}
-    if ttfr:
-        metrics["time_to_first_record_ms"] = Quantity(round(max(ttfr), 3), "ms")
+               "connect_errors": len(events.rows("error"))}
+    if len(ttfr):
+        metrics["time_to_first_record_ms"] = Quantity(round(float(ttfr.max()), 3), "ms")
     return CheckResult(metrics=metrics, details={"source": "feed event log"},
                        message=f"{len(connects)} connect(s), {len(acks)} subscription ack(s) in the log")

@@ -5,10 +5,11 @@ the epoch; both become UTC ``datetime``. Field contracts: ``docs/feed-artifacts.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
+
+from golive.plugins.monitoring.jsonlines import BadLine, json_lines_at
 
 
 class LogFormatError(Exception):
@@ -19,7 +20,10 @@ def parse_ts(value: Any, where: str, field: str = "ts") -> datetime:
     if isinstance(value, bool):
         raise LogFormatError(f"{where}: field '{field}' must be a timestamp, got {value!r}")
     if isinstance(value, int):
-        return datetime.fromtimestamp(value / 1e9, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value / 1e9, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise LogFormatError(f"{where}: field '{field}' is not a time in epoch ns: {value!r}") from None
     if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -31,21 +35,20 @@ def parse_ts(value: Any, where: str, field: str = "ts") -> datetime:
 
 
 def read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iterator[tuple[str, dict]]:
-    """Yield ``(where, record)`` for each non-blank line; ``where`` is ``file:line``.
+    """Yield ``(where, record)`` for each non-blank line, one line at a time; ``where`` is
+    ``file:line``.
 
     ``required`` maps field names to the accepted types; ``ts`` is parsed into ``record["_ts"]``.
     """
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
+    for where, _, rec in checked(path, required):
+        yield where, rec
+
+
+def checked(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iterator[tuple[str, int, dict]]:
+    """:func:`read_jsonl` with each line's byte offset (see :mod:`.event_log`)."""
+    try:
+        for n, offset, rec in json_lines_at(path):
             where = f"{path}:{n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LogFormatError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise LogFormatError(f"{where}: each line must be a JSON object")
             for name, types in required.items():
                 if name not in rec:
                     raise LogFormatError(f"{where}: missing field '{name}'")
@@ -55,7 +58,9 @@ def read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iter
                                          f"{type(rec[name]).__name__}, expected {_names(types)}")
             if "ts" in rec:
                 rec["_ts"] = parse_ts(rec["ts"], where)
-            yield where, rec
+            yield where, offset, rec
+    except BadLine as exc:
+        raise LogFormatError(f"{path}:{exc.line}: {exc.problem}") from None
 
 
 def _names(types) -> str:
