@@ -126,7 +126,8 @@ def plugins() -> None:
         out.print(f"[red]not loaded[/] {name}: {escape(str(problem))}", highlight=False)
 
 
-from golive.cli_run import demo, history, run  # noqa: E402  (commands live in their own module)
+from golive.cli_run import demo, run  # noqa: E402  (commands live in their own modules)
+from golive.cli_history import history  # noqa: E402
 
 from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.ledger.cli_authored import attest, waive  # noqa: E402

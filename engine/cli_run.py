@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.markup import escape
 
 from golive.executors import EXECUTOR_HELP
-from golive.cli import EXIT_INPUT, InputError, _host, _load_plan, _load_target, err, out
+from golive.cli import EXIT_GAPS, EXIT_INPUT, EXIT_OK, InputError, _host, _load_plan, _load_target, err, out
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "partial": "yellow", "missing": "magenta",
                 "error": "bold red", "skipped": "dim", "waived": "cyan"}
@@ -25,9 +25,9 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
                 quiet: bool = False, report_path: Path | None = None, store_dir: Path | None = None,
                 db_url: str | None = None, evidence: bool = True, executor: str = "local",
-                clock=None) -> tuple[dict, int]:
+                clock=None, gate: str = "verified") -> tuple[dict, int]:
     """Load everything, run, print the summary, render the report if asked;
-    returns (results document, exit code)."""
+    returns (results document, exit code under ``gate``, see :func:`gate_exit_code`)."""
     from golive.results import build_document, write_document
     from golive.run.runner import RunOptions, run_plan
     from golive.run.selection import SelectionError
@@ -85,7 +85,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                for name, info in host.plugins.items()}
     doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
-    code = apply_waivers_to_document(doc, waivers)
+    code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers))
     past: list[dict] = []
     if recorder is not None:
         from golive import history
@@ -139,6 +139,22 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
     doc["summary"]["by_status"] = counts
     refresh_summary(doc)
     return exit_code(doc["results"])
+
+
+GATES = ("verified", "ready")
+GATE_HELP = ("What exit code 0 means: 'verified' (default) every selected requirement passes or is waived; "
+             "'ready' the readiness verdict is READY (a partial selection or an unsigned run never is).")
+
+
+def gate_exit_code(doc: dict, gate: str, verified_code: int) -> int:
+    """The run's exit code for CI. ``verified``: ``verified_code`` (0 when every applicable
+    selected requirement passes or is waived, so never with NOT READY; INCOMPLETE can exit 0 for
+    a partial selection or an unsigned run). ``ready``: 0 only for the verdict READY."""
+    if gate == "verified":
+        return verified_code
+    if gate == "ready":
+        return EXIT_OK if doc["summary"]["verdict"]["state"] == "READY" else EXIT_GAPS
+    raise ValueError(f"unknown gate {gate!r}; expected one of {', '.join(GATES)}")
 
 
 def store_label(store_dir, db_url) -> str:
@@ -323,15 +339,27 @@ def _with_run_options(f):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary (exit code only).")
 @click.option("--executor", envvar="GOLIVE_EXECUTOR", default="local", show_default=True,
               metavar="local|dask|dask://ADDRESS", help=EXECUTOR_HELP + " (env GOLIVE_EXECUTOR).")
+@click.option("--gate", type=click.Choice(GATES), default="verified", show_default=True, help=GATE_HELP)
 def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, store_dir, db_url, no_evidence,
-        report_path, quiet, executor) -> None:
-    """Run the plan against a trading workspace and print coverage and verification.
+        report_path, quiet, executor, gate) -> None:
+    """Run the plan against a trading workspace; print the readiness verdict (READY, NOT READY,
+    INCOMPLETE), coverage beside verification, and every failing requirement.
 
-    Exit code 0 when every selected requirement is verified, 1 when there are gaps or
-    failures, 2 for input errors (bad plan, target or option).
+    \b
+    Exit codes, for CI:
+      0  --gate verified (default): every selected requirement passes or is waived.
+         Never with NOT READY; with INCOMPLETE only when the scope (--only) or the
+         signature (--no-evidence) is all that keeps the run from READY.
+         --gate ready: the verdict is READY.
+      1  anything else: a requirement fails, errors, is partial, missing or skipped
+         (verified), or the verdict is NOT READY or INCOMPLETE (ready). A READY run
+         exits 1 under the default gate when a requirement outside the readiness
+         policy (e.g. a P2 without evidence) is not verified.
+      2  input errors: bad plan, target, option, selection, tailoring or evidence
+         store; no verdict is given.
     """
     _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path,
-                          store_dir, db_url, evidence=not no_evidence, executor=executor)
+                          store_dir, db_url, evidence=not no_evidence, executor=executor, gate=gate)
     sys.exit(code)
 
 
@@ -385,30 +413,3 @@ def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws) 
     execute_run(workspace, None, (), jobs, directory / "golive-results.json", None, 300.0, report_path=pdf,
                 store_dir=directory / "evidence", clock=lambda: demo_ws.DEMO_NOW)
     return pdf
-
-
-@click.command()
-@click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
-              type=click.Path(file_okay=False, path_type=Path), help="Evidence store folder [default: ./evidence].")
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
-def history(store_dir, as_json) -> None:
-    """List past runs with their coverage and verification rates, oldest first."""
-    import json as _json
-
-    from golive import history as hist
-
-    rows = hist.summary_rows(store_dir)
-    if as_json:
-        click.echo(_json.dumps(rows, indent=2))
-        return
-    if not rows:
-        out.print(f"no runs recorded in {hist.store_path(store_dir)}")
-        return
-    table = Table(title=f"runs in {hist.store_path(store_dir)}", title_justify="left")
-    for col in ("started", "run", "target", "requirements", "coverage", "verification", "statuses"):
-        table.add_column(col)
-    for r in rows:
-        statuses = " ".join(f"{k} {v}" for k, v in r["by_status"].items() if v)
-        table.add_row(r["started"], r["run"][:8], Path(r["target"]).name, str(r["requirements"]),
-                      f"{r['compliance_rate']:.1%}", f"{r['verification_rate']:.1%}", statuses)
-    out.print(table)

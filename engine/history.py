@@ -41,7 +41,11 @@ def save(store_dir: Path | str | None, doc: dict[str, Any]) -> Path:
 
 def _files(store_dir) -> list[Path]:
     folder = store_path(store_dir) / RUNS
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []  # names sort by start time
+    if not folder.is_dir():
+        return []
+    # names start with the start time, to the second; runs started within one second keep the
+    # order they were saved in
+    return sorted(folder.glob("*.json"), key=lambda p: (p.name.split("_", 1)[0], p.stat().st_mtime_ns, p.name))
 
 
 def load(store_dir, run_prefix: str) -> dict[str, Any]:
@@ -101,12 +105,34 @@ def past_runs(store_dir, doc: dict[str, Any] | None = None, limit: int = 12) -> 
     return docs[-limit:]
 
 
+def rates(doc: dict[str, Any]) -> tuple[float, float]:
+    """(coverage rate, verification rate) of a results document: ``summary.coverage_rate``, or
+    ``compliance_rate`` (its schema-1 name), else counted from ``results[]``."""
+    summary = doc.get("summary") or {}
+    coverage = summary.get("coverage_rate", summary.get("compliance_rate"))
+    if coverage is not None and summary.get("verification_rate") is not None:
+        return float(coverage), float(summary["verification_rate"])
+    results = [r for r in doc.get("results") or () if not r.get("not_applicable")]
+    if not results:
+        return 0.0, 0.0
+    covered = sum(1 for r in results if r.get("covered", r.get("implemented")))
+    return covered / len(results), sum(1 for r in results if r.get("status") == "pass") / len(results)
+
+
 def summary_rows(store_dir) -> list[dict[str, Any]]:
+    """One row per recorded run, oldest first: its verdict, series, figures and rates.
+    A document from before the readiness verdict (schema 1) has ``verdict`` None."""
     rows = []
     for d in past_runs(store_dir, limit=10_000):
         s = d["summary"]
+        coverage, verification = rates(d)
+        figures = s.get("figures") or {}
         rows.append({"run": d["run"]["id"], "started": d["run"]["started"], "target": d["run"].get("target", ""),
-                     "requirements": s["requirements"], "compliance_rate": s["compliance_rate"],
-                     "verification_rate": s["verification_rate"], "by_status": s["by_status"],
-                     "selection": d["run"].get("selection") or [], "series": series_label(d)})
+                     "verdict": (s.get("verdict") or {}).get("state"), "series": series_label(d),
+                     "selection": d["run"].get("selection") or [], "requirements": s["requirements"],
+                     "covered": figures.get("covered", s.get("covered", s.get("implemented"))),
+                     "verified": figures.get("verified", s.get("verified")),
+                     "failing": figures.get("failing", s["by_status"].get("fail", 0) + s["by_status"].get("error", 0)),
+                     "coverage_rate": coverage,
+                     "verification_rate": verification, "by_status": s["by_status"]})
     return rows

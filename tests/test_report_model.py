@@ -159,9 +159,9 @@ def test_changes_since_previous_run(doc, plan):
 def test_history_feeds_the_trend_chart(doc, plan):
     older = copy.deepcopy(doc)
     older["run"]["finished"] = "2026-11-18T18:00:00+00:00"
-    older["summary"]["compliance_rate"] = 0.2
+    older["summary"]["compliance_rate"] = 0.2  # the sample is a schema-1 document: its coverage's old name
     m = build_render_model(doc, plan, history=[older])
-    assert [p.compliance_rate for p in m.history] == [0.2, doc["summary"]["compliance_rate"]]
+    assert [p.coverage_rate for p in m.history] == [0.2, doc["summary"]["compliance_rate"]]
     assert m.charts["trend"].startswith("<svg")
     assert build_render_model(doc, plan).charts["trend"] == ""
 

@@ -50,7 +50,7 @@ class Changes:
 class HistoryPoint:
     label: str
     run_id: str
-    compliance_rate: float
+    coverage_rate: float
     verification_rate: float
 
 
@@ -221,29 +221,19 @@ def document_sha256(doc: Mapping[str, Any]) -> str:
     return hashlib.sha256(document_bytes(doc)).hexdigest()
 
 
-def _rates(doc: Mapping[str, Any]) -> tuple[float, float]:
-    summary = doc.get("summary") or {}
-    total = summary.get("requirements") or len(doc.get("results", [])) or 0
-    if "compliance_rate" in summary and "verification_rate" in summary:
-        return float(summary["compliance_rate"]), float(summary["verification_rate"])
-    impl = sum(1 for r in doc.get("results", []) if r.get("implemented"))
-    ver = sum(1 for r in doc.get("results", []) if r.get("status") == "pass")
-    return (impl / total, ver / total) if total else (0.0, 0.0)
-
-
 def history_points(history: Sequence[Mapping[str, Any]], current: Mapping[str, Any]) -> tuple[HistoryPoint, ...]:
     """The trend: the runs of ``history`` in the current run's series (same plan digest,
     tailoring and selection), then the current run; others would not measure the same thing."""
-    from golive.history import incomparable
+    from golive.history import incomparable, rates
 
     points = []
     for doc in [*(d for d in history if incomparable(dict(current), dict(d)) is None), current]:
         run = doc.get("run") or {}
         when = str(run.get("finished") or run.get("started") or "")
-        compliance, verification = _rates(doc)
+        coverage, verification = rates(doc)  # coverage_rate, or compliance_rate in schema 1
         points.append(HistoryPoint(label=when[:10] or str(run.get("id", ""))[:8],
                                    run_id=str(run.get("id", "")),
-                                   compliance_rate=compliance, verification_rate=verification))
+                                   coverage_rate=coverage, verification_rate=verification))
     return tuple(points)
 
 

@@ -72,7 +72,7 @@ def coverage_bars(items: Sequence[tuple[str, float, float]], title: str,
 
 
 def trend_line(points: Sequence[tuple[str, float, float]], title: str) -> Markup:
-    """Compliance and verification rate over runs, oldest first. Empty below two runs."""
+    """Coverage and verification rate over runs, oldest first. Empty below two runs."""
     if len(points) < 2:
         return Markup("")
     left, top, plot_w, plot_h = 40, 24, 520, 150

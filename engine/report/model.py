@@ -240,19 +240,23 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
     by_status = _count_statuses(rows)
     summary = doc["summary"]
     doc["summary"] = {**summary, "by_status": dict(by_status)}
+    # tailored-out requirements are listed (as skipped) but counted in no figure
+    tailored_out = {r["requirement_id"] for r in doc["results"] if r.get("not_applicable")}
+    applicable = [r for r in rows if r.id not in tailored_out]
     metrics = KeyMetrics(
         plan_lines=titles.source_lines,
         phases=len(phases),
-        requirements=len(rows),
-        implemented=sum(r.implemented for r in rows),
-        verified=sum(r.verified for r in rows),
+        requirements=len(applicable),
+        implemented=sum(r.implemented for r in applicable),
+        verified=sum(r.verified for r in applicable),
         waived=dict(by_status).get("waived", 0),
         test_files=int(summary.get("test_files", len(test_files))),
         result_files=int(summary.get("result_files", len(result_files))),
-        # The engine's rates are authoritative (tailoring can make requirements not applicable);
-        # without them every requirement counts.
-        compliance_rate=float(summary.get("compliance_rate", _rate(sum(r.implemented for r in rows), len(rows)))),
-        verification_rate=float(summary.get("verification_rate", _rate(sum(r.verified for r in rows), len(rows)))),
+        # The engine's rates are authoritative; without them, counted over the applicable ones.
+        compliance_rate=float(summary.get("compliance_rate", _rate(sum(r.implemented for r in applicable),
+                                                                   len(applicable)))),
+        verification_rate=float(summary.get("verification_rate", _rate(sum(r.verified for r in applicable),
+                                                                       len(applicable)))),
         by_status=by_status)
     check_summary(summary, metrics)
     figures = standing.figures_of(summary, [r.status for r in rows], metrics.implemented)
@@ -267,7 +271,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
                                       "Coverage by phase", bands),
         "category": charts.coverage_bars([(c.title, c.rate, c.verified / c.requirements if c.requirements else 0.0)
                                           for c in by_category], "Coverage by category", bands),
-        "trend": charts.trend_line([(h.label, h.compliance_rate, h.verification_rate)
+        "trend": charts.trend_line([(h.label, h.coverage_rate, h.verification_rate)
                                     for h in history_points], "Trend over runs"),
     }
     additional = analysis.additional_files(doc)

@@ -4,7 +4,7 @@ ran it (issue 14, points 1, 5 and 6).
 Everything here is read from the results document, never decided here:
 
 * the verdict is the engine's ``summary.verdict`` (``READY`` / ``NOT READY`` / ``INCOMPLETE``
-  with reasons and the policy applied). A document without one (written before the readiness
+  with reasons and the policy applied), its reasons shown failures first. A document without one (written before the readiness
   policy existed) shows "NOT DETERMINED" and says so; the report never invents a verdict;
 * the figures are ``summary.figures`` (covered, verified, waived, failing, partial, missing,
   skipped, selected). A document without them gets the same figures counted from its results'
@@ -18,7 +18,8 @@ Everything here is read from the results document, never decided here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+import re
+from typing import Any, Iterable, Mapping, Sequence
 
 from golive.report.inputs import ReportInputError
 
@@ -173,8 +174,18 @@ def verdict_of(summary: Mapping[str, Any]) -> VerdictView:
     reasons = raw.get("reasons") or ()
     if not isinstance(reasons, Sequence) or isinstance(reasons, str):
         raise ReportInputError("results document: summary.verdict.reasons must be a list of strings")
-    return VerdictView(str(raw["state"]), tuple(str(r) for r in reasons),
+    return VerdictView(str(raw["state"]), _failing_first(str(r) for r in reasons),
                        dict(raw.get("policy") or {}), True)
+
+
+_FAILS = re.compile(r"^\S+ \([^)]*\) (?:fails|errors): ")
+
+
+def _failing_first(reasons: Iterable[str]) -> tuple[str, ...]:
+    """The engine's reasons (by priority, then plan order) with the failing and erroring
+    requirements first: a cover showing four reasons shows the failures before the partials."""
+    reasons = tuple(reasons)
+    return tuple(sorted(reasons, key=lambda r: not _FAILS.match(r)))
 
 
 def figures_of(summary: Mapping[str, Any], statuses: Sequence[str], covered: int) -> Figures:

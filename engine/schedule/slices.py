@@ -58,7 +58,17 @@ class GoliveSliceRunner:
                                     db_url=self.db_url, evidence=True)
         except InputError as exc:
             raise SliceRunError(exc.message) from None
-        s = doc["summary"]
         return {"run_id": doc["run"]["id"], "exit_code": code, "report": str(report) if report else None,
-                "summary": {"requirements": s["requirements"], "by_status": {k: v for k, v in s["by_status"].items() if v},
-                            "compliance_rate": s["compliance_rate"], "verification_rate": s["verification_rate"]}}
+                "summary": slice_summary(doc)}
+
+
+def slice_summary(doc: dict) -> dict:
+    """What the schedule records of a run: its verdict, series and figures (coverage beside
+    verification; a slice is its own series, never compared with the whole plan's runs)."""
+    from golive.history import rates, series_label
+
+    s = doc["summary"]
+    coverage, verification = rates(doc)
+    return {"verdict": (s.get("verdict") or {}).get("state"), "series": series_label(doc),
+            "requirements": s["requirements"], "by_status": {k: v for k, v in s["by_status"].items() if v},
+            "coverage_rate": coverage, "verification_rate": verification}
