@@ -66,12 +66,21 @@ def json_lines(path: Path, comments: bool = False) -> Iterator[tuple[int, dict]]
     With ``comments``, lines starting with ``#`` are skipped too. A line that is not a JSON
     object raises :class:`BadLine`.
     """
+    for number, _, data in json_lines_at(path, comments):
+        yield number, data
+
+
+def json_lines_at(path: Path, comments: bool = False) -> Iterator[tuple[int, int, dict]]:
+    """:func:`json_lines` with each line's byte offset, so a reader that keeps only columns
+    can re-read the few lines a message shows."""
     with open(path, "rb") as fh:
+        offset = 0
         for number, raw in enumerate(fh, start=1):
+            at, offset = offset, offset + len(raw)
             text = raw.strip()
             if not text or comments and text.startswith(b"#"):
                 continue
             data = _loads(text, number)
             if not isinstance(data, dict):
                 raise BadLine(number, "each line must be a JSON object")
-            yield number, data
+            yield number, at, data
