@@ -25,7 +25,9 @@ from sqlalchemy.engine import Connection
 
 from golive.ledger.canonical import canonical_bytes
 from golive.ledger.keys import Signer, b64
+from golive.ledger.note import TreeHead
 from golive.ledger.store import LedgerEntry, Store
+from golive.ledger.treestore import TreeAppender
 
 GENESIS_HASH = "0" * 64
 ENTRY_DOMAIN = "golive-ledger-entry/v1"
@@ -34,6 +36,8 @@ KINDS = ("run-started", "result", "attestation", "waiver", "key", "run-finished"
          "schedule")  # schedule: the scheduler's run log (runs, skips, misfires), run id "-"
 NO_RUN = "-"  # run id of entries that belong to no run (key changes, standalone waivers)
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
+ORIGIN_PREFIX = "golive.invalid/ledger/"  # + 32 hex digits of entry 1's hash (FORMAT.md)
+TLOG_FIELD = "tlog_checkpoint"  # a checkpoint payload's signed C2SP checkpoint (format v2)
 
 PayloadBuilder = Callable[[int, str, Connection], Any]  # (seq, prev_hash, conn) -> payload
 
@@ -50,6 +54,15 @@ def entry_hash(seq: int, run_id: str, kind: str, prev_hash: str, payload: bytes)
 def head_message(size: int, head: str) -> bytes:
     """The bytes every ledger signature signs."""
     return f"{HEAD_DOMAIN}\n{size}\n{head}\n".encode()
+
+
+def log_origin(first_entry_hash: str) -> str:
+    """The log's C2SP origin line (and note key name): fixed by its first entry."""
+    return ORIGIN_PREFIX + first_entry_hash[:32]
+
+
+def first_entry_hash(conn: Connection) -> str | None:
+    return conn.execute(text("SELECT entry_hash FROM ledger_entries WHERE seq = 1")).scalar()
 
 
 def merkle_root(leaf_hashes: Sequence[str]) -> str:
@@ -131,6 +144,8 @@ class Ledger:
     def append_in(self, conn: Connection, pending: list[PendingEntry]) -> list[Appended]:
         """Append within a write transaction the caller holds (``store.write()``)."""
         seq, prev = last_entry(conn)
+        tree = TreeAppender(conn, seq)
+        first = first_entry_hash(conn) if seq else None
         rows, done = [], []
         for entry in pending:
             _check(entry)
@@ -142,8 +157,12 @@ class Ledger:
                 value = entry.payload(seq, prev, conn)
             else:
                 value = entry.payload
+            if entry.kind == "checkpoint" and isinstance(value, dict) and tree.size:
+                value = _with_tree_head(value, entry, log_origin(first or ""), tree)
             data = value if isinstance(value, bytes) else canonical_bytes(value)
             digest = entry_hash(seq, entry.run_id, entry.kind, prev, data)
+            tree.add(digest)
+            first = first or digest
             message = head_message(seq, digest)
             sigs = [{"key_id": s.key_id, "role": role, "sig": b64(s.sign(message))}
                     for s, role in entry.signers]
@@ -159,6 +178,17 @@ class Ledger:
             prev = digest
         if rows:
             conn.execute(insert(LedgerEntry.__table__), rows)
+        tree.flush()
         conn.execute(text("UPDATE ledger_head SET size = :s, head = :h WHERE id = 1"),
                      {"s": seq, "h": prev})
         return done
+
+
+def _with_tree_head(value: dict, entry: PendingEntry, origin: str, tree: TreeAppender) -> dict:
+    """A checkpoint payload with the C2SP checkpoint of the tree before it (size = its seq - 1),
+    signed by the entry's checkpoint signer under the log's origin (format v2)."""
+    signer = next((s for s, role in entry.signers if role == "checkpoint"), None)
+    if signer is None:
+        return value
+    head = TreeHead(origin, tree.size, tree.root())
+    return {**value, TLOG_FIELD: str(head.signed(origin, signer))}

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 verification failed (tampering found), 2 usage or input erro
 """
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.markup import escape
 
-from golive.ledger.checkpoint import Checkpoint, CheckpointError
+from golive.ledger.checkpoint import CheckpointError, parse_checkpoint
 from golive.ledger.export import ExportError, export_runs, verify_envelope
 from golive.ledger.keyring import default_signer, recorded_keys, rotate_key
 from golive.ledger.keys import KeyDirectory, KeyFileError, PASSPHRASE_ENV, load_public_key
@@ -71,8 +72,9 @@ def evidence() -> None:
 @evidence.command()
 @store_options
 @click.option("--checkpoint", metavar="FILE|JSON",
-              help="A ledger head {size, head, checkpoint_signature, key_id} (or a results document "
-                   "holding one in run.ledger): prove the ledger still extends it.")
+              help="A signed C2SP checkpoint file (`golive evidence checkpoint`), or a ledger head "
+                   "{size, head, checkpoint_signature, key_id} (or a results document holding one in "
+                   "run.ledger): prove the ledger still extends it.")
 @click.option("--trusted-key", "trusted", multiple=True, metavar="PUBFILE|BASE64",
               help="Public key to pin as trust anchor (repeatable); default: the ledger's first key.")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing artifact blobs (chain and signatures only).")
@@ -83,7 +85,7 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
     Names the first entry or blob that does not match and why. Exit 0 when everything
     verifies, 1 when tampering is found, 2 on bad input.
     """
-    cp = _guard(lambda: Checkpoint.parse(checkpoint)) if checkpoint else None
+    cp = _guard(lambda: parse_checkpoint(checkpoint)) if checkpoint else None
     keys = [_guard(lambda k=k: load_public_key(k)) for k in trusted]
     store = _guard(lambda: _open(store_dir, db_url))
     report = verify_store(store, cp, keys, check_blobs=not no_blobs)
@@ -92,6 +94,7 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
             "ok": report.ok, "entries": report.entries, "head": report.head, "runs": report.runs,
             "checkpoints": report.checkpoints, "signatures": report.signatures, "blobs": report.blobs,
             "last_checkpoint": report.last_checkpoint.to_dict() if report.last_checkpoint else None,
+            "tree_root": base64.b64encode(report.tree_root).decode(), "last_tree_checkpoint": report.last_tree_checkpoint,
             "problems": [{"seq": p.seq, "blob": p.blob, "message": p.message} for p in report.problems],
             "incomplete_runs": report.incomplete_runs, "notes": report.notes}, indent=2))
     else:
@@ -227,3 +230,4 @@ def list_keys(store_dir, db_url) -> None:
 
 
 from golive.ledger import cli_authored  # noqa: E402,F401  (registers attest, waive, add-person)
+from golive.ledger import cli_tlog  # noqa: E402,F401  (registers checkpoint, prove, consistency, verify-proof, migrate)

@@ -1,7 +1,8 @@
 """Where evidence lives: SQLModel tables, the database engine, and the content-addressed blobs.
 
-``ledger_entries`` is the evidence itself (hash-chained, see ``chain``). ``runs``, ``results``
-and ``artifacts`` are indexes derived from it for ``evidence show`` and reports; verification
+``ledger_entries`` is the evidence itself (hash-chained, see ``chain``). ``tlog_nodes`` (the
+Merkle tree's subtree hashes, for proofs; see ``treestore``), ``runs``, ``results`` and
+``artifacts`` (for ``evidence show`` and reports) are indexes derived from it; verification
 never trusts them. SQLite runs in WAL mode with ``synchronous=FULL`` and takes the write lock at
 the start of an append (``BEGIN IMMEDIATE``), so two processes appending at once queue rather
 than fork the chain; on other databases (PostgreSQL) the appender locks the single
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import Column, LargeBinary, event, text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, SQLModel, create_engine
@@ -53,6 +54,18 @@ class LedgerHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     size: int = 0
     head: str = ""
+
+
+class TreeNode(SQLModel, table=True):
+    """The hash of one complete subtree of the transparency-log tree over the entries
+    (``tlog``): ``id = level << 40 | index``. Derived from ``ledger_entries``, rebuilt when
+    missing; verify recomputes the tree and never reads this table for its verdict."""
+
+    __tablename__ = "tlog_nodes"
+    # INTEGER (not BIGINT) on SQLite makes the id the rowid: one B-tree lookup per node
+    id: int = Field(sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class RunRecord(SQLModel, table=True):
@@ -208,7 +221,7 @@ class Store:
         return digest
 
 
-TABLES = (LedgerEntry, LedgerHead, RunRecord, ResultRecord, ArtifactRecord)
+TABLES = (LedgerEntry, LedgerHead, TreeNode, RunRecord, ResultRecord, ArtifactRecord)
 
 
 def open_store(store_dir: Path | str | None = None, db_url: str | None = None) -> Store:

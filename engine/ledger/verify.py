@@ -22,8 +22,12 @@ from typing import Any, Iterable
 
 from sqlalchemy import text
 
-from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, entry_hash, head_message, merkle_root
-from golive.ledger.checkpoint import Checkpoint
+from golive.ledger.chain import (GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message, log_origin,
+                                 merkle_root)
+from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
+from golive.ledger.note import NoteError, parse_checkpoint
+from golive.ledger.tlog import TreeBuilder
+from golive.ledger.treestore import StoredTree, TreeIndexError, stored_size
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
 from golive.ledger.verify_report import Problem, VerifyReport
@@ -56,7 +60,10 @@ class _Verifier:
         self.payload_seen: dict[int, int] = {}      # hash(payload) -> first seq with it
         self.blobs_ok: set[str] = set()
         self.hash_at: dict[int, str] = {}
+        self.root_at: dict[int, bytes] = {}
         self.wanted_sizes: set[int] = set()
+        self.tree = TreeBuilder()  # the whole log's Merkle tree, recomputed from the entries
+        self.origin = ""
 
     def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
         if len(self.report.problems) < MAX_PROBLEMS:
@@ -67,7 +74,7 @@ class _Verifier:
         expected, prev, before_prev, seq = 1, GENESIS_HASH, None, 0
         # Locals: this loop runs once per entry and dominates verification time.
         runs, run_hashes, seen, wanted = self.runs, self.run_hashes, self.payload_seen, self.wanted_sizes
-        check_blobs = self.check_blobs
+        check_blobs, add_leaf = self.check_blobs, self.tree.append_leaf_data
         for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
             if not isinstance(payload, bytes):
                 payload = payload_bytes(payload)
@@ -83,18 +90,25 @@ class _Verifier:
             elif entry_hash(seq, run_id, kind, prev_hash, payload) != stored_hash:
                 self.problem("content does not match its hash (payload, kind or run id edited)", seq)
             expected, prev, before_prev = seq + 1, stored_hash, prev
-            if seq in wanted:
-                self.hash_at[seq] = stored_hash
+            if seq == 1:
+                self.origin = log_origin(stored_hash)
             # The common case -- an unsigned result of an open run, no blobs -- inline; the
             # rest of ``entry`` would find nothing more to check.
             if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
-                    and not (check_blobs and b'"blobs":[{' in payload)):
-                if hash(payload) not in seen:
-                    seen[hash(payload)] = seq
-                    run_hashes[run_id].append(stored_hash)
-                    continue
-            self.entry(seq, run_id, kind, payload, stored_hash, signatures)
+                    and not (check_blobs and b'"blobs":[{' in payload) and hash(payload) not in seen):
+                seen[hash(payload)] = seq
+                run_hashes[run_id].append(stored_hash)
+            else:
+                self.entry(seq, run_id, kind, payload, stored_hash, signatures)
+            try:  # leaf data: the 32 bytes of the entry hash (after the entry: a checkpoint covers those before it)
+                add_leaf(bytes.fromhex(stored_hash))
+            except (TypeError, ValueError):
+                add_leaf(str(stored_hash).encode())  # malformed: already reported as a hash mismatch
+            if seq in wanted:
+                self.hash_at[seq] = stored_hash
+                self.root_at[seq] = self.tree.root()
         self.report.entries, self.report.head = seq, prev
+        self.report.tree_root = self.tree.root()
 
     def entry(self, seq: int, run_id: str, kind: str, payload: bytes, digest: str, signatures: str) -> None:
         if kind not in KINDS:
@@ -206,6 +220,25 @@ class _Verifier:
         if ledger_signers:
             sig = next(s for s in sigs if s.get("key_id") in ledger_signers)
             self.report.last_checkpoint = Checkpoint(seq, digest, str(sig["sig"]), str(sig["key_id"]))
+        if TLOG_FIELD in body:
+            self.tree_checkpoint(seq, body[TLOG_FIELD], ledger_signers)
+
+    def tree_checkpoint(self, seq: int, text: object, ledger_signers: list[str]) -> None:
+        """A v2 checkpoint: its signed C2SP note must name this log, the tree of the entries
+        before it and that tree's root, signed by the key that signed the entry."""
+        try:
+            head, note = parse_checkpoint(text if isinstance(text, str) else "")
+            note.verified_by([(self.origin, self.keys[k].public_raw) for k in ledger_signers])
+        except NoteError as exc:
+            self.problem(f"checkpoint's signed tree head does not verify: {exc}", seq)
+            return
+        if head.origin != self.origin:
+            self.problem(f"checkpoint's tree head names log {head.origin!r}, not this log ({self.origin})", seq)
+        elif head.size != seq - 1 or head.root != self.tree.root():
+            self.problem(f"checkpoint's tree head (size {head.size}) does not match the Merkle tree of "
+                         f"the {seq - 1} entries before it: entries were changed, added or removed", seq)
+        else:
+            self.report.last_tree_checkpoint = text
 
     def key_entry(self, seq: int, payload: bytes, digest: str, unknown: list, signers: set[str]) -> None:
         body = self.parse(seq, payload)
@@ -314,9 +347,47 @@ class _Verifier:
         tail = report.entries - (last.size if last else 0)
         if tail > 0:
             report.notes.append(f"{tail} entries after the last checkpoint are not yet covered by a signature")
-        if checkpoint is not None:
+        if isinstance(checkpoint, TreeCheckpoint):
+            self.external_tree(checkpoint)
+        elif checkpoint is not None:
             self.external(checkpoint)
+        self.tree_index()
         return report
+
+    def tree_index(self) -> None:
+        """The stored tree (used for proofs) must agree with the recomputed one; a store from
+        before the tree existed gets a note saying how to add it."""
+        entries = self.report.entries
+        with self.store.read() as conn:
+            have = stored_size(conn)
+            try:
+                stored_root = StoredTree(conn).root(entries) if have >= entries and entries else None
+            except TreeIndexError:
+                stored_root = None
+        if entries and have < entries:
+            self.report.notes.append(f"the tree index covers {have} of {entries} entries (a store of format v1): "
+                                     "run `golive evidence migrate` before asking for proofs")
+        elif entries and stored_root != self.report.tree_root:
+            self.report.notes.append("the tree index (tlog_nodes) differs from the tree of the entries; proofs "
+                                     "from it would not verify: run `golive evidence migrate` to rebuild it")
+
+    def external_tree(self, cp: TreeCheckpoint) -> None:
+        """A C2SP checkpoint kept by a verifier: signed by a ledger key recorded in the ledger,
+        for this log, and the ledger's tree at that size has the same root."""
+        ledger_keys = [(self.origin, k.public_raw) for k in self.keys.values() if k.role == "ledger"]
+        try:
+            cp.note.verified_by(ledger_keys)
+        except NoteError as exc:
+            self.problem(f"the given checkpoint does not verify with this ledger's keys: {exc}")
+            return
+        if cp.head.origin != self.origin:
+            self.problem(f"the given checkpoint is for log {cp.head.origin!r}, not this one ({self.origin})")
+        elif self.report.entries < cp.size:
+            self.problem(f"ledger truncated: it has {self.report.entries} entries, the checkpoint commits "
+                         f"to {cp.size}", seq=self.report.entries + 1)
+        elif self.root_at.get(cp.size) != cp.head.root:
+            self.problem(f"the Merkle tree of the first {cp.size} entries differs from the checkpoint's root: "
+                         "the ledger was rolled back or rewritten", seq=cp.size)
 
     def external(self, cp: Checkpoint) -> None:
         report = self.report
@@ -333,7 +404,7 @@ class _Verifier:
                          "the ledger was rolled back or rewritten", seq=cp.size)
 
 
-def verify_store(store: Store, checkpoint: Checkpoint | None = None,
+def verify_store(store: Store, checkpoint: Checkpoint | TreeCheckpoint | None = None,
                  trusted_keys: Iterable[bytes] = (), check_blobs: bool = True) -> VerifyReport:
     """Verify ``store`` (see the module docstring); optionally prove it extends ``checkpoint``."""
     verifier = _Verifier(store, {key_id_of(k) for k in trusted_keys}, check_blobs)

@@ -30,6 +30,8 @@ class VerifyReport:
     blobs: int = 0
     keys: dict[str, str] = field(default_factory=dict)  # key_id -> status
     last_checkpoint: Checkpoint | None = None
+    tree_root: bytes = b""              # Merkle tree head over all entries (``tlog``)
+    last_tree_checkpoint: str | None = None  # the newest signed C2SP checkpoint in the ledger
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     incomplete_runs: list[str] = field(default_factory=list)
