@@ -16,6 +16,7 @@ from pathlib import Path
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
+from .observation import observe
 from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, read_jsonl
 
 
@@ -49,6 +50,7 @@ def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     metrics = {"main_guard": int(has_main_guard(tree))}
     runs_path = input_path(ctx, "runs", "logs/pipeline_runs.jsonl")
     details = {"script": path.name}
+    finished = []
     if runs_path.is_file():
         runs = read_jsonl(runs_path, required=("run_id", "started", "status"), ts_fields=("started",))
         ctx.record_artifact(runs_path)
@@ -62,10 +64,15 @@ def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     else:
         metrics["entry_point_runs"] = 0
         details["runs"] = f"{runs_path.name} not found: no run history for the entry point"
-    return CheckResult(metrics=metrics, details=details,
-                       status=Status.FAIL if not metrics["main_guard"] else None,
-                       message=f"{path.name} parses" + ("" if metrics["main_guard"] else " but has no __main__ guard")
-                               + (f"; {metrics.get('entry_point_runs', 0)} logged runs" if runs_path.is_file() else ""))
+    # a script that parses proves nothing about running it: the logged runs are the evidence of a
+    # pass; a missing __main__ guard is a defect seen in the script itself
+    result = CheckResult(metrics=metrics, details=details,
+                         status=Status.FAIL if not metrics["main_guard"] else None,
+                         message=f"{path.name} parses" + ("" if metrics["main_guard"] else " but has no __main__ guard")
+                                 + (f"; {metrics.get('entry_point_runs', 0)} logged runs" if runs_path.is_file() else ""))
+    if not metrics["main_guard"]:
+        return observe(result, "entry-point scripts", (), events=1)
+    return observe(result, "finished runs of the entry point", (r["_started"] for r in finished))
 
 
 

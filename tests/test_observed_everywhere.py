@@ -1,0 +1,214 @@
+"""No pass without evidence, engine-wide (issue 14.3): on the healthy demo every requirement that
+passes says what its verdict rests on (``Outcome.observed``: events > 0 and what they were), and
+time-series checks date their period (first/newest) so ``min_period`` / ``max_age`` can be judged.
+A check that observed nothing is ``missing``, never ``pass`` (workspace-free cases at the end).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from golive.model import Requirement, Status
+from golive.plugins.records.common import standalone_context
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from examples.records_fixtures import write_records  # noqa: E402
+
+# Checks whose observations are things read, not a time series: they report how many they read and
+# what, but no period (min_period / max_age cannot apply to them). Each says why.
+UNDATED = {
+    "traceability.linked_tests": "recorded test outcomes: JUnit/JSON results carry no reliable run time",
+    "monitoring.cli_arguments": "CLI options found in the code and exercised by test calls (ast)",
+    "config_security.profiles_load": "profile files validated against the code's keys or a schema",
+    "config_security.profile_switch": "switches read from the profiles",
+    "config_security.env_references": "${ENV} references in configuration files",
+    "config_security.source_toggles": "data-source toggles in configuration files",
+    "config_security.secrets_at_rest": "files scanned for secrets",
+    "config_security.credential_refresh": "credential inventory entries (each one's age is judged by the check)",
+    "config_security.access_control": "access rules in configuration files",
+    "algorithm.edge_cases": "edge-case fixtures of the team's test set",
+    "algorithm.pattern_recognition": "labelled pattern cases",
+    "algorithm.quality_setups": "setups judged against the plan's rules (records without times)",
+    "algorithm.institutional_size": "sized signals judged against a notional floor",
+    "algorithm.priority": "priority batches of simultaneous signals",
+}
+# Not yet reporting observations, in files another helper is rewriting (plugins/feed/feed_events.py):
+# the probe path of live_connection reports them, its log path does not yet. Known gap, listed so the
+# rest stays enforced; each one that gains ``observed`` must leave this set (the xfail test says so).
+PENDING_IN_FEED_EVENTS = {"feed.live_connection", "feed.mbo_streaming", "feed.reconnection_backfill"}
+DEFAULT_CHECK = "traceability.linked_tests"  # what the runner judges a requirement without a check block by
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    from golive.demo import DEMO_NOW, build
+    from golive.plan import load
+    from golive.pluginmanager import create_host
+    from golive.run.runner import RunOptions, run_plan
+    from golive.run.target import load_target
+
+    root = build(tmp_path_factory.mktemp("demo") / "ws", "healthy").root
+    report = run_plan(load(), load_target(root), create_host(), RunOptions(jobs=2, clock=lambda: DEMO_NOW))
+    return report.outcomes
+
+
+def _check(outcome) -> str:
+    ref = outcome.requirement.check
+    return f"{ref.plugin}.{ref.name}" if ref else DEFAULT_CHECK
+
+
+def _blind(outcome) -> bool:
+    seen = outcome.observed
+    return not seen or not seen.get("what") or not int(seen.get("events") or 0) > 0
+
+
+def test_the_healthy_demo_passes_enough_to_mean_something(outcomes):
+    assert sum(o.status is Status.PASS for o in outcomes) >= 60
+
+
+def test_every_pass_reports_what_it_observed(outcomes):
+    blind = [f"{o.requirement.id} ({_check(o)}): {o.observed}" for o in outcomes
+             if o.status is Status.PASS and _check(o) not in PENDING_IN_FEED_EVENTS and _blind(o)]
+    assert not blind, "passes without observations:\n" + "\n".join(blind)
+
+
+@pytest.mark.xfail(reason="feed_events.py (live_connection's log path, mbo_streaming, reconnection_backfill) does "
+                          "not fill CheckResult.observed yet", strict=False)
+def test_feed_event_checks_report_what_they_observed(outcomes):
+    pending = [o for o in outcomes if _check(o) in PENDING_IN_FEED_EVENTS and o.status is Status.PASS]
+    assert pending and not [o.requirement.id for o in pending if _blind(o)]
+
+
+def test_time_series_checks_date_their_period(outcomes):
+    undated = []
+    for o in outcomes:
+        check = _check(o)
+        if o.status is not Status.PASS or check in UNDATED or check in PENDING_IN_FEED_EVENTS:
+            continue
+        first, newest = o.observed.get("first"), o.observed.get("newest")
+        if not (first and newest and first <= newest):
+            undated.append(f"{o.requirement.id} ({check}): {o.observed}")
+    assert not undated, "time-series passes without a period:\n" + "\n".join(undated)
+
+
+# ---- zero observations: missing, never pass (no workspace, no engine) --------------------------
+
+def _req(rid="X-01"):
+    return Requirement(id=rid, title="t", statement="", category="", priority="P1", plan_lines=(1, 1))
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    root = tmp_path_factory.mktemp("records")
+    write_records(root, seed=7)
+    return root
+
+
+def _ctx(root, params=None, tests=()):
+    import logging
+    from datetime import datetime, timezone
+
+    from golive.model import CheckContext, Target
+
+    return CheckContext(target=Target(root=Path(root)), params=params or {}, settings={}, log=logging.getLogger("t"),
+                        tests=list(tests), clock=lambda: datetime(2026, 11, 3, 21, 0, tzinfo=timezone.utc))
+
+
+def _judge(result, thresholds=()):
+    from golive.run.verdict import judge
+
+    req = Requirement(id="X-01", title="t", statement="", category="", priority="P1", plan_lines=(1, 1),
+                      thresholds=tuple(thresholds))
+    return judge(req, result, [], [])
+
+
+def _runs(root: Path, *runs: dict) -> None:
+    import json
+
+    (root / "logs").mkdir(exist_ok=True)
+    (root / "logs" / "pipeline_runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in runs))
+
+
+OK_RUN = {"run_id": "r1", "started": "2026-11-02T09:00:00Z", "finished": "2026-11-02T09:01:00Z", "status": "ok",
+          "exit_code": 0, "stages": [{"name": "ingest", "status": "ok"}]}
+FAILED_RUN = {"run_id": "r2", "started": "2026-11-02T10:00:00Z", "status": "error", "exit_code": 2,
+              "stages": [{"name": "ingest", "status": "error"}], "error": {"stage": "ingest", "message": "boom"}}
+
+
+def test_error_propagation_without_a_failure_is_not_exercised(tmp_path):
+    from golive.model import Threshold
+    from golive.plugins.monitoring.error_propagation import error_propagation
+
+    swallowed_none = (Threshold("errors_swallowed", "==", 0),)
+    _runs(tmp_path, OK_RUN)
+    result = error_propagation(_req(), _ctx(tmp_path))
+    assert result.observed["events"] == 0
+    outcome = _judge(result, swallowed_none)
+    assert outcome.status is Status.MISSING
+    assert outcome.reason == "not exercised: no pipeline failures in the period"
+    # the counterpart: one failure, propagated, is evidence, dated by its run
+    _runs(tmp_path, OK_RUN, FAILED_RUN)
+    result = error_propagation(_req(), _ctx(tmp_path))
+    assert result.observed == {"events": 1, "first": "2026-11-02T10:00:00Z", "newest": "2026-11-02T10:00:00Z",
+                               "what": "pipeline failures"}
+    assert _judge(result, swallowed_none).status is Status.PASS
+
+
+def test_entry_point_that_parses_but_never_ran_is_not_exercised(tmp_path):
+    from golive.plugins.monitoring.entry_point import entry_point
+
+    (tmp_path / "run_pipeline.py").write_text("def main():\n    pass\n\nif __name__ == '__main__':\n    main()\n")
+    outcome = _judge(entry_point(_req(), _ctx(tmp_path)))
+    assert (outcome.status, outcome.reason) == (Status.MISSING, "not exercised: no finished runs of the entry point "
+                                                                "in the period")
+    _runs(tmp_path, OK_RUN)
+    assert _judge(entry_point(_req(), _ctx(tmp_path))).status is Status.PASS
+    # a missing __main__ guard is seen in the script itself: fail, whatever the runs
+    (tmp_path / "run_pipeline.py").write_text("def main():\n    pass\n")
+    assert _judge(entry_point(_req(), _ctx(tmp_path))).status is Status.FAIL
+
+
+def test_linked_tests_without_a_recorded_outcome_are_not_evidence(tmp_path):
+    from golive.model import TestRecord as Record  # not collected by pytest
+    from golive.plugins.traceability.check import linked_tests
+
+    unrun = Record(id="tests/test_a.py::test_a", path="tests/test_a.py", kind="pytest", outcome=None)
+    outcome = _judge(linked_tests(_req(), _ctx(tmp_path, tests=[unrun])))
+    assert outcome.status is Status.MISSING
+    assert outcome.reason == "not exercised: no recorded outcomes of linked tests in the period"
+    passed = Record(id="tests/test_b.py::test_b", path="tests/test_b.py", kind="pytest", outcome="passed")
+    outcome = _judge(linked_tests(_req(), _ctx(tmp_path, tests=[unrun, passed])))
+    assert outcome.status is Status.PARTIAL and outcome.observed["events"] == 1  # one result, one test unproven
+
+
+RECORDS_FAMILIES = ("risk", "broker", "business")
+
+
+def _records_cases():
+    """Each check of the records families with the first plan requirement that uses it (its params)."""
+    import importlib
+
+    from golive.plan import load
+
+    users = {}
+    for section in load().sections:
+        for r in section.requirements:
+            if r.check:
+                users.setdefault((r.check.plugin, r.check.name), r)
+    for family in RECORDS_FAMILIES:
+        for spec in importlib.import_module(f"golive.plugins.{family}").golive_checks():
+            if (family, spec.name) in users:
+                yield pytest.param(spec, users[(family, spec.name)], id=f"{family}.{spec.name}")
+
+
+@pytest.mark.parametrize("spec, requirement", list(_records_cases()))
+def test_records_checks_count_and_date_what_they_read(records, spec, requirement):
+    result = spec.func(requirement, standalone_context(records, dict(requirement.check.params)))
+    if result.status is Status.MISSING:  # said why, and observed nothing it could pass on
+        assert result.message and not int(result.observed.get("events") or 0)
+        return
+    seen = result.observed
+    assert seen and seen["events"] > 0 and seen["what"], (spec.name, result.status, result.message)
+    assert seen["first"] and seen["newest"] and seen["first"] <= seen["newest"]
