@@ -1,0 +1,192 @@
+"""A second, minimal verifier written from engine/ledger/FORMAT.md alone: it checks a demo
+ledger's signed checkpoints, an inclusion proof and a consistency proof made by the golive
+CLI, with hashlib, base64, json, sqlite3 and cryptography only. This module never imports
+golive; the demo ledger and the proofs come from the command line in subprocesses."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+GOLIVE = Path(sys.executable).parent / "golive"
+
+
+# -- the verifier (FORMAT.md: "The Merkle tree", "Signed tree heads", "Inclusion proof",
+#    "Consistency proof") ----------------------------------------------------------------
+def sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return sha(b"")
+    if len(leaves) == 1:
+        return sha(b"\x00" + leaves[0])
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return sha(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def entry_hash(seq, run_id, kind, prev_hash, payload: bytes) -> str:
+    header = f"golive-ledger-entry/v1\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+    return hashlib.sha256(header + payload).hexdigest()
+
+
+def open_checkpoint(note: str, public_key: bytes) -> tuple[str, int, bytes]:
+    """(origin, size, root) of a signed checkpoint whose signature by ``public_key`` verifies."""
+    text, _, signatures = note.rpartition("\n\n")
+    text += "\n"
+    origin, size, root_b64 = text.split("\n")[:3]
+    key_hash = sha(origin.encode() + b"\n" + b"\x01" + public_key)[:4]
+    verified = False
+    for line in signatures.splitlines():
+        dash, name, blob = line.split(" ")
+        assert dash == "\u2014"
+        raw = base64.b64decode(blob)
+        if name == origin and raw[:4] == key_hash:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], text.encode())  # raises if forged
+            verified = True
+    if not verified:
+        raise InvalidSignature("no signature by the trusted key")
+    return origin, int(size), base64.b64decode(root_b64)
+
+
+def check_inclusion(index: int, size: int, leaf: bytes, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = sha(b"\x01" + p + r)
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn // 2, sn // 2
+        else:
+            r = sha(b"\x01" + r + p)
+        fn, sn = fn // 2, sn // 2
+    return sn == 0 and r == root
+
+
+def check_consistency(m: int, n: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 §2.1.4.2."""
+    if m == n:
+        return not proof and old_root == new_root
+    if m & (m - 1) == 0:
+        proof = [old_root] + proof
+    fn, sn = m - 1, n - 1
+    while fn % 2 == 1:
+        fn, sn = fn // 2, sn // 2
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            fr, sr = sha(b"\x01" + c + fr), sha(b"\x01" + c + sr)
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn // 2, sn // 2
+        else:
+            sr = sha(b"\x01" + sr + c)
+        fn, sn = fn // 2, sn // 2
+    return sn == 0 and fr == old_root and sr == new_root
+
+
+def verify_tlog_proof(text: str, public_key: bytes) -> dict:
+    body, _, checkpoint = text.partition("\n\n")
+    lines = body.split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1" and lines[1].startswith("extra ") and lines[2].startswith("index ")
+    entry = json.loads(base64.b64decode(lines[1][6:]))
+    index = int(lines[2][6:])
+    proof = [base64.b64decode(h) for h in lines[3:]]
+    origin, size, root = open_checkpoint(checkpoint, public_key)
+    payload = base64.b64decode(entry["payload"])
+    digest = entry_hash(entry["seq"], entry["run_id"], entry["kind"], entry["prev_hash"], payload)
+    assert digest == entry["entry_hash"] and entry["seq"] == index + 1
+    if not check_inclusion(index, size, sha(b"\x00" + bytes.fromhex(digest)), proof, root):
+        raise ValueError("inclusion proof does not verify")
+    return {"origin": origin, "size": size, "entry": entry, "payload": json.loads(payload)}
+
+
+# -- the demo ledger, made by the CLI ----------------------------------------------------------
+def golive(*args) -> str:
+    done = subprocess.run([str(GOLIVE), *map(str, args)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    store = tmp_path_factory.mktemp("demo") / "evidence"
+    subprocess.run([sys.executable, "-m", "golive.ledger.simulate", str(store), "--runs", "3", "--results", "7"],
+                   check=True, capture_output=True, timeout=120)
+    return store
+
+
+def ledger_rows(store: Path) -> list[tuple]:
+    with sqlite3.connect(store / "ledger.db") as conn:
+        return conn.execute("SELECT seq, run_id, kind, payload, prev_hash, entry_hash FROM ledger_entries "
+                            "ORDER BY seq").fetchall()
+
+
+def ledger_key(rows: list[tuple]) -> bytes:
+    keys = [json.loads(r[3]) for r in rows if r[2] == "key"]
+    assert keys and keys[-1]["action"] == "add"
+    return base64.b64decode(keys[-1]["public_key"])
+
+
+def test_recorded_checkpoints_verify_against_the_tree_recomputed_from_the_entries(demo):
+    rows = ledger_rows(demo)
+    public_key = ledger_key(rows)
+    leaves, prev, checked = [], "0" * 64, 0
+    for seq, run_id, kind, payload, prev_hash, digest in rows:
+        assert prev_hash == prev and entry_hash(seq, run_id, kind, prev_hash, payload) == digest
+        if kind == "checkpoint":
+            origin, size, root = open_checkpoint(json.loads(payload)["tlog_checkpoint"], public_key)
+            assert origin == "golive.invalid/ledger/" + rows[0][5][:32]
+            assert size == seq - 1 and root == mth(leaves)
+            checked += 1
+        leaves.append(bytes.fromhex(digest))
+        prev = digest
+    assert checked == 3
+
+
+def test_an_inclusion_proof_from_the_cli_verifies_and_a_forged_one_does_not(demo, tmp_path):
+    rows = ledger_rows(demo)
+    public_key = ledger_key(rows)
+    result_seq = next(r[0] for r in rows if r[2] == "result" and b'"status":"fail"' in r[3])
+    proof = golive("evidence", "prove", result_seq, "--store", demo)
+    proven = verify_tlog_proof(proof, public_key)
+    assert proven["entry"]["seq"] == result_seq and proven["payload"]["status"] == "fail"
+    assert proven["size"] == len(rows) - 1  # the newest recorded checkpoint: the tree before it
+
+    lines = proof.split("\n")
+    entry = json.loads(base64.b64decode(lines[1][6:]))
+    payload = base64.b64decode(entry["payload"]).replace(b'"status":"fail"', b'"status":"pass"')
+    entry["payload"] = base64.b64encode(payload).decode()
+    entry["entry_hash"] = entry_hash(entry["seq"], entry["run_id"], entry["kind"], entry["prev_hash"], payload)
+    lines[1] = "extra " + base64.b64encode(json.dumps(entry).encode()).decode()
+    with pytest.raises(ValueError, match="does not verify"):  # fail -> pass, rehashed: not in the tree
+        verify_tlog_proof("\n".join(lines), public_key)
+
+
+def test_a_consistency_proof_from_the_cli_verifies(demo, tmp_path):
+    rows = ledger_rows(demo)
+    public_key = ledger_key(rows)
+    proof = json.loads(golive("evidence", "consistency", "9", "--store", demo))
+    assert proof["format"] == "golive-tlog-consistency/v1"
+    _, m, old_root = open_checkpoint(proof["old"], public_key)
+    _, n, new_root = open_checkpoint(proof["new"], public_key)
+    hashes = [base64.b64decode(h) for h in proof["proof"]]
+    assert (m, old_root) == (9, mth([bytes.fromhex(r[5]) for r in rows[:9]]))
+    assert check_consistency(m, n, old_root, new_root, hashes)
+    assert not check_consistency(m, n, sha(b"other history"), new_root, hashes)
