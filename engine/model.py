@@ -311,13 +311,16 @@ class CheckContext:
     artifacts: list[Artifact] = field(default_factory=list)
 
     def record_artifact(self, path: Path | str, role: str = "input") -> Artifact:
+        """Hash ``path`` (relative to the target root, or absolute) into the evidence. A path
+        that resolves outside the target (a symbolic link out of it) raises
+        ``golive.run.target.OutsideTarget``, naming the link and its destination."""
         from golive.digest import file_sha256
+        from golive.run.target import confined
 
-        p = Path(path)
-        full = p if p.is_absolute() else self.target.root / p
+        full = confined(self.target.root, path)
         try:
-            rel = str(full.resolve().relative_to(self.target.root.resolve()))
-        except ValueError:
+            rel = str(full.relative_to(self.target.root.resolve()))
+        except ValueError:  # a link loop, left unresolved: hashing it fails and says so
             rel = str(full)
         art = Artifact(path=rel, sha256=file_sha256(full), role=role)
         self.artifacts.append(art)

@@ -128,6 +128,15 @@ class KeyDirectory:
     def has_private(self, key_id: str) -> bool:
         return self._private_path(key_id).is_file()
 
+    def is_protected(self, key_id: str) -> bool:
+        """True when the private key file is encrypted (needs a passphrase). False for a
+        plain PKCS#8 file, or no file: whoever can read it can sign as the store."""
+        try:
+            with open(self._private_path(key_id), "rb") as f:
+                return f.readline().strip() == b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+        except OSError:
+            return False
+
     def create(self, passphrase: str | None = None, make_current: bool = True) -> Signer:
         """Generate a key pair and write it; the private key file is created 0600 from the
         start (never world-readable, not even briefly)."""

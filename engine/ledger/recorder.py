@@ -4,11 +4,16 @@ then a signed checkpoint.
 The CLI registers ``LedgerRecorder(store, signer)`` for a run. Appends happen as results
 arrive (each its own transaction), so a process killed mid-run leaves a ledger that verifies,
 with the run visibly incomplete. Artifacts a check read are copied, with secrets masked, into
-the store's content-addressed ``objects/``. ``critical = True`` tells the runner that a failure
-here must stop the run: evidence must not be lost silently.
+the store's content-addressed ``objects/``; nothing outside the target is copied (a symbolic
+link out of it is refused, and the run-started entry lists such links). ``critical = True``
+tells the runner that a failure here must stop the run: evidence must not be lost silently.
+``head`` (the results document's ``run.ledger``) carries ``key_protected``: false when the
+signing key file is not encrypted.
 """
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import platform
 import socket
@@ -26,7 +31,9 @@ from golive.ledger.keyring import recorded_keys, utc_now
 from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
 from golive.ledger.secrets import Redactor
 from golive.ledger.store import ArtifactRecord, ResultRecord, RunRecord, Store
+from golive.run.target import OutsideTarget, confined, outside_links
 
+log = logging.getLogger("golive.ledger")
 MAX_BLOB_BYTES = 64 * 1024 * 1024  # larger artifacts (bulk market data) are recorded by digest only
 
 
@@ -65,6 +72,12 @@ class LedgerRecorder:
         self.head: dict[str, Any] | None = None
         self.results = 0
 
+    @property
+    def key_protected(self) -> bool:
+        """Whether the signing key's file is encrypted. An unprotected key lets whoever reads
+        the store's key folder rewrite history undetected; reports flag it."""
+        return KeyDirectory(self.store.keys_dir).is_protected(self.signer.key_id)
+
     # -- hooks ------------------------------------------------------------------------------
     @hookimpl
     def golive_run_started(self, run: dict[str, Any]) -> None:
@@ -78,6 +91,13 @@ class LedgerRecorder:
             "plan": plan, "selection": run.get("selection") or [],
             "tailoring_digest": run.get("tailoring_digest"), "environment": environment()})
         payload["signing_key"] = self.signer.key_id  # a public key id: "*_key" must not mask it
+        payload["key_protected"] = self.key_protected
+        links = outside_links(run["target"]) if run.get("target") else []
+        for link in links:
+            log.warning("%s is a symbolic link to %s, outside the target: never copied into the evidence, "
+                        "and a check that records it is refused", link["path"], link["to"])
+        if links:
+            payload["outside_links"] = self.redactor.obj(links)
 
         def index(conn: Connection, seq: int, _payload: Any) -> None:
             conn.execute(insert(RunRecord.__table__).values(
@@ -119,7 +139,8 @@ class LedgerRecorder:
                 PendingEntry(run_id, "checkpoint", checkpoint_payload, [(self.signer, "checkpoint")], close_run),
             ])
         cp = done[-1]
-        self.head = Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict()
+        self.head = {**Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict(),
+                     "key_protected": self.key_protected}
 
     def _ensure_active_key(self, conn: Connection) -> None:
         """Checkpoints must be signed by the ledger's active key. If the key was rotated while
@@ -198,19 +219,31 @@ class LedgerRecorder:
         self.results += len(outcomes)
 
     def store_artifacts(self, outcome: Any, run: dict[str, Any]) -> list[dict[str, Any]]:
+        """Copy each artifact into ``objects/`` (masked), or say why only its digest is kept.
+        Nothing outside the target is copied: a path that resolves out of it (a symbolic link
+        to /etc/shadow) is refused, with the reason in the entry."""
         root = Path(run.get("target") or ".")
         blobs = []
         for art in outcome.artifacts:
-            path = Path(art.path) if Path(art.path).is_absolute() else root / art.path
             item: dict[str, Any] = {"path": self.redactor.text(art.path), "sha256": art.sha256,
                                     "role": art.role}
+            try:
+                path = confined(root, art.path)
+            except OutsideTarget as exc:
+                item.update(blob=None, note=self.redactor.text(str(exc)))
+                blobs.append(item)
+                continue
             if not path.is_file():
                 item.update(blob=None, note="file no longer exists; digest only")
             elif path.stat().st_size > self.max_blob_bytes:
                 item.update(blob=None, size=path.stat().st_size,
                             note=f"larger than {self.max_blob_bytes} bytes; digest only")
             else:
-                data = path.read_bytes()
+                data = _read_no_follow(path)
+                if data is None:
+                    item.update(blob=None, note="file became a symbolic link after the check read it; digest only")
+                    blobs.append(item)
+                    continue
                 copy, redacted = self.redactor.blob(data)
                 item.update(blob=self.store.put_blob(copy), size=len(copy), redacted=redacted)
                 if not redacted and item["blob"] != art.sha256:
@@ -231,6 +264,18 @@ class LedgerRecorder:
                 for run_id in dead:
                     conn.execute(text("UPDATE runs SET status = 'incomplete' WHERE id = :i AND status = 'running'"),
                                  {"i": run_id})
+
+
+def _read_no_follow(path: Path) -> bytes | None:
+    """The bytes of an already resolved path, or None if it was swapped for a link since."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
 
 
 def _alive(pid: int) -> bool:

@@ -16,9 +16,18 @@
 
 Paths are relative to the workspace root; a path that escapes the root is refused, so a
 hostile ``golive.toml`` cannot point checks at files outside the audited workspace.
+
+The same holds for symbolic links: :func:`confined` resolves a path and refuses one that lands
+outside the (resolved) root with :class:`OutsideTarget`, whose message names the link and its
+destination. ``CheckContext.record_artifact`` and the ledger's artifact copy go through it, so
+``ln -s /etc/shadow config/evil.yaml`` neither feeds a check nor lands in the evidence store;
+:func:`outside_links` lists every such link for the run's record. A link that stays inside the
+workspace is followed as before.
 """
 from __future__ import annotations
 
+import logging
+import os
 import tomllib
 from pathlib import Path
 
@@ -31,6 +40,66 @@ CONFIG_NAME = "golive.toml"
 
 class TargetError(ValueError):
     """The target workspace cannot be used (missing folder, bad golive.toml)."""
+
+
+log = logging.getLogger("golive.target")
+MAX_SCANNED_ENTRIES = 200_000  # outside_links stops there: a scan must not stall a run on a huge tree
+SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"}
+
+
+class OutsideTarget(PermissionError):
+    """A path under the target resolves outside it (a symbolic link out of the workspace, or
+    an absolute path elsewhere): golive refuses to read or copy it."""
+
+    def __init__(self, shown: str, destination: Path, root: Path, link: bool) -> None:
+        self.path, self.destination, self.root = shown, destination, root
+        what = "is a symbolic link to" if link else "resolves to"
+        super().__init__(f"{shown} {what} {destination}, outside the target {root}: refused, not read "
+                         "(golive never follows a path out of the audited workspace; copy the file "
+                         "into the workspace if it is evidence)")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def confined(root: Path | str, path: Path | str) -> Path:
+    """The resolved ``path`` (relative to ``root``, or absolute), if it stays inside the
+    resolved ``root``; else :class:`OutsideTarget` naming the path and where it leads."""
+    root = Path(root).resolve()
+    given = Path(path)
+    full = given if given.is_absolute() else root / given
+    try:
+        resolved = full.resolve()
+    except (RuntimeError, OSError):  # a link loop: opening it fails on its own, it leads nowhere
+        return full
+    if _inside(resolved, root):
+        return resolved
+    lexical = Path(os.path.normpath(full.absolute()))
+    link = _inside(lexical, root)  # spelled inside the root, lands outside: a link on the way
+    shown = str(lexical.relative_to(root)) if link else str(given)
+    log.warning("%s %s %s, outside the target: refused, not read", shown,
+                "is a symbolic link to" if link else "resolves to", resolved)
+    raise OutsideTarget(shown, resolved, root, link)
+
+
+def outside_links(root: Path | str, limit: int = MAX_SCANNED_ENTRIES) -> list[dict[str, str]]:
+    """Every symbolic link under ``root`` whose destination is outside it, as
+    ``{"path": relative link, "to": resolved destination}`` (links are not descended into)."""
+    root = Path(root).resolve()
+    found, seen = [], 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS]
+        for name in (*dirs, *files):
+            seen += 1
+            entry = Path(folder) / name
+            if entry.is_symlink():
+                dest = entry.resolve()
+                if not _inside(dest, root):
+                    found.append({"path": str(entry.relative_to(root)), "to": str(dest)})
+        if seen >= limit:
+            break
+    return sorted(found, key=lambda item: item["path"])
 
 
 def load_target(root: Path | str) -> Target:
