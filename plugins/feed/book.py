@@ -25,8 +25,10 @@ Vectorised with numpy, one run of records at a time (no per-record Python):
 
 Resting orders and price levels are carried between runs as arrays and re-entered at the start
 of the next run (of a big book, only the orders the run names). Memory is the book plus a few
-arrays of the run's size. Runs of 10^4..10^5 records are fast (fixed numpy cost per run). Results are identical to the former per-record implementation, kept frozen in
-``benchmarks/book_reference.py`` (see ``tests/test_book_equivalence.py``).
+arrays of the run's size. Runs of 10^4..10^5 records are fast (fixed numpy cost per run; the
+array kernels are in :mod:`.book_kernels`). Results are identical to the former per-record
+implementation, kept frozen in ``benchmarks/book_reference.py`` (see
+``tests/test_book_equivalence.py``; ``benchmarks/bench_book.py`` measures both).
 """
 from __future__ import annotations
 
@@ -34,17 +36,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .book_kernels import chain_sort, ends, group_ids, interval_max, shifted, starts
+
 F_LAST = 128
 UNDEF_PRICE = np.iinfo(np.int64).max
 _NEG = np.iinfo(np.int64).min
-_A, _C, _M, _R, _F = (ord(c) for c in "ACMRF")
+_A, _C, _M, _R, _F, _B = (ord(c) for c in "ACMRFB")
 _PSEUDO = 0  # a resting order / level carried from the previous run
 # resting orders are re-entered whole while they are fewer than this many times the run's records
 CARRY_ALL_BELOW = 2
-_SIDE = np.full(256, 2, np.int8)  # side byte -> 0 bid, 1 ask, 2 none
-_SIDE[ord("B")], _SIDE[ord("A")] = 0, 1
-_ORDER_ACTION = np.zeros(256, bool)  # actions that concern one order
-_ORDER_ACTION[[_A, _C, _M, _F]] = True
 
 
 @dataclass
@@ -68,83 +68,67 @@ class Episode:
         return out
 
 
-def _starts(*keys: np.ndarray) -> np.ndarray:
-    """True where any key differs from the previous element (and at 0)."""
-    n = len(keys[0])
-    out = np.zeros(n, dtype=bool)
-    if n:
-        out[0] = True
-        for k in keys:
-            out[1:] |= k[1:] != k[:-1]
-    return out
+class _Axis:
+    """The run's records grouped per instrument (stable sort; none when the run holds one
+    instrument) and split at book clears (``R``): each record's rank on that axis, each
+    instrument group's first rank and end, and the (group, clear epoch) code of each record."""
 
+    def __init__(self, inst: np.ndarray, action: np.ndarray):
+        n = self.n = len(inst)
+        lo, hi = int(inst.min()), int(inst.max())
+        if lo == hi:
+            self.order = self.rank = None
+            gid_ax, act_ax = None, action
+            self.gfirst, self.g_inst = np.zeros(1, np.int64), inst[:1].copy()
+        else:  # radix sort of small codes
+            code = inst - lo
+            self.order = np.argsort(code.astype(np.uint16) if hi - lo < 1 << 16 else code, kind="stable")
+            self.rank = np.empty(n, np.int64)
+            self.rank[self.order] = np.arange(n)
+            inst_ax = inst[self.order]
+            gs = starts(inst_ax)
+            gid_ax, act_ax = group_ids(gs).astype(np.int64), action[self.order]
+            self.gfirst = np.flatnonzero(gs)
+            self.g_inst = inst_ax[self.gfirst]
+        self.g_end = np.append(self.gfirst[1:], n)
+        n_groups = len(self.g_inst)
+        self.r_ranks = np.flatnonzero(act_ax == _R)
+        self.cleared = len(self.r_ranks) > 0
+        if not self.cleared:  # nearly always: one epoch
+            self.n_ep, ge_ax = 1, gid_ax
+            self.g_final_epoch = np.zeros(n_groups, np.int64)
+        else:
+            cum_r = np.zeros(n, np.int64)
+            cum_r[self.r_ranks] = 1
+            np.cumsum(cum_r, out=cum_r)
+            before_g = np.where(self.gfirst > 0, cum_r[self.gfirst - 1], 0)
+            epoch_ax = cum_r - (before_g[gid_ax] if gid_ax is not None else before_g[0])
+            self.g_final_epoch = epoch_ax[self.g_end - 1]
+            self.n_ep = int(self.g_final_epoch.max()) + 1
+            ge_ax = epoch_ax if gid_ax is None else gid_ax * self.n_ep + epoch_ax
+        self.final_ge = np.arange(n_groups) * self.n_ep + self.g_final_epoch
+        if ge_ax is None or self.order is None:
+            self._ge = ge_ax
+        else:
+            self._ge = np.empty(n, np.int64)
+            self._ge[self.order] = ge_ax
 
-def _ends(starts: np.ndarray) -> np.ndarray:
-    """True at the last element of each group, given the group starts."""
-    out = np.ones(len(starts), dtype=bool)
-    out[:-1] = starts[1:]
-    return out
+    def ge_at(self, positions: np.ndarray) -> np.ndarray:
+        """(group, epoch) code of the records at ``positions``."""
+        return np.zeros(len(positions), np.int64) if self._ge is None else self._ge[positions]
 
+    def rank_of(self, positions: np.ndarray) -> np.ndarray:
+        return positions if self.rank is None else self.rank[positions]
 
-def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Rank of each value among the distinct values (0-based), and how many there are."""
-    if len(values) == 0:
-        return np.zeros(0, np.int64), 0
-    order = np.argsort(values)
-    ranks = np.empty(len(values), np.int64)
-    ranks[order] = np.cumsum(_starts(values[order])) - 1
-    return ranks, int(ranks[order[-1]]) + 1
-
-
-def _chain_order(group: np.ndarray, n_groups: int, key: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Order by (key, group, t) -- ``t`` unique per (key, group) -- with one unstable sort of
-    a packed int64 (lexsort is several times slower)."""
-    t = t + 1  # >= 0
-    t_bits = max(int(t.max()).bit_length(), 1) if len(t) else 1
-    g_bits = max(n_groups - 1, 1).bit_length()
-    lo = int(key.min()) if len(key) else 0
-    span = int(key.max()) - lo if len(key) else 0
-    step = 1
-    if span.bit_length() + g_bits + t_bits > 62 and span < 1 << 63:  # prices: try in ticks
-        step = int(np.gcd.reduce(key - key.dtype.type(lo))) or 1
-    if (span // step).bit_length() + g_bits + t_bits <= 62:  # the keys themselves, shifted to 0
-        krank, n_keys = (key - key.dtype.type(lo)).astype(np.int64), span // step + 1
-        if step > 1:
-            krank //= step
-    else:
-        krank, n_keys = _dense_rank(key)
-    if t_bits + g_bits + max(n_keys - 1, 1).bit_length() > 62:
-        return np.lexsort((t, group, krank))
-    packed = (krank << (g_bits + t_bits)) | (group.astype(np.int64) << t_bits) | t
-    return np.argsort(packed)
-
-
-def _fill_max(tree: np.ndarray, size: int, lo: np.ndarray, hi: np.ndarray, val: np.ndarray) -> None:
-    """Segment tree (leaves at ``size``..): node max of every value whose [lo, hi) covers it."""
-    keep = lo < hi
-    lo, hi, val = lo[keep] + size, hi[keep] + size, val[keep]
-    while len(lo):
-        odd = (lo & 1) == 1
-        if odd.any():
-            np.maximum.at(tree, lo[odd], val[odd])
-            lo = lo + odd
-        odd = (hi & 1) == 1
-        if odd.any():
-            hi = hi - odd
-            np.maximum.at(tree, hi[odd], val[odd])
-        lo, hi = lo >> 1, hi >> 1
-        keep = lo < hi
-        if not keep.all():
-            lo, hi, val = lo[keep], hi[keep], val[keep]
-
-
-def _push_down(tree: np.ndarray, size: int) -> None:
-    width = 1
-    while width < size:
-        node = tree[width:2 * width]
-        np.maximum(tree[2 * width:4 * width:2], node, out=tree[2 * width:4 * width:2])
-        np.maximum(tree[2 * width + 1:4 * width:2], node, out=tree[2 * width + 1:4 * width:2])
-        width *= 2
+    def open_end(self, start: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Where a level existing from ``start`` to the end of its epoch stops: at the
+        instrument's next clear, or after its last record."""
+        g_end = self.g_end[group]
+        if not self.cleared:
+            return g_end
+        k = np.searchsorted(self.r_ranks, start, side="left")
+        nr = self.r_ranks[np.minimum(k, len(self.r_ranks) - 1)]
+        return np.where((k < len(self.r_ranks)) & (nr < g_end), nr, g_end)
 
 
 class BookChecker:
@@ -188,174 +172,167 @@ class BookChecker:
             return
         inst = np.ascontiguousarray(recs["instrument_id"]).astype(np.uint32, copy=False)
         action = np.ascontiguousarray(recs["action"]).view(np.uint8)
-        # --- axis: records grouped per instrument (stable), clear epochs --------------------
-        lo, hi = int(inst.min()), int(inst.max())
-        if lo == hi:
-            ax = rank = np.arange(n)
-        else:  # radix sort of small codes
-            code = inst - lo
-            ax = np.argsort(code.astype(np.uint16) if hi - lo < 1 << 16 else code, kind="stable")
-            rank = np.empty(n, np.int64)
-            rank[ax] = np.arange(n)
-        inst_ax = inst[ax]
-        gfirst = np.flatnonzero(_starts(inst_ax))
-        g_inst = inst_ax[gfirst]
-        g_end = np.append(gfirst[1:], n)
-        gid_ax = np.cumsum(_starts(inst_ax)) - 1
-        is_r_ax = action[ax] == _R
-        cum_r = np.cumsum(is_r_ax)
-        before_g = np.where(gfirst > 0, cum_r[gfirst - 1], 0) if len(gfirst) else gfirst
-        epoch_ax = cum_r - before_g[gid_ax]
-        g_final_epoch = epoch_ax[g_end - 1]
-        n_ep = int(g_final_epoch.max()) + 1
-        ge = np.empty(n, np.int64)  # (instrument group, clear epoch) of each record
-        ge[ax] = gid_ax * n_ep + epoch_ax
-        final_ge = np.arange(len(g_inst)) * n_ep + g_final_epoch
-        r_ranks = np.flatnonzero(is_r_ax)
+        ax = _Axis(inst, action)
+        start, end, val = self._levels(ax, *self._orders(recs, action, ax))
+        # --- best bid / ask at the F_LAST records -----------------------------------------
+        flags = np.ascontiguousarray(recs["flags"])
+        if ax.order is None:
+            q = qr = np.flatnonzero(flags & F_LAST)
+        else:  # per instrument, in record order
+            qr = np.flatnonzero(flags[ax.order] & F_LAST)
+            q = ax.order[qr]
+        if len(q) == 0:
+            return
+        best = interval_max(2 * n, start, end, val, np.concatenate([qr, qr + n]))
+        bid, nask = best[:len(q)], best[len(q):]
+        both = (bid != _NEG) & (nask != _NEG)
+        spread = np.ones(len(q), np.int64)
+        spread[both] = -nask[both] - bid[both]
+        state = (spread <= 0).astype(np.int8)  # 1 crossed, 2 locked, 0 neither
+        state += spread == 0
+        self._episodes(q, state, spread, inst, recs, first_index, pos_index,
+                       None if segments is None else segments[q])
 
-        def group_of(i: np.ndarray) -> np.ndarray:
-            return np.searchsorted(g_inst, i)
-
-        # --- orders ---------------------------------------------------------------------
-        is_ord = _ORDER_ACTION[action]
+    def _orders(self, recs: np.ndarray, action: np.ndarray, ax: "_Axis"):
+        """Resting orders carried in plus the run's order events, in (order, time) chains:
+        counts unknown-order events and re-used ids, stores the orders resting at the end, and
+        returns the price-level changes (for :meth:`_levels`)."""
+        is_ord = (action == _A) | (action == _C) | (action == _M) | (action == _F)
+        p = np.flatnonzero(is_ord)
+        g_inst, n_ep = ax.g_inst, ax.n_ep
         carried = np.isin(self._o_inst, g_inst)
-        if len(self._o_oid) > CARRY_ALL_BELOW * n:  # a big book: re-enter only the orders
-            cleared = np.isin(self._o_inst, g_inst[g_final_epoch > 0])  # that the run names
-            carried &= np.isin(self._o_oid, recs["order_id"][is_ord])
+        oid_p = recs["order_id"][p]
+        if len(self._o_oid) > CARRY_ALL_BELOW * len(recs):  # a big book: re-enter only the
+            cleared = np.isin(self._o_inst, g_inst[ax.g_final_epoch > 0])  # orders the run names
+            carried &= np.isin(self._o_oid, oid_p)
             keep_o = ~carried & ~cleared
         else:
             keep_o = ~carried
-        p = np.flatnonzero(is_ord)
-        rec_side = _SIDE[np.ascontiguousarray(recs["side"]).view(np.uint8)]
-        rec_px = recs["price"]
-        rec_size = recs["size"].astype(np.int64)
-        key1 = np.concatenate([group_of(self._o_inst[carried]) * n_ep, ge[p]])
-        o_oid = np.concatenate([self._o_oid[carried], recs["order_id"][p]])
-        o_act = np.concatenate([np.full(int(carried.sum()), _PSEUDO, np.uint8), action[p]])
-        o_side = np.concatenate([self._o_side[carried], rec_side[p]])
-        o_px = np.concatenate([self._o_px[carried], rec_px[p]])
-        o_size = np.concatenate([self._o_size[carried], rec_size[p]])
-        o_pos = np.concatenate([np.full(int(carried.sum()), -1, np.int64), p])
-        order = _chain_order(key1, len(g_inst) * n_ep, o_oid, o_pos)
-        key1, o_oid, o_act = key1[order], o_oid[order], o_act[order]
-        o_side, o_px, o_size, o_pos = o_side[order], o_px[order], o_size[order], o_pos[order]
-        m = len(order)
-        chain0 = _starts(key1, o_oid)
-        is_reset = (o_act == _PSEUDO) | (o_act == _A) | (o_act == _M)
-        valid_new = is_reset & (o_px != UNDEF_PRICE) & (o_side != 2)
+        nc = int(np.count_nonzero(carried))
+        side_byte = np.ascontiguousarray(recs["side"]).view(np.uint8)[p]
+        side_p = np.full(len(p), 2, np.int8)  # 0 bid, 1 ask, 2 none
+        side_p[side_byte == _B] = 0
+        side_p[side_byte == _A] = 1
+        # element arrays: the carried orders first, then the run's events in record order
+        o_grp = np.concatenate([np.searchsorted(g_inst, self._o_inst[carried]) * n_ep, ax.ge_at(p)])
+        o_oid = np.concatenate([self._o_oid[carried], oid_p])
+        o_act = np.concatenate([np.full(nc, _PSEUDO, np.uint8), action[p]])
+        o_side = np.concatenate([self._o_side[carried], side_p])
+        o_px = np.concatenate([self._o_px[carried], recs["price"][p]])
+        o_size = np.concatenate([self._o_size[carried], recs["size"][p].astype(np.int64)])
+        order, chain0 = chain_sort(o_grp, len(g_inst) * n_ep, o_oid)
+        act, size = o_act[order], o_size[order]
+        is_a, is_c, is_m = act == _A, act == _C, act == _M
+        is_reset = is_a | is_m | (act == _PSEUDO)  # the order's state is known after it
+        valid_new = is_reset & ((o_px != UNDEF_PRICE) & (o_side != 2))[order]
+        # segments: a reset and the cancels/fills up to the next reset of the same order
         seg_begin = chain0.copy()
         seg_begin[1:] |= is_reset[:-1]
-        seg = np.cumsum(seg_begin) - 1
+        seg = group_ids(seg_begin)
         sb = np.flatnonzero(seg_begin)
-        from_prev = ~chain0[sb]  # the segment follows a reset of the same order
-        src = np.maximum(sb - 1, 0)
-        base_present = from_prev & valid_new[src]
-        base_side, base_px, base_size = o_side[src], o_px[src], o_size[src]
-        is_c = o_act == _C
-        c_amt = np.where(is_c, o_size, 0)
-        cs = np.cumsum(c_amt) - c_amt
-        cn = np.cumsum(is_c) - is_c
-        c_before = cs - cs[sb][seg]
-        n_before = cn - cn[sb][seg]
-        bsize = base_size[seg]
-        present = base_present[seg] & ~((n_before > 0) & (c_before >= bsize))
+        src = np.maximum(sb - 1, 0)  # the reset a segment follows (when not a chain start)
+        base_present = valid_new[src] & ~chain0[sb]
+        c_amt = size * is_c
+        cs = np.cumsum(c_amt)
+        cs -= c_amt
+        c_before = cs - cs[sb][seg]  # cancelled since the reset
+        bsize = size[src][seg]
+        present = base_present[seg]
+        gone = c_before >= bsize
+        zero = np.flatnonzero(present & (bsize == 0))
+        if len(zero):  # a size-0 order is gone after any cancel, even of 0
+            cn = np.cumsum(is_c, dtype=np.int64)
+            gone[zero] = cn[zero] - is_c[zero] > cn[sb[seg[zero]]] - is_c[sb[seg[zero]]]
+        present &= ~gone
         resting = bsize - c_before
-        prev_side, prev_px = base_side[seg], base_px[seg]
-        is_a, is_m, is_f = o_act == _A, o_act == _M, o_act == _F
-        self.counts["unknown_order_events"] += int(np.count_nonzero((is_c | is_f) & ~present))
+        self.counts["unknown_order_events"] += int(np.count_nonzero((is_c | (act == _F)) & ~present))
         self.counts["reused_order_ids"] += int(np.count_nonzero(is_a & present))
         # price-level changes: remove (sub-step 0) then add (sub-step 1)
-        rm_am = (is_a | is_m) & present
-        rm_c = is_c & present
-        rm = np.flatnonzero(rm_am | rm_c)
+        rm = np.flatnonzero((is_a | is_m | is_c) & present)
         rm_amt = resting[rm]
-        np.minimum(rm_amt, o_size[rm], out=rm_amt, where=rm_c[rm])
-        add = np.flatnonzero(valid_new & (o_act != _PSEUDO))
-        # final state of each order chain (at its last record)
-        e = np.flatnonzero(_ends(chain0))
-        e = e[key1[e] == final_ge[key1[e] // n_ep]]  # not cleared later in the run
-        e_reset, e_c, e_size, e_rest = is_reset[e], is_c[e], o_size[e], resting[e]
+        np.minimum(rm_amt, size[rm], out=rm_amt, where=is_c[rm])
+        rm_base = order[src[seg[rm]]]
+        add = np.flatnonzero(valid_new & (act != _PSEUDO))
+        # final state of each order chain (at its last record), unless cleared later in the run
+        e = np.flatnonzero(ends(chain0))
+        if ax.cleared:
+            ge = o_grp[order[e]]
+            e = e[ge == ax.final_ge[ge // n_ep]]
+        e_reset, e_c, e_size, e_rest = is_reset[e], is_c[e], size[e], resting[e]
         after_present = np.where(e_reset, valid_new[e], present[e] & (~e_c | (e_size < e_rest)))
         e = e[after_present]
         e_reset, e_c, e_size, e_rest = e_reset[after_present], e_c[after_present], e_size[after_present], e_rest[after_present]
+        oe, e_base = order[e], order[src[seg[e]]]
         after_size = np.where(e_reset, e_size, np.where(e_c, e_rest - e_size, e_rest))
-        after_side = np.where(e_reset, o_side[e], prev_side[e])
-        after_px = np.where(e_reset, o_px[e], prev_px[e])
-        new_o = (g_inst[key1[e] // n_ep], o_oid[e], after_side, after_px, after_size)
+        after_side = np.where(e_reset, o_side[oe], o_side[e_base])
+        after_px = np.where(e_reset, o_px[oe], o_px[e_base])
+        new_o = (g_inst[o_grp[oe] // n_ep], o_oid[oe], after_side, after_px, after_size)
         old_o = (self._o_inst[keep_o], self._o_oid[keep_o], self._o_side[keep_o],
                  self._o_px[keep_o], self._o_size[keep_o])
         (self._o_inst, self._o_oid, self._o_side, self._o_px,
          self._o_size) = (np.concatenate([a, b]) for a, b in zip(old_o, new_o))
+        orm, oadd = order[rm], order[add]
+        changes = (  # (group, epoch) * 2 + side, price, amount, time 2 * position + sub-step
+            np.concatenate([o_grp[rm_base] * 2 + o_side[rm_base], o_grp[oadd] * 2 + o_side[oadd]]),
+            np.concatenate([o_px[rm_base], o_px[oadd]]),
+            np.concatenate([-rm_amt, size[add]]),
+            np.concatenate([2 * p[orm - nc], 2 * p[oadd - nc] + 1]))
+        return changes
 
-        # --- levels ---------------------------------------------------------------------
+    def _levels(self, ax: "_Axis", c_key, c_px, c_amt, c_t):
+        """Price levels carried in plus the run's changes, in (level, time) chains: stores the
+        levels existing at the end and returns the intervals (axis ranks; asks offset by the
+        run's size, values negated) in which each level exists."""
+        g_inst, n_ep, n = ax.g_inst, ax.n_ep, ax.n
         lcar = np.isin(self._l_inst, g_inst)
         keep_l = ~lcar
-        nl = int(lcar.sum())
-        lkey = np.concatenate([group_of(self._l_inst[lcar]) * (2 * n_ep) + self._l_side[lcar],
-                               key1[rm] * 2 + prev_side[rm], key1[add] * 2 + o_side[add]])
-        l_px = np.concatenate([self._l_px[lcar], prev_px[rm], o_px[add]])
-        l_amt = np.concatenate([self._l_size[lcar], -rm_amt, o_size[add]])
-        l_t = np.concatenate([np.full(nl, -1, np.int64), 2 * o_pos[rm], 2 * o_pos[add] + 1])
-        l_add = np.concatenate([np.ones(nl, bool), np.zeros(len(rm), bool), np.ones(len(add), bool)])
-        order = _chain_order(lkey, len(g_inst) * n_ep * 2, l_px, l_t)
-        lkey, l_px, l_amt, l_t, l_add = lkey[order], l_px[order], l_amt[order], l_t[order], l_add[order]
-        l_side = (lkey & 1).astype(np.int8)
-        lchain0 = _starts(lkey, l_px)
-        total = np.cumsum(l_amt)
+        nl = int(np.count_nonzero(lcar))
+        lkey = np.concatenate([np.searchsorted(g_inst, self._l_inst[lcar]) * (2 * n_ep)
+                               + self._l_side[lcar], c_key])
+        l_px = np.concatenate([self._l_px[lcar], c_px])
+        l_amt = np.concatenate([self._l_size[lcar], c_amt])
+        # time: -1 for a carried level; sorted by (time + 1) after the carried ones
+        order, lchain0 = chain_sort(lkey, len(g_inst) * n_ep * 2, l_px,
+                                    np.concatenate([np.arange(nl), c_t + nl]))
+        amt = l_amt[order]
+        t = np.concatenate([np.full(nl, -1, np.int64), c_t])[order]
+        lseg = group_ids(lchain0)
         lb = np.flatnonzero(lchain0)
-        lseg = np.cumsum(lchain0) - 1
-        total = total - (total[lb] - l_amt[lb])[lseg]
-        exists = l_add | (total > 0)
-        existed = np.zeros(len(exists), bool)
-        existed[1:] = exists[:-1]
-        existed[lchain0] = False
-        flip = exists != existed
-        llast = _ends(lchain0)
-        lg = lkey // (2 * n_ep)
-        lfin = llast & exists & ((lkey >> 1) == final_ge[lg])
-        new_l = (g_inst[lg[lfin]], l_side[lfin], l_px[lfin], total[lfin])
+        total = np.cumsum(amt)
+        total -= (total[lb] - amt[lb])[lseg]
+        exists = (t & 1) == 1  # carried levels (t = -1) and adds exist
+        exists |= total > 0
+        flip = exists != shifted(exists, False)
+        flip[lchain0] = exists[lchain0]
+        fin = np.flatnonzero(ends(lchain0) & exists)
+        fkey = lkey[order[fin]]
+        if ax.cleared:  # not cleared later in the run
+            keep = (fkey >> 1) == ax.final_ge[fkey // (2 * n_ep)]
+            fin, fkey = fin[keep], fkey[keep]
+        new_l = (g_inst[fkey // (2 * n_ep)], (fkey & 1).astype(np.int8), l_px[order[fin]], total[fin])
         old_l = (self._l_inst[keep_l], self._l_side[keep_l], self._l_px[keep_l], self._l_size[keep_l])
         self._l_inst, self._l_side, self._l_px, self._l_size = (
             np.concatenate([a, b]) for a, b in zip(old_l, new_l))
-        # intervals (in axis ranks) in which each level exists
+        # intervals in which each level exists: from an appearance to the next flip of its chain
         tf = np.flatnonzero(flip)
-        appear = tf[exists[tf]]
-        at = l_t[appear]
-        start = np.where(at < 0, gfirst[lg[appear]], rank[np.maximum(at, 0) >> 1])
-        nxt = np.searchsorted(tf, appear, side="right")
-        nxt_c = np.minimum(nxt, max(len(tf) - 1, 0))
-        closes = (nxt < len(tf)) & (lseg[tf[nxt_c]] == lseg[appear]) if len(tf) else np.zeros(0, bool)
-        close_rank = rank[np.maximum(l_t[tf[nxt_c]], 0) >> 1] if len(tf) else np.zeros(0, np.int64)
-        # open at the end of its epoch: ends at the instrument's next clear, or its last record
-        g_ap = lg[appear]
-        k = np.searchsorted(r_ranks, start, side="left")
-        k_c = np.minimum(k, max(len(r_ranks) - 1, 0))
-        nr = r_ranks[k_c] if len(r_ranks) else np.zeros(len(k), np.int64)
-        open_end = np.where((k < len(r_ranks)) & (nr < g_end[g_ap]), nr, g_end[g_ap])
-        end = np.where(closes, close_rank, open_end)
-        ask = l_side[appear] == 1
-        val = np.where(ask, -l_px[appear], l_px[appear])
-        off = np.where(ask, n, 0)
-
-        # --- best bid / ask at the F_LAST records -----------------------------------------
-        q = ax[(recs["flags"][ax] & F_LAST) != 0]  # per instrument, in record order
-        if len(q) == 0:
-            return
-        size = 1 << int(2 * n - 1).bit_length()
-        tree = np.full(2 * size, _NEG, np.int64)
-        _fill_max(tree, size, start + off, end + off, val)
-        _push_down(tree, size)
-        bid = tree[size + rank[q]]
-        nask = tree[size + n + rank[q]]
-        both = (bid != _NEG) & (nask != _NEG)
-        spread = np.where(both, -np.where(both, nask, 0) - np.where(both, bid, 0), 1)
-        state = np.where(spread < 0, 1, np.where(spread == 0, 2, 0)).astype(np.int8)
-        self._episodes(q, state, spread, inst, recs, first_index, pos_index,
-                       None if segments is None else segments[q])
+        ai = np.flatnonzero(exists[tf])
+        appear = tf[ai]
+        akey = lkey[order[appear]]
+        lg = akey // (2 * n_ep)
+        at = t[appear]
+        start = np.where(at < 0, ax.gfirst[lg], ax.rank_of(np.maximum(at, 0) >> 1))
+        nxt = np.minimum(ai + 1, max(len(tf) - 1, 0))
+        closes = (ai + 1 < len(tf)) & (lseg[tf[nxt]] == lseg[appear])
+        close_rank = ax.rank_of(np.maximum(t[tf[nxt]], 0) >> 1)
+        end = np.where(closes, close_rank, ax.open_end(start, lg))
+        ask = (akey & 1) == 1
+        px = l_px[order[appear]]
+        off = ask * n
+        return start + off, end + off, np.where(ask, -px, px)
 
     def _episodes(self, q, state, spread, inst, recs, first_index, pos_index, seg_q) -> None:
         qi = inst[q]
-        gs = _starts(qi)
+        gs = starts(qi)
         prev = np.empty(len(q), np.int8)
         prev[1:] = state[:-1]
         kinds = {"crossed": 1, "locked": 2}
