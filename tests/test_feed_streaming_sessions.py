@@ -8,6 +8,8 @@ UTC: one hour of trading in the file's range). Expected silences are recomputed 
 independent decode (``DBNStore.to_df()``)."""
 from __future__ import annotations
 
+import shutil
+
 import json
 import logging
 import sys
@@ -60,6 +62,24 @@ def test_christmas_day_is_not_a_silence():
     assert res.details["sessions"]["GLBX.MDP3"]["calendar"] == "CMES"
 
 
+@real
+def test_the_plans_us_hours_keep_the_nyse_holidays(plan_streaming_params):
+    """PRE-FEED-03 as the plan words it (regular US hours on XNYS days): Christmas Day is a
+    holiday, so the two ES files cover no regular hours -- missing, not a 23,400 s silence."""
+    res = check_mbo_streaming(None, ctx(REAL, files=[ESH4_24, ESH4_25], **plan_streaming_params))
+    assert res.status is Status.MISSING and "covers no trading hours" in res.message
+    assert "no session of XNYS in it (the plan market_hours)" in res.message
+    assert res.metrics["max_silence_market_hours_s"].value == 0
+
+
+@pytest.fixture()
+def plan_streaming_params():
+    from golive.plan import load
+
+    req = next(r for r in load().requirements if r.id == "PRE-FEED-03")
+    return {k: v for k, v in req.check.params.items() if k != "max_age"}  # 2023 data: not stale here
+
+
 def test_unrelated_files_are_not_a_silence_and_a_gap_in_trading_is(tmp_path):
     # two CME days months apart, each a 10-min recording inside continuous trading (10:00 CT);
     # the second has 90 s without records
@@ -102,7 +122,7 @@ def test_market_hours_override(tmp_path):
 @real
 def test_sequences_around_an_outage_in_filtered_data_are_not_judged(tmp_path):
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "esh4.dbn.zst").symlink_to(REAL / ESH4_25)
+    shutil.copyfile(REAL / ESH4_25, tmp_path / "data" / "esh4.dbn.zst")  # a link out of the target is refused
     log = tmp_path / "logs" / "feed_events.jsonl"
     log.parent.mkdir()
     rows = [{"ts": "2023-12-25T23:30:00Z", "event": "disconnect"},

@@ -33,7 +33,9 @@ _MARKET_HOURS = {
     "properties": {"timezone": {"type": "string"}, "open": {"type": "string", "pattern": r"^\d\d:\d\d$"},
                    "close": {"type": "string", "pattern": r"^\d\d:\d\d$"},
                    "days": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}},
-                   "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}},
+                   "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+                   # an exchange-calendars name (XNYS, CMES, ...): its holidays and early closes apply
+                   "calendar": {"type": "string"}},
     "additionalProperties": False,
 }
 # streaming and reconnection read MBO files only (silences, sequence numbers): no `schemas`

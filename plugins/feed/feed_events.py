@@ -94,8 +94,8 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         "unbackfilled_outages": int((uncovered_us > 0).sum()),
         "backfill_uncovered_s": Quantity(round(int(uncovered_us.sum()) / 1e6, 6), "s"),
         # what the client says about itself: shown, not judged (the data around the outages is)
-        "backfill_missing_sequences": int(events.missing_sequences.sum()),
-        "backfill_duplicates": int(events.duplicates.sum()),
+        "backfill_missing_sequences": events.missing_sequences,
+        "backfill_duplicates": events.duplicates,
     }
     windows = [(from_micros(min(a, d)), from_micros(max(b, c))) for a, b, d, c in
                zip(lo.tolist(), hi.tolist(), events.ts[paired].tolist(), events.ts[backs].tolist())]
@@ -274,22 +274,25 @@ def check_mbo_streaming(requirement, ctx) -> CheckResult:
                            message=f"unreadable DBN file(s): {bad}")
     if not seen.observed:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
-                           message=f"the recorded data covers no trading hours ({_no_hours_reason(mbo)})")
+                           message=f"the recorded data covers no trading hours ({_no_hours_reason(mbo, override)})")
     return CheckResult(metrics=metrics, details=details,
                        message=f"longest silence in trading hours {seen.longest_s:.3f} s over "
                                f"{seen.observed_s / 60:.1f} min of trading hours observed")
 
 
-def _no_hours_reason(results: list[dict]) -> str:
+def _no_hours_reason(results: list[dict], override: dict | None = None) -> str:
     if not results:
         return "no readable MBO file"
     parts = []
     for r in results[:5]:
-        cov, cal = r.get("covered"), (r.get("sessions") or {}).get("calendar")
+        # the plan's market hours, when given, replace the venue's sessions
+        cal = (override or {}).get("calendar") if override else (r.get("sessions") or {}).get("calendar")
+        cov = r.get("covered")
         span = (f"{_utc(cov[0]).isoformat()} .. {_utc(cov[1]).isoformat()}" if cov and None not in cov
                 else "no time range")
         parts.append(f"{Path(r['file']).name}: {r.get('dataset') or 'no dataset'} {span}, "
-                     f"{'no session of ' + cal if cal else 'no trading interval'} in it")
+                     f"{'no session of ' + cal if cal else 'no trading interval'} in it"
+                     f"{' (the plan market_hours)' if override else ''}")
     return "; ".join(parts)
 
 
