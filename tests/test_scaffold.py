@@ -260,6 +260,8 @@ def test_plugin_authoring_examples_work(tmp_path, monkeypatch):
     assert outcomes["LIVE-REL-04"].status.value == "fail"  # 90 s >= 1 min
     assert outcomes["LIVE-REL-03"].covered_by == ["suites/heartbeat.robot::Heartbeat Is Sent"]
     assert outcomes["LIVE-REL-03"].artifacts[0].path == "logs/heartbeats.jsonl"
+    assert outcomes["LIVE-REL-03"].observed == {"events": 3, "first": "2026-01-05T09:00:00",
+                                                "newest": "2026-01-05T09:02:00", "what": "heartbeats"}
 
     events = [json.loads(line) for line in journal.read_text().splitlines()]
     assert [e["event"] for e in events] == ["started", "p1-failure", "finished"]
