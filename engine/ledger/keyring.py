@@ -75,15 +75,55 @@ def record_key(store: Store, signer: Signer, role: str = "ledger", name: str = "
 def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Signer:
     """Create a new ledger key, record the rotation signed by the old and the new key, and make
     the new key current. The old private key stays on disk (it can still prove old checkpoints
-    were its own) but verify rejects its signatures after the rotation entry."""
+    were its own) but verify rejects its signatures after the rotation entry.
+
+    Crash-atomic, in three steps, each whole or not at all: (1) the new key's files (written
+    atomically; an interruption leaves an unused key file, nothing else), (2) the rotation
+    entry (one transaction), (3) ``keys/current`` (``os.replace``). The ledger is the truth: an
+    interruption between (2) and (3) is finished by :func:`reconcile_current`, which every
+    signer lookup runs first; rotating ``old`` again then completes that rotation instead of
+    refusing."""
     keydir = KeyDirectory(store.keys_dir)
-    if active_ledger_key(store) != old.key_id:
-        raise LedgerError(f"key {old.key_id[:16]} is not the ledger's active key; nothing to rotate")
-    new = keydir.create(passphrase, make_current=False)
-    Ledger(store).append(NO_RUN, "key", key_payload(new, "rotate", "ledger", replaces=old.key_id),
-                         [(old, "old-key"), (new, "self")])
-    keydir.set_current(new.key_id)
-    return new
+    with _key_lock(store):
+        reconcile_current(store)
+        active = active_ledger_key(store)
+        if active != old.key_id and recorded_keys(store).get(old.key_id, {}).get("status") == "retired" \
+                and keydir.current_id == active:
+            return _load_completed(keydir, old, active, passphrase)
+        if active != old.key_id:
+            raise LedgerError(f"key {old.key_id[:16]} is not the ledger's active key; nothing to rotate")
+        new = keydir.create(passphrase, make_current=False)
+        Ledger(store).append(NO_RUN, "key", key_payload(new, "rotate", "ledger", replaces=old.key_id),
+                             [(old, "old-key"), (new, "self")])
+        keydir.set_current(new.key_id)
+        return new
+
+
+def _load_completed(keydir: KeyDirectory, old: Signer, active: str, passphrase: str | None) -> Signer:
+    """The key that an earlier, interrupted rotation of ``old`` put in place."""
+    try:
+        return keydir.load(active, passphrase)
+    except KeyFileError as exc:
+        raise LedgerError(f"key {old.key_id[:16]}... was already rotated to {active[:16]}... (an interrupted "
+                          f"rotation, now completed: keys/current names it), but that key cannot be loaded: "
+                          f"{exc}") from None
+
+
+def reconcile_current(store: Store) -> str | None:
+    """Make ``keys/current`` agree with the ledger after a rotation interrupted between its
+    ledger entry and the switch of ``current``: when ``current`` names a key the ledger has
+    retired (or is gone) and the ledger's active key has its private file here, ``current``
+    becomes that key. Returns the key id switched to, else None. A ``current`` naming a key the
+    ledger never retired is left alone: that is a wrong or foreign key, and callers say so."""
+    keydir = KeyDirectory(store.keys_dir)
+    active = active_ledger_key(store)
+    current = keydir.current_id
+    if active is None or current == active or not keydir.has_private(active):
+        return None
+    if current is not None and recorded_keys(store).get(current, {}).get("status") != "retired":
+        return None
+    keydir.set_current(active)
+    return active
 
 
 def append_authored(store: Store, kind: str, payload: dict, author: Signer, run_id: str = NO_RUN):
@@ -129,6 +169,10 @@ def _default_signer(store: Store, passphrase: str | None, create: bool,
     all (a fresh store) one is created and recorded, and ``announce`` says so. Refuses, with
     the fix in the message, when the ledger's active key is not the one on disk."""
     keydir = KeyDirectory(store.keys_dir)
+    finished = reconcile_current(store)
+    if finished:
+        announce(f"golive: finished an interrupted key rotation: {keydir.path}/current now names the "
+                 f"ledger's active key {finished[:16]}...")
     active = active_ledger_key(store)
     if keydir.current_id is None:
         if active is not None:

@@ -7,6 +7,10 @@ of the raw 32-byte public key, so anyone holding the public key can recompute it
 
 The passphrase comes from the caller (the CLI prompts) or ``GOLIVE_KEY_PASSPHRASE``; it is never
 written anywhere.
+
+Every file here is written whole or not at all (a temporary file, fsync, ``os.replace``, fsync of
+the folder), so a crash never leaves half a key or an empty ``current``; see
+``keyring.rotate_key`` for how a rotation recovers from an interruption between its steps.
 """
 from __future__ import annotations
 
@@ -26,6 +30,29 @@ RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 
 class KeyFileError(Exception):
     """A key file is missing, unreadable, or needs a passphrase that was not given."""
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``path`` so that a crash leaves the old file or the whole new one, never a part:
+    a temporary file created with ``mode`` (0600 for private keys: never readable by others,
+    not even briefly), fsync, ``os.replace``, then fsync of the folder so the rename lasts."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # left by a crashed process of the same pid
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def key_id_of(public_raw: bytes) -> str:
@@ -116,9 +143,7 @@ class KeyDirectory:
         return text or None
 
     def set_current(self, key_id: str) -> None:
-        tmp = self.path / "current.tmp"
-        tmp.write_text(key_id + "\n")
-        os.replace(tmp, self.path / "current")
+        write_atomic(self.path / "current", (key_id + "\n").encode("ascii"))
 
     def key_ids(self) -> list[str]:
         if not self.path.is_dir():
@@ -147,10 +172,9 @@ class KeyDirectory:
                       if passphrase else serialization.NoEncryption())
         pem = signer.private_key.private_bytes(serialization.Encoding.PEM,
                                                serialization.PrivateFormat.PKCS8, encryption)
-        fd = os.open(self._private_path(signer.key_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-        self.public_path(signer.key_id).write_bytes(signer.private_key.public_key().public_bytes(
+        # private first: a crash in between leaves a .key without .pub, which no listing shows
+        write_atomic(self._private_path(signer.key_id), pem, 0o600)
+        write_atomic(self.public_path(signer.key_id), signer.private_key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
         if make_current:
             self.set_current(signer.key_id)
