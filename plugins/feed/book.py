@@ -68,6 +68,21 @@ class Episode:
         return out
 
 
+class _Rows:
+    """The records a run feeds, without copying them: all of ``recs``, or those at ``keep``."""
+
+    def __init__(self, recs: np.ndarray, keep: np.ndarray | None):
+        self.recs, self.keep = recs, keep
+        self.n = len(recs) if keep is None else len(keep)
+
+    def column(self, name: str) -> np.ndarray:
+        col = self.recs[name]
+        return np.ascontiguousarray(col) if self.keep is None else col[self.keep]
+
+    def at(self, name: str, where: np.ndarray) -> np.ndarray:
+        return self.recs[name][where if self.keep is None else self.keep[where]]
+
+
 class _Axis:
     """The run's records grouped per instrument (stable sort; none when the run holds one
     instrument) and split at book clears (``R``): each record's rank on that axis, each
@@ -160,22 +175,22 @@ class BookChecker:
         not consecutive), leaving out those marked in ``skip``. With ``segments`` (session
         segment codes, :mod:`.sessions`), an episode whose first record is outside continuous
         trading (code != 0) is counted as ``pre_open_crossed/locked_episodes`` instead."""
-        pos_index = index
+        pos_index, keep = index, None
         if skip is not None and skip.any():
             keep = np.flatnonzero(~skip)
             pos_index = index[keep] if index is not None else keep.astype(np.int64) + first_index
-            recs = recs[keep]
             if segments is not None:
                 segments = segments[keep]
-        n = len(recs)
+        rows = _Rows(recs, keep)
+        n = rows.n
         if n == 0:
             return
-        inst = np.ascontiguousarray(recs["instrument_id"]).astype(np.uint32, copy=False)
-        action = np.ascontiguousarray(recs["action"]).view(np.uint8)
+        inst = rows.column("instrument_id").astype(np.uint32, copy=False)
+        action = rows.column("action").view(np.uint8)
         ax = _Axis(inst, action)
-        start, end, val = self._levels(ax, *self._orders(recs, action, ax))
+        start, end, val = self._levels(ax, *self._orders(rows, action, ax))
         # --- best bid / ask at the F_LAST records -----------------------------------------
-        flags = np.ascontiguousarray(recs["flags"])
+        flags = rows.column("flags")
         if ax.order is None:
             q = qr = np.flatnonzero(flags & F_LAST)
         else:  # per instrument, in record order
@@ -190,10 +205,10 @@ class BookChecker:
         spread[both] = -nask[both] - bid[both]
         state = (spread <= 0).astype(np.int8)  # 1 crossed, 2 locked, 0 neither
         state += spread == 0
-        self._episodes(q, state, spread, inst, recs, first_index, pos_index,
+        self._episodes(q, state, spread, inst, rows, first_index, pos_index,
                        None if segments is None else segments[q])
 
-    def _orders(self, recs: np.ndarray, action: np.ndarray, ax: "_Axis"):
+    def _orders(self, rows: "_Rows", action: np.ndarray, ax: "_Axis"):
         """Resting orders carried in plus the run's order events, in (order, time) chains:
         counts unknown-order events and re-used ids, stores the orders resting at the end, and
         returns the price-level changes (for :meth:`_levels`)."""
@@ -201,15 +216,15 @@ class BookChecker:
         p = np.flatnonzero(is_ord)
         g_inst, n_ep = ax.g_inst, ax.n_ep
         carried = np.isin(self._o_inst, g_inst)
-        oid_p = recs["order_id"][p]
-        if len(self._o_oid) > CARRY_ALL_BELOW * len(recs):  # a big book: re-enter only the
+        oid_p = rows.at("order_id", p)
+        if len(self._o_oid) > CARRY_ALL_BELOW * rows.n:  # a big book: re-enter only the
             cleared = np.isin(self._o_inst, g_inst[ax.g_final_epoch > 0])  # orders the run names
             carried &= np.isin(self._o_oid, oid_p)
             keep_o = ~carried & ~cleared
         else:
             keep_o = ~carried
         nc = int(np.count_nonzero(carried))
-        side_byte = np.ascontiguousarray(recs["side"]).view(np.uint8)[p]
+        side_byte = rows.at("side", p).view(np.uint8)
         side_p = np.full(len(p), 2, np.int8)  # 0 bid, 1 ask, 2 none
         side_p[side_byte == _B] = 0
         side_p[side_byte == _A] = 1
@@ -218,8 +233,8 @@ class BookChecker:
         o_oid = np.concatenate([self._o_oid[carried], oid_p])
         o_act = np.concatenate([np.full(nc, _PSEUDO, np.uint8), action[p]])
         o_side = np.concatenate([self._o_side[carried], side_p])
-        o_px = np.concatenate([self._o_px[carried], recs["price"][p]])
-        o_size = np.concatenate([self._o_size[carried], recs["size"][p].astype(np.int64)])
+        o_px = np.concatenate([self._o_px[carried], rows.at("price", p)])
+        o_size = np.concatenate([self._o_size[carried], rows.at("size", p).astype(np.int64)])
         order, chain0 = chain_sort(o_grp, len(g_inst) * n_ep, o_oid)
         act, size = o_act[order], o_size[order]
         is_a, is_c, is_m = act == _A, act == _C, act == _M
@@ -330,7 +345,7 @@ class BookChecker:
         off = ask * n
         return start + off, end + off, np.where(ask, -px, px)
 
-    def _episodes(self, q, state, spread, inst, recs, first_index, pos_index, seg_q) -> None:
+    def _episodes(self, q, state, spread, inst, rows, first_index, pos_index, seg_q) -> None:
         qi = inst[q]
         gs = starts(qi)
         prev = np.empty(len(q), np.int8)
@@ -344,12 +359,12 @@ class BookChecker:
         self.counts["crossed_checks"] += int(np.count_nonzero(state == 1))
         self.counts["locked_checks"] += int(np.count_nonzero(state == 2))
         if on.any():
-            self._runs(q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index, seg_q)
+            self._runs(q, qi, state, prev, gs, on, spread, g_last, rows, first_index, pos_index, seg_q)
         for j in g_last.tolist():  # the episode left open by each instrument
             if state[j] == 0:
                 self.open.pop(int(qi[j]), None)
 
-    def _runs(self, q, qi, state, prev, gs, on, spread, g_last, recs, first_index, pos_index, seg_q) -> None:
+    def _runs(self, q, qi, state, prev, gs, on, spread, g_last, rows, first_index, pos_index, seg_q) -> None:
         begin = on & ((state != prev) | gs)
         new = on & (state != prev)
         w = np.flatnonzero(on)
@@ -358,7 +373,7 @@ class BookChecker:
         run_checks = np.diff(np.append(rb, len(w)))
         run_worst = np.minimum.reduceat(spread[w], rb)
         index = (q + first_index) if pos_index is None else pos_index[q]
-        ts = recs["ts_recv"][q]
+        ts = rows.at("ts_recv", q)
         names = {1: "crossed", 2: "locked"}
         fresh = []
         ends = set(g_last.tolist())
