@@ -50,8 +50,8 @@ class FeedEvents:
     offset: np.ndarray  # byte offset of the line, to re-read it for a message
     gap_start: np.ndarray  # NO_TIME where the event has no gap bounds
     gap_end: np.ndarray
-    missing_sequences: np.ndarray  # 0 except on backfills
-    duplicates: np.ndarray
+    missing_sequences: int  # totals over the backfills: what the client says about itself
+    duplicates: int
     note: str | None = None  # the size warning, for a large log
 
     def __len__(self) -> int:
@@ -76,7 +76,7 @@ def load_events(path: Path) -> FeedEvents:
     note = size_note(path)
     ts, kind, source, line, offset = array("q"), array("B"), array("i"), array("q"), array("q")
     gap_rows, gap_start, gap_end = array("q"), array("q"), array("q")
-    counts: dict[int, tuple[int, int]] = {}  # backfill row -> (missing, duplicates)
+    missing = duplicates = 0
     sources: dict[str, int] = {}
     for row, (where, pos, rec) in enumerate(checked(path, {"ts": (str, int), "event": str})):
         code = KIND.get(rec["event"])
@@ -90,7 +90,8 @@ def load_events(path: Path) -> FeedEvents:
             gap_start.append(micros(gaps["gap_start"]) if "gap_start" in gaps else NO_TIME)
             gap_end.append(micros(gaps["gap_end"]) if "gap_end" in gaps else NO_TIME)
         if code == KIND["backfill"]:
-            counts[row] = (_count(rec, "missing_sequences", where), _count(rec, "duplicates", where))
+            missing += _count(rec, "missing_sequences", where)
+            duplicates += _count(rec, "duplicates", where)
         ts.append(micros(rec["_ts"]))
         kind.append(code)
         source.append(sources.setdefault(str(rec.get("source", "")), len(sources)))
@@ -100,13 +101,14 @@ def load_events(path: Path) -> FeedEvents:
     order = np.argsort(_np(ts, np.int64), kind="stable")
     gaps_s, gaps_e = np.full(n, NO_TIME, np.int64), np.full(n, NO_TIME, np.int64)
     gaps_s[_np(gap_rows, np.int64)], gaps_e[_np(gap_rows, np.int64)] = _np(gap_start, np.int64), _np(gap_end, np.int64)
-    missing, dups = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    for row, (m, d) in counts.items():
-        missing[row], dups[row] = m, d
-    return FeedEvents(path=path, ts=_np(ts, np.int64)[order], kind=_np(kind, np.uint8)[order],
-                      source=_np(source, np.int32)[order], sources=list(sources), line=_np(line, np.int64)[order],
-                      offset=_np(offset, np.int64)[order], gap_start=gaps_s[order], gap_end=gaps_e[order],
-                      missing_sequences=missing[order], duplicates=dups[order], note=note)
+    del gap_rows, gap_start, gap_end
+    columns = {}
+    for name, col, dtype in (("ts", ts, np.int64), ("kind", kind, np.uint8), ("source", source, np.int32),
+                             ("line", line, np.int64), ("offset", offset, np.int64)):
+        columns[name] = _np(col, dtype)[order]
+        del col[:]  # one column at a time: the unsorted copy goes before the next is made
+    return FeedEvents(path=path, **columns, sources=list(sources), gap_start=gaps_s[order], gap_end=gaps_e[order],
+                      missing_sequences=missing, duplicates=duplicates, note=note)
 
 
 def _count(rec: dict, field: str, where: str) -> int:

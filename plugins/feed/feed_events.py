@@ -97,8 +97,7 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         "backfill_missing_sequences": events.missing_sequences,
         "backfill_duplicates": events.duplicates,
     }
-    windows = [(from_micros(min(a, d)), from_micros(max(b, c))) for a, b, d, c in
-               zip(lo.tolist(), hi.tolist(), events.ts[paired].tolist(), events.ts[backs].tolist())]
+    window_lo, window_hi = np.minimum(lo, events.ts[paired]), np.maximum(hi, events.ts[backs])
     details = {"outages": outages, "unrecovered": unrecovered}
     if len(paired) > SHOWN or len(lost) > SHOWN:
         details["shown"] = f"the first {SHOWN} outages and unrecovered disconnects"
@@ -125,7 +124,8 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
             if bad:
                 return CheckResult(status=Status.ERROR, metrics=metrics, details=details,
                                    message=f"unreadable DBN file(s): {bad}")
-            if windows:
+            if len(paired):
+                windows = [(from_micros(a), from_micros(b)) for a, b in zip(window_lo.tolist(), window_hi.tolist())]
                 try:
                     around = around_outages(results, windows, margin_s, options_from(ctx.params))
                 except DBNFileError as exc:

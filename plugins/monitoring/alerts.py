@@ -13,15 +13,18 @@ neither breached nor drilled is untested.
 """
 from __future__ import annotations
 
+import bisect
 import operator
 
+import numpy as np
 import yaml
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
 from .observation import observe
-from .opslog import (PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, number,
-                     percentile, read_jsonl, seconds)
+from .columns import Columns, read_columns, runs
+from .opslog import (PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, iter_jsonl,
+                     percentile, seconds)
 
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
@@ -45,56 +48,59 @@ def load_rules(ctx: CheckContext) -> list[dict]:
     return rules
 
 
-def episodes(samples, rule: dict) -> list[tuple[float, float]]:
-    """(start, end) of every breach of ``rule`` lasting at least its ``for_s``."""
+def episodes(samples: Columns, order: np.ndarray, rule: dict) -> list[tuple[float, float]]:
+    """(start, end) of every breach of ``rule`` lasting at least its ``for_s``; ``order`` is
+    the samples' rows sorted by time."""
     test, line, hold = OPS[rule["op"]], float(rule["value"]), float(rule.get("for_s", 0))
-    out, start = [], None
-    series = [(s["_ts"], number(s, rule["metric"])) for s in samples if s.get(rule["metric"]) is not None]
-    for i, (ts, v) in enumerate(series):
-        if test(v, line) and start is None:
-            start = ts
-        if start is not None and (not test(v, line) or i == len(series) - 1):
-            if ts - start >= hold:
-                out.append((start + hold, ts))
-            start = None
-    return out
+    rows = order[samples.present(rule["metric"])[order]]
+    values = samples.numbers(rule["metric"], rows)
+    stamps = samples.ts["ts"][rows]
+    starts, ends = runs(test(values, line))
+    return [(float(stamps[a]) + hold, float(stamps[b])) for a, b in zip(starts, ends)
+            if stamps[b] - stamps[a] >= hold]
 
 
 @guarded
 def alert_coverage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     rules = load_rules(ctx)
     mpath = input_path(ctx, "metrics", "logs/system_metrics.jsonl")
-    samples = sorted(read_jsonl(mpath, required=("ts",)), key=lambda s: s["_ts"])
+    samples = read_columns(mpath, required=("ts",), numbers=tuple(dict.fromkeys(r["metric"] for r in rules)))
+    order = np.argsort(samples.ts["ts"], kind="stable")
     ctx.record_artifact(mpath)
     apath = input_path(ctx, "alerts", "logs/alerts.jsonl")
-    alerts = read_jsonl(apath, required=("ts", "rule"))
-    ctx.record_artifact(apath)
     window = float(ctx.params.get("match_window_s", 900))
     known = {r["name"] for r in rules}
-    for a in alerts:
+    real: dict[str, list[float]] = {}  # alert times per rule: all that matching needs
+    test_times: list[float] = []
+    exercised: set[str] = set()
+    for a in iter_jsonl(apath, required=("ts", "rule")):
         if a["rule"] not in known:
             raise ArtifactError(a.path, a.line, f"alert names rule {a['rule']!r}, which config/alerts.yaml does not define")
-    test_alerts = [a for a in alerts if a.get("test") is True]
-    real = [a for a in alerts if a.get("test") is not True]
-    delays, missed, breaches, exercised, starts = [], [], 0, set(), []
-    exercised.update(a["rule"] for a in test_alerts)
+        if a.get("test") is True:
+            test_times.append(a["_ts"])
+            exercised.add(a["rule"])
+        else:
+            real.setdefault(a["rule"], []).append(a["_ts"])
+    ctx.record_artifact(apath)
+    delays, missed, breaches, starts = [], [], 0, []
     for rule in rules:
-        candidates = sorted(a["_ts"] for a in real if a["rule"] == rule["name"])
-        for start, end in episodes(samples, rule):
+        candidates = sorted(real.get(rule["name"], ()))
+        for start, end in episodes(samples, order, rule):
             breaches += 1
             starts.append(start)
             exercised.add(rule["name"])
-            hit = next((t for t in candidates if start <= t <= start + window), None)
+            k = bisect.bisect_left(candidates, start)  # the first alert at or after the start
+            hit = candidates[k] if k < len(candidates) and candidates[k] <= start + window else None
             if hit is None:
                 missed.append({"rule": rule["name"], "from": iso(start), "to": iso(end)})
             else:
                 delays.append(hit - start)
-    if breaches == 0 and not test_alerts:
+    if breaches == 0 and not test_times:
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: no rule was breached and no test alert was sent, "
                                    "so the alert path is not evidenced")
     untested = [r["name"] for r in rules if r["name"] not in exercised]
-    metrics = {"breaches": breaches, "missed_alerts": len(missed), "test_alerts": len(test_alerts),
+    metrics = {"breaches": breaches, "missed_alerts": len(missed), "test_alerts": len(test_times),
                "rules": len(rules), "rules_untested": len(untested)}
     if breaches:
         metrics["alert_coverage"] = round((breaches - len(missed)) / breaches, 6)
@@ -103,10 +109,10 @@ def alert_coverage(requirement: Requirement, ctx: CheckContext) -> CheckResult:
         metrics["alert_delay_p95"] = seconds(percentile(delays, 95))
     return observe(CheckResult(
         metrics=metrics,
-        message=f"{breaches - len(missed)}/{breaches} breaches alerted, {len(test_alerts)} test alert(s)",
+        message=f"{breaches - len(missed)}/{breaches} breaches alerted, {len(test_times)} test alert(s)",
         details={"rule": f"an alert of the same rule within {window:g} s of the breach start matches it",
                  "rules": [r["name"] for r in rules], "rules_untested": untested, "missed": missed[:50]},
-    ), "rule breaches and test alerts", [*starts, *(a["_ts"] for a in test_alerts)])
+    ), "rule breaches and test alerts", [*starts, *test_times])
 
 
 SCHEMA = {

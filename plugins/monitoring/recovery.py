@@ -13,10 +13,16 @@ times as a lower bound.
 """
 from __future__ import annotations
 
+import json
+from array import array
+
+import numpy as np
+
 from golive.model import CheckContext, CheckResult, Requirement, Status
 
 from .observation import observe
-from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, percentile, read_jsonl, seconds
+from .latency import nearest_rank
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iso, iter_jsonl, seconds
 
 RELEVANT = {"connect", "disconnect", "reconnect"}
 
@@ -24,48 +30,69 @@ RELEVANT = {"connect", "disconnect", "reconnect"}
 @guarded
 def network_recovery(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path = input_path(ctx, "events", "logs/feed_events.jsonl")
-    events = read_jsonl(path, required=("ts", "event"))
-    ctx.record_artifact(path)
-    for e in events:
+    # only what pairing needs, per relevant event: time, kind, source, reason, line (streamed)
+    ts, kind, src, why, line = array("d"), array("B"), array("i"), array("i"), array("q")
+    sources: dict[str, int] = {}
+    causes: dict[str, int] = {}
+    cause_values: list = []
+    for e in iter_jsonl(path, required=("ts", "event")):
         if not isinstance(e["event"], str):
             raise ArtifactError(e.path, e.line, f"event must be a string, got {e['event']!r}")
-    events = [e for e in events if e["event"] in RELEVANT]
+        if e["event"] not in RELEVANT:
+            continue
+        reason = e.get("reason")
+        key = json.dumps(reason, sort_keys=True, default=str)
+        if key not in causes:
+            causes[key] = len(cause_values)
+            cause_values.append(reason)
+        ts.append(e["_ts"])
+        kind.append(e["event"] == "disconnect")
+        src.append(sources.setdefault(str(e.get("source", "feed")), len(sources)))
+        why.append(causes[key])
+        line.append(e.line)
+    ctx.record_artifact(path)
+    names = list(sources)
     reasons = set(ctx.params.get("reasons") or [])
-    events.sort(key=lambda e: e["_ts"])
-    open_drops: dict[str, object] = {}
-    recoveries, unrecovered, drop_times = [], [], []
-    for e in events:
-        src = str(e.get("source", "feed"))
-        if e["event"] == "disconnect":
-            if reasons and e.get("reason") not in reasons:
+    open_drops: dict[int, int] = {}  # source -> row of its pending disconnect
+    rec_s, rec_row = array("d"), array("q")  # recovery seconds and the disconnect's row
+    stamps = np.frombuffer(ts, dtype=np.float64) if len(ts) else np.zeros(0)
+    kinds, srcs, whys = kind.tolist(), src.tolist(), why.tolist()
+    for r in np.argsort(stamps, kind="stable").tolist():
+        if kinds[r]:  # a disconnect
+            if reasons and cause_values[whys[r]] not in reasons:
                 continue
-            open_drops.setdefault(src, e)
-        elif e["event"] in ("connect", "reconnect") and src in open_drops:
-            drop = open_drops.pop(src)
-            drop_times.append(drop["_ts"])
-            recoveries.append({"source": src, "down": iso(drop["_ts"]), "seconds": e["_ts"] - drop["_ts"],
-                               "reason": drop.get("reason")})
+            open_drops.setdefault(srcs[r], r)
+        elif srcs[r] in open_drops:
+            drop = open_drops.pop(srcs[r])
+            rec_s.append(ts[r] - ts[drop])
+            rec_row.append(drop)
     # A disconnect never followed by a reconnect has lasted at least until the log ends: that
     # lower bound enters the recovery times, so an unrecovered feed cannot look fast.
-    log_end = max((e["_ts"] for e in events), default=0.0)
-    unrecovered = [{"source": s, "down": iso(d["_ts"]), "at": d.where, "down_for_at_least_s": log_end - d["_ts"]}
-                   for s, d in open_drops.items()]
-    if not recoveries and not unrecovered:
+    log_end = float(stamps.max()) if len(stamps) else 0.0
+    unrecovered = [{"source": names[s], "down": iso(ts[d]), "at": f"{path.name}:{line[d]}",
+                    "down_for_at_least_s": log_end - ts[d]} for s, d in open_drops.items()]
+    durations = np.frombuffer(rec_s, dtype=np.float64) if len(rec_s) else np.zeros(0)
+    slowest = [{"source": names[src[d]], "down": iso(ts[d]), "seconds": float(durations[k]),
+                "reason": cause_values[why[d]]}
+               for k, d in ((k, rec_row[k]) for k in np.argsort(-durations, kind="stable")[:20].tolist())]
+    dropped = [ts[d] for d in rec_row] + [ts[d] for d in open_drops.values()]
+    recoveries = durations
+    if not len(recoveries) and not unrecovered:
         return CheckResult(status=Status.MISSING,
                            message=f"{requirement.id}: no disconnect"
                                    + (f" with reason in {sorted(reasons)}" if reasons else "")
                                    + " in the feed log, so recovery is not evidenced")
-    times = [r["seconds"] for r in recoveries] + [u["down_for_at_least_s"] for u in unrecovered]
+    times = np.sort(np.concatenate([durations, [u["down_for_at_least_s"] for u in unrecovered]]))
     metrics = {"disconnects": len(recoveries) + len(unrecovered), "unrecovered": len(unrecovered)}
-    if times:
-        metrics |= {"recovery_time_max": seconds(max(times)), "recovery_time_p95": seconds(percentile(times, 95))}
+    if len(times):
+        metrics |= {"recovery_time_max": seconds(float(times[-1])), "recovery_time_p95": seconds(nearest_rank(times, 95))}
     return observe(CheckResult(
         metrics=metrics,
-        message=f"{len(recoveries)} recoveries" + (f", max {max(r['seconds'] for r in recoveries):.1f} s" if recoveries else "")
+        message=f"{len(recoveries)} recoveries" + (f", max {durations.max():.1f} s" if len(recoveries) else "")
                 + (f", {len(unrecovered)} never recovered" if unrecovered else ""),
         details={"rule": "recovery = first connect/reconnect of the same source after a disconnect",
-                 "slowest": sorted(recoveries, key=lambda r: -r["seconds"])[:20], "unrecovered": unrecovered},
-    ), "disconnects", [*drop_times, *(d["_ts"] for d in open_drops.values())])
+                 "slowest": slowest, "unrecovered": unrecovered},
+    ), "disconnects", [min(dropped), max(dropped)] if dropped else [], events=len(dropped))
 
 
 SCHEMA = {
