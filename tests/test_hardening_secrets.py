@@ -7,13 +7,15 @@ path is recorded as itself.
 """
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 from datetime import datetime, timezone
 
 from golive import hookimpl
 from golive.ledger import Redactor, attach
-from golive.ledger.secrets import env_secret_values
+from golive.ledger.secrets import RedactingFilter, env_secret_values
 from golive.ledger.store import Store, payload_bytes
 from golive.model import CheckResult, CheckSpec, Target
 from golive.report import build_render_model, render
@@ -100,3 +102,18 @@ def test_planted_key_is_masked_everywhere_and_the_target_path_is_not(tmp_path, m
     assert started[0]["target"] == str(target)
     assert started[0]["signing_key"] == recorder.signer.key_id  # a public key id, not masked
     assert "environment-secret]" not in json.dumps(started)
+
+
+def test_log_records_are_masked_by_the_filter(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABENTO_API_KEY", PLANTED)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("golive.test-hardening")
+    logger.addHandler(handler)
+    try:
+        logger.warning("connected with %s in %s", PLANTED, tmp_path)
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue() == f"connected with [REDACTED:environment-secret] in {tmp_path}\n"

@@ -18,6 +18,7 @@ Masks keep no part of the secret: ``[REDACTED:<kind>]``.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from typing import Any, Mapping
@@ -169,6 +170,23 @@ class Redactor:
         for pattern in patterns:
             out = re.sub(pattern.pattern.encode(), b"[REDACTED]", out, flags=pattern.flags & re.S)
         return out, out != data
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in log records before a handler writes them: install it on the handlers
+    that write golive's log (``handler.addFilter(RedactingFilter())``), so a check that logs a
+    credential does not put it on the console or into a log file."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        super().__init__()
+        self.redactor = redactor or Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self.redactor.text(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
 
 
 def redact(value: Any, environ: Mapping[str, str] | None = None) -> Any:
