@@ -18,7 +18,7 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from . import gitrepo
 from .observation import observe
-from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, read_jsonl
+from .opslog import PATH_PARAM, age_seconds, guarded, input_path, iso, iter_jsonl
 
 DEFAULT_SECTIONS = ["contacts", "escalation", "recovery", "communication"]
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -70,7 +70,7 @@ def business_continuity(requirement: Requirement, ctx: CheckContext) -> CheckRes
     drills_path = input_path(ctx, "drills", "logs/dr_drills.jsonl")
     exercised = None
     if drills_path.is_file():
-        drills = [d for d in read_jsonl(drills_path, required=("ts", "kind")) if d["kind"] == "bcp"]
+        drills = [d for d in iter_jsonl(drills_path, required=("ts", "kind")) if d["kind"] == "bcp"]  # streamed
         ctx.record_artifact(drills_path)
         if drills:
             exercised = max(d["_ts"] for d in drills)

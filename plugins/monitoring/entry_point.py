@@ -17,7 +17,7 @@ from pathlib import Path
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
 from .observation import observe
-from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, read_jsonl
+from .opslog import PATH_PARAM, ArtifactError, guarded, input_path, iter_jsonl
 
 
 def parse_script(ctx: CheckContext, requirement: Requirement) -> tuple[Path, ast.Module] | CheckResult:
@@ -52,11 +52,15 @@ def entry_point(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     details = {"script": path.name}
     finished = []
     if runs_path.is_file():
-        runs = read_jsonl(runs_path, required=("run_id", "started", "status"), ts_fields=("started",))
+        # streamed: per group (runs naming this script, runs naming none) the finished runs' start and status
+        named, unnamed, any_named = [], [], False
+        for r in iter_jsonl(runs_path, required=("run_id", "started", "status"), ts_fields=("started",)):
+            ours = Path(str(r.get("entry_point", ""))).name == path.name
+            any_named |= ours
+            if (ours or not r.get("entry_point")) and r["status"] in ("ok", "error"):
+                (named if ours else unnamed).append({"_started": r["_started"], "status": r["status"]})
         ctx.record_artifact(runs_path)
-        mine = [r for r in runs if Path(str(r.get("entry_point", ""))).name == path.name] or \
-               [r for r in runs if not r.get("entry_point")]
-        finished = [r for r in mine if r["status"] in ("ok", "error")]
+        finished = named if any_named else unnamed
         metrics["entry_point_runs"] = len(finished)
         if finished:
             metrics["entry_point_success_ratio"] = Quantity(

@@ -20,13 +20,13 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement
 
 from .observation import not_exercised, observe
 from .opslog import (PATH_PARAM, ArtifactError, age_seconds, days, guarded, input_path, iso, number,
-                     read_jsonl, seconds)
+                     iter_jsonl, seconds)
 
 
 @guarded
 def failover_drill(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     path = input_path(ctx, "drills", "logs/dr_drills.jsonl")
-    drills = read_jsonl(path, required=("ts", "kind"), ts_fields=("ts", "started", "recovered"))
+    drills = iter_jsonl(path, required=("ts", "kind"), ts_fields=("ts", "started", "recovered"))  # streamed: one kind kept
     ctx.record_artifact(path)
     kind = ctx.params.get("kind", "failover")
     drills = sorted((d for d in drills if d["kind"] == kind), key=lambda d: d["_ts"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from golive.plugins.monitoring.opslog import ArtifactError, iso, read_jsonl
+from golive.plugins.monitoring.opslog import ArtifactError, iso, iter_jsonl
 
 KIND = "position_reduction"
 
@@ -22,7 +22,7 @@ def drill_episodes(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     rows = []
-    for d in read_jsonl(path, required=("ts", "kind"), ts_fields=("ts", "started", "reduced", "recovered")):
+    for d in iter_jsonl(path, required=("ts", "kind"), ts_fields=("ts", "started", "reduced", "recovered")):
         if d["kind"] != KIND:
             continue
         start = d.get("_started")
