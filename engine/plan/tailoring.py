@@ -34,7 +34,7 @@ import yaml
 
 from golive.digest import bytes_sha256
 from golive.model import CheckRef, Plan, Threshold
-from golive.plan.thresholds import describe, is_looser
+from golive.plan.thresholds import describe, is_looser, value_problem
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -138,6 +138,9 @@ class Tailoring:
                 req.check = dataclasses.replace(req.check, params={**before, **o["params"]})
                 self.changes.append(Change(req.id, "params", repr(before), repr(dict(req.check.params)), reason))
             for t in o.get("thresholds", []):
+                problem = value_problem(t["op"], t["value"], t.get("unit"))
+                if problem is not None:
+                    raise TailoringError(f"{where}: thresholds: {t['metric']}: {problem}")
                 new = Threshold(metric=t["metric"], op=t["op"],
                                 value=tuple(t["value"]) if t["op"] == "between" else t["value"], unit=t.get("unit"))
                 old = next((x for x in req.thresholds if x.metric == new.metric), None)
@@ -167,11 +170,19 @@ def load_tailoring(path: Path | str) -> Tailoring:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise TailoringError(f"{path}: not valid YAML ({exc})") from exc
+    except RecursionError:
+        raise TailoringError(f"{path}: nested too deeply to be a tailoring file") from None
     errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
         field_path = ".".join(str(p) for p in e.path) or "(top level)"
-        raise TailoringError(f"{path}: {field_path}: {e.message}")
+        steps = list(e.path)
+        if len(steps) >= 2 and steps[0] == "overrides" and isinstance(data["overrides"][steps[1]], dict):
+            named = data["overrides"][steps[1]].get("requirement")
+            if isinstance(named, str):
+                field_path += f" ({named})"
+        message = e.message if len(e.message) <= 200 else e.message[:200] + "..."
+        raise TailoringError(f"{path}: {field_path}: {message}")
     meta = data.get("tailoring") or {}
     return Tailoring(path=str(path), digest=bytes_sha256(raw), id=meta.get("id", path.stem),
                      title=meta.get("title", ""), overrides=data["overrides"])

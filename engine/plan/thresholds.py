@@ -8,6 +8,7 @@ threshold's unit), a :class:`~golive.model.Quantity` (converted into the thresho
 from __future__ import annotations
 
 import math
+import operator
 from decimal import Decimal
 from typing import Any, Iterable
 
@@ -23,11 +24,13 @@ class ThresholdError(ValueError):
 
 def _number(value: Any, threshold: Threshold) -> float | Decimal:
     if isinstance(value, Quantity):
+        if not _is_number(value.value):
+            raise ThresholdError(f"metric {threshold.metric} is {value.value!r} {value.unit}, not a number")
         if threshold.unit is None or value.unit == threshold.unit:
             return value.value
         try:
             return convert(value.value, value.unit, threshold.unit)
-        except UnitError as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:  # UnitError, or a value float() refuses
             raise ThresholdError(
                 f"metric {threshold.metric} is in {value.unit}, threshold in {threshold.unit}: {exc}"
             ) from exc
@@ -36,6 +39,54 @@ def _number(value: Any, threshold: Threshold) -> float | Decimal:
     if isinstance(value, (int, float, Decimal)):
         return value
     raise ThresholdError(f"metric {threshold.metric} is {type(value).__name__} {value!r}, not a number")
+
+
+_OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def value_problem(op: Any, value: Any, unit: Any = None) -> str | None:
+    """Why a threshold's ``value`` cannot be compared by ``op`` (None when it can).
+
+    The validator, the tailoring loader and the evaluator share this rule, so whatever
+    ``golive validate`` accepts the engine can evaluate: ``between`` takes ``[low, high]``,
+    two numbers with low <= high; the other comparisons take a number; ``==`` also takes a
+    string or boolean, but not with a unit (a unit belongs to a number)."""
+    if op not in OPS:
+        return f"unknown operator {op!r}; use one of {', '.join(OPS)}"
+    if op == "between":
+        if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(map(_is_number, value)):
+            return f"op 'between' needs value: [low, high], two numbers, not {value!r}"
+        if any(isinstance(v, float) and math.isnan(v) for v in value):
+            return "a threshold value must be a number, not NaN"
+        low, high = value
+        if low > high:
+            return f"between [{low}, {high}]: low is greater than high; write [low, high]"
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return "a threshold value must be a number, not NaN"
+    if _is_number(value):
+        return None
+    if op != "==":
+        return f"op {op!r} compares numbers; {value!r} is not a number"
+    if not isinstance(value, (str, bool)):
+        return f"op '==' compares with a number, a string or a boolean, not {type(value).__name__} {value!r}"
+    if isinstance(value, str) and _looks_numeric(value):
+        return f"{value!r} is quoted text; write {value.strip()} without quotes to compare numbers"
+    if unit is not None:
+        return (f"{value!r} is not a number, but the threshold has unit {unit!r}; write a number "
+                f"(e.g. value: 0) or drop the unit to compare text")
+    return None
 
 
 def _compare(observed: float | Decimal, op: str, limit: Any) -> bool:
@@ -47,7 +98,7 @@ def _compare(observed: float | Decimal, op: str, limit: Any) -> bool:
             return Decimal(str(a)), b
         return a, b
 
-    if isinstance(observed, float) and math.isnan(observed):
+    if (isinstance(observed, float) and math.isnan(observed)) or (isinstance(observed, Decimal) and observed.is_nan()):
         return False
     if op == "between":
         low, high = limit
@@ -55,13 +106,14 @@ def _compare(observed: float | Decimal, op: str, limit: Any) -> bool:
         a, hi = same(a, high)
         return lo <= a <= hi
     a, b = same(observed, limit)
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b}[op]
+    return _OPERATORS[op](a, b)  # only the operator asked for: a dict of all five compared every pair
 
 
 def evaluate_one(threshold: Threshold, metrics: dict[str, Any]) -> ThresholdResult:
     """Compare one metric with one threshold; raises ThresholdError when they cannot be compared."""
-    if threshold.op not in OPS:
-        raise ThresholdError(f"unknown operator {threshold.op!r} for {threshold.metric}")
+    problem = value_problem(threshold.op, threshold.value, threshold.unit)
+    if problem is not None:
+        raise ThresholdError(f"threshold on {threshold.metric}: {problem} (fix the plan or tailoring)")
     if threshold.metric not in metrics:
         raise ThresholdError(
             f"the check reported no metric {threshold.metric!r} "
@@ -75,7 +127,14 @@ def evaluate_one(threshold: Threshold, metrics: dict[str, Any]) -> ThresholdResu
         observed: Any = raw
     else:
         observed = _number(raw, threshold)
-        passed = _compare(observed, threshold.op, threshold.value)
+        if threshold.op != "between" and not _is_number(threshold.value):
+            raise ThresholdError(f"metric {threshold.metric} is the number {observed!r}; the threshold "
+                                 f"compares it with {threshold.value!r}, which is not a number")
+        try:
+            passed = _compare(observed, threshold.op, threshold.value)
+        except (TypeError, ArithmeticError) as exc:  # e.g. a signalling-NaN Decimal from a check
+            raise ThresholdError(f"metric {threshold.metric} = {observed!r} cannot be compared with "
+                                 f"{describe(threshold)}: {type(exc).__name__}") from exc
     return ThresholdResult(
         metric=threshold.metric, op=threshold.op, value=threshold.value, unit=threshold.unit,
         observed=observed, passed=bool(passed),
@@ -93,13 +152,16 @@ def evaluate(thresholds: Iterable[Threshold], metrics: dict[str, Any]) -> tuple[
         except ThresholdError as exc:
             problems.append(str(exc))
             results.append(ThresholdResult(t.metric, t.op, t.value, t.unit, observed=None, passed=False))
+        except Exception as exc:  # noqa: BLE001 -- an engine bug must cost one requirement, not the run
+            problems.append(f"threshold on {t.metric} could not be evaluated ({type(exc).__name__}: {exc})")
+            results.append(ThresholdResult(t.metric, t.op, t.value, t.unit, observed=None, passed=False))
     return results, problems
 
 
 def describe(t: ThresholdResult | Threshold) -> str:
     """``latency_p99 < 100 ms`` / ``cpu between 0 and 80 %``."""
     unit = f" {t.unit}" if t.unit else ""
-    if t.op == "between":
+    if t.op == "between" and isinstance(t.value, (list, tuple)) and len(t.value) == 2:
         low, high = t.value
         return f"{t.metric} between {low} and {high}{unit}"
     return f"{t.metric} {t.op} {t.value}{unit}"

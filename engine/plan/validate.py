@@ -23,6 +23,7 @@ import jsonschema
 
 from golive.model import CheckSpec, Plan, Requirement, Section
 from golive.plan.load import PLAN_FILE, PlanError, PlanSource, Problem, read_plan, schema_problems
+from golive.plan.thresholds import value_problem
 from golive.plan.units import UNITS, UnitError, duration_seconds, is_known
 
 PLUGINS_HINT = "run `golive plugins` to list installed plugins and their checks"
@@ -191,18 +192,9 @@ class _Checker:
             if threshold.unit is not None and not is_known(threshold.unit):
                 self.add(rel, at + ["unit"], f"unknown unit {threshold.unit!r}"
                          f"{_did_you_mean(threshold.unit, UNITS)}; known units: {_known(UNITS)}")
-            value = threshold.value
-            if any(isinstance(v, float) and math.isnan(v) for v in (value if threshold.op == "between" else [value])):
-                self.add(rel, at + ["value"], "a threshold value must be a number, not NaN")
-            elif threshold.op == "between":
-                low, high = value
-                if low > high:
-                    self.add(rel, at + ["value"], f"between [{low}, {high}]: low is greater than high; "
-                             "write [low, high]")
-            elif threshold.op != "==":
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    self.add(rel, at + ["value"], f"op {threshold.op!r} compares numbers; "
-                             f"{value!r} is not a number")
+            problem = value_problem(threshold.op, threshold.value, threshold.unit)
+            if problem is not None:
+                self.add(rel, at + ["value"], problem)
 
     def check_schedule(self, schedule: Mapping[str, Any], rel: str, at: list[Any]) -> None:
         has_cron, has_interval = "cron" in schedule, "interval" in schedule

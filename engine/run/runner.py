@@ -132,11 +132,16 @@ def _execute(job: _Job) -> None:
     except BaseException as exc:  # noqa: BLE001 - pyo3 panics derive from BaseException
         if isinstance(exc, KeyboardInterrupt):
             raise
-        tb = traceback.extract_tb(exc.__traceback__)
-        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-        job.crash = f"{type(exc).__name__}: {exc}{where}"
+        job.crash = _crash_text(exc)
     finally:
         job.done.set()
+
+
+def _crash_text(exc: BaseException) -> str:
+    """``TypeError: ... at thresholds.py:58``: what went wrong and the innermost frame."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 def _check_for(req: Requirement, checks: dict[str, CheckSpec]) -> tuple[CheckSpec | None, dict]:
@@ -326,8 +331,12 @@ def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
                           implemented=bool(covering), covered_by=covering,
                           artifacts=list(job.ctx.artifacts))
     else:
-        outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None,
-                        tests=job.ctx.tests, now=job.ctx.clock())
+        try:
+            outcome = judge(req, job.result, job.ctx.artifacts, covering, evaluate_thresholds=req.check is not None,
+                            tests=job.ctx.tests, now=job.ctx.clock())
+        except Exception as exc:  # noqa: BLE001 -- judging one requirement must never end the whole run
+            log.debug("judging %s failed", req.id, exc_info=True)
+            return _unjudged(job, elapsed, covering, exc)
         ignored = unread_params(job.ctx.params)
         if ignored and outcome.status in (Status.PASS, Status.FAIL, Status.PARTIAL):
             # a verdict that ignored part of what the plan asked for is not about the plan
@@ -335,6 +344,22 @@ def _finish(job: _Job, elapsed: float, timed_out: bool = False) -> Outcome:
                               f"(it would have said {outcome.status.value}: {outcome.reason}); remove "
                               "them from the plan or tailoring, or fix the check to use them")
             outcome.status = Status.ERROR
+    outcome.duration_s = round(elapsed, 6)
+    outcome.checker = job.spec.key
+    outcome.checker_version = job.spec.version
+    return outcome
+
+
+def _unjudged(job: _Job, elapsed: float, covering: list[str], exc: Exception) -> Outcome:
+    """The ``error`` outcome of a requirement whose check ran but whose result could not be
+    judged (a value the thresholds cannot compare, a malformed observation)."""
+    req = job.requirement
+    outcome = Outcome(req, Status.ERROR, implemented=bool(covering), covered_by=covering,
+                      artifacts=list(job.ctx.artifacts),
+                      reason=f"{job.spec.key} on {req.id}: the result could not be judged against the plan "
+                             f"({_crash_text(exc)}); check the requirement's thresholds")
+    if job.result is not None:
+        outcome.metrics = dict(job.result.metrics or {})
     outcome.duration_s = round(elapsed, 6)
     outcome.checker = job.spec.key
     outcome.checker_version = job.spec.version

@@ -18,6 +18,10 @@ import pandas as pd
 from golive.plugins.records.contract import TABLES, TableSpec
 
 ROW = "_row"  # 1-based data row number kept on every frame so checkers can name bad rows
+# Decimal arithmetic carries 28 significant digits: an amount with more integer digits than this
+# cannot be rounded to the cent or summed exactly (``1e309`` made checks fail with a bare
+# InvalidOperation). 20 digits exceed any real price, quantity or notional with room for sums.
+MAX_INTEGER_DIGITS = 20
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -144,6 +148,8 @@ def _convert(value, kind: str, rel: str, col: str, row: int, is_csv: bool):
             raise bad("is not a decimal number") from None
         if not d.is_finite():
             raise bad("is not a finite decimal")
+        if d and d.adjusted() >= MAX_INTEGER_DIGITS:
+            raise bad(f"is out of range: more than {MAX_INTEGER_DIGITS} digits before the decimal point")
         return d
     if kind in ("int", "float"):
         try:
