@@ -36,11 +36,12 @@ UNDATED = {
     "algorithm.quality_setups": "setups judged against the plan's rules",
     "algorithm.institutional_size": "institutional-flow signals judged against a notional floor",
     "algorithm.priority": "signals with a priority, in batches of simultaneous signals",
+    "feed.live_connection": "connects and subscription acks counted in the feed log (dated when probed)",
 }
-# Not yet reporting observations, in files another helper is rewriting (plugins/feed/feed_events.py):
-# the probe path of live_connection reports them, its log path does not yet. Known gap, listed so the
-# rest stays enforced; each one that gains ``observed`` must leave this set (the xfail test says so).
-PENDING_IN_FEED_EVENTS = {"feed.live_connection", "feed.mbo_streaming", "feed.reconnection_backfill"}
+# Not yet reporting observations, in a file other helpers own (plugins/feed/feed_events.py). Known
+# gap, listed so the rest stays enforced; each one that gains ``observed`` must leave this set (the
+# xfail test below passes then).
+PENDING_IN_FEED_EVENTS = {"feed.mbo_streaming", "feed.reconnection_backfill"}
 DEFAULT_CHECK = "traceability.linked_tests"  # what the runner judges a requirement without a check block by
 
 
@@ -78,8 +79,8 @@ def test_every_judged_requirement_reports_what_it_observed(outcomes):
     assert not blind, "verdicts without observations:\n" + "\n".join(blind)
 
 
-@pytest.mark.xfail(reason="feed_events.py (live_connection's log path, mbo_streaming, reconnection_backfill) does "
-                          "not fill CheckResult.observed yet", strict=False)
+@pytest.mark.xfail(reason="feed_events.py (mbo_streaming, reconnection_backfill) does not fill "
+                          "CheckResult.observed yet", strict=False)
 def test_feed_event_checks_report_what_they_observed(outcomes):
     pending = [o for o in outcomes if _check(o) in PENDING_IN_FEED_EVENTS and o.status is Status.PASS]
     assert pending and not [o.requirement.id for o in pending if _blind(o)]
@@ -230,5 +231,23 @@ def test_plan_format_lists_what_every_check_observes():
     rows = dict(re.findall(r"^\| `([\w.]+)` \| [^|]+ \| ([^|]+?) \|$", section, re.M))
     ours = {name for name, spec in create_host().checks().items() if spec.func.__module__.startswith("golive.")}
     assert set(rows) == ours
-    assert {k for k, dated in rows.items() if dated == "no"} == set(UNDATED) | (PENDING_IN_FEED_EVENTS - {
-        "feed.live_connection"})
+    assert {k for k, dated in rows.items() if dated.startswith("no")} == set(UNDATED) | PENDING_IN_FEED_EVENTS
+
+
+def test_a_feed_log_without_a_connect_is_not_exercised(tmp_path):
+    import json
+
+    from golive.plugins.feed.connection import check_live_connection
+
+    def log(*events):
+        (tmp_path / "logs").mkdir(exist_ok=True)
+        (tmp_path / "logs" / "feed_events.jsonl").write_text(
+            "".join(json.dumps({"ts": ts, "event": kind}) + "\n" for ts, kind in events))
+
+    log(("2026-11-02T14:30:00Z", "error"))
+    outcome = _judge(check_live_connection(_req(), _ctx(tmp_path, {"mode": "log"})))
+    assert (outcome.status, outcome.reason) == (Status.MISSING, "not exercised: no connects and subscription acks "
+                                                                "in the period")
+    log(("2026-11-02T14:30:00Z", "connect"), ("2026-11-02T14:30:01Z", "subscribed"))
+    result = check_live_connection(_req(), _ctx(tmp_path, {"mode": "log"}))
+    assert result.observed["events"] == 2 and _judge(result).status is Status.PASS

@@ -31,6 +31,9 @@ def check_live_connection(requirement, ctx) -> CheckResult:
         elif p.get("probe"):  # said, so the report shows the probe settings played no part
             result.message += f"; judged from the log, not a probe ({env_var} is not set)" if mode == "auto" \
                 else "; judged from the log (mode: log), the probe settings are not used"
+        if result.status is None and not result.observed:  # the log's connects and acks, as counted
+            seen = result.metrics.get("connects", 0) + result.metrics.get("subscription_acks", 0)
+            observe(result, "connects and subscription acks", (), events=seen)
         return result
     if key is None:
         return CheckResult(status=Status.SKIPPED, message=f"no API key: {env_var} is not set")
