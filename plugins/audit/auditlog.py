@@ -9,18 +9,21 @@ errors are turned into ``missing``/``error`` results here as well.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from golive.model import CheckContext, CheckResult, Requirement, Status
-from golive.plugins.monitoring.opslog import Record, guarded, input_path, read_jsonl
+from golive.plugins.monitoring.opslog import Record, guarded, input_path, iter_jsonl
 from golive.plugins.records import reader
 
 EVENT_NAMES = {"signal": "signal", "order": "order_new", "fill": "fill", "position": "position_change"}
 
 
-def load(ctx: CheckContext) -> list[Record]:
+def load(ctx: CheckContext, events: Iterable[str] | None = None) -> list[Record]:
+    """The audit log's entries of the ``events`` kinds (all when None), streamed: entries of
+    other kinds are checked and dropped, not kept."""
     path = input_path(ctx, "audit", "logs/audit.jsonl")
-    entries = read_jsonl(path, required=("ts", "event"))
+    wanted = None if events is None else set(events)
+    entries = [e for e in iter_jsonl(path, required=("ts", "event")) if wanted is None or e.get("event") in wanted]
     ctx.record_artifact(path)
     return entries
 

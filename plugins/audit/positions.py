@@ -50,7 +50,7 @@ def position_records(requirement: Requirement, ctx: CheckContext) -> CheckResult
     positions = reader.load(ctx, "positions", need=["ts", "symbol", "qty"])
     if positions.empty:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: records/positions has no rows")
-    entries = [auditlog.fields(e) | {"_where": e.where} for e in auditlog.load(ctx) if e.get("event") == "position_change"]
+    entries = [auditlog.fields(e) | {"_where": e.where} for e in auditlog.load(ctx, ("position_change",))]
     tolerance = float(ctx.params.get("tolerance_s", 1.0))
     index: dict[tuple, list[dict]] = {}
     for e in entries:

@@ -56,7 +56,7 @@ def compare(frame, key: str, compared: tuple[str, ...], logged: dict[str, dict],
 
 @auditlog.records_guarded
 def trade_reconstruction(requirement: Requirement, ctx: CheckContext) -> CheckResult:
-    entries = auditlog.load(ctx)
+    entries = auditlog.load(ctx, ("order_new", "fill"))
     orders = reader.load(ctx, "orders", need=["order_id", "symbol", "side", "qty"], optional=["order_type", "signal_id", "ts"])
     fills = reader.load(ctx, "fills", need=["fill_id", "order_id", "symbol", "side", "qty", "price"], optional=["fees", "ts"])
     if orders.empty and fills.empty:

@@ -44,15 +44,15 @@ def report_problems(ctx, entry, spec: dict, expected_keys: set[str], day: date) 
     try:
         with open(path, newline="", encoding="utf-8") as fh:
             table = csv.DictReader(fh)
-            rows = list(table)
             header = table.fieldnames or []
+            # streamed: the report's keys are all the comparison needs
+            keys = {r[spec["id_column"]] for r in table} if spec["id_column"] in header else set()
     except (csv.Error, UnicodeDecodeError) as exc:
         return issues + [f"not a readable CSV: {exc}"]
     absent_cols = [c for c in spec.get("columns", []) if c not in header]
     if absent_cols:
         issues.append(f"format: missing column(s) {', '.join(absent_cols)}")
         return issues
-    keys = {r[spec["id_column"]] for r in rows} if spec["id_column"] in header else set()
     if keys != expected_keys:
         issues.append(f"incomplete: {len(expected_keys - keys)} record(s) missing, {len(keys - expected_keys)} extra")
     return issues
