@@ -18,6 +18,7 @@ from golive.ledger import LedgerRecorder, Store, attach, default_signer, verify_
 from golive.ledger.simulate import make_outcome, run_header
 from golive.ledger.store import payload_bytes
 from golive.model import Artifact, CheckContext, CheckResult, CheckSpec, Status
+from golive.plugins.config_security import configfiles
 from golive.plugins.records import reader as records_reader
 from golive.run.runner import RunOptions, run_plan
 from golive.run.target import OutsideTarget, confined, load_target, outside_links
@@ -135,3 +136,9 @@ def test_the_records_reader_refuses_fills_linked_outside(workspace):
     with pytest.raises(OutsideTarget, match="records/fills.csv is a symbolic link to .*fills.csv"):
         records_reader.load(ctx, "fills", need=["fill_id"])
     assert ctx.artifacts == []
+
+
+def test_config_checks_go_on_without_the_outside_link(workspace):
+    target, _ = workspace
+    listed = [p.name for p in configfiles.config_files(target.root, "config/**/*")]
+    assert listed == ["alias.yaml", "production.yaml"]

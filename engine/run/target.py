@@ -59,6 +59,9 @@ class OutsideTarget(PermissionError):
                          "into the workspace if it is evidence)")
 
 
+_warned: set[tuple[Path, str]] = set()
+
+
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -78,8 +81,10 @@ def confined(root: Path | str, path: Path | str) -> Path:
     lexical = Path(os.path.normpath(full.absolute()))
     link = _inside(lexical, root)  # spelled inside the root, lands outside: a link on the way
     shown = str(lexical.relative_to(root)) if link else str(given)
-    log.warning("%s %s %s, outside the target: refused, not read", shown,
-                "is a symbolic link to" if link else "resolves to", resolved)
+    if (root, shown) not in _warned:  # once per link: several checks may meet the same one
+        _warned.add((root, shown))
+        log.warning("%s %s %s, outside the target: refused, not read", shown,
+                    "is a symbolic link to" if link else "resolves to", resolved)
     raise OutsideTarget(shown, resolved, root, link)
 
 
@@ -116,6 +121,8 @@ def load_target(root: Path | str) -> Target:
             config = tomllib.loads(cfg_file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise TargetError(f"{cfg_file}: not valid TOML ({exc}); fix or remove it") from exc
+        except RecursionError:  # tomllib parses nested arrays and tables recursively
+            raise TargetError(f"{cfg_file}: nested too deeply to be a golive.toml; fix or remove it") from None
     paths_cfg = config.get("paths", {})
     if not isinstance(paths_cfg, dict):
         raise TargetError(f"{cfg_file}: [paths] must be a table of kind = \"folder\"")

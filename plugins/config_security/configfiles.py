@@ -14,12 +14,25 @@ from typing import Any, Iterator
 import yaml
 
 from golive.plugins.monitoring.opslog import ArtifactError
+from golive.run.target import OutsideTarget, confined
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
 
 def config_files(root: Path, pattern: str) -> list[Path]:
-    return sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix in CONFIG_SUFFIXES)
+    """The configuration files matching ``pattern`` under ``root``. A file that resolves
+    outside the workspace (a symbolic link out of it) is left out, so the checks go on with the
+    others; ``golive.run.target.confined`` logs each refusal, naming the link and its
+    destination, and the run's warnings carry it."""
+    files = []
+    for path in sorted(root.glob(pattern)):
+        if path.suffix in CONFIG_SUFFIXES and path.is_file():
+            try:
+                confined(root, path)
+            except OutsideTarget:
+                continue
+            files.append(path)
+    return files
 
 
 def load(path: Path) -> Any:
