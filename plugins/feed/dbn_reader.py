@@ -13,6 +13,7 @@ Every problem with the bytes raises :class:`DBNFileError` naming the file and th
 from __future__ import annotations
 
 import struct
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -41,6 +42,21 @@ class DBNFileError(Exception):
 
 class OtherSchemaError(DBNFileError):
     """A readable DBN file of another schema (trades, mbp-1, ...): not MBO data, not corrupt."""
+
+
+TRUNCATED_HINT = "download the file again (an interrupted download or copy leaves a partial record)"
+
+
+@contextmanager
+def _file_error(path: Path, what: str, hint: str = ""):
+    """Any failure inside becomes a :class:`DBNFileError` ``what: <error>`` (zstd errors and
+    pyo3 panics are not always ``Exception``\ s; interrupts pass through)."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, _PASS_THROUGH + (DBNFileError,)):
+            raise
+        raise DBNFileError(path, f"{what}: {type(exc).__name__}: {exc}"[:300] + hint) from None
 
 
 @dataclass
@@ -111,12 +127,8 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes:
 
 
 def _decode_metadata(path: Path, stream: BinaryIO) -> tuple[databento_dbn.Metadata, bytes]:
-    try:
+    with _file_error(path, "cannot read the file"):
         head = _read_exact(stream, 8)
-    except BaseException as exc:  # zstd errors are not always Exceptions we know
-        if isinstance(exc, _PASS_THROUGH):
-            raise
-        raise DBNFileError(path, f"cannot read the file: {exc}") from None
     if len(head) == 0:
         raise DBNFileError(path, "empty file (no DBN metadata header)")
     if len(head) < 8 or head[:3] != b"DBN":
@@ -127,12 +139,8 @@ def _decode_metadata(path: Path, stream: BinaryIO) -> tuple[databento_dbn.Metada
     body = _read_exact(stream, length)
     if len(body) < length:
         raise DBNFileError(path, f"truncated metadata header ({len(body)} of {length} bytes)")
-    try:
+    with _file_error(path, "corrupt metadata header"):
         meta = databento_dbn.Metadata.decode(head + body)
-    except BaseException as exc:  # pyo3 PanicException derives from BaseException
-        if isinstance(exc, _PASS_THROUGH):
-            raise
-        raise DBNFileError(path, f"corrupt metadata header: {type(exc).__name__}: {exc}") from None
     return meta, head + body
 
 
@@ -142,7 +150,25 @@ def read_metadata(path: str | Path) -> databento_dbn.Metadata:
         return _decode_metadata(path, stream)[0]
 
 
-class DbnMboReader:
+class DbnReader:
+    """What the DBN readers share: the file, records per block, its metadata (once iteration
+    starts) and the (decompressed) bytes read after the header."""
+
+    def __init__(self, path: str | Path, chunk_records: int = 1 << 16):
+        self.path = Path(path)
+        self.chunk_records = max(int(chunk_records), 1)
+        self.metadata: databento_dbn.Metadata | None = None
+        self.bytes_read = 0
+
+    @contextmanager
+    def _opened(self) -> Iterator[tuple[BinaryIO, bytes]]:
+        """The stream after the header, and the header's bytes (``metadata`` is set)."""
+        with _open_stream(self.path) as stream:
+            self.metadata, meta_bytes = _decode_metadata(self.path, stream)
+            yield stream, meta_bytes
+
+
+class DbnMboReader(DbnReader):
     """Iterates a DBN file as :class:`MboRun` and :class:`ControlRecord` items.
 
     >>> reader = DbnMboReader("data/glbx-mbo-2026-11-02.dbn.zst")
@@ -150,101 +176,123 @@ class DbnMboReader:
     ...     if isinstance(item, MboRun): ...
     """
 
-    def __init__(self, path: str | Path, chunk_records: int = 1 << 16):
-        self.path = Path(path)
-        self.chunk_records = chunk_records
-        self.metadata: databento_dbn.Metadata | None = None
-        self.bytes_read = 0
-
     def __iter__(self) -> Iterator[MboRun | ControlRecord]:
-        with _open_stream(self.path) as stream:
-            meta, meta_bytes = _decode_metadata(self.path, stream)
-            self.metadata = meta
-            schema = meta.schema
-            if schema is not None and schema != databento_dbn.Schema.MBO:
-                raise OtherSchemaError(self.path, f"schema is {getattr(schema, 'value', schema)}, "
+        with self._opened() as (stream, meta_bytes):
+            meta = self.metadata
+            if meta.schema is not None and meta.schema != databento_dbn.Schema.MBO:
+                raise OtherSchemaError(self.path, f"schema is {getattr(meta.schema, 'value', meta.schema)}, "
                                                   "not MBO")
             dtype = MBO_TS_OUT_DTYPE if meta.ts_out else MBO_DTYPE
-            yield from self._records(stream, dtype, meta_bytes, len(meta_bytes))
+            yield from read_records(self, stream, meta_bytes, dtype, RTYPE_MBO, "MBO", MboRun)
 
-    def _records(self, stream: BinaryIO, dtype: np.dtype, meta_bytes: bytes,
-                 offset: int) -> Iterator[MboRun | ControlRecord]:
-        size, words = dtype.itemsize, dtype.itemsize // 4
-        buf, pos, index, eof = b"", 0, 0, False
-        while True:
-            if not eof and len(buf) - pos < size * self.chunk_records:
-                try:
-                    block = stream.read(size * self.chunk_records)
-                except BaseException as exc:
-                    if isinstance(exc, _PASS_THROUGH):
-                        raise
-                    raise DBNFileError(self.path, f"cannot decompress/read at byte "
-                                                  f"{offset + self.bytes_read}: {exc}") from None
-                eof = not block
-                # whole-record chunks leave nothing behind: skip the copy in the common case
-                buf = block if pos >= len(buf) else buf[pos:] + block
-                self.bytes_read += len(block)
-                offset += pos
-                pos = 0
-            if pos >= len(buf):
-                if eof:
-                    return
-                continue
-            n_full = (len(buf) - pos) // size
-            view = np.frombuffer(buf, dtype=dtype, count=n_full, offset=pos)
-            good = (view["length"] == words) & (view["rtype"] == RTYPE_MBO)
-            n_good = n_full if good.all() else int(np.argmin(good))
-            if n_good:
-                yield MboRun(view[:n_good], index)
-                index += n_good
-                pos += n_good * size
-                continue
-            # an odd record (or a partial one) at `pos`
-            length = buf[pos] * 4
-            if length == 0:
-                raise DBNFileError(self.path, f"corrupt record header at byte {offset + pos} "
-                                              f"(record {index}): length 0")
-            if len(buf) - pos < length:
-                if eof:
-                    raise DBNFileError(self.path, f"truncated: the last record at byte "
-                                                  f"{offset + pos} (record {index}) has "
-                                                  f"{len(buf) - pos} of {length} bytes")
-                offset += pos
-                buf, pos = buf[pos:], 0  # read more first
-                continue
-            rtype = buf[pos + 1]
-            if rtype == RTYPE_MBO:
-                raise DBNFileError(self.path, f"corrupt MBO record at byte {offset + pos} "
-                                              f"(record {index}): length {length}, expected {size}")
-            yield self._control(buf[pos:pos + length], rtype, index, meta_bytes, offset + pos)
-            index += 1
-            pos += length
 
-    def _control(self, raw: bytes, rtype: int, index: int, meta_bytes: bytes,
-                 at: int) -> ControlRecord:
-        ts_event = struct.unpack_from("<Q", raw, 8)[0] if len(raw) >= 16 else 0
-        if rtype == RTYPE_STATUS and len(raw) >= _STATUS_LAYOUT.size:
-            _, inst, _, ts_recv, action, trading = _STATUS_LAYOUT.unpack_from(raw)
-            return ControlRecord(index, rtype, ts_event, instrument_id=inst, ts_recv=ts_recv,
-                                 action=action, is_trading=trading.decode("latin-1"))
-        if rtype not in (RTYPE_SYSTEM, RTYPE_ERROR):
-            return ControlRecord(index, rtype, ts_event)
-        expected = 80 if self.metadata.version == 1 else 320
-        if len(raw) != expected:  # checked first: the decoder panics on a short record
-            raise DBNFileError(self.path, f"corrupt gateway record at byte {at} (record {index}): "
-                                          f"{len(raw)} bytes, expected {expected}")
-        decoder = databento_dbn.DBNDecoder()
-        try:
-            decoder.write(meta_bytes + raw)
-            rec = [r for r in decoder.decode() if not isinstance(r, databento_dbn.Metadata)][0]
-            code = getattr(rec, "code", None)
-            text = getattr(rec, "msg", None) or getattr(rec, "err", "") or ""
-        except BaseException as exc:  # DBNError on bad text; pyo3 PanicException is no Exception
-            if isinstance(exc, _PASS_THROUGH):
-                raise
-            raise DBNFileError(self.path, f"corrupt gateway record at byte {at} (record {index}):"
-                                          f" {type(exc).__name__}: {exc}"[:300]) from None
-        return ControlRecord(index, rtype, ts_event, getattr(code, "name", str(code or "")), text)
+def read_records(reader, stream: BinaryIO, meta_bytes: bytes, dtype: np.dtype, rtype_want: int,
+                 name: str, make_run) -> Iterator:
+    """The records after the header: runs of whole data records (``make_run(records,
+    first_index)``, viewed in place, each validated by its ``length``/``rtype`` header) and,
+    between them, the other records as :class:`ControlRecord`. ``reader`` gives ``path``,
+    ``chunk_records``, ``metadata`` and counts ``bytes_read``. Raises :class:`DBNFileError`
+    naming the byte and record on a broken, partial or wrongly sized record."""
+    size = dtype.itemsize
+    window = ByteWindow(reader, stream, len(meta_bytes))
+    index = 0
+    while window.fill(size * reader.chunk_records):
+        records = window.whole(dtype)
+        ok = (records["length"] == size // 4) & (records["rtype"] == rtype_want)
+        n_ok = len(ok) if ok.all() else int(np.argmin(ok))
+        if n_ok:
+            yield make_run(records[:n_ok], index)
+            index += n_ok
+            window.skip(n_ok * size)
+            continue
+        # not a whole data record here: a gateway message, a partial or a broken record
+        length, rtype = window.header()
+        where = f"at byte {window.offset} (record {index})"
+        if length == 0:
+            raise DBNFileError(reader.path, f"corrupt record header {where}: length 0; the "
+                                            f"file is damaged, {TRUNCATED_HINT}")
+        if rtype == rtype_want and length != size:
+            raise DBNFileError(reader.path, f"corrupt {name} record {where}: length {length}, "
+                                            f"expected {size}; {TRUNCATED_HINT}")
+        raw = window.take(length)
+        if raw is None:
+            raise DBNFileError(reader.path, f"truncated: the last record {where} has "
+                                            f"{window.left()} of {length} bytes; {TRUNCATED_HINT}")
+        yield control_record(reader.path, reader.metadata, raw, rtype, index, meta_bytes,
+                             window.offset - length)
+        index += 1
+
+
+def control_record(path: Path, metadata, raw: bytes, rtype: int, index: int, meta_bytes: bytes,
+                   at: int) -> ControlRecord:
+    """A non-data record: status fields read directly; gateway heartbeats and errors decoded
+    with ``databento_dbn`` (checked for size first: the decoder panics on a short record)."""
+    ts_event = struct.unpack_from("<Q", raw, 8)[0] if len(raw) >= 16 else 0
+    if rtype == RTYPE_STATUS and len(raw) >= _STATUS_LAYOUT.size:
+        _, inst, _, ts_recv, action, trading = _STATUS_LAYOUT.unpack_from(raw)
+        return ControlRecord(index, rtype, ts_event, instrument_id=inst, ts_recv=ts_recv,
+                             action=action, is_trading=trading.decode("latin-1"))
+    if rtype not in (RTYPE_SYSTEM, RTYPE_ERROR):
+        return ControlRecord(index, rtype, ts_event)
+    expected = 80 if metadata.version == 1 else 320
+    where = f"corrupt gateway record at byte {at} (record {index})"
+    if len(raw) != expected:
+        raise DBNFileError(path, f"{where}: {len(raw)} bytes, expected {expected}")
+    decoder = databento_dbn.DBNDecoder()
+    with _file_error(path, where):
+        decoder.write(meta_bytes + raw)
+        rec = [r for r in decoder.decode() if not isinstance(r, databento_dbn.Metadata)][0]
+        code = getattr(rec, "code", None)
+        text = getattr(rec, "msg", None) or getattr(rec, "err", "") or ""
+    return ControlRecord(index, rtype, ts_event, getattr(code, "name", str(code or "")), text)
+
+
+class ByteWindow:
+    """The unread bytes of a stream from file offset ``offset`` on, refilled in blocks (a
+    whole-record block leaves nothing behind, so the common case copies nothing)."""
+
+    def __init__(self, reader, stream: BinaryIO, offset: int):
+        self.reader, self.stream = reader, stream
+        self.buf, self.pos, self.offset, self.eof = b"", 0, offset, False
+
+    def left(self) -> int:
+        return len(self.buf) - self.pos
+
+    def _more(self, want: int) -> None:
+        with _file_error(self.reader.path, f"cannot decompress/read at byte "
+                                           f"{self.offset + self.left()}", f"; {TRUNCATED_HINT}"):
+            block = self.stream.read(want)
+        self.reader.bytes_read += len(block)
+        self.eof = not block
+        self.buf = self.buf[self.pos:] + block if self.left() else block
+        self.pos = 0
+
+    def fill(self, want: int) -> bool:
+        """At least ``want`` bytes buffered when the stream has them; False when none is left."""
+        while not self.eof and self.left() < want:
+            self._more(want)
+        return self.left() > 0
+
+    def whole(self, dtype: np.dtype) -> np.ndarray:
+        return np.frombuffer(self.buf, dtype=dtype, count=self.left() // dtype.itemsize,
+                             offset=self.pos)
+
+    def header(self) -> tuple[int, int]:
+        """(length in bytes, rtype) of the record at the current position."""
+        return self.buf[self.pos] * 4, (self.buf[self.pos + 1] if self.left() > 1 else -1)
+
+    def skip(self, n: int) -> None:
+        self.pos += n
+        self.offset += n
+
+    def take(self, n: int) -> bytes | None:
+        """The next ``n`` bytes (None if the stream ends first)."""
+        self.fill(n)
+        if self.left() < n:
+            return None
+        raw = self.buf[self.pos:self.pos + n]
+        self.skip(n)
+        return raw
 
 
 def symbols_by_instrument(meta) -> dict[str, str]:
