@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from golive import __version__
+from golive.cli_errors import GuardedGroup
 
 # Piped output (CI logs, files) gets a fixed width so the summary table stays readable.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
@@ -34,7 +35,7 @@ class InputError(click.ClickException):
         err.print(f"[bold red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="golive")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 def cli(verbose: int) -> None:
@@ -135,6 +136,7 @@ from golive.report.cli import report  # noqa: E402
 from golive.schedule.cli import schedule  # noqa: E402
 from golive.scaffold import plugin  # noqa: E402
 from golive.link.cli import link  # noqa: E402
+from golive.serve.cli import serve, users  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -147,6 +149,8 @@ cli.add_command(waive)
 cli.add_command(schedule)
 cli.add_command(plugin)
 cli.add_command(link)
+cli.add_command(serve)
+cli.add_command(users)
 
 
 def main() -> None:

@@ -28,9 +28,29 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportUsageError(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise ReportUsageError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ReportUsageError(f"{what} {path}: not UTF-8 text (byte {exc.start}); a results "
+                               "document is JSON written by `golive run --json`") from None
     except json.JSONDecodeError as exc:
         raise ReportUsageError(f"{what} {path}: not valid JSON (line {exc.lineno}, column "
                                f"{exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ReportUsageError(f"{what} {path}: nested too deeply to be a results document") from None
+
+
+def _read_document(path: Path, what: str) -> Any:
+    """A results document from ``path``, checked against the results schema first, so a
+    hand-edited or truncated file is named with what is wrong instead of failing a renderer."""
+    from golive.report.inputs import ReportInputError, check_file_document
+
+    document = _read_json(path, what)
+    try:
+        check_file_document(document, what)
+    except ReportInputError as exc:
+        raise ReportUsageError(f"{path}: {exc}") from None
+    return document
 
 
 def _read_waivers(path: Path) -> list[dict]:
@@ -107,22 +127,34 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     For a recorded run, the previous run of the same target and the trend come from the store.
     """
     from golive import history as hist
-    from golive.report.inputs import ReportInputError
+    from golive.report.inputs import ReportInputError, check_file_document, schema_problems
     from golive.report.model import build_render_model
     from golive.report.render import render
 
     if results.is_file() or results.suffix or len(results.parts) > 1:  # a path, not a run id
-        document = _read_json(results, "results document")
+        document = _read_document(results, "results document")
         stored_past: list[dict] = []
     else:
         try:
             document = hist.load(store_dir, str(results))
         except hist.HistoryError as exc:
             raise ReportUsageError(f"{results} is neither a results file nor a recorded run: {exc}") from None
-        stored_past = hist.past_runs(store_dir, document)
+        except (OSError, ValueError, RecursionError) as exc:  # a damaged file under <store>/runs
+            raise ReportUsageError(f"recorded run {results} in {hist.store_path(store_dir) / hist.RUNS}: "
+                                   f"cannot be read ({type(exc).__name__}: {exc})") from None
+        runs_dir = hist.store_path(store_dir) / hist.RUNS
+        try:
+            check_file_document(document, f"recorded run {results}")
+        except ReportInputError as exc:
+            raise ReportUsageError(f"{exc} (in {runs_dir})") from None
+        try:
+            stored_past = [d for d in hist.past_runs(store_dir, document) if not schema_problems(d)]
+        except (KeyError, TypeError, AttributeError) as exc:  # an earlier run's file is damaged
+            raise ReportUsageError(f"an earlier run in {runs_dir} is damaged ({type(exc).__name__}: {exc}); "
+                                   "move it away or restore it") from None
         results = Path(f"golive-{document['run']['id'][:8]}.json")
-    prev = _read_json(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
-    past = [_read_json(p, "history document") for p in history] or stored_past
+    prev = _read_document(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
+    past = [_read_document(p, "history document") for p in history] or stored_past
     waivers = _read_waivers(waivers_path) if waivers_path else [
         {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
         for w in document.get("waivers", [])]

@@ -1,13 +1,20 @@
 """Reading the inputs of a report: the results document's shape, and titles from the plan.
 
-The render model (``model.py``) builds on these. A document that is not schema version 1, lacks
-a top-level part, carries an unknown status, or whose summary contradicts its own results is
-refused with :class:`ReportInputError` naming the field, so no format ever prints figures
-that another format would print differently.
+The render model (``model.py``) builds on these. A document that is not a supported schema
+version, does not match ``engine/schema/results.schema.json`` (a missing coverage title, a
+malformed ``run.ledger``), carries an unknown status, or whose summary contradicts its own
+results is refused with :class:`ReportInputError` naming the field, so no format ever prints
+figures that another format would print differently, and no renderer meets a shape it cannot
+handle.
 """
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
 from typing import Any, Mapping
+
+import jsonschema
 
 from golive.report.numbers import fmt_quantity
 from golive.results import SCHEMA_VERSION
@@ -15,6 +22,8 @@ from golive.results import SCHEMA_VERSION
 # Version 1 documents stay readable: the verdict and figures they lack are shown as missing.
 SUPPORTED_SCHEMA_VERSIONS = tuple(dict.fromkeys(("1", SCHEMA_VERSION)))
 STATUS_ORDER = ("pass", "fail", "partial", "missing", "error", "skipped", "waived")
+RESULTS_SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "results.schema.json"
+SHOWN_SCHEMA_ERRORS = 3
 
 
 class ReportInputError(ValueError):
@@ -72,7 +81,9 @@ def check_document(doc: Any, what: str) -> None:
     for key in ("run", "summary", "coverage", "results"):
         if key not in doc:
             raise ReportInputError(f"{what}: missing top-level field {key!r}")
-    for i, result in enumerate(doc["results"]):
+    for i, result in enumerate(doc["results"] if isinstance(doc["results"], list) else ()):
+        if not isinstance(result, Mapping):
+            raise ReportInputError(f"{what}: results[{i}] is a {type(result).__name__}, not an object")
         for key in ("requirement_id", "status", "section", "phase"):
             if key not in result:
                 raise ReportInputError(f"{what}: results[{i}] has no {key!r}")
@@ -81,6 +92,60 @@ def check_document(doc: Any, what: str) -> None:
                 raise ReportInputError(
                     f"{what}: results[{i}] ({result['requirement_id']}) has unknown {key} "
                     f"{result[key]!r}; expected one of {', '.join(STATUS_ORDER)}")
+
+
+@functools.cache
+def _results_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))
+
+
+def _field(path: Any) -> str:
+    """``run.ledger.size`` / ``coverage.by_section[0].title``: a field as the docs name it."""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "(top level)"
+
+
+def _explain(error: jsonschema.ValidationError, path: list[Any]) -> list[tuple[list[Any], str]]:
+    """(field path, message) pairs for one schema error; a ``oneOf`` (``run.ledger``: null or
+    an object) is explained by the branch the value was meant for."""
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        missing = next((k for k in error.validator_value if k not in error.instance), "?")
+        return [(path + [missing], "required field is missing")]
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        meant = [e for e in error.context if not (e.validator == "type" and not e.relative_path)]
+        if meant:
+            return [pair for e in meant for pair in _explain(e, path + list(e.relative_path))]
+        wanted = [w for e in error.context for w in (e.validator_value if isinstance(e.validator_value, list)
+                                                     else [e.validator_value])]
+        return [(path, f"expected {' or '.join(map(str, wanted))}, got {type(error.instance).__name__} "
+                       f"{json.dumps(error.instance, default=str)[:60]}")]
+    message = error.message
+    return [(path, message if len(message) <= 160 else message[:160] + "...")]
+
+
+def schema_problems(doc: Any) -> list[str]:
+    """Every way ``doc`` breaks the results schema, one ``field: what`` each, by field."""
+    found = [pair for error in _results_validator().iter_errors(doc)
+             for pair in _explain(error, list(error.absolute_path))]
+    found.sort(key=lambda item: [str(p) for p in item[0]])
+    return [f"{_field(path)}: {message}" for path, message in dict.fromkeys(
+        (tuple(path), message) for path, message in found)]
+
+
+def check_file_document(doc: Any, what: str) -> None:
+    """:func:`check_document` plus the results schema, for a document read from a file (``golive
+    report``): a hand-edited, truncated or foreign file is refused naming the fields that are
+    wrong, before any renderer meets a shape it cannot handle."""
+    check_document(doc, what)
+    problems = schema_problems(doc)
+    if problems:
+        more = len(problems) - SHOWN_SCHEMA_ERRORS
+        raise ReportInputError(
+            f"{what} does not match the results schema (docs/results-schema.md): "
+            + "; ".join(problems[:SHOWN_SCHEMA_ERRORS]) + (f"; and {more} more" if more > 0 else "")
+            + "; write it with `golive run --json` rather than by hand")
 
 
 def check_summary(summary: Mapping[str, Any], metrics: Any) -> None:

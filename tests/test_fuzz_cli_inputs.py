@@ -1,0 +1,287 @@
+"""Fuzzing the CLI's file inputs: a bad file is a message naming it, never a traceback.
+
+Each input the CLI reads from a file -- a results document (``golive report``), a checkpoint
+(``golive evidence verify --checkpoint``), plan files (``golive validate``), a tailoring file
+(``golive run --tailoring``) and ``golive.toml`` in a target (``golive run``) -- starts from a
+valid file and is truncated, has bytes flipped or inserted, is nested thousands of levels deep,
+has a value replaced by one of another type, or loses a field. Every command must end with exit
+0, 1 (where 1 has its documented meaning) or 2, with no traceback, and an exit 2 must name the
+file. Examples are bounded so the whole module stays fast; deep nesting and the reported cases
+are explicit examples, always run.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from golive.cli import cli
+from golive.ledger import LedgerRecorder, Store, default_signer
+from golive.ledger.simulate import record_run
+from golive.plugins.records.common import standalone_context
+from golive.plugins.records.reader import RecordsError, load
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_RESULTS = ROOT / "tests" / "data" / "report" / "sample-results.json"
+PACKAGED_PLAN = ROOT / "requirements"
+SECTION = "6-compliance/compliance-audit.yaml"
+TAILORING = """tailoring: {id: staging, title: Staging}
+overrides:
+  - requirement: AUD-06
+    reason: staging reconciles against a paper account
+    thresholds:
+      - {metric: breaks, op: "==", value: 1, unit: count}
+  - requirement: AUD-01
+    not_applicable: no order audit trail in staging
+"""
+GOLIVE_TOML = """[paths]
+records = "records"
+logs = "logs"
+
+[settings]
+exchange_calendar = "XNYS"
+expected_components = ["feed", "broker"]
+"""
+DEEP = 5000  # far beyond Python's recursion limit for its recursive parsers
+# GOLIVE_FUZZ_EXAMPLES=500 searches harder (minutes); CI keeps the default bounded and repeatable
+EXAMPLES = int(os.environ.get("GOLIVE_FUZZ_EXAMPLES", "12"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 12,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+RUNNER = CliRunner()
+
+# --- mutations ------------------------------------------------------------------------------
+
+odd_values = st.sampled_from([None, True, 0, -1, 10**40, 1e308, "", "zero", "1e309", [], {}, [1, "a"],
+                              {"a": {"b": None}}, "2026-13-45", "\u0000", "x" * 300])
+
+
+def _paths(node, at=()):
+    yield at
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, at + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, at + (index,))
+
+
+def _replace(node, path, value, drop=False):
+    if not path:
+        return value
+    parent = node
+    for step in path[:-1]:
+        parent = parent[step]
+    if drop and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif drop:
+        parent.pop(path[-1])
+    else:
+        parent[path[-1]] = value
+    return node
+
+
+def mutate(text: str, fmt: str, how: str, rnd: random.Random, value=None) -> str:
+    """One mutation of a valid ``json``/``yaml``/``toml`` text."""
+    if how == "truncate":
+        return text[: rnd.randrange(len(text))]
+    if how == "flip":
+        raw = bytearray(text.encode("utf-8"))
+        for _ in range(rnd.randint(1, 8)):
+            raw[rnd.randrange(len(raw))] ^= 1 << rnd.randrange(8)
+        return raw.decode("utf-8", "surrogateescape")
+    if how == "insert":
+        at = rnd.randrange(len(text))
+        return text[:at] + rnd.choice(["{", "]", "\"", ":", "\n  - ", "\t", "= =", "\\u", "&a *a", "!!python/object:os.system"]) + text[at:]
+    if how == "deep":
+        nest = "[" * DEEP + "]" * DEEP
+        if fmt == "json":
+            return '{"schema_version": ' + nest + "}" if rnd.random() < 0.5 else nest
+        if fmt == "yaml":
+            return "overrides: " + nest + "\n" if rnd.random() < 0.5 else "- " * 600 + "x\n"
+        return "a = " + nest + "\n"
+    if fmt == "toml":  # retype/drop on a TOML text: replace or remove one assignment's value
+        lines = text.splitlines()
+        assigned = [i for i, line in enumerate(lines) if "=" in line]
+        i = rnd.choice(assigned)
+        if how == "drop":
+            del lines[i]
+        else:
+            key = lines[i].split("=", 1)[0]
+            lines[i] = key + "= " + rnd.choice(['1', '"x"', '[1, "a"]', "{a = 1}", "true", "1979-05-27", "inf",
+                                                 "[[1]]", '"../../etc"', '"/etc"'])
+        return "\n".join(lines) + "\n"
+    data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    paths = list(_paths(data))[1:] or [()]
+    target = rnd.choice(paths)
+    data = _replace(data, target, value, drop=how == "drop" and bool(target))
+    return json.dumps(data) if fmt == "json" else yaml.safe_dump(data, sort_keys=False)
+
+
+mutations = st.tuples(st.sampled_from(["truncate", "flip", "insert", "deep", "retype", "retype", "drop"]),
+                      st.integers(0, 2**32), odd_values)
+
+
+def check_outcome(result, path: Path, allowed=(0, 2)) -> None:
+    """Exit code allowed, no traceback, and an input error names the file."""
+    output = result.output
+    assert "Traceback" not in output, output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"uncaught {type(result.exception).__name__}: {result.exception}\n{output}")
+    assert result.exit_code in allowed, (result.exit_code, output)
+    if result.exit_code == 2:
+        assert path.name in output.replace("\n", ""), output
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    return path
+
+
+# --- results document: golive report ---------------------------------------------------------
+
+@given(mutations)
+@FUZZ
+@example(("deep", 0, None))
+@example(("deep", 1, None))
+def test_report_on_a_mangled_results_document(tmp_path, mutation):
+    how, seed, value = mutation
+    path = write(tmp_path / "results.json", mutate(SAMPLE_RESULTS.read_text(), "json", how, random.Random(seed), value))
+    result = RUNNER.invoke(cli, ["report", str(path), "-f", "json", "-o", str(tmp_path / "out.json")])
+    check_outcome(result, path)
+
+
+@pytest.mark.parametrize("damage, field", [
+    (lambda d: d["coverage"]["by_section"][0].pop("title"), "coverage.by_section[0].title"),
+    (lambda d: d["run"].update(ledger={"size": "x"}), "run.ledger.size"),
+    (lambda d: d["run"].update(ledger=5), "run.ledger: expected null or object"),
+])
+def test_report_names_what_is_wrong_in_the_document(tmp_path, damage, field):
+    """The reported cases: a missing coverage title (KeyError) and a malformed run.ledger
+    (jinja2 UndefinedError) are input errors naming the field."""
+    doc = json.loads(SAMPLE_RESULTS.read_text())
+    damage(doc)
+    path = write(tmp_path / "results.json", json.dumps(doc))
+    result = RUNNER.invoke(cli, ["report", str(path), "-f", "md", "-o", str(tmp_path / "out.md")])
+    check_outcome(result, path)
+    assert result.exit_code == 2 and field in result.output.replace("\n", "")
+
+
+# --- checkpoint: golive evidence verify --checkpoint ---------------------------------------
+
+@pytest.fixture(scope="module")
+def store_with_checkpoint(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ledger")
+    store = Store(base / "evidence")
+    recorder = LedgerRecorder(store, default_signer(store, announce=lambda m: None))
+    record_run(recorder, 3, base)
+    checkpoint = json.dumps(dict(recorder.head))
+    store.close()
+    return base / "evidence", checkpoint
+
+
+@given(mutations)
+@FUZZ
+@example(("deep", 0, None))
+@example(("deep", 1, None))
+def test_verify_with_a_mangled_checkpoint(tmp_path, store_with_checkpoint, mutation):
+    store_dir, checkpoint = store_with_checkpoint
+    how, seed, value = mutation
+    path = write(tmp_path / "checkpoint.json", mutate(checkpoint, "json", how, random.Random(seed), value))
+    result = RUNNER.invoke(cli, ["evidence", "verify", "--store", str(store_dir), "--checkpoint", str(path)])
+    # 1 means "the ledger does not extend this checkpoint": a well-formed checkpoint of another history
+    check_outcome(result, path, allowed=(0, 1, 2))
+    if how == "deep":
+        assert result.exit_code == 2  # never "tampered" for an unreadable file
+
+
+# --- plan files: golive validate -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory):
+    """The packaged plan.yaml with its compliance section only: real checks, fast to validate."""
+    root = tmp_path_factory.mktemp("plan")
+    plan = yaml.safe_load((PACKAGED_PLAN / "plan.yaml").read_text())
+    plan["sections"] = [SECTION]
+    (root / "6-compliance").mkdir()
+    (root / "plan.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
+    shutil.copy(PACKAGED_PLAN / SECTION, root / SECTION)
+    assert RUNNER.invoke(cli, ["validate", str(root)]).exit_code == 0
+    return root
+
+
+@given(st.sampled_from(["plan.yaml", SECTION]), mutations)
+@FUZZ
+@example(SECTION, ("deep", 0, None))
+@example("plan.yaml", ("deep", 1, None))
+def test_validate_a_mangled_plan(tmp_path, small_plan, file, mutation):
+    how, seed, value = mutation
+    root = tmp_path / "plan"
+    shutil.copytree(small_plan, root, dirs_exist_ok=True)
+    path = write(root / file, mutate((small_plan / file).read_text(), "yaml", how, random.Random(seed), value))
+    result = RUNNER.invoke(cli, ["validate", str(root)])
+    check_outcome(result, path)
+
+
+# --- tailoring and golive.toml: golive run -------------------------------------------------
+
+def _run(small_plan: Path, target: Path, *extra: str):
+    return RUNNER.invoke(cli, ["run", "-t", str(target), "--plan", str(small_plan), "--only", "AUD-06",
+                               "--no-evidence", "-q", *extra])
+
+
+@given(mutations)
+@FUZZ
+@example(("deep", 0, None))
+@example(("retype", 3, "zero"))
+def test_run_with_a_mangled_tailoring(tmp_path, small_plan, mutation):
+    how, seed, value = mutation
+    (tmp_path / "target").mkdir(exist_ok=True)
+    path = write(tmp_path / "tailoring.yaml", mutate(TAILORING, "yaml", how, random.Random(seed), value))
+    result = _run(small_plan, tmp_path / "target", "--tailoring", str(path))
+    check_outcome(result, path, allowed=(0, 1, 2))  # 1: the run found gaps (an empty target)
+
+
+@given(mutations)
+@FUZZ
+@example(("deep", 0, None))
+def test_run_with_a_mangled_golive_toml(tmp_path, small_plan, mutation):
+    how, seed, value = mutation
+    target = tmp_path / "target"
+    target.mkdir(exist_ok=True)
+    path = write(target / "golive.toml", mutate(GOLIVE_TOML, "toml", how, random.Random(seed), value))
+    result = _run(small_plan, target)
+    check_outcome(result, path, allowed=(0, 1, 2))
+
+
+# --- records: a value out of range names its file and row -----------------------------------
+
+@pytest.mark.parametrize("price", ["1e309", "-1e309", "1E+400", "123456789012345678901"])
+def test_an_out_of_range_price_names_file_and_row(tmp_path, price):
+    """The reported case: ``1e309`` made pnl checks fail with a bare decimal.InvalidOperation."""
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "fills.csv").write_text(
+        "ts,fill_id,order_id,symbol,side,qty,price,fees\n"
+        "2026-10-06T14:41:20Z,F1,O1,NQZ6,sell,1,20884.25,2.25\n"
+        f"2026-10-06T15:00:21Z,F2,O2,NQZ6,buy,1,{price},2.25\n")
+    with pytest.raises(RecordsError) as caught:
+        load(standalone_context(tmp_path), "fills", need=["ts", "fill_id", "price"])
+    assert caught.value.file == "records/fills.csv" and caught.value.row == 2 and caught.value.column == "price"
+    assert "out of range" in str(caught.value) or "not a finite" in str(caught.value)
+
+
+def test_a_large_but_real_amount_is_read_exactly(tmp_path):
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "fills.csv").write_text(
+        "ts,fill_id,order_id,symbol,side,qty,price,fees\n"
+        "2026-10-06T14:41:20Z,F1,O1,NQZ6,sell,1,12345678901234567890.25,2.25\n")
+    frame = load(standalone_context(tmp_path), "fills", need=["price"])
+    assert frame["price"].iloc[0] == Decimal("12345678901234567890.25")
