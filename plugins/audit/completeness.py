@@ -44,8 +44,8 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     metrics["audit_completeness"] = Quantity(round(audited / total, 6), "ratio")
     metrics["audit_missing"] = total - audited
     metrics["audit_orphans"] = sum(len(r["orphan_ids"]) for r in rows)
-    return observe(CheckResult(metrics=metrics,
-                               message="; ".join(f"{r['records']}: {r['audited']}/{r['recorded']} audited" for r in rows),
+    message = "; ".join(f"{r['records']}: {r['audited']}/{r['recorded']} audited" for r in rows)
+    return observe(CheckResult(metrics=metrics, message=message,
                                details={"streams": rows,
                                         "formula": "audit_completeness = records with an audit entry / records"}),
                    "records looked up in the audit log", times, events=total)

@@ -50,8 +50,8 @@ def network_quality(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     return observe(CheckResult(metrics=metrics,
                                message=f"rtt p95 {metrics['net_rtt_p95'].value:.1f} ms, loss mean "
                                        f"{metrics['net_loss_mean'].value:.3f} % (worst of {len(per)} destination(s))",
-                               details={"method": "per destination (net_target): nearest-rank p95 of net_rtt_ms, mean and "
-                                                  "max of net_loss_pct; metrics are the worst destination's",
+                               details={"method": "per destination (net_target): nearest-rank p95 of net_rtt_ms, "
+                                                  "mean and max of net_loss_pct; metrics are the worst destination's",
                                         "destinations": per}),
                    "network samples", [float(sampled.min()), float(sampled.max())], events=len(sampled))
 
