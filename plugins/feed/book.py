@@ -128,9 +128,9 @@ class _Axis:
             self._ge = np.empty(n, np.int64)
             self._ge[self.order] = ge_ax
 
-    def ge_at(self, positions: np.ndarray) -> np.ndarray:
-        """(group, epoch) code of the records at ``positions``."""
-        return np.zeros(len(positions), np.int64) if self._ge is None else self._ge[positions]
+    def ge_all(self) -> np.ndarray:
+        """(group, epoch) code of each record."""
+        return np.zeros(self.n, np.int64) if self._ge is None else self._ge
 
     def rank_of(self, positions: np.ndarray) -> np.ndarray:
         return positions if self.rank is None else self.rank[positions]
@@ -212,29 +212,28 @@ class BookChecker:
         """Resting orders carried in plus the run's order events, in (order, time) chains:
         counts unknown-order events and re-used ids, stores the orders resting at the end, and
         returns the price-level changes (for :meth:`_levels`)."""
-        is_ord = (action == _A) | (action == _C) | (action == _M) | (action == _F)
-        p = np.flatnonzero(is_ord)
+        # every record takes part: one that is not A/C/M/F (a trade, a clear) changes nothing
+        # in its order's chain, which is cheaper than gathering the order events apart
         g_inst, n_ep = ax.g_inst, ax.n_ep
         carried = np.isin(self._o_inst, g_inst)
-        oid_p = rows.at("order_id", p)
+        oid = rows.column("order_id")
         if len(self._o_oid) > CARRY_ALL_BELOW * rows.n:  # a big book: re-enter only the
             cleared = np.isin(self._o_inst, g_inst[ax.g_final_epoch > 0])  # orders the run names
-            carried &= np.isin(self._o_oid, oid_p)
+            carried &= np.isin(self._o_oid, oid)
             keep_o = ~carried & ~cleared
         else:
             keep_o = ~carried
         nc = int(np.count_nonzero(carried))
-        side_byte = rows.at("side", p).view(np.uint8)
-        side_p = np.full(len(p), 2, np.int8)  # 0 bid, 1 ask, 2 none
-        side_p[side_byte == _B] = 0
-        side_p[side_byte == _A] = 1
-        # element arrays: the carried orders first, then the run's events in record order
-        o_grp = np.concatenate([np.searchsorted(g_inst, self._o_inst[carried]) * n_ep, ax.ge_at(p)])
-        o_oid = np.concatenate([self._o_oid[carried], oid_p])
-        o_act = np.concatenate([np.full(nc, _PSEUDO, np.uint8), action[p]])
-        o_side = np.concatenate([self._o_side[carried], side_p])
-        o_px = np.concatenate([self._o_px[carried], rows.at("price", p)])
-        o_size = np.concatenate([self._o_size[carried], rows.at("size", p).astype(np.int64)])
+        side_byte = rows.column("side").view(np.uint8)
+        not_bid = side_byte != _B
+        side = not_bid.view(np.int8) + (not_bid & (side_byte != _A)).view(np.int8)  # 0 B, 1 A, 2 none
+        # element arrays: the carried orders first, then the run's records in order
+        o_grp = np.concatenate([np.searchsorted(g_inst, self._o_inst[carried]) * n_ep, ax.ge_all()])
+        o_oid = np.concatenate([self._o_oid[carried], oid])
+        o_act = np.concatenate([np.full(nc, _PSEUDO, np.uint8), action])
+        o_side = np.concatenate([self._o_side[carried], side])
+        o_px = np.concatenate([self._o_px[carried], rows.column("price")])
+        o_size = np.concatenate([self._o_size[carried], rows.column("size").astype(np.int64)])
         order, chain0 = chain_sort(o_grp, len(g_inst) * n_ep, o_oid)
         act, size = o_act[order], o_size[order]
         is_a, is_c, is_m = act == _A, act == _C, act == _M
@@ -265,7 +264,8 @@ class BookChecker:
         # price-level changes: remove (sub-step 0) then add (sub-step 1)
         rm = np.flatnonzero((is_a | is_m | is_c) & present)
         rm_amt = resting[rm]
-        np.minimum(rm_amt, size[rm], out=rm_amt, where=is_c[rm])
+        part = np.flatnonzero(is_c[rm])  # a cancel removes at most what rests
+        rm_amt[part] = np.minimum(rm_amt[part], size[rm[part]])
         rm_base = order[src[seg[rm]]]
         add = np.flatnonzero(valid_new & (act != _PSEUDO))
         # final state of each order chain (at its last record), unless cleared later in the run
@@ -291,7 +291,7 @@ class BookChecker:
             np.concatenate([o_grp[rm_base] * 2 + o_side[rm_base], o_grp[oadd] * 2 + o_side[oadd]]),
             np.concatenate([o_px[rm_base], o_px[oadd]]),
             np.concatenate([-rm_amt, size[add]]),
-            np.concatenate([2 * p[orm - nc], 2 * p[oadd - nc] + 1]))
+            np.concatenate([2 * (orm - nc), 2 * (oadd - nc) + 1]))
         return changes
 
     def _levels(self, ax: "_Axis", c_key, c_px, c_amt, c_t):

@@ -50,7 +50,7 @@ TRUNCATED_HINT = "download the file again (an interrupted download or copy leave
 @contextmanager
 def _file_error(path: Path, what: str, hint: str = ""):
     """Any failure inside becomes a :class:`DBNFileError` ``what: <error>`` (zstd errors and
-    pyo3 panics are not always ``Exception``\ s; interrupts pass through)."""
+    pyo3 panics are not always an ``Exception``; interrupts pass through)."""
     try:
         yield
     except BaseException as exc:
