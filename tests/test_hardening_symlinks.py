@@ -21,7 +21,7 @@ from golive.model import Artifact, CheckContext, CheckResult, CheckSpec, Status
 from golive.plugins.config_security import configfiles
 from golive.plugins.records import reader as records_reader
 from golive.run.runner import RunOptions, run_plan
-from golive.run.target import OutsideTarget, confined, load_target, outside_links
+from golive.run.target import OutsideTarget, TargetError, confined, load_target, outside_links
 
 from enginehelpers import make_host, make_plan, req
 
@@ -142,3 +142,11 @@ def test_config_checks_go_on_without_the_outside_link(workspace):
     target, _ = workspace
     listed = [p.name for p in configfiles.config_files(target.root, "config/**/*")]
     assert listed == ["alias.yaml", "production.yaml"]
+
+
+def test_a_golive_toml_linked_outside_is_refused(tmp_path):
+    (tmp_path / "outside.toml").write_text('[paths]\nrecords = "records"\n')
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "golive.toml").symlink_to(tmp_path / "outside.toml")
+    with pytest.raises(TargetError, match="golive.toml is a symbolic link to .*outside.toml, outside the target"):
+        load_target(tmp_path / "ws")

@@ -118,6 +118,10 @@ def load_target(root: Path | str) -> Target:
     cfg_file = root / CONFIG_NAME
     if cfg_file.exists():
         try:
+            confined(root, CONFIG_NAME)
+        except OutsideTarget as exc:
+            raise TargetError(str(exc)) from None
+        try:
             config = tomllib.loads(cfg_file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise TargetError(f"{cfg_file}: not valid TOML ({exc}); fix or remove it") from exc
