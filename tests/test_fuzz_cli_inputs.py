@@ -1,6 +1,6 @@
 """Fuzzing the CLI's file inputs: a bad file is a message naming it, never a traceback.
 
-Each input the CLI reads from a file -- a results document (``golive report``), a checkpoint
+Each input the CLI reads from a file -- a results document and a waivers file (``golive report``), a checkpoint
 (``golive evidence verify --checkpoint``), plan files (``golive validate``), a tailoring file
 (``golive run --tailoring``) and ``golive.toml`` in a target (``golive run``) -- starts from a
 valid file and is truncated, has bytes flipped or inserted, is nested thousands of levels deep,
@@ -159,6 +159,26 @@ def test_report_on_a_mangled_results_document(tmp_path, mutation):
     check_outcome(result, path)
 
 
+WAIVERS = """- requirement_id: PRE-PIPE-04
+  approver: Head of risk
+  reason: the pipeline timing is measured on the staging host
+  expires: "2027-01-31"
+  created: "2026-11-01"
+"""
+
+
+@given(mutations)
+@FUZZ
+@example(("deep", 0, None))
+@example(("flip", 5, None))
+def test_report_with_mangled_waivers(tmp_path, mutation):
+    how, seed, value = mutation
+    path = write(tmp_path / "waivers.yaml", mutate(WAIVERS, "yaml", how, random.Random(seed), value))
+    result = RUNNER.invoke(cli, ["report", str(SAMPLE_RESULTS), "-f", "json", "-o", str(tmp_path / "out.json"),
+                                 "--waivers", str(path)])
+    check_outcome(result, path)
+
+
 @pytest.mark.parametrize("damage, field", [
     (lambda d: d["coverage"]["by_section"][0].pop("title"), "coverage.by_section[0].title"),
     (lambda d: d["run"].update(ledger={"size": "x"}), "run.ledger.size"),
@@ -285,3 +305,22 @@ def test_a_large_but_real_amount_is_read_exactly(tmp_path):
         "2026-10-06T14:41:20Z,F1,O1,NQZ6,sell,1,12345678901234567890.25,2.25\n")
     frame = load(standalone_context(tmp_path), "fills", need=["price"])
     assert frame["price"].iloc[0] == Decimal("12345678901234567890.25")
+
+
+def test_the_unmutated_inputs_are_accepted(tmp_path, store_with_checkpoint, small_plan):
+    """The seeds are valid, so every failure above comes from the mutation."""
+    waivers = write(tmp_path / "waivers.yaml", WAIVERS)
+    result = RUNNER.invoke(cli, ["report", str(SAMPLE_RESULTS), "-f", "json", "-o", str(tmp_path / "out.json"),
+                                 "--waivers", str(waivers)])
+    assert result.exit_code == 0, result.output
+    assert '"waived"' in (tmp_path / "out.json").read_text()
+    store_dir, checkpoint = store_with_checkpoint
+    path = write(tmp_path / "checkpoint.json", checkpoint)
+    result = RUNNER.invoke(cli, ["evidence", "verify", "--store", str(store_dir), "--checkpoint", str(path)])
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "target"
+    target.mkdir()
+    write(target / "golive.toml", GOLIVE_TOML)
+    result = _run(small_plan, target, "--tailoring", str(write(tmp_path / "tailoring.yaml", TAILORING)))
+    assert result.exit_code in (0, 1), result.output  # 1: an empty target has gaps, nothing else
+    assert "error:" not in result.output, result.output

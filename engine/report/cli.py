@@ -60,8 +60,14 @@ def _read_waivers(path: Path) -> list[dict]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportUsageError(f"waivers file {path} does not exist") from None
+    except OSError as exc:
+        raise ReportUsageError(f"waivers file {path}: cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ReportUsageError(f"waivers file {path}: not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         raise ReportUsageError(f"waivers file {path}: not valid YAML/JSON: {exc}") from None
+    except RecursionError:
+        raise ReportUsageError(f"waivers file {path}: nested too deeply to be a list of waivers") from None
     if isinstance(data, dict) and "waivers" in data:
         data = data["waivers"]
     if not isinstance(data, list) or not all(isinstance(w, dict) for w in data):
@@ -165,4 +171,6 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
             written = render(fmt, model, path)
             click.echo(str(written))
     except (ReportInputError, ValueError) as exc:
-        raise ReportUsageError(f"{results}: {exc}") from None
+        # a waiver that does not fit the run (unknown id, bad date) is the waivers file's problem
+        source = waivers_path if waivers_path and str(exc).startswith("waiver") else results
+        raise ReportUsageError(f"{source}: {exc}") from None
