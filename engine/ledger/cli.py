@@ -78,8 +78,13 @@ def evidence() -> None:
 @click.option("--trusted-key", "trusted", multiple=True, metavar="PUBFILE|BASE64",
               help="Public key to pin as trust anchor (repeatable); default: the ledger's first key.")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing artifact blobs (chain and signatures only).")
+@click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
+              help="A witness's verifier key (repeatable), for --min-witnesses.")
+@click.option("--min-witnesses", type=click.IntRange(1), metavar="K",
+              help="Require the store's newest cosigned checkpoint to carry K cosignatures by --witness "
+                   "keys, and the ledger to extend it (catches a history rewritten with the log's key).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
-def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
+def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witnesses, as_json) -> None:
     """Recompute every hash, link, signature and artifact digest of the store.
 
     Names the first entry or blob that does not match and why. Exit 0 when everything
@@ -88,6 +93,8 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
     cp = _guard(lambda: parse_checkpoint(checkpoint)) if checkpoint else None
     keys = [_guard(lambda k=k: load_public_key(k)) for k in trusted]
     store = _guard(lambda: _open(store_dir, db_url))
+    if min_witnesses:
+        cp = _witnessed_checkpoint(store, witnesses, min_witnesses, cp)
     report = verify_store(store, cp, keys, check_blobs=not no_blobs)
     if as_json:
         click.echo(json.dumps({
@@ -111,6 +118,23 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, as_json) -> None:
             for p in report.problems[1:]:
                 out.print(f"  also: {escape(str(p))}")
     sys.exit(0 if report.ok else 1)
+
+
+def _witnessed_checkpoint(store: Store, witnesses: tuple[str, ...], minimum: int, given):  # noqa: ANN001
+    """The store's newest cosigned checkpoint, once it shows ``minimum`` witness cosignatures."""
+    from golive.ledger.checkpoint import TreeCheckpoint
+    from golive.ledger.cli_witness import count_or_fail, newest_cosigned, witness_keys
+    if given is not None:
+        _fail_input("give --checkpoint or --min-witnesses, not both")
+    text = newest_cosigned(store.path)
+    if text is None:
+        out.print(f"[red]FAILED[/red] no cosigned checkpoint in {store.path / 'checkpoints'}: a history without "
+                  "witnesses cannot be told from one rewritten by the key holder (`golive evidence witness submit`)")
+        sys.exit(1)
+    cp = _guard(lambda: TreeCheckpoint.parse_text(text, "cosigned checkpoint"))
+    good = count_or_fail(text, witness_keys(witnesses), minimum)
+    out.print(f"cosigned checkpoint at size {cp.size}: witnesses {', '.join(good)}")
+    return cp
 
 
 @evidence.command()
@@ -231,3 +255,4 @@ def list_keys(store_dir, db_url) -> None:
 
 from golive.ledger import cli_authored  # noqa: E402,F401  (registers attest, waive, add-person)
 from golive.ledger import cli_tlog  # noqa: E402,F401  (registers checkpoint, prove, consistency, verify-proof, migrate)
+from golive.ledger import cli_witness  # noqa: E402,F401  (registers witness init/serve/submit)

@@ -18,10 +18,10 @@ from golive.ledger.checkpoint import CheckpointError, TreeCheckpoint
 from golive.ledger.cli import _fail_input, _guard, _open, _passphrase, err, evidence, keys, out, store_options
 from golive.ledger.keyring import default_signer, recorded_keys, utc_now
 from golive.ledger.keys import load_public_key, unb64
-from golive.ledger.note import vkey
+from golive.ledger.note import parse_checkpoint, vkey
 from golive.ledger.store import payload_bytes
 from golive.ledger.proofs import (CONSISTENCY_FORMAT, PROOF_HEADER, ProofError, consistency_proof, inclusion_proof,
-                                  recorded_checkpoints, signed_checkpoint, trusted_keys, verify_consistency_json,
+                                  recorded_checkpoint, signed_checkpoint, trusted_keys, verify_consistency_json,
                                   verify_inclusion_text)
 from golive.ledger.treestore import TreeIndexError, rebuild, stored_size
 from golive.ledger.verify import verify_store
@@ -105,7 +105,21 @@ def prove(store_dir, db_url, entry, size, output, ask) -> None:
     with store.read() as conn:
         _ready(store, conn)
         proof = _guard_proof(lambda: inclusion_proof(conn, seq, size, _signer(store, ask)))
-    _write(proof, output)
+    _write(_with_cosignatures(store.path, proof), output)
+
+
+def _with_cosignatures(store_path: Path, proof: str) -> str:
+    """The proof with the witnesses' cosignatures kept for its checkpoint, if any."""
+    from golive.ledger.cli_witness import cosigned_path, merge_signatures
+    body, _, checkpoint = proof.partition("\n\n")
+    head, note = parse_checkpoint(checkpoint)
+    kept = cosigned_path(store_path, head.size)
+    if not kept.is_file():
+        return proof
+    text = kept.read_text(encoding="utf-8")
+    if parse_checkpoint(text)[1].text != note.text:
+        return proof  # another tree of that size: verify tells which the ledger holds
+    return body + "\n\n" + merge_signatures(checkpoint, text.partition("\n\n")[2])
 
 
 def _checkpoint_arg(spec: str | None) -> str | int | None:
@@ -152,7 +166,10 @@ def consistency(store_dir, db_url, old, new, output, ask) -> None:
               help="The log's public key (repeatable): a C2SP vkey, a .pub file or base64.")
 @click.option("--origin", help="Require the checkpoint to name this log.")
 @click.option("--entry-hash", help="For a proof without the entry: the entry hash it must prove.")
-def verify_proof(path, trusted, origin, entry_hash) -> None:
+@click.option("--witness", "witnesses", multiple=True, metavar="VKEY", help="A witness's verifier key (repeatable).")
+@click.option("--min-witnesses", type=click.IntRange(1), metavar="K",
+              help="Require K cosignatures by --witness keys on the (new) checkpoint.")
+def verify_proof(path, trusted, origin, entry_hash, witnesses, min_witnesses) -> None:
     """Check an inclusion (tlog-proof) or consistency proof offline, with public keys only.
     Exit 0 verified, 1 does not verify, 2 unreadable input."""
     keys_ = _guard(lambda: trusted_keys(trusted, load_public_key))
@@ -175,6 +192,10 @@ def verify_proof(path, trusted, origin, entry_hash) -> None:
         out.print(f"[red]FAILED[/red] {exc}")
         sys.exit(1)
     out.print(f"  root {base64.b64encode(v.root).decode()}; signed by {', '.join(s.split('+')[0] for s in v.signers)}")
+    if min_witnesses:
+        from golive.ledger.cli_witness import count_or_fail, witness_keys
+        good = count_or_fail(v.checkpoint, witness_keys(witnesses), min_witnesses)
+        out.print(f"  cosigned by {len(good)} witness(es): {', '.join(good)}")
 
 
 @evidence.command()
@@ -193,10 +214,10 @@ def migrate(store_dir, db_url, ask) -> None:
         leaves = _guard_proof(lambda: rebuild(conn))
     with store.read() as conn:
         size = conn.execute(text("SELECT max(seq) FROM ledger_entries")).scalar() or 0
-        recorded = recorded_checkpoints(conn)
+        last = recorded_checkpoint(conn, after=size - 2) if size > 1 else None
         origin = log_origin(first_entry_hash(conn) or "")
     out.print(f"tree index rebuilt: {leaves} leaves; log origin {origin}")
-    if size and size - 1 in recorded:
+    if last is not None and last[0] == size - 1:
         out.print(f"already migrated: the last entry is a signed checkpoint of the tree at size {size - 1}")
         return
     done = Ledger(store).append(NO_RUN, "checkpoint", lambda seq, _prev, _conn: {

@@ -41,6 +41,11 @@ class _Signs(Protocol):
     def sign(self, message: bytes) -> bytes: ...
 
 
+def is_size(text: str) -> bool:
+    """A tree size or index as C2SP writes it: ASCII decimal, no leading zeroes."""
+    return bool(SIZE_RE.match(text))
+
+
 def key_hash(name: str, public_raw: bytes, sig_type: int = ED25519) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([sig_type]) + public_raw).digest()[:4]
 
@@ -51,14 +56,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def vkey(name: str, public_raw: bytes) -> str:
-    """The verifier key text for an Ed25519 key named ``name``."""
-    return f"{check_name(name)}+{key_hash(name, public_raw).hex()}+" \
-           f"{base64.b64encode(bytes([ED25519]) + public_raw).decode()}"
+def vkey(name: str, public_raw: bytes, sig_type: int = ED25519) -> str:
+    """The verifier key text for an Ed25519 key named ``name`` (type 0x04: a cosigner)."""
+    return f"{check_name(name)}+{key_hash(name, public_raw, sig_type).hex()}+" \
+           f"{base64.b64encode(bytes([sig_type]) + public_raw).decode()}"
 
 
-def parse_vkey(text: str) -> tuple[str, bytes]:
-    """(name, 32-byte public key) from a vkey; checks its key hash."""
+def parse_vkey(text: str, sig_type: int = ED25519) -> tuple[str, bytes]:
+    """(name, 32-byte public key) from a vkey of ``sig_type``; checks its key hash."""
     parts = text.strip().split("+", 2)
     if len(parts) != 3 or not re.fullmatch(r"[0-9a-f]{8}", parts[1]):
         raise NoteError(f"{text[:60]!r} is not a verifier key <name>+<8 hex>+<base64>")
@@ -67,9 +72,9 @@ def parse_vkey(text: str) -> tuple[str, bytes]:
         raw = base64.b64decode(material, validate=True)
     except binascii.Error:
         raise NoteError(f"verifier key {name}: the key material is not base64") from None
-    if len(raw) != 33 or raw[0] != ED25519:
-        raise NoteError(f"verifier key {name}: only Ed25519 keys (type 0x01, 32 bytes) are supported")
-    if key_hash(name, raw[1:]) != bytes.fromhex(hash_hex):
+    if len(raw) != 33 or raw[0] != sig_type:
+        raise NoteError(f"verifier key {name}: expected an Ed25519 key of type {sig_type:#04x} (33 bytes)")
+    if key_hash(name, raw[1:], sig_type) != bytes.fromhex(hash_hex):
         raise NoteError(f"verifier key {name}: key hash {hash_hex} does not match the key")
     return check_name(name), raw[1:]
 

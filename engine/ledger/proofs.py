@@ -16,7 +16,6 @@ of an append-only log is always consistent with every other one it signs).
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -28,7 +27,7 @@ from golive.ledger import tlog
 from golive.ledger.canonical import canonical_bytes
 from golive.ledger.chain import TLOG_FIELD, entry_hash, first_entry_hash, last_entry, log_origin
 from golive.ledger.keys import Signer
-from golive.ledger.note import NoteError, TreeHead, parse_checkpoint, parse_vkey
+from golive.ledger.note import NoteError, TreeHead, is_size, parse_checkpoint, parse_vkey
 from golive.ledger.store import payload_bytes
 from golive.ledger.treestore import StoredTree, TreeIndexError, root_from_entries
 
@@ -44,17 +43,26 @@ class ProofError(ValueError):
 
 
 # -- making proofs ---------------------------------------------------------------------------
-def recorded_checkpoints(conn: Connection) -> dict[int, str]:
-    """Tree size -> signed checkpoint text, from the ledger's v2 checkpoint entries."""
-    found = {}
-    rows = conn.execute(text("SELECT payload FROM ledger_entries WHERE kind = 'checkpoint' ORDER BY seq"))
-    for (payload,) in rows:
-        try:
-            note = json.loads(payload_bytes(payload)).get(TLOG_FIELD)
-            found[parse_checkpoint(note)[0].size] = note
-        except (ValueError, AttributeError, TypeError):
-            continue  # v1 checkpoint (no tree head) or damaged: verify reports the latter
-    return found
+def _tree_checkpoint(payload) -> str | None:  # noqa: ANN001 -- a payload column value
+    try:
+        note = json.loads(payload_bytes(payload)).get(TLOG_FIELD)
+        parse_checkpoint(note)
+        return note
+    except (ValueError, AttributeError, TypeError):
+        return None  # v1 checkpoint (no tree head) or damaged: verify reports the latter
+
+
+def recorded_checkpoint(conn: Connection, after: int = 0, before: int | None = None) -> tuple[int, str] | None:
+    """(tree size, signed text) of the newest checkpoint recorded in the ledger whose tree
+    size is in ``[after + 1, before]``. A checkpoint entry at seq ``s`` covers the tree of size
+    ``s - 1``, so this reads a few entries through the seq and kind indexes."""
+    sql = ("SELECT seq, payload FROM ledger_entries WHERE kind = 'checkpoint' AND seq > :a"
+           + (" AND seq <= :b" if before is not None else "") + " ORDER BY seq DESC")
+    for seq, payload in conn.execute(text(sql), {"a": after + 1, "b": (before or 0) + 1}):
+        note = _tree_checkpoint(payload)
+        if note is not None:
+            return seq - 1, note
+    return None
 
 
 def signed_checkpoint(conn: Connection, size: int | None, signer: Callable[[], Signer],
@@ -65,17 +73,19 @@ def signed_checkpoint(conn: Connection, size: int | None, signer: Callable[[], S
     current, _ = last_entry(conn)
     if size is not None and not 0 < size <= current:
         raise ProofError(f"the ledger has {current} entries; no tree of size {size}")
-    recorded = recorded_checkpoints(conn)
     if size is None:
-        usable = [s for s in recorded if s > covering]
-        size = max(usable) if usable else current
-    if size in recorded:
-        return recorded[size]
+        found = recorded_checkpoint(conn, after=covering)
+        if found is not None:
+            return found[1]
+        size = current
+    exact = recorded_checkpoint(conn, after=size - 1, before=size)
+    if exact is not None:
+        return exact[1]
     tree = StoredTree(conn)
     root = tree.root(size)
-    anchors = [s for s in recorded if s < size]
-    if anchors:  # never sign a head the log's own earlier heads contradict (a damaged index)
-        anchor = parse_checkpoint(recorded[max(anchors)])[0]
+    anchor_found = recorded_checkpoint(conn, before=size)
+    if anchor_found is not None:  # never sign a head the log's own earlier heads contradict (a damaged index)
+        anchor = parse_checkpoint(anchor_found[1])[0]
         if not tlog.verify_consistency(anchor.size, size, anchor.root, root, tree.consistency(anchor.size, size)):
             raise TreeIndexError(DAMAGED)
     origin = log_origin(first_entry_hash(conn) or "")
@@ -139,6 +149,7 @@ class Verified:
     size: int
     root: bytes
     signers: list[str]
+    checkpoint: str = ""  # the (new) checkpoint as given, with any cosignatures
     entry: dict | None = None
     old_size: int | None = None
 
@@ -173,16 +184,10 @@ def _check_checkpoint(checkpoint: str, keys: list[tuple[str | None, bytes]], ori
 
 
 def _hashes(lines: list[str], where: str) -> list[bytes]:
-    out = []
-    for line in lines:
-        try:
-            h = base64.b64decode(line, validate=True)
-        except binascii.Error:
-            h = b""
-        if len(h) != 32:
-            raise ProofError(f"{where}: {line[:50]!r} is not a base64 SHA-256 hash")
-        out.append(h)
-    return out
+    try:
+        return tlog.decode_hashes(lines)
+    except ValueError as exc:
+        raise ProofError(f"{where}: {exc}") from None
 
 
 def verify_inclusion_text(data: str, keys: list[tuple[str | None, bytes]], origin: str | None = None,
@@ -200,7 +205,7 @@ def verify_inclusion_text(data: str, keys: list[tuple[str | None, bytes]], origi
     rest = lines[1:]
     if rest and rest[0].startswith("extra "):
         extra, rest = rest[0][6:], rest[1:]
-    if not rest or not rest[0].startswith("index ") or not tlog_index(rest[0][6:]):
+    if not rest or not rest[0].startswith("index ") or not is_size(rest[0][6:]):
         raise ProofError("tlog proof: missing or malformed 'index N' line")
     index, path = int(rest[0][6:]), _hashes(rest[1:], "tlog proof")
     head, signers = _check_checkpoint(checkpoint, keys, origin)
@@ -218,11 +223,7 @@ def verify_inclusion_text(data: str, keys: list[tuple[str | None, bytes]], origi
     if not tlog.verify_inclusion(index, head.size, leaf, path, head.root):
         raise ProofError(f"the inclusion proof for index {index} does not lead to the root of the signed "
                          f"checkpoint at size {head.size}: the entry or the proof was changed")
-    return Verified(head.origin, head.size, head.root, signers, entry)
-
-
-def tlog_index(text: str) -> bool:
-    return text == "0" or (text.isdigit() and text.isascii() and not text.startswith("0"))
+    return Verified(head.origin, head.size, head.root, signers, checkpoint, entry)
 
 
 def _entry_from_extra(extra: str) -> dict:
@@ -257,4 +258,4 @@ def verify_consistency_json(data: str, keys: list[tuple[str | None, bytes]], ori
     if not tlog.verify_consistency(old.size, new.size, old.root, new.root, _hashes(proof, "consistency proof")):
         raise ProofError(f"the tree at size {new.size} does not extend the tree at size {old.size}: the log "
                          "was rewritten between the two checkpoints (or the proof was changed)")
-    return Verified(new.origin, new.size, new.root, sorted(set(signers + old_signers)), old_size=old.size)
+    return Verified(new.origin, new.size, new.root, sorted(set(signers + old_signers)), new_text, old_size=old.size)

@@ -17,6 +17,8 @@ it uses nothing but hashlib.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from typing import Callable, Iterable, Sequence
 
@@ -146,6 +148,20 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+def decode_hashes(lines: Iterable[str]) -> list[bytes]:
+    """Base64 SHA-256 hashes, one per line (proof lines); ValueError names a bad line."""
+    out = []
+    for line in lines:
+        try:
+            h = base64.b64decode(line, validate=True)
+        except binascii.Error:
+            h = b""
+        if len(h) != 32:
+            raise ValueError(f"{line[:50]!r} is not a base64 SHA-256 hash")
+        out.append(h)
+    return out
 
 
 def needed_nodes(build: Callable[[NodeSource], object]) -> set[tuple[int, int]]:

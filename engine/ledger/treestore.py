@@ -35,7 +35,9 @@ def fetch(conn: Connection, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, 
     ids = {node_id(level, index): (level, index) for level, index in keys}
     if not ids:
         return {}
-    rows = conn.execute(select(NODES.c.id, NODES.c.hash).where(NODES.c.id.in_(list(ids))))
+    # The ids are integers computed here, so they are written into the SQL: compiling an
+    # expanding IN clause costs more than the lookups themselves (a proof reads ~40 rows).
+    rows = conn.exec_driver_sql(f"SELECT id, hash FROM tlog_nodes WHERE id IN ({','.join(map(str, ids))})")
     return {ids[i]: bytes(h) for i, h in rows}
 
 

@@ -1,0 +1,161 @@
+"""``golive evidence witness init|serve`` (a witness: its own process, key and state) and
+``golive evidence witness submit`` (send the log's signed checkpoint to witnesses and keep their
+cosignatures in ``<store>/checkpoints/<size>.checkpoint``). ``evidence verify`` and
+``verify-proof`` take ``--witness VKEY --min-witnesses K`` to require K cosignatures.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from golive.ledger.cli import _fail_input, _guard, _open, _passphrase, err, evidence, out, store_options
+from golive.ledger.keyring import default_signer
+from golive.ledger.keys import Signer
+from golive.ledger.note import NoteError, check_name, parse_checkpoint, parse_vkey, vkey
+from golive.ledger.proofs import signed_checkpoint
+from golive.ledger.treestore import StoredTree, TreeIndexError
+from golive.ledger.witness import COSIGNATURE, Witness, WitnessError, serve, submit
+
+
+def cosigned_path(store_path: Path, size: int) -> Path:
+    return store_path / "checkpoints" / f"{size}.checkpoint"
+
+
+def newest_cosigned(store_path: Path) -> str | None:
+    """The cosigned checkpoint of the largest tree kept in the store, if any."""
+    files = sorted((store_path / "checkpoints").glob("*.checkpoint"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1)
+    return files[-1].read_text(encoding="utf-8") if files else None
+
+
+def merge_signatures(checkpoint: str, lines: str) -> str:
+    """``checkpoint`` with the signature lines in ``lines`` added (once each)."""
+    have = checkpoint.rstrip("\n").split("\n")
+    return "\n".join(have + [line for line in lines.splitlines() if line and line not in have]) + "\n"
+
+
+def witness_keys(specs: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    try:
+        return [parse_vkey(spec, COSIGNATURE) for spec in specs]
+    except NoteError as exc:
+        _fail_input(f"--witness: {exc} (give the vkey `golive witness init` printed)")
+
+
+def _load_key(path: Path) -> Signer:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        _fail_input(f"{path}: cannot read the witness key ({exc}); create one with `golive witness init`")
+    if not isinstance(key, Ed25519PrivateKey):
+        _fail_input(f"{path}: not an Ed25519 private key")
+    return Signer(key)
+
+
+@evidence.group()
+def witness() -> None:
+    """Witnesses: run one (init, serve) or have the log's checkpoint cosigned (submit)."""
+
+
+@witness.command("init")
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The witness's name, e.g. witness.example/w1 (no spaces or '+').")
+def witness_init(key_path, name) -> None:
+    """Create the witness's Ed25519 key (mode 0600) and print its vkey for verifiers."""
+    _guard(lambda: check_name(name))
+    if key_path.exists():
+        _fail_input(f"{key_path} exists; a witness keeps its key")
+    signer = Signer(Ed25519PrivateKey.generate())
+    pem = signer.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    out.print(vkey(name, signer.public_raw, COSIGNATURE))
+
+
+@witness.command("serve")
+@click.option("--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The name given to `golive witness init`.")
+@click.option("--state", "state_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON file of the latest cosigned checkpoint per log (created).")
+@click.option("--log", "logs", multiple=True, required=True, metavar="VKEY",
+              help="A log's verifier key (`golive keys vkey`); repeatable.")
+@click.option("--listen", default="127.0.0.1:0", show_default=True, help="HOST:PORT (0: any free port).")
+def witness_serve(key_path, name, state_path, logs, listen) -> None:
+    """Serve POST /add-checkpoint (c2sp.org/tlog-witness) until interrupted."""
+    signer = _load_key(key_path)
+    trusted: dict[str, list[bytes]] = {}
+    for spec in logs:
+        origin, raw = _guard(lambda spec=spec: parse_vkey(spec))
+        trusted.setdefault(origin, []).append(raw)
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        _fail_input(f"--listen {listen!r} must be HOST:PORT")
+    w = Witness(_guard(lambda: check_name(name)), signer, trusted, state_path)
+    serve(w, host or "127.0.0.1", int(port), ready=lambda url: print(f"witness {name} listening on {url}", flush=True))
+
+
+@witness.command("submit")
+@store_options
+@click.option("--url", "urls", multiple=True, required=True, help="A witness's URL prefix (repeatable).")
+@click.option("--size", type=int, help="Tree size to have cosigned; default: the newest recorded checkpoint.")
+@click.option("--passphrase", "ask", is_flag=True, help="Prompt for the signing key's passphrase (fresh heads).")
+def evidence_witness(store_dir, db_url, urls, size, ask) -> None:
+    """Send the log's signed checkpoint, with consistency proofs, to witnesses and keep their
+    cosignatures. Exit 1 if a witness refuses (the log is inconsistent with what it saw)."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    refused = []
+    with store.read() as conn:
+        signer = lambda: _guard(lambda: default_signer(store, _passphrase(ask), create=False))  # noqa: E731
+        try:
+            checkpoint = signed_checkpoint(conn, size, signer)
+        except (ValueError, TreeIndexError) as exc:
+            _fail_input(str(exc))
+        head, note = parse_checkpoint(checkpoint)
+        target = cosigned_path(store.path, head.size)
+        kept = target.read_text(encoding="utf-8") if target.is_file() else None
+        if kept is not None and parse_checkpoint(kept)[1].text == note.text:
+            checkpoint = kept
+        elif kept is not None:  # keep the witnessed one: it is the evidence against this tree
+            refused.append(f"the ledger's tree at size {head.size} differs from the cosigned checkpoint in "
+                           f"{target}: the history was rewritten")
+            target = target.with_name(f"{head.size}.unwitnessed")
+        for url in urls:
+            old, proof = 0, []
+            for _attempt in range(3):
+                try:
+                    checkpoint = merge_signatures(checkpoint, submit(url, old, proof, checkpoint))
+                    out.print(f"{url}: cosigned the tree at size {head.size}")
+                    break
+                except WitnessError as exc:
+                    if exc.status != 409 or exc.size is None:
+                        refused.append(str(exc))
+                        break
+                    old = exc.size  # the witness's latest size: prove we extend it
+                    if not 0 < old <= head.size:
+                        refused.append(f"{url} cosigned a tree of size {old}, larger than this log's {head.size}: "
+                                       "the log was truncated or rolled back")
+                        break
+                    proof = StoredTree(conn).consistency(old, head.size) if old < head.size else []
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(checkpoint, encoding="utf-8")
+    err.print(f"kept {target}")
+    for message in refused:
+        out.print(f"[red]REFUSED[/red] {message}")
+    sys.exit(1 if refused else 0)
+
+
+def count_or_fail(checkpoint: str, witnesses: list[tuple[str, bytes]], minimum: int) -> list[str]:
+    """The witnesses that cosigned ``checkpoint``; exits 1 when fewer than ``minimum``."""
+    from golive.ledger.witness import count_cosigners
+    good, bad = count_cosigners(checkpoint, witnesses)
+    if bad or len(good) < minimum:
+        why = "; ".join(bad) or f"{len(good)} of the {len(witnesses)} trusted witnesses cosigned it"
+        out.print(f"[red]FAILED[/red] the checkpoint needs {minimum} witness cosignature(s): {why}")
+        sys.exit(1)
+    return good
+

@@ -1,0 +1,181 @@
+"""Witnesses (c2sp.org/tlog-witness, tlog-cosignature): two `golive evidence witness serve`
+processes on loopback cosign a log's checkpoints; a history rewritten with the log's own key,
+a split view and a truncation after a cosigned checkpoint are each detected."""
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from golive.ledger import LedgerRecorder, Store, default_signer
+from golive.ledger.cli import evidence, keys
+from golive.ledger.simulate import record_run
+from golive.ledger.witness import Witness, cosign
+from golive.ledger.keys import Signer
+from golive.ledger.note import TreeHead
+from test_tlog_ledger import rewrite_with_key
+
+GOLIVE = Path(sys.executable).parent / "golive"
+
+
+@click.group()
+def golive() -> None:
+    """Stand-in for golive.cli."""
+
+
+golive.add_command(evidence)
+golive.add_command(keys)
+
+
+def invoke(*args):
+    return CliRunner().invoke(golive, [str(a) for a in args], catch_exceptions=False)
+
+
+def make_store(path: Path, runs=(3, 4)) -> Path:
+    store = Store(path)
+    recorder = LedgerRecorder(store, default_signer(store, announce=lambda m: None), copy_artifacts=False)
+    for results in runs:
+        record_run(recorder, results)
+    store.close()
+    return path
+
+
+def add_run(path: Path, results: int) -> None:
+    store = Store(path)
+    record_run(LedgerRecorder(store, default_signer(store), copy_artifacts=False), results)
+    store.close()
+
+
+def log_vkey(path: Path) -> str:
+    line = next(l for l in invoke("keys", "vkey", "--store", path).output.splitlines() if "active" in l)
+    return line.split()[0]
+
+
+@pytest.fixture
+def witnesses(tmp_path):
+    """Start two witnesses trusting the log in tmp_path/log; yields (urls, vkeys)."""
+    started = []
+
+    def start(*log_paths: Path):
+        urls, vkeys = [], []
+        for n in (1, 2):
+            key = tmp_path / f"w{n}.key"
+            made = invoke("evidence", "witness", "init", "--key", key, "--name", f"witness.test/w{n}")
+            assert made.exit_code == 0, made.output
+            vkeys.append(made.output.strip())
+            logs = [a for p in log_paths for a in ("--log", log_vkey(p))]
+            proc = subprocess.Popen([str(GOLIVE), "evidence", "witness", "serve", "--key", str(key), "--name",
+                                     f"witness.test/w{n}", "--state", str(tmp_path / f"w{n}.json"), *logs],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            started.append(proc)
+            line = proc.stdout.readline()
+            assert "listening on http://127.0.0.1:" in line, proc.stderr.read()
+            urls.append(line.split()[-1])
+        return urls, vkeys
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def submit(path: Path, urls: list[str]):
+    return invoke("evidence", "witness", "submit", "--store", path, *[a for u in urls for a in ("--url", u)])
+
+
+def need(vkeys: list[str], k: int) -> list[str]:
+    return [a for v in vkeys for a in ("--witness", v)] + ["--min-witnesses", k]
+
+
+def test_cosigned_proofs_and_a_history_rewritten_with_the_log_key(tmp_path, witnesses):
+    log = make_store(tmp_path / "log")
+    urls, wkeys = witnesses(log)
+    first = submit(log, urls)
+    assert first.exit_code == 0 and first.output.count("cosigned the tree at size 13") == 2, first.output
+    proof = tmp_path / "p"
+    assert invoke("evidence", "prove", 4, "--store", log, "-o", proof).exit_code == 0
+    assert proof.read_text().count("\u2014 witness.test/w") == 2
+    ok = invoke("evidence", "verify-proof", proof, "--trusted-key", log_vkey(log), *need(wkeys, 2))
+    assert ok.exit_code == 0 and "cosigned by 2 witness(es)" in ok.output, ok.output
+    assert invoke("evidence", "verify", "--store", log, *need(wkeys, 2)).exit_code == 0
+
+    add_run(log, 2)  # the witnesses hold size 13: they ask (409) for a proof from it
+    assert submit(log, urls).exit_code == 0
+    assert invoke("evidence", "verify", "--store", log, *need(wkeys, 2)).exit_code == 0
+
+    rewrite_with_key(log, seq=3)  # valid chain, valid signatures: only the witnesses can tell
+    plain = invoke("evidence", "verify", "--store", log)
+    assert plain.exit_code == 0  # without witnesses or a kept checkpoint: undetectable
+    caught = invoke("evidence", "verify", "--store", log, *need(wkeys, 1))
+    assert caught.exit_code == 1 and "rolled back or rewritten" in caught.output
+    refused = submit(log, urls)
+    assert refused.exit_code == 1 and refused.output.count("REFUSED") == 3 and "422" in refused.output
+    assert "history was rewritten" in refused.output
+
+
+def test_a_split_view_gets_no_cosignature(tmp_path, witnesses):
+    shown_to_a = make_store(tmp_path / "log")
+    urls, wkeys = witnesses(shown_to_a)
+    assert submit(shown_to_a, urls).exit_code == 0
+    shown_to_b = tmp_path / "fork"
+    shutil.copytree(shown_to_a, shown_to_b)
+    (shown_to_b / "checkpoints" / "13.checkpoint").unlink()
+    add_run(shown_to_a, 3)
+    add_run(shown_to_b, 3)  # same size, different entries, same log key and origin
+    assert submit(shown_to_a, urls).exit_code == 0
+    refused = submit(shown_to_b, urls)
+    assert refused.exit_code == 1 and refused.output.count("REFUSED") == 2
+    proof = tmp_path / "b.proof"
+    assert invoke("evidence", "prove", 20, "--store", shown_to_b, "-o", proof).exit_code == 0
+    log_only = invoke("evidence", "verify-proof", proof, "--trusted-key", log_vkey(shown_to_b))
+    assert log_only.exit_code == 0  # the log's own signature is fine ...
+    witnessed = invoke("evidence", "verify-proof", proof, "--trusted-key", log_vkey(shown_to_b), *need(wkeys, 1))
+    assert witnessed.exit_code == 1 and "0 of the 2 trusted witnesses" in witnessed.output  # ... but no witness saw it
+
+
+def test_truncation_after_a_cosigned_checkpoint_is_detected(tmp_path, witnesses):
+    log = make_store(tmp_path / "log", runs=(3, 4, 2))
+    urls, wkeys = witnesses(log)
+    assert submit(log, urls).exit_code == 0
+    with sqlite3.connect(log / "ledger.db") as conn:
+        conn.execute("DELETE FROM ledger_entries WHERE seq > 14")  # the last run and its checkpoint
+        conn.execute("UPDATE ledger_head SET size = 14")
+    caught = invoke("evidence", "verify", "--store", log, *need(wkeys, 2))
+    assert caught.exit_code == 1 and "ledger truncated" in caught.output
+    with Store(log).write() as conn:
+        from golive.ledger.treestore import rebuild
+        rebuild(conn)
+    refused = invoke("evidence", "witness", "submit", "--store", log, "--size", 14, "--url", urls[0])
+    assert refused.exit_code == 1 and "truncated or rolled back" in refused.output
+
+
+def test_witness_protocol_status_codes(tmp_path):
+    log_key, other = Signer.generate(), Signer.generate()
+    w = Witness("witness.test/w", Signer.generate(), {"example.test/log": [log_key.public_raw]}, tmp_path / "s.json")
+
+    def checkpoint(size, root, signer=log_key, origin="example.test/log"):
+        return str(TreeHead(origin, size, root).signed(origin, signer))
+
+    from golive.ledger.tlog import MemoryTree
+    tree = MemoryTree(bytes([i]) for i in range(10))
+    cp5, cp10 = checkpoint(5, tree.root(5)), checkpoint(10, tree.root(10))
+    assert w.add_checkpoint("old 0\n\n" + checkpoint(5, tree.root(5), origin="x.test/unknown"))[0] == 404
+    assert w.add_checkpoint("old 0\n\n" + checkpoint(5, tree.root(5), signer=other))[0] == 403
+    assert w.add_checkpoint("garbage")[0] == 400
+    status, _, line = w.add_checkpoint("old 0\n\n" + cp5)
+    assert status == 200 and line.startswith("\u2014 witness.test/w ")
+    assert w.add_checkpoint("old 0\n\n" + cp10)[:2] == (409, "text/x.tlog.size")
+    assert w.add_checkpoint("old 11\n\n" + cp10)[0] == 400
+    bad_proof = "".join(f"{h}\n" for h in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="] * 2)
+    assert w.add_checkpoint("old 5\n" + bad_proof + "\n" + cp10)[0] == 422
+    import base64
+    good_proof = "".join(base64.b64encode(h).decode() + "\n" for h in tree.consistency_proof(5, 10))
+    assert w.add_checkpoint("old 5\n" + good_proof + "\n" + cp10)[0] == 200
+    assert w.add_checkpoint("old 10\n\n" + checkpoint(10, bytes(32)))[0] == 422  # split view at the same size
+    assert cosign("a\n", "w", log_key, 7) != cosign("a\n", "w", log_key, 8)  # the time is signed
