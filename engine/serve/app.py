@@ -1,0 +1,224 @@
+"""The dashboard's ASGI application: ``create_app(store, secret_key=...)``.
+
+Starlette routes, Jinja2 templates under ``templates/serve/`` (autoescaped), signed session
+cookies (``itsdangerous`` through Starlette's SessionMiddleware), a CSRF token on every form and
+:mod:`golive.serve.security` headers on every response. Every page needs a signed-in user; each
+view is written to the audit log. Nothing here writes to the ledger: the app reads evidence
+and writes only its own tables (users, audit log).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Awaitable, Callable
+from urllib.parse import quote
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
+from golive.serve import auth, pages, queries
+from golive.serve.security import SecurityHeaders
+
+SESSION_MAX_AGE_S = 8 * 3600
+STYLESHEETS = {"report.css": ("assets", "report.css"), "serve.css": ("serve", "serve.css")}
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(status_labels=STATUS_LABELS, icon=icon, roles=auth.ROLES)
+    env.filters["wrap"] = wrap_points
+    env.filters["pct"] = lambda rate: "—" if rate is None else f"{round(float(rate) * 100)}%"
+    env.filters["short"] = lambda value, n=12: str(value)[:n]
+    env.filters["q"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def create_app(store, *, secret_key: str, behind_tls: bool = False,
+               throttle: auth.LoginThrottle | None = None) -> Starlette:
+    """The dashboard over ``store`` (a :class:`golive.ledger.store.Store`)."""
+    auth.ensure_tables(store)
+    templates = Jinja2Templates(env=environment())
+    index = queries.RunIndex(store)
+    throttle = throttle or auth.LoginThrottle()
+
+    def render(request: Request, name: str, status: int = 200, **context) -> Response:
+        session = request.session
+        context.update(user=session.get("user"), role=session.get("role"), csrf=auth.csrf_token(session))
+        return templates.TemplateResponse(request, f"serve/{name}", context, status_code=status)
+
+    def client(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    def page(needed: str, action: str = "view") -> Callable[[Handler], Handler]:
+        """Wrap a handler: sign-in required, role checked, the view written to the audit log."""
+        def wrap(handler: Handler) -> Handler:
+            async def endpoint(request: Request) -> Response:
+                name = request.session.get("user")
+                role = current_role(name)
+                path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if role is None:
+                    request.session.pop("user", None)
+                    return RedirectResponse(f"/login?next={quote(path, safe='')}", status_code=303)
+                request.session["role"] = role
+                if not auth.allows(role, needed):
+                    auth.record(store, name, role, "refused", path, 403, client(request))
+                    return render(request, "error.html.j2", 403, title="Not allowed",
+                                  message=f"This page needs the {needed} role; you are signed in as {role}.")
+                response = await handler(request)
+                auth.record(store, name, role, action, path, response.status_code, client(request))
+                return response
+            return endpoint
+        return wrap
+
+    def current_role(name: str | None) -> str | None:
+        """The user's role now (a removed or disabled user is signed out at once)."""
+        if not name:
+            return None
+        return next((u["role"] for u in auth.list_users(store) if u["name"] == name and not u["disabled"]), None)
+
+    def not_found(request: Request, what: str) -> Response:
+        return render(request, "error.html.j2", 404, title="Not found", message=what)
+
+    # --- sign-in -------------------------------------------------------------------------
+    async def login_form(request: Request) -> Response:
+        return render(request, "login.html.j2", next=_local(request.query_params.get("next")), error="")
+
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        name, password = str(form.get("name") or "")[:64], str(form.get("password") or "")
+        target = _local(form.get("next"))
+        if not auth.csrf_ok(request.session, form.get("csrf")):
+            return render(request, "login.html.j2", 403, next=target,
+                          error="The form expired (its security token does not match); please sign in again.")
+        if throttle.blocked(name, client(request)):
+            auth.record(store, name, "", "login-throttled", "/login", 429, client(request))
+            return render(request, "login.html.j2", 429, next=target,
+                          error="Too many failed sign-ins; wait 15 minutes and try again.")
+        role = auth.authenticate(store, name, password)
+        if role is None:
+            throttle.failed(name, client(request))
+            auth.record(store, name, "", "login-failed", "/login", 401, client(request))
+            return render(request, "login.html.j2", 401, next=target, error="Unknown user name or wrong password.")
+        throttle.succeeded(name)
+        request.session.clear()  # a fresh session (and CSRF token) at every sign-in
+        request.session.update(user=name, role=role)
+        auth.csrf_token(request.session)
+        auth.record(store, name, role, "login", "/login", 303, client(request))
+        return RedirectResponse(target, status_code=303)
+
+    async def logout(request: Request) -> Response:
+        form = await request.form()
+        if not auth.csrf_ok(request.session, form.get("csrf")):
+            return render(request, "error.html.j2", 403, title="Refused",
+                          message="The sign-out form's security token does not match; reload the page and try again.")
+        name = request.session.get("user")
+        if name:
+            auth.record(store, name, request.session.get("role", ""), "logout", "/logout", 303, client(request))
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # --- pages ---------------------------------------------------------------------------
+    @page("viewer")
+    async def runs(request: Request) -> Response:
+        data = pages.runs_page(index, pages.RunFilters.of(request.query_params), _int(request.query_params.get("page")))
+        return render(request, "runs.html.j2", p=data, query=_query(request, drop="page"))
+
+    @page("viewer")
+    async def run(request: Request) -> Response:
+        summary = index.get(request.path_params["run_id"])
+        if summary is None:
+            return not_found(request, "No run with this id is recorded in the ledger.")
+        return render(request, "run.html.j2", p=pages.run_page(store, index, summary, request.query_params))
+
+    @page("viewer")
+    async def requirement(request: Request) -> Response:
+        summary = index.get(request.path_params["run_id"])
+        data = summary and pages.requirement_page(store, summary, request.path_params["requirement_id"])
+        if not data:
+            return not_found(request, "This run recorded no result for this requirement.")
+        return render(request, "requirement.html.j2", p=data)
+
+    @page("viewer")
+    async def compare(request: Request) -> Response:
+        every = index.runs()
+        a, b = index.get(request.query_params.get("a", "")), index.get(request.query_params.get("b", ""))
+        if a is None or b is None:
+            return render(request, "compare.html.j2", c=None, runs=every[:200],
+                          a=request.query_params.get("a", ""), b=request.query_params.get("b", ""))
+        return render(request, "compare.html.j2", c=pages.compare(store, a, b), runs=every[:200], a=a.id, b=b.id)
+
+    @page("auditor", action="download")
+    async def artifact(request: Request) -> Response:
+        blob = queries.recorded_blob(store, request.path_params["sha256"])
+        if blob is None:
+            return not_found(request, "No recorded result lists an artifact with this digest.")
+        body = queries.read_blob(store, blob)
+        if body is None:
+            return render(request, "error.html.j2", 409, title="Artifact damaged",
+                          message="The stored copy is missing or no longer matches its digest; "
+                                  "run `golive evidence verify` to see what happened to the store.")
+        # never rendered by the browser: a generic type and an attachment, whatever the file holds
+        return StreamingResponse(body, media_type="application/octet-stream", headers={
+            "content-disposition": f"attachment; filename=\"{_ascii_name(blob.name)}\"; "
+                                   f"filename*=UTF-8''{quote(blob.name, safe='')}",
+            "x-golive-sha256": blob.sha256})
+
+    @page("admin")
+    async def audit(request: Request) -> Response:
+        number = _int(request.query_params.get("page"))
+        return render(request, "audit.html.j2", entries=auth.audit_log(store, 100, (number - 1) * 100), page=number)
+
+    @page("admin")
+    async def users(request: Request) -> Response:
+        return render(request, "users.html.j2", users=auth.list_users(store))
+
+    async def stylesheet(request: Request) -> Response:
+        folder, name = STYLESHEETS[request.path_params["name"]] if request.path_params["name"] in STYLESHEETS else (None, None)
+        if folder is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return FileResponse(Path(templates_dir()) / folder / name, media_type="text/css")
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/runs", status_code=303)
+
+    routes = [
+        Route("/", home), Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]), Route("/runs", runs), Route("/runs/{run_id}", run),
+        Route("/runs/{run_id}/requirements/{requirement_id}", requirement), Route("/compare", compare),
+        Route("/artifacts/{sha256}", artifact), Route("/admin/audit", audit), Route("/admin/users", users),
+        Route("/static/{name}", stylesheet),
+    ]
+    return Starlette(routes=routes, middleware=[
+        Middleware(SecurityHeaders, behind_tls=behind_tls),
+        Middleware(SessionMiddleware, secret_key=secret_key, session_cookie="golive_session",
+                   max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=behind_tls),
+    ])
+
+
+def _local(target) -> str:
+    """``target`` when it is a path on this site, else ``/runs`` (no open redirects)."""
+    text = str(target or "")
+    return text if text.startswith("/") and not text.startswith(("//", "/\\")) else "/runs"
+
+
+def _int(value) -> int:
+    try:
+        return max(1, int(str(value)))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _query(request: Request, drop: str) -> str:
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in request.query_params.multi_items() if k != drop)
+
+
+def _ascii_name(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)[:120] or "artifact"
