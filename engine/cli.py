@@ -137,7 +137,6 @@ from golive.schedule.cli import schedule  # noqa: E402
 from golive.scaffold import plugin  # noqa: E402
 from golive.link.cli import link  # noqa: E402
 from golive.serve.cli import serve, users  # noqa: E402
-from golive.serve.cli import serve, users  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -150,8 +149,6 @@ cli.add_command(waive)
 cli.add_command(schedule)
 cli.add_command(plugin)
 cli.add_command(link)
-cli.add_command(serve)
-cli.add_command(users)
 cli.add_command(serve)
 cli.add_command(users)
 
