@@ -69,13 +69,27 @@ class Episode:
 
 
 class _Rows:
-    """The records a run feeds, without copying them: all of ``recs``, or those at ``keep``."""
+    """The records a run feeds, without copying them: all of ``recs``, or those at ``keep``.
+    Each column read from the 56-byte records is a pass over all of them, so size, flags,
+    action and side -- one 8-byte word of the MBO layout -- are read together once."""
+
+    _WORD = {"size": (0, 32), "flags": (32, 8), "action": (48, 8), "side": (56, 8)}  # bit, width
 
     def __init__(self, recs: np.ndarray, keep: np.ndarray | None):
         self.recs, self.keep = recs, keep
         self.n = len(recs) if keep is None else len(keep)
+        fields = recs.dtype.fields
+        self._word = None
+        if all(name in fields and fields[name][1] == 32 + bit // 8 for name, (bit, _) in self._WORD.items()):
+            word = recs.view(np.dtype({"names": ["w"], "formats": ["<u8"], "offsets": [32],
+                                       "itemsize": recs.dtype.itemsize}))["w"]
+            self._word = (np.ascontiguousarray(word) if keep is None else word[keep]).view(np.int64)
 
     def column(self, name: str) -> np.ndarray:
+        if self._word is not None and name in self._WORD:
+            bit, width = self._WORD[name]
+            part = (self._word >> bit) if bit else self._word
+            return part & 0xFFFFFFFF if width == 32 else part.astype(np.uint8)
         col = self.recs[name]
         return np.ascontiguousarray(col) if self.keep is None else col[self.keep]
 
@@ -186,7 +200,7 @@ class BookChecker:
         if n == 0:
             return
         inst = rows.column("instrument_id").astype(np.uint32, copy=False)
-        action = rows.column("action").view(np.uint8)
+        action = rows.column("action")
         ax = _Axis(inst, action)
         start, end, val = self._levels(ax, *self._orders(rows, action, ax))
         # --- best bid / ask at the F_LAST records -----------------------------------------
@@ -224,7 +238,7 @@ class BookChecker:
         else:
             keep_o = ~carried
         nc = int(np.count_nonzero(carried))
-        side_byte = rows.column("side").view(np.uint8)
+        side_byte = rows.column("side")
         not_bid = side_byte != _B
         side = not_bid.view(np.int8) + (not_bid & (side_byte != _A)).view(np.int8)  # 0 B, 1 A, 2 none
         # element arrays: the carried orders first, then the run's records in order
@@ -233,7 +247,7 @@ class BookChecker:
         o_act = np.concatenate([np.full(nc, _PSEUDO, np.uint8), action])
         o_side = np.concatenate([self._o_side[carried], side])
         o_px = np.concatenate([self._o_px[carried], rows.column("price")])
-        o_size = np.concatenate([self._o_size[carried], rows.column("size").astype(np.int64)])
+        o_size = np.concatenate([self._o_size[carried], rows.column("size")])
         order, chain0 = chain_sort(o_grp, len(g_inst) * n_ep, o_oid)
         act, size = o_act[order], o_size[order]
         is_a, is_c, is_m = act == _A, act == _C, act == _M
