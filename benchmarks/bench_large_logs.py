@@ -41,11 +41,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = 1_790_000_000.0  # the run's clock (2026-09-21)
 CHECKS = {  # log -> (module, function, params) of the checks that read it
     "feed": [("golive.plugins.feed.feed_events", "check_reconnection_backfill", {}),
-             ("golive.plugins.feed.feed_events", "connection_from_log", None)],
+             ("golive.plugins.feed.feed_events", "connection_from_log", None),
+             ("golive.plugins.monitoring.recovery", "network_recovery", {})],
     "metrics": [("golive.plugins.monitoring.resources", "resource_usage", {}),
                 ("golive.plugins.monitoring.health", "health_monitoring", {}),
                 ("golive.plugins.monitoring.network_quality", "network_quality", {}),
-                ("golive.plugins.monitoring.memory_leak", "memory_leak", {})],
+                ("golive.plugins.monitoring.memory_leak", "memory_leak", {}),
+                ("golive.plugins.monitoring.alerts", "alert_coverage", {})],
     "latency": [("golive.plugins.monitoring.latency", "processing_latency", {})],
     "heartbeats": [("golive.plugins.monitoring.uptime", "uptime", {}),
                    ("golive.plugins.monitoring.component_health", "component_health",
@@ -134,6 +136,12 @@ def write_log(path: Path, kind: str, megabytes: float, seed: int = 7) -> int:
             fh.write(data)
             size += len(data)
             lines += 1
+    if kind == "metrics":  # the alert rules replayed on the metrics, and one drill of the alert path
+        (path.parents[1] / "config").mkdir(exist_ok=True)
+        (path.parents[1] / "config" / "alerts.yaml").write_text(
+            "rules:\n  - {name: cpu_high, metric: cpu_pct, op: \">\", value: 90, for_s: 120}\n")
+        (path.parent / "alerts.jsonl").write_text(json.dumps({"ts": _iso(NOW - 86400), "rule": "cpu_high",
+                                                               "test": True}) + "\n")
     return lines
 
 

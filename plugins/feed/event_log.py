@@ -70,10 +70,11 @@ class FeedEvents:
             return json.loads(fh.readline())
 
 
-def load_events(path: Path) -> FeedEvents:
+def load_events(path: Path, shown: str | None = None) -> FeedEvents:
     """Stream the log into :class:`FeedEvents`; a bad line raises ``LogFormatError`` naming
-    the file and line (unknown event, a backfill without its gap bounds, bad JSON or time)."""
-    note = size_note(path)
+    the file and line (unknown event, a backfill without its gap bounds, bad JSON or time).
+    ``shown`` is the path as the size warning names it (relative to the target)."""
+    note = size_note(path, shown)
     ts, kind, source, line, offset = array("q"), array("B"), array("i"), array("q"), array("q")
     gap_rows, gap_start, gap_end = array("q"), array("q"), array("q")
     missing = duplicates = 0

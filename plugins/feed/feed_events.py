@@ -44,7 +44,7 @@ def _events_or_result(ctx) -> tuple[FeedEvents | None, CheckResult | None]:
         return None, CheckResult(status=Status.MISSING, message=f"{rel_to(path, ctx.target.root)} not found: no feed event log")
     ctx.record_artifact(path)
     try:
-        return load_events(path), None
+        return load_events(path, rel_to(path, ctx.target.root)), None
     except LogFormatError as exc:
         return None, CheckResult(status=Status.ERROR, message=str(exc))
 
