@@ -14,7 +14,7 @@ from __future__ import annotations
 from golive.model import CheckContext, CheckResult, Requirement
 
 from golive.plugins.monitoring.observation import observe
-from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, read_jsonl
+from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iter_jsonl
 
 from . import configfiles
 
@@ -55,7 +55,7 @@ def access_control(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     denied = 0
     if audit_path.is_file():
         ctx.record_artifact(audit_path)
-        for e in read_jsonl(audit_path):
+        for e in iter_jsonl(audit_path):
             denied += e.get("event") == "access_denied"
             actor = e.get("actor")
             if actor is not None and str(actor) not in ids:

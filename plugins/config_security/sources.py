@@ -14,7 +14,7 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from golive.plugins.monitoring import gitrepo
 from golive.plugins.monitoring.observation import observe
-from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, read_jsonl
+from golive.plugins.monitoring.opslog import PATH_PARAM, ArtifactError, ArtifactMissing, guarded, input_path, iso, iter_jsonl
 
 from . import configfiles
 
@@ -55,7 +55,7 @@ def source_toggles(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     violations, runs_checked = [], 0
     if runs_path.is_file():
         ctx.record_artifact(runs_path)
-        for run in read_jsonl(runs_path, required=("run_id", "started"), ts_fields=("started",)):
+        for run in iter_jsonl(runs_path, required=("run_id", "started"), ts_fields=("started",)):
             if since is not None and run["_started"] < since:
                 continue
             used = run.get("sources_used")
