@@ -88,6 +88,10 @@ def test_v1_ledger_verifies_and_migrates_to_proofs(v1_store, tmp_path):
     assert ok.exit_code == 0 and "entry 3 (result" in ok.output and "tree size 21" in ok.output
     retired = invoke("evidence", "verify-proof", proof, "--trusted-key", vkeys(v1_store)["retired"])
     assert retired.exit_code == 1 and "no signature by a trusted key" in retired.output
+    anchor = invoke("evidence", "verify", "--store", v1_store, "--trusted-key", vkeys(v1_store)["retired"])
+    assert anchor.exit_code == 0 and "pass --trusted-key" not in anchor.output  # a vkey pins the first key
+    wrong = invoke("evidence", "verify", "--store", v1_store, "--trusted-key", active)
+    assert wrong.exit_code == 1 and "not among the trusted keys" in wrong.output
 
 
 def report_root_at(store: Path, size: int) -> bytes:

@@ -19,6 +19,7 @@ from rich.markup import escape
 
 from golive.ledger.checkpoint import CheckpointError, parse_checkpoint
 from golive.ledger.export import ExportError, export_runs, verify_envelope
+from golive.ledger.integrity import require_intact
 from golive.ledger.keyring import default_signer, recorded_keys, rotate_key
 from golive.ledger.keys import KeyDirectory, KeyFileError, PASSPHRASE_ENV, load_public_key
 from golive.ledger.chain import LedgerError
@@ -75,7 +76,7 @@ def evidence() -> None:
               help="A signed C2SP checkpoint file (`golive evidence checkpoint`), or a ledger head "
                    "{size, head, checkpoint_signature, key_id} (or a results document holding one in "
                    "run.ledger): prove the ledger still extends it.")
-@click.option("--trusted-key", "trusted", multiple=True, metavar="PUBFILE|BASE64",
+@click.option("--trusted-key", "trusted", multiple=True, metavar="VKEY|PUBFILE|BASE64",
               help="Public key to pin as trust anchor (repeatable); default: the ledger's first key.")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing artifact blobs (chain and signatures only).")
 @click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
@@ -91,8 +92,10 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
     verifies, 1 when tampering is found, 2 on bad input.
     """
     cp = _guard(lambda: parse_checkpoint(checkpoint)) if checkpoint else None
-    keys = [_guard(lambda k=k: load_public_key(k)) for k in trusted]
+    from golive.ledger.proofs import trusted_keys
+    keys = [raw for _name, raw in _guard(lambda: trusted_keys(trusted, load_public_key))]
     store = _guard(lambda: _open(store_dir, db_url))
+    _guard(lambda: require_intact(store))  # a damaged SQLite page is storage corruption, not tampering
     if min_witnesses:
         cp = _witnessed_checkpoint(store, witnesses, min_witnesses, cp)
     report = verify_store(store, cp, keys, check_blobs=not no_blobs)

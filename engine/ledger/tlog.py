@@ -56,6 +56,20 @@ def subtree_hash(node: NodeSource, start: int, end: int) -> bytes:
     return node_hash(subtree_hash(node, start, start + k), subtree_hash(node, start + k, end))
 
 
+def root_of_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
+    """MTH over leaves given by their leaf hashes, built bottom-up: pairing neighbours level
+    by level and carrying an odd last node up unchanged gives RFC 6962's tree."""
+    if not leaf_hashes:
+        return EMPTY_ROOT
+    level, sha256 = list(leaf_hashes), hashlib.sha256
+    while len(level) > 1:
+        paired = [sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
 def root(node: NodeSource, size: int) -> bytes:
     """The tree head MTH(D[0:size])."""
     return subtree_hash(node, 0, size)

@@ -22,10 +22,9 @@ from typing import Any, Iterable
 
 from sqlalchemy import text
 
-from golive.ledger.chain import (GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message, log_origin,
-                                 merkle_root)
+from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message, log_origin
 from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
-from golive.ledger.tlog import TreeBuilder
+from golive.ledger.tlog import TreeBuilder, root_of_leaves
 from golive.ledger.verify_tlog import TreeChecks
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
@@ -55,7 +54,8 @@ class _Verifier(TreeChecks):
         self.report = VerifyReport()
         self.keys: dict[str, _Key] = {}
         self.runs: dict[str, str] = {}              # run id -> open | finished | checkpointed
-        self.run_hashes: dict[str, list[str]] = {}  # entry hashes of runs not yet checkpointed
+        self.run_hashes: dict[str, list[bytes]] = {}  # leaf hashes of runs not yet checkpointed
+        self.leaf = b""  # the leaf hash of the entry being checked
         self.payload_seen: dict[int, int] = {}      # hash(payload) -> first seq with it
         self.blobs_ok: set[str] = set()
         self.hash_at: dict[int, str] = {}
@@ -73,7 +73,7 @@ class _Verifier(TreeChecks):
         expected, prev, before_prev, seq = 1, GENESIS_HASH, None, 0
         # Locals: this loop runs once per entry and dominates verification time.
         runs, run_hashes, seen, wanted = self.runs, self.run_hashes, self.payload_seen, self.wanted_sizes
-        check_blobs, add_leaf = self.check_blobs, self.tree.append_leaf_data
+        check_blobs, add_leaf, sha256, fromhex = self.check_blobs, self.tree.append_hash, hashlib.sha256, bytes.fromhex
         for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
             if not isinstance(payload, bytes):
                 payload = payload_bytes(payload)
@@ -91,18 +91,20 @@ class _Verifier(TreeChecks):
             expected, prev, before_prev = seq + 1, stored_hash, prev
             if seq == 1:
                 self.origin = log_origin(stored_hash)
+            try:  # leaf data: the 32 bytes of the entry hash
+                leaf = sha256(b"\x00" + fromhex(stored_hash)).digest()
+            except (TypeError, ValueError):
+                leaf = sha256(b"\x00" + str(stored_hash).encode()).digest()  # malformed: reported above
+            self.leaf = leaf
             # The common case -- an unsigned result of an open run, no blobs -- inline; the
             # rest of ``entry`` would find nothing more to check.
             if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
                     and not (check_blobs and b'"blobs":[{' in payload) and hash(payload) not in seen):
                 seen[hash(payload)] = seq
-                run_hashes[run_id].append(stored_hash)
+                run_hashes[run_id].append(leaf)
             else:
                 self.entry(seq, run_id, kind, payload, stored_hash, signatures)
-            try:  # leaf data: the 32 bytes of the entry hash (after the entry: a checkpoint covers those before it)
-                add_leaf(bytes.fromhex(stored_hash))
-            except (TypeError, ValueError):
-                add_leaf(str(stored_hash).encode())  # malformed: already reported as a hash mismatch
+            add_leaf(leaf)  # after the entry: a checkpoint covers the entries before it
             if seq in wanted:
                 self.hash_at[seq] = stored_hash
                 self.root_at[seq] = self.tree.root()
@@ -179,21 +181,21 @@ class _Verifier(TreeChecks):
                 self.problem(f"run {run_id} started a second time: a replayed or forged entry", seq)
                 return
             self.runs[run_id] = "open"
-            self.run_hashes[run_id] = [digest]
+            self.run_hashes[run_id] = [self.leaf]
             self.report.runs += 1
         elif kind in ("result", "run-finished"):
             if state != "open":
                 why = "never started" if state is None else "already finished"
                 self.problem(f"{kind} for run {run_id}, which {why}: a replayed or inserted entry", seq)
                 return
-            self.run_hashes[run_id].append(digest)
+            self.run_hashes[run_id].append(self.leaf)
             if kind == "run-finished":
                 self.runs[run_id] = "finished"
         elif kind in AUTHORED:
             if not signers:
                 self.problem(f"{kind} carries no valid author signature", seq)
             if state == "open":
-                self.run_hashes[run_id].append(digest)
+                self.run_hashes[run_id].append(self.leaf)
         elif kind == "checkpoint":
             self.checkpoint(seq, run_id, payload, digest, sigs, signers)
 
@@ -211,7 +213,7 @@ class _Verifier(TreeChecks):
                              "un-checkpointed run", seq)
             else:
                 hashes = self.run_hashes.pop(run_id)
-                if body.get("merkle_root") != merkle_root(hashes) or body.get("entries") != len(hashes):
+                if body.get("merkle_root") != root_of_leaves(hashes).hex() or body.get("entries") != len(hashes):
                     self.problem(f"Merkle root over run {run_id}'s {len(hashes)} entries does not "
                                  "match the checkpoint", seq)
                 self.runs[run_id] = "checkpointed"
