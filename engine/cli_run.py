@@ -393,6 +393,7 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
         pdfs.append(_demo_profile(folder, name, seed, jobs, demo_ws))
     for name, pdf in zip(profiles, pdfs):
         out.print(f"[bold]demo done[/] ({name}): PDF report {pdf.resolve()}")
+    out.print(f"browse the demo runs: golive users add admin --role admin --store {(store := (directory / profiles[-1] if profile == 'all' else directory) / 'evidence')} && golive serve --store {store}", highlight=False, soft_wrap=True)
 
 
 def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws) -> Path:

@@ -63,31 +63,33 @@ def _junit(ws: Path, failing: bool) -> None:
         JUNIT.format(failures=int(failing), failure=failure), encoding="utf-8")
 
 
-def build(root: Path, demo: bool = True) -> ServeStore:
+def build(root: Path, demo: bool = True, db_url: str | None = None) -> ServeStore:
     from golive import demo as demo_ws
     from golive.cli_run import execute_run
 
     built = ServeStore(path=root / "store")
+    db = ("--db", db_url) if db_url else ()
     if demo:
         workspace = root / "demo-workspace"
         demo_ws.build(workspace, "degraded", 7)
         doc, _ = execute_run(workspace, None, ("LIVE-LIMITED-06", "RISK-06"), 1, None, None, 300.0, quiet=True,
-                             store_dir=built.path, clock=lambda: demo_ws.DEMO_NOW)
+                             store_dir=built.path, db_url=db_url, clock=lambda: demo_ws.DEMO_NOW)
         built.demo_run, built.demo_workspace = doc["run"]["id"], workspace
     ws = _payload_workspace(root)
     for number, failing in enumerate((False, True, False)):
         _junit(ws, failing)
-        res = invoke("run", "--target", str(ws), "--store", str(built.path), "-q", "--json", str(root / f"run{number}.json"))
+        res = invoke("run", "--target", str(ws), "--store", str(built.path), *db, "-q",
+                     "--json", str(root / f"run{number}.json"))
         assert res.exit_code in (0, 1), res.output
         built.runs.append(re.search(r'"id": "([0-9a-f-]{36})"', (root / f"run{number}.json").read_text()).group(1))
         if number == 1:
-            assert invoke("keys", "add-person", "Ada Risk", "--store", str(built.path)).exit_code == 0
+            assert invoke("keys", "add-person", "Ada Risk", "--store", str(built.path), *db).exit_code == 0
             soon = (date.today() + timedelta(days=30)).isoformat()
             res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason",
-                         f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path))
+                         f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path), *db)
             assert res.exit_code == 0, res.output
     for name, password in PASSWORDS.items():
-        res = invoke("users", "add", name, "--role", ROLES[name], "--store", str(built.path),
+        res = invoke("users", "add", name, "--role", ROLES[name], "--store", str(built.path), *db,
                      input=f"{password}\n{password}\n")
         assert res.exit_code == 0, res.output
     return built
