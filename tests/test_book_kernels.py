@@ -35,14 +35,18 @@ def test_interval_max_is_the_max_of_covering_values(n, intervals, data):
     assert got.tolist() == want
 
 
-keys = st.sampled_from([(0, 50), (2**40, 2**40 + 9), (0, 2**64 - 1)])
+# (low, high, step): small spans; a wide span of a common step (prices in ticks: divided by
+# the step, found on a sample and checked); spans too wide to pack (dense ranks)
+keys = st.sampled_from([(0, 50, 1), (2**40, 2**40 + 9, 1), (0, 40, 2**56 + 6), (0, 2**64 - 1, 1)])
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.data(), keys, st.integers(1, 9), st.booleans())
 def test_chain_sort_orders_by_key_group_time(data, key_range, n_groups, with_t):
     m = data.draw(st.integers(0, 80))
-    key = np.array(data.draw(st.lists(st.integers(*key_range), min_size=m, max_size=m)), np.uint64)
+    low, high, step = key_range
+    key = np.array([low + k * step for k in data.draw(st.lists(st.integers(low, high), min_size=m,
+                                                                 max_size=m))], np.uint64)
     group = np.array(data.draw(st.lists(st.integers(0, n_groups - 1), min_size=m, max_size=m)),
                      np.int64)
     t = None
@@ -72,3 +76,14 @@ def test_segments_and_index_leave_results_apart_from_the_pre_open_split():
     assert pre.counts["crossed_episodes"] == pre.counts["locked_episodes"] == 0
     assert pre.counts["pre_open_crossed_episodes"] == ref.counts["crossed_episodes"] > 0
     assert pre.counts["pre_open_locked_episodes"] == ref.counts["locked_episodes"] > 0
+
+
+def test_chain_sort_step_not_seen_in_the_sample():
+    """The tick step is guessed from every 7th key here; the one key off that step (not in
+    the sample) must send the ranking back to the true common step."""
+    step = 2**55 + 3
+    key = (np.arange(2000, dtype=np.uint64) % 50) * np.uint64(2 * step)
+    key[1] = np.uint64(step * 17)  # an odd multiple: the common step is `step`, not 2 * step
+    group = np.zeros(len(key), np.int64)
+    order, _ = chain_sort(group, 1, key)
+    assert order.tolist() == sorted(range(len(key)), key=lambda i: (int(key[i]), i))
