@@ -15,7 +15,6 @@ signature that fails rejects the note, and a note with no verified signature is 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -70,7 +69,7 @@ def parse_vkey(text: str, sig_type: int = ED25519) -> tuple[str, bytes]:
     name, hash_hex, material = parts
     try:
         raw = base64.b64decode(material, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or non-ASCII text
         raise NoteError(f"verifier key {name}: the key material is not base64") from None
     if len(raw) != 33 or raw[0] != sig_type:
         raise NoteError(f"verifier key {name}: expected an Ed25519 key of type {sig_type:#04x} (33 bytes)")
@@ -144,7 +143,7 @@ def parse_note(data: str) -> SignedNote:
             raise NoteError(f"signature line {line[:40]!r} is not '{DASH} <name> <base64>'")
         try:
             blob = base64.b64decode(parts[1], validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             raise NoteError(f"signature of {parts[0]} is not base64") from None
         if len(blob) < 5:
             raise NoteError(f"signature of {parts[0]} is too short")
@@ -182,7 +181,7 @@ class TreeHead:
             raise NoteError(f"checkpoint tree size {size[:30]!r} is not a decimal without leading zeroes")
         try:
             root = base64.b64decode(root_b64, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             root = b""
         if len(root) != 32:
             raise NoteError("checkpoint root hash is not 32 bytes of base64")

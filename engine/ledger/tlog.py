@@ -18,7 +18,6 @@ it uses nothing but hashlib.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 from typing import Callable, Iterable, Sequence
 
@@ -170,7 +169,7 @@ def decode_hashes(lines: Iterable[str]) -> list[bytes]:
     for line in lines:
         try:
             h = base64.b64decode(line, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             h = b""
         if len(h) != 32:
             raise ValueError(f"{line[:50]!r} is not a base64 SHA-256 hash")
