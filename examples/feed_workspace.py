@@ -76,8 +76,10 @@ def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = dat
     events_path = _jsonl(root / "logs" / "feed_events.jsonl", events)
 
     cache, usage = [], []
-    for d in range(1, day.day + 15):
-        when = datetime(day.year, day.month, 1, 13, 0, tzinfo=timezone.utc) + timedelta(days=d - 1)
+    # the three weeks up to the session day: nothing is dated after the recording (a run would
+    # rightly refuse evidence from its own future)
+    for d in range(-20, 1):
+        when = datetime(day.year, day.month, day.day, 13, 0, tzinfo=timezone.utc) + timedelta(days=d)
         if when.weekday() >= 5:
             continue
         for k in range(6):

@@ -76,6 +76,16 @@ def test_max_age_is_judged_at_the_run_clock(tmp_path):
     assert out["H-03"].status is Status.MISSING and "would have said fail: cost = 20 USD" in out["H-03"].reason
 
 
+def test_evidence_dated_after_the_run_is_an_error(tmp_path):
+    future = seen(30, "2026-11-01T00:00:00Z", "2026-11-16T13:05:00Z", "cache requests")
+    skew = seen(30, "2026-11-01T00:00:00Z", "2026-11-04T12:04:00Z", "cache requests")  # 4 min: clock skew
+    out = _run([observed_req("C-01", future), observed_req("C-02", skew)], tmp_path=tmp_path)
+    assert out["C-01"].status is Status.ERROR
+    assert out["C-01"].reason.startswith("observed cache requests dated after the run: newest 2026-11-16 13:05 UTC "
+                                         "is 12.0 d after the run clock (2026-11-04 12:00 UTC)")
+    assert out["C-02"].status is Status.PASS
+
+
 def test_a_plan_period_the_check_cannot_date_is_an_error(tmp_path):
     out = _run([observed_req("H-01", {}, min_period="5 d"), observed_req("H-02", {"events": 3}, max_age="1 d")],
                tmp_path=tmp_path)

@@ -54,6 +54,9 @@ def _span(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+FUTURE_TOLERANCE_S = 300  # clocks of the trading host and of the run's host may differ a little
+
+
 def evidence_problem(req: Requirement, observed: dict, now: datetime) -> tuple[Status, str] | None:
     """Why the observations cannot support a verdict (status, reason), or None when they can.
 
@@ -69,6 +72,11 @@ def evidence_problem(req: Requirement, observed: dict, now: datetime) -> tuple[S
         first, newest = _when(observed.get("first")), _when(observed.get("newest"))
     except ValueError as exc:
         return Status.ERROR, f"the check reported a malformed observation time ({exc})"
+    if newest is not None and (newest - now).total_seconds() > FUTURE_TOLERANCE_S:
+        # evidence from after the run is a wrong clock, a wrong time zone or made-up data
+        return Status.ERROR, (f"observed {what} dated after the run: newest {newest:%Y-%m-%d %H:%M} UTC is "
+                              f"{_span((newest - now).total_seconds())} after the run clock "
+                              f"({now:%Y-%m-%d %H:%M} UTC); check the clocks and time zones of the records")
     if req.min_period:
         need = duration_seconds(req.min_period)
         if first is None or newest is None:

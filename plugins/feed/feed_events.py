@@ -31,6 +31,7 @@ from .quality_check import checked_files, merge, options_from, unreadable_messag
 from .sequence_gaps import SEQUENCE_METRICS, judge_sequences
 from .sessions import SessionError, rule_from_override
 from .streaming_hours import inside_hours, observe
+from golive.plugins.monitoring.observation import observed as observation
 
 NOT_EXERCISED = ("reconnection not exercised: the feed log shows no disconnect; "
                  "run a disconnect drill")
@@ -156,7 +157,9 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
         skip.append(NOT_EXERCISED)
     if skip:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details, message="; ".join(skip))
-    return CheckResult(metrics=metrics, details=details, message=message)
+    return CheckResult(metrics=metrics, details=details, message=message,
+                       observed=observation("disconnects in the feed log",
+                                            [from_micros(us) for us in events.ts[disconnects].tolist()]))
 
 
 def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]], margin_s: float,
@@ -275,9 +278,13 @@ def check_mbo_streaming(requirement, ctx) -> CheckResult:
     if not seen.observed:
         return CheckResult(status=Status.MISSING, metrics=metrics, details=details,
                            message=f"the recorded data covers no trading hours ({_no_hours_reason(mbo, override)})")
+    # what was observed: the MBO records, dated by the trading hours they cover
     return CheckResult(metrics=metrics, details=details,
                        message=f"longest silence in trading hours {seen.longest_s:.3f} s over "
-                               f"{seen.observed_s / 60:.1f} min of trading hours observed")
+                               f"{seen.observed_s / 60:.1f} min of trading hours observed",
+                       observed=observation("MBO records over the trading hours they cover",
+                                            [_utc(seen.observed[0][0]), _utc(seen.observed[-1][1])],
+                                            events=merged["mbo_records"]))
 
 
 def _no_hours_reason(results: list[dict], override: dict | None = None) -> str:
