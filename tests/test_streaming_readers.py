@@ -74,6 +74,14 @@ def test_a_bad_field_names_its_line_and_checks_turn_it_into_an_error_result(tmp_
     assert res.status is Status.ERROR and "latency.jsonl:2" in res.message and "finite number" in res.message
 
 
+@pytest.mark.parametrize("raw", ["1" + "0" * 400, "NaN", "true", '"12"'])
+def test_a_value_that_is_no_finite_number_is_an_error_naming_its_line(tmp_path, raw):
+    write(tmp_path / "logs" / "latency.jsonl", [{"ts": iso(T0), "latency_ms": 5},
+                                                '{"ts": "%s", "latency_ms": %s}' % (iso(T0), raw)])
+    res = latency.processing_latency(REQ, ctx(tmp_path))
+    assert res.status is Status.ERROR and "latency.jsonl:2: field 'latency_ms' must be a finite number" in res.message
+
+
 def test_a_bad_number_in_a_row_the_check_skips_is_not_an_error(tmp_path):
     write(tmp_path / "logs" / "latency.jsonl", [{"ts": iso(T0), "latency_ms": 5, "stage": "end_to_end"},
                                                 {"ts": iso(T0), "latency_ms": "slow", "stage": "parse"},

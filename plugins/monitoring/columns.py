@@ -24,6 +24,9 @@ from .jsonlines import BadLine, json_lines, size_note
 from .opslog import ArtifactError, ArtifactMissing, parse_ts
 
 
+BIG = 1.7e308  # beyond this an int does not fit a float (and inf/nan fail both comparisons)
+
+
 @dataclass
 class Columns:
     path: Path
@@ -88,35 +91,43 @@ def read_columns(path: Path, required: Sequence[str] = (), ts_fields: Sequence[s
     index: dict[str, dict[Any, int]] = {f: {} for f in texts}
     bad: dict[str, dict[int, Any]] = {}
     nan = math.nan
+    # bound appends and per-field settings: this loop runs once per line of a long log
+    stamp_cols = [(f, col.append) for f, col in ts.items()]
+    number_cols = [(f, col.append, f in required) for f, col in num.items()]
+    text_cols = [(f, col.append, texts[f], index[f]) for f, col in codes.items()]
+    add_line = lines.append
     row = 0
     try:
         for number, data in json_lines(path, comments=True):
-            absent = [f for f in required if f not in data]
-            if absent:
-                raise ArtifactError(path, number, f"missing required field(s) {', '.join(absent)}")
-            lines.append(number)
-            for f, col in ts.items():
+            for f in required:
+                if f not in data:
+                    absent = [f for f in required if f not in data]
+                    raise ArtifactError(path, number, f"missing required field(s) {', '.join(absent)}")
+            add_line(number)
+            for f, add in stamp_cols:
                 v = data.get(f)
-                col.append(nan if v is None else parse_ts(v, path, number, f))
-            for f, col in num.items():
+                add(nan if v is None else parse_ts(v, path, number, f))
+            for f, add, needed in number_cols:
                 v = data.get(f)
-                if v is None:
-                    col.append(nan)
-                    if f in required:  # a required number may not be null
+                kind = type(v)
+                if (kind is float or kind is int) and -BIG < v < BIG:  # finite and fits a float
+                    add(v)
+                elif v is None:
+                    add(nan)
+                    if needed:  # a required number may not be null
                         bad.setdefault(f, {})[row] = v
-                elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                    col.append(v)
                 else:
-                    col.append(nan)
-                    bad.setdefault(f, {})[row] = v
-            for f, col in codes.items():
-                v = data.get(f, texts[f])
-                key = None if v is None and texts[f] is None else str(v)  # as str(record.get(f, default))
-                seen = index[f]
+                    good = _finite(v)
+                    add(v if good else nan)
+                    if not good:
+                        bad.setdefault(f, {})[row] = v
+            for f, add, default, seen in text_cols:
+                v = data.get(f, default)
+                key = None if v is None and default is None else str(v)  # as str(record.get(f, default))
                 code = seen.get(key)
                 if code is None:
                     code = seen[key] = len(seen)
-                col.append(code)
+                add(code)
             row += 1
     except BadLine as exc:
         raise ArtifactError(path, exc.line, exc.problem) from None
@@ -125,6 +136,16 @@ def read_columns(path: Path, required: Sequence[str] = (), ts_fields: Sequence[s
                    codes={f: np.frombuffer(c, dtype=np.int32) if row else np.zeros(0, np.int32)
                           for f, c in codes.items()},
                    labels={f: list(index[f]) for f in texts}, bad=bad)
+
+
+def _finite(value: Any) -> bool:
+    """A number a float column can hold: int or float (not bool), finite, within float range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond float range
+        return False
 
 
 def _floats(col: array) -> np.ndarray:

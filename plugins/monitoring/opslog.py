@@ -96,11 +96,13 @@ def parse_ts(value: Any, path: Path | str = "", line: int | None = None, field: 
             return v / 1e3
         return v
     if isinstance(value, str):
-        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-        try:
-            dt = datetime.fromisoformat(text)
+        try:  # the common form first (Python 3.11 reads a trailing Z); the lenient one on failure
+            dt = datetime.fromisoformat(value)
         except ValueError:
-            raise ArtifactError(path, line, f"field {field!r}: {value!r} is not an ISO-8601 time") from None
+            try:
+                dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                raise ArtifactError(path, line, f"field {field!r}: {value!r} is not an ISO-8601 time") from None
         if dt.tzinfo is None:  # naive times are read as UTC, the contract's default
             dt = dt.replace(tzinfo=timezone.utc)
         return dt.timestamp()
@@ -150,7 +152,11 @@ def number(record: Record, field: str, allow_none: bool = False) -> float | None
     value = record.get(field)
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    try:  # an integer beyond float range overflows here: not a usable number either
+        usable = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(float(value))
+    except OverflowError:
+        usable = False
+    if not usable:
         raise ArtifactError(record.path, record.line, f"field {field!r} must be a finite number, got {value!r}")
     return float(value)
 
