@@ -29,12 +29,15 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NO_TIME = np.iinfo(np.int64).min  # a reconnect without gap bounds
 
 
+ONE_US = timedelta(microseconds=1)
+
+
 def micros(dt: datetime) -> int:
-    return (dt - EPOCH) // timedelta(microseconds=1)
+    return (dt - EPOCH) // ONE_US
 
 
 def from_micros(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=int(us))
+    return EPOCH + ONE_US * int(us)
 
 
 @dataclass
@@ -79,7 +82,7 @@ def load_events(path: Path, shown: str | None = None) -> FeedEvents:
     gap_rows, gap_start, gap_end = array("q"), array("q"), array("q")
     missing = duplicates = 0
     sources: dict[str, int] = {}
-    for row, (where, pos, rec) in enumerate(checked(path, {"ts": (str, int), "event": str})):
+    for row, (where, number, pos, rec) in enumerate(checked(path, {"ts": (str, int), "event": str})):
         code = KIND.get(rec["event"])
         if code is None:
             raise LogFormatError(f"{where}: unknown event {rec['event']!r}; known: {', '.join(EVENTS)}")
@@ -96,7 +99,7 @@ def load_events(path: Path, shown: str | None = None) -> FeedEvents:
         ts.append(micros(rec["_ts"]))
         kind.append(code)
         source.append(sources.setdefault(str(rec.get("source", "")), len(sources)))
-        line.append(int(where.rpartition(":")[2]))
+        line.append(number)
         offset.append(pos)
     n = len(ts)
     order = np.argsort(_np(ts, np.int64), kind="stable")

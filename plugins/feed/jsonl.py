@@ -40,12 +40,13 @@ def read_jsonl(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iter
 
     ``required`` maps field names to the accepted types; ``ts`` is parsed into ``record["_ts"]``.
     """
-    for where, _, rec in checked(path, required):
+    for where, _, _, rec in checked(path, required):
         yield where, rec
 
 
-def checked(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iterator[tuple[str, int, dict]]:
-    """:func:`read_jsonl` with each line's byte offset (see :mod:`.event_log`)."""
+def checked(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iterator[tuple[str, int, int, dict]]:
+    """:func:`read_jsonl` with each line's number and byte offset: ``(where, line, offset, record)``
+    (see :mod:`.event_log`)."""
     try:
         for n, offset, rec in json_lines_at(path):
             where = f"{path}:{n}"
@@ -58,7 +59,7 @@ def checked(path: Path, required: dict[str, type | tuple[type, ...]]) -> Iterato
                                          f"{type(rec[name]).__name__}, expected {_names(types)}")
             if "ts" in rec:
                 rec["_ts"] = parse_ts(rec["ts"], where)
-            yield where, offset, rec
+            yield where, n, offset, rec
     except BadLine as exc:
         raise LogFormatError(f"{path}:{exc.line}: {exc.problem}") from None
 
