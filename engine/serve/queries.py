@@ -100,28 +100,19 @@ class RunIndex:
         self._attach_documents()
 
     def _attach_documents(self) -> None:
-        for doc_run, doc in documents(self.store.path).items():
-            run = self._runs.get(doc_run)
-            if run is None or run.verdict is not None:
+        """Verdict and rates of runs that have none yet, from their saved documents (a run's
+        document is written after its last entry, so a run without one is looked up again)."""
+        for run in self._runs.values():
+            if run.verdict is not None:
                 continue
-            summary = doc.get("summary") or {}
-            run.verdict = str((summary.get("verdict") or {}).get("state") or "") or None
+            doc = document(self.store.path, run.id)
+            if doc is None:
+                continue
+            run.verdict = str(((doc.get("summary") or {}).get("verdict") or {}).get("state") or "") or None
             try:
                 run.coverage_rate, run.verification_rate = hist.rates(doc)
             except (TypeError, ValueError):
                 pass  # a damaged document: the run is listed without its rates
-
-
-def documents(store_path: Path) -> dict[str, dict[str, Any]]:
-    """The results documents under ``<store>/runs``, by run id (damaged files are left out)."""
-    found = {}
-    for path in sorted((store_path / hist.RUNS).glob("*.json")) if (store_path / hist.RUNS).is_dir() else ():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            found[str(doc["run"]["id"])] = doc
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return found
 
 
 def document(store_path: Path, run_id: str) -> dict[str, Any] | None:
