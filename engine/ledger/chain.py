@@ -145,7 +145,7 @@ class Ledger:
         """Append within a write transaction the caller holds (``store.write()``)."""
         seq, prev = last_entry(conn)
         tree = TreeAppender(conn, seq)
-        first = first_entry_hash(conn) if seq else None
+        start, first = seq, None  # first: entry 1's hash, read only when a checkpoint names the log
         rows, done = [], []
         for entry in pending:
             _check(entry)
@@ -158,11 +158,11 @@ class Ledger:
             else:
                 value = entry.payload
             if entry.kind == "checkpoint" and isinstance(value, dict) and tree.size:
+                first = first or (first_entry_hash(conn) if start else done[0].entry_hash)
                 value = _with_tree_head(value, entry, log_origin(first or ""), tree)
             data = value if isinstance(value, bytes) else canonical_bytes(value)
             digest = entry_hash(seq, entry.run_id, entry.kind, prev, data)
             tree.add(digest)
-            first = first or digest
             message = head_message(seq, digest)
             sigs = [{"key_id": s.key_id, "role": role, "sig": b64(s.sign(message))}
                     for s, role in entry.signers]
