@@ -158,8 +158,9 @@ def check_reconnection_backfill(requirement, ctx) -> CheckResult:
     if skip:
         return CheckResult(status=Status.SKIPPED, metrics=metrics, details=details, message="; ".join(skip))
     return CheckResult(metrics=metrics, details=details, message=message,
-                       observed=observation("disconnects in the feed log",
-                                            [from_micros(us) for us in events.ts[disconnects].tolist()]))
+                       observed=observation("disconnects in the feed log",  # the first and newest of them all
+                                            [from_micros(events.ts[disconnects].min()),
+                                             from_micros(events.ts[disconnects].max())], events=len(disconnects)))
 
 
 def around_outages(results: list[dict], windows: list[tuple[datetime, datetime]], margin_s: float,
