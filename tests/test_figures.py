@@ -2,9 +2,10 @@
 the same figures and verdict in the RunReport, the JSON document and the console headline."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from golive.cli import out
@@ -16,6 +17,7 @@ from golive.run import readiness, scoring
 from golive.run.runner import RunOptions, run_plan
 
 from enginehelpers import FakeChecks, make_host, make_plan, req
+from test_report_truth import documents
 
 STATUSES = [s for s in Status if s is not Status.WAIVED]
 
@@ -52,6 +54,9 @@ def test_figures_partition_the_applicable_requirements_and_bands_never_hide_fail
     for group in scoring.coverage_by_category(plan, outs) + scoring.coverage_by_priority(plan, outs):
         if group["failing"] or group["partial"]:
             assert group["band"] != "well", group
+        members = [o for o in outs if o.requirement.id in group["failing_ids"]]
+        if any(o.requirement.priority == "P1" for o in members):
+            assert group["band"] == "major", group
         assert group["band"] == "major" or group["verification_rate"] >= plan.bands["partial"]
     v = readiness.verdict(rows, readiness.Policy(), signed=True)
     applicable = [o for o in outs if not o.not_applicable]
@@ -70,7 +75,10 @@ def test_a_fully_covered_category_with_little_verified_is_a_major_gap():
     assert (cat["rate"], cat["verification_rate"], cat["band"]) == (1.0, 0.2, "major")
     assert cat["failing"] == 8 and cat["failing_ids"][0] == "A-02"
     nine = [Outcome(r, Status.PASS if i else Status.ERROR, implemented=True) for i, r in enumerate(reqs)]
-    assert scoring.coverage_by_category(make_plan(reqs), nine)[0]["band"] == "partial"  # 90 % but one fails
+    assert scoring.coverage_by_category(make_plan(reqs), nine)[0]["band"] == "major"  # 90 % but a P1 errors
+    p2 = [req(f"B-{i:02d}", priority="P2" if i == 0 else "P1") for i in range(10)]
+    nine_p2 = [Outcome(r, Status.PASS if i else Status.ERROR, implemented=True) for i, r in enumerate(p2)]
+    assert scoring.coverage_by_category(make_plan(p2), nine_p2)[0]["band"] == "partial"  # 90 % but a P2 errors
 
 
 def _report(tmp_path: Path):
@@ -130,3 +138,52 @@ def test_provenance_is_in_the_run_and_never_fails_it(tmp_path, monkeypatch):
     report = _report(tmp_path)
     assert report.run["provenance"] == {"error": "provenance unavailable (PermissionError: cannot read /etc/passwd)"}
     assert len(report.outcomes) == 5
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_console_carries_the_verdict_and_figures_of_every_other_format(doc):
+    """The console leg of test_report_truth's property (JSON, Markdown, HTML, JUnit, OSCAL, PDF):
+    the verdict line and the figures line say what summary.verdict and summary.figures say, and
+    every failing or partial requirement is listed."""
+    f, v = doc["summary"]["figures"], doc["summary"]["verdict"]
+    doc.setdefault("warnings", [])  # written by every run; the generated documents leave it out
+    with out.capture() as captured:
+        print_summary(doc)
+    lines = captured.get().splitlines()
+    assert lines[0].split(" (")[0] == f"verdict: {v['state']}"
+    figures = next(line for line in lines if line.startswith("requirements "))
+    shown = dict(re.findall(r"(\w+) (\d+)", figures))
+    assert int(shown["requirements"]) == f["applicable"]
+    for key in ("covered", "verified", "waived", "failing", "partial", "missing", "skipped"):
+        assert int(shown.get(key, 0)) == f[key], (key, figures)
+    listed = {m.group(1) for m in (re.match(r"  (?:fail|error|partial) +(\S+) \(P\d\)", line) for line in lines) if m}
+    assert listed == {r["requirement_id"] for r in doc["results"] if r["status"] in ("fail", "error", "partial")}
+    assert "compliance" not in captured.get().lower()
+
+
+def test_a_run_with_tailored_out_requirements_renders_in_every_format(tmp_path):
+    """Tailored-out requirements are listed but counted in no figure; the report used to refuse
+    such a run ("summary.requirements is 92 but the results list gives 94")."""
+    from golive.plan.tailoring import load_tailoring
+    from golive.report import build_render_model, render
+
+    (tmp_path / "t.yaml").write_text("overrides:\n  - requirement: A-02\n    not_applicable: no costs in staging\n")
+    tailoring = load_tailoring(tmp_path / "t.yaml")
+    reqs = [req("A-01", check=("fake", "metrics"), params={"metrics": {"cost": 3}},
+                thresholds=[("cost", "<=", 8, "USD")]),
+            req("A-02", check=("fake", "metrics"), params={"metrics": {"cost": 30}},
+                thresholds=[("cost", "<=", 8, "USD")]),
+            req("A-03", priority="P2")]
+    report = run_plan(make_plan(reqs), Target(root=tmp_path), make_host(FakeChecks()), RunOptions(tailoring=tailoring))
+    doc = build_document(report, tailoring=tailoring.summary())
+    validate_document(doc)
+    assert (doc["summary"]["figures"]["applicable"], doc["summary"]["figures"]["not_applicable"]) == (2, 1)
+    m = build_render_model(doc)
+    assert (m.metrics.requirements, m.metrics.implemented, m.metrics.verified) == (2, 1, 1)
+    assert m.figures.headline.startswith("covered 1 of 2 · verified 1 · failing 0")
+    assert m.scope.text.endswith("; 1 tailored out as not applicable") and m.verdict.state == "INCOMPLETE"
+    for fmt, name in (("json", "r.json"), ("md", "r.md"), ("html", "r.html"), ("junit", "r.xml"),
+                      ("oscal", "r.oscal.json")):
+        text = render(fmt, m, tmp_path / name).read_text()
+        assert "INCOMPLETE" in text, fmt  # nothing fails; the run is unsigned

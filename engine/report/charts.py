@@ -24,7 +24,7 @@ def _pct(rate: float) -> float:
 
 def _legend(y: float) -> str:
     return (f'<rect x="{LABEL_W}" y="{y}" width="10" height="10" fill="{IMPLEMENTED}"/>'
-            f'<text x="{LABEL_W + 14}" y="{y + 9}" font-size="10">implemented</text>'
+            f'<text x="{LABEL_W + 14}" y="{y + 9}" font-size="10">covered</text>'
             f'<rect x="{LABEL_W + 100}" y="{y}" width="10" height="10" fill="{VERIFIED}"/>'
             f'<text x="{LABEL_W + 114}" y="{y + 9}" font-size="10">verified</text>')
 

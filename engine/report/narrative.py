@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 from golive.report.analysis import plural
+from golive.run.scoring import group_band
 
 FAILING = ("fail", "error")
 TROUBLED = ("fail", "error", "partial")
@@ -66,12 +67,6 @@ def work_kind(row: Any) -> str | None:
     return None
 
 
-def _band(rate: float, bands: Mapping[str, float]) -> str:
-    if rate >= bands.get("well", 0.75):
-        return "well"
-    return "partial" if rate >= bands.get("partial", 0.25) else "major"
-
-
 def category_bands(by_category: Sequence[Any], rows: Sequence[Any], bands: Mapping[str, float]) -> tuple:
     """``by_category`` with each row's ``band`` judged on verification and failures."""
     out = []
@@ -79,11 +74,8 @@ def category_bands(by_category: Sequence[Any], rows: Sequence[Any], bands: Mappi
         members = [r for r in rows if r.category == c.id]
         failing_p1 = tuple(r.id for r in members if r.status in FAILING and r.priority == "P1")
         troubled = tuple(r.id for r in members if r.status in TROUBLED)
-        band = _band(c.verified / c.requirements if c.requirements else 0.0, bands)
-        if failing_p1:
-            band = "major"
-        elif troubled and band == "well":
-            band = "partial"
+        band = group_band(c.verified / c.requirements if c.requirements else 0.0, len(troubled), 0, dict(bands),
+                          failing_p1=len(failing_p1))  # the engine's rule: the console and JSON agree
         out.append(replace(c, band=band, failing=troubled, failing_p1=failing_p1))
     return tuple(out)
 

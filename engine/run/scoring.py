@@ -28,9 +28,13 @@ def band(rate: float, bands: dict[str, float]) -> str:
     return "major"
 
 
-def group_band(verification_rate: float, failing: int, partial: int, bands: dict[str, float]) -> str:
-    """The band of a group: by its verification rate, and never ``well`` while a requirement in
-    it fails, errors or is partial."""
+def group_band(verification_rate: float, failing: int, partial: int, bands: dict[str, float],
+               failing_p1: int = 0) -> str:
+    """The band of a group: by its verification rate, never ``well`` while a requirement in it
+    fails, errors or is partial, and ``major`` while a P1 in it fails or errors. The reports
+    (golive.report.narrative.category_bands) use this same rule, so every format agrees."""
+    if failing_p1:
+        return "major"
     graded = band(verification_rate, bands)
     return "partial" if graded == "well" and (failing or partial) else graded
 
@@ -51,7 +55,8 @@ def group_figures(gid: str, title: str, outcomes: list[Outcome], bands: dict[str
         "verified": verified, "failing": failing, "partial": partial,
         "failing_ids": [o.requirement.id for o in outcomes if o.status in FAILING],
         "rate": round(covered / n, 4) if n else 0.0, "verification_rate": round(verification_rate, 4),
-        "band": group_band(verification_rate, failing, partial, bands),
+        "band": group_band(verification_rate, failing, partial, bands,
+                           failing_p1=sum(o.status in FAILING and o.requirement.priority == "P1" for o in outcomes)),
     }
 
 
