@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golive.model import CheckContext, Requirement, Status, Target
+from golive.model import CheckContext, CheckResult, Requirement, Status, Target
 from golive.plugins.feed import event_log
 from golive.plugins.feed.event_log import Coverage, load_events
 from golive.plugins.feed.feed_events import check_reconnection_backfill, connection_from_log
 from golive.plugins.feed.jsonl import LogFormatError
 from golive.plugins.monitoring import jsonlines, latency, recovery
 from golive.plugins.monitoring.columns import read_columns, runs
-from golive.plugins.monitoring.opslog import ArtifactError, iter_jsonl
+from golive.plugins.monitoring.opslog import ArtifactError, iter_jsonl, with_size_notes
 
 T0 = datetime(2026, 11, 2, 14, 30, tzinfo=timezone.utc)
 REQ = Requirement(id="REQ-01", title="t", statement="s", category="c", priority="P1", plan_lines=(1, 1))
@@ -260,6 +260,7 @@ def test_reading_keeps_less_than_the_file_where_parsed_lines_cost_many_times_it(
 def test_a_large_input_is_reported_in_the_result_and_as_a_run_warning(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(jsonlines, "LARGE_INPUT_BYTES", 100)
     monkeypatch.setattr(jsonlines, "_warned", set())
+    monkeypatch.setattr(jsonlines, "_streamed", {})
     write(tmp_path / "logs" / "latency.jsonl", [{"ts": iso(T0 + timedelta(seconds=i)), "latency_ms": i} for i in range(20)])
     with caplog.at_level(logging.WARNING, logger="golive.plugins.inputs"):
         res = latency.processing_latency(REQ, ctx(tmp_path))
@@ -268,3 +269,9 @@ def test_a_large_input_is_reported_in_the_result_and_as_a_run_warning(tmp_path, 
     write(tmp_path / "logs" / "feed_events.jsonl", [{"ts": iso(T0), "event": "disconnect"}] * 5)
     res = check_reconnection_backfill(REQ, ctx(tmp_path, verify_data=False))
     assert res.details["large_inputs"] == ["logs/feed_events.jsonl is 0 MB: read streaming"]
+    # a large file read whole (the records CSV reader) is not called streamed
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "fills.csv").write_text("ts,fill_id\n" + "2026-11-02T14:30:00Z,F1\n" * 20)
+    ctx_csv = ctx(tmp_path)
+    ctx_csv.record_artifact(tmp_path / "records" / "fills.csv")
+    assert "large_inputs" not in with_size_notes(CheckResult(), ctx_csv).details

@@ -19,6 +19,7 @@ import orjson
 LARGE_INPUT_BYTES = 64 * 1024 * 1024  # above this, a run says which inputs were large
 log = logging.getLogger("golive.plugins.inputs")
 _warned: set[tuple[str, int]] = set()
+_streamed: dict[str, int] = {}  # resolved path -> size, for the large files read here
 
 
 class BadLine(ValueError):
@@ -38,11 +39,23 @@ def size_note(path: Path, shown: str | None = None) -> str | None:
         return None
     if size <= LARGE_INPUT_BYTES:
         return None
-    note = f"{shown or path} is {size / 1e6:,.0f} MB: read streaming"
+    note = _note(shown or str(path), size)
+    _streamed[str(Path(path).resolve())] = size
     if (str(path), size) not in _warned:
         _warned.add((str(path), size))
         log.warning(note)
     return note
+
+
+def streamed_note(path: Path, shown: str) -> str | None:
+    """The note for ``path`` (named ``shown``) if a streaming reader of this process found it
+    large, else None: a large file read some other way gets no "read streaming" note."""
+    size = _streamed.get(str(Path(path).resolve()))
+    return None if size is None else _note(shown, size)
+
+
+def _note(shown: str, size: int) -> str:
+    return f"{shown} is {size / 1e6:,.0f} MB: read streaming"
 
 
 def _loads(raw: bytes, number: int) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 
-from .jsonlines import BadLine, json_lines, size_note
+from .jsonlines import BadLine, json_lines, size_note, streamed_note
 
 
 class ArtifactError(ValueError):
@@ -210,7 +210,7 @@ def guarded(func: Callable[[Requirement, CheckContext], CheckResult]) -> Callabl
 def with_size_notes(result: CheckResult, ctx: CheckContext) -> CheckResult:
     """``result`` with ``details.large_inputs`` naming the inputs read that are large
     ("logs/x.jsonl is 400 MB: read streaming"), so a slow run explains itself."""
-    notes = [n for n in (size_note(ctx.target.root / a.path, a.path) for a in ctx.artifacts) if n]
+    notes = [n for n in (streamed_note(ctx.target.root / a.path, a.path) for a in ctx.artifacts) if n]
     if notes:
         result.details = {**(result.details or {}), "large_inputs": sorted(set(notes))}
     return result
