@@ -148,14 +148,25 @@ def write(path: Path, text: str) -> Path:
 
 # --- results document: golive report ---------------------------------------------------------
 
-@given(mutations)
+@pytest.fixture(scope="module")
+def results_v2(tmp_path_factory, small_plan):
+    """A schema-2 document (verdict, figures) written by a real run of the small plan."""
+    base = tmp_path_factory.mktemp("run")
+    (base / "target").mkdir()
+    result = _run(small_plan, base / "target", "--json", str(base / "results.json"))
+    assert result.exit_code in (0, 1), result.output
+    return (base / "results.json").read_text()
+
+
+@given(st.sampled_from(["1", "2"]), st.sampled_from(["json", "md", "junit", "oscal"]), mutations)
 @FUZZ
-@example(("deep", 0, None))
-@example(("deep", 1, None))
-def test_report_on_a_mangled_results_document(tmp_path, mutation):
+@example("1", "json", ("deep", 0, None))
+@example("2", "md", ("deep", 1, None))
+def test_report_on_a_mangled_results_document(tmp_path, results_v2, version, fmt, mutation):
     how, seed, value = mutation
-    path = write(tmp_path / "results.json", mutate(SAMPLE_RESULTS.read_text(), "json", how, random.Random(seed), value))
-    result = RUNNER.invoke(cli, ["report", str(path), "-f", "json", "-o", str(tmp_path / "out.json")])
+    seed_text = SAMPLE_RESULTS.read_text() if version == "1" else results_v2
+    path = write(tmp_path / "results.json", mutate(seed_text, "json", how, random.Random(seed), value))
+    result = RUNNER.invoke(cli, ["report", str(path), "-f", fmt, "-o", str(tmp_path / f"out.{fmt}")])
     check_outcome(result, path)
 
 
@@ -183,6 +194,7 @@ def test_report_with_mangled_waivers(tmp_path, mutation):
     (lambda d: d["coverage"]["by_section"][0].pop("title"), "coverage.by_section[0].title"),
     (lambda d: d["run"].update(ledger={"size": "x"}), "run.ledger.size"),
     (lambda d: d["run"].update(ledger=5), "run.ledger: expected null or object"),
+    (lambda d: d["results"][0].update(details={"attestation": 5}), "results[0].details.attestation"),
 ])
 def test_report_names_what_is_wrong_in_the_document(tmp_path, damage, field):
     """The reported cases: a missing coverage title (KeyError) and a malformed run.ledger
@@ -324,3 +336,12 @@ def test_the_unmutated_inputs_are_accepted(tmp_path, store_with_checkpoint, smal
     result = _run(small_plan, target, "--tailoring", str(write(tmp_path / "tailoring.yaml", TAILORING)))
     assert result.exit_code in (0, 1), result.output  # 1: an empty target has gaps, nothing else
     assert "error:" not in result.output, result.output
+
+
+@pytest.mark.parametrize("value, unit, shown", [([], "ms", "ms"), ([1, 2], "ms", "1–2 ms"), ([5], None, "5"),
+                                                ({"value": [], "unit": "%"}, None, "%")])
+def test_threshold_values_of_any_shape_are_shown(value, unit, shown):
+    """A schema-valid threshold value of an odd shape (an empty range) is printed, not an IndexError."""
+    from golive.report.inputs import fmt_value
+
+    assert fmt_value(value, unit).strip() == shown

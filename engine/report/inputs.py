@@ -166,9 +166,10 @@ def fmt_value(value: Any, unit: str | None = None) -> str:
     elif isinstance(value, (int, float)):
         return fmt_quantity(value, unit)
     elif isinstance(value, (list, tuple)):
-        if unit and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        parts = [fmt_quantity(v, unit).rsplit(" ", 1) for v in value] if unit and value and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value) else []
+        if parts and all(len(p) == 2 for p in parts):
             # a range: both ends alike, the unit once ("10–20 ms", "5–7.5 %")
-            parts = [fmt_quantity(v, unit).rsplit(" ", 1) for v in value]
             return f"{'–'.join(p[0] for p in parts)} {parts[0][1]}"
         text = "–".join(fmt_value(v) for v in value)
     elif isinstance(value, Mapping) and "value" in value:
