@@ -316,3 +316,40 @@ def test_the_app_never_writes_the_ledger(client, built, store):
         assert conn.execute(text("SELECT size, head FROM ledger_head")).one() == before
         kinds = {k for (k,) in conn.execute(text("SELECT DISTINCT kind FROM ledger_entries"))}
     assert not kinds & {"login", "view", "user"}
+
+
+def test_trends_draw_one_chart_per_series(client, built):
+    h.login(client, "vic")
+    page = client.get("/trends").text
+    assert page.count('<h2 class="series">') == 2  # the demo slice and the reference workspace: never mixed
+    sections = page.split('<h2 class="series">')[1:]
+    xss = next(s for s in sections if "xss-workspace" in s)
+    assert xss.count("<polyline") == 2 and "3 runs" in xss  # coverage and verification lines
+    assert "a trend needs two" in next(s for s in sections if "LIVE-LIMITED-06, RISK-06" in s)
+    later = client.get("/trends", params={"since": "2999-01-01"}).text
+    assert "No run with saved figures in this period." in later
+
+
+def test_ledger_status_shows_size_checkpoints_and_keys(client, built, store):
+    from golive.serve.queries import ledger_head
+    h.login(client, "vic")
+    page = client.get("/ledger").text
+    size, head = ledger_head(store)
+    assert f'<td class="ledger-size">{size}</td>' in page and head in page
+    for run in (built.demo_run, *built.runs):
+        seq, checkpoint = entries(store, run, "checkpoint")[0]
+        assert checkpoint["merkle_root"] in page
+    keys = page.split("<h2>Keys</h2>")[1]
+    assert "Ada Risk" in keys and "ledger" in keys and "Waivers / attestations</th><td>1 / 0" in page
+
+
+def test_a_failing_store_is_a_page_without_traceback(client, built, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    h.login(client, "vic")
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("postgresql://golive:secret@db/golive is down"))
+    monkeypatch.setattr(pages, "run_page", broken)
+    res = client.get(f"/runs/{built.runs[0]}")
+    assert res.status_code == 503 and "Evidence store unavailable" in res.text
+    assert "secret" not in res.text and "Traceback" not in res.text

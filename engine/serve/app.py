@@ -13,6 +13,7 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import jinja2
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -22,7 +23,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, pages, queries
+from golive.serve import auth, overview, pages, queries
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
@@ -155,6 +156,17 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
                           a=request.query_params.get("a", ""), b=request.query_params.get("b", ""))
         return render(request, "compare.html.j2", c=pages.compare(store, a, b), runs=every[:200], a=a.id, b=b.id)
 
+    @page("viewer")
+    async def trends(request: Request) -> Response:
+        filters = pages.RunFilters.of(request.query_params)
+        every = index.runs()
+        return render(request, "trends.html.j2", series=overview.trends(index, filters), f=filters,
+                      plans=sorted({r.plan_id for r in every}), targets=sorted({r.target for r in every}))
+
+    @page("viewer")
+    async def ledger(request: Request) -> Response:
+        return render(request, "ledger.html.j2", s=overview.ledger_status(store))
+
     @page("auditor", action="download")
     async def artifact(request: Request) -> Response:
         blob = queries.recorded_blob(store, request.path_params["sha256"])
@@ -193,10 +205,18 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         Route("/", home), Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]), Route("/runs", runs), Route("/runs/{run_id}", run),
         Route("/runs/{run_id}/requirements/{requirement_id}", requirement), Route("/compare", compare),
+        Route("/trends", trends), Route("/ledger", ledger),
         Route("/artifacts/{sha256}", artifact), Route("/admin/audit", audit), Route("/admin/users", users),
         Route("/static/{name}", stylesheet),
     ]
-    return Starlette(routes=routes, middleware=[
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        # no traceback and no database URL (it may hold a password) in the page
+        return render(request, "error.html.j2", 503, title="Evidence store unavailable",
+                      message=f"The evidence store cannot be read ({type(exc).__name__}); "
+                              "check the database and run `golive evidence verify`.")
+
+    return Starlette(routes=routes, exception_handlers={SQLAlchemyError: store_failed, OSError: store_failed},
+                     middleware=[
         Middleware(SecurityHeaders, behind_tls=behind_tls),
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie="golive_session",
                    max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=behind_tls),
