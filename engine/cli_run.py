@@ -85,7 +85,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                for name, info in host.plugins.items()}
     doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
-    code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers))
+    code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers, report.plan.bands))
     past: list[dict] = []
     if recorder is not None:
         from golive import history
@@ -120,12 +120,12 @@ def authored_evidence(recorder) -> tuple[dict[str, list[dict]], list[dict]]:
     return attestations, waivers
 
 
-def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
+def apply_waivers_to_document(doc: dict, waivers: list[dict], bands: dict | None = None) -> int:
     """Waivers change the status shown (``waived``, never counted as pass), not the recorded
     evidence: the ledger keeps the check's own result and the signed waiver side by side. The
-    figures and the readiness verdict are recomputed with the waivers applied.
+    figures, the groups' bands and the readiness verdict are recomputed with the waivers applied.
     Returns the exit code: 0 when every applicable requirement passed or is waived."""
-    from golive.report.waivers import apply_waivers
+    from golive.report.waivers import apply_waivers, refresh_groups
     from golive.run.readiness import refresh_summary
     from golive.run.scoring import exit_code
 
@@ -137,6 +137,8 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict]) -> int:
     for r in doc["results"]:
         counts[r["status"]] += 1
     doc["summary"]["by_status"] = counts
+    if any(v.state == "applied" for v in views):
+        refresh_groups(doc, bands)  # group bands as the reports grade them
     refresh_summary(doc)
     return exit_code(doc["results"])
 

@@ -3,8 +3,11 @@ the same figures and verdict in the RunReport, the JSON document and the console
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,3 +190,48 @@ def test_a_run_with_tailored_out_requirements_renders_in_every_format(tmp_path):
                       ("oscal", "r.oscal.json")):
         text = render(fmt, m, tmp_path / name).read_text()
         assert "INCOMPLETE" in text, fmt  # nothing fails; the run is unsigned
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) not installed")
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents().filter(lambda d: any(r["status"] in ("fail", "error", "partial") for r in d["results"])))
+def test_pdf_narrative_never_calls_a_failing_category_strong(doc):
+    """The PDF leg of test_report_truth's narrative property (few examples: a PDF takes seconds)."""
+    import tempfile
+
+    from golive.report import build_render_model, render
+
+    m = build_render_model(doc)
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = render("pdf", m, Path(folder) / "r.pdf")
+        text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                       check=True).stdout.split())
+    assert "no weakness" not in text.lower() and "No category falls below" not in text
+    assert "Every category is well covered" not in text
+    strengths = text.split("Strengths")[1].split("Weaknesses")[0] if "Strengths" in text else ""
+    for c in m.by_category:
+        if any(r.status in ("fail", "error", "partial") for r in m.requirements if r.category == c.id):
+            assert f"{c.title}:" not in strengths, c.title
+            assert f"• {c.title}: " in text.split("Weaknesses")[1], c.title
+
+
+def test_a_waived_failure_grades_its_group_alike_on_the_console_and_in_the_reports(tmp_path):
+    from golive.cli_run import apply_waivers_to_document
+    from golive.report import build_render_model
+
+    reqs = [req(f"A-{i:02d}", check=("fake", "metrics"), params={"metrics": {"cost": 30 if i == 0 else 3}},
+                thresholds=[("cost", "<=", 8, "USD")]) for i in range(5)]
+    report = run_plan(make_plan(reqs), Target(root=tmp_path), make_host(FakeChecks()), RunOptions())
+    doc = build_document(report)
+    (group,) = doc["coverage"]["by_category"]
+    assert (group["band"], group["failing_ids"]) == ("major", ["A-00"])  # a failing P1
+    waiver = {"requirement_id": "A-00", "approver": "Ada Risk", "reason": "vendor fix due 2026-12-15",
+              "expires": "2099-12-31", "created": "2026-11-20T10:00:00+00:00"}
+    assert apply_waivers_to_document(doc, [waiver], report.plan.bands) == 0  # passes or waived
+    (group,) = doc["coverage"]["by_category"]
+    (reported,) = build_render_model(doc).by_category
+    assert group["band"] == reported.band == "well" and group["failing"] == 0 and group["failing_ids"] == []
+    assert group["verified"] == 4  # a waiver never verifies
+    with out.capture() as captured:
+        print_summary(doc)
+    assert "well verified" in captured.get() and "major gap" not in captured.get()

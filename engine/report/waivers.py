@@ -91,3 +91,25 @@ def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tu
                                 created=str(w.get("created", "")), state=state,
                                 recorded_status=recorded))
     return tuple(sorted(views, key=lambda v: (v.requirement_id, v.expires)))
+
+
+GROUPINGS = {"by_phase": "phase", "by_section": "section", "by_category": "category", "by_priority": "priority"}
+
+
+def refresh_groups(doc: dict, bands: Mapping[str, float] | None = None) -> None:
+    """Recount each ``coverage`` group's failing and partial requirements and its band from the
+    waiver-applied ``results`` (a waived failure no longer makes its group a major gap), so the
+    console and JSON grade groups as the reports do. Coverage and verification are unchanged:
+    a waiver neither covers nor verifies."""
+    from golive.run.scoring import group_band
+
+    bands = dict(bands or {"well": 0.75, "partial": 0.25})
+    applicable = [r for r in doc["results"] if not r.get("not_applicable")]
+    for grouping, field in GROUPINGS.items():
+        for group in doc.get("coverage", {}).get(grouping, []):
+            members = [r for r in applicable if str(r.get(field)) == str(group["id"])]
+            failing = [r for r in members if r["status"] in ("fail", "error")]
+            partial = sum(r["status"] == "partial" for r in members)
+            group.update(failing=len(failing), partial=partial, failing_ids=[r["requirement_id"] for r in failing])
+            group["band"] = group_band(group.get("verification_rate", 0.0), len(failing), partial, bands,
+                                       failing_p1=sum(r.get("priority") == "P1" for r in failing))
