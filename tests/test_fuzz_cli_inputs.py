@@ -11,6 +11,7 @@ are explicit examples, always run.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -28,6 +29,7 @@ from golive.cli import cli
 from golive.ledger import LedgerRecorder, Store, default_signer
 from golive.ledger.simulate import record_run
 from golive.plugins.records.common import standalone_context
+from golive.plugins.records.contract import TABLES
 from golive.plugins.records.reader import RecordsError, load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,3 +347,34 @@ def test_threshold_values_of_any_shape_are_shown(value, unit, shown):
     from golive.report.inputs import fmt_value
 
     assert fmt_value(value, unit).strip() == shown
+
+
+# --- records: any cell in any table is read or refused naming file, column and row ----------
+
+cells = (st.sampled_from(["", " ", "nan", "NaN", "inf", "-Infinity", "1e309", "1E+400", "-0", "0x10", "1_000",
+                          "2026-02-30", "2026-10-06T25:00:00Z", "yes", "maybe", "1.5", "10000000000000000000000",
+                          "\u00a0", "=cmd|' /C calc'!A0", "'", '"', "9" * 400])
+         | st.text(max_size=12) | st.integers().map(str) | st.floats().map(repr))
+
+
+@given(st.sampled_from(sorted(TABLES)), st.data())
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_records_cells_are_read_or_refused_with_file_column_and_row(tmp_path_factory, name, data):
+    spec = TABLES[name]
+    columns = [c.name for c in spec.columns]
+    rows = data.draw(st.lists(st.lists(cells, min_size=len(columns), max_size=len(columns)), min_size=1, max_size=3))
+    root = tmp_path_factory.mktemp("records")
+    (root / "records").mkdir()
+    with (root / "records" / f"{name}.csv").open("w", newline="", encoding="utf-8", errors="surrogateescape") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    try:
+        frame = load(standalone_context(root), name, optional=columns)
+    except RecordsError as exc:
+        assert exc.file == f"records/{name}.csv" and str(exc).startswith(exc.file)
+        if exc.row is not None:
+            assert 1 <= exc.row <= len(rows) and exc.column in columns
+        return
+    assert len(frame) == len(rows)
