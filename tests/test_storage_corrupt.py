@@ -96,3 +96,11 @@ def test_the_integrity_check_finds_a_damaged_index_page_no_query_reads(store_dir
             require_intact(store)
     finally:
         store.close()
+
+
+def test_verify_reports_a_damaged_index_page_as_storage_corruption(store_dir):
+    """verify reads entries in seq order and never an entry-hash index page: only the integrity
+    check sees the damage, and a store whose pages are damaged must not be called verified."""
+    db = store_dir / "ledger.db"
+    damage(db, pages_of(db, "sqlite_autoindex_ledger_entries_1")[0])
+    assert_reports_corruption(RUNNER.invoke(cli, ["evidence", "verify", "--store", str(store_dir)]), db)
