@@ -21,6 +21,8 @@ from golive.ledger.cli import evidence, keys
 from golive.ledger.note import parse_checkpoint
 from golive.ledger.simulate import record_run
 
+from pg import db_url  # noqa: F401 -- the parametrised fixture (SQLite, and PostgreSQL in CI)
+
 V1_FIXTURE = Path(__file__).parent / "data" / "ledger-v1"
 
 
@@ -260,3 +262,30 @@ def test_a_damaged_tree_index_never_yields_a_proof_and_migrate_repairs_it(v2_sto
     proof = tmp_path / "p"
     assert invoke("evidence", "prove", "5", "--store", v2_store, "-o", proof).exit_code == 0
     assert invoke("evidence", "verify-proof", proof, "--trusted-key", vkeys(v2_store)["active"]).exit_code == 0
+
+
+def test_proofs_on_both_back_ends(tmp_path, db_url):  # noqa: F811
+    """The tree index, recorded tree heads, proofs and a rebuild through a database URL
+    (PostgreSQL when GOLIVE_TEST_PG_URL is set)."""
+    from golive.ledger.proofs import consistency_proof, inclusion_proof, verify_consistency_json, verify_inclusion_text
+    from golive.ledger.treestore import rebuild, stored_size
+
+    store = Store(tmp_path / "evidence", db_url)
+    signer = default_signer(store, announce=lambda m: None)
+    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
+    for results in (5, 9):
+        record_run(recorder, results)
+    report = verify_store(store)
+    assert report.ok and parse_checkpoint(report.last_tree_checkpoint)[0].size == report.entries - 1
+    keys = [(None, signer.public_raw)]
+    with store.read() as conn:
+        assert stored_size(conn) == report.entries
+        for seq in (1, 7, report.entries - 1):
+            proven = verify_inclusion_text(inclusion_proof(conn, seq, None, lambda: signer), keys)
+            assert proven.entry["seq"] == seq
+        grew = verify_consistency_json(consistency_proof(conn, 3, report.entries, lambda: signer), keys)
+        assert (grew.old_size, grew.size) == (3, report.entries)
+    with store.write() as conn:
+        assert rebuild(conn) == report.entries
+    assert verify_store(store).ok
+    store.close()

@@ -259,3 +259,4 @@ def list_keys(store_dir, db_url) -> None:
 from golive.ledger import cli_authored  # noqa: E402,F401  (registers attest, waive, add-person)
 from golive.ledger import cli_tlog  # noqa: E402,F401  (registers checkpoint, prove, consistency, verify-proof, migrate)
 from golive.ledger import cli_witness  # noqa: E402,F401  (registers witness init/serve/submit)
+from golive.ledger import cli_timestamp  # noqa: E402,F401  (registers timestamp, verify-timestamp)
