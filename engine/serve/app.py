@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, overview, pages, queries
+from golive.serve import auth, overview, pages, queries, schedules
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
@@ -167,6 +167,10 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
     async def ledger(request: Request) -> Response:
         return render(request, "ledger.html.j2", s=overview.ledger_status(store))
 
+    @page("viewer")
+    async def jobs(request: Request) -> Response:
+        return render(request, "schedules.html.j2", s=schedules.schedules(store))
+
     @page("auditor", action="download")
     async def artifact(request: Request) -> Response:
         blob = queries.recorded_blob(store, request.path_params["sha256"])
@@ -205,7 +209,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         Route("/", home), Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]), Route("/runs", runs), Route("/runs/{run_id}", run),
         Route("/runs/{run_id}/requirements/{requirement_id}", requirement), Route("/compare", compare),
-        Route("/trends", trends), Route("/ledger", ledger),
+        Route("/trends", trends), Route("/ledger", ledger), Route("/schedules", jobs),
         Route("/artifacts/{sha256}", artifact), Route("/admin/audit", audit), Route("/admin/users", users),
         Route("/static/{name}", stylesheet),
     ]

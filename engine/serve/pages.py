@@ -30,6 +30,7 @@ class RunFilters:
     verdict: str = ""
     since: str = ""  # ISO date, inclusive
     until: str = ""  # ISO date, inclusive
+    trigger: str = ""  # scheduled | manual
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> "RunFilters":
@@ -39,7 +40,8 @@ class RunFilters:
         day = run.started[:10]
         return ((not self.plan or run.plan_id == self.plan) and (not self.target or run.target == self.target)
                 and (not self.verdict or (run.verdict or "none") == self.verdict)
-                and (not self.since or day >= self.since) and (not self.until or day <= self.until))
+                and (not self.since or day >= self.since) and (not self.until or day <= self.until)
+                and (not self.trigger or self.trigger == ("scheduled" if run.scheduled else "manual")))
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class RunSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     results: int = 0
     checkpoint_seq: int | None = None
+    scheduled: bool = False  # a schedule ``run`` entry names this run (else it was started by hand)
     verdict: str | None = None  # from the results document; None without one
     coverage_rate: float | None = None
     verification_rate: float | None = None
@@ -80,7 +81,7 @@ class RunIndex:
                 return
             rows = conn.execute(text(
                 "SELECT seq, run_id, kind, payload FROM ledger_entries WHERE seq > :s AND kind IN "
-                "('run-started', 'run-finished', 'checkpoint') ORDER BY seq"), {"s": self._seen}).all()
+                "('run-started', 'run-finished', 'checkpoint', 'schedule') ORDER BY seq"), {"s": self._seen}).all()
         for seq, run_id, kind, payload in rows:
             body = json.loads(payload_bytes(payload))
             if kind == "run-started":
@@ -96,6 +97,8 @@ class RunIndex:
                 run.results = int(body.get("results") or 0)
             elif run_id in self._runs and kind == "checkpoint":
                 self._runs[run_id].checkpoint_seq = seq
+            elif kind == "schedule" and body.get("event") == "run" and body.get("run_id") in self._runs:
+                self._runs[body["run_id"]].scheduled = True
         self._seen = size
         self._attach_documents()
 

@@ -1,0 +1,86 @@
+"""Page data for the schedules page: the plan's scheduled jobs, their next fire times in their
+own (exchange) time zone, and what the scheduler recorded about each in the ledger.
+
+Read-only: the jobs come from the packaged plan (what ``golive schedule`` runs by default) and
+the triggers are evaluated here, without opening APScheduler's job store; paused/resumed, runs,
+misfires, skips and errors come from the ``schedule`` entries of the ledger
+(:mod:`golive.schedule.runlog`), which is where the scheduler records them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import text
+
+from golive.ledger.store import Store, payload_bytes
+
+NEXT_FIRES = 3
+LOOKAHEAD = timedelta(days=40)  # a monthly report fires within it
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: str
+    kind: str
+    title: str
+    trigger: str
+    timezone: str
+    next_fires: tuple[str, ...]
+    paused: bool
+    last_run: dict[str, Any] | None  # the latest ``run`` entry
+    last_problem: dict[str, Any] | None  # the latest misfire, skip or error entry
+    runs: int
+
+
+@dataclass(frozen=True)
+class SchedulesPage:
+    jobs: tuple[JobRow, ...]
+    problem: str  # why no jobs are shown ("" when they are)
+    other_jobs: tuple[str, ...]  # job ids the ledger names that the plan no longer has
+
+
+def schedules(store: Store, now: datetime | None = None) -> SchedulesPage:
+    from golive.plan import PlanError, load
+    from golive.schedule.jobs import plan_jobs
+    from golive.schedule.triggers import ScheduleError, fire_times
+
+    now = now or datetime.now(timezone.utc)
+    events = _events(store)
+    try:
+        specs = plan_jobs(load(None))
+    except (PlanError, ScheduleError) as exc:
+        return SchedulesPage((), f"the packaged plan's schedules cannot be read: {exc}", tuple(sorted(events)))
+    rows = []
+    for spec in specs:
+        mine = events.get(spec.id, [])
+        zone = str(spec.schedule.get("timezone") or "UTC")
+        try:
+            fires = tuple(t.strftime("%Y-%m-%d %H:%M %Z") for t in fire_times(spec.trigger(), now, now + LOOKAHEAD, NEXT_FIRES))
+        except (ScheduleError, ValueError) as exc:
+            fires = (f"cannot be computed: {exc}",)
+        switches = [e for e in mine if e.get("event") in ("paused", "resumed")]
+        runs = [e for e in mine if e.get("event") == "run"]
+        problems = [e for e in mine if e.get("event") in ("misfire", "skip", "error")]
+        rows.append(JobRow(id=spec.id, kind=spec.kind, title=spec.title, trigger=str(spec.trigger()), timezone=zone,
+                           next_fires=fires, paused=bool(switches) and switches[-1]["event"] == "paused",
+                           last_run=runs[-1] if runs else None, last_problem=problems[-1] if problems else None,
+                           runs=len(runs)))
+    return SchedulesPage(tuple(rows), "", tuple(sorted(set(events) - {s.id for s in specs})))
+
+
+def _events(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """The ledger's schedule entries by job, oldest first."""
+    with store.read() as conn:
+        rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'schedule' ORDER BY seq")).all()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for seq, payload in rows:
+        try:
+            body = json.loads(payload_bytes(payload))
+        except ValueError:
+            continue  # verify names a damaged payload
+        if body.get("job_id"):
+            found.setdefault(str(body["job_id"]), []).append({**body, "seq": seq})
+    return found
