@@ -378,3 +378,18 @@ def test_records_cells_are_read_or_refused_with_file_column_and_row(tmp_path_fac
             assert 1 <= exc.row <= len(rows) and exc.column in columns
         return
     assert len(frame) == len(rows)
+
+
+@pytest.mark.parametrize("strategy, mode", [("no-such-strategy", None), (None, "no-such-mode"), ("ev", "shadow")])
+def test_a_signal_filter_matching_nothing_keeps_the_columns(strategy, mode):
+    """A schema-valid ``strategy``/``mode`` param that matches no signal used to drop every column
+    (an empty object mask given to ``[]`` selects columns), and the check crashed with a KeyError."""
+    import pandas as pd
+
+    from golive.plugins.records.checkutil import signals_of
+
+    frame = pd.DataFrame({"signal_id": ["S1", "S2"], "strategy": ["ifd", "ifd"], "mode": ["live", "live"],
+                          "emitted": pd.Series([True, None], dtype=object)})
+    out = signals_of(frame, strategy, mode)
+    assert list(out.columns) == list(frame.columns) and out.empty
+    assert list(signals_of(frame)["signal_id"]) == ["S1", "S2"]  # unset emitted counts as emitted

@@ -79,7 +79,9 @@ def signals_of(frame, strategy: str | None = None, mode: str | None = None, emit
     if mode and "mode" in out:
         out = out[out["mode"] == mode]
     if emitted_only and "emitted" in out:
-        out = out[out["emitted"].map(lambda v: v is None or bool(v))]
+        # .loc with a bool mask: an empty object-dtype mask given to [] selects *columns* (none),
+        # so a filter that matched nothing used to drop every column and crash the check
+        out = out.loc[out["emitted"].map(lambda v: v is None or bool(v)).astype(bool)]
     return out
 
 
