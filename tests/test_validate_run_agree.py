@@ -48,7 +48,8 @@ class EchoChecks:
     @hookimpl
     def golive_checks(self):
         schema = {"type": "object", "properties": {"metrics": {"type": "object"}, "status": {},
-                                                    "observed": {}}, "additionalProperties": False}
+                                                    "observed": {}, "crash": {"type": "boolean"}},
+                  "additionalProperties": False}
         return [CheckSpec("agree", "echo", self.echo, params_schema=schema, metrics=METRICS)]
 
     @staticmethod
@@ -60,6 +61,10 @@ class EchoChecks:
         return spec
 
     def echo(self, requirement, ctx):
+        if ctx.params.get("crash"):
+            import pandas as pd
+
+            pd.DataFrame({"a": [1]})["signal_id"]  # a library raising on the check's mistake
         metrics = {k: self._metric(v) for k, v in (ctx.params.get("metrics") or {}).items()}
         observed = ctx.params.get("observed")
         return CheckResult(status=ctx.params.get("status"), metrics=metrics,
@@ -211,3 +216,15 @@ def test_an_unjudgeable_result_is_an_error_naming_the_requirement(tmp_path):
     first, second = report.outcomes
     assert first.status is Status.ERROR and "agree.echo on AGR-01" in first.reason and "bogus" in first.reason
     assert second.status is Status.PASS
+
+
+def test_a_crash_inside_a_library_names_the_checks_line(tmp_path):
+    """The reason points at the check's own line (where to fix it), then the library frame."""
+    plan_path = _write_plan(tmp_path / "plan", [{"thresholds": [], "params": {"crash": True}}])
+    plan, problems = validate_plan(plan_path, host().checks())
+    assert problems == []
+    (tmp_path / "target").mkdir()
+    outcome, = run_plan(plan, Target(root=tmp_path / "target"), host(), RunOptions(jobs=1)).outcomes
+    assert outcome.status is Status.ERROR
+    assert "KeyError: 'signal_id' at test_validate_run_agree.py:" in outcome.reason
+    assert "(in pandas " in outcome.reason

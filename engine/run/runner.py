@@ -13,6 +13,7 @@ late result ignored, and its worker slot is freed so the run does not stall.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
@@ -23,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import golive.plugins as golive_plugins
 from golive import __version__
 from golive.model import (
     CheckContext, CheckResult, CheckSpec, Outcome, Plan, Requirement, Status, Target, TestRecord,
@@ -137,10 +139,26 @@ def _execute(job: _Job) -> None:
         job.done.set()
 
 
+# frames of installed libraries and the standard library, as opposed to golive's and the team's code
+_LIBRARY_PATH = re.compile(r"[/\\](site-packages|dist-packages|lib[/\\]python[0-9.]*)[/\\]")
+_OWN_CODE = tuple(str(Path(p).resolve()) for p in (Path(__file__).parent.parent, *golive_plugins.__path__))
+
+
 def _crash_text(exc: BaseException) -> str:
-    """``TypeError: ... at thresholds.py:58``: what went wrong and the innermost frame."""
+    """``KeyError: 'signal_id' at common.py:44 (in pandas generic.py:1708)``: what went wrong,
+    the innermost frame of golive or plugin code (where to fix it) and the library frame that
+    raised, when that is elsewhere."""
     tb = traceback.extract_tb(exc.__traceback__)
-    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    if not tb:
+        return f"{type(exc).__name__}: {exc}"
+    ours = [f for f in tb if f.filename.startswith(_OWN_CODE) or not _LIBRARY_PATH.search(f.filename)]
+    at = ours[-1] if ours else tb[-1]
+    where = f" at {Path(at.filename).name}:{at.lineno}"
+    if at is not tb[-1]:
+        raised = tb[-1]
+        library = Path(raised.filename).parts
+        package = library[library.index("site-packages") + 1] if "site-packages" in library else ""
+        where += f" (in {package + ' ' if package else ''}{Path(raised.filename).name}:{raised.lineno})"
     return f"{type(exc).__name__}: {exc}{where}"
 
 
