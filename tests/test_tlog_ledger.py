@@ -10,33 +10,18 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
 
 from golive.ledger import LedgerRecorder, Store, default_signer, verify_store
 from golive.ledger.chain import NO_RUN, TLOG_FIELD, Ledger
 from golive.ledger.checkpoint import TreeCheckpoint
-from golive.ledger.cli import evidence, keys
 from golive.ledger.note import parse_checkpoint
 from golive.ledger.simulate import record_run
+from tlogcli import invoke
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture (SQLite, and PostgreSQL in CI)
 
 V1_FIXTURE = Path(__file__).parent / "data" / "ledger-v1"
-
-
-@click.group()
-def golive() -> None:
-    """Stand-in for golive.cli."""
-
-
-golive.add_command(evidence)
-golive.add_command(keys)
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(golive, [str(a) for a in args], catch_exceptions=False)
 
 
 def vkeys(store: Path) -> dict[str, str]:

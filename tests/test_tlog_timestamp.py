@@ -10,15 +10,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
 
 from golive.ledger import LedgerRecorder, Store, default_signer
-from golive.ledger.cli import evidence
 from golive.ledger.note import parse_checkpoint
 from golive.ledger.simulate import record_run
 from golive.ledger.timestamp import TimestampError, request_token, verify_token
+from tlogcli import invoke
 
 TSA_CONFIG = """
 [ tsa ]
@@ -84,18 +82,6 @@ def tsa(tmp_path_factory):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/tsa", (d / "tsa.crt").read_bytes(), (d / "ca.crt").read_bytes()
     server.shutdown()
-
-
-@click.group()
-def golive() -> None:
-    """Stand-in for golive.cli."""
-
-
-golive.add_command(evidence)
-
-
-def invoke(*args):
-    return CliRunner().invoke(golive, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_a_token_verifies_for_its_data_and_certificate_only(tsa):

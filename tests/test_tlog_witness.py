@@ -9,32 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner
 
 from golive.ledger import LedgerRecorder, Store, default_signer
-from golive.ledger.cli import evidence, keys
 from golive.ledger.simulate import record_run
 from golive.ledger.witness import Witness, cosign
 from golive.ledger.keys import Signer
 from golive.ledger.note import TreeHead
+from tlogcli import invoke
 from test_tlog_ledger import rewrite_with_key
 
 GOLIVE = Path(sys.executable).parent / "golive"
-
-
-@click.group()
-def golive() -> None:
-    """Stand-in for golive.cli."""
-
-
-golive.add_command(evidence)
-golive.add_command(keys)
-
-
-def invoke(*args):
-    return CliRunner().invoke(golive, [str(a) for a in args], catch_exceptions=False)
 
 
 def make_store(path: Path, runs=(3, 4)) -> Path:

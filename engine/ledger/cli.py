@@ -260,3 +260,4 @@ from golive.ledger import cli_authored  # noqa: E402,F401  (registers attest, wa
 from golive.ledger import cli_tlog  # noqa: E402,F401  (registers checkpoint, prove, consistency, verify-proof, migrate)
 from golive.ledger import cli_witness  # noqa: E402,F401  (registers witness init/serve/submit)
 from golive.ledger import cli_timestamp  # noqa: E402,F401  (registers timestamp, verify-timestamp)
+from golive.ledger import cli_bundle  # noqa: E402,F401  (registers bundle, verify-bundle, verify-report)

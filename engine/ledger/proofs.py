@@ -169,7 +169,7 @@ def trusted_keys(specs: Iterable[str], load_public_key: Callable[[str], bytes]) 
     return keys
 
 
-def _check_checkpoint(checkpoint: str, keys: list[tuple[str | None, bytes]], origin: str | None):
+def check_checkpoint(checkpoint: str, keys: list[tuple[str | None, bytes]], origin: str | None):
     try:
         head, note = parse_checkpoint(checkpoint)
     except NoteError as exc:
@@ -208,7 +208,7 @@ def verify_inclusion_text(data: str, keys: list[tuple[str | None, bytes]], origi
     if not rest or not rest[0].startswith("index ") or not is_size(rest[0][6:]):
         raise ProofError("tlog proof: missing or malformed 'index N' line")
     index, path = int(rest[0][6:]), _hashes(rest[1:], "tlog proof")
-    head, signers = _check_checkpoint(checkpoint, keys, origin)
+    head, signers = check_checkpoint(checkpoint, keys, origin)
     entry = _entry_from_extra(extra) if extra is not None else None
     if entry is not None:
         if entry["seq"] != index + 1:
@@ -253,8 +253,8 @@ def verify_consistency_json(data: str, keys: list[tuple[str | None, bytes]], ori
         raise ProofError(f"not a {CONSISTENCY_FORMAT} proof")
     if not isinstance(old_text, str) or not isinstance(new_text, str):
         raise ProofError("consistency proof: old and new must be checkpoint texts")
-    old, old_signers = _check_checkpoint(old_text, keys, origin)
-    new, signers = _check_checkpoint(new_text, keys, origin or old.origin)
+    old, old_signers = check_checkpoint(old_text, keys, origin)
+    new, signers = check_checkpoint(new_text, keys, origin or old.origin)
     if not tlog.verify_consistency(old.size, new.size, old.root, new.root, _hashes(proof, "consistency proof")):
         raise ProofError(f"the tree at size {new.size} does not extend the tree at size {old.size}: the log "
                          "was rewritten between the two checkpoints (or the proof was changed)")

@@ -1,0 +1,150 @@
+"""``golive evidence bundle RUN`` (a run's proof bundle), ``verify-bundle`` and
+``verify-report`` (a report PDF's attached results checked against a bundle, offline, with
+public keys only). Exit 0 verified, 1 does not verify or disagrees, 2 unreadable input.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from golive.ledger.bundle import BUNDLE_FORMAT, BundleReport, compare_results, make_bundle, verify_bundle, witness_names
+from golive.ledger.cli import _fail_input, _guard, _open, err, evidence, out, store_options
+from golive.ledger.keys import load_public_key
+from golive.ledger.proofs import ProofError, trusted_keys
+from golive.ledger.show import resolve_run
+from golive.ledger.treestore import TreeIndexError
+
+RESULTS_ATTACHMENT = "results.json"
+
+
+@evidence.command("bundle")
+@store_options
+@click.argument("run")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the bundle to FILE.")
+def bundle_cmd(store_dir, db_url, run, output) -> None:
+    """Write RUN's proof bundle: its entries with inclusion proofs in the run's signed
+    checkpoint (plus kept witness cosignatures and timestamp), checkable without the store."""
+    store = _guard(lambda: _open(store_dir, db_url))
+    run_id = _guard(lambda: resolve_run(store, run)) or _fail_input(f"no run {run!r} in {store.path}")
+    with store.read() as conn:
+        try:
+            bundle = make_bundle(conn, run_id, store.path / "checkpoints")
+        except (ProofError, TreeIndexError) as exc:
+            _fail_input(str(exc))
+    data = json.dumps(bundle, indent=1) + "\n"
+    if output is None:
+        click.echo(data, nl=False)
+    else:
+        output.write_text(data, encoding="utf-8")
+        err.print(f"wrote {output} ({len(bundle['entries'])} entries of run {run_id})")
+
+
+def _checks(f):  # noqa: ANN001, ANN201 -- the options verify-bundle and verify-report share
+    for option in reversed([
+        click.option("--trusted-key", "trusted", multiple=True, required=True, metavar="VKEY|PUBFILE|BASE64",
+                     help="The log's public key (repeatable)."),
+        click.option("--witness", "witnesses", multiple=True, metavar="VKEY", help="A witness's vkey (repeatable)."),
+        click.option("--min-witnesses", type=click.IntRange(1), metavar="K", help="Require K witness cosignatures."),
+        click.option("--tsa-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Check the bundle's RFC 3161 timestamp against this TSA certificate (PEM)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _verify(data: str, trusted, witnesses, min_witnesses, tsa_cert) -> BundleReport:  # noqa: ANN001
+    keys = _guard(lambda: trusted_keys(trusted, load_public_key))
+    try:
+        report = verify_bundle(data, keys)
+    except ProofError as exc:
+        out.print(f"[red]FAILED[/red] {exc}")
+        sys.exit(1)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(report.by_status.items()))
+    out.print(f"[green]OK[/green] run {report.run_id}: {report.entries} entries proven in log {report.origin} "
+              f"at tree size {report.size}; results as recorded: {counts or 'none'}")
+    if min_witnesses:
+        from golive.ledger.cli_witness import witness_keys
+        good, bad = witness_names(report, witness_keys(witnesses))
+        if bad or len(good) < min_witnesses:
+            out.print(f"[red]FAILED[/red] {len(good)} of {min_witnesses} required witness cosignatures {'; '.join(bad)}")
+            sys.exit(1)
+        out.print(f"  cosigned by {', '.join(good)}")
+    if tsa_cert is not None:
+        from golive.ledger.note import parse_checkpoint
+        from golive.ledger.timestamp import TimestampError, describe, verify_token
+        if report.timestamp is None:
+            out.print("[red]FAILED[/red] the bundle carries no timestamp (`golive evidence timestamp`)")
+            sys.exit(1)
+        try:
+            stamp = verify_token(report.timestamp, parse_checkpoint(report.checkpoint)[1].text.encode(),
+                                 tsa_cert.read_bytes())
+        except TimestampError as exc:
+            out.print(f"[red]FAILED[/red] timestamp: {exc}")
+            sys.exit(1)
+        out.print(f"  the tree head existed at {describe(stamp)}")
+    return report
+
+
+def _compare(document: bytes, report: BundleReport, where: str) -> None:
+    try:
+        results = json.loads(document)
+    except (ValueError, RecursionError) as exc:
+        _fail_input(f"{where}: not a results document ({exc.__class__.__name__})")
+    if not isinstance(results, dict):
+        _fail_input(f"{where}: not a results document")
+    problems = compare_results(results, report)
+    if problems:
+        out.print(f"[red]FAILED[/red] {where} disagrees with the ledger in {len(problems)} place(s):")
+        for p in problems[:20]:
+            out.print(f"  {p}")
+        sys.exit(1)
+    out.print(f"  {where}: every result matches the ledger ({len(report.results)} requirements)")
+
+
+@evidence.command("verify-bundle")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_checks
+@click.option("--results", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A results document to compare with what the ledger recorded.")
+def verify_bundle_cmd(path, trusted, witnesses, min_witnesses, tsa_cert, results) -> None:
+    """Check a proof bundle offline; with --results, that a results document shows exactly the
+    results the log recorded for the run."""
+    data = _guard(lambda: path.read_text(encoding="utf-8"))
+    report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert)
+    if results is not None:
+        _compare(_guard(lambda: results.read_bytes()), report, str(results))
+
+
+@evidence.command("verify-report")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_checks
+@click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The run's proof bundle, when the PDF does not carry one (`golive evidence bundle RUN`).")
+def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path) -> None:
+    """Check a report PDF offline: its attached results.json must show exactly the results the
+    log recorded for the run, proven by the proof bundle (attached, or given with --bundle)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+    try:
+        attachments = PdfReader(pdf).attachments
+        files = {name: contents[0] for name, contents in attachments.items() if contents}
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+        _fail_input(f"{pdf}: cannot read the PDF's attachments ({exc.__class__.__name__}: {exc})")
+    bundles = [data for data in files.values() if BUNDLE_FORMAT.encode() in data[:200]]
+    if bundle_path is not None:
+        bundles = [bundle_path.read_bytes()]
+    if not bundles:
+        out.print(f"[red]FAILED[/red] {pdf} carries no proof bundle; give the run's with --bundle FILE")
+        sys.exit(1)
+    if RESULTS_ATTACHMENT not in files:
+        out.print(f"[red]FAILED[/red] {pdf} has no {RESULTS_ATTACHMENT} attachment to check")
+        sys.exit(1)
+    try:
+        data = bundles[0].decode("utf-8")
+    except UnicodeDecodeError:
+        _fail_input("the proof bundle is not UTF-8")
+    report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert)
+    _compare(files[RESULTS_ATTACHMENT], report, f"{pdf}:{RESULTS_ATTACHMENT}")
