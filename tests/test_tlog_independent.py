@@ -190,3 +190,32 @@ def test_a_consistency_proof_from_the_cli_verifies(demo, tmp_path):
     assert (m, old_root) == (9, mth([bytes.fromhex(r[5]) for r in rows[:9]]))
     assert check_consistency(m, n, old_root, new_root, hashes)
     assert not check_consistency(m, n, sha(b"other history"), new_root, hashes)
+
+
+def test_a_run_bundle_from_the_cli_verifies_with_format_md_alone(demo):
+    """FORMAT.md "Proof bundle of a run": every entry re-hashes, proves into the run's signed
+    checkpoint, and the results are the recorded ones."""
+    rows = ledger_rows(demo)
+    public_key = ledger_key(rows)
+    run_id = next(r[1] for r in rows if r[2] == "run-started")
+    bundle = json.loads(golive("evidence", "bundle", run_id, "--store", demo))
+    assert bundle["format"] == "golive-proof-bundle/v1" and bundle["run_id"] == run_id
+    origin, size, root = open_checkpoint(bundle["checkpoint"], public_key)
+    statuses, kinds = {}, []
+    for e in bundle["entries"]:
+        payload = base64.b64decode(e["payload"])
+        assert e["run_id"] == run_id
+        assert entry_hash(e["seq"], e["run_id"], e["kind"], e["prev_hash"], payload) == e["entry_hash"]
+        leaf = sha(b"\x00" + bytes.fromhex(e["entry_hash"]))
+        assert check_inclusion(e["seq"] - 1, size, leaf, [base64.b64decode(h) for h in e["proof"]], root)
+        kinds.append(e["kind"])
+        if e["kind"] == "result":
+            body = json.loads(payload)
+            statuses[body["requirement_id"]] = body["status"]
+    assert kinds[0] == "run-started" and kinds[-1] == "run-finished" and len(statuses) == 7
+    recorded = {json.loads(r[3])["requirement_id"]: json.loads(r[3])["status"]
+                for r in rows if r[1] == run_id and r[2] == "result"}
+    assert statuses == recorded
+    e = next(e for e in bundle["entries"] if e["kind"] == "result")
+    assert not check_inclusion(e["seq"] - 1, size, sha(b"\x00" + bytes.fromhex(e["entry_hash"])),
+                               [base64.b64decode(h) for h in e["proof"]][1:], root)
