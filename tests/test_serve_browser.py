@@ -132,7 +132,8 @@ def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tm
     digest = link.get_attribute("href").rsplit("/", 1)[1]
     link.click()
     for _ in range(100):
-        done = [p for p in browser.downloads.iterdir() if not p.name.endswith(".crdownload")]
+        done = [p for p in browser.downloads.iterdir()
+                if not p.name.endswith(".crdownload") and not p.name.startswith(".")]  # chromium's temp files
         if done:
             break
         time.sleep(0.1)

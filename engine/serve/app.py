@@ -15,6 +15,7 @@ from urllib.parse import quote
 import jinja2
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -28,7 +29,7 @@ from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
 STYLESHEETS = {"report.css": ("assets", "report.css"), "serve.css": ("serve", "serve.css")}
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Response]
 
 
 def environment() -> jinja2.Environment:
@@ -58,10 +59,11 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
     def client(request: Request) -> str:
         return request.client.host if request.client else ""
 
-    def page(needed: str, action: str = "view") -> Callable[[Handler], Handler]:
-        """Wrap a handler: sign-in required, role checked, the view written to the audit log."""
-        def wrap(handler: Handler) -> Handler:
-            async def endpoint(request: Request) -> Response:
+    def page(needed: str, action: str = "view") -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+        """Wrap a handler: sign-in required, role checked, the view written to the audit log.
+        The handler and the database work run in the thread pool, not on the event loop."""
+        def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            def guarded(request: Request) -> Response:
                 name = request.session.get("user")
                 role = current_role(name)
                 path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -73,17 +75,18 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
                     auth.record(store, name, role, "refused", path, 403, client(request))
                     return render(request, "error.html.j2", 403, title="Not allowed",
                                   message=f"This page needs the {needed} role; you are signed in as {role}.")
-                response = await handler(request)
+                response = handler(request)
                 auth.record(store, name, role, action, path, response.status_code, client(request))
                 return response
+
+            async def endpoint(request: Request) -> Response:
+                return await run_in_threadpool(guarded, request)
             return endpoint
         return wrap
 
     def current_role(name: str | None) -> str | None:
         """The user's role now (a removed or disabled user is signed out at once)."""
-        if not name:
-            return None
-        return next((u["role"] for u in auth.list_users(store) if u["name"] == name and not u["disabled"]), None)
+        return auth.role_of(store, name) if name else None
 
     def not_found(request: Request, what: str) -> Response:
         return render(request, "error.html.j2", 404, title="Not found", message=what)
@@ -100,19 +103,19 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
             return render(request, "login.html.j2", 403, next=target,
                           error="The form expired (its security token does not match); please sign in again.")
         if throttle.blocked(name, client(request)):
-            auth.record(store, name, "", "login-throttled", "/login", 429, client(request))
+            await run_in_threadpool(auth.record, store, name, "", "login-throttled", "/login", 429, client(request))
             return render(request, "login.html.j2", 429, next=target,
                           error="Too many failed sign-ins; wait 15 minutes and try again.")
-        role = auth.authenticate(store, name, password)
+        role = await run_in_threadpool(auth.authenticate, store, name, password)  # argon2 takes ~50 ms
         if role is None:
             throttle.failed(name, client(request))
-            auth.record(store, name, "", "login-failed", "/login", 401, client(request))
+            await run_in_threadpool(auth.record, store, name, "", "login-failed", "/login", 401, client(request))
             return render(request, "login.html.j2", 401, next=target, error="Unknown user name or wrong password.")
         throttle.succeeded(name)
         request.session.clear()  # a fresh session (and CSRF token) at every sign-in
         request.session.update(user=name, role=role)
         auth.csrf_token(request.session)
-        auth.record(store, name, role, "login", "/login", 303, client(request))
+        await run_in_threadpool(auth.record, store, name, role, "login", "/login", 303, client(request))
         return RedirectResponse(target, status_code=303)
 
     async def logout(request: Request) -> Response:
@@ -122,25 +125,26 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
                           message="The sign-out form's security token does not match; reload the page and try again.")
         name = request.session.get("user")
         if name:
-            auth.record(store, name, request.session.get("role", ""), "logout", "/logout", 303, client(request))
+            await run_in_threadpool(auth.record, store, name, request.session.get("role", ""), "logout", "/logout",
+                                    303, client(request))
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
     # --- pages ---------------------------------------------------------------------------
     @page("viewer")
-    async def runs(request: Request) -> Response:
+    def runs(request: Request) -> Response:
         data = pages.runs_page(index, pages.RunFilters.of(request.query_params), _int(request.query_params.get("page")))
         return render(request, "runs.html.j2", p=data, query=_query(request, drop="page"))
 
     @page("viewer")
-    async def run(request: Request) -> Response:
+    def run(request: Request) -> Response:
         summary = index.get(request.path_params["run_id"])
         if summary is None:
             return not_found(request, "No run with this id is recorded in the ledger.")
         return render(request, "run.html.j2", p=pages.run_page(store, index, summary, request.query_params))
 
     @page("viewer")
-    async def requirement(request: Request) -> Response:
+    def requirement(request: Request) -> Response:
         summary = index.get(request.path_params["run_id"])
         data = summary and pages.requirement_page(store, summary, request.path_params["requirement_id"])
         if not data:
@@ -148,7 +152,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         return render(request, "requirement.html.j2", p=data)
 
     @page("viewer")
-    async def compare(request: Request) -> Response:
+    def compare(request: Request) -> Response:
         every = index.runs()
         a, b = index.get(request.query_params.get("a", "")), index.get(request.query_params.get("b", ""))
         if a is None or b is None:
@@ -157,22 +161,22 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         return render(request, "compare.html.j2", c=pages.compare(store, a, b), runs=every[:200], a=a.id, b=b.id)
 
     @page("viewer")
-    async def trends(request: Request) -> Response:
+    def trends(request: Request) -> Response:
         filters = pages.RunFilters.of(request.query_params)
         every = index.runs()
         return render(request, "trends.html.j2", series=overview.trends(index, filters), f=filters,
                       plans=sorted({r.plan_id for r in every}), targets=sorted({r.target for r in every}))
 
     @page("viewer")
-    async def ledger(request: Request) -> Response:
+    def ledger(request: Request) -> Response:
         return render(request, "ledger.html.j2", s=overview.ledger_status(store))
 
     @page("viewer")
-    async def jobs(request: Request) -> Response:
+    def jobs(request: Request) -> Response:
         return render(request, "schedules.html.j2", s=schedules.schedules(store))
 
     @page("auditor", action="download")
-    async def artifact(request: Request) -> Response:
+    def artifact(request: Request) -> Response:
         blob = queries.recorded_blob(store, request.path_params["sha256"])
         if blob is None:
             return not_found(request, "No recorded result lists an artifact with this digest.")
@@ -188,19 +192,19 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
             "x-golive-sha256": blob.sha256})
 
     @page("admin")
-    async def audit(request: Request) -> Response:
+    def audit(request: Request) -> Response:
         number = _int(request.query_params.get("page"))
         return render(request, "audit.html.j2", entries=auth.audit_log(store, 100, (number - 1) * 100), page=number)
 
     @page("admin")
-    async def users(request: Request) -> Response:
+    def users(request: Request) -> Response:
         return render(request, "users.html.j2", users=auth.list_users(store))
 
     async def stylesheet(request: Request) -> Response:
-        folder, name = STYLESHEETS[request.path_params["name"]] if request.path_params["name"] in STYLESHEETS else (None, None)
-        if folder is None:
+        known = STYLESHEETS.get(request.path_params["name"])  # a fixed list: no path from the request
+        if known is None:
             return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(Path(templates_dir()) / folder / name, media_type="text/css")
+        return FileResponse(Path(templates_dir()) / known[0] / known[1], media_type="text/css")
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/runs", status_code=303)
@@ -241,7 +245,8 @@ def _int(value) -> int:
 
 
 def _query(request: Request, drop: str) -> str:
-    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in request.query_params.multi_items() if k != drop)
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}"
+                    for k, v in request.query_params.multi_items() if k != drop)
 
 
 def _ascii_name(name: str) -> str:

@@ -96,6 +96,13 @@ def list_users(store) -> list[dict[str, str]]:
     return [{"name": n, "role": r, "created": c, "disabled": bool(d)} for n, r, c, d in rows]
 
 
+def role_of(store, name: str) -> str | None:
+    """The role of an enabled user ``name``, else None."""
+    with store.read() as conn:
+        row = conn.execute(text("SELECT role, disabled FROM serve_users WHERE name = :n"), {"n": name}).first()
+    return row[0] if row and not row[1] and row[0] in ROLES else None
+
+
 # a real hash to verify against when the user does not exist, so both cases take the same time
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
@@ -120,7 +127,8 @@ def record(store, user: str, role: str, action: str, path: str, status: int, cli
     with store.write() as conn:
         conn.execute(text("INSERT INTO serve_audit (at, username, role, action, path, status, client) "
                           "VALUES (:t, :u, :r, :a, :p, :s, :c)"),
-                     {"t": now(), "u": user[:64], "r": role, "a": action, "p": path[:500], "s": status, "c": client[:64]})
+                     {"t": now(), "u": user[:64], "r": role, "a": action, "p": path[:500], "s": status,
+                      "c": client[:64]})
 
 
 def audit_log(store, limit: int = 200, offset: int = 0) -> list[dict]:

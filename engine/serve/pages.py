@@ -17,6 +17,7 @@ from golive.serve.queries import FAILING, RunIndex, RunSummary
 
 PAGE_SIZE = 25
 RECENT_RUNS = 10  # the window flip-flop detection looks at
+HISTORY_ROWS = 50  # the newest results a requirement page lists
 UNSTABLE_FLIPS = 2  # pass->fail->pass (or the reverse) within the window marks a requirement unstable
 TABLE_FILTERS = ("phase", "section", "category", "priority", "status")
 
@@ -93,13 +94,17 @@ def run_page(store, index: RunIndex, run: RunSummary, params: Mapping[str, str])
     model, problem = _render_model(doc)
     disagree = ()
     if doc is not None:
-        recorded = {r.get("requirement_id"): r.get("recorded_status", r.get("status")) for r in doc.get("results") or ()}
+        recorded = {r.get("requirement_id"): r.get("recorded_status", r.get("status"))
+                    for r in doc.get("results") or ()}
         disagree = tuple(r["requirement_id"] for r in results if recorded.get(r["requirement_id"]) != r.get("status"))
-    attests = [a for a in queries.authored_entries(store, "attestation") if a.get("seq", 0) < (run.checkpoint_seq or 1 << 62)]
+    ids = {r["requirement_id"] for r in results}
+    attests = [a for a in queries.authored_entries(store, "attestation")
+               if a.get("seq", 0) < (run.checkpoint_seq or 1 << 62) and a.get("requirement_id") in ids]
     return RunPage(run=run, results=tuple(kept), total=len(results), filters=filters, options=options,
                    model=model, model_problem=problem,
-                   waivers=tuple({"requirement_id": r["requirement_id"], **r["waiver"]} for r in results if r["waiver"]),
-                   attestations=tuple(a for a in attests if a.get("requirement_id") in {r["requirement_id"] for r in results}),
+                   waivers=tuple({"requirement_id": r["requirement_id"], **r["waiver"]}
+                                 for r in results if r["waiver"]),
+                   attestations=tuple(attests),
                    checkpoint=queries.checkpoint(store, run.checkpoint_seq), disagreements=disagree)
 
 
@@ -125,7 +130,8 @@ def _render_model(doc: Mapping[str, Any] | None) -> tuple[Any, str]:
     waivers = [{k: w.get(k) for k in ("requirement_id", "approver", "reason", "expires", "created")}
                for w in doc.get("waivers") or ()]
     try:
-        return build_render_model(doc, packaged_plan(str(((doc.get("run") or {}).get("plan") or {}).get("digest") or "")),
+        digest = str(((doc.get("run") or {}).get("plan") or {}).get("digest") or "")
+        return build_render_model(doc, packaged_plan(digest),
                                   waivers=waivers), ""
     except (ReportInputError, ValueError, KeyError, TypeError) as exc:
         return None, f"the saved results document cannot be rendered: {exc}"
@@ -182,13 +188,12 @@ def requirement_page(store, run: RunSummary, requirement_id: str) -> Requirement
     outcomes = {str(t.get("id")): str(t.get("outcome") or "no outcome recorded") for t in doc.get("tests") or ()}
     tests = tuple({"id": str(t), "outcome": outcomes.get(str(t), "no outcome recorded")}
                   for t in result.get("covered_by") or ())
-    past = queries.requirement_results(store, requirement_id)
-    upto = [p for p in past if p["seq"] <= result["seq"]]
-    statuses = [p["effective"] for p in upto[-RECENT_RUNS:]]
-    flips = flip_flops(statuses)
+    past = queries.requirement_results(store, requirement_id, limit=HISTORY_ROWS)
+    upto = queries.requirement_results(store, requirement_id, upto_seq=result["seq"], limit=RECENT_RUNS)
+    flips = flip_flops([p["effective"] for p in upto])
     history = tuple(HistoryRow(p["run_id"], str((p.get("environment") or {}).get("time", ""))[:19],
                                p["effective"], _metrics_text(p.get("metrics") or {}), p["seq"] == result["seq"])
-                    for p in reversed(past[-50:]))
+                    for p in reversed(past))
     return RequirementPage(
         run=run, result=result, statement=statement,
         thresholds=tuple(_threshold(t) for t in result.get("thresholds") or ()),
@@ -228,7 +233,8 @@ def _threshold(t: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _artifact(artifact: Mapping[str, Any], blobs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    stored = next((b for b in blobs if b.get("path") == artifact.get("path") and b.get("sha256") == artifact.get("sha256")), None)
+    stored = next((b for b in blobs
+                   if b.get("path") == artifact.get("path") and b.get("sha256") == artifact.get("sha256")), None)
     return {"path": str(artifact.get("path", "")), "role": str(artifact.get("role", "")),
             "sha256": str(artifact.get("sha256", "")),
             "blob": str(stored.get("blob")) if stored and queries.SHA256.fullmatch(str(stored.get("blob"))) else "",

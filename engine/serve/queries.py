@@ -104,11 +104,15 @@ class RunIndex:
 
     def _attach_documents(self) -> None:
         """Verdict and rates of runs that have none yet, from their saved documents (a run's
-        document is written after its last entry, so a run without one is looked up again)."""
-        for run in self._runs.values():
-            if run.verdict is not None:
-                continue
-            doc = document(self.store.path, run.id)
+        document is written after its last entry, so a run without one is looked up again).
+        The folder is listed once per refresh, not once per run."""
+        lacking = {r.id: r for r in self._runs.values() if r.verdict is None}
+        folder = self.store.path / hist.RUNS
+        if not lacking or not folder.is_dir():
+            return
+        for path in folder.glob("*.json"):
+            run = lacking.get(path.stem.split("_", 1)[-1])
+            doc = _read_document(path, run.id) if run else None
             if doc is None:
                 continue
             run.verdict = str(((doc.get("summary") or {}).get("verdict") or {}).get("state") or "") or None
@@ -122,12 +126,16 @@ def document(store_path: Path, run_id: str) -> dict[str, Any] | None:
     """The results document of ``run_id``, or None (none saved, or damaged)."""
     folder = store_path / hist.RUNS
     for path in folder.glob(f"*_{glob_safe(run_id)}.json") if folder.is_dir() else ():
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return doc if (doc.get("run") or {}).get("id") == run_id else None
+        return _read_document(path, run_id)
     return None
+
+
+def _read_document(path: Path, run_id: str) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and (doc.get("run") or {}).get("id") == run_id else None
 
 
 def glob_safe(run_id: str) -> str:
@@ -173,23 +181,24 @@ def ledger_head(store: Store) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
-def requirement_results(store: Store, requirement_id: str) -> list[dict[str, Any]]:
-    """Every recorded result of ``requirement_id``, oldest first, with ``run_id`` and
-    ``effective`` status (the index table finds them; the entry payload decides)."""
+def requirement_results(store: Store, requirement_id: str, upto_seq: int | None = None,
+                        limit: int = 50) -> list[dict[str, Any]]:
+    """The last ``limit`` recorded results of ``requirement_id`` (up to entry ``upto_seq``),
+    oldest first, with ``run_id`` and ``effective`` status (the index table finds them; the
+    entry payload decides). Waivers are looked up only when the requirement has any."""
     with store.read() as conn:
         rows = conn.execute(text(
             "SELECT e.seq, e.run_id, e.payload FROM results r JOIN ledger_entries e ON e.seq = r.entry_seq "
-            "WHERE r.requirement_id = :q AND e.kind = 'result' ORDER BY e.seq"), {"q": requirement_id}).all()
+            "WHERE r.requirement_id = :q AND e.kind = 'result' AND e.seq <= :upto ORDER BY e.seq DESC LIMIT :n"),
+            {"q": requirement_id, "upto": upto_seq if upto_seq is not None else 1 << 62, "n": limit}).all()
+    has_waivers = bool(authored_for(store, "waiver", requirement_id))
     out = []
-    held_by_run: dict[str, dict[str, Any]] = {}
-    for seq, run_id, payload in rows:
+    for seq, run_id, payload in reversed(rows):
         body = json.loads(payload_bytes(payload))
         if body.get("requirement_id") != requirement_id:
             continue  # a stale or forged index row: the entry is what counts
-        if run_id not in held_by_run:
-            held_by_run[run_id] = waived_in_run(store, run_id)
         status = str(body.get("status") or "?")
-        waived = status in WAIVABLE and requirement_id in held_by_run[run_id]
+        waived = has_waivers and status in WAIVABLE and requirement_id in waived_in_run(store, run_id)
         out.append({**body, "seq": seq, "run_id": run_id, "effective": "waived" if waived else status})
     return out
 

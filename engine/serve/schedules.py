@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -42,29 +43,42 @@ class SchedulesPage:
     other_jobs: tuple[str, ...]  # job ids the ledger names that the plan no longer has
 
 
-def schedules(store: Store, now: datetime | None = None) -> SchedulesPage:
+@lru_cache(maxsize=1)
+def _planned() -> tuple[tuple, str]:
+    """(jobs, problem) of the packaged plan, loaded once: it is installed data, not evidence."""
     from golive.plan import PlanError, load
     from golive.schedule.jobs import plan_jobs
+    from golive.schedule.triggers import ScheduleError
+
+    try:
+        specs = plan_jobs(load(None))
+        return tuple((spec, spec.trigger()) for spec in specs), ""
+    except (PlanError, ScheduleError) as exc:
+        return (), f"the packaged plan's schedules cannot be read: {exc}"
+
+
+def schedules(store: Store, now: datetime | None = None) -> SchedulesPage:
     from golive.schedule.triggers import ScheduleError, fire_times
 
     now = now or datetime.now(timezone.utc)
     events = _events(store)
-    try:
-        specs = plan_jobs(load(None))
-    except (PlanError, ScheduleError) as exc:
-        return SchedulesPage((), f"the packaged plan's schedules cannot be read: {exc}", tuple(sorted(events)))
+    planned, problem = _planned()
+    if problem:
+        return SchedulesPage((), problem, tuple(sorted(events)))
+    specs = [spec for spec, _ in planned]
     rows = []
-    for spec in specs:
+    for spec, trigger in planned:
         mine = events.get(spec.id, [])
         zone = str(spec.schedule.get("timezone") or "UTC")
         try:
-            fires = tuple(t.strftime("%Y-%m-%d %H:%M %Z") for t in fire_times(spec.trigger(), now, now + LOOKAHEAD, NEXT_FIRES))
+            fires = tuple(t.strftime("%Y-%m-%d %H:%M %Z")
+                          for t in fire_times(trigger, now, now + LOOKAHEAD, NEXT_FIRES))
         except (ScheduleError, ValueError) as exc:
             fires = (f"cannot be computed: {exc}",)
         switches = [e for e in mine if e.get("event") in ("paused", "resumed")]
         runs = [e for e in mine if e.get("event") == "run"]
         problems = [e for e in mine if e.get("event") in ("misfire", "skip", "error")]
-        rows.append(JobRow(id=spec.id, kind=spec.kind, title=spec.title, trigger=str(spec.trigger()), timezone=zone,
+        rows.append(JobRow(id=spec.id, kind=spec.kind, title=spec.title, trigger=str(trigger), timezone=zone,
                            next_fires=fires, paused=bool(switches) and switches[-1]["event"] == "paused",
                            last_run=runs[-1] if runs else None, last_problem=problems[-1] if problems else None,
                            runs=len(runs)))
