@@ -353,3 +353,18 @@ def test_a_failing_store_is_a_page_without_traceback(client, built, monkeypatch)
     res = client.get(f"/runs/{built.runs[0]}")
     assert res.status_code == 503 and "Evidence store unavailable" in res.text
     assert "secret" not in res.text and "Traceback" not in res.text
+
+
+def test_an_authenticating_proxy_header_is_trusted_only_when_configured(store, built):
+    from golive.serve import auth
+    proxied = TestClient(create_app(store, secret_key="k" * 40, user_header="X-Remote-User"), follow_redirects=False)
+    page = proxied.get("/runs", headers={"X-Remote-User": "vic"})
+    assert page.status_code == 200 and "vic (viewer, signed in by the proxy)" in page.text
+    assert "Sign out" not in page.text
+    assert proxied.get("/admin/audit", headers={"X-Remote-User": "vic"}).status_code == 403
+    assert proxied.get("/runs", headers={"X-Remote-User": "mallory"}).status_code == 403
+    assert proxied.get("/runs").status_code == 303  # no header: the sign-in page
+    assert proxied.get("/runs").status_code == 303  # and no session was left behind by the header
+    assert any(e["user"] == "mallory" and e["action"] == "refused" for e in auth.audit_log(store, 50))
+    plain = TestClient(create_app(store, secret_key="k" * 40), follow_redirects=False)
+    assert plain.get("/runs", headers={"X-Remote-User": "ada"}).status_code == 303  # not configured: ignored

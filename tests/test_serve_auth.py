@@ -87,3 +87,8 @@ def test_flip_flops_match_a_direct_count(statuses):
     turns = sum(1 for i in range(1, len(judged)) if judged[i] != judged[i - 1])
     assert flip_flops(statuses) == turns
     assert flip_flops(list(reversed(statuses))) == turns
+
+
+def test_the_proxy_user_header_needs_a_loopback_host(tmp_path):
+    res = invoke("serve", "--store", str(tmp_path), "--host", "0.0.0.0", "--trust-user-header", "X-Remote-User")
+    assert res.exit_code == 2 and "loopback" in res.output

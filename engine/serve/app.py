@@ -44,8 +44,10 @@ def environment() -> jinja2.Environment:
 
 
 def create_app(store, *, secret_key: str, behind_tls: bool = False,
-               throttle: auth.LoginThrottle | None = None) -> Starlette:
-    """The dashboard over ``store`` (a :class:`golive.ledger.store.Store`)."""
+               throttle: auth.LoginThrottle | None = None, user_header: str | None = None) -> Starlette:
+    """The dashboard over ``store`` (a :class:`golive.ledger.store.Store`). With ``user_header``,
+    a request carrying that header (set by an authenticating reverse proxy) is signed in as the
+    user it names, who must exist in ``serve_users`` (their role applies)."""
     auth.ensure_tables(store)
     templates = Jinja2Templates(env=environment())
     index = queries.RunIndex(store)
@@ -53,7 +55,9 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
 
     def render(request: Request, name: str, status: int = 200, **context) -> Response:
         session = request.session
-        context.update(user=session.get("user"), role=session.get("role"), csrf=auth.csrf_token(session))
+        by_proxy = getattr(request.state, "proxy_user", None)
+        context.update(user=by_proxy or session.get("user"), role=getattr(request.state, "role", None) or
+                       session.get("role"), csrf=auth.csrf_token(session), by_proxy=bool(by_proxy))
         return templates.TemplateResponse(request, f"serve/{name}", context, status_code=status)
 
     def client(request: Request) -> str:
@@ -64,13 +68,21 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         The handler and the database work run in the thread pool, not on the event loop."""
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             def guarded(request: Request) -> Response:
-                name = request.session.get("user")
+                proxied = request.headers.get(user_header, "").strip() if user_header else ""
+                name = proxied or request.session.get("user")
                 role = current_role(name)
                 path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                if role is None and proxied:
+                    auth.record(store, proxied[:64], "", "refused", path, 403, client(request))
+                    return render(request, "error.html.j2", 403, title="Not allowed",
+                                  message="The proxy signed you in as a user this dashboard does not know.")
                 if role is None:
                     request.session.pop("user", None)
                     return RedirectResponse(f"/login?next={quote(path, safe='')}", status_code=303)
-                request.session["role"] = role
+                if proxied:
+                    request.state.proxy_user, request.state.role = proxied, role
+                else:
+                    request.session["role"] = role
                 if not auth.allows(role, needed):
                     auth.record(store, name, role, "refused", path, 403, client(request))
                     return render(request, "error.html.j2", 403, title="Not allowed",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 SECRET_ENV = "GOLIVE_SERVE_SECRET"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _store_option = click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
                              type=click.Path(file_okay=False, path_type=Path),
                              help="Evidence store folder [default: ./evidence].")
@@ -52,7 +53,11 @@ def session_secret(store) -> str:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--behind-tls", is_flag=True,
               help="A TLS-terminating proxy serves the app over https: session cookies get Secure, responses HSTS.")
-def serve(store_dir: Path | None, db_url: str | None, host: str, port: int, behind_tls: bool) -> None:
+@click.option("--trust-user-header", "user_header", metavar="HEADER",
+              help="Trust this request header (e.g. X-Remote-User) set by an authenticating reverse proxy as the "
+                   "signed-in user (who must exist in `golive users`). Only with --host on loopback.")
+def serve(store_dir: Path | None, db_url: str | None, host: str, port: int, behind_tls: bool,
+          user_header: str | None) -> None:
     """Serve the read-only dashboard of the evidence store: runs, a run's requirements, one
     requirement with its evidence and history, and comparisons of two runs.
 
@@ -60,15 +65,19 @@ def serve(store_dir: Path | None, db_url: str | None, host: str, port: int, behi
     """
     import uvicorn
 
-    from golive.cli import err
+    from golive.cli import InputError, err
     from golive.serve import auth
     from golive.serve.app import create_app
 
+    if user_header and host not in LOOPBACK:
+        # anyone reaching the port directly could send the header and be whoever they name
+        raise InputError(f"--trust-user-header needs --host on loopback ({', '.join(LOOPBACK)}) behind the proxy, "
+                         f"not {host}")
     store = _open(store_dir, db_url)
     if not auth.list_users(store):
         err.print("[yellow]warning:[/] no users yet: add one with `golive users add NAME --role admin"
                   f"{' --store ' + str(store_dir) if store_dir else ''}`", highlight=False)
-    app = create_app(store, secret_key=session_secret(store), behind_tls=behind_tls)
+    app = create_app(store, secret_key=session_secret(store), behind_tls=behind_tls, user_header=user_header)
     err.print(f"golive dashboard of {store.path if not db_url else store.safe_url} on "
               f"http{'s' if behind_tls else ''}://{host}:{port}/ (Ctrl-C stops it)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True, server_header=False)
