@@ -210,7 +210,8 @@ def run_now(job, plan_path, store_dir, db_url, no_reports, target_dir, tailoring
         from golive.cli import InputError
         raise InputError(f"{entry['job_id']}: {entry['reason']}")
     s = entry.get("summary") or {}
-    out.print(f"{entry['job_id']}: run {entry.get('run_id')} exit {entry.get('exit_code')} "
+    verdict = f"verdict {s['verdict']} " if s.get("verdict") else ""
+    out.print(f"{entry['job_id']}: run {entry.get('run_id')} exit {entry.get('exit_code')} {verdict}"
               f"statuses {s.get('by_status')}" + (f" report {entry['report']}" if entry.get("report") else ""),
               highlight=False, soft_wrap=True)
     sys.exit(int(entry.get("exit_code") or 0))
