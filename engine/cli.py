@@ -137,6 +137,7 @@ from golive.schedule.cli import schedule  # noqa: E402
 from golive.scaffold import plugin  # noqa: E402
 from golive.link.cli import link  # noqa: E402
 from golive.serve.cli import serve, users  # noqa: E402
+from golive.plan.cli_frameworks import frameworks  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -151,6 +152,7 @@ cli.add_command(plugin)
 cli.add_command(link)
 cli.add_command(serve)
 cli.add_command(users)
+cli.add_command(frameworks)
 
 
 def main() -> None:
