@@ -18,10 +18,14 @@ from golive.ledger import LedgerRecorder, Store, attach, default_signer, verify_
 from golive.ledger.simulate import make_outcome, run_header
 from golive.ledger.store import payload_bytes
 from golive.model import Artifact, CheckContext, CheckResult, CheckSpec, Status
-from golive.plugins.config_security import configfiles
+from golive.plugins.algorithm import mbo_tape
+from golive.plugins.config_security import configfiles, secret_scan
+from golive.plugins.feed import quality_check
+from golive.plugins.monitoring import opslog
+from golive.plugins.traceability import mapfile
 from golive.plugins.records import reader as records_reader
 from golive.run.runner import RunOptions, run_plan
-from golive.run.target import OutsideTarget, TargetError, confined, load_target, outside_links
+from golive.run.target import OutsideTarget, TargetError, confined, inside_only, load_target, outside_links
 
 from enginehelpers import make_host, make_plan, req
 
@@ -150,3 +154,26 @@ def test_a_golive_toml_linked_outside_is_refused(tmp_path):
     (tmp_path / "ws" / "golive.toml").symlink_to(tmp_path / "outside.toml")
     with pytest.raises(TargetError, match="golive.toml is a symbolic link to .*outside.toml, outside the target"):
         load_target(tmp_path / "ws")
+
+
+def test_every_listing_point_leaves_outside_links_out(workspace):
+    """The readers that list or locate target files themselves: logs/ops inputs, the links
+    map, the secret scan, market data (feed quality, market stress, MBO tapes) and .env."""
+    target, outside = workspace
+    root = target.root
+    (outside / "day.dbn.zst").write_bytes(b"DBN-OUTSIDE")
+    (root / "data").mkdir()
+    (root / "data" / "day.dbn.zst").symlink_to(outside / "day.dbn.zst")
+    (root / "logs").mkdir()
+    (root / "logs" / "backups.jsonl").symlink_to(outside / "shadow")
+    (root / "golive-links.yaml").symlink_to(outside / "shadow")
+    ctx = CheckContext(target=target, params={}, settings={}, log=logging.getLogger("test"))
+
+    with pytest.raises(OutsideTarget, match="logs/backups.jsonl is a symbolic link"):
+        opslog.input_path(ctx, "backups", "logs/backups.jsonl")
+    assert "golive-links.yaml is a symbolic link" in mapfile.load(root / "golive-links.yaml", root).problems[0]
+    scanned, _ = secret_scan.candidate_files(root)
+    assert "config/production.yaml" in scanned
+    assert not {"config/evil.yaml", "config/up.yaml", "records/fills.csv", "golive-links.yaml"} & set(scanned)
+    assert quality_check.find_files(ctx) == [] and mbo_tape.dbn_files(root / "data") != []
+    assert inside_only(root, mbo_tape.dbn_files(root / "data")) == []

@@ -30,6 +30,7 @@ import logging
 import os
 import tomllib
 from pathlib import Path
+from typing import Iterable, TypeVar
 
 from golive.model import Target
 
@@ -43,6 +44,7 @@ class TargetError(ValueError):
 
 
 log = logging.getLogger("golive.target")
+P = TypeVar("P", str, Path)
 MAX_SCANNED_ENTRIES = 200_000  # outside_links stops there: a scan must not stall a run on a huge tree
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", ".tox"}
 
@@ -86,6 +88,20 @@ def confined(root: Path | str, path: Path | str) -> Path:
         log.warning("%s %s %s, outside the target: refused, not read", shown,
                     "is a symbolic link to" if link else "resolves to", resolved)
     raise OutsideTarget(shown, resolved, root, link)
+
+
+def inside_only(root: Path | str, paths: Iterable[P]) -> list[P]:
+    """``paths`` (relative to ``root`` or absolute; str or Path) without those that resolve
+    outside it, in order: for readers that list files themselves, so a check goes on with the
+    rest. Each refusal is logged once as a run warning naming the link and its destination."""
+    kept = []
+    for path in paths:
+        try:
+            confined(root, path)
+        except OutsideTarget:
+            continue
+        kept.append(path)
+    return kept
 
 
 def outside_links(root: Path | str, limit: int = MAX_SCANNED_ENTRIES) -> list[dict[str, str]]:

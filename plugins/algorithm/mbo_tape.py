@@ -26,6 +26,7 @@ import numpy as np
 from golive.plugins.feed.dbn_reader import (DBNFileError, DbnMboReader, MboRun, OtherSchemaError, read_metadata,
                                             symbols_by_instrument)
 from golive.plugins.records.reader import RecordsError
+from golive.run.target import inside_only
 
 DBN_PATTERNS = ("*.dbn", "*.dbn.zst")
 
@@ -154,7 +155,7 @@ def signal_windows(requirement, ctx, sig, windows_before: int = 0):
     """
     data_dir = ctx.target.root / ctx.params["data"] if ctx.params.get("data") else ctx.target.path("data")
     seconds = window_seconds(ctx)
-    files = dbn_files(data_dir) if data_dir.is_dir() else []
+    files = inside_only(ctx.target.root, dbn_files(data_dir)) if data_dir.is_dir() else []
     if not files:
         return not_recomputed(requirement, f"no DBN data: no *.dbn or *.dbn.zst under {data_dir.name}/")
     if seconds is None or seconds <= 0:

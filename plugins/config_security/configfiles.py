@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import yaml
 
 from golive.plugins.monitoring.opslog import ArtifactError
-from golive.run.target import OutsideTarget, confined
+from golive.run.target import inside_only
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
@@ -24,15 +24,7 @@ def config_files(root: Path, pattern: str) -> list[Path]:
     outside the workspace (a symbolic link out of it) is left out, so the checks go on with the
     others; ``golive.run.target.confined`` logs each refusal, naming the link and its
     destination, and the run's warnings carry it."""
-    files = []
-    for path in sorted(root.glob(pattern)):
-        if path.suffix in CONFIG_SUFFIXES and path.is_file():
-            try:
-                confined(root, path)
-            except OutsideTarget:
-                continue
-            files.append(path)
-    return files
+    return inside_only(root, sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix in CONFIG_SUFFIXES))
 
 
 def load(path: Path) -> Any:

@@ -18,6 +18,7 @@ from golive.model import CheckContext, CheckResult, Quantity, Requirement, Statu
 
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import guarded
+from golive.run.target import OutsideTarget, confined
 
 from . import configfiles
 
@@ -38,6 +39,10 @@ def env_references(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     names_from: dict[str, str] = {}
     for env_file in ctx.params.get("env_files", [".env"]):
         path = ctx.target.root / env_file
+        try:
+            confined(ctx.target.root, path)
+        except OutsideTarget:  # a .env linked out of the workspace is not read (a run warning says so)
+            continue
         if path.is_file():
             # Not recorded as an artifact: hashing a secrets file into the evidence would let
             # anyone holding the ledger test guesses of its contents.

@@ -27,6 +27,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from golive.plugins.monitoring import gitrepo
+from golive.run.target import inside_only
 
 from . import secret_rules
 from .secret_rules import CANDIDATE_LINE, KNOWN_FORMATS, SECRET_NAME, entropy, scan_line  # noqa: F401 (API)
@@ -105,16 +106,17 @@ def scan_text(text: str, path: str, commit: str = "", min_entropy: float = 3.0,
 
 
 def candidate_files(root: Path) -> tuple[list[str], str]:
-    """Files to scan (relative) and how they were chosen."""
+    """Files to scan (relative) and how they were chosen. A file that is a symbolic link out of
+    the target is left out (``confined`` logs it as a run warning): golive reads nothing outside."""
     if gitrepo.is_repo(root):
-        return gitrepo.tracked_and_untracked(root), "git tracked and untracked-not-ignored files"
+        return inside_only(root, gitrepo.tracked_and_untracked(root)), "git tracked and untracked-not-ignored files"
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         rel_dir = os.path.relpath(dirpath, root)
         for name in filenames:
             files.append(name if rel_dir == "." else os.path.join(rel_dir, name))
-    return sorted(files), "every file under the target (not a git repository)"
+    return inside_only(root, sorted(files)), "every file under the target (not a git repository)"
 
 
 def read_bytes(path: Path) -> bytes | None:

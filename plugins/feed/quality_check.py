@@ -36,6 +36,7 @@ import numpy as np
 from golive.model import CheckResult, Quantity, Status
 from golive.plan.units import UnitError, duration_seconds
 from golive.plugins.monitoring.observation import observe
+from golive.run.target import inside_only
 
 from .dataset_files import OVERLAP_NOT_JUDGED, distinct_results, drop_copies, identify
 from .dbn_quality import LATENCY_BINS, SEQUENCE_METRICS, QualityOptions, check_file, percentile_ms
@@ -83,7 +84,7 @@ def find_files(ctx, globs=None) -> list[Path]:
     base = ctx.target.path("data") if not ctx.params.get("files") else ctx.target.root
     patterns = ctx.params.get("files") or globs or DEFAULT_GLOBS
     found = {p for pat in patterns for p in base.glob(pat) if p.is_file()}
-    return sorted(found)
+    return inside_only(ctx.target.root, sorted(found))  # never a file linked out of the target
 
 
 def options_from(params) -> QualityOptions:

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.run.target import inside_only
 
 from .columns import Columns
 from .latency import load_latency, ms, nearest_rank
@@ -37,7 +38,7 @@ def load_trades(ctx: CheckContext, pattern: str | None) -> list[np.ndarray]:
     base = ctx.target.root
     if pattern is None:  # the default follows golive.toml's data folder
         base, pattern = ctx.target.path("data"), "**/*.dbn*"
-    files = sorted(p for p in base.glob(pattern) if p.is_file())
+    files = inside_only(ctx.target.root, sorted(p for p in base.glob(pattern) if p.is_file()))
     if not files:
         raise ArtifactMissing(f"no market data matches {pattern!r} under {base}")
     out = []

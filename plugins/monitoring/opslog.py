@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
+from golive.run.target import confined
 
 from .jsonlines import BadLine, json_lines, size_note, streamed_note
 
@@ -59,16 +60,18 @@ def input_path(ctx: CheckContext, param: str, default: str) -> Path:
 
     A default starting with an artifact kind (``logs/heartbeats.jsonl``) follows the
     target's ``golive.toml`` folders, so a team that keeps logs in ``var/log`` changes one
-    line there instead of every requirement.
+    line there instead of every requirement. A path that resolves outside the target (a
+    symbolic link out of it) raises ``OutsideTarget`` naming it, before anything is read.
     """
     raw = ctx.params.get(param)
-    if raw is None:
-        head, _, rest = default.partition("/")
-        if head in ARTIFACT_KINDS and rest:
-            return ctx.target.path(head) / rest
-        raw = default
-    p = Path(raw)
-    return p if p.is_absolute() else ctx.target.root / p
+    head, _, rest = default.partition("/")
+    if raw is None and head in ARTIFACT_KINDS and rest:
+        path = ctx.target.path(head) / rest
+    else:
+        p = Path(default if raw is None else raw)
+        path = p if p.is_absolute() else ctx.target.root / p
+    confined(ctx.target.root, path)
+    return path
 
 
 def rel(ctx: CheckContext, path: Path) -> str:

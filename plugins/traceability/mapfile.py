@@ -37,6 +37,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from golive.model import Target, TestRecord
+from golive.run.target import OutsideTarget, confined
 
 __all__ = [
     "DEFAULT_NAME", "LinkEntry", "LinkMap", "MapFileError", "SCHEMA", "VERSION",
@@ -276,6 +277,10 @@ def load(path: Path, root: Path) -> LinkMap:
     """:func:`read` with the label relative to ``root`` and a missing file reported, cached by
     (path, mtime, size) so that every check of a run reads it once."""
     label = _label(path, root)
+    try:
+        confined(root, path)
+    except OutsideTarget as exc:  # a map linked out of the workspace: refused, no map links counted
+        return LinkMap(path=path, label=label, problems=[f"{exc}; no map links counted"])
     try:
         stat = path.stat()
     except OSError:
