@@ -326,3 +326,11 @@ def test_a_waiver_without_expiry_or_run_time_does_not_satisfy():
     valid = {"status": "waived", "waiver": {"approver": "a", "reason": "r", "expires": "2027-01-01T00:00:00Z"}}
     assert requirement_state(valid, _moment(RUN_END))[0] == SATISFIED
     assert requirement_state(valid, None)[0] == UNOBSERVED
+
+
+def test_docs_state_the_catalog_sizes(packaged, plan):
+    """docs/frameworks.md's table gives items, mapped (in part) and gaps per catalog as built."""
+    page = (REPO / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    for m in framework_mapping(packaged, plan):
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{m['id']}.yaml` |"))
+        assert row.endswith(f"| {m['items']} | {m['mapped']} ({m['mapped_in_part']}) | {m['gaps']} |"), row
