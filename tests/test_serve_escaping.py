@@ -1,0 +1,77 @@
+"""Evidence text the audited system controls renders as text on every dashboard page: a
+requirement title, a metric name, a threshold metric, a reason, a test id and a target path,
+recorded through the real recorder (not planted in a template)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from datetime import datetime, timezone
+
+import pytest
+
+import servehelpers as h
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+PAYLOADS = ('<svg onload=alert(1)>', '"><script>alert(2)</script>', "javascript:alert(3)//")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    from golive.ledger import LedgerRecorder, Signer, Store, record_key
+    from golive.ledger.simulate import make_outcome, run_header
+    from golive.model import Status, ThresholdResult
+    from golive.serve import auth
+
+    store = Store(tmp_path_factory.mktemp("hostile") / "store")
+    signer = Signer.generate()
+    record_key(store, signer)
+    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
+    base = make_outcome(2)
+    outcome = dataclasses.replace(
+        base, status=Status.FAIL, reason=f"reason {PAYLOADS[1]}",
+        requirement=dataclasses.replace(base.requirement, id="SIM-XSS-01", title=f"title {PAYLOADS[0]}"),
+        metrics={f"metric {PAYLOADS[0]}": 3, "latency": 7},
+        thresholds=[ThresholdResult(metric=f"metric {PAYLOADS[0]}", op="<", value=1, unit=PAYLOADS[2], observed=3,
+                                    passed=False)],
+        covered_by=[f"tests/test_x.py::test_{PAYLOADS[1]}"])
+    runs = []
+    for _ in range(2):
+        run = run_header(target=f"/srv/{PAYLOADS[1]}")
+        recorder.golive_run_started(run=run)
+        recorder.record_results([outcome], run)
+        run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        recorder.golive_run_finished(run=run, outcomes=[outcome])
+        runs.append(run["id"])
+    auth.add_user(store, "vic", "viewer", h.PASSWORDS["vic"])
+    yield store, runs
+    store.close()
+
+
+def test_recorded_text_is_escaped_on_every_page(hostile):
+    from golive.serve.app import create_app
+
+    store, (first, second) = hostile
+    client = TestClient(create_app(store, secret_key="e" * 40), follow_redirects=False)
+    h.login(client, "vic")
+    pages = {path: client.get(path) for path in (
+        "/runs", f"/runs/{second}", f"/runs/{second}/requirements/SIM-XSS-01", f"/compare?a={first}&b={second}",
+        "/trends", "/ledger")}
+    for path, res in pages.items():
+        assert res.status_code == 200, path
+        assert "<svg onload" not in res.text and "<script>" not in res.text, path
+        assert not re.search(r'href="javascript:', res.text), path
+    requirement = pages[f"/runs/{second}/requirements/SIM-XSS-01"].text
+    assert "title &lt;svg onload=alert(1)&gt;" in requirement
+    assert "metric &lt;svg onload=alert(1)&gt;" in requirement.split("<h2>Thresholds</h2>")[1].split("</table>")[0]
+    assert "reason &#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in requirement
+    tests = requirement.split("<h2>Linked tests</h2>")[1].split("</table>")[0]
+    assert "&#34;&gt;&lt;script&gt;alert(2)&lt;/<wbr>script&gt;" in tests
+    assert "title &lt;svg onload=alert(1)&gt;" in pages[f"/runs/{second}"].text
+    target = pages["/runs"].text.split('<td class="mono">')[1].split("</td>")[0]
+    assert target.startswith("/<wbr>srv/<wbr>&#34;&gt;&lt;script&gt;")  # in the table, as text
+    assert 'value="/srv/&#34;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"' in pages["/runs"].text  # the filter option
