@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from golive import hookimpl
 from golive.model import CheckResult, CheckSpec, Quantity, Status, Target
 from golive.plan.thresholds import OPS
-from golive.plan.units import UNITS
+from golive.plan.units import UNITS, duration_seconds
 from golive.plan.validate import validate_plan
 from golive.results import build_document, dumps
 from golive.run.runner import RunOptions, run_plan
@@ -147,6 +147,7 @@ def _write_plan(root: Path, specs: list[dict]) -> Path:
 @example([{"thresholds": [{"metric": "m1", "op": "==", "value": "zero", "unit": "count"}],
            "params": {"metrics": {"m1": 0}}}])
 @example([{"thresholds": [{"metric": "m1", "op": "==", "value": "zero"}], "params": {"metrics": {"m1": 0}}}])
+@example([{"thresholds": [], "params": {}, "min_period": 123456789, "max_age": 1e-300}])
 @example([{"thresholds": [{"metric": "m1", "op": "<", "value": 5}], "params": {"metrics": {"m1": {"decimal": "sNaN"}}}}])
 @example([{"thresholds": [{"metric": "m1", "op": "<", "value": 5, "unit": "ms"}],
            "params": {"metrics": {"m1": {"quantity": 10**400, "unit": "s"}}}}])
@@ -164,6 +165,10 @@ def test_whatever_validate_accepts_run_evaluates(specs):
                 if p.field.startswith("requirements["):
                     assert p.field.startswith("requirements[AGR-"), p
             return
+        for accepted in plan.requirements:  # the engine reads the durations validate accepted
+            for text in (accepted.min_period, accepted.max_age):
+                if text is not None:
+                    assert duration_seconds(text) > 0
         (root / "target").mkdir()
         report = run_plan(plan, Target(root=root / "target"), host(), RunOptions(jobs=2, timeout_s=30))
         assert [o.requirement.id for o in report.outcomes] == [r.id for r in plan.requirements]

@@ -355,7 +355,7 @@ def _duration_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:g} s"
+        return f"{value!r} s"  # repr round-trips: ':g' made 123456789 '1.23457e+08' (and unparseable)
     return str(value)
 
 

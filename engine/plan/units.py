@@ -79,7 +79,7 @@ def convert(value: float | int | Decimal, from_unit: str, to_unit: str) -> float
     return number * UNITS[from_unit][1] / UNITS[to_unit][1]
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)\s*([A-Za-z]+)\s*$")
 
 
 def duration_seconds(text: str | int | float) -> float:
