@@ -153,7 +153,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         summary = index.get(request.path_params["run_id"])
         if summary is None:
             return not_found(request, "No run with this id is recorded in the ledger.")
-        return render(request, "run.html.j2", p=pages.run_page(store, index, summary, request.query_params))
+        return render(request, "run.html.j2", p=pages.run_page(store, summary, request.query_params))
 
     @page("viewer")
     def requirement(request: Request) -> Response:

@@ -85,7 +85,7 @@ class RunPage:
     disagreements: tuple[str, ...]  # requirements whose document status differs from the ledger's
 
 
-def run_page(store, index: RunIndex, run: RunSummary, params: Mapping[str, str]) -> RunPage:
+def run_page(store, run: RunSummary, params: Mapping[str, str]) -> RunPage:
     results = queries.run_results(store, run.id)
     filters = {k: str(params.get(k) or "").strip()[:100] for k in (*TABLE_FILTERS, "q")}
     options = {k: tuple(sorted({str(_field(r, k)) for r in results})) for k in TABLE_FILTERS}
