@@ -233,3 +233,16 @@ def test_a_crash_inside_a_library_names_the_checks_line(tmp_path):
     assert outcome.status is Status.ERROR
     assert "KeyError: 'signal_id' at test_validate_run_agree.py:" in outcome.reason
     assert "(in pandas " in outcome.reason
+
+
+def test_a_boolean_threshold_on_a_0_1_metric_compares_as_python_does(tmp_path):
+    """``connected == true`` with a check reporting ``connected: 1`` passes (True == 1), as before."""
+    plan_path = _write_plan(tmp_path / "plan", [
+        {"thresholds": [{"metric": "m1", "op": "==", "value": True}], "params": {"metrics": {"m1": 1}}},
+        {"thresholds": [{"metric": "m1", "op": "==", "value": True}], "params": {"metrics": {"m1": 0}}},
+    ])
+    plan, problems = validate_plan(plan_path, host().checks())
+    assert problems == []
+    (tmp_path / "target").mkdir()
+    first, second = run_plan(plan, Target(root=tmp_path / "target"), host(), RunOptions(jobs=1)).outcomes
+    assert first.status is Status.PASS and second.status is Status.FAIL

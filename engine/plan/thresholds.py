@@ -127,7 +127,9 @@ def evaluate_one(threshold: Threshold, metrics: dict[str, Any]) -> ThresholdResu
         observed: Any = raw
     else:
         observed = _number(raw, threshold)
-        if threshold.op != "between" and not _is_number(threshold.value):
+        # a text threshold can never equal a number (a plan mistake, not a fail); ``== true``
+        # on a 0/1 metric compares as Python does (True == 1)
+        if isinstance(threshold.value, str):
             raise ThresholdError(f"metric {threshold.metric} is the number {observed!r}; the threshold "
                                  f"compares it with {threshold.value!r}, which is not a number")
         try:
