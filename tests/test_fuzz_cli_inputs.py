@@ -393,3 +393,15 @@ def test_a_signal_filter_matching_nothing_keeps_the_columns(strategy, mode):
     out = signals_of(frame, strategy, mode)
     assert list(out.columns) == list(frame.columns) and out.empty
     assert list(signals_of(frame)["signal_id"]) == ["S1", "S2"]  # unset emitted counts as emitted
+
+
+@pytest.mark.parametrize("name, args", [("stdev", ([1e200, -1e200, 3.0],)), ("sharpe", ([1e200, -1e200, 3.0],)),
+                                        ("sortino", ([-1e200, 1e300, 2.0],)), ("pearson", ([1e200, 2.0], [3.0, -1e200])),
+                                        ("welch_t", ([1e200, -1e200, 1.0], [1.0, 2.0, 3.0]))])
+def test_statistics_on_extreme_finite_records_values_never_raise(name, args):
+    """Finite floats a records file can hold (1e200 P&L) made ``x ** 2`` raise OverflowError and
+    business.performance crash; the statistic is now inf or NaN, which no threshold passes."""
+    from golive.plugins.records import stats
+
+    result = getattr(stats, name)(*args)
+    assert all(isinstance(v, (int, float)) for v in (result if isinstance(result, tuple) else (result,)))

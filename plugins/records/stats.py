@@ -27,6 +27,12 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
 WILSON_FORMULA = ("wilson = (p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n), z = 1.96 (95 %)")
 
 
+def _square(x: float) -> float:
+    """x * x: ``x ** 2`` raises OverflowError for |x| > ~1e154, the product becomes inf (the
+    statistic is then inf or NaN, never a crash on extreme records)."""
+    return x * x
+
+
 def mean(xs: Sequence[float]) -> float:
     return sum(xs) / len(xs) if xs else float("nan")
 
@@ -35,7 +41,7 @@ def stdev(xs: Sequence[float], ddof: int = 1) -> float:
     if len(xs) <= ddof:
         return float("nan")
     m = mean(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - ddof))
+    return math.sqrt(sum(_square(x - m) for x in xs) / (len(xs) - ddof))
 
 
 def sharpe(daily_returns: Sequence[float], periods: int = TRADING_DAYS, risk_free_daily: float = 0.0) -> float:
@@ -51,7 +57,7 @@ def sortino(daily_returns: Sequence[float], periods: int = TRADING_DAYS) -> floa
     """mean(r) / sqrt(mean(min(r, 0)²)) * sqrt(periods)  (downside deviation, target 0)."""
     if not daily_returns:
         return float("nan")
-    downside = math.sqrt(sum(min(r, 0.0) ** 2 for r in daily_returns) / len(daily_returns))
+    downside = math.sqrt(sum(_square(min(r, 0.0)) for r in daily_returns) / len(daily_returns))
     return float("nan") if downside == 0 else mean(daily_returns) / downside * math.sqrt(periods)
 
 
@@ -87,8 +93,8 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
         return float("nan")
     mx, my = mean(xs), mean(ys)
     sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
+    sxx = sum(_square(x - mx) for x in xs)
+    syy = sum(_square(y - my) for y in ys)
     return float("nan") if sxx == 0 or syy == 0 else sxy / math.sqrt(sxx * syy)
 
 
@@ -157,11 +163,11 @@ def welch_t(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float
     na, nb = len(a), len(b)
     if na < 2 or nb < 2:
         return (float("nan"), float("nan"), float("nan"))
-    va, vb = stdev(a) ** 2 / na, stdev(b) ** 2 / nb
+    va, vb = _square(stdev(a)) / na, _square(stdev(b)) / nb
     if va + vb == 0:
         return (float("nan"), float("nan"), float("nan"))
     t = (mean(a) - mean(b)) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va * va / (na - 1) + vb * vb / (nb - 1))
+    df = _square(va + vb) / (va * va / (na - 1) + vb * vb / (nb - 1))
     return (t, df, t_two_sided_p(t, df))
 
 
