@@ -117,3 +117,29 @@ def test_log_records_are_masked_by_the_filter(monkeypatch, tmp_path):
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue() == f"connected with [REDACTED:environment-secret] in {tmp_path}\n"
+
+
+def test_the_cli_masks_secrets_in_its_log_output(monkeypatch, caplog):
+    """Every golive command installs the masking filter on the log handlers: a check that logs
+    its key does not print it on stderr."""
+    from click.testing import CliRunner
+
+    from golive.cli import cli
+
+    secret = "db-Hk2v9QxP0aL7mN3rT5wY8zB1cD4eF6gJ"
+    monkeypatch.setenv("DATABENTO_API_KEY", secret)
+    with caplog.at_level(logging.WARNING):
+        assert CliRunner().invoke(cli, ["validate"]).exit_code == 0
+        logging.getLogger("golive.plugins.example").warning("connecting with key %s", secret)
+    assert "connecting with key" in caplog.text and secret not in caplog.text
+
+
+def test_the_evidence_appendix_says_whether_the_signing_key_is_protected():
+    from golive.report.evidence import Evidence
+
+    def appendix(ledger):
+        return Evidence("r", "", "", "", "", "", "", "", "", ledger, "", ()).key_protection
+
+    assert appendix({"key_protected": False}).startswith("NOT protected")
+    assert appendix({"key_protected": True}).startswith("protected")
+    assert appendix({}).startswith("unknown")

@@ -28,7 +28,7 @@ def _run(store: Path, only: str, *extra) -> None:
     assert res.exit_code == 1, res.output  # the reference workspace has gaps in both selections
 
 
-def test_history_lists_verdict_series_and_figures_and_reports_compare_one_series(tmp_path):
+def test_history_lists_verdict_series_and_figures_and_reports_compare_one_series(tmp_path, monkeypatch):
     store = tmp_path / "evidence"
     _run(store, "PRE-PIPE")
     _run(store, "RISK-0*")  # a slice, as a scheduled job runs it
@@ -51,7 +51,10 @@ def test_history_lists_verdict_series_and_figures_and_reports_compare_one_series
     text = report.read_text()
     assert f"Compared with run {first['run']}" in text and sliced["run"] not in text
 
-    table = invoke("history", "--store", store, env={"COLUMNS": "160"})
+    from golive.cli import out
+
+    monkeypatch.setattr(out, "width", 200)  # one row per run whatever the terminal (xdist workers differ)
+    table = invoke("history", "--store", store)
     assert table.exit_code == 0
     lines = [line for line in table.output.splitlines() if line.strip()[:4] == "2026" or " @" in line]
     for r in rows:

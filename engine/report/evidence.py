@@ -52,6 +52,19 @@ class Evidence:
     verify_commands: tuple[str, ...]  # from a results.json in hand (HTML, Markdown)
 
     @property
+    def key_protection(self) -> str:
+        """Whether the store's signing key was protected when the run was signed: an unencrypted
+        key file lets whoever reads it re-sign history (only a witness or a pinned checkpoint
+        would tell)."""
+        state = (self.ledger or {}).get("key_protected")
+        if state is True:
+            return "protected: the signing key file is encrypted with a passphrase"
+        if state is False:
+            return ("NOT protected: the signing key file is not encrypted; whoever can read the store's keys/ "
+                    "folder can re-sign history (protect it: golive keys init --passphrase)")
+        return "unknown (the run did not record it)"
+
+    @property
     def pdf_verify_commands(self) -> tuple[str, ...]:
         """The PDF carries its results.json: take it out first."""
         return ("pdfdetach -saveall report.pdf      # writes the attached results.json", *self.verify_commands)

@@ -319,7 +319,8 @@ def _evidence(m: RenderModel) -> list[str]:
     if e.ledger:
         out += [f"- **Ledger**: {md(e.ledger.get('size'))} entries, head {md(e.ledger.get('head'))}",
                 f"- **Checkpoint signature**: {md(e.ledger.get('checkpoint_signature'))}",
-                f"- **Signing key id**: {md(e.ledger.get('key_id'))}"]
+                f"- **Signing key id**: {md(e.ledger.get('key_id'))}",
+                f"- **Signing key protection**: {md(e.key_protection)}"]
     else:
         out.append("- **Ledger**: no ledger was written for this run; the results are not signed.")
     fence = code_fence(e.verify_commands)
