@@ -7,7 +7,8 @@
   git history -- all consistent and mostly passing.
 - ``degraded``: the healthy workspace with known faults injected (a memory leak, a disk at 91 %,
   a 45-minute outage, a plaintext key, feed defects, an accuracy drop, slippage, a cost overrun,
-  a limit breach), which the report explains.
+  a limit breach, an IFD signal whose recorded figures the DBN recording contradicts), which the
+  report explains.
 
 The generators live in ``examples/`` of the source checkout (they are demo data, not golive);
 ``seed`` needs only the reference workspace.
@@ -76,14 +77,36 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
     degraded = profile == "degraded"
     records = _examples("records_fixtures")
     feed = _examples("feed_workspace")
+    ifd = _examples("ifd_tape")
     ops = _examples("ops_fixtures")
-    # order matters: the ops generator builds the audit log from records/ and commits to git last
-    # the feed recording and the operations logs describe the same, latest full session
+    # order matters: the records say when the IFD signals fired; the feed recording of the
+    # session holds the flow they fired on; their figures are then counted from that recording;
+    # the ops generator builds the audit log from records/ and commits to git last.
+    # The feed recording and the operations logs describe the same, latest full session.
     end = DEMO_NOW
     session_day = datetime.fromtimestamp(ops._session_start(end), timezone.utc).date()
     records.write_records(dest, inject=DEGRADED_RECORDS if degraded else (), seed=seed)
-    feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day)
+    signals = dest / "records" / "signals.csv"
+    # the first hour of the session: the recording covers the signals of its first two cycles
+    market = feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day, minutes=60,
+                                       flows=ifd.flows_for_signals(signals, session_day))
+    recount = ifd.recount_signals(signals, market["records"], market["truth"].instruments, mismatch=degraded)
+    _ifd_settings(dest / "golive.toml", ifd.IFD_WINDOW_S, ifd.IFD_BASELINE_WINDOWS)
     ops.write_ops(dest, inject=DEGRADED_OPS if degraded else (), seed=seed, end=end)
     if degraded:
-        ws.injected = {"records": list(DEGRADED_RECORDS), "ops": list(DEGRADED_OPS), "feed": ["feed defects"]}
+        ws.injected = {"records": list(DEGRADED_RECORDS), "ops": list(DEGRADED_OPS), "feed": ["feed defects"],
+                       "ifd_figures_not_from_the_tape": recount["mismatch"]}
     return ws
+
+
+def _ifd_settings(golive_toml: Path, window_s: int, baseline_windows: int) -> None:
+    """The IFD detection window golive recounts MBO volume over (PRE-ALGO-08/12), in [settings]
+    (the ops generator adds its settings to the same table)."""
+    text = golive_toml.read_text(encoding="utf-8")
+    lines = f"ifd_window_s = {window_s}\nifd_baseline_windows = {baseline_windows}\n"
+    if "\n[settings]\n" in f"\n{text}":  # keys right after the header belong to the existing table
+        head, _, tail = f"\n{text}".partition("\n[settings]\n")
+        text = f"{head}\n[settings]\n{lines}{tail}"[1:]
+    else:
+        text = text.rstrip("\n") + f"\n\n[settings]\n{lines}"
+    golive_toml.write_text(text, encoding="utf-8")

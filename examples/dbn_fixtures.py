@@ -74,13 +74,28 @@ class Truth:
         return [d for d in self.defects if d.kind == kind]
 
 
+@dataclass(frozen=True)
+class Flow:
+    """Institutional flow to plant: from ``start_ns`` to ``end_ns`` a share ``share`` of the
+    packets are trades of ``symbol`` by an ``aggressor`` (``B`` buys the offer, ``A`` sells the
+    bid), against resting orders of the simulated book (so sequences, fills and the book stay
+    consistent)."""
+
+    symbol: str
+    start_ns: int
+    end_ns: int
+    aggressor: str
+    share: float = 0.15
+
+
 class _Simulator:
     """Order-book simulation producing MBO records as column lists (fast enough for ~500k
     records/s; larger files tile a simulated block, see ``write_mbo_file``)."""
 
     def __init__(self, symbols: Sequence[str], seed: int, start_ns: int,
-                 packet_gap_ns: tuple[int, int] = (20_000, 400_000)):
+                 packet_gap_ns: tuple[int, int] = (20_000, 400_000), flows: Sequence[Flow] = ()):
         self.packet_gap_ns = packet_gap_ns
+        self.flows = sorted(flows, key=lambda f: f.start_ns)
         self.rng = random.Random(seed)
         self.instruments = {1000 + i: s for i, s in enumerate(symbols)}
         self.ids = list(self.instruments)
@@ -167,7 +182,19 @@ class _Simulator:
         self.next_order += 1
         self._emit_packet(inst, [("A", side, self.next_order, price, self.rng.randint(1, 20))])
 
+    def _flow_trade(self) -> bool:
+        """A trade of a flow active now, drawn with the flow's share; no draw when none is active
+        (files simulated without flows stay the same)."""
+        for flow in self.flows:
+            if flow.start_ns <= self.now < flow.end_ns and self.rng.random() < flow.share:
+                inst = next(i for i, s in self.instruments.items() if s == flow.symbol)
+                self._trade(inst, flow.aggressor)
+                return True
+        return False
+
     def step(self) -> None:
+        if self.flows and self._flow_trade():
+            return
         inst = self.rng.choice(self.ids)
         book = self.orders[inst]
         self.mid[inst] += self.rng.choice((-1, 0, 0, 1)) * self.tick[inst] * 0.5
@@ -186,9 +213,9 @@ class _Simulator:
         else:
             self._trade(inst)
 
-    def _trade(self, inst: int) -> None:
+    def _trade(self, inst: int, aggressor: str | None = None) -> None:
         book = self.orders[inst]
-        aggressor = self.rng.choice("BA")
+        aggressor = aggressor or self.rng.choice("BA")
         resting_side = "A" if aggressor == "B" else "B"
         resting = [(o, v) for o, v in book.items() if v[0] == resting_side]
         if not resting:
@@ -340,11 +367,13 @@ class _Injector:
 
 def simulate(instruments: Sequence[str], n_records: int, seed: int,
              defects: Iterable[str] = (), start_ns: int = SESSION_START_NS,
-             packet_gap_ns: tuple[int, int] = (20_000, 400_000)) -> tuple[np.ndarray, Truth]:
+             packet_gap_ns: tuple[int, int] = (20_000, 400_000), flows: Sequence[Flow] = ()
+             ) -> tuple[np.ndarray, Truth]:
     """Simulate ``n_records`` MBO records (a few more: packets are not split) and inject
     ``defects`` (kinds from ``DEFECT_KINDS``, repeats allowed). Packets are spaced uniformly
-    within ``packet_gap_ns`` (ns). Returns records and truth."""
-    sim = _Simulator(list(instruments), seed, start_ns, packet_gap_ns)
+    within ``packet_gap_ns`` (ns); ``flows`` plant one-sided aggressive trading (:class:`Flow`).
+    Returns records and truth."""
+    sim = _Simulator(list(instruments), seed, start_ns, packet_gap_ns, flows)
     recs = sim.run(n_records)
     kinds = list(defects)
     truth_defects: list[Defect] = []

@@ -4,14 +4,15 @@
 
 * ``data/glbx-mbo-<day>.dbn.zst`` — simulated MBO for ES/NQ/CL over the first ``minutes`` of
   the US cash session (unhealthy: with the defects of :mod:`examples.dbn_fixtures` injected,
-  and a 45 s silence);
+  and a 45 s silence), with the institutional ``flows`` planted (:class:`examples.dbn_fixtures.Flow`,
+  see :mod:`examples.ifd_tape`);
 * ``logs/feed_events.jsonl`` — connect, subscription, first record, one reset with reconnect and
   backfill (unhealthy: the backfill stops short of the outage, and a later disconnect never
   recovers);
 * ``logs/cache_stats.jsonl`` and ``logs/api_usage.jsonl`` — cache requests and API spend for the
   month so far (unhealthy: one day above $8).
 
-Returns the truth of the DBN file and the paths written. Contracts: ``docs/feed-artifacts.md``.
+Returns the truth of the DBN file, its records as written (``records``) and the paths written. Contracts: ``docs/feed-artifacts.md``.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from pathlib import Path
 
 
 try:
-    from .dbn_fixtures import DEFECT_KINDS, simulate, write_records
+    from .dbn_fixtures import DEFECT_KINDS, Flow, simulate, write_records
 except ImportError:  # imported as a top-level module (examples/ on sys.path)
-    from dbn_fixtures import DEFECT_KINDS, simulate, write_records
+    from dbn_fixtures import DEFECT_KINDS, Flow, simulate, write_records
 
 
 def _iso(t: datetime) -> str:
@@ -38,7 +39,8 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = date(2026, 11, 2),
-                         seed: int = 0, n_records: int = 60_000, minutes: float = 20.0) -> dict:
+                         seed: int = 0, n_records: int = 60_000, minutes: float = 20.0,
+                         flows: tuple[Flow, ...] | list[Flow] = ()) -> dict:
     root = Path(root)
     rng = random.Random(seed)
     open_utc = datetime(day.year, day.month, day.day, 14, 30, tzinfo=timezone.utc)  # 09:30 EST
@@ -47,7 +49,7 @@ def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = dat
     # mean packet spacing chosen so the records cover about `minutes` of the session
     mean_gap = minutes * 60e9 / (n_records / 1.3)
     recs, truth = simulate(("ESZ6", "NQZ6", "CLF7"), n_records, seed, defects, start_ns=start_ns,
-                           packet_gap_ns=(int(mean_gap * 0.1), int(mean_gap * 1.9)))
+                           packet_gap_ns=(int(mean_gap * 0.1), int(mean_gap * 1.9)), flows=flows)
     if not healthy:  # the feed goes quiet for 45 s in the middle of the session
         half = len(recs) // 2
         recs["ts_event"][half:] += 45_000_000_000
@@ -94,6 +96,6 @@ def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = dat
     if not healthy:
         usage.append({"ts": _iso(open_utc + timedelta(hours=1)), "endpoint": "batch.submit_job",
                       "dataset": "GLBX.MDP3", "schema": "mbo", "cost_usd": 9.5})
-    return {"truth": truth, "data": data, "feed_events": events_path,
+    return {"truth": truth, "data": data, "records": recs, "feed_events": events_path,
             "cache_stats": _jsonl(root / "logs" / "cache_stats.jsonl", cache),
             "api_usage": _jsonl(root / "logs" / "api_usage.jsonl", usage)}

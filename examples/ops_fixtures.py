@@ -223,7 +223,7 @@ def _system_metrics(root: Path, rng: random.Random, t_end: float, inject: set[st
 
 
 def _market_and_latency(root: Path, rng: random.Random, session: float, inject: set[str], truth: OpsTruth) -> None:
-    """A session of ES trades as MBO (action T, the schema the feed checks read) with a
+    """A session of ES (ESH7) trades as MBO (action T, the schema the feed checks read) with a
     3-minute volatility burst and a 3-minute volume burst, and the latency log over it."""
     import numpy as np
 
@@ -245,7 +245,10 @@ def _market_and_latency(root: Path, rng: random.Random, session: float, inject: 
             trades[i] = (14, 160, 1, ES_INSTRUMENT, ts, 0, int(price * 1e9), rng.randint(20, 60) if heavy else
                          rng.randint(1, 4), F_LAST, 0, b"T", b"B" if k % 2 else b"A", ts + 40_000, 0, i + 1)
             i += 1
-    write_records(root / f"data/glbx-mbo-trades-{truth.session_day}.dbn.zst", trades, {ES_INSTRUMENT: "ESZ6"})
+    # the March contract: the December one (ESZ6) is in the feed recording of the same session
+    # (examples/feed_workspace.py), whose trades the IFD signals' figures are counted from; two
+    # different tapes of one instrument would contradict each other
+    write_records(root / f"data/glbx-mbo-trades-{truth.session_day}.dbn.zst", trades, {ES_INSTRUMENT: "ESH7"})
     rows, slow = [], 0
     for i in range(SESSION_MINUTES * 30):  # one processed event every 2 s
         t = session + i * 2 + rng.uniform(0, 1)

@@ -2,13 +2,12 @@
 
 * degraded: NOT READY, the failing P1 requirements first, every reason in the executive summary;
 * healthy: INCOMPLETE, naming what keeps it from READY -- the two manual requirements awaiting
-  an attestation (RISK-09, AUD-07), the Databento key (PRE-FEED-02) and the IFD window that
-  is not configured (PRE-ALGO-08);
+  an attestation (RISK-09, AUD-07) and the Databento key (PRE-FEED-02); MBO pressure
+  (PRE-ALGO-08) passes on golive's recount of the demo's DBN events (the demo configures the
+  IFD window);
 * healthy with both attestations signed (`golive attest`): still INCOMPLETE, now naming only
-  the key and the window. The key cannot be supplied here (the check logs in to Databento);
-  configuring the window recounts the demo's signals from its DBN events, which disagree with
-  the team's figures (PRE-ALGO-08 then fails). So READY is shown with the two left out by a
-  recorded tailoring, and the cover says so.
+  the key, which cannot be supplied here (the check logs in to Databento). So READY is shown
+  with it left out by a recorded tailoring, and the cover says so.
 
 The demos are built once per module (each takes 10-20 s); reruns use the demo's fixed clock.
 """
@@ -115,7 +114,7 @@ def test_healthy_cover_names_what_keeps_it_from_ready(healthy):
     assert "PRE-FEED-02 (P1) was skipped: no API key: environment variable DATABENTO_API_KEY is not set" in text
     assert "RISK-09 (P2) awaits a signed attestation (manual requirement)" in text
     assert "AUD-07 (P2) awaits a signed attestation (manual requirement)" in text
-    assert "PRE-ALGO-08 (P1) could not run: golive.toml [settings] ifd_window_s" in text
+    assert "PRE-ALGO-08" not in text and "ifd_window_s" not in text  # recounted from the DBN events: passes
     assert "failing 0 · partial 0" in text
 
 
@@ -147,26 +146,25 @@ def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out(heal
     text = cover(pdf)
     assert "Readiness: INCOMPLETE" in text and code == EXIT_GAPS  # --gate ready: only READY exits 0
     assert "RISK-09" not in text and "AUD-07" not in text and "awaits a signed attestation" not in text
-    assert "PRE-FEED-02 (P1) was skipped: no API key" in text and "PRE-ALGO-08 (P1) could not run" in text
-    assert doc["summary"]["verdict"]["pending"] == ["PRE-FEED-02", "PRE-ALGO-08"]
+    assert "PRE-FEED-02 (P1) was skipped: no API key" in text and "PRE-ALGO-08" not in text
+    assert doc["summary"]["verdict"]["pending"] == ["PRE-FEED-02"]
 
     tailoring = d / "workstation.tailoring.yaml"
     tailoring.write_text(
         "tailoring: {id: workstation, title: Review workstation without Databento access}\n"
         "overrides:\n"
         "  - requirement: PRE-FEED-02\n"
-        "    not_applicable: the Databento login is probed on the production host, which holds the key\n"
-        "  - requirement: PRE-ALGO-08\n"
-        "    not_applicable: the IFD detection window is not yet agreed with the desk\n")
+        "    not_applicable: the Databento login is probed on the production host, which holds the key\n")
     doc, code, pdf = _rerun(d, "tailored", tailoring)
     text = cover(pdf)
     assert doc["summary"]["verdict"]["state"] == "READY" and code == EXIT_OK
-    assert "Readiness: READY" in text and "policy met for 92 requirements" in text
-    assert "all 94 requirements of the plan; 2 tailored out as not applicable" in text
+    assert "Readiness: READY" in text and "policy met for 93 requirements" in text
+    assert "all 94 requirements of the plan; 1 tailored out as not applicable" in text
     assert "tailored (0 thresholds loosened)" in text
-    # READY under the plan's policy, yet a P2 still lacks evidence: the default gate exits 1
-    assert {r["requirement_id"]: r["status"] for r in doc["results"]}["PRE-ALGO-12"] == "missing"
-    assert gate_exit_code(doc, "verified", exit_code(doc["results"])) == EXIT_GAPS
+    # every other requirement is verified (PRE-ALGO-12, a P2, on the recount too): the default gate
+    # agrees with READY
+    assert {r["requirement_id"]: r["status"] for r in doc["results"]}["PRE-ALGO-12"] == "pass"
+    assert gate_exit_code(doc, "verified", exit_code(doc["results"])) == EXIT_OK
 
     # the tailored run is a series of its own: never compared with the untailored runs
     rows = history.summary_rows(d / "evidence")

@@ -148,7 +148,8 @@ NOT_EXERCISED_ON_CLEAN = {"RISK-03": "not exercised: no limit breach in the peri
 
 
 # records alone hold no DBN MBO data: MBO pressure and volume ratio cannot be recounted from the
-# events, so they are "team figures only" (tests/test_shallow_mbo_recompute.py covers the recount)
+# events, so they are "team figures only" (tests/test_shallow_mbo_recompute.py covers the recount;
+# tests/test_demo_ifd_recount.py the demo, whose recording and IFD window let them pass)
 NOT_RECOMPUTED = ("PRE-ALGO-08", "PRE-ALGO-12")
 
 

@@ -75,7 +75,8 @@ def test_records_requirements_have_checks(plan):
 
 # Clean records that still must not pass (issue 14, no pass without evidence):
 # RISK-03 -- no limit breach and no reduction drill (the drill log is the ops generator's);
-# PRE-ALGO-08/12 -- records alone hold no DBN MBO data to recount the windows from.
+# PRE-ALGO-08/12 -- records alone hold no DBN MBO data to recount the windows from (the demo,
+# which adds the recording and the IFD window, passes them: tests/test_demo_ifd_recount.py).
 NOT_PASSING_ON_CLEAN = {"RISK-03": (Status.MISSING, "not exercised: no limit breach in the period"),
                         "PRE-ALGO-08": (Status.MISSING, "team figures only, not recomputed (no DBN data"),
                         "PRE-ALGO-12": (Status.MISSING, "team figures only, not recomputed (no DBN data")}
