@@ -25,7 +25,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
                 quiet: bool = False, report_path: Path | None = None, store_dir: Path | None = None,
                 db_url: str | None = None, evidence: bool = True, executor: str = "local",
-                clock=None, gate: str = "verified") -> tuple[dict, int]:
+                clock=None, gate: str = "verified", store_inside_target: bool = False) -> tuple[dict, int]:
     """Load everything, run, print the summary, render the report if asked;
     returns (results document, exit code under ``gate``, see :func:`gate_exit_code`)."""
     from golive.results import build_document, write_document
@@ -39,6 +39,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     recorder = None
     if evidence:
         from golive.ledger import KeyFileError, LedgerError, StoreError, attach
+        _refuse_store_in_target(target.root, store_dir, db_url, store_inside_target)
         try:
             recorder = attach(host, store_dir, db_url)
         except (StoreError, KeyFileError, LedgerError) as exc:
@@ -157,6 +158,23 @@ def gate_exit_code(doc: dict, gate: str, verified_code: int) -> int:
     if gate == "ready":
         return EXIT_OK if doc["summary"]["verdict"]["state"] == "READY" else EXIT_GAPS
     raise ValueError(f"unknown gate {gate!r}; expected one of {', '.join(GATES)}")
+
+
+def _refuse_store_in_target(root: Path, store_dir, db_url, allowed: bool) -> None:
+    """The evidence store belongs to the auditor, not to the audited workspace: inside it, the
+    team's tools (and golive's own scans) would read or edit it."""
+    import os
+
+    from golive.ledger.store import DEFAULT_STORE, STORE_ENV
+    from golive.run.target import store_inside
+
+    if allowed or db_url or os.environ.get("GOLIVE_DB"):
+        return
+    store = Path(store_dir or os.environ.get(STORE_ENV) or Path.cwd() / DEFAULT_STORE)
+    if store_inside(root, store):
+        raise InputError(f"the evidence store {store} is inside the audited workspace {root}: keep it outside "
+                         "(--store DIR or GOLIVE_STORE, e.g. ../golive-evidence) so the workspace cannot change "
+                         "its evidence, or pass --store-inside-target to accept it")
 
 
 def store_label(store_dir, db_url) -> str:
@@ -342,8 +360,11 @@ def _with_run_options(f):
 @click.option("--executor", envvar="GOLIVE_EXECUTOR", default="local", show_default=True,
               metavar="local|dask|dask://ADDRESS", help=EXECUTOR_HELP + " (env GOLIVE_EXECUTOR).")
 @click.option("--gate", type=click.Choice(GATES), default="verified", show_default=True, help=GATE_HELP)
+@click.option("--store-inside-target", is_flag=True,
+              help="Accept an evidence store inside the audited workspace (refused by default: the "
+                   "workspace could change its evidence; golive's scans leave the store out either way).")
 def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, store_dir, db_url, no_evidence,
-        report_path, quiet, executor, gate) -> None:
+        report_path, quiet, executor, gate, store_inside_target) -> None:
     """Run the plan against a trading workspace; print the readiness verdict (READY, NOT READY,
     INCOMPLETE), coverage beside verification, and every failing requirement.
 
@@ -361,7 +382,8 @@ def run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, s
          store; no verdict is given.
     """
     _, code = execute_run(target_dir, plan_path, only, jobs, json_path, tailoring_path, timeout, quiet, report_path,
-                          store_dir, db_url, evidence=not no_evidence, executor=executor, gate=gate)
+                          store_dir, db_url, evidence=not no_evidence, executor=executor, gate=gate,
+                          store_inside_target=store_inside_target)
     sys.exit(code)
 
 

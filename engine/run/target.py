@@ -123,6 +123,20 @@ def outside_links(root: Path | str, limit: int = MAX_SCANNED_ENTRIES) -> list[di
     return sorted(found, key=lambda item: item["path"])
 
 
+def golive_stores(root: Path | str, files: Iterable[str]) -> list[str]:
+    """The folders among ``files`` (paths relative to ``root``) that are golive evidence stores
+    (a ``ledger.db`` beside a ``keys/`` folder): golive's own files, which no check of the team's
+    workspace should judge (the store's signing key would be flagged as a leaked secret)."""
+    base = Path(root)
+    dirs = {str(Path(f).parent) for f in files if Path(f).name == "ledger.db"}
+    return sorted(d for d in dirs if (base / d / "keys").is_dir())
+
+
+def store_inside(root: Path | str, store: Path | str) -> bool:
+    """Whether the evidence store folder ``store`` lies inside the audited workspace ``root``."""
+    return _inside(Path(store).resolve(), Path(root).resolve())
+
+
 def load_target(root: Path | str) -> Target:
     root = Path(root).expanduser()
     if not root.exists():

@@ -27,7 +27,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from golive.plugins.monitoring import gitrepo
-from golive.run.target import inside_only
+from golive.run.target import golive_stores, inside_only
 
 from . import secret_rules
 from .secret_rules import CANDIDATE_LINE, KNOWN_FORMATS, SECRET_NAME, entropy, scan_line  # noqa: F401 (API)
@@ -145,6 +145,10 @@ def scan_files(root: Path, min_entropy: float = 3.0, exclude: tuple[str, ...] = 
                now: datetime | None = None, workers: int | None = None) -> tuple[list[Finding], dict]:
     files, how = candidate_files(root)
     files = [rel for rel in files if not excluded(rel, exclude)]
+    stores = golive_stores(root, files)  # golive's own evidence store: its key is not the team's leak
+    if stores:
+        files = [rel for rel in files if not any(rel == s or rel.startswith(s.rstrip("/") + "/") for s in stores)]
+        how += f"; golive evidence store(s) left out: {', '.join(stores)}"
 
     def one(rel: str) -> tuple[bool, list[Finding]]:
         data = read_bytes(root / rel)
