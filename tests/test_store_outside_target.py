@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from golive.cli import cli
@@ -19,12 +20,18 @@ def invoke(*args, **kw):
     return CliRunner().invoke(cli, [str(a) for a in args], **kw)
 
 
-def test_a_store_inside_the_target_is_refused_with_what_to_do(tmp_path, monkeypatch):
-    ws = tmp_path / "ws"
-    shutil.copytree(WORKSPACE, ws)
-    monkeypatch.chdir(ws)
+@pytest.fixture()
+def ws(tmp_path, monkeypatch):
+    """A copy of the workspace as the current folder, with no store chosen by the environment."""
+    path = tmp_path / "ws"
+    shutil.copytree(WORKSPACE, path)
+    monkeypatch.chdir(path)
     monkeypatch.delenv("GOLIVE_STORE", raising=False)
     monkeypatch.delenv("GOLIVE_DB", raising=False)
+    return path
+
+
+def test_a_store_inside_the_target_is_refused_with_what_to_do(tmp_path, ws):
     res = invoke("run", "--only", "PRE-CONF-05", "-q")
     assert res.exit_code == 2 and "is inside the audited workspace" in res.output
     assert "--store" in res.output and "--store-inside-target" in res.output
@@ -33,12 +40,7 @@ def test_a_store_inside_the_target_is_refused_with_what_to_do(tmp_path, monkeypa
     assert outside.exit_code in (0, 1), outside.output
 
 
-def test_an_accepted_store_inside_is_left_out_of_the_secret_scan(tmp_path, monkeypatch):
-    ws = tmp_path / "ws"
-    shutil.copytree(WORKSPACE, ws)
-    monkeypatch.chdir(ws)
-    monkeypatch.delenv("GOLIVE_STORE", raising=False)
-    monkeypatch.delenv("GOLIVE_DB", raising=False)
+def test_an_accepted_store_inside_is_left_out_of_the_secret_scan(tmp_path, ws):
     for _ in range(2):  # the second run scans a workspace that now holds the store and its key
         res = invoke("run", "--only", "PRE-CONF-05", "-q", "--store-inside-target", "--json", tmp_path / "r.json")
         assert res.exit_code in (0, 1), res.output
