@@ -77,6 +77,8 @@ def test_v1_ledger_verifies_and_migrates_to_proofs(v1_store, tmp_path):
     assert retired.exit_code == 1 and "no signature by a trusted key" in retired.output
     anchor = invoke("evidence", "verify", "--store", v1_store, "--trusted-key", vkeys(v1_store)["retired"])
     assert anchor.exit_code == 0 and "pass --trusted-key" not in anchor.output  # a vkey pins the first key
+    assert f"root {base64.b64encode(report_root_at(v1_store, 22)).decode()}; newest signed tree head: size 21" \
+        in anchor.output
     wrong = invoke("evidence", "verify", "--store", v1_store, "--trusted-key", active)
     assert wrong.exit_code == 1 and "not among the trusted keys" in wrong.output
 

@@ -116,6 +116,11 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
             last = report.last_checkpoint
             out.print("[green]OK[/green] ledger verifies" + (f"; extends checkpoint at size {cp.size}" if cp else "")
                       + (f"; last signed head {last.size} {last.head[:16]}... key {last.key_id[:16]}..." if last else ""))
+            if report.entries:
+                signed = (f"; newest signed tree head: size {report.last_tree_checkpoint.split(chr(10))[1]}"
+                          if report.last_tree_checkpoint else "; no signed tree head yet (format v1)")
+                out.print(f"  Merkle tree of {report.entries} entries: root "
+                          f"{base64.b64encode(report.tree_root).decode()}{signed}")
         else:
             out.print(f"[red]FAILED[/red] first problem: {escape(str(report.first_problem))}")
             for p in report.problems[1:]:
