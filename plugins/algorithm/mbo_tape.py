@@ -13,8 +13,9 @@ symbology (``symbols_by_instrument``).
 Files are read with the feed plugin's validating reader (read-only use of
 ``golive.plugins.feed.dbn_reader``); a file whose metadata says it ends before the first
 window or starts after the last one is not read. A window counts as *covered* only when it lies
-inside the time span of one file that maps its symbol: a window the data does not cover is
-"not recomputed", never "zero volume".
+inside the time span of one file that maps its symbol, and is counted from that one file (the
+first in path order): files that overlap, such as a day's file beside a re-downloaded hour of
+it, are never summed. A window the data does not cover is "not recomputed", never "zero volume".
 """
 from __future__ import annotations
 
@@ -33,16 +34,17 @@ DBN_PATTERNS = ("*.dbn", "*.dbn.zst")
 
 @dataclass
 class Tape:
-    """One symbol's trades, sorted by ``ts_event`` (ns), with cumulative volumes for O(log n) windows."""
+    """One file's trades of one symbol, sorted by ``ts_event`` (ns), with cumulative volumes for
+    O(log n) windows; ``span`` = (start_ns, end_ns) of the file."""
 
     ts: np.ndarray
     buy: np.ndarray    # cumulative aggressive buy volume, cum[i] = sum of sizes of trades[:i]
     sell: np.ndarray
     total: np.ndarray
-    spans: list[tuple[int, int]] = field(default_factory=list)  # (start_ns, end_ns) per file
+    span: tuple[int, int]
 
     def covers(self, start_ns: int, end_ns: int) -> bool:
-        return any(a <= start_ns and end_ns <= b for a, b in self.spans)
+        return self.span[0] <= start_ns and end_ns <= self.span[1]
 
     def window(self, start_ns: int, end_ns: int) -> dict[str, int]:
         """Volumes of the trades with start < ts_event <= end (the window ends at its event)."""
@@ -52,8 +54,27 @@ class Tape:
 
 
 @dataclass
+class SymbolTapes:
+    """A symbol's tapes, one per file. Files may overlap (a day file beside a re-downloaded
+    hour of it): a window is counted from the first file that covers it whole, never summed
+    across files, which would count the same trades twice."""
+
+    parts: list[Tape] = field(default_factory=list)
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        return [t.span for t in self.parts]
+
+    def covers(self, start_ns: int, end_ns: int) -> bool:
+        return any(t.covers(start_ns, end_ns) for t in self.parts)
+
+    def window(self, start_ns: int, end_ns: int) -> dict[str, int]:
+        return next(t for t in self.parts if t.covers(start_ns, end_ns)).window(start_ns, end_ns)
+
+
+@dataclass
 class TapeSet:
-    tapes: dict[str, Tape]
+    tapes: dict[str, SymbolTapes]
     files: list[Path]
     skipped: list[str]  # "file: why" for files not used
 
@@ -62,13 +83,26 @@ def dbn_files(data_dir: Path) -> list[Path]:
     return sorted({p for pattern in DBN_PATTERNS for p in data_dir.rglob(pattern) if p.is_file()})
 
 
+def _tape(blocks: list[np.ndarray], span: tuple[int, int]) -> Tape:
+    rows = np.concatenate(blocks) if blocks else np.zeros(0, dtype=[("ts_event", "u8"), ("size", "u4"),
+                                                                    ("side", "S1")])
+    rows = rows[np.argsort(rows["ts_event"], kind="stable")]
+    size = rows["size"].astype(np.int64)
+
+    def cum(mask):
+        return np.concatenate([[0], np.cumsum(np.where(mask, size, 0))])
+
+    return Tape(ts=rows["ts_event"].astype(np.int64), buy=cum(rows["side"] == b"B"), sell=cum(rows["side"] == b"A"),
+                total=cum(np.ones(len(rows), bool)), span=span)
+
+
 def read_tapes(files: list[Path], symbols: set[str], first_ns: int, last_ns: int) -> TapeSet:
-    """Trades of ``symbols`` from ``files``; only files overlapping [first_ns, last_ns] are read.
+    """Trades of ``symbols`` from ``files``, one :class:`Tape` per file and symbol; only files
+    overlapping [first_ns, last_ns] are read.
 
     A corrupt file raises :class:`RecordsError` naming it (the check turns it into ``error``).
     """
-    parts: dict[str, list[np.ndarray]] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
+    tapes: dict[str, SymbolTapes] = {}
     used, skipped = [], []
     for path in files:
         try:
@@ -101,28 +135,11 @@ def read_tapes(files: list[Path], symbols: set[str], first_ns: int, last_ns: int
         if lo is None:
             skipped.append(f"{path.name}: no MBO records")
             continue
-        start = meta.start if meta.start else lo
-        end = meta.end if meta.end else hi
+        span = (meta.start if meta.start else lo, meta.end if meta.end else hi)
         used.append(path)
         for iid, sym in wanted.items():
-            spans.setdefault(sym, []).append((start, end))
-        for block in trades:
-            for iid, sym in wanted.items():
-                mine = block[block["instrument_id"] == iid]
-                if len(mine):
-                    parts.setdefault(sym, []).append(mine)
-    tapes = {}
-    for sym, sym_spans in spans.items():
-        rows = np.concatenate(parts[sym]) if sym in parts else np.zeros(0, dtype=[("ts_event", "u8"), ("size", "u4"),
-                                                                                  ("side", "S1")])
-        rows = rows[np.argsort(rows["ts_event"], kind="stable")]
-        size = rows["size"].astype(np.int64)
-
-        def cum(mask):
-            return np.concatenate([[0], np.cumsum(np.where(mask, size, 0))])
-
-        tapes[sym] = Tape(ts=rows["ts_event"].astype(np.int64), buy=cum(rows["side"] == b"B"),
-                          sell=cum(rows["side"] == b"A"), total=cum(np.ones(len(rows), bool)), spans=sym_spans)
+            mine = [m for m in (block[block["instrument_id"] == iid] for block in trades) if len(m)]
+            tapes.setdefault(sym, SymbolTapes()).parts.append(_tape(mine, span))
     return TapeSet(tapes=tapes, files=used, skipped=skipped)
 
 
