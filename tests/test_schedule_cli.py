@@ -125,3 +125,11 @@ def test_admin_commands_never_create_a_store_and_never_print_tracebacks(tmp_path
     res = invoke("run-now", "report@daily", "--store", str(store_dir), "-t", str(tmp_path / "nonexistent"))
     assert res.exit_code == 2 and "does not exist" in res.output and "Traceback" not in res.output
     assert not store_dir.exists()
+
+
+def test_times_are_shown_in_the_exchange_time_zone_with_the_offset():
+    from golive.schedule.cli import local_time
+
+    assert local_time("2026-12-03T23:00:00+00:00", "America/New_York") == "2026-12-03 18:00 EST (-05:00)"
+    assert local_time("2026-07-01T13:30:00+00:00", "America/New_York") == "2026-07-01 09:30 EDT (-04:00)"
+    assert local_time("2026-12-03T22:00:00+00:00", "America/Chicago") == "2026-12-03 16:00 CST (-06:00)"

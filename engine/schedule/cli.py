@@ -40,6 +40,16 @@ RUN_OPTS = [
 ]
 
 
+def local_time(iso_utc: str, tz: str) -> str:
+    """A recorded UTC time as the schedule's exchange reads it: ``2026-12-03 09:30 EST (-05:00)``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso_utc.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()} ({offset[:3]}:{offset[3:]})"
+
+
 def _apply(opts):
     def decorate(f):
         for opt in reversed(opts):
@@ -180,8 +190,9 @@ def list_jobs(plan_path, store_dir, db_url, no_reports, as_json) -> None:
     for col in ("job", "what", "trigger", "next run", "last run", "exit"):
         table.add_column(col)
     for r in rows:
-        nxt = "paused" if r["paused"] else (r["next_run"] or "not started yet")
-        table.add_row(r["id"], r["title"], r["trigger"], nxt, r["last_run"] or "-", str(r["last_exit_code"] if r["last_exit_code"] is not None else "-"))
+        nxt = "paused" if r["paused"] else (local_time(r["next_run"], r["timezone"]) if r["next_run"] else "not started yet")
+        table.add_row(r["id"], r["title"], r["trigger"], nxt, local_time(r["last_run"], r["timezone"]) if r["last_run"] else "-",
+                      str(r["last_exit_code"] if r["last_exit_code"] is not None else "-"))
     out.print(table)
     active = holder and not holder.expired(service.lock.clock())
     out.print(f"active scheduler: {holder.owner if active else 'none'}", highlight=False)

@@ -315,5 +315,6 @@ class SchedulerService:
                          "stored": job is not None, "paused": job is not None and job.next_run_time is None,
                          "next_run": iso(job.next_run_time) if job is not None else None,
                          "last_run": last.get(job_id, {}).get("scheduled_for"),
-                         "last_exit_code": last.get(job_id, {}).get("exit_code")})
+                         "last_exit_code": last.get(job_id, {}).get("exit_code"),
+                         "timezone": str(spec.schedule.get("timezone") or "UTC")})
         return rows
