@@ -15,8 +15,10 @@ from golive.cli_run import VERDICT_STYLE
 @click.command()
 @click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
               type=click.Path(file_okay=False, path_type=Path), help="Evidence store folder [default: ./evidence].")
+@click.option("--db", "db_url", envvar="GOLIVE_DB", default=None, metavar="URL",
+              help="SQLAlchemy URL of the evidence database (env GOLIVE_DB) [default: SQLite in the store].")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
-def history(store_dir, as_json) -> None:
+def history(store_dir, db_url, as_json) -> None:
     """List past runs, oldest first: verdict, series, coverage and verification.
 
     A series is the plan version (digest), the tailoring and the selection: `all` for the whole
@@ -28,6 +30,7 @@ def history(store_dir, as_json) -> None:
     from golive import history as hist
 
     rows = hist.summary_rows(store_dir)
+    _mark_ledger_runs(rows, store_dir, db_url)
     if as_json:
         click.echo(_json.dumps(rows, indent=2))
         return
@@ -38,7 +41,7 @@ def history(store_dir, as_json) -> None:
     one_target = f", target {next(iter(targets))}" if len(targets) == 1 else ""  # else a column says which
     title = f"runs in {hist.store_path(store_dir)}{one_target} (started in UTC)"
     table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD)
-    columns = ("started", "run", *(() if one_target else ("target",)), "series", "verdict", "requirements",
+    columns = ("started", "run", "ledger", *(() if one_target else ("target",)), "series", "verdict", "requirements",
                "covered", "verified", "failing")
     for col in columns:
         table.add_column(col, justify="right" if col in ("requirements", "covered", "verified", "failing") else "left",
@@ -46,6 +49,7 @@ def history(store_dir, as_json) -> None:
     for r in rows:
         verdict = r["verdict"]
         table.add_row(str(r["started"])[:16].replace("T", " "), r["run"][:8],
+                      {True: "yes", False: "[red]NOT IN LEDGER[/]", None: "?"}[r["in_ledger"]],
                       *(() if one_target else (escape(Path(r["target"]).name),)), escape(r["series"]),
                       f"[{VERDICT_STYLE[verdict]}]{verdict}[/]" if verdict in VERDICT_STYLE else "-",
                       str(r["requirements"]), _count_rate(r["covered"], r["coverage_rate"]),
@@ -57,3 +61,28 @@ def history(store_dir, as_json) -> None:
 def _count_rate(count, rate: float) -> str:
     """``92 (98%)``; the rate alone when the document does not carry the count."""
     return f"{count} ({rate:.0%})" if count is not None else f"{rate:.0%}"
+
+
+def _mark_ledger_runs(rows: list[dict], store_dir, db_url) -> None:
+    """``in_ledger``: whether the evidence ledger (the store's database, or ``--db``) recorded the
+    run the file describes; a runs/ file without its ledger run is not evidence. None when there
+    is no ledger to ask (the listing never creates one)."""
+    from golive.cli import InputError
+    from golive.history import store_path
+    from golive.ledger import StoreError, open_store
+    from golive.ledger.show import list_runs
+
+    if not db_url and not (store_path(store_dir) / "ledger.db").exists():
+        for r in rows:
+            r["in_ledger"] = None
+        return
+    try:
+        store = open_store(store_dir, db_url)
+        try:
+            recorded = {run["id"] for run in list_runs(store)}
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise InputError(f"evidence store: {exc}")
+    for r in rows:
+        r["in_ledger"] = r["run"] in recorded

@@ -107,3 +107,23 @@ def test_runs_of_another_plan_version_are_their_own_series(tmp_path):
 def _documents(store: Path) -> list[dict]:
     """The recorded documents in the order `golive history` lists them (oldest first)."""
     return history.past_runs(store, limit=100)
+
+
+def test_history_says_which_runs_the_ledger_recorded_and_honours_db(tmp_path):
+    store = tmp_path / "evidence"
+    _run(store, "PRE-PIPE")
+    (path,) = (store / history.RUNS).glob("*.json")
+    forged = json.loads(path.read_text())
+    forged["run"]["id"] = "00000000-forged-run"
+    (store / history.RUNS / "20990101T000000_forged.json").write_text(json.dumps(forged))
+    rows = json.loads(invoke("history", "--store", store, "--json").output)
+    assert [r["in_ledger"] for r in rows] == [True, False]
+    # the same ledger named by URL (--db or GOLIVE_DB): the same answer
+    url = f"sqlite:///{store / 'ledger.db'}"
+    for args, env in ((("--db", url), None), ((), {"GOLIVE_DB": url})):
+        rows = json.loads(invoke("history", "--store", store, "--json", *args, env=env).output)
+        assert [r["in_ledger"] for r in rows] == [True, False]
+    empty = tmp_path / "no-ledger"
+    shutil.copytree(store / history.RUNS, empty / history.RUNS)
+    rows = json.loads(invoke("history", "--store", empty, "--json").output)
+    assert [r["in_ledger"] for r in rows] == [None, None] and not (empty / "ledger.db").exists()
