@@ -62,7 +62,6 @@ def build(store: Store, runs: int) -> None:
         recorder.golive_run_finished(run=run, outcomes=outcomes)
         if (n + 1) % 500 == 0:
             print(f"  built {n + 1} runs ({(n + 1) / (time.perf_counter() - start):.0f} runs/s)", file=sys.stderr)
-    auth.add_user(store, "bench", "admin", PASSWORD)
 
 
 def run_count(store: Store) -> int:
@@ -95,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         build(store, args.runs - have)
         print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    elif not auth.list_users(store):
+    auth.ensure_tables(store)
+    if auth.role_of(store, "bench") is None:
         auth.add_user(store, "bench", "admin", PASSWORD)
 
     with warnings.catch_warnings():
