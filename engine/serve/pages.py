@@ -20,6 +20,8 @@ RECENT_RUNS = 10  # the window flip-flop detection looks at
 HISTORY_ROWS = 50  # the newest results a requirement page lists
 UNSTABLE_FLIPS = 2  # pass->fail->pass (or the reverse) within the window marks a requirement unstable
 TABLE_FILTERS = ("phase", "section", "category", "priority", "status")
+# what the plan says of a requirement, as each result records it: compared between two runs
+PLAN_FIELDS = ("title", "priority", "category", "section", "phase", "plan_lines", "references", "check")
 
 
 # --- runs list ---------------------------------------------------------------------------
@@ -256,6 +258,7 @@ class Comparison:
     removed: tuple[str, ...]
     plan_changed: bool
     threshold_changes: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    plan_changes: tuple[dict[str, str], ...] = field(default_factory=tuple)  # requirement text between digests
 
 
 def compare(store, a: RunSummary, b: RunSummary) -> Comparison:
@@ -267,7 +270,7 @@ def compare(store, a: RunSummary, b: RunSummary) -> Comparison:
     before = {r["requirement_id"]: r for r in queries.run_results(store, a.id)}
     after = {r["requirement_id"]: r for r in queries.run_results(store, b.id)}
     groups: dict[str, list[Change]] = {k: [] for k in ("new", "fixed", "regressed", "other", "unchanged")}
-    thresholds = []
+    thresholds, plan = [], []
     for rid, r in after.items():
         if rid not in before:
             continue
@@ -277,11 +280,14 @@ def compare(store, a: RunSummary, b: RunSummary) -> Comparison:
         t_old, t_new = _limits(before[rid]), _limits(r)
         if t_old != t_new:
             thresholds.append({"requirement_id": rid, "before": t_old or "none", "after": t_new or "none"})
+        plan += [{"requirement_id": rid, "field": name, "before": _text(before[rid].get(name)),
+                  "after": _text(r.get(name))} for name in PLAN_FIELDS if before[rid].get(name) != r.get(name)]
     return Comparison(a=a, b=b, new_failures=tuple(groups["new"]), fixed=tuple(groups["fixed"]),
                       regressed=tuple(groups["regressed"]), other=tuple(groups["other"]),
                       unchanged=tuple(groups["unchanged"]),
                       added=tuple(sorted(set(after) - set(before))), removed=tuple(sorted(set(before) - set(after))),
-                      plan_changed=a.plan_digest != b.plan_digest, threshold_changes=tuple(thresholds))
+                      plan_changed=a.plan_digest != b.plan_digest, threshold_changes=tuple(thresholds),
+                      plan_changes=tuple(plan))
 
 
 def _kind(old: str, new: str) -> str:
@@ -294,6 +300,14 @@ def _kind(old: str, new: str) -> str:
     if (old == "pass" and new not in FAILING) or (old == "partial" and new in ("fail", "error")):
         return "regressed"
     return "other"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value) or "none"
+    if isinstance(value, Mapping):
+        return " ".join(str(v) for v in value.values() if v)
+    return "none" if value in (None, "") else str(value)
 
 
 def _limits(result: Mapping[str, Any]) -> str:

@@ -1,0 +1,66 @@
+"""Comparing runs of two plan versions: the requirement text and thresholds that changed between
+the plan digests are listed, beside the status changes (runs recorded through the real recorder)."""
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from datetime import datetime, timezone
+
+import pytest
+
+import servehelpers as h
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    from golive.ledger import LedgerRecorder, Signer, Store, record_key
+    from golive.ledger.simulate import make_outcome, run_header
+    from golive.model import Status, ThresholdResult
+    from golive.serve import auth
+
+    store = Store(tmp_path_factory.mktemp("versions") / "store")
+    signer = Signer.generate()
+    record_key(store, signer)
+    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
+    old = make_outcome(0)  # pass, duration_p95 < 120 s
+    new_req = dataclasses.replace(old.requirement, title="Pipeline timing, tightened", priority="P2",
+                                  plan_lines=(3, 18))
+    new = dataclasses.replace(old, requirement=new_req, status=Status.FAIL, thresholds=[
+        ThresholdResult(metric="duration_p95", op="<", value=60, unit="s", observed=84.125, passed=False)])
+    ids = []
+    for outcome, digest in ((old, "aa" * 32), (new, "bb" * 32)):
+        run = run_header("/srv/trading")
+        run["plan"] = {**run["plan"], "digest": digest}
+        recorder.golive_run_started(run=run)
+        recorder.record_results([outcome], run)
+        run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        recorder.golive_run_finished(run=run, outcomes=[outcome])
+        ids.append(run["id"])
+    auth.add_user(store, "vic", "viewer", h.PASSWORDS["vic"])
+    yield store, ids
+    store.close()
+
+
+def test_compare_lists_plan_and_threshold_changes(two_versions):
+    from golive.serve.app import create_app
+
+    store, (before, after) = two_versions
+    client = TestClient(create_app(store, secret_key="c" * 40), follow_redirects=False)
+    h.login(client, "vic")
+    page = client.get("/compare", params={"a": before, "b": after}).text
+    assert "different plan versions (digest aaaaaaaaaaaa → bbbbbbbbbbbb)" in page
+    assert "SIM-REQ-00000" in page.split("New failures (1)")[1].split("</table>")[0]
+    rows = page.split("Plan changes (3)")[1].split("</table>")[0]
+    assert "<td>title</td><td>Simulated requirement 0</td><td>Pipeline timing, tightened</td>" in rows
+    assert "<td>priority</td><td>P1</td><td>P2</td>" in rows
+    assert "<td>plan_lines</td><td>3, 15</td><td>3, 18</td>" in rows
+    limits = page.split("Threshold changes (1)")[1].split("</table>")[0]
+    assert "duration_p95 &lt; 120 s" in limits and "duration_p95 &lt; 60 s" in limits
+    same = client.get("/compare", params={"a": before, "b": before}).text
+    assert "Plan changes (0)" in same and "Threshold changes (0)" in same
