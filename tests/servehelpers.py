@@ -103,3 +103,30 @@ def login(client, name: str, password: str | None = None, follow: bool = False):
     token = csrf_of(client.get("/login").text)
     return client.post("/login", data={"name": name, "password": password or PASSWORDS[name], "csrf": token,
                                        "next": "/runs"}, follow_redirects=follow)
+
+
+def recorded_store(folder: Path, runs: list[tuple[list, str, str | None]]):
+    """A store holding ``runs`` recorded through the real recorder, each ``(outcomes, target,
+    plan digest or None)``, and the viewer ``vic``; returns (store, run ids)."""
+    from datetime import datetime, timezone
+
+    from golive.ledger import LedgerRecorder, Signer, Store, record_key
+    from golive.ledger.simulate import run_header
+    from golive.serve import auth
+
+    store = Store(folder)
+    signer = Signer.generate()
+    record_key(store, signer)
+    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
+    ids = []
+    for outcomes, target, digest in runs:
+        run = run_header(target)
+        if digest:
+            run["plan"] = {**run["plan"], "digest": digest}
+        recorder.golive_run_started(run=run)
+        recorder.record_results(outcomes, run)
+        run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        recorder.golive_run_finished(run=run, outcomes=outcomes)
+        ids.append(run["id"])
+    auth.add_user(store, "vic", "viewer", PASSWORDS["vic"])
+    return store, ids

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from datetime import datetime, timezone
 
 import pytest
 
@@ -19,30 +18,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory):
-    from golive.ledger import LedgerRecorder, Signer, Store, record_key
-    from golive.ledger.simulate import make_outcome, run_header
+    from golive.ledger.simulate import make_outcome
     from golive.model import Status, ThresholdResult
-    from golive.serve import auth
 
-    store = Store(tmp_path_factory.mktemp("versions") / "store")
-    signer = Signer.generate()
-    record_key(store, signer)
-    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
     old = make_outcome(0)  # pass, duration_p95 < 120 s
     new_req = dataclasses.replace(old.requirement, title="Pipeline timing, tightened", priority="P2",
                                   plan_lines=(3, 18))
     new = dataclasses.replace(old, requirement=new_req, status=Status.FAIL, thresholds=[
         ThresholdResult(metric="duration_p95", op="<", value=60, unit="s", observed=84.125, passed=False)])
-    ids = []
-    for outcome, digest in ((old, "aa" * 32), (new, "bb" * 32)):
-        run = run_header("/srv/trading")
-        run["plan"] = {**run["plan"], "digest": digest}
-        recorder.golive_run_started(run=run)
-        recorder.record_results([outcome], run)
-        run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        recorder.golive_run_finished(run=run, outcomes=[outcome])
-        ids.append(run["id"])
-    auth.add_user(store, "vic", "viewer", h.PASSWORDS["vic"])
+    store, ids = h.recorded_store(tmp_path_factory.mktemp("versions") / "store",
+                                  [([old], "/srv/trading", "aa" * 32), ([new], "/srv/trading", "bb" * 32)])
     yield store, ids
     store.close()
 

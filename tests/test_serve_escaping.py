@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from datetime import datetime, timezone
 
 import pytest
 
@@ -22,15 +21,9 @@ PAYLOADS = ('<svg onload=alert(1)>', '"><script>alert(2)</script>', "javascript:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from golive.ledger import LedgerRecorder, Signer, Store, record_key
-    from golive.ledger.simulate import make_outcome, run_header
+    from golive.ledger.simulate import make_outcome
     from golive.model import Status, ThresholdResult
-    from golive.serve import auth
 
-    store = Store(tmp_path_factory.mktemp("hostile") / "store")
-    signer = Signer.generate()
-    record_key(store, signer)
-    recorder = LedgerRecorder(store, signer, copy_artifacts=False)
     base = make_outcome(2)
     outcome = dataclasses.replace(
         base, status=Status.FAIL, reason=f"reason {PAYLOADS[1]}",
@@ -39,15 +32,8 @@ def hostile(tmp_path_factory):
         thresholds=[ThresholdResult(metric=f"metric {PAYLOADS[0]}", op="<", value=1, unit=PAYLOADS[2], observed=3,
                                     passed=False)],
         covered_by=[f"tests/test_x.py::test_{PAYLOADS[1]}"])
-    runs = []
-    for _ in range(2):
-        run = run_header(target=f"/srv/{PAYLOADS[1]}")
-        recorder.golive_run_started(run=run)
-        recorder.record_results([outcome], run)
-        run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        recorder.golive_run_finished(run=run, outcomes=[outcome])
-        runs.append(run["id"])
-    auth.add_user(store, "vic", "viewer", h.PASSWORDS["vic"])
+    store, runs = h.recorded_store(tmp_path_factory.mktemp("hostile") / "store",
+                                   [([outcome], f"/srv/{PAYLOADS[1]}", None)] * 2)
     yield store, runs
     store.close()
 
