@@ -16,6 +16,7 @@ from golive.ledger.export import ExportError, verify_envelope
 from golive.ledger.keyring import recorded_keys
 from golive.ledger.keys import key_id_of, load_public_key
 from golive.ledger.simulate import record_run
+from ledger_guard import unguard_sqlite
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -79,6 +80,7 @@ def test_verify_exit_codes(store_dir, tmp_path):
     bad_cp = invoke("evidence", "verify", "--store", str(store_dir), "--checkpoint", '{"size": 3}')
     assert bad_cp.exit_code == 2 and "missing field" in bad_cp.output
     with sqlite3.connect(store_dir / "ledger.db") as conn:
+        unguard_sqlite(conn)  # as the database's owner can
         conn.execute("UPDATE ledger_entries SET payload = replace(payload, 'fail', 'pass') WHERE seq = 5")
     tampered = invoke("evidence", "verify", "--store", str(store_dir), "--json")
     assert tampered.exit_code == 1
@@ -183,6 +185,7 @@ def test_authored_waiver_carries_the_person_signature(store_dir):
 
     with sqlite3.connect(store_dir / "ledger.db") as conn:  # strip the approver's signature
         seq = conn.execute("SELECT max(seq) FROM ledger_entries").fetchone()[0]
+        unguard_sqlite(conn)
         conn.execute("UPDATE ledger_entries SET signatures = '[]' WHERE seq = ?", (seq,))
     report = verify_store(store)
     assert report.first_problem.seq == seq and "no valid author signature" in report.first_problem.message

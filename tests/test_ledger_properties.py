@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from golive.ledger import Ledger, Signer, Store, record_key, verify_store
 from golive.ledger.canonical import PayloadError, canonical_bytes, is_canonical, jcs_reference, parse
 from golive.ledger.chain import NO_RUN, merkle_root
+from ledger_guard import unguard_sqlite
 
 SIGNER = Signer.generate()
 scalars = (st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.text(max_size=20)
@@ -65,6 +66,7 @@ def test_any_single_byte_change_is_named(items, data):
             pos = data.draw(st.integers(0, len(raw) - 1), label="pos")
             raw[pos] = (raw[pos] - 32 + data.draw(st.integers(1, 94))) % 95 + 32  # another printable byte
             new = bytes(raw) if isinstance(value, bytes) else raw.decode()
+            unguard_sqlite(conn)  # as the database's owner can
             conn.execute(f"UPDATE ledger_entries SET {column} = ? WHERE seq = ?", (new, seq))
         report = verify_store(Store(Path(tmp)))
         assert not report.ok

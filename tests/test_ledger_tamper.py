@@ -16,6 +16,7 @@ from golive.ledger.keys import b64
 from golive.ledger.simulate import record_run
 from golive.model import Artifact
 from golive.digest import file_sha256
+from ledger_guard import unguard_sqlite
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def seq_of(db: Path, kind: str, nth: int = 0) -> int:
 
 def execute(db: Path, sql: str, *params) -> None:
     with sqlite3.connect(db) as conn:
+        unguard_sqlite(conn)  # the append-only triggers go first: the database's owner can drop them
         conn.execute(sql, params)
 
 
@@ -65,6 +67,7 @@ def rechain_from(db: Path, start: int) -> None:
     all_rows = rows(db)
     prev = all_rows[start - 2][5] if start > 1 else "0" * 64
     with sqlite3.connect(db) as conn:
+        unguard_sqlite(conn)
         for seq, run_id, kind, payload, _prev, _hash, _sigs in all_rows[start - 1:]:
             digest = entry_hash(seq, run_id, kind, prev, payload)
             conn.execute("UPDATE ledger_entries SET prev_hash = ?, entry_hash = ? WHERE seq = ?",

@@ -22,6 +22,7 @@ from golive.ledger.simulate import record_run
 from golive.ledger.store import StoreError
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture
+from ledger_guard import unguard
 
 # Records runs into Store(path, url) and prints progress; run as a separate process.
 RECORDER_SCRIPT = textwrap.dedent("""
@@ -102,6 +103,7 @@ def test_edited_payload_is_detected(store):
     from golive.ledger.store import payload_bytes
     forged = payload_bytes(payload) + b" "
     with store.engine.begin() as conn:
+        unguard(conn)  # as the database's owner can
         conn.execute(text("UPDATE ledger_entries SET payload = :p WHERE seq = :s"), {"p": forged, "s": seq})
     report = verify_store(store)
     assert not report.ok
@@ -112,6 +114,7 @@ def test_deleted_entry_is_detected(store):
     recorder = LedgerRecorder(store, default_signer(store, announce=lambda m: None))
     record_run(recorder, 4)
     with store.engine.begin() as conn:
+        unguard(conn)
         conn.execute(text("DELETE FROM ledger_entries WHERE seq = 4"))
     assert not verify_store(store).ok
 

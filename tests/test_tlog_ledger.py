@@ -20,6 +20,7 @@ from golive.ledger.simulate import record_run
 from tlogcli import invoke
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture (SQLite, and PostgreSQL in CI)
+from ledger_guard import unguard_sqlite
 
 V1_FIXTURE = Path(__file__).parent / "data" / "ledger-v1"
 
@@ -205,6 +206,7 @@ def rewrite_with_key(store_path: Path, seq: int) -> None:
     with sqlite3.connect(store_path / "ledger.db") as conn:
         old = conn.execute("SELECT seq, run_id, kind, payload, signatures FROM ledger_entries "
                            "WHERE seq >= ? ORDER BY seq", (seq,)).fetchall()
+        unguard_sqlite(conn)  # as the database's owner can
         conn.execute("DELETE FROM ledger_entries WHERE seq >= ?", (seq,))
     ledger = Ledger(store)
     for s, run_id, kind, payload, sigs in old:

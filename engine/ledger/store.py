@@ -7,7 +7,16 @@ never trusts them. SQLite runs in WAL mode with ``synchronous=FULL`` and takes t
 the start of an append (``BEGIN IMMEDIATE``), so two processes appending at once queue rather
 than fork the chain; on other databases (PostgreSQL) the appender locks the single
 ``ledger_head`` row with ``SELECT ... FOR UPDATE``. Blobs are files under
-``<store>/objects/ab/cdef...`` named by the sha256 of their content, written atomically.
+``<store>/objects/ab/cdef...`` named by the sha256 of their content, written atomically and
+never overwritten (write-once: an existing object is left as it is).
+
+Nothing stored as evidence is updated or deleted (SEC 17a-4(f)'s audit-trail alternative, see
+docs/retention.md): ``ledger_entries`` carries database triggers, created with the schema and
+added to existing stores when they are opened, that refuse every UPDATE and DELETE (and, on
+PostgreSQL, TRUNCATE). Corrections and revocations are new entries referencing the old one
+(``golive evidence correct`` / ``revoke``). The index tables are maintained in place. The
+triggers stop mistakes and golive's own code; whoever owns the database can drop them, which
+``verify`` (the hash chain) and witnessed checkpoints catch, not the triggers.
 """
 from __future__ import annotations
 
@@ -30,6 +39,20 @@ SQLITE_BUSY_TIMEOUT_S = 120
 # PostgreSQL advisory lock key serialising schema creation: processes opening a new database at
 # once would otherwise race in CREATE TABLE (the catalog's unique index rejects the loser)
 SCHEMA_LOCK_KEY = 0x601171FE
+APPEND_ONLY_MESSAGE = ("ledger_entries is append-only: entries are never updated or deleted; "
+                       "record a correction or revocation instead (golive evidence correct / revoke)")
+SQLITE_APPEND_ONLY = tuple(
+    f"CREATE TRIGGER IF NOT EXISTS ledger_entries_no_{op.lower()} BEFORE {op} ON ledger_entries "
+    f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+    for op in ("UPDATE", "DELETE"))
+PG_APPEND_ONLY_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION golive_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (% refused)', TG_OP "
+    "USING ERRCODE = 'integrity_constraint_violation'; END $$")
+PG_APPEND_ONLY_TRIGGERS = {
+    "ledger_entries_append_only": "BEFORE UPDATE OR DELETE ON ledger_entries FOR EACH ROW",
+    "ledger_entries_no_truncate": "BEFORE TRUNCATE ON ledger_entries FOR EACH STATEMENT",
+}
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -156,6 +179,7 @@ class Store:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
                 SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
+                guard_append_only(conn)
                 if conn.execute(text("SELECT count(*) FROM ledger_head")).scalar() == 0:
                     conn.execute(text("INSERT INTO ledger_head (id, size, head) VALUES (1, 0, '')"))
         except SQLAlchemyError as exc:
@@ -201,10 +225,11 @@ class Store:
         return self.objects / sha256[:2] / sha256[2:]
 
     def put_blob(self, data: bytes) -> str:
-        """Store ``data`` under its sha256 (once: identical content is deduplicated)."""
+        """Store ``data`` under its sha256, write-once: an object that exists is never
+        rewritten (identical content is deduplicated; a damaged one stays for verify to report)."""
         digest = hashlib.sha256(data).hexdigest()
         final = self.blob_path(digest)
-        if final.exists():
+        if final.exists() or final.is_symlink():
             return digest
         final.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
@@ -214,11 +239,33 @@ class Store:
                 f.flush()
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o444)
-            os.replace(tmp, final)  # atomic: readers see a whole blob or none
-        except BaseException:
+            try:
+                os.link(tmp, final)  # atomic and never replaces: a concurrent writer's copy stays
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links: rename, unless the object appeared
+                if not final.exists():
+                    os.replace(tmp, final)
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
         return digest
+
+
+def guard_append_only(conn: Connection) -> None:
+    """Make ``ledger_entries`` refuse UPDATE and DELETE (idempotent: run at every open, so a
+    store created before the guard existed gets it too)."""
+    if conn.dialect.name == "sqlite":
+        for statement in SQLITE_APPEND_ONLY:
+            conn.exec_driver_sql(statement)
+    elif conn.dialect.name == "postgresql":
+        have = set(conn.execute(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('ledger_entries')")).scalars())
+        missing = [name for name in PG_APPEND_ONLY_TRIGGERS if name not in have]
+        if missing:
+            conn.exec_driver_sql(PG_APPEND_ONLY_FUNCTION.replace("%", "%%"))  # the driver's paramstyle
+        for name in missing:
+            conn.exec_driver_sql(f"CREATE TRIGGER {name} {PG_APPEND_ONLY_TRIGGERS[name]} "
+                                 "EXECUTE FUNCTION golive_ledger_append_only()")
 
 
 TABLES = (LedgerEntry, LedgerHead, TreeNode, RunRecord, ResultRecord, ArtifactRecord)
