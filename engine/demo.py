@@ -87,8 +87,8 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
     session_day = datetime.fromtimestamp(ops._session_start(end), timezone.utc).date()
     records.write_records(dest, inject=DEGRADED_RECORDS if degraded else (), seed=seed)
     signals = dest / "records" / "signals.csv"
-    # the first hour of the session: the recording covers the signals of its first two cycles
-    market = feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day, minutes=60,
+    # the first 105 minutes of the session: the recording covers the signals of its first three cycles
+    market = feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day, minutes=105,
                                        flows=ifd.flows_for_signals(signals, session_day))
     recount = ifd.recount_signals(signals, market["records"], market["truth"].instruments, mismatch=degraded)
     _ifd_settings(dest / "golive.toml", ifd.IFD_WINDOW_S, ifd.IFD_BASELINE_WINDOWS)

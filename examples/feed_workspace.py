@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
 
 
 try:
     from .dbn_fixtures import DEFECT_KINDS, Flow, simulate, write_records
 except ImportError:  # imported as a top-level module (examples/ on sys.path)
     from dbn_fixtures import DEFECT_KINDS, Flow, simulate, write_records
+
+
+SILENCE_NS = 45_000_000_000  # the unhealthy feed's silence
 
 
 def _iso(t: datetime) -> str:
@@ -38,6 +44,17 @@ def _jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def _quiet_point(flows, start_ns: int, end_ns: int) -> int:
+    """Where the 45 s silence starts: in the gap between flows nearest the recording's middle,
+    so that no flow is cut in two (its signal's figures are counted from the whole flow)."""
+    edges = sorted((f.start_ns, f.end_ns) for f in flows)
+    gaps = [(a, b) for a, b in zip([start_ns] + [e for _, e in edges], [s for s, _ in edges] + [end_ns])
+            if b - a > 3 * SILENCE_NS]
+    middle = (start_ns + end_ns) // 2
+    a, b = min(gaps, key=lambda g: abs((g[0] + g[1]) // 2 - middle)) if gaps else (start_ns, end_ns)
+    return (a + b) // 2 - SILENCE_NS // 2
+
+
 def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = date(2026, 11, 2),
                          seed: int = 0, n_records: int = 60_000, minutes: float = 20.0,
                          flows: tuple[Flow, ...] | list[Flow] = ()) -> dict:
@@ -48,12 +65,16 @@ def write_feed_workspace(root: str | Path, healthy: bool = True, day: date = dat
     defects = () if healthy else DEFECT_KINDS
     # mean packet spacing chosen so the records cover about `minutes` of the session
     mean_gap = minutes * 60e9 / (n_records / 1.3)
+    quiet_at = None if healthy or not flows else _quiet_point(flows, start_ns, start_ns + int(minutes * 60e9))
+    if quiet_at is not None:  # flows after the silence are simulated 45 s early: the shift puts them back
+        flows = [replace(f, start_ns=f.start_ns - SILENCE_NS, end_ns=f.end_ns - SILENCE_NS)
+                 if f.start_ns >= quiet_at else f for f in flows]
     recs, truth = simulate(("ESZ6", "NQZ6", "CLF7"), n_records, seed, defects, start_ns=start_ns,
                            packet_gap_ns=(int(mean_gap * 0.1), int(mean_gap * 1.9)), flows=flows)
     if not healthy:  # the feed goes quiet for 45 s in the middle of the session
-        half = len(recs) // 2
-        recs["ts_event"][half:] += 45_000_000_000
-        recs["ts_recv"][half:] += 45_000_000_000
+        half = len(recs) // 2 if quiet_at is None else int(np.argmax(recs["ts_event"] >= quiet_at))
+        recs["ts_event"][half:] += SILENCE_NS
+        recs["ts_recv"][half:] += SILENCE_NS
     data = write_records(root / "data" / f"glbx-mbo-{day.isoformat()}.dbn.zst", recs, truth.instruments)
     truth.path = data
 
