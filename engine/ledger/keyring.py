@@ -126,12 +126,16 @@ def reconcile_current(store: Store) -> str | None:
     return active
 
 
+AUTHORED_KINDS = ("attestation", "waiver", "correction", "revocation")
+
+
 def append_authored(store: Store, kind: str, payload: dict, author: Signer, run_id: str = NO_RUN):
-    """Append an entry a person authors (``attestation`` or ``waiver``), signed with their
-    key, which must be recorded first (``record_key(..., role="person", endorser=ledger key)``).
-    The payload is redacted like every other; the author's key id and the time are added."""
-    if kind not in ("attestation", "waiver"):
-        raise LedgerError(f"{kind!r} is not an authored entry kind (attestation, waiver)")
+    """Append an entry a person authors (``attestation``, ``waiver``, ``correction``,
+    ``revocation``), signed with their key, which must be recorded first (``record_key(...,
+    role="person", endorser=ledger key)``). The payload is redacted like every other; the
+    author's key id and the time are added."""
+    if kind not in AUTHORED_KINDS:
+        raise LedgerError(f"{kind!r} is not an authored entry kind ({', '.join(AUTHORED_KINDS)})")
     known = recorded_keys(store).get(author.key_id)
     if known is None or known["status"] != "active":
         raise LedgerError(f"key {author.key_id[:16]}... is not an active key of this ledger; record it "

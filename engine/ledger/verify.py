@@ -34,7 +34,7 @@ __all__ = ["Problem", "VerifyReport", "verify_store"]
 
 FETCH_BATCH = 20_000
 MAX_PROBLEMS = 100
-AUTHORED = ("attestation", "waiver")
+AUTHORED = ("attestation", "waiver", "correction", "revocation")  # signed by a person key
 SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
             "FROM ledger_entries ORDER BY seq")
 
@@ -63,6 +63,7 @@ class _Verifier(TreeChecks):
         self.wanted_sizes: set[int] = set()
         self.tree = TreeBuilder()  # the whole log's Merkle tree, recomputed from the entries
         self.origin = ""
+        self.revocable: set[int] = set()  # attestations and waivers not revoked yet
 
     def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
         if len(self.report.problems) < MAX_PROBLEMS:
@@ -196,8 +197,24 @@ class _Verifier(TreeChecks):
                 self.problem(f"{kind} carries no valid author signature", seq)
             if state == "open":
                 self.run_hashes[run_id].append(self.leaf)
+            self.references(seq, kind, payload)
         elif kind == "checkpoint":
             self.checkpoint(seq, run_id, payload, digest, sigs, signers)
+
+    def references(self, seq: int, kind: str, payload: bytes) -> None:
+        """A correction names an earlier entry; a revocation an earlier attestation or waiver
+        not revoked before (nothing is edited in place: docs/retention.md)."""
+        if kind in ("attestation", "waiver"):
+            self.revocable.add(seq)
+            return
+        field = "corrects" if kind == "correction" else "revokes"
+        target = self.parse(seq, payload).get(field)
+        if not isinstance(target, int) or isinstance(target, bool) or not 0 < target < seq:
+            self.problem(f"{kind} must name an earlier entry in {field!r}, not {target!r}", seq)
+        elif kind == "revocation" and target not in self.revocable:
+            self.problem(f"revocation of entry {target}, which is no attestation or waiver, or was revoked before", seq)
+        else:
+            self.revocable.discard(target)
 
     def checkpoint(self, seq: int, run_id: str, payload: bytes, digest: str, sigs: list[dict],
                    signers: set[str]) -> None:
