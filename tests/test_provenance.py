@@ -55,3 +55,28 @@ def test_repository_config_cannot_run_a_command(repo, tmp_path):
     _git(repo, "config", "core.fsmonitor", f"touch {marker}; false")
     state = git_state(repo)
     assert not marker.exists() and state["dirty"] is False
+
+
+def test_target_identity_is_stable_across_clones_and_prefers_a_system_id(tmp_path):
+    import subprocess
+
+    from golive.run.provenance import target_identity
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("a")
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-q", "-m", "first"], check=True)
+    root = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    (repo / "b.txt").write_text("b")
+    subprocess.run([*git, "-C", str(repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-q", "-m", "second"], check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    assert target_identity(repo) == target_identity(clone) == f"git:{root}"
+    assert target_identity(repo, {"system_id": "ES-desk"}) == "system:ES-desk"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert target_identity(plain) == f"path:{plain.resolve()}"

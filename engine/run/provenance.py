@@ -72,3 +72,20 @@ def provenance(target_root: Path | str) -> dict[str, Any]:
     return {"user": _user(), "host": socket.gethostname(), "golive_version": __version__,
             "python": platform.python_version(), "target": str(target_root),
             "git": git_state(target_root)}
+
+
+def target_identity(target_root: Path | str, settings: dict[str, Any] | None = None) -> str:
+    """Who the target is, for binding attestations, waivers and sign-offs to it: ``system:<id>``
+    from golive.toml ``[settings] system_id`` when set (a system is more than one repository),
+    else ``git:<root commit>`` (the first commit: the same in every clone, unlike a path or a
+    remote URL), else ``path:<resolved folder>``."""
+    system = (settings or {}).get("system_id")
+    if system:
+        return f"system:{system}"
+    try:
+        roots = _git(Path(target_root), "rev-list", "--max-parents=0", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        roots = None
+    if roots is not None and roots.returncode == 0 and roots.stdout.split():
+        return f"git:{sorted(roots.stdout.split())[0]}"  # several roots (merged histories): the least, stably
+    return f"path:{Path(target_root).resolve()}"
