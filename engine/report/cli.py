@@ -5,6 +5,12 @@ the results document written by ``golive run --json``, optionally the plan (for 
 line ranges; by default the packaged plan when its digest matches the run's), the previous
 run's document (changes section), earlier documents (trend chart) and waivers (YAML or JSON
 list of ``{requirement_id, approver, reason, expires, created}``).
+
+A document that claims a recorded run (a recorded RUN, or a file carrying ``run.ledger`` while
+a ledger is reachable) is checked against the ledger first (``golive.ledger.bind``): on any
+difference the report is refused with exit 3, naming the requirement and field, and
+``--from-ledger`` renders the document re-made from the ledger instead. A file that cannot be
+checked is rendered with "NOT verified against a ledger" in its evidence appendix.
 """
 from __future__ import annotations
 
@@ -15,12 +21,19 @@ from typing import Any
 import click
 
 EXIT_INPUT = 2
+EXIT_MISMATCH = 3  # the document disagrees with the ledger, or the ledger does not verify
 
 
 class ReportUsageError(click.ClickException):
     """Bad input for the report: printed without a traceback, exit code 2."""
 
     exit_code = EXIT_INPUT
+
+
+class LedgerMismatch(click.ClickException):
+    """The document is not what the ledger recorded: printed without a traceback, exit 3."""
+
+    exit_code = EXIT_MISMATCH
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -105,7 +118,8 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
     return {f: stem.with_suffix(EXTENSIONS[f]) for f in formats}
 
 
-@click.command("report")
+@click.command("report", epilog="Exit codes: 0 rendered; 2 bad input; 3 the document disagrees with the "
+               "ledger (a changed runs/<run>.json or results file) or the ledger does not verify.")
 @click.argument("results", metavar="RESULTS_JSON|RUN", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-f", "--format", "formats", multiple=True, default=("pdf",), show_default=True,
               type=click.Choice(["pdf", "html", "md", "json", "junit", "oscal"]),
@@ -123,31 +137,42 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
                    "(default: those recorded with the run).")
 @click.option("--store", "store_dir", envvar="GOLIVE_STORE", default=None,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Evidence store to find RUN and its earlier runs in [default: ./evidence].")
+              help="Evidence store to find RUN and its earlier runs in, and to check the results "
+                   "against [default: ./evidence].")
+@click.option("--from-ledger", is_flag=True,
+              help="Render the run's results re-made from its ledger entries (result payloads, run and "
+                   "checkpoint entries, recorded waivers) instead of the derived document.")
 def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path: Path | None,
            previous: Path | None, history: tuple[Path, ...], waivers_path: Path | None,
-           store_dir: Path | None) -> None:
+           store_dir: Path | None, from_ledger: bool) -> None:
     """Render a results document (from `golive run --json`), or a recorded run of the evidence
     store given by its id (or an unambiguous prefix), as an audit-ready report.
 
     For a recorded run, the previous run of the same target and the trend come from the store.
+    Results that claim a recorded run are checked against the ledger before rendering (every
+    result's status, metrics, thresholds and reason, the counts, waivers and the signed head);
+    a difference is refused with exit 3, and --from-ledger renders what the ledger holds.
     """
     from golive import history as hist
     from golive.report.inputs import ReportInputError, check_file_document, schema_problems
     from golive.report.model import build_render_model
     from golive.report.render import render
 
+    stored_past: list[dict] = []
     if results.is_file() or results.suffix or len(results.parts) > 1:  # a path, not a run id
-        document = _read_document(results, "results document")
-        stored_past: list[dict] = []
+        document, where, recorded = _read_document(results, "results document"), str(results), False
     else:
-        try:
-            document = hist.load(store_dir, str(results))
-        except hist.HistoryError as exc:
-            raise ReportUsageError(f"{results} is neither a results file nor a recorded run: {exc}") from None
-        except (OSError, ValueError, RecursionError) as exc:  # a damaged file under <store>/runs
-            raise ReportUsageError(f"recorded run {results} in {hist.store_path(store_dir) / hist.RUNS}: "
-                                   f"cannot be read ({type(exc).__name__}: {exc})") from None
+        document, where = _load_recorded(hist, store_dir, results, from_ledger)
+        recorded = True
+        if document is not None and not from_ledger:  # its shape first: binding reads its fields
+            try:
+                check_file_document(document, f"recorded run {results}")
+            except ReportInputError as exc:
+                raise ReportUsageError(f"{exc} (in {hist.store_path(store_dir) / hist.RUNS})") from None
+    plan = _load_plan(plan_path, document or {})
+    bands = getattr(plan, "bands", None)
+    document, ledger_check = _bind(document, where, store_dir, recorded, from_ledger, str(results), bands)
+    if recorded:
         runs_dir = hist.store_path(store_dir) / hist.RUNS
         try:
             check_file_document(document, f"recorded run {results}")
@@ -164,9 +189,9 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     waivers = _read_waivers(waivers_path) if waivers_path else [
         {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
         for w in document.get("waivers", [])]
-    plan = _load_plan(plan_path, document)
     try:
         model = build_render_model(document, plan, previous=prev, waivers=waivers, history=past)
+        model = _with_ledger_check(model, ledger_check)
         for fmt, path in output_paths(tuple(dict.fromkeys(formats)), out, results).items():
             written = render(fmt, model, path)
             click.echo(str(written))
@@ -174,3 +199,71 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         # a waiver that does not fit the run (unknown id, bad date) is the waivers file's problem
         source = waivers_path if waivers_path and str(exc).startswith("waiver") else results
         raise ReportUsageError(f"{source}: {exc}") from None
+
+
+def _load_recorded(hist: Any, store_dir: Path | None, run: Path, from_ledger: bool) -> tuple[dict | None, str]:
+    """The stored document of a recorded run and how to name it; with ``--from-ledger`` a missing
+    or unreadable one is no obstacle (None: the ledger alone makes the document)."""
+    runs_dir = hist.store_path(store_dir) / hist.RUNS
+    try:
+        document = hist.load(store_dir, str(run))
+    except hist.HistoryError as exc:
+        if from_ledger:
+            return None, f"{hist.RUNS}/*_{run}*.json"
+        raise ReportUsageError(f"{run} is neither a results file nor a recorded run: {exc}") from None
+    except (OSError, ValueError, RecursionError) as exc:  # a damaged file under <store>/runs
+        if from_ledger:
+            return None, f"{hist.RUNS}/*_{run}*.json"
+        raise ReportUsageError(f"recorded run {run} in {runs_dir}: cannot be read ({type(exc).__name__}: {exc}); "
+                               f"`golive report {run} --from-ledger` renders it from the ledger") from None
+    run_id = str((document.get("run") or {}).get("id") or run) if isinstance(document, dict) else str(run)
+    names = sorted(runs_dir.glob(f"*_{run_id}.json"))
+    return document, f"{hist.RUNS}/{names[0].name if names else run_id + '.json'}"
+
+
+def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: bool, from_ledger: bool,
+          run_arg: str, bands: Any) -> tuple[dict, str]:
+    """The document to render (checked, or re-made from the ledger) and the report's line saying so."""
+    from golive.ledger import LedgerError, bind
+    from golive.ledger.store import StoreError, open_store
+
+    run_id = str(((document or {}).get("run") or {}).get("id") or "") if isinstance(document, dict) else ""
+    claims_ledger = isinstance(document, dict) and bool((document.get("run") or {}).get("ledger"))
+    if not bind.store_reachable(store_dir):
+        if from_ledger or recorded and document is None:
+            raise ReportUsageError(f"--from-ledger: no ledger at {store_dir or 'evidence'} (give --store DIR)")
+        why = "it names a signed run, but" if claims_ledger else "it names no signed run, and"
+        return document, (f"NOT verified against a ledger: {why} no evidence store was reachable "
+                          "(give --store DIR); its figures are only as good as the file")
+    try:
+        store = open_store(store_dir)
+    except StoreError as exc:
+        raise ReportUsageError(f"evidence store: {exc}") from None
+    try:
+        if from_ledger:
+            if not run_id:
+                from golive.ledger.show import resolve_run
+                run_id = resolve_run(store, run_arg) or run_arg
+            document = bind.rebuild_document(store, document, run_id, bands)
+            where = f"the document re-made from the ledger for run {run_id}"
+        elif not recorded and (not claims_ledger or bind.read_run(store, run_id) is None):
+            return document, (f"NOT verified against a ledger: run {run_id or '(no id)'} is not recorded in the "
+                              f"ledger at {store.path}; its figures are only as good as the file")
+        binding = bind.check_document(store, document, where, bands)
+    except (bind.LedgerNotVerified, bind.NotRecorded) as exc:
+        raise LedgerMismatch(str(exc)) from None
+    except bind.Mismatch as exc:
+        again = f"golive report {run_id or run_arg} --from-ledger --store {store.path}"
+        raise LedgerMismatch(f"{exc}: the derived file was changed; re-render from the ledger with `{again}`") from None
+    except LedgerError as exc:
+        raise ReportUsageError(f"evidence store {store.path}: {exc}") from None
+    finally:
+        store.close()
+    return document, binding.statement + "".join(f"; note: {n}" for n in binding.notes[:3])
+
+
+def _with_ledger_check(model: Any, statement: str) -> Any:
+    import dataclasses
+
+    from golive.report.evidence import with_ledger_check
+    return dataclasses.replace(model, evidence=with_ledger_check(model.evidence, statement))

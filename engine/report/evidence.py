@@ -6,7 +6,7 @@ the threshold row it relaxed (issue 14, point 5).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from golive.report import analysis
@@ -50,6 +50,9 @@ class Evidence:
     ledger: Mapping[str, Any] | None
     results_sha256: str
     verify_commands: tuple[str, ...]  # from a results.json in hand (HTML, Markdown)
+    # whether ``golive report`` checked the results against the ledger before rendering
+    # (golive.ledger.bind); None when the renderer is not ``golive report`` (``golive run --report``)
+    ledger_check: str | None = None
 
     @property
     def key_protection(self) -> str:
@@ -68,6 +71,13 @@ class Evidence:
     def pdf_verify_commands(self) -> tuple[str, ...]:
         """The PDF carries its results.json: take it out first."""
         return ("pdfdetach -saveall report.pdf      # writes the attached results.json", *self.verify_commands)
+
+
+def with_ledger_check(ev: Evidence, statement: str) -> Evidence:
+    """``ev`` saying what the ledger check found: in the appendix table (HTML, PDF) and as the
+    first line of the verify commands, which every format prints. Never read from the document:
+    a results file cannot vouch for itself."""
+    return replace(ev, ledger_check=statement, verify_commands=(f"# ledger check: {statement}", *ev.verify_commands))
 
 
 @dataclass(frozen=True)
