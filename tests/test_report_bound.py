@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from golive.cli import cli
 from golive.ledger import bind
@@ -197,3 +198,32 @@ def test_check_document_accepts_the_run_and_rebuild_equals_it(store):
     binding = bind.check_document(ledger, doc)
     assert binding.results == len(doc["results"]) and binding.checkpoint_seq == doc["run"]["ledger"]["size"]
     assert bind.rebuild_document(ledger, doc, doc["run"]["id"]) == doc
+
+
+def test_waivers_given_by_hand_are_said_to_be_unchecked(store, tmp_path):
+    doc = json.loads(run_file(store).read_text())
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(f"- {{requirement_id: RISK-06, approver: Bob, reason: later, expires: '{EXPIRES}'}}\n")
+    res = invoke("report", doc["run"]["id"], "--store", store, "--waivers", waivers, "-f", "md", "-o", tmp_path / "r.md")
+    assert res.exit_code == 0, res.output
+    line = next(x for x in (tmp_path / "r.md").read_text().splitlines() if x.startswith("# ledger check:"))
+    assert "verified against the ledger" in line and "waivers from waivers.yaml (not checked" in line
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_result_field_is_refused(recorded, data):
+    """Whatever field of whatever result a forger changes, the check names that requirement."""
+    doc = json.loads(run_file(recorded).read_text())
+    ledger = open_store(recorded)
+    compared = sorted(k for k in doc["results"][0] if k not in bind.NOT_COMPARED)
+    i = data.draw(st.integers(0, len(doc["results"]) - 1), label="result")
+    key = data.draw(st.sampled_from(["status", *compared]), label="field")
+    target = doc["results"][i]
+    if key == "status":
+        target["status"] = data.draw(st.sampled_from([s for s in ("pass", "fail", "partial", "missing", "error",
+                                                                   "skipped") if s != target["status"]]))
+    else:
+        target[key] = {"forged": target[key]}
+    with pytest.raises(bind.Mismatch, match=target["requirement_id"]):
+        bind.check_document(ledger, doc)
