@@ -220,10 +220,28 @@ def test_any_changed_result_field_is_refused(recorded, data):
     i = data.draw(st.integers(0, len(doc["results"]) - 1), label="result")
     key = data.draw(st.sampled_from(["status", *compared]), label="field")
     target = doc["results"][i]
+    rid = target["requirement_id"]
     if key == "status":
         target["status"] = data.draw(st.sampled_from([s for s in ("pass", "fail", "partial", "missing", "error",
                                                                    "skipped") if s != target["status"]]))
     else:
         target[key] = {"forged": target[key]}
-    with pytest.raises(bind.Mismatch, match=target["requirement_id"]):
+    with pytest.raises(bind.Mismatch, match=rid):
         bind.check_document(ledger, doc)
+
+
+def test_a_changed_earlier_run_is_left_out_of_the_comparison(store, tmp_path):
+    """The changes section and trend come from earlier runs' documents: one that no longer
+    matches the ledger is left out, and the report says so."""
+    assert invoke("run", "--target", WORKSPACE, "--store", store, "-q").exit_code == 1
+    first, second = sorted((store / "runs").glob("*.json"))
+    run_id = json.loads(second.read_text())["run"]["id"]
+    assert invoke("report", run_id, "--store", store, "-f", "md", "-o", tmp_path / "r.md").exit_code == 0
+    assert f"Compared with run {json.loads(first.read_text())['run']['id']}" in (tmp_path / "r.md").read_text()
+    edit(first, lambda d: flip_status(d, "RISK-01", "fail"))
+    res = invoke("report", run_id, "--store", store, "-f", "md", "-o", tmp_path / "r.md")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("# ledger check:"))
+    assert "left out of the comparison and trend: earlier run" in line and "RISK-01 fail" in line
+    assert f"Compared with run {json.loads(first.read_text())['run']['id']}" not in text

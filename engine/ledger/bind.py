@@ -31,6 +31,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import text
 
+from golive.ledger.chain import TLOG_FIELD
 from golive.ledger.canonical import PayloadError, canonical_bytes, parse, to_jsonable
 from golive.ledger.checkpoint import Checkpoint, CheckpointError
 from golive.ledger.show import WAIVABLE, authored_entries, waived_in_run
@@ -72,8 +73,9 @@ class RecordedRun:
         """The ``run.ledger`` block the run wrote (as :class:`LedgerRecorder` makes it)."""
         seq, digest, sigs, payload = self.checkpoint
         sig = next((s["sig"] for s in sigs if s.get("role") == "checkpoint"), sigs[0]["sig"] if sigs else "")
+        signed_tree = {TLOG_FIELD: payload[TLOG_FIELD]} if payload.get(TLOG_FIELD) else {}  # format v2
         return {**Checkpoint(seq, digest, sig, str(payload.get("key_id", ""))).to_dict(),
-                "key_protected": self.started[1].get("key_protected")}
+                "key_protected": self.started[1].get("key_protected"), **signed_tree}
 
 
 @dataclass
@@ -147,12 +149,14 @@ def _recorded_run(store: Store, doc: Mapping[str, Any], where: str) -> RecordedR
 
 
 def check_document(store: Store, doc: Mapping[str, Any], where: str = "the results document",
-                   bands: Mapping[str, float] | None = None) -> Binding:
-    """Check ``doc`` against the ledger (module docstring); :class:`Mismatch` names the first difference."""
+                   bands: Mapping[str, float] | None = None, verify: bool = True) -> Binding:
+    """Check ``doc`` against the ledger (module docstring); :class:`Mismatch` names the first
+    difference. ``verify=False`` skips re-verifying the ledger, for a caller that just did
+    (earlier runs of the same store)."""
     run = _recorded_run(store, doc, where)
     cp_seq = run.checkpoint[0]
     _check_head(store, run, doc, where)
-    notes = _verify_ledger(store, doc, where, cp_seq)
+    notes = _verify_ledger(store, doc, where, cp_seq) if verify else []
     shown = _check_results(store, run, doc, where)
     _check_counts(run, doc, where)
     _check_waivers(store, run, doc, where)
@@ -166,10 +170,10 @@ def _check_head(store: Store, run: RecordedRun, doc: Mapping[str, Any], where: s
     if not isinstance(claimed, Mapping):
         raise Mismatch(f"{where} has no run.ledger, but run {run.run_id} is signed by the ledger's "
                        f"checkpoint entry {truth['size']}")
-    for key in ("size", "head", "key_id", "checkpoint_signature"):
-        if claimed.get(key) != truth[key]:
+    for key in ("size", "head", "key_id", "checkpoint_signature", *((TLOG_FIELD,) if TLOG_FIELD in claimed else ())):
+        if claimed.get(key) != truth.get(key):
             raise Mismatch(f"{where} says run.ledger.{key} {_show(claimed.get(key))}; the run's checkpoint "
-                           f"entry {truth['size']} has {_show(truth[key])}")
+                           f"entry {truth['size']} has {_show(truth.get(key))}")
 
 
 def _verify_ledger(store: Store, doc: Mapping[str, Any], where: str, cp_seq: int) -> list[str]:

@@ -183,6 +183,8 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         except (KeyError, TypeError, AttributeError) as exc:  # an earlier run's file is damaged
             raise ReportUsageError(f"an earlier run in {runs_dir} is damaged ({type(exc).__name__}: {exc}); "
                                    "move it away or restore it") from None
+        stored_past, left_out = _bound_past(store_dir, stored_past, ledger_check)
+        ledger_check += "".join(f"; {note}" for note in left_out[:3])
         results = Path(f"golive-{document['run']['id'][:8]}.json")
     prev = _read_document(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
     past = [_read_document(p, "history document") for p in history] or stored_past
@@ -262,6 +264,29 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
     finally:
         store.close()
     return document, binding.statement + "".join(f"; note: {n}" for n in binding.notes[:3])
+
+
+def _bound_past(store_dir: Path | None, past: list[dict], ledger_check: str) -> tuple[list[dict], list[str]]:
+    """The earlier runs (changes section, trend) that match the ledger, and a note for each one
+    left out: a changed earlier document must not make this report's comparison (the ledger was
+    verified a moment ago for this run, so each is only compared with its entries)."""
+    if not ledger_check.startswith("verified") or not past:
+        return past, []
+    from golive.ledger import bind
+    from golive.ledger.store import open_store
+
+    kept, notes = [], []
+    store = open_store(store_dir)
+    try:
+        for doc in past:
+            try:
+                bind.check_document(store, doc, f"earlier run {doc['run']['id'][:8]}", verify=False)
+                kept.append(doc)
+            except bind.Mismatch as exc:
+                notes.append(f"left out of the comparison and trend: {exc}")
+    finally:
+        store.close()
+    return kept, notes
 
 
 def _with_ledger_check(model: Any, statement: str) -> Any:
