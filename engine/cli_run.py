@@ -110,14 +110,14 @@ def authored_evidence(recorder) -> tuple[dict[str, list[dict]], list[dict]]:
     """Attestations (by requirement) and waivers recorded in the ledger, oldest first."""
     if recorder is None:
         return {}, []
-    from golive.ledger.show import authored_entries
+    from golive.ledger.show import IN_FORCE_NOW, authored_entries
 
     attestations: dict[str, list[dict]] = {}
-    for a in authored_entries(recorder.store, "attestation"):
+    for a in authored_entries(recorder.store, "attestation", in_force_at=IN_FORCE_NOW):  # revoked ones no longer count
         attestations.setdefault(a.get("requirement_id", ""), []).append(a)
     waivers = [{"requirement_id": w.get("requirement_id"), "approver": w.get("approver") or w.get("author_key_id", "")[:16],
                 "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
-               for w in authored_entries(recorder.store, "waiver")]
+               for w in authored_entries(recorder.store, "waiver", in_force_at=IN_FORCE_NOW)]
     return attestations, waivers
 
 

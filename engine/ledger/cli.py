@@ -180,11 +180,22 @@ def show(store_dir, db_url, what) -> None:
 @evidence.command()
 @store_options
 @click.option("--run", "runs", multiple=True, metavar="ID", help="Run to export (repeatable); default: every checkpointed run.")
+@click.option("--record", "record", type=click.IntRange(1), metavar="SEQ",
+              help="With --with-trail: export entry SEQ and its audit trail (corrections, revocations, waivers, "
+                   "re-runs), each entry with its inclusion proof (JSON; check it with `evidence verify-trail`).")
+@click.option("--with-trail", is_flag=True, help="With --record: include the record's history (required).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("golive-evidence.intoto.jsonl"), show_default=True)
+              help="Output file [default: golive-evidence.intoto.jsonl, or golive-record-SEQ.trail.json].")
 @click.option("--passphrase", "ask", is_flag=True, help="Prompt for the signing key's passphrase.")
-def export(store_dir, db_url, runs, output, ask) -> None:
-    """Write DSSE envelopes with in-toto Statements v1 (test-result predicate), one line per run."""
+def export(store_dir, db_url, runs, record, with_trail, output, ask) -> None:
+    """Write DSSE envelopes with in-toto Statements v1 (test-result predicate), one line per run;
+    or, with --record SEQ --with-trail, one record's audit trail."""
+    if record is not None or with_trail:
+        if record is None or not with_trail or runs:
+            _fail_input("give --record SEQ together with --with-trail (and no --run)")
+        from golive.ledger.cli_trail import export_record
+        return export_record(store_dir, db_url, record, output, ask)
+    output = output or Path("golive-evidence.intoto.jsonl")
     store = _guard(lambda: _open(store_dir, db_url))
     signer = _guard(lambda: default_signer(store, _passphrase(ask), create=False))
     count = _guard(lambda: export_runs(store, signer, output, runs))
@@ -266,3 +277,4 @@ from golive.ledger import cli_tlog  # noqa: E402,F401  (registers checkpoint, pr
 from golive.ledger import cli_witness  # noqa: E402,F401  (registers witness init/serve/submit)
 from golive.ledger import cli_timestamp  # noqa: E402,F401  (registers timestamp, verify-timestamp)
 from golive.ledger import cli_bundle  # noqa: E402,F401  (registers bundle, verify-bundle, verify-report)
+from golive.ledger import cli_trail  # noqa: E402,F401  (registers correct, revoke, verify-trail)

@@ -13,6 +13,7 @@ from golive.ledger.chain import LedgerError
 from golive.ledger.store import Store, payload_bytes
 
 WAIVABLE = ("fail", "partial", "missing", "error")  # as golive.report.waivers applies them
+IN_FORCE_NOW = 2 ** 63 - 1  # ``in_force_at`` for a run starting now: every recorded revocation applies
 
 
 def list_runs(store: Store) -> list[dict[str, Any]]:
@@ -101,7 +102,7 @@ def waived_in_run(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
     seq_end, when = end
     day = (when or "")[:10]
     held: dict[str, dict[str, Any]] = {}
-    for w in authored_entries(store, "waiver"):
+    for w in authored_entries(store, "waiver", in_force_at=seq_end):
         if w["seq"] < seq_end and str(w.get("expires") or "") >= day:
             held[str(w.get("requirement_id"))] = {"seq": w["seq"], "approver": w.get("approver", ""),
                                                   "expires": w.get("expires"), "reason": w.get("justification", "")}
@@ -128,10 +129,33 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
     return history
 
 
-def authored_entries(store: Store, kind: str) -> list[dict[str, Any]]:
-    """Attestations or waivers as recorded: ``{"seq", "run_id", **payload}``. Whether their
-    signatures hold is ``verify``'s job; run it before trusting these."""
+def authored_entries(store: Store, kind: str, in_force_at: int | None = None) -> list[dict[str, Any]]:
+    """Attestations or waivers as recorded: ``{"seq", "run_id", **payload}``, with ``revoked``
+    (``{"seq", "reason", "by"}``) when a revocation entry names one. With ``in_force_at``, those
+    revoked by an entry before that seq are left out: a revocation counts from its own seq on,
+    so earlier runs keep the state they recorded (``IN_FORCE_NOW`` for a run about to start).
+    Whether signatures hold is ``verify``'s job; run it before trusting these."""
     with store.read() as conn:
         rows = conn.execute(text("SELECT seq, run_id, payload FROM ledger_entries WHERE kind = :k ORDER BY seq"),
                             {"k": kind}).all()
-    return [{"seq": seq, "run_id": run_id, **json.loads(payload_bytes(payload))} for seq, run_id, payload in rows]
+        revoked = revocations(conn)
+    entries = []
+    for seq, run_id, payload in rows:
+        entry = {"seq": seq, "run_id": run_id, **json.loads(payload_bytes(payload))}
+        if seq in revoked:
+            entry["revoked"] = revoked[seq]
+        if in_force_at is None or seq not in revoked or revoked[seq]["seq"] >= in_force_at:
+            entries.append(entry)
+    return entries
+
+
+def revocations(conn) -> dict[int, dict[str, Any]]:  # noqa: ANN001 -- a read connection
+    """The first revocation of each revoked entry: ``{revoked seq: {"seq", "reason", "by"}}``."""
+    found: dict[int, dict[str, Any]] = {}
+    for seq, payload in conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'revocation' "
+                                          "ORDER BY seq")):
+        body = json.loads(payload_bytes(payload))
+        target = body.get("revokes")
+        if isinstance(target, int) and target not in found:
+            found[target] = {"seq": seq, "reason": body.get("reason", ""), "by": body.get("by", "")}
+    return found
