@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from golive.model import CheckResult, CheckSpec, Requirement, Status
-from golive.plugins.records.reader import RecordsError, RecordsMissing
+from golive.plugins.records.reader import RecordsError, RecordsMissing, size_notes
 
 MAX_LISTED = 50  # violation lists in details are capped so a report stays readable
 
@@ -28,13 +28,22 @@ def guarded(func: Callable[[Requirement, Any], CheckResult]) -> Callable[[Requir
     @functools.wraps(func)
     def run(requirement: Requirement, ctx) -> CheckResult:
         try:
-            return func(requirement, ctx)
+            return _with_size_notes(func(requirement, ctx), ctx)
         except RecordsMissing as exc:
             return CheckResult(status=Status.MISSING, message=str(exc))
         except RecordsError as exc:
             return CheckResult(status=Status.ERROR, message=f"{requirement.id}: {exc}",
                                details={"bad_input": exc.as_dict()})
     return run
+
+
+def _with_size_notes(result: CheckResult, ctx) -> CheckResult:
+    """``details.large_inputs`` names the large records files read ("... is 400 MB: read in chunks")."""
+    notes = size_notes(ctx)
+    if notes and isinstance(result, CheckResult):
+        details = result.details or {}
+        result.details = {**details, "large_inputs": sorted({*details.get("large_inputs", ()), *notes})}
+    return result
 
 
 def make_spec(plugin: str, name: str, func, description: str, metrics: tuple[str, ...],

@@ -8,22 +8,21 @@ unsorted timestamps). Decimal columns hold :class:`decimal.Decimal` objects so s
 """
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+import logging
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import pandas as pd
 
 from golive.plugins.records.contract import TABLES, TableSpec
+from golive.plugins.records.convert import MAX_INTEGER_DIGITS, ColumnBuilder  # noqa: F401 - re-exported
 
 ROW = "_row"  # 1-based data row number kept on every frame so checkers can name bad rows
-# Decimal arithmetic carries 28 significant digits: an amount with more integer digits than this
-# cannot be rounded to the cent or summed exactly (``1e309`` made checks fail with a bare
-# InvalidOperation). 20 digits exceed any real price, quantity or notional with room for sums.
-MAX_INTEGER_DIGITS = 20
-_TRUE = {"true", "1", "yes", "y", "t"}
-_FALSE = {"false", "0", "no", "n", "f"}
+CHUNK_ROWS = 200_000  # rows parsed at a time: bounds the text held, whatever the file's size
+LARGE_INPUT_BYTES = 64 * 1024 * 1024  # above this a run says the file was large (as the log readers do)
+log = logging.getLogger("golive.plugins.inputs")
+_warned: set[tuple[str, int]] = set()
+_large: dict[str, str] = {}  # resolved path -> size note, for the large records files read here
 
 
 class RecordsMissing(FileNotFoundError):
@@ -76,7 +75,9 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
     """Read records file ``name`` and return the columns ``need`` + ``optional``.
 
     ``need`` columns must exist and (unless listed in ``nullable``) hold a value in every row;
-    ``optional`` columns may be absent (filled with nulls) or hold nulls.
+    ``optional`` columns may be absent (filled with nulls) or hold nulls. A CSV is read in chunks
+    of :data:`CHUNK_ROWS` rows and only the asked columns are kept, so memory follows the columns
+    returned, not the file; the first error reported is the one a whole-file read reported.
     """
     spec = TABLES[name]
     path = find(ctx, name)
@@ -86,114 +87,88 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
     if not any(a.path == rel for a in ctx.artifacts):  # a check may read a file twice; record it once
         ctx.record_artifact(path)
     is_csv = path.suffix != ".parquet"
-    raw = _read(path, rel, is_csv)
     need, optional, nullable = list(need), list(optional), set(nullable)
-    frame = pd.DataFrame(index=raw.index)
+    large = _size_note(path, rel) is not None
+    columns, chunks = _read(path, rel, is_csv)
+    builders = {col: ColumnBuilder(spec.column(col).kind, is_csv, compact=large)
+                for col in need + optional if col in columns}
+    rows, index = 0, None
+    for chunk in chunks:  # a parse error in any chunk is raised here, before any value error
+        rows += len(chunk)
+        index = None if is_csv else chunk.index  # Parquet may carry its own index
+        for col, builder in builders.items():
+            builder.add(chunk[col])
+        del chunk
+    frame = pd.DataFrame(index=pd.RangeIndex(rows) if index is None else index)
     for col in need + optional:
         column = spec.column(col)
-        if col not in raw.columns:
+        if col in frame.columns:  # asked twice
+            continue
+        if col not in builders:
             if col in need:
-                raise RecordsError(rel, f"required column missing (has: {', '.join(map(str, raw.columns))})",
+                raise RecordsError(rel, f"required column missing (has: {', '.join(map(str, columns))})",
                                    column=col, csv=is_csv)
             frame[col] = None
             continue
-        values = [_convert(v, column.kind, rel, col, i + 1, is_csv) for i, v in enumerate(raw[col].tolist())]
-        if col in need and col not in nullable:
-            for i, v in enumerate(values):
-                if v is None:
-                    raise RecordsError(rel, f"a value is required ({column.kind})", column=col,
-                                       row=i + 1, csv=is_csv)
-        frame[col] = _series(values, column.kind, raw.index)
-    frame[ROW] = range(1, len(raw) + 1)
+        builder = builders.pop(col)
+        if builder.error is not None:
+            row, bad = builder.error
+            raise RecordsError(rel, str(bad), column=col, row=row, csv=is_csv)
+        if col in need and col not in nullable and builder.first_null is not None:
+            raise RecordsError(rel, f"a value is required ({column.kind})", column=col,
+                               row=builder.first_null, csv=is_csv)
+        frame[col] = builder.series().set_axis(frame.index)
+    frame[ROW] = range(1, rows + 1)
     _check_key(spec, frame, rel, is_csv)
     _check_sorted(spec, frame, rel, is_csv)
     return frame
 
 
-def _read(path: Path, rel: str, is_csv: bool) -> pd.DataFrame:
+def _read(path: Path, rel: str, is_csv: bool) -> tuple[list, Iterator[pd.DataFrame]]:
+    """(header columns, chunks of rows as text); parquet is one chunk."""
     try:
-        if is_csv:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
-        return pd.read_parquet(path)
+        if not is_csv:
+            whole = pd.read_parquet(path)
+            return list(whole.columns), iter([whole])
+        header = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, nrows=0)
     except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+        return [], iter([])
     except Exception as exc:  # noqa: BLE001 - any parser failure is bad input, named
-        raise RecordsError(rel, f"cannot be read: {type(exc).__name__}: {exc}", csv=is_csv) from exc
+        raise _unreadable(rel, exc, is_csv) from exc
+    return list(header.columns), _chunks(path, rel)
 
 
-def _null(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
+def _chunks(path: Path, rel: str) -> Iterator[pd.DataFrame]:
     try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+        with pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, chunksize=CHUNK_ROWS) as reader:
+            yield from reader
+    except pd.errors.EmptyDataError:
+        return
+    except Exception as exc:  # noqa: BLE001 - any parser failure is bad input, named
+        raise _unreadable(rel, exc, True) from exc
 
 
-def _convert(value, kind: str, rel: str, col: str, row: int, is_csv: bool):
-    if _null(value):
+def _unreadable(rel: str, exc: Exception, is_csv: bool) -> RecordsError:
+    return RecordsError(rel, f"cannot be read: {type(exc).__name__}: {exc}", csv=is_csv)
+
+
+def _size_note(path: Path, rel: str) -> str | None:
+    """"records/fills.csv is 400 MB: read in chunks" for a file above LARGE_INPUT_BYTES (logged
+    once per file and size as a run warning; ``checkutil.guarded`` adds it to the result)."""
+    size = path.stat().st_size
+    if size <= LARGE_INPUT_BYTES:
         return None
-    bad = lambda why: RecordsError(rel, f"{value!r} {why}", column=col, row=row, csv=is_csv)  # noqa: E731
-    text = value.strip() if isinstance(value, str) else value
-    if kind == "str":
-        return str(text)
-    if kind == "decimal":
-        if isinstance(text, float) and not is_csv:
-            raise bad("is a binary float; money and prices must be decimal128 or strings")
-        try:
-            d = Decimal(str(text))
-        except InvalidOperation:
-            raise bad("is not a decimal number") from None
-        if not d.is_finite():
-            raise bad("is not a finite decimal")
-        if d and d.adjusted() >= MAX_INTEGER_DIGITS:
-            raise bad(f"is out of range: more than {MAX_INTEGER_DIGITS} digits before the decimal point")
-        return d
-    if kind in ("int", "float"):
-        try:
-            f = float(text)
-        except (TypeError, ValueError):
-            raise bad(f"is not a{'n integer' if kind == 'int' else ' number'}") from None
-        if f != f or f in (float("inf"), float("-inf")):
-            raise bad("is not a finite number")
-        if kind == "int":
-            if f != int(f):
-                raise bad("is not an integer")
-            return int(f)
-        return f
-    if kind == "bool":
-        if isinstance(text, bool):
-            return text
-        s = str(text).lower()
-        if s in _TRUE:
-            return True
-        if s in _FALSE:
-            return False
-        raise bad("is not a boolean (true/false)")
-    if kind == "timestamp":
-        try:
-            ts = pd.Timestamp(text)
-        except (ValueError, TypeError):
-            raise bad("is not an ISO 8601 timestamp") from None
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    if kind == "date":
-        if isinstance(text, date):
-            return text if not isinstance(text, pd.Timestamp) else text.date()
-        try:
-            return date.fromisoformat(str(text))
-        except ValueError:
-            raise bad("is not a date (YYYY-MM-DD)") from None
-    raise AssertionError(f"unknown kind {kind}")
+    note = f"{rel} is {size / 1e6:,.0f} MB: read in chunks"
+    _large[str(path.resolve())] = note
+    if (str(path), size) not in _warned:
+        _warned.add((str(path), size))
+        log.warning(note)
+    return note
 
 
-def _series(values: list, kind: str, index) -> pd.Series:
-    if kind == "timestamp":
-        return pd.Series(pd.to_datetime(values, utc=True), index=index)
-    if kind == "float":
-        return pd.Series([float("nan") if v is None else v for v in values], index=index, dtype=float)
-    return pd.Series(values, index=index, dtype=object)
+def size_notes(ctx) -> list[str]:
+    """The size notes of the records files this check read that were large."""
+    return sorted({n for n in (_large.get(str((ctx.target.root / a.path).resolve())) for a in ctx.artifacts) if n})
 
 
 def _check_key(spec: TableSpec, frame: pd.DataFrame, rel: str, is_csv: bool) -> None:
@@ -209,6 +184,15 @@ def _check_key(spec: TableSpec, frame: pd.DataFrame, rel: str, is_csv: bool) -> 
 def _check_sorted(spec: TableSpec, frame: pd.DataFrame, rel: str, is_csv: bool) -> None:
     col = spec.sorted_by
     if not col or col not in frame or frame[col].isna().all():
+        return
+    if isinstance(frame[col].dtype, pd.DatetimeTZDtype):  # compared as numbers: no object per row
+        values = frame[col].array.asi8
+        known = ~frame[col].isna().to_numpy()
+        back = known[1:] & known[:-1] & (values[1:] < values[:-1])
+        if back.any():
+            i = int(back.argmax()) + 1
+            raise RecordsError(rel, f"not sorted by {col}: {frame[col].iloc[i]} comes after {frame[col].iloc[i - 1]}",
+                               column=col, row=i + 1, csv=is_csv)
         return
     values = frame[col].tolist()
     for i in range(1, len(values)):
