@@ -52,8 +52,9 @@ def cli(verbose: int) -> None:
     from golive.ledger.secrets import RedactingFilter
 
     for handler in logging.getLogger().handlers:  # a check that logs a key must not print it
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(RedactingFilter())
+        for old in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
+            handler.removeFilter(old)  # one filter, knowing this invocation's environment
+        handler.addFilter(RedactingFilter())
 
 
 def _host():

@@ -11,12 +11,21 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from golive import history
 from golive.cli import cli
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """One row per run whatever the terminal (xdist workers differ)."""
+    from golive.cli import out
+
+    monkeypatch.setattr(out, "width", 200)
 
 
 def invoke(*args, env=None):
@@ -51,9 +60,6 @@ def test_history_lists_verdict_series_and_figures_and_reports_compare_one_series
     text = report.read_text()
     assert f"Compared with run {first['run']}" in text and sliced["run"] not in text
 
-    from golive.cli import out
-
-    monkeypatch.setattr(out, "width", 200)  # one row per run whatever the terminal (xdist workers differ)
     table = invoke("history", "--store", store)
     assert table.exit_code == 0
     lines = [line for line in table.output.splitlines() if line.strip()[:4] == "2026" or " @" in line]
