@@ -50,11 +50,10 @@ def server(tmp_path_factory):
                                         log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
+    deadline = time.monotonic() + 60  # a loaded CI machine starts slowly
+    while not srv.started and thread.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
+    assert srv.started, f"uvicorn did not start on port {port} (thread alive: {thread.is_alive()})"
     yield built, store, f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=10)
@@ -83,6 +82,18 @@ def browser(tmp_path):
     driver.quit()
 
 
+def click_and_wait(driver, element, url_part: str) -> None:
+    """Click a link or button and wait until the browser shows a page whose URL has ``url_part``
+    (a click returns before the next page has loaded)."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(driver, 30).until(EC.staleness_of(element))
+    WebDriverWait(driver, 30).until(EC.url_contains(url_part))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 def sign_in(driver, base: str, name: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -90,7 +101,7 @@ def sign_in(driver, base: str, name: str) -> None:
     assert "/login" in driver.current_url
     driver.find_element(By.NAME, "name").send_keys(name)
     driver.find_element(By.NAME, "password").send_keys(h.PASSWORDS[name])
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.login button"), "/runs")
 
 
 def csp_violations(driver) -> list[str]:
@@ -109,12 +120,12 @@ def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tm
     assert len(rows) == 4 and "NOT READY" in rows[0].text
     browser.save_screenshot(str(tmp_path / "runs.png"))
 
-    browser.find_element(By.LINK_TEXT, built.runs[1][:8]).click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, built.runs[1][:8]), built.runs[1])
     assert "Readiness: NOT READY" in browser.find_element(By.CSS_SELECTOR, ".verdict").text
     assert browser.find_elements(By.CSS_SELECTOR, ".charts svg")
     browser.save_screenshot(str(tmp_path / "run.png"))
 
-    browser.find_element(By.LINK_TEXT, "PRE-PIPE-01").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "PRE-PIPE-01"), "/requirements/PRE-PIPE-01")
     reason = browser.find_element(By.XPATH, "//th[text()='Reason']/following-sibling::td").text
     assert h.PAYLOAD in reason  # shown as text ...
     assert not browser.find_elements(By.CSS_SELECTOR, "main img")  # ... never as an element
@@ -140,16 +151,16 @@ def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tm
     assert len(done) == 1 and done[0].name in ("costs.csv", "fills.csv")
     assert hashlib.sha256(done[0].read_bytes()).hexdigest() == digest
 
-    browser.find_element(By.LINK_TEXT, "Compare").click()
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Compare"), "/compare")
     Select(browser.find_element(By.NAME, "a")).select_by_value(built.runs[0])
     Select(browser.find_element(By.NAME, "b")).select_by_value(built.runs[1])
-    browser.find_element(By.CSS_SELECTOR, "form.filters button").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"), f"b={built.runs[1]}")
     new = browser.find_element(By.CSS_SELECTOR, "table.new-failures").text
     assert "PRE-PIPE-01" in new and "pass fail" in new
     browser.save_screenshot(str(tmp_path / "compare.png"))
 
     assert csp_violations(browser) == []
-    browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.logout button"), "/login")
     assert "/login" in browser.current_url
     browser.get(f"{base}/runs")
     assert "/login" in browser.current_url
