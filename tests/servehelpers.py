@@ -19,6 +19,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from golive.cli import cli
+from people import enrol
 
 REFERENCE = Path(__file__).parent / "fixtures" / "reference-workspace"
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -83,7 +84,7 @@ def build(root: Path, demo: bool = True, db_url: str | None = None) -> ServeStor
         assert res.exit_code in (0, 1), res.output
         built.runs.append(re.search(r'"id": "([0-9a-f-]{36})"', (root / f"run{number}.json").read_text()).group(1))
         if number == 1:
-            assert invoke("keys", "add-person", "Ada Risk", "--store", str(built.path), *db).exit_code == 0
+            enrol(invoke, "Ada Risk", "--store", str(built.path), *db)
             soon = (date.today() + timedelta(days=30)).isoformat()
             res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason",
                          f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path), *db)

@@ -14,6 +14,7 @@ from golive.model import Status
 from golive.run.runner import manual_outcome
 
 from enginehelpers import req
+from people import enrol
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -30,7 +31,7 @@ def test_attest_and_waive_end_to_end(tmp_path):
     first_json = tmp_path / "first.json"
     first = invoke("run", "--target", str(WORKSPACE), "--store", store, "-q", "--json", str(first_json))
     assert first.exit_code == 1
-    assert invoke("keys", "add-person", "Ada Risk", "--store", store).exit_code == 0
+    enrol(invoke, "Ada Risk", "--store", store)
     proof = tmp_path / "validation-report.txt"
     proof.write_text("independent validation performed by Example Audit LLP")
     res = invoke("attest", "AUD-07", "--by", "Ada Risk", "--role", "Head of Model Validation",
@@ -100,7 +101,7 @@ def store_with_person(tmp_path):
     store = str(tmp_path / "store")
     assert invoke("run", "--target", str(WORKSPACE), "--store", store, "-q",
                   "--only", "PRE-PIPE-01").exit_code in (0, 1)
-    assert invoke("keys", "add-person", "Ada Risk", "--store", store).exit_code == 0
+    enrol(invoke, "Ada Risk", "--store", store)
     return store
 
 

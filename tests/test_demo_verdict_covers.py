@@ -27,6 +27,7 @@ from golive import history
 from golive.cli import EXIT_GAPS, EXIT_OK, cli
 from golive.cli_run import execute_run, gate_exit_code
 from golive.run.scoring import exit_code
+from people import enrol
 
 SHOWN_ON_COVER = 4  # the cover lists this many reasons, then "and N more reasons"
 
@@ -122,7 +123,7 @@ def _attested_copy(healthy: Path, dest: Path) -> Path:
     """The healthy demo's workspace and signed ledger, with RISK-09 and AUD-07 attested."""
     shutil.copytree(healthy, dest)
     store = dest / "evidence"
-    invoke("keys", "add-person", "Ada Risk", "--store", store)
+    enrol(invoke, "Ada Risk", "--store", store)
     for rid, note in (("RISK-09", "kill-switch drill of 2026-10-28 observed and its log reviewed"),
                       ("AUD-07", "independent validation report of Example Audit LLP reviewed")):
         invoke("attest", rid, "--by", "Ada Risk", "--role", "Head of Trading Risk", "--note", note, "--store", store)

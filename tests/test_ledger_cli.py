@@ -17,6 +17,7 @@ from golive.ledger.keyring import recorded_keys
 from golive.ledger.keys import key_id_of, load_public_key
 from golive.ledger.simulate import record_run
 from ledger_guard import unguard_sqlite
+from people import enrol, private_key_files
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -203,8 +204,10 @@ def test_person_key_without_endorsement_is_rejected(store_dir):
 def test_person_attests_and_waives_through_the_cli(store_dir, tmp_path):
     from golive.ledger.show import authored_entries
 
-    added = invoke("keys", "add-person", "--store", str(store_dir), "Risk Officer")
-    assert added.exit_code == 0, added.output
+    refused = invoke("keys", "add-person", "--store", str(store_dir), "Risk Officer", "--role", "risk")
+    assert refused.exit_code == 2 and "person-init" in refused.output  # no private key made in the store
+    enrol(invoke, "Risk Officer", "--store", str(store_dir))
+    assert private_key_files(store_dir) == []
     store = Store(store_dir)
     person_id = next(k for k, v in recorded_keys(store).items() if v["role"] == "person")
     proof = tmp_path / "kill-switch-drill.txt"

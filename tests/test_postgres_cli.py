@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from golive.cli import cli
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture
+from people import enrol
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -27,7 +28,7 @@ def test_attest_waive_run_verify_export_through_a_database_url(tmp_path, db_url)
     where = ["--store", store] + (["--db", db_url] if db_url else [])
     first = invoke("run", "--target", WORKSPACE, *where, "-q", "--json", tmp_path / "first.json")
     assert first.exit_code in (0, 1), first.output
-    assert invoke("keys", "add-person", "Ada Risk", *where).exit_code == 0
+    enrol(invoke, "Ada Risk", *where)
     res = invoke("evidence", "attest", "AUD-07", *where, "--by", "Ada Risk", "--role", "Head of Model Validation",
                  "--note", "walked through the model inventory", "--expires", "2099-01-01")
     assert res.exit_code == 0, res.output

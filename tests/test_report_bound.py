@@ -21,6 +21,7 @@ from golive.ledger import bind
 from golive.ledger.store import open_store
 
 from ledger_guard import unguard_sqlite
+from people import enrol
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 EXPIRES = (date.today() + timedelta(days=30)).isoformat()
@@ -35,7 +36,7 @@ def recorded(tmp_path_factory) -> Path:
     store = tmp_path_factory.mktemp("bound") / "evidence"
     store.mkdir()
     assert invoke("keys", "init", "--store", store).exit_code in (0, 2)  # created, or created by add-person
-    assert invoke("keys", "add-person", "Ada Risk", "--store", store).exit_code == 0
+    enrol(invoke, "Ada Risk", "--store", store)
     res = invoke("waive", "RISK-02", "--approver", "Ada Risk", "--reason", "limits reviewed by hand this quarter",
                  "--expires", EXPIRES, "--store", store)
     assert res.exit_code == 0, res.output

@@ -1,6 +1,7 @@
-"""Commands for entries a person authors: ``golive keys add-person``, ``golive evidence attest``
-and ``golive evidence waive``. Each entry is signed with the person's own key, which the
-ledger key endorses when it is added, so verify can tell who vouched for what.
+"""Commands for entries a person authors: ``golive evidence attest`` and ``golive evidence
+waive``. Each entry is signed with the person's own key, loaded from their own key file with
+their passphrase (golive.ledger.cli_people); the ledger key endorsed its public key when an
+administrator registered it, so verify can tell who vouched for what.
 """
 from __future__ import annotations
 
@@ -11,21 +12,17 @@ from pathlib import Path
 import click
 
 from golive.digest import file_sha256
-from golive.ledger.cli import _fail_input, _guard, _open, _passphrase, evidence, keys, out, store_options
-from golive.ledger.keyring import append_authored, default_signer, record_key, recorded_keys
-from golive.ledger.keys import KeyDirectory
+from golive.ledger.cli import _fail_input, _guard, _open, evidence, out, store_options
+from golive.ledger.cli_people import person_signer, signing_options
+from golive.ledger.keyring import append_authored, recorded_keys
 from golive.ledger.secrets import Redactor
 
 
-def _person(store, who: str, ask: bool):
-    """The person key named by ``who``: the name given to `golive keys add-person`, or a unique
-    prefix of a recorded person key id."""
-    people = {k: v for k, v in recorded_keys(store).items() if v["role"] == "person" and v["status"] == "active"}
-    matches = [k for k, v in people.items() if v.get("name") == who] or [k for k in people if k.startswith(who)]
-    if len(matches) != 1:
-        _fail_input(f"{who!r} names {len(matches)} active person keys; give the person's name or a unique "
-                    "key id prefix from `golive keys list` (add one with `golive keys add-person NAME`)")
-    return _guard(lambda: KeyDirectory(store.keys_dir).load(matches[0], _passphrase(ask)))
+def _person(store, who: str, ask: bool = False, key_file: Path | None = None, passphrase_env: str | None = None):
+    """The signer of the person named by ``who`` (their name or a unique prefix of their key id),
+    loaded from their own key file with their passphrase (``ask`` is kept for callers that had a
+    --passphrase flag: the passphrase is now always required)."""
+    return person_signer(store, who, key_file, passphrase_env)[0]
 
 
 #: the longest a waiver may run when the plan sets no policy: a waiver is a dated exception, not
@@ -62,19 +59,6 @@ def _attach(store, files: tuple[Path, ...]) -> list[dict]:
     return blobs
 
 
-@keys.command("add-person")
-@store_options
-@click.argument("name")
-@click.option("--passphrase", "ask", is_flag=True, help="Protect the new key with a passphrase (prompted).")
-def add_person(store_dir, db_url, name, ask) -> None:
-    """Create a signing key for a person (an approver) and record it, endorsed by the ledger key."""
-    store = _guard(lambda: _open(store_dir, db_url))
-    ledger_key = _guard(lambda: default_signer(store, create=False))
-    person = KeyDirectory(store.keys_dir).create(_passphrase(ask, confirm=True), make_current=False)
-    seq = _guard(lambda: record_key(store, person, role="person", name=name, endorser=ledger_key))
-    out.print(f"person key for {name}: {person.key_id} (entry {seq}); hand the .key file to its owner")
-
-
 @click.command()
 @store_options
 @click.argument("requirement_id")
@@ -86,13 +70,13 @@ def add_person(store_dir, db_url, name, ask) -> None:
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Evidence file to store with the attestation (repeatable; secrets masked).")
 @click.option("--run", "run_id", default="-", metavar="RUN", help="Run the attestation belongs to.")
-@click.option("--passphrase", "ask", is_flag=True, help="Prompt for the person key's passphrase.")
+@signing_options
 @click.option("--supporting", is_flag=True,
               help="Record it as supporting evidence for a requirement that has a check (it never "
                    "verifies such a requirement; the check does).")
 @plan_option
-def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, ask, supporting,
-           plan_path) -> None:
+def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, key_file,
+           passphrase_env, supporting, plan_path) -> None:
     """Record a signed attestation that a manual requirement was verified.
 
     Later runs count a manual requirement as verified while the attestation has not expired. A
@@ -111,7 +95,7 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
     if req.manual and supporting:
         _fail_input(f"{req.id} is a manual requirement: its attestation verifies it (drop --supporting)")
     store = _guard(lambda: _open(store_dir, db_url))
-    person = _person(store, by, ask)
+    person = _person(store, by, key_file=key_file, passphrase_env=passphrase_env)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "statement": statement, "status": "pass",
                "attested_by": name, "role": role, "expires": expires.date().isoformat() if expires else None,
@@ -134,9 +118,9 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
 @click.option("--reason", "--justification", "justification", required=True, help="Why the requirement may be waived.")
 @click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day the waiver holds (YYYY-MM-DD).")
-@click.option("--passphrase", "ask", is_flag=True, help="Prompt for the approver key's passphrase.")
+@signing_options
 @plan_option
-def waive(store_dir, db_url, requirement_id, by, justification, expires, ask, plan_path) -> None:
+def waive(store_dir, db_url, requirement_id, by, justification, expires, key_file, passphrase_env, plan_path) -> None:
     """Record a signed, expiring waiver for a requirement of the plan.
 
     A waiver runs at most 90 days for a P1 requirement, 180 for P2, 365 for P3. Exit 2: unknown
@@ -150,7 +134,7 @@ def waive(store_dir, db_url, requirement_id, by, justification, expires, ask, pl
         _fail_input(f"--expires {expires.date()}: a waiver of a {req.priority} requirement runs at most {limit} "
                     f"days (until {date.today() + timedelta(days=limit)}); renew it when it expires")
     store = _guard(lambda: _open(store_dir, db_url))
-    person = _person(store, by, ask)
+    person = _person(store, by, key_file=key_file, passphrase_env=passphrase_env)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "justification": justification,
                "expires": expires.date().isoformat(), "approver": name,

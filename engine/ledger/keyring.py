@@ -4,7 +4,9 @@ A key enters the ledger through a ``key`` entry (``action`` add | rotate | revok
 raw public key (base64) and its id, signed by the key itself (proof of possession). The first
 ledger key is the trust anchor; a later ledger key is added by rotation (signed by the old key
 and the new one) or endorsed by an active ledger key. Person keys (attestations, waivers) are
-added with ``role: person``, endorsed by the ledger key.
+added with ``role: person``, endorsed by the ledger key, from the public key alone
+(``golive.ledger.people``: the private key stays with the person), with ``name``,
+``person_role`` and ``valid_until``.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def utc_now() -> str:
 
 
 def recorded_keys(store: Store, conn: Connection | None = None) -> dict[str, dict]:
-    """key_id -> {"role", "status", "seq", "name"} from the ledger's key entries, in order.
+    """key_id -> {"role", "status", "seq", "name", "public_key"; person keys: "person_role",
+    "valid_until", "login"; revoked: "revoked_at", "revoked_seq"} from the ledger's key entries, in order.
     Reads the payloads as stored; ``verify`` is what checks their signatures. Pass ``conn`` to
     read inside a transaction the caller holds."""
     if conn is None:
@@ -42,11 +45,12 @@ def recorded_keys(store: Store, conn: Connection | None = None) -> dict[str, dic
         key_id = body.get("key_id", "")
         if body.get("action") in ("add", "rotate"):
             keys[key_id] = {"role": body.get("role", "ledger"), "status": "active", "seq": seq,
-                            "name": body.get("name", "")}
+                            "name": body.get("name", ""), "public_key": body.get("public_key", "")}
+            keys[key_id].update({k: body[k] for k in ("person_role", "valid_until", "login") if k in body})
             if body.get("action") == "rotate" and body.get("replaces") in keys:
                 keys[body["replaces"]]["status"] = "retired"
         elif body.get("action") == "revoke" and key_id in keys:
-            keys[key_id]["status"] = "revoked"
+            keys[key_id].update(status="revoked", revoked_at=body.get("time", ""), revoked_seq=seq)
     return keys
 
 
@@ -126,7 +130,7 @@ def reconcile_current(store: Store) -> str | None:
     return active
 
 
-AUTHORED_KINDS = ("attestation", "waiver", "correction", "revocation")
+AUTHORED_KINDS = ("attestation", "waiver", "correction", "revocation", "signoff")
 
 
 def append_authored(store: Store, kind: str, payload: dict, author: Signer, run_id: str = NO_RUN):

@@ -34,7 +34,7 @@ __all__ = ["Problem", "VerifyReport", "verify_store"]
 
 FETCH_BATCH = 20_000
 MAX_PROBLEMS = 100
-AUTHORED = ("attestation", "waiver", "correction", "revocation")  # signed by a person key
+AUTHORED = ("attestation", "waiver", "correction", "revocation", "signoff")  # signed by a person key
 SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
             "FROM ledger_entries ORDER BY seq")
 
@@ -263,11 +263,13 @@ class _Verifier(TreeChecks):
                 if s.get("key_id") != key_id:
                     self.problem(f"signed by key {str(s.get('key_id', '?'))[:16]}, which is not recorded "
                                  "in the ledger (unknown key)", seq)
-            if not self_signed:
-                self.problem(f"key {key_id[:16]} is not signed by itself (no proof of possession)", seq)
-                return
             role = body.get("role", "ledger")
             active_ledger = {k for k, v in self.keys.items() if v.role == "ledger" and v.status == "active"}
+            # a person's key is registered from its public half alone (the private key never
+            # enters the store): the ledger key's endorsement stands in for the self-signature
+            if not self_signed and not (role == "person" and signers & active_ledger):
+                self.problem(f"key {key_id[:16]} is not signed by itself (no proof of possession)", seq)
+                return
             if action == "rotate":
                 old = str(body.get("replaces", ""))
                 if old not in signers or old not in active_ledger:
