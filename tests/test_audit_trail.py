@@ -19,6 +19,7 @@ from golive.ledger import LedgerRecorder, Store, default_signer, verify_store
 from golive.ledger.show import run_results
 from golive.ledger.simulate import record_run
 from ledger_guard import unguard
+from people import enrol
 from pg import db_url  # noqa: F401 -- the parametrised fixture (SQLite, and PostgreSQL in CI)
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
@@ -93,7 +94,7 @@ def history(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("trail")
     store = str(tmp / "store")
     runs = [_run(store, tmp / "r1.json")]
-    assert invoke("keys", "add-person", "Ada Risk", "--store", store).exit_code == 0
+    enrol(invoke, "Ada Risk", "--store", store)
     report = tmp / "validation.txt"
     report.write_text("independent validation by Example Audit LLP\n")
     waived = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week in Q1",

@@ -115,10 +115,17 @@ class _Collector:
                 self.add(row, "rerun-result")
 
     def signing_keys(self) -> None:
-        key_ids = {str(s.get("key_id")) for row in list(self.rows.values()) for s in _signatures(row[6])}
-        for row in _rows(self.conn, "kind = 'key'", {}):
-            if _body(row[3]).get("key_id") in key_ids:
-                self.add(row, "key")
+        """Key entries of the trail's signers, and of their endorsers (a person key is endorsed by
+        the ledger key), until no new key is needed."""
+        seen: set[str] = set()
+        while True:
+            key_ids = {str(s.get("key_id")) for row in list(self.rows.values()) for s in _signatures(row[6])} - seen
+            if not key_ids:
+                return
+            seen |= key_ids
+            for row in _rows(self.conn, "kind = 'key'", {}):
+                if _body(row[3]).get("key_id") in key_ids:
+                    self.add(row, "key")
 
 
 def same_selection(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -117,10 +117,15 @@ class _Keys:
             except ValueError:
                 raw = b""
             message = head_message(entry.seq, entry.entry_hash)
-            if key_id_of(raw) != key_id or not any(_verifies(raw, s, message) for s in sigs if s.get("key_id") == key_id):
+            self_signed = any(_verifies(raw, s, message) for s in sigs if s.get("key_id") == key_id)
+            # a person key is registered from its public half: a ledger key's endorsement stands in
+            endorsed = body.get("role") == "person" and any(
+                (known := self.at(str(s.get("key_id", "")), entry.seq)) is not None
+                and known[1].get("role", "ledger") == "ledger" and _verifies(known[0], s, message) for s in sigs)
+            if key_id_of(raw) != key_id or not (self_signed or endorsed):
                 raise ProofError(f"key entry {entry.seq} does not record a self-signed key {key_id[:16]}")
             self.events.setdefault(key_id, []).append((entry.seq, "add", raw, body))
-            entry.signed_by.append(f"{body.get('name') or key_id[:16]} (itself)")
+            entry.signed_by.append(f"{body.get('name') or key_id[:16]} ({'itself' if self_signed else 'endorsed'})")
             if action == "rotate" and body.get("replaces"):
                 self.events.setdefault(str(body["replaces"]), []).append((entry.seq, "retire", b"", body))
         elif action == "revoke":
