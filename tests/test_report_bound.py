@@ -130,6 +130,13 @@ def test_changed_counts_or_head_are_refused(store):
     res = report(store, doc["run"]["id"])
     assert res.exit_code == bind_exit() and f"coverage.by_section {doc['coverage']['by_section'][0]['id']} verified" \
         in res.output
+    doc["coverage"]["by_section"][0]["verified"] -= 1
+    doc["summary"]["by_status"]["pass"] += 6  # only the headline counts changed
+    path.write_text(json.dumps(doc))
+    res = report(store, doc["run"]["id"])
+    assert res.exit_code == bind_exit()
+    assert f"says summary.by_status pass {doc['summary']['by_status']['pass']}; the ledger's run-finished entry" \
+        in res.output
 
 
 def test_from_ledger_renders_the_ledgers_truth(store):
