@@ -18,7 +18,7 @@ from rich.table import Table
 
 from golive.ledger.chain import NO_RUN
 from golive.ledger.cli import _fail_input, _guard, _open, err, evidence, out, store_options
-from golive.ledger.cli_authored import _person
+from golive.ledger.cli_people import person_signer, signing_options
 from golive.ledger.cli_tlog import _signer
 from golive.ledger.keyring import append_authored, recorded_keys
 from golive.ledger.keys import load_public_key
@@ -40,15 +40,15 @@ def _target(store: Store, seq: int) -> tuple:
     return row
 
 
-def _author(store: Store, by: str, ask: bool):  # noqa: ANN201 -- (signer, recorded name)
-    person = _person(store, by, ask)
+def _author(store: Store, by: str, key_file: Path | None, passphrase_env: str | None):  # noqa: ANN201
+    """(signer, recorded name) of the person ``by``, from their own key file and passphrase."""
+    person = person_signer(store, by, key_file, passphrase_env)[0]
     return person, recorded_keys(store)[person.key_id].get("name", "")
 
 
 reason_option = click.option("--reason", required=True, help="Why, in the author's words (recorded, signed).")
 by_option = click.option("--by", "by", required=True, metavar="NAME|KEYID",
                          help="The person signing it (name or key id prefix of a person key).")
-passphrase_option = click.option("--passphrase", "ask", is_flag=True, help="Prompt for the person key's passphrase.")
 
 
 @evidence.command()
@@ -57,13 +57,13 @@ passphrase_option = click.option("--passphrase", "ask", is_flag=True, help="Prom
 @reason_option
 @by_option
 @click.option("--note", default="", help="What the right record is (free text).")
-@passphrase_option
-def correct(store_dir, db_url, seq, reason, by, note, ask) -> None:
+@signing_options
+def correct(store_dir, db_url, seq, reason, by, note, key_file, passphrase_env) -> None:
     """Record a signed correction of entry SEQ. The entry itself is never changed: the
     correction is a new entry naming it (and its hash), shown in its trail. Exit 2: no entry SEQ."""
     store = _guard(lambda: _open(store_dir, db_url))
     row = _target(store, seq)
-    person, name = _author(store, by, ask)
+    person, name = _author(store, by, key_file, passphrase_env)
     payload = {"corrects": seq, "corrects_entry_hash": row[5], "corrects_kind": row[2], "reason": reason, "by": name}
     if note:
         payload["note"] = note
@@ -76,8 +76,8 @@ def correct(store_dir, db_url, seq, reason, by, note, ask) -> None:
 @click.argument("seq", type=click.IntRange(1))
 @reason_option
 @by_option
-@passphrase_option
-def revoke(store_dir, db_url, seq, reason, by, ask) -> None:
+@signing_options
+def revoke(store_dir, db_url, seq, reason, by, key_file, passphrase_env) -> None:
     """Revoke the attestation or waiver recorded as entry SEQ: from the revocation's entry on,
     later runs no longer apply it; runs before keep the state they recorded. Exit 2: no entry
     SEQ, an entry that is no attestation or waiver, or one revoked already."""
@@ -90,7 +90,7 @@ def revoke(store_dir, db_url, seq, reason, by, ask) -> None:
         earlier = revocations(conn).get(seq)
     if earlier is not None:
         _fail_input(f"entry {seq} was revoked already, by entry {earlier['seq']} ({earlier['by']}: {earlier['reason']})")
-    person, name = _author(store, by, ask)
+    person, name = _author(store, by, key_file, passphrase_env)
     body = _body(row[3])
     payload = {"revokes": seq, "revokes_entry_hash": row[5], "revokes_kind": row[2], "reason": reason, "by": name,
                "requirement_id": body.get("requirement_id")}
