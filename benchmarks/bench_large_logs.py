@@ -9,8 +9,10 @@ kept). This script writes large logs in a temporary folder, in the formats the d
 * ``logs/system_metrics.jsonl`` — one sample a minute of CPU, memory, disk, RSS, network;
 * ``logs/latency.jsonl`` — one processed event every 2 s;
 * ``logs/heartbeats.jsonl`` — three components;
-* ``records/fills.csv`` (``--csv``) — executions, read by the records contract (pandas):
-  measured only, that reader is not streamed yet.
+* ``records/fills.csv`` (``--csv``) — executions, read by the records contract reader in
+  chunks (``reader.load``, and ``broker.trading.fills``, which adds the side/qty checks every
+  broker check runs). Its "before" row is the reader as of commit ``433ae7b`` (the whole file
+  read as text, then converted value by value), taken from git and run on the same file.
 
 Each check runs in its own subprocess, which prints its wall time and peak RSS
 (``getrusage``). The baseline, measured in the same run on the same file, is the old
@@ -25,6 +27,7 @@ MemoryError instead of exhausting a shared machine. Run::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import resource
@@ -38,6 +41,7 @@ from pathlib import Path
 import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
+CSV_BEFORE = "433ae7b"  # the last commit whose records reader read a CSV whole
 NOW = 1_790_000_000.0  # the run's clock (2026-09-21)
 CHECKS = {  # log -> (module, function, params) of the checks that read it
     "feed": [("golive.plugins.feed.feed_events", "check_reconnection_backfill", {}),
@@ -52,7 +56,8 @@ CHECKS = {  # log -> (module, function, params) of the checks that read it
     "heartbeats": [("golive.plugins.monitoring.uptime", "uptime", {}),
                    ("golive.plugins.monitoring.component_health", "component_health",
                     {"expected_components": ["feed", "engine", "broker"]})],
-    "csv": [("golive.plugins.records.reader", "load", None)],
+    "csv": [("golive.plugins.records.reader", "load", None), ("golive.plugins.broker.trading", "fills", None),
+            ("golive.plugins.broker.costs", "SPEC.func", {"include_fees": True})],
 }
 FILES = {"feed": "logs/feed_events.jsonl", "metrics": "logs/system_metrics.jsonl", "latency": "logs/latency.jsonl",
          "heartbeats": "logs/heartbeats.jsonl", "csv": "records/fills.csv"}
@@ -136,6 +141,8 @@ def write_log(path: Path, kind: str, megabytes: float, seed: int = 7) -> int:
             fh.write(data)
             size += len(data)
             lines += 1
+    if kind == "csv":  # broker.costs adds the fills' fees to these per-day costs
+        (path.parent / "costs.csv").write_text("date,category,amount\n2025-01-02,market_data,120.00\n")
     if kind == "metrics":  # the alert rules replayed on the metrics, and one drill of the alert path
         (path.parents[1] / "config").mkdir(exist_ok=True)
         (path.parents[1] / "config" / "alerts.yaml").write_text(
@@ -174,13 +181,21 @@ def _run_check(root: Path, kind: str, index: int) -> dict:
 
     from golive.model import CheckContext, Requirement, Target
 
-    module, name, params = CHECKS[kind][index]
-    func = getattr(importlib.import_module(module), name)
+    module, name, params = CHECKS[kind][max(index, 0)]
+    func = functools.reduce(getattr, name.split("."), importlib.import_module(module))
     ctx = CheckContext(target=Target(root=root), params=params or {}, settings={}, log=logging.getLogger("bench"),
                        clock=lambda: datetime.fromtimestamp(NOW, tz=timezone.utc))
-    if kind == "csv":
-        frame = func(ctx, "fills", need=["ts", "fill_id", "order_id", "symbol", "side", "qty", "price", "fees"])
-        return {"rows": len(frame)}
+    if kind == "csv" and params is None:
+        if index < 0:  # the reader before chunking, from git
+            import types
+            source = subprocess.run(["git", "show", f"{CSV_BEFORE}:plugins/records/reader.py"], cwd=ROOT,
+                                    capture_output=True, text=True, check=True).stdout
+            module = types.ModuleType("reader_before")
+            exec(compile(source, "reader_before.py", "exec"), module.__dict__)  # noqa: S102 - our own history
+            func = module.load
+        frame = func(ctx, "fills", **({} if name == "fills" and index >= 0 else
+                                      {"need": ["ts", "fill_id", "order_id", "symbol", "side", "qty", "price", "fees"]}))
+        return {"rows": len(frame), "fees": str(frame["fees"].sum()), "last_ts": str(frame["ts"].iloc[-1])}
     if params is None:
         res = func(ctx)
     else:
@@ -208,6 +223,7 @@ def main() -> None:
     parser.add_argument("--csv", action="store_true", help="also measure the records reader on a large fills.csv")
     parser.add_argument("--baseline-mb", type=float, default=40, help="baseline reads this much (0 = all)")
     parser.add_argument("--limit-gb", type=float, default=8.0, help="address-space limit of each child")
+    parser.add_argument("--skip-before", action="store_true", help="csv: do not run the reader before chunking")
     parser.add_argument("--dir", help="write the logs here (kept) instead of a temporary folder")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -233,15 +249,21 @@ def main() -> None:
                 note = "" if scale < 1.01 else f"  (read {base['result']['bytes_read'] / 1e6:.0f} MB: x{scale:.1f} scaled)"
                 print(f"{kind:<11} {label:<28} {size:>6.0f} {lines:>10,} {base['wall_s'] * scale:>8.1f} "
                       f"{floor + (base['peak_rss_mib'] - floor) * scale:>13.0f}{note}", flush=True)
-            for index, (_, name, _) in enumerate(CHECKS[kind]):
+            runs = [(index, module.rsplit(".", 1)[1] if "." in name else name)
+                    for index, (module, name, _) in enumerate(CHECKS[kind])]
+            if kind == "csv" and not opts.skip_before:
+                runs.insert(0, (-1, f"load before ({CSV_BEFORE})"))
+            for index, name in runs:
                 got = measure(["check", str(root), kind, str(index)], opts.limit_gb)
                 if "error" in got:
                     print(f"{kind:<11} {name:<28} {size:>6.0f} {lines:>10,} {'':>8} {'':>13}  {got['error']}")
                     continue
                 r = got["result"]
-                shown = f"{r['rows']:,} rows" if "rows" in r else (r.get("status") or "no status (engine judges)")
+                shown = (f"{r['rows']:,} rows, fees {r['fees']}, last {r['last_ts']}" if "rows" in r
+                         else (r.get("status") or "no status (engine judges)"))
                 print(f"{kind:<11} {name:<28} {size:>6.0f} {lines:>10,} {got['wall_s']:>8.1f} "
-                      f"{got['peak_rss_mib']:>13.0f}  {shown}: {r.get('message', '')[:70]}", flush=True)
+                      f"{got['peak_rss_mib']:>13.0f}  {shown}: {r.get('message', '')[:70]}"
+                      + (f" [{'; '.join(r['large_inputs'])}]" if r.get("large_inputs") else ""), flush=True)
             if not opts.dir:
                 path.unlink()
         print("target: every check under 500 MiB peak RSS on a 400 MB log")

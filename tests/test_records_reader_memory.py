@@ -102,11 +102,15 @@ def assert_same(new, old):
 @given(data=st.data())
 def test_chunked_reader_agrees_with_a_whole_file_read(tmp_path_factory, monkeypatch, data):
     monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
+    # as a large file (ids kept in Arrow, duplicates found by sorting) or as a small one
+    monkeypatch.setattr(reader, "LARGE_INPUT_BYTES", data.draw(st.sampled_from([0, 64 << 20])))
     root = tmp_path_factory.mktemp("fills")
     header = data.draw(st.permutations(FILL_COLUMNS).map(lambda cols: cols[:len(cols) - data.draw(st.integers(0, 1))]))
     good = data.draw(st.booleans())
     rows = data.draw(st.lists(st.tuples(*[st.sampled_from(CELLS[c][:2] if good else CELLS[c]) for c in header]),
                               max_size=12))
+    if data.draw(st.booleans()) and rows:  # a repeated row: duplicate ids
+        rows.insert(data.draw(st.integers(0, len(rows))), rows[data.draw(st.integers(0, len(rows) - 1))])
     if good:  # unique ids and increasing times, so the file loads and the frames are compared
         rows = [tuple(f"F{i}" if c == "fill_id" else f"2026-11-02T14:{i:02d}:00Z" if c == "ts" else v
                       for c, v in zip(header, r)) for i, r in enumerate(rows)]

@@ -9,12 +9,15 @@ can raise exactly the error a whole-file read would, and it stops converting onc
 """
 from __future__ import annotations
 
+import ctypes
+import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 # Decimal arithmetic carries 28 significant digits: an amount with more integer digits than this
 # cannot be rounded to the cent or summed exactly (``1e309`` made checks fail with a bare
@@ -24,6 +27,12 @@ CACHE_LIMIT = 100_000  # distinct texts remembered per column; an id column is n
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 _UNITS = ("s", "ms", "us", "ns")
+try:
+    _LIBC = ctypes.CDLL("libc.so.6") if sys.platform.startswith("linux") else None
+    _LIBC.malloc_trim  # noqa: B018 - musl has no malloc_trim
+except (OSError, AttributeError):
+    _LIBC = None
+_CLEAN = r"(?s)^[!-~](.*[!-~])?$"  # text that str.strip() leaves as it is and that is not blank
 
 
 class BadValue(ValueError):
@@ -129,6 +138,8 @@ class ColumnBuilder:
             return
         if self.is_csv:  # texts: equal texts convert equally
             codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+            if self.kind == "str" and self._add_clean_texts(codes, uniques, start, n):
+                return
             texts = uniques.tolist()
         else:  # Parquet objects: 1 and 1.0, Decimal('1') and Decimal('1.0') are equal but print apart
             texts, codes = raw.tolist(), np.arange(n)
@@ -152,6 +163,20 @@ class ColumnBuilder:
         else:
             self._pieces.append(values[codes])
 
+    def _add_clean_texts(self, codes: np.ndarray, uniques, start: int, n: int) -> bool:
+        """Strings that start and end with a visible ASCII character are their own value: kept
+        without a Python object each (ids). False if some text needs ``convert`` (spaces, blanks)."""
+        texts = pa.array(uniques, pa.large_string())
+        if texts.null_count or not pc.all(pc.match_substring_regex(texts, _CLEAN)).as_py():
+            return False
+        if self._arrow is None:
+            self._arrow = self.compact and len(texts) * 4 > n
+        if self._arrow:
+            self._pieces.append(texts.take(pa.array(codes)))
+        else:
+            self._pieces.append(np.array(texts.to_pylist(), dtype=object)[codes])
+        return True
+
     def _one(self, text):
         if self._cache is None:
             return convert(text, self.kind, self.is_csv)
@@ -170,7 +195,8 @@ class ColumnBuilder:
 
     def _add_timestamps(self, raw: pd.Series, start: int) -> None:
         """ISO 8601 texts parsed by pandas at once; anything else value by value, as before."""
-        blank = raw.isna().to_numpy() | raw.str.fullmatch(r"\s*").fillna(True).to_numpy(dtype=bool)
+        blank = pc.fill_null(pc.match_substring_regex(pa.array(raw.array, pa.large_string()), r"^\s*$"), True)
+        blank = blank.to_numpy(zero_copy_only=False)
         try:
             parsed = pd.DatetimeIndex(pd.to_datetime(raw[~blank], utc=True, format="ISO8601"))
             values = np.full(len(raw), np.datetime64("NaT"), dtype=f"datetime64[{parsed.unit}]")
@@ -201,15 +227,33 @@ class ColumnBuilder:
             if not pieces:
                 return pd.Series(pd.to_datetime([], utc=True))
             unit = max((np.datetime_data(p.dtype)[0] for p in pieces), key=_UNITS.index)
-            joined = np.concatenate([p.astype(f"datetime64[{unit}]", copy=False) for p in pieces])
-            return pd.Series(pd.DatetimeIndex(joined).tz_localize("UTC"))
+            joined = _join(pieces, np.dtype(f"datetime64[{unit}]"))
+            return pd.Series(pd.DatetimeIndex(joined, copy=False).tz_localize("UTC"), copy=False)
         if self.kind == "timestamp":
             values = np.concatenate(pieces) if pieces else np.array([], dtype=object)
             return pd.Series(pd.to_datetime(values.tolist(), utc=True))
         if self._arrow:
-            if self.first_null is None:
-                return pd.Series(pa.chunked_array(pieces, pa.large_string()).to_pandas())
+            if self.first_null is None:  # the chunks stay as they are: no copy of the column
+                return pd.Series(pd.StringDtype("pyarrow", na_value=np.nan).__from_arrow__(
+                    pa.chunked_array(pieces, pa.large_string())), copy=False)
             pieces = [np.array(p.to_pylist(), dtype=object) for p in pieces]
-        if self.kind == "float":
-            return pd.Series(np.concatenate(pieces) if pieces else np.array([], dtype=float), dtype=float)
-        return pd.Series(np.concatenate(pieces) if pieces else np.array([], dtype=object), dtype=object)
+        dtype = np.dtype(float if self.kind == "float" else object)
+        return pd.Series(_join(pieces, dtype), dtype=dtype, copy=False)
+
+
+def release_freed_memory() -> None:
+    """Give freed heap memory back to the system (glibc keeps the chunks' small arrays otherwise,
+    and the next column's large array is mapped afresh beside them); a no-op elsewhere."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _join(pieces: list, dtype: np.dtype) -> np.ndarray:
+    """The pieces end to end, each freed once copied (peak: the column plus one piece)."""
+    out = np.empty(sum(len(p) for p in pieces), dtype=dtype)
+    at = 0
+    while pieces:
+        piece = pieces.pop(0)
+        out[at:at + len(piece)] = piece
+        at += len(piece)
+    return out

@@ -12,10 +12,13 @@ import logging
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from golive.plugins.records.contract import TABLES, TableSpec
-from golive.plugins.records.convert import MAX_INTEGER_DIGITS, ColumnBuilder  # noqa: F401 - re-exported
+from golive.plugins.records.convert import MAX_INTEGER_DIGITS, ColumnBuilder, release_freed_memory  # noqa: F401
 
 ROW = "_row"  # 1-based data row number kept on every frame so checkers can name bad rows
 CHUNK_ROWS = 200_000  # rows parsed at a time: bounds the text held, whatever the file's size
@@ -118,6 +121,8 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
             raise RecordsError(rel, f"a value is required ({column.kind})", column=col,
                                row=builder.first_null, csv=is_csv)
         frame[col] = builder.series().set_axis(frame.index)
+        del builder
+        release_freed_memory()
     frame[ROW] = range(1, rows + 1)
     _check_key(spec, frame, rel, is_csv)
     _check_sorted(spec, frame, rel, is_csv)
@@ -174,11 +179,27 @@ def size_notes(ctx) -> list[str]:
 def _check_key(spec: TableSpec, frame: pd.DataFrame, rel: str, is_csv: bool) -> None:
     if not spec.key or spec.key not in frame:
         return
-    dup = frame[spec.key].duplicated() & frame[spec.key].notna()
-    if dup.any():
-        i = int(dup.to_numpy().argmax())
+    i = _first_duplicate(frame[spec.key])
+    if i is not None:
         raise RecordsError(rel, f"duplicate {spec.key} {frame[spec.key].iloc[i]!r}", column=spec.key,
                            row=i + 1, csv=is_csv)
+
+
+def _first_duplicate(values: pd.Series) -> int | None:
+    """Position of the first non-null value seen before (pandas ``duplicated``). Arrow strings
+    (ids of large files) are sorted instead of hashed into Python objects: a stable sort puts
+    equal ids side by side in row order, so each later copy is a duplicate."""
+    if str(values.dtype) == "str" and not values.isna().any():
+        texts = pa.chunked_array(values.array._pa_array)
+        if len(texts) < 2 or pc.all(pc.greater(texts[1:], texts[:-1])).as_py():  # increasing ids: no copy
+            return None
+        order = pc.sort_indices(texts)
+        ranked = texts.take(order)
+        same = pc.equal(ranked[1:], ranked[:-1]).to_numpy(zero_copy_only=False) if len(ranked) > 1 else []
+        del ranked
+        return int(order.to_numpy()[1:][same].min()) if np.any(same) else None
+    dup = values.duplicated() & values.notna()
+    return int(dup.to_numpy().argmax()) if dup.any() else None
 
 
 def _check_sorted(spec: TableSpec, frame: pd.DataFrame, rel: str, is_csv: bool) -> None:
