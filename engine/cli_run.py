@@ -84,8 +84,14 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
 
     plugins = {name: {"origin": info.origin, "checks": [c.name for c in info.checks]}
                for name, info in host.plugins.items()}
+    sealed = None
+    if recorder is not None:  # witnesses, timestamp and the proof bundle; failures are warnings
+        from golive.ledger.witnessing import seal_run
+        sealed = seal_run(recorder)
     doc = build_document(report, ledger_head=recorder.head if recorder else None,
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
+    if sealed is not None:
+        doc["warnings"] = [*doc.get("warnings", []), *sealed.warnings]
     code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers, report.plan.bands))
     past: list[dict] = []
     if recorder is not None:
@@ -102,7 +108,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
             out.print(f"evidence: {recorder.head['size']} ledger entries, head {recorder.head['head'][:16]}, "
                       f"key {recorder.head['key_id'][:16]} in {store_label(store_dir, db_url)}")
     if report_path:
-        render_report(report_path, doc, report.plan, quiet, past)
+        render_report(report_path, doc, report.plan, quiet, past, sealed)
     return doc, code
 
 
@@ -183,9 +189,11 @@ def store_label(store_dir, db_url) -> str:
     return str(store_dir or Path("evidence"))
 
 
-def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[dict] | None = None) -> Path:
+def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[dict] | None = None,
+                  sealed=None) -> Path:
     """Render ``doc``; ``past`` (earlier runs of the same target, oldest first) feeds the
-    changes since the previous run and the trend chart."""
+    changes since the previous run and the trend chart; ``sealed`` (``witnessing.RunProof``)
+    brings the run's proof bundle (attached to a PDF, written beside HTML/Markdown)."""
     from golive.report import ReportInputError, render_to
 
     waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
@@ -193,7 +201,8 @@ def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[d
     try:
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
             written = render_to(path, doc, plan, waivers=waivers, previous=past[-1] if past else None,
-                                history=past or ())
+                                history=past or (), proof_bundle=sealed.bundle if sealed else None,
+                                log_vkey=sealed.log_vkey if sealed else "")
     except (ReportInputError, ValueError) as exc:
         raise InputError(str(exc))
     if not quiet:

@@ -8,3 +8,41 @@ def isolated_evidence_store(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GOLIVE_STORE", str(store))
     monkeypatch.delenv("GOLIVE_DB", raising=False)
     return store
+
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tamper: a ledger tamper case; passing means the tampering was detected")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Put the tamper cases of a test on its report (tests/tamper_summary.py)."""
+    from tamper_summary import PROPERTY, take_pending
+
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call":
+        return
+    cases = take_pending()
+    marker = item.get_closest_marker("tamper")
+    if marker is not None:
+        cases.append((marker.args[0] if marker.args else item.nodeid.removeprefix("tests/"), report.passed, True))
+    report.user_properties += [(PROPERTY, list(case)) for case in cases]
+
+
+def pytest_runtest_logreport(report):
+    from tamper_summary import PROPERTY, TALLY
+
+    for key, value in getattr(report, "user_properties", ()):
+        if key == PROPERTY:
+            name, detected, expected = value
+            TALLY[name] = (bool(detected), bool(expected))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the ledger tamper suite's tally when tamper tests ran (tests/tamper_summary.py)."""
+    from tamper_summary import summary_lines
+
+    for line in summary_lines():
+        terminalreporter.write_line(line)

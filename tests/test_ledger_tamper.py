@@ -97,6 +97,7 @@ def test_untouched_ledger_verifies(evidence):
     assert report.incomplete_runs == []
 
 
+@pytest.mark.tamper
 def test_payload_edited(evidence):
     db = evidence["db"]
     target = seq_of(db, "result", 2)
@@ -107,6 +108,7 @@ def test_payload_edited(evidence):
     check(evidence, target, ["does not match its hash"])
 
 
+@pytest.mark.tamper
 def test_payload_edited_and_rehashed_is_caught_by_checkpoint(evidence):
     db = evidence["db"]
     target = seq_of(db, "result", 2)
@@ -116,6 +118,7 @@ def test_payload_edited_and_rehashed_is_caught_by_checkpoint(evidence):
     check(evidence, seq_of(db, "checkpoint", 0), ["does not verify"])
 
 
+@pytest.mark.tamper
 def test_signature_edited(evidence):
     db = evidence["db"]
     cp = seq_of(db, "checkpoint", 0)
@@ -127,6 +130,7 @@ def test_signature_edited(evidence):
     check(evidence, cp, ["does not verify"])
 
 
+@pytest.mark.tamper
 def test_entry_deleted(evidence):
     db = evidence["db"]
     target = seq_of(db, "result", 1)
@@ -134,6 +138,7 @@ def test_entry_deleted(evidence):
     check(evidence, target + 1, [f"entry {target} is missing"])
 
 
+@pytest.mark.tamper
 def test_two_entries_swapped(evidence):
     db = evidence["db"]
     a = seq_of(db, "result", 1)
@@ -144,6 +149,7 @@ def test_two_entries_swapped(evidence):
     check(evidence, a, ["does not link"])
 
 
+@pytest.mark.tamper
 def test_entry_inserted(evidence):
     db = evidence["db"]
     at = seq_of(db, "result", 2)  # forge a passing result right before this one
@@ -159,6 +165,7 @@ def test_entry_inserted(evidence):
     check(evidence, at, ["inserted"])
 
 
+@pytest.mark.tamper
 def test_truncated_against_checkpoint(evidence):
     db = evidence["db"]
     head2 = evidence["heads"][1]
@@ -168,6 +175,7 @@ def test_truncated_against_checkpoint(evidence):
     check(evidence, keep + 1, ["truncated"], checkpoint=head2)  # ... but shorter than promised
 
 
+@pytest.mark.tamper
 def test_rolled_back_against_checkpoint(evidence, tmp_path):
     db = evidence["db"]
     head2 = evidence["heads"][1]
@@ -177,6 +185,7 @@ def test_rolled_back_against_checkpoint(evidence, tmp_path):
     check(evidence, head2.size, ["rolled back"], checkpoint=head2)
 
 
+@pytest.mark.tamper
 def test_artifact_blob_changed(evidence):
     blob = evidence["store"].blob_path(file_sha256(evidence["log"]))
     os.chmod(blob, 0o644)
@@ -185,11 +194,13 @@ def test_artifact_blob_changed(evidence):
     assert "logs/pipeline_runs.jsonl" in report.first_problem.blob
 
 
+@pytest.mark.tamper
 def test_artifact_blob_removed(evidence):
     evidence["store"].blob_path(file_sha256(evidence["log"])).unlink()
     check(evidence, blob=True, words=["missing"])
 
 
+@pytest.mark.tamper
 def test_signature_by_unknown_key(evidence):
     db = evidence["db"]
     cp = seq_of(db, "checkpoint", 1)
@@ -200,6 +211,7 @@ def test_signature_by_unknown_key(evidence):
     check(evidence, cp, ["unknown key"])
 
 
+@pytest.mark.tamper
 def test_replayed_entry(evidence):
     db = evidence["db"]
     old = rows(db)
@@ -210,6 +222,7 @@ def test_replayed_entry(evidence):
     check(evidence, seq, ["replayed"])
 
 
+@pytest.mark.tamper
 def test_result_forged_into_finished_run(evidence):
     db = evidence["db"]
     old = rows(db)
@@ -221,6 +234,7 @@ def test_result_forged_into_finished_run(evidence):
     check(evidence, seq, ["already finished"])
 
 
+@pytest.mark.tamper
 def test_external_checkpoint_with_forged_signature(evidence):
     head = evidence["heads"][0]
     forged = Checkpoint(head.size, head.head, b64(b"\x00" * 64), head.key_id)
@@ -228,12 +242,14 @@ def test_external_checkpoint_with_forged_signature(evidence):
     assert not report.ok and "signature does not verify" in report.first_problem.message
 
 
+@pytest.mark.tamper
 def test_wiped_ledger_is_caught_by_the_store_key(evidence):
     execute(evidence["db"], "DELETE FROM ledger_entries")
     report = verify_store(Store(evidence["store"].path))
     assert not report.ok and "entries were deleted" in report.first_problem.message
 
 
+@pytest.mark.tamper
 def test_replaced_ledger_is_caught_by_the_store_key(evidence, tmp_path):
     other = Store(tmp_path / "other")
     record_run(LedgerRecorder(other, default_signer(other, announce=lambda m: None)), 2, tmp_path)

@@ -90,6 +90,7 @@ def test_the_bundle_proves_the_recorded_results(recorded):
                   "--results", doc).exit_code == 0
 
 
+@pytest.mark.tamper
 def test_a_report_pdf_is_checked_against_the_ledger(recorded):
     args = ("--trusted-key", recorded["vkey"], "--bundle", recorded["bundle"])
     ok = invoke("evidence", "verify-report", recorded["pdf"], *args)
@@ -101,6 +102,7 @@ def test_a_report_pdf_is_checked_against_the_ledger(recorded):
     assert bare.exit_code == 1 and "carries no proof bundle" in bare.output
 
 
+@pytest.mark.tamper
 def test_a_bundle_attached_to_the_pdf_is_used_and_any_change_to_it_fails(recorded):
     d = recorded["dir"]
     data = recorded["bundle"].read_bytes()
@@ -122,6 +124,7 @@ def test_a_bundle_attached_to_the_pdf_is_used_and_any_change_to_it_fails(recorde
     assert cut.exit_code == 1 and "run-finished" in cut.output
 
 
+@pytest.mark.tamper
 def test_a_ledger_changed_after_the_bundle_fails_its_checkpoint(recorded, tmp_path):
     other = Store(tmp_path / "other")
     record_document(other, SAMPLE)  # the same run recorded by another log (another key)

@@ -129,6 +129,7 @@ def test_inclusion_proof_of_every_entry_verifies_offline(v2_store, tmp_path):
     assert by_hash.exit_code == 0 and "\nindex 4\n" in by_hash.output
 
 
+@pytest.mark.tamper
 @pytest.mark.parametrize("change", ["entry payload", "proof hash", "index", "checkpoint root", "signature"])
 def test_a_changed_proof_fails(v2_store, tmp_path, change):
     made = invoke("evidence", "prove", "5", "--store", v2_store)
@@ -170,6 +171,7 @@ def test_unreadable_proofs_and_keys_are_input_errors(v2_store, tmp_path):
     assert invoke("evidence", "prove", "999", "--store", v2_store).exit_code == 2
 
 
+@pytest.mark.tamper
 def test_consistency_with_a_kept_checkpoint_and_a_history_rewritten_with_the_key(v2_store, tmp_path):
     kept = tmp_path / "kept.checkpoint"
     assert invoke("evidence", "checkpoint", "--store", v2_store, "--size", 7, "-o", kept).exit_code == 0
@@ -222,6 +224,7 @@ def rewrite_with_key(store_path: Path, seq: int) -> None:
         ledger.append(run_id, kind, body, [(signer, sig["role"]) for sig in json.loads(sigs)])
 
 
+@pytest.mark.tamper
 def test_a_checkpoint_note_that_does_not_match_the_tree_is_reported(v2_store):
     store = Store(v2_store)
     signer = default_signer(store)

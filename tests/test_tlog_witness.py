@@ -79,6 +79,7 @@ def need(vkeys: list[str], k: int) -> list[str]:
     return [a for v in vkeys for a in ("--witness", v)] + ["--min-witnesses", k]
 
 
+@pytest.mark.tamper
 def test_cosigned_proofs_and_a_history_rewritten_with_the_log_key(tmp_path, witnesses):
     log = make_store(tmp_path / "log")
     urls, wkeys = witnesses(log)
@@ -105,6 +106,7 @@ def test_cosigned_proofs_and_a_history_rewritten_with_the_log_key(tmp_path, witn
     assert "history was rewritten" in refused.output
 
 
+@pytest.mark.tamper
 def test_a_split_view_gets_no_cosignature(tmp_path, witnesses):
     shown_to_a = make_store(tmp_path / "log")
     urls, wkeys = witnesses(shown_to_a)
@@ -125,6 +127,7 @@ def test_a_split_view_gets_no_cosignature(tmp_path, witnesses):
     assert witnessed.exit_code == 1 and "0 of the 2 trusted witnesses" in witnessed.output  # ... but no witness saw it
 
 
+@pytest.mark.tamper
 def test_truncation_after_a_cosigned_checkpoint_is_detected(tmp_path, witnesses):
     log = make_store(tmp_path / "log", runs=(3, 4, 2))
     urls, wkeys = witnesses(log)

@@ -26,6 +26,7 @@ from golive.ledger import tlog
 from golive.ledger.chain import TLOG_FIELD, entry_hash
 from golive.ledger.note import NoteError, parse_checkpoint
 from golive.ledger.proofs import ProofError, check_checkpoint
+from golive.ledger.show import WAIVABLE
 from golive.ledger.store import payload_bytes
 from golive.ledger.treestore import StoredTree, TreeIndexError
 
@@ -75,6 +76,8 @@ class BundleReport:
     size: int
     signers: list[str]
     results: dict[str, str] = field(default_factory=dict)  # requirement id -> status, as recorded
+    payloads: dict[str, dict] = field(default_factory=dict)  # requirement id -> its result payload
+    finished_counts: dict[str, int] | None = None  # the run-finished entry's by_status
     by_status: dict[str, int] = field(default_factory=dict)
     entries: int = 0
     checkpoint: str = ""
@@ -104,10 +107,14 @@ def verify_bundle(data: str, keys: list[tuple[str | None, bytes]], origin: str |
         seen.add(seq)
         report.entries += 1
         report.finished |= kind == "run-finished"
+        if kind == "run-finished":
+            counts = json.loads(payload).get("by_status")
+            report.finished_counts = counts if isinstance(counts, dict) else None
         if kind == "result":
             body = json.loads(payload)
             req, status = str(body.get("requirement_id", "?")), str(body.get("status", "?"))
             report.results[req] = status
+            report.payloads[req] = body
             report.by_status[status] = report.by_status.get(status, 0) + 1
     if not report.finished:
         raise ProofError(f"the bundle does not prove run {run_id}'s run-finished entry: results may be missing")
@@ -134,11 +141,11 @@ def _check_entry(item: Any, head, run_id: str) -> tuple[int, str, bytes]:  # noq
         raise ProofError(f"entry {seq} does not hash to its entry_hash: the entry was changed")
     if not tlog.verify_inclusion(seq - 1, head.size, tlog.leaf_hash(bytes.fromhex(digest)), path, head.root):
         raise ProofError(f"entry {seq} is not in the signed tree of size {head.size} (proof fails)")
-    if kind == "result":
+    if kind in ("result", "run-finished"):
         try:
-            json.loads(payload)
-        except ValueError:
-            raise ProofError(f"entry {seq}'s payload is not JSON") from None
+            assert isinstance(json.loads(payload), dict)
+        except (ValueError, AssertionError, RecursionError):
+            raise ProofError(f"entry {seq}'s payload is not a JSON object") from None
     return seq, kind, payload
 
 
@@ -153,11 +160,50 @@ def compare_results(document: dict[str, Any], report: BundleReport) -> list[str]
     for req, status in sorted(report.results.items()):
         if req not in shown:
             problems.append(f"{req}: recorded as {status}, missing from the document")
+        elif shown[req] == "waived" and status in WAIVABLE:
+            continue  # a waiver applied on top; waived_results() lists these for the verifier
         elif shown[req] != status:
             problems.append(f"{req}: the document says {shown[req]}, the log recorded {status}")
     for req in sorted(set(shown) - set(report.results)):
         problems.append(f"{req}: in the document ({shown[req]}) but not recorded in the log for this run")
+    return problems + _field_problems(document, report) + _count_problems(document, report)
+
+
+def _field_problems(document: dict[str, Any], report: BundleReport) -> list[str]:
+    """Every field a recorded result payload holds must be equal in the document (as
+    golive.ledger.bind compares them against a store)."""
+    from golive.ledger.bind import NOT_COMPARED, _norm
+    problems = []
+    for r in document.get("results") or []:
+        payload = report.payloads.get(str(r.get("requirement_id"))) if isinstance(r, dict) else None
+        for key in sorted(set(payload or ()) - NOT_COMPARED):
+            if key not in r or _norm(r[key]) != payload[key]:
+                problems.append(f"{r['requirement_id']}: the document's {key} differs from the recorded result")
     return problems
+
+
+def _count_problems(document: dict[str, Any], report: BundleReport) -> list[str]:
+    """summary.by_status must be the run-finished entry's counts (waivers moved to waived)."""
+    if report.finished_counts is None:
+        return []
+    expected = {str(k): v for k, v in report.finished_counts.items()}
+    for r in document.get("results") or []:
+        if isinstance(r, dict) and r.get("status") == "waived" and report.results.get(str(r.get("requirement_id"))):
+            was = report.results[str(r.get("requirement_id"))]
+            expected[was] = expected.get(was, 0) - 1
+            expected["waived"] = expected.get("waived", 0) + 1
+    claimed = ((document.get("summary") or {}).get("by_status") or {}) if isinstance(document.get("summary"), dict) else {}
+    return [f"summary.by_status {status}: the document says {claimed.get(status) or 0}, the run-finished entry "
+            f"counts {expected.get(status, 0)}" for status in sorted(set(expected) | set(claimed))
+            if (claimed.get(status) or 0) != expected.get(status, 0)]
+
+
+def waived_results(document: dict[str, Any], report: BundleReport) -> list[str]:
+    """Requirements the document shows waived where the log recorded a waivable status: the
+    waiver itself is a separate signed ledger entry, not part of the run's bundle."""
+    return sorted(str(r.get("requirement_id")) for r in document.get("results") or []
+                  if isinstance(r, dict) and r.get("status") == "waived"
+                  and report.results.get(str(r.get("requirement_id"))) in WAIVABLE)
 
 
 def witness_names(report: BundleReport, witnesses: Iterable[tuple[str, bytes]]) -> tuple[list[str], list[str]]:

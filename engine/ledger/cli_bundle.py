@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from golive.ledger.bundle import BUNDLE_FORMAT, BundleReport, compare_results, make_bundle, verify_bundle, witness_names
+from golive.ledger.bundle import (BUNDLE_FORMAT, BundleReport, compare_results, make_bundle, verify_bundle,
+                                  waived_results, witness_names)
 from golive.ledger.cli import _fail_input, _guard, _open, err, evidence, out, store_options
 from golive.ledger.keys import load_public_key
 from golive.ledger.proofs import ProofError, trusted_keys
@@ -102,6 +103,10 @@ def _compare(document: bytes, report: BundleReport, where: str) -> None:
             out.print(f"  {p}")
         sys.exit(1)
     out.print(f"  {where}: every result matches the ledger ({len(report.results)} requirements)")
+    waived = waived_results(results, report)
+    if waived:
+        out.print(f"  waived in the document over a recorded non-passing result: {', '.join(waived)} "
+                  "(each waiver is its own signed ledger entry: golive evidence show)")
 
 
 @evidence.command("verify-bundle")
@@ -148,3 +153,18 @@ def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path)
         _fail_input("the proof bundle is not UTF-8")
     report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert)
     _compare(files[RESULTS_ATTACHMENT], report, f"{pdf}:{RESULTS_ATTACHMENT}")
+    _as_written(files[RESULTS_ATTACHMENT], bundles[0] if bundle_path is None else None, pdf)
+
+
+def _as_written(results: bytes, bundle: bytes | None, pdf: Path) -> None:
+    """The attachments must be byte for byte what golive writes for their content, so that no
+    change to them, even one a JSON reader would not see, passes."""
+    from golive.report.analysis import document_bytes
+    from golive.report.proof import bundle_bytes
+    changed = [name for name, data, form in ((RESULTS_ATTACHMENT, results, document_bytes),
+                                             ("the proof bundle", bundle, bundle_bytes))
+               if data is not None and form(json.loads(data)) != data]
+    if changed:
+        out.print(f"[red]FAILED[/red] {pdf}: {' and '.join(changed)} are not the bytes golive wrote "
+                  "(the attachment was edited after rendering)")
+        sys.exit(1)

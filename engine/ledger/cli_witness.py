@@ -18,8 +18,9 @@ from golive.ledger.keyring import default_signer
 from golive.ledger.keys import Signer
 from golive.ledger.note import NoteError, check_name, parse_checkpoint, parse_vkey, vkey
 from golive.ledger.proofs import signed_checkpoint
-from golive.ledger.treestore import StoredTree, TreeIndexError
-from golive.ledger.witness import COSIGNATURE, Witness, WitnessError, serve, submit
+from golive.ledger.treestore import TreeIndexError
+from golive.ledger.witness import COSIGNATURE, Witness, serve
+from golive.ledger.witnessing import collect_cosignatures, merge_signatures  # noqa: F401 -- merge: cli_timestamp
 
 
 def cosigned_path(store_path: Path, size: int) -> Path:
@@ -30,12 +31,6 @@ def newest_cosigned(store_path: Path) -> str | None:
     """The cosigned checkpoint of the largest tree kept in the store, if any."""
     files = sorted((store_path / "checkpoints").glob("*.checkpoint"), key=lambda p: int(p.stem) if p.stem.isdigit() else -1)
     return files[-1].read_text(encoding="utf-8") if files else None
-
-
-def merge_signatures(checkpoint: str, lines: str) -> str:
-    """``checkpoint`` with the signature lines in ``lines`` added (once each)."""
-    have = checkpoint.rstrip("\n").split("\n")
-    return "\n".join(have + [line for line in lines.splitlines() if line and line not in have]) + "\n"
 
 
 def witness_keys(specs: tuple[str, ...]) -> list[tuple[str, bytes]]:
@@ -124,23 +119,9 @@ def evidence_witness(store_dir, db_url, urls, size, ask) -> None:
             refused.append(f"the ledger's tree at size {head.size} differs from the cosigned checkpoint in "
                            f"{target}: the history was rewritten")
             target = target.with_name(f"{head.size}.unwitnessed")
-        for url in urls:
-            old, proof = 0, []
-            for _attempt in range(3):
-                try:
-                    checkpoint = merge_signatures(checkpoint, submit(url, old, proof, checkpoint))
-                    out.print(f"{url}: cosigned the tree at size {head.size}")
-                    break
-                except WitnessError as exc:
-                    if exc.status != 409 or exc.size is None:
-                        refused.append(str(exc))
-                        break
-                    old = exc.size  # the witness's latest size: prove we extend it
-                    if not 0 < old <= head.size:
-                        refused.append(f"{url} cosigned a tree of size {old}, larger than this log's {head.size}: "
-                                       "the log was truncated or rolled back")
-                        break
-                    proof = StoredTree(conn).consistency(old, head.size) if old < head.size else []
+        checkpoint, refusals = collect_cosignatures(
+            conn, checkpoint, list(urls), lambda url, n: out.print(f"{url}: cosigned the tree at size {n}"))
+        refused += refusals
     target.parent.mkdir(exist_ok=True)
     target.write_text(checkpoint, encoding="utf-8")
     err.print(f"kept {target}")

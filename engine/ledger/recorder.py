@@ -8,7 +8,8 @@ the store's content-addressed ``objects/``; nothing outside the target is copied
 link out of it is refused, and the run-started entry lists such links). ``critical = True``
 tells the runner that a failure here must stop the run: evidence must not be lost silently.
 ``head`` (the results document's ``run.ledger``) carries ``key_protected``: false when the
-signing key file is not encrypted.
+signing key file is not encrypted, and ``tlog_checkpoint``: the signed C2SP checkpoint (format
+v2) of the tree the run's checkpoint entry closes.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from sqlalchemy import insert, text, update
 from sqlalchemy.engine import Connection
 
 from golive import __version__, hookimpl
-from golive.ledger.chain import Ledger, PendingEntry, merkle_root
+from golive.ledger.chain import TLOG_FIELD, Ledger, PendingEntry, merkle_root
 from golive.ledger.checkpoint import Checkpoint
 from golive.ledger.chain import LedgerError
 from golive.ledger.keyring import recorded_keys, utc_now
@@ -128,7 +129,11 @@ class LedgerRecorder:
             return {"run_id": run_id, "size": seq, "entries": len(hashes),
                     "merkle_root": merkle_root(hashes), "key_id": self.signer.key_id, "time": utc_now()}
 
-        def close_run(conn: Connection, seq: int, _payload: Any) -> None:
+        signed_head: dict[str, str] = {}
+
+        def close_run(conn: Connection, seq: int, payload: Any) -> None:
+            if isinstance(payload, dict) and payload.get(TLOG_FIELD):
+                signed_head[TLOG_FIELD] = payload[TLOG_FIELD]  # the v2 signed tree head, for run.ledger
             conn.execute(update(RunRecord.__table__).where(RunRecord.__table__.c.id == run_id).values(
                 finished=finished["finished"], status="finished", last_seq=seq, checkpoint_seq=seq))
 
@@ -140,7 +145,7 @@ class LedgerRecorder:
             ])
         cp = done[-1]
         self.head = {**Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict(),
-                     "key_protected": self.key_protected}
+                     "key_protected": self.key_protected, **signed_head}
 
     def _ensure_active_key(self, conn: Connection) -> None:
         """Checkpoints must be signed by the ledger's active key. If the key was rotated while

@@ -326,7 +326,22 @@ def _evidence(m: RenderModel) -> list[str]:
     fence = code_fence(e.verify_commands)
     out += [f"- **results.json sha256**: {md(e.results_sha256)}", "", "How to verify:", "", fence]
     out += list(e.verify_commands) + [fence, ""]
-    return out
+    return out + _proof(m)
+
+
+def _proof(m: RenderModel) -> list[str]:
+    """The run's proof bundle (written beside this file) and its checkpoint."""
+    p = m.proof
+    if p is None:
+        return []
+    when = f"{md(p.timestamp)}, issued by {md(p.timestamp_issuer or 'an unnamed authority')}" if p.timestamp else "none"
+    commands = p.verify_commands(False)
+    fence = code_fence(commands)
+    return ["### Proof bundle", "",
+            f"- **Bundle**: {md(p.file_name)} beside this report ({p.entries} ledger entries with inclusion proofs)",
+            f"- **Log**: {md(p.origin)}", f"- **Checkpoint**: tree size {p.size}, root hash {md(p.root_hex)}",
+            f"- **Witness cosignatures**: {md(', '.join(p.cosigners)) if p.cosigners else 'none'}",
+            f"- **Timestamp**: {when}", "", fence, *commands, fence, ""]
 
 
 def render_markdown(model: RenderModel) -> str:

@@ -198,6 +198,7 @@ class RenderModel:
     provenance: standing.Provenance | None = None
     loosened: tuple[LoosenedView, ...] = ()
     open_work: Mapping[str, int] = field(default_factory=dict)  # fix / implement / evidence counts
+    proof: Any = None  # golive.report.proof.ProofView: the run's proof bundle the report carries
 
     @property
     def has_suggestions(self) -> bool:

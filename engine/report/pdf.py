@@ -3,7 +3,9 @@ results attached.
 
 Properties an auditor relies on:
 - the PDF carries its own machine-readable evidence: ``results.json`` (the JSON format's exact
-  bytes, sha256 printed in the appendix) is an embedded file, as PDF/A-3 allows;
+  bytes, sha256 printed in the appendix) is an embedded file, as PDF/A-3 allows, and so is the
+  run's proof bundle ``golive-proof-bundle.json`` when the run was recorded in a v2 ledger
+  (``golive evidence verify-report`` checks the one against the other offline);
 - identical inputs give identical bytes: dates come from the run (not the clock), the PDF
   identifier is derived from the content, and ``SOURCE_DATE_EPOCH`` pins the font subsetter's
   timestamp during the render;
@@ -70,17 +72,24 @@ def layout(model: RenderModel, *, fetcher: AssetOnlyFetcher | None = None,
 
 
 def write(model: RenderModel, pages, html_text: str, fetcher: AssetOnlyFetcher) -> bytes:
-    """Write laid-out pages as PDF/A-3b with ``results.json`` attached."""
+    """Write laid-out pages as PDF/A-3b with ``results.json`` (and the proof bundle) attached."""
     results = document_bytes(model.document)
     moment = _run_moment(model).astimezone(timezone.utc).replace(tzinfo=None)
     attachment = Attachment(
         string=results, url_fetcher=fetcher, name=ATTACHMENT_NAME,
         description=f"golive results document, run {model.evidence.run_id}",
         created=moment, modified=moment, relationship="Data")
-    identifier = hashlib.sha256(html_text.encode("utf-8") + results).hexdigest()[:32].encode()
+    attachments = [attachment]
+    proof = model.proof.data if model.proof is not None else b""
+    if proof:  # the run's proof bundle: verify-report checks results.json against it offline
+        attachments.append(Attachment(
+            string=proof, url_fetcher=fetcher, name=model.proof.file_name,
+            description=f"golive proof bundle (golive-proof-bundle/v1), run {model.evidence.run_id}",
+            created=moment, modified=moment, relationship="Supplement"))
+    identifier = hashlib.sha256(html_text.encode("utf-8") + results + proof).hexdigest()[:32].encode()
     out = io.BytesIO()
     with _quiet_weasyprint(), _source_date_epoch(_run_moment(model)):
-        pages.write_pdf(out, attachments=[attachment], pdf_variant=PDF_VARIANT,
+        pages.write_pdf(out, attachments=attachments, pdf_variant=PDF_VARIANT,
                         pdf_identifier=identifier)
     return out.getvalue()
 

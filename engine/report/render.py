@@ -54,12 +54,33 @@ def _plugin_formats() -> dict[str, Callable[[RenderModel, Path], Path]]:
 
 def render(fmt: str, model_or_document: RenderModel | Mapping[str, Any], out_path: Path | str,
            plan: Any = None, previous: Mapping[str, Any] | None = None,
-           waivers: Iterable[Mapping[str, Any]] = (), history: Iterable[Mapping[str, Any]] = ()) -> Path:
-    """Render one format to ``out_path`` and return it."""
+           waivers: Iterable[Mapping[str, Any]] = (), history: Iterable[Mapping[str, Any]] = (),
+           proof_bundle: Mapping[str, Any] | None = None, log_vkey: str = "") -> Path:
+    """Render one format to ``out_path`` and return it. ``proof_bundle`` (the run's, from
+    ``golive.ledger.bundle.make_bundle``) is attached to a PDF and written beside HTML and
+    Markdown (:mod:`golive.report.proof`); the appendix shows its checkpoint."""
     writer = _writer(fmt)
     model = model_or_document if isinstance(model_or_document, RenderModel) else \
         build_render_model(model_or_document, plan, previous=previous, waivers=waivers, history=history)
+    if proof_bundle is not None:
+        model = with_proof(model, fmt, Path(out_path), proof_bundle, log_vkey)
     return Path(writer(model, Path(out_path)))
+
+
+def with_proof(model: RenderModel, fmt: str, out_path: Path, bundle: Mapping[str, Any], log_vkey: str = "") -> RenderModel:
+    """``model`` carrying ``bundle``: PDFs attach it; HTML and Markdown get it as a file beside."""
+    from dataclasses import replace
+
+    from golive.report.proof import bundle_beside, proof_view
+    view = proof_view(bundle, log_vkey)
+    if fmt in ("html", "md"):
+        beside = bundle_beside(out_path)
+        beside.parent.mkdir(parents=True, exist_ok=True)
+        beside.write_bytes(view.data)
+        view = replace(view, file_name=beside.name)
+    elif fmt != "pdf":
+        return model  # JSON, JUnit, OSCAL: the bundle is not part of them
+    return replace(model, proof=view)
 
 
 def format_for(path: Path | str) -> str:

@@ -1,0 +1,87 @@
+"""A run's proof bundle as a report carries it (issue 15.4).
+
+The bundle (``golive.ledger.bundle.make_bundle``: the run's entries with inclusion proofs in
+its signed checkpoint, the witnesses' cosignatures and the RFC 3161 token kept for it) is
+attached to the PDF beside ``results.json`` as ``golive-proof-bundle.json`` and written beside
+HTML and Markdown reports as ``<report>.proof-bundle.json``, so ``golive evidence
+verify-report report.pdf`` (or ``verify-bundle FILE --results results.json``) checks the
+report offline with the log's public key only. :class:`ProofView` is what the evidence
+appendix shows: the checkpoint (origin, tree size, root hash), who signed and cosigned it and
+the timestamp with its issuer. These are read from the bundle, not verified here: the verify
+commands printed beside them do that.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+BUNDLE_ATTACHMENT = "golive-proof-bundle.json"
+BUNDLE_SUFFIX = ".proof-bundle.json"
+
+
+@dataclass(frozen=True)
+class ProofView:
+    data: bytes = field(repr=False)  # the bundle file's exact bytes
+    run_id: str
+    origin: str
+    size: int
+    root_hex: str
+    entries: int
+    log_signers: tuple[str, ...]   # signature lines by the log's key (named by the origin)
+    cosigners: tuple[str, ...]     # other signature lines: witness cosignatures
+    timestamp: str | None          # the token's genTime (ISO 8601), when the bundle carries one
+    timestamp_issuer: str | None   # the TSA certificate's subject (or the TSTInfo's tsa name)
+    log_vkey: str = ""                  # the log's verifier key (public), for the verify command
+    file_name: str = BUNDLE_ATTACHMENT  # where the report's reader finds it
+
+    def verify_commands(self, for_pdf: bool) -> tuple[str, ...]:
+        options = f"--trusted-key {self.log_vkey or '<the log vkey: golive keys vkey>'}"
+        if self.cosigners:
+            options += " --witness <witness vkey> --min-witnesses 1"
+        if self.timestamp:
+            options += " --tsa-cert <the TSA's certificate.pem>"
+        if for_pdf:
+            return (f"golive evidence verify-report report.pdf {options}   # the attached {BUNDLE_ATTACHMENT}",)
+        return (f"golive evidence verify-bundle {self.file_name} --results results.json {options}",)
+
+
+def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
+    """The bundle file as ``golive evidence bundle`` writes it."""
+    return (json.dumps(bundle, indent=1) + "\n").encode("utf-8")
+
+
+def proof_view(bundle: Mapping[str, Any], log_vkey: str = "") -> ProofView:
+    """What the appendix shows of ``bundle`` (made by ``make_bundle``)."""
+    from golive.ledger.note import parse_checkpoint
+    head, note = parse_checkpoint(bundle["checkpoint"])
+    signers = tuple(s.name for s in note.signatures if s.name == head.origin)
+    cosigners = tuple(dict.fromkeys(s.name for s in note.signatures if s.name != head.origin))
+    when, issuer = _timestamp_fields(bundle.get("timestamp"))
+    return ProofView(bundle_bytes(bundle), str(bundle["run_id"]), head.origin, head.size, head.root.hex(),
+                     len(bundle.get("entries") or ()), signers, cosigners, when, issuer, log_vkey)
+
+
+def _timestamp_fields(token_b64: str | None) -> tuple[str | None, str | None]:
+    if not token_b64:
+        return None, None
+    from asn1crypto import tsp
+    try:
+        signed = tsp.TimeStampResp.load(base64.b64decode(token_b64))["time_stamp_token"]["content"]
+        info = signed["encap_content_info"]["content"].parsed
+        when = info["gen_time"].native.isoformat()
+        sid = signed["signer_infos"][0]["sid"].chosen
+        issuer = next((c.chosen.subject.human_friendly for c in signed["certificates"] or ()
+                       if c.name == "certificate" and c.chosen.serial_number == sid["serial_number"].native), None)
+        if issuer is None and info["tsa"].native:
+            issuer = str(info["tsa"].chosen.human_friendly)
+        return when, issuer or f"certificate serial {sid['serial_number'].native}"
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return "unreadable token", None
+
+
+def bundle_beside(report_path: Path) -> Path:
+    """Where an HTML or Markdown report's bundle is written: ``report.proof-bundle.json``."""
+    return report_path.with_name(report_path.stem + BUNDLE_SUFFIX)
