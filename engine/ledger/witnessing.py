@@ -236,7 +236,10 @@ def seal_run(recorder: Any) -> RunProof:
         config = StoreConfig()
         proof.warnings.append(f"{exc}; the run's checkpoint was not witnessed or timestamped")
     if not config.empty:
-        proof.warnings += witness_run(store, checkpoint, config).warnings
+        try:
+            proof.warnings += witness_run(store, checkpoint, config).warnings
+        except (OSError, ValueError, TreeIndexError) as exc:  # NoteError is a ValueError
+            proof.warnings.append(f"the run's checkpoint was not witnessed or timestamped: {exc}")
     origin = parse_checkpoint(checkpoint)[0].origin
     proof.log_vkey = vkey(origin, recorder.signer.public_raw)
     run_id = _run_of(store, head["size"])
