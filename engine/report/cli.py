@@ -139,12 +139,14 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
               type=click.Path(file_okay=False, path_type=Path),
               help="Evidence store to find RUN and its earlier runs in, and to check the results "
                    "against [default: ./evidence].")
+@click.option("--db", "db_url", envvar="GOLIVE_DB", default=None, metavar="URL",
+              help="SQLAlchemy URL of the evidence database (env GOLIVE_DB) [default: SQLite in the store].")
 @click.option("--from-ledger", is_flag=True,
               help="Render the run's results re-made from its ledger entries (result payloads, run and "
                    "checkpoint entries, recorded waivers) instead of the derived document.")
 def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path: Path | None,
            previous: Path | None, history: tuple[Path, ...], waivers_path: Path | None,
-           store_dir: Path | None, from_ledger: bool) -> None:
+           store_dir: Path | None, db_url: str | None, from_ledger: bool) -> None:
     """Render a results document (from `golive run --json`), or a recorded run of the evidence
     store given by its id (or an unambiguous prefix), as an audit-ready report.
 
@@ -153,6 +155,15 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     result's status, metrics, thresholds and reason, the counts, waivers and the signed head);
     a difference is refused with exit 3, and --from-ledger renders what the ledger holds.
     """
+    import os
+
+    from golive.ledger.store import DB_ENV
+
+    if db_url:  # every ledger look-up of this command opens the store through open_store(), which reads it
+        before = os.environ.get(DB_ENV)
+        os.environ[DB_ENV] = db_url
+        click.get_current_context().call_on_close(
+            lambda: os.environ.pop(DB_ENV, None) if before is None else os.environ.__setitem__(DB_ENV, before))
     from golive import history as hist
     from golive.report.inputs import ReportInputError, check_file_document, schema_problems
     from golive.report.model import build_render_model
