@@ -33,7 +33,8 @@ GENESIS_HASH = "0" * 64
 ENTRY_DOMAIN = "golive-ledger-entry/v1"
 HEAD_DOMAIN = "golive-ledger-head/v1"
 KINDS = ("run-started", "result", "attestation", "waiver", "key", "run-finished", "checkpoint",
-         "schedule", "correction", "revocation", "signoff")  # schedule: the scheduler's run log (runs, skips, misfires), run id "-"
+         "schedule", "correction", "revocation", "signoff",
+         "notification")  # schedule: the scheduler's run log (runs, skips, misfires), run id "-"; notification: one sent, run id "-"
 NO_RUN = "-"  # run id of entries that belong to no run (key changes, standalone waivers)
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
 ORIGIN_PREFIX = "golive.invalid/ledger/"  # + 32 hex digits of entry 1's hash (FORMAT.md)
