@@ -171,3 +171,13 @@ def test_html_and_markdown_reports_get_the_bundle_beside_them(demo, tmp_path):
                     "--trusted-key", demo["vkey"])
         assert ok.exit_code == 0, ok.output
         beside.unlink()
+
+
+def test_a_report_re_rendered_from_the_store_carries_the_bundle_too(demo, tmp_path):
+    run_id = json.loads((demo["dir"] / "golive-results.json").read_text())["run"]["id"]
+    out = tmp_path / "again.pdf"
+    done = golive("report", run_id[:8], "--store", demo["store"], "-o", out)
+    assert done.exit_code == 0, done.output
+    assert set(attachments(out)) == {"results.json", BUNDLE_ATTACHMENT}
+    ok = verify_report(out, demo["vkey"])
+    assert ok.exit_code == 0, ok.output

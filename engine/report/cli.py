@@ -207,13 +207,31 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         if waivers_path:  # the user's waivers replace the recorded ones: the check did not cover them
             ledger_check += f"; waivers from {waivers_path.name} (not checked against the ledger) were applied"
         model = _with_ledger_check(model, ledger_check)
+        bundle = _proof_bundle(store_dir, document) if recorded else None
         for fmt, path in output_paths(tuple(dict.fromkeys(formats)), out, results).items():
-            written = render(fmt, model, path)
+            written = render(fmt, model, path, proof_bundle=bundle)
             click.echo(str(written))
     except (ReportInputError, ValueError) as exc:
         # a waiver that does not fit the run (unknown id, bad date) is the waivers file's problem
         source = waivers_path if waivers_path and str(exc).startswith("waiver") else results
         raise ReportUsageError(f"{source}: {exc}") from None
+
+
+def _proof_bundle(store_dir: Path | None, document: dict) -> dict | None:
+    """The recorded run's proof bundle (golive.ledger.bundle), attached to the PDF and written
+    beside HTML/Markdown like `golive run --report` does; None for a ledger without one (v1)."""
+    from golive.ledger import open_store
+    from golive.ledger.bundle import make_bundle
+
+    try:
+        store = open_store(store_dir)
+        try:
+            with store.read() as conn:
+                return make_bundle(conn, document["run"]["id"], store.path / "checkpoints")
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 -- an old ledger without a tree: the report says it is not bundled
+        return None
 
 
 def _load_recorded(hist: Any, store_dir: Path | None, run: Path, from_ledger: bool) -> tuple[dict | None, str]:
