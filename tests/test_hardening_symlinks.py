@@ -177,3 +177,12 @@ def test_every_listing_point_leaves_outside_links_out(workspace):
     assert not {"config/evil.yaml", "config/up.yaml", "records/fills.csv", "golive-links.yaml"} & set(scanned)
     assert quality_check.find_files(ctx) == [] and mbo_tape.dbn_files(root / "data") != []
     assert inside_only(root, mbo_tape.dbn_files(root / "data")) == []
+
+
+def test_a_link_loop_in_the_target_is_no_crash(tmp_path):
+    from golive.run.target import outside_links
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "out").symlink_to("/etc/hostname")
+    assert [f["path"] for f in outside_links(tmp_path)] == ["out"]

@@ -115,7 +115,10 @@ def outside_links(root: Path | str, limit: int = MAX_SCANNED_ENTRIES) -> list[di
             seen += 1
             entry = Path(folder) / name
             if entry.is_symlink():
-                dest = entry.resolve()
+                try:
+                    dest = entry.resolve()
+                except (RuntimeError, OSError):  # a link loop leads nowhere: nothing is read through it
+                    continue
                 if not _inside(dest, root):
                     found.append({"path": str(entry.relative_to(root)), "to": str(dest)})
         if seen >= limit:
