@@ -207,6 +207,8 @@ class _Verifier(TreeChecks):
         if kind in ("attestation", "waiver"):
             self.revocable.add(seq)
             return
+        if kind == "signoff":  # refers to its run in the payload; golive signoff status checks the binding
+            return
         field = "corrects" if kind == "correction" else "revokes"
         target = self.parse(seq, payload).get(field)
         if not isinstance(target, int) or isinstance(target, bool) or not 0 < target < seq:
