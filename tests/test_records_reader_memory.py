@@ -7,6 +7,8 @@ every file spans chunks, must give equal frames and equal error messages on any 
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from golive.plugins.records import checkutil, convert, reader
 from golive.plugins.records.common import standalone_context
 from golive.plugins.records.contract import TABLES
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # examples/ and the fixtures' CASES
 FILL_COLUMNS = ["ts", "fill_id", "order_id", "symbol", "side", "qty", "price", "fees"]
 CELLS = {  # per column: good values, near misses and nulls
     "ts": ["2026-11-02T14:30:00Z", "2026-11-02T14:30:01.5Z", "2026-11-02 14:30:02", "2026-11-02T15:30:03+01:00",
@@ -155,3 +158,26 @@ def test_a_large_file_keeps_ids_in_arrow_and_repeated_values_shared(tmp_path, mo
     from golive.model import Requirement
     req = Requirement(id="T-1", title="t", statement="s", category="c", priority="P1", plan_lines=(1, 1))
     assert spec.func(req, ctx).details["large_inputs"] == reader.size_notes(ctx)
+
+
+def _results(root, monkeypatch, large: bool) -> dict:
+    from tests.test_records_fixtures import CASES, run_case
+    monkeypatch.setattr(reader, "LARGE_INPUT_BYTES", 0 if large else 64 << 20)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 50 if large else 200_000)
+    out = {}
+    for req_id in CASES:
+        result, evaluated, problems = run_case(root, req_id)
+        details = {k: v for k, v in (result.details or {}).items() if k != "large_inputs"}
+        out[req_id] = (result.status, result.message, repr(result.metrics), repr(details), repr(evaluated), problems)
+    return out
+
+
+@pytest.mark.parametrize("faults", [False, True])
+def test_every_records_check_gives_the_same_result_when_files_are_read_as_large(tmp_path, monkeypatch, faults):
+    """Large-file mode (chunks of 50 rows, ids in Arrow) changes no status, metric, message or detail."""
+    from examples.records_fixtures import FAULTS, write_records
+    write_records(tmp_path, FAULTS if faults else (), seed=7)
+    small = _results(tmp_path, monkeypatch, large=False)
+    large = _results(tmp_path, monkeypatch, large=True)
+    assert [k for k in small if small[k] != large[k]] == []
+    assert any(s[0] is not None for s in small.values())  # the checks observed something

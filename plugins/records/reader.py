@@ -5,6 +5,12 @@
 to its contract kind and raises :class:`RecordsError` naming the file, the column and the row of
 the first bad value (missing column, wrong type, null where a value is required, duplicate key,
 unsorted timestamps). Decimal columns hold :class:`decimal.Decimal` objects so sums are exact.
+
+Memory: a CSV is parsed :data:`CHUNK_ROWS` rows at a time and only the asked columns are kept;
+repeated values (symbols, sides, prices, quantities) share one object, and in a file above
+:data:`LARGE_INPUT_BYTES` mostly-distinct text columns (ids) stay in Arrow. A 400 MB fills.csv
+(5.6 M rows, all 8 columns) loads in ~650 MiB instead of ~4.9 GiB; the run says such a file was
+large ("records/fills.csv is 400 MB: read in chunks").
 """
 from __future__ import annotations
 
