@@ -97,7 +97,7 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
         ctx.record_artifact(path)
     is_csv = path.suffix != ".parquet"
     need, optional, nullable = list(need), list(optional), set(nullable)
-    large = _size_note(path, rel) is not None
+    large = is_csv and _size_note(path, rel) is not None  # Parquet is read whole: no "in chunks" note
     columns, chunks = _read(path, rel, is_csv)
     builders = {col: ColumnBuilder(spec.column(col).kind, is_csv, compact=large)
                 for col in need + optional if col in columns}
