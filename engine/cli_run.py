@@ -98,6 +98,8 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         from golive import history
         past = history.past_runs(recorder.store.path, doc)
         history.save(recorder.store.path, doc)
+        from golive.notify import notify_after_run  # a failed notification is a run warning, never a failed run
+        doc["warnings"] = [*doc.get("warnings", []), *notify_after_run(recorder, doc, past, target.root, sealed)]
     if json_path:
         write_document(doc, json_path)
     if not quiet:

@@ -75,7 +75,8 @@ class SchedulerService:
         self.manual = manual
         self.clock = clock or wall_clock
         self.lock = SchedulerLock(store, self.settings.lease_s)
-        self.runlog = RunLog(store, self.lock.owner, self.clock)
+        from golive.notify import watch_misfires  # misfires are also notified, as [notify] says
+        self.runlog = watch_misfires(RunLog(store, self.lock.owner, self.clock), getattr(runner, "target_dir", None))
         self.specs = {s.id: s for s in plan_jobs(plan, reports)}
         self.triggers = {job_id: spec.trigger() for job_id, spec in self.specs.items()}
         self._last_fire: dict[str, datetime] = {}
