@@ -24,12 +24,11 @@ from golive.cli import cli
 from golive.cli_run import execute_run
 from golive.ledger import Store, record_key, Signer
 from golive.ledger.store import payload_bytes
-from golive.notify import notify_after_run, watch_misfires
+from golive.notify import notify_after_run
 from golive.notify.events import Event
 from golive.notify.message import compose
 from golive.notify.rules import RulesError, load_rules
 from golive.notify.send import deliver
-from golive.schedule.runlog import RunLog
 from people import enrol
 
 SELECTION = ("RISK-01", "RISK-06", "LIVE-LIMITED-06")  # P1 fail, P1 partial, P2 fail in the degraded demo
@@ -226,24 +225,46 @@ def test_no_secret_from_a_reason_reaches_a_message(tmp_path, smtp, webhook, mail
     assert "[REDACTED:" in webhook.received[-1]["message"]
 
 
-def test_a_misfire_in_the_schedule_run_log_is_notified_and_recorded(tmp_path, webhook):
+def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook):
+    from zoneinfo import ZoneInfo
+
+    from golive.plan import load_validated
+    from golive.pluginmanager import create_host
+    from golive.schedule import ManualClock, ScheduleSettings, SchedulerService
+
+    ny, evening = ZoneInfo("America/New_York"), "checks@0bf0f686c3"  # AUD-06, BIZ-06: 18:00 XNYS
     store = _store(tmp_path / "store")
-    (tmp_path / "store" / "golive-store.toml").write_text(
+    workspace = tmp_path / "workspace"  # the rules come from the workspace's golive.toml this time
+    workspace.mkdir()
+    (workspace / "golive.toml").write_text(
         f'[notify]\n[[notify.channel]]\nname = "sched"\nurl = "json://127.0.0.1:{webhook.port}/mf"\n'
         'events = ["misfire"]\n', encoding="utf-8")
-    runlog = watch_misfires(RunLog(store, "test-instance"))
+    ran = []
+
+    class Runner:  # stands in for the slice runner: the scheduler reads its target_dir
+        target_dir = workspace
+
+        def __call__(self, spec, scheduled_for):
+            ran.append(spec.id)
+            return {"run_id": f"r{len(ran)}", "exit_code": 0}
+
+    runner = Runner()
+    clock = ManualClock(datetime(2026, 11, 30, 17, 55, tzinfo=ny))
+    svc = SchedulerService(store, load_validated(None, create_host().checks()), runner,
+                           ScheduleSettings(misfire_grace_s=60), clock=clock, manual=True)
     before = len(webhook.received)
-    runlog.record("run", "check:RISK-06", scheduled_for="2026-12-03T14:00:00+00:00", exit_code=0)
-    assert len(webhook.received) == before  # a run is no misfire
-    runlog.record("misfire", "check:RISK-06", scheduled_for="2026-12-03T14:15:00+00:00", count=3,
-                  reason="due while no scheduler was running")
-    assert len(webhook.received) == before + 1
-    message = webhook.received[-1]
-    assert message["title"] == "golive: Scheduled checks missed"
-    assert ("scheduled job check:RISK-06 missed 3 fire time(s), the last due 2026-12-03T14:15:00+00:00: "
-            "due while no scheduler was running") in message["message"]
-    assert [n["events"] for n in _notifications(store.path)] == [["misfire"]]
-    assert [e["event"] for e in RunLog(store, "x").entries()] == ["run", "misfire"]
+    svc.activate()
+    clock.set(datetime(2026, 11, 30, 18, 5, tzinfo=ny))  # 5 minutes late, grace 1 minute
+    svc.tick()
+    svc.shutdown()
+    assert evening not in ran
+    messages = webhook.received[before:]  # the 18:00 check job, the daily and the monthly report
+    assert len(messages) == 3 and {m["title"] for m in messages} == {"golive: Scheduled checks missed"}
+    assert any(f"scheduled job {evening} missed 1 fire time(s), the last due 2026-11-30T23:00:00+00:00: "
+               "started later than the misfire grace (60 s)" in m["message"] for m in messages)
+    entries = _notifications(store.path)
+    assert [(e["events"], e["channel"], e["outcome"]) for e in entries] == [(["misfire"], "sched", "sent")] * 3
+    assert f"misfire:{evening}@2026-11-30T23:00:00+00:00" in [s for e in entries for s in e["subjects"]]
     _verify(store.path)
 
 
@@ -269,3 +290,27 @@ def test_an_unreachable_channel_is_a_warning_and_a_failed_notification_entry(tmp
     (entry,) = _notifications(store.path)
     assert entry["outcome"] == "failed" and entry["events"] == ["ledger", "p1-failure"]  # head None: not sealed
     assert "127.0.0.1" not in json.dumps(entry)
+
+
+def test_the_store_rules_win_over_the_workspace_and_bad_fields_are_named(tmp_path):
+    store, workspace = tmp_path / "store", tmp_path / "ws"
+    store.mkdir()
+    workspace.mkdir()
+    (workspace / "golive.toml").write_text('[paths]\n[notify]\n[[notify.channel]]\nname = "team"\nurl = "json://a/b"\n')
+    (store / "golive-store.toml").write_text("min_witnesses = 0\n")  # witnesses only: the workspace's rules apply
+    assert [c.name for c in load_rules(store, workspace).channels] == ["team"]
+    (store / "golive-store.toml").write_text('[notify]\ndashboard_url = "https://d.example/"\nexpiry_days = 3\n'
+                                             '[[notify.channel]]\nname = "auditors"\nurl = "mailto://x.example"\n'
+                                             'events = ["p1-failure"]\nmax_per_hour = 2\n')
+    rules = load_rules(store, workspace)
+    assert [(c.name, c.events, c.max_per_hour) for c in rules.channels] == [("auditors", ("p1-failure",), 2)]
+    assert (rules.dashboard_url, rules.expiry_days, rules.dedup_hours) == ("https://d.example", 3, 24.0)
+    assert "mailto" not in repr(rules)  # a URL may hold credentials: never in a repr or a log line
+    second = '[[notify.channel]]\nname = "auditors"\nurl = "json://c/d"\n'
+    for bad, field in (('events = ["p1"]\n', "events"), ("max_per_hour = -1\n", "max_per_hour"),
+                       (second, "two channels are named 'auditors'"), ('url_env = "GOLIVE_TEST_NOPE"\n', "GOLIVE_TEST_NOPE")):
+        (store / "golive-store.toml").write_text(f'[notify]\n[[notify.channel]]\nname = "auditors"\n'
+                                                 f'url = "json://a/b"\n{bad}')
+        with pytest.raises(RulesError, match=field) as caught:
+            load_rules(store, workspace, environ={})
+        assert "golive-store.toml" in str(caught.value)
