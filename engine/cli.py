@@ -138,6 +138,7 @@ from golive.cli_history import history  # noqa: E402
 
 from golive.ledger.cli import evidence, keys  # noqa: E402
 from golive.ledger.cli_authored import attest, waive  # noqa: E402
+from golive.ledger.cli_signoff import signoff  # noqa: E402
 from golive.report.cli import report  # noqa: E402
 from golive.schedule.cli import schedule  # noqa: E402
 from golive.scaffold import plugin  # noqa: E402
@@ -153,6 +154,7 @@ cli.add_command(evidence)
 cli.add_command(keys)
 cli.add_command(attest)
 cli.add_command(waive)
+cli.add_command(signoff)
 cli.add_command(schedule)
 cli.add_command(plugin)
 cli.add_command(link)

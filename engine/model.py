@@ -161,6 +161,9 @@ class Plan:
     # the plan's ``readiness`` policy as written (golive.run.readiness.Policy reads it; empty =
     # the default policy)
     readiness: dict[str, Any] = field(default_factory=dict)
+    # the plan's ``signoff`` policy as written ({"roles": [...] | {role: count}, "quorum": n});
+    # empty = no sign-off required (golive.ledger.signoff reads it)
+    signoff: dict[str, Any] = field(default_factory=dict)
 
     @property
     def requirements(self) -> list[Requirement]:

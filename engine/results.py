@@ -237,7 +237,7 @@ def build_document(report, ledger_head: dict | None = None, tailoring: dict | No
         "warnings": redactor.obj(list(report.warnings)),
         "plugins": plugins or {},
     }
-    doc["summary"]["verdict"] = {"policy": readiness.Policy.from_plan(plan.readiness).as_dict()}
+    doc["summary"]["verdict"] = {"policy": readiness.Policy.from_plan(plan.readiness, plan.signoff).as_dict()}
     readiness.refresh_summary(doc)  # signed when the run wrote the ledger (run.ledger)
     return doc
 

@@ -74,24 +74,23 @@ def load_person_key(path: Path, passphrase: str | None) -> Signer:
     except OSError as exc:
         raise KeyFileError(f"cannot read the person key {path}: {exc.strerror or exc}; give --key FILE or "
                            "create one with `golive keys person-init`") from None
-    for loader, unprotected in ((serialization.load_pem_private_key, b"-----BEGIN PRIVATE KEY-----"),
-                                (serialization.load_ssh_private_key, None)):
-        if unprotected and data.lstrip().startswith(unprotected):
-            raise KeyFileError(f"{path} is not protected by a passphrase: a person's key must be "
-                               "(re-create it with `golive keys person-init`)")
-        try:
-            key = loader(data, password=passphrase.encode())
-        except TypeError:  # OpenSSH key without encryption, given a password
-            raise KeyFileError(f"{path} is not protected by a passphrase: protect it with "
-                               "`ssh-keygen -p -f FILE` or use `golive keys person-init`") from None
-        except ValueError as exc:
-            if "password" in str(exc).lower() or "decrypt" in str(exc).lower() or "bad" in str(exc).lower():
-                raise KeyFileError(f"{path}: wrong passphrase") from None
-            continue
-        if not isinstance(key, Ed25519PrivateKey):
-            raise KeyFileError(f"{path} is not an Ed25519 key (golive signs with Ed25519)")
-        return Signer(key)
-    raise KeyFileError(f"{path} is neither a PEM nor an OpenSSH private key")
+    if data.lstrip().startswith(b"-----BEGIN PRIVATE KEY-----"):
+        raise KeyFileError(f"{path} is not protected by a passphrase: a person's key must be "
+                           "(re-create it with `golive keys person-init`)")
+    openssh = b"-----BEGIN OPENSSH PRIVATE KEY-----" in data
+    loader = serialization.load_ssh_private_key if openssh else serialization.load_pem_private_key
+    try:
+        key = loader(data, password=passphrase.encode())
+    except TypeError:  # an OpenSSH key without encryption, given a password
+        raise KeyFileError(f"{path} is not protected by a passphrase: protect it with "
+                           "`ssh-keygen -p -f FILE` or use `golive keys person-init`") from None
+    except ValueError as exc:
+        if openssh or "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise KeyFileError(f"{path}: wrong passphrase (or a damaged key file)") from None
+        raise KeyFileError(f"{path} is neither a PEM nor an OpenSSH private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} is not an Ed25519 key (golive signs with Ed25519)")
+    return Signer(key)
 
 
 def load_person_public(path: Path) -> bytes:

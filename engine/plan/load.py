@@ -388,6 +388,7 @@ def build_plan(data: dict[str, Any], sections: list[Section], source: PlanSource
         digest=plan_digest((rel, source.docs[rel]) for rel in source.order if rel in source.docs),
         root=source.root,
         readiness=dict(data.get("readiness") or {}),
+        signoff=dict(data.get("signoff") or {}),
     )
 
 

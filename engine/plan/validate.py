@@ -90,6 +90,12 @@ class _Checker:
                 if priority not in plan.priorities:
                     self.add(PLAN_FILE, ["readiness", key, index], f"unknown priority {priority!r}; plan.yaml "
                              f"defines: {_known(plan.priorities)}")
+        roles, quorum = plan.signoff.get("roles"), plan.signoff.get("quorum")
+        if isinstance(roles, list) and isinstance(quorum, int) and quorum > len(roles):
+            self.add(PLAN_FILE, ["signoff", "quorum"], f"quorum {quorum} exceeds the {len(roles)} roles listed")
+        if isinstance(roles, dict) and quorum is not None:
+            self.add(PLAN_FILE, ["signoff", "quorum"], "quorum applies to a list of roles; with a count per role "
+                     "every role needs its count")
         if any(math.isnan(v) for v in plan.bands.values()):
             self.add(PLAN_FILE, ["bands"], "bands must be numbers between 0 and 1, not NaN")
         elif plan.bands["partial"] > plan.bands["well"]:

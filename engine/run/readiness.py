@@ -22,7 +22,11 @@ verified or validly waived, nothing ``fail``/``error`` in any priority, manual i
 - ``INCOMPLETE`` (when nothing above applies): the run cannot decide -- a partial selection
   (``--only``), no signed evidence ledger (``--no-evidence``), a ``verified``-scope check that
   was skipped or lacks configuration ("configure X"), or a manual item awaiting attestation.
-- ``READY``: none of the above.
+- ``READY``: none of the above, and, when the plan has a ``signoff`` policy, the run is signed
+  off (golive.ledger.signoff): without the required sign-offs a run whose checks all hold is
+  ``INCOMPLETE`` ("awaiting sign-off: <roles>"); a NO-GO signed by a required role is
+  ``NOT READY``. The sign-off state comes in as ``signoff`` (``signoff.evaluate``'s result):
+  a run just finished has none yet.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from typing import Any, Iterable, Mapping
 READY, NOT_READY, INCOMPLETE = "READY", "NOT READY", "INCOMPLETE"
 FAILING = ("fail", "error")
 REASON_CHARS = 160  # one line per requirement in every format
+SIGN_OFF = "sign-off"  # the reasons' key for the sign-off policy (not a requirement id)
 
 
 @dataclass(frozen=True)
@@ -41,19 +46,25 @@ class Policy:
     verified: tuple[str, ...] = ("P1",)
     no_failing: str | tuple[str, ...] = "all"
     manual_attested: bool = True
+    # the plan's ``signoff`` block ({"roles": ..., "quorum": ...}); None: no sign-off required
+    signoff: Mapping[str, Any] | None = None
 
     @classmethod
-    def from_plan(cls, readiness: Mapping[str, Any] | None) -> "Policy":
+    def from_plan(cls, readiness: Mapping[str, Any] | None, signoff: Mapping[str, Any] | None = None) -> "Policy":
         data = dict(readiness or {})
         no_failing = data.get("no_failing", "all")
         return cls(verified=tuple(data.get("verified", ("P1",))),
                    no_failing=no_failing if no_failing == "all" else tuple(no_failing),
-                   manual_attested=bool(data.get("manual_attested", True)))
+                   manual_attested=bool(data.get("manual_attested", True)),
+                   signoff=dict(signoff or data.get("signoff") or {}) or None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verified": list(self.verified),
-                "no_failing": self.no_failing if self.no_failing == "all" else list(self.no_failing),
-                "manual_attested": self.manual_attested}
+        out = {"verified": list(self.verified),
+               "no_failing": self.no_failing if self.no_failing == "all" else list(self.no_failing),
+               "manual_attested": self.manual_attested}
+        if self.signoff:
+            out["signoff"] = dict(self.signoff)
+        return out
 
     def must_not_fail(self, priority: str) -> bool:
         return self.no_failing == "all" or priority in self.no_failing
@@ -64,6 +75,12 @@ class Policy:
                  f"nothing fail/error in {scope}"]
         if self.manual_attested:
             parts.append("manual items attested")
+        if self.signoff:
+            roles = self.signoff.get("roles") or []
+            named = ", ".join(f"{r} x{n}" if n > 1 else r for r, n in roles.items()) if isinstance(roles, dict) \
+                else ", ".join(roles)
+            quorum = self.signoff.get("quorum")
+            parts.append(f"signed off by {f'{quorum} of ' if quorum else ''}{named}")
         return "; ".join(parts) + "; full selection and a signed evidence ledger"
 
 
@@ -134,7 +151,8 @@ def outcome_row(o: Any) -> dict[str, Any]:
 
 
 def verdict(results: list[Mapping[str, Any]], policy: Policy, *, selection: Iterable[str] = (),
-            plan_requirements: int | None = None, signed: bool = False) -> dict[str, Any]:
+            plan_requirements: int | None = None, signed: bool = False,
+            signoff: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``{"state", "reasons", "policy", "blocking", "pending"}`` for ``results[]`` entries.
 
     ``blocking`` / ``pending`` are the requirement ids behind NOT READY / INCOMPLETE."""
@@ -166,6 +184,13 @@ def verdict(results: list[Mapping[str, Any]], policy: Policy, *, selection: Iter
     if not signed:
         scope.append("unsigned: no signed evidence ledger for this run (--no-evidence); "
                      "only a recorded run can be READY")
+    if policy.signoff:
+        state_of = signoff or {}
+        for text in state_of.get("no_go") or []:
+            blocking.append((SIGN_OFF, one_line(text)))
+        if not state_of.get("satisfied") and not state_of.get("no_go"):
+            missing = state_of.get("reason") or "awaiting sign-off: " + ", ".join(_roles(policy.signoff))
+            pending.append((SIGN_OFF, missing))
     if blocking:
         state = NOT_READY
         reasons = [text for _, text in blocking] + scope + [text for _, text in pending]
@@ -179,8 +204,17 @@ def verdict(results: list[Mapping[str, Any]], policy: Policy, *, selection: Iter
         reasons = [f"policy met for {n} requirements: {policy.describe()}"]
         if waived:
             reasons.append(f"{len(waived)} requirement(s) accepted by an unexpired waiver: {', '.join(waived)}")
+        if policy.signoff and signoff:
+            reasons.append("signed off: " + "; ".join(f"{s['name']} ({s['role']}) {s['decision']}"
+                                                      for s in signoff.get("signatures") or [] if s.get("verified")))
     return {"state": state, "reasons": reasons, "policy": policy.as_dict(),
-            "blocking": [rid for rid, _ in blocking], "pending": [rid for rid, _ in pending]}
+            "blocking": [rid for rid, _ in blocking if rid != SIGN_OFF],
+            "pending": [rid for rid, _ in pending if rid != SIGN_OFF]}
+
+
+def _roles(signoff: Mapping[str, Any]) -> list[str]:
+    roles = signoff.get("roles") or []
+    return list(roles) if not isinstance(roles, dict) else list(roles.keys())
 
 
 def refresh_summary(doc: dict[str, Any]) -> dict[str, Any]:
@@ -193,5 +227,5 @@ def refresh_summary(doc: dict[str, Any]) -> dict[str, Any]:
     summary["figures"] = figures(doc["results"], summary.get("selected"))
     summary["verdict"] = verdict(doc["results"], policy, selection=run.get("selection") or (),
                                  plan_requirements=(run.get("plan") or {}).get("requirements"),
-                                 signed=bool(run.get("ledger")))
+                                 signed=bool(run.get("ledger")), signoff=doc.get("signoff"))
     return summary["verdict"]

@@ -97,7 +97,7 @@ class RunReport:
         from golive.run import readiness
 
         return readiness.verdict([readiness.outcome_row(o) for o in self.outcomes],
-                                 readiness.Policy.from_plan(self.plan.readiness),
+                                 readiness.Policy.from_plan(self.plan.readiness, self.plan.signoff),
                                  selection=self.run.get("selection") or (),
                                  plan_requirements=len(self.plan.requirements), signed=self.signed)
 

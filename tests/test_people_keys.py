@@ -1,0 +1,106 @@
+"""People's keys (issue 16.1): created passphrase-protected in the person's own folder or taken
+from their OpenSSH key; the store registers public keys only; signing needs the passphrase and
+a registered, active, unexpired key. The store is scanned for private key material after every
+command."""
+from __future__ import annotations
+
+import stat
+from datetime import date, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from golive.cli import cli
+
+from people import private_key_files
+
+SOON = (date.today() + timedelta(days=30)).isoformat()
+
+
+def invoke(*args, input=None, env=None):
+    res = CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+    store = next((Path(args[i + 1]) for i, a in enumerate(args[:-1]) if a == "--store"), None)
+    if store is not None and store.exists():
+        assert private_key_files(store) == [], f"private key material in the store after {args[:3]}"
+    return res
+
+
+def test_person_init_prompts_twice_refuses_empty_and_writes_0600_outside_the_store(tmp_path):
+    home = tmp_path / "config"
+    env = {"XDG_CONFIG_HOME": str(home), "GOLIVE_PERSON_KEYS": None, "GOLIVE_PERSON_PASSPHRASE": None}
+    empty = invoke("keys", "person-init", "--name", "Ada Risk", input="\n\n", env=env)
+    assert empty.exit_code == 2 and "empty passphrase is refused" in empty.output
+    mismatch = invoke("keys", "person-init", "--name", "Ada Risk", input="one\ntwo\none\none\n", env=env)
+    assert mismatch.exit_code == 0, mismatch.output  # asked again after a mismatch
+    [key] = (home / "golive" / "keys").glob("ada-risk-*.key")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    serialization.load_pem_private_key(key.read_bytes(), password=b"one")
+
+
+def test_register_sign_revoke_with_an_openssh_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOLIVE_PERSON_PASSPHRASE", raising=False)
+    monkeypatch.setenv("ADA_PW", "s3cret words")
+    monkeypatch.setenv("GOLIVE_PERSON_KEYS", str(tmp_path / "ada-config"))
+    store = tmp_path / "store"
+    ssh_key = tmp_path / "id_ed25519"
+    ssh_key.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+        serialization.BestAvailableEncryption(b"s3cret words")))
+    init = invoke("keys", "person-init", "--ssh-key", ssh_key, "--passphrase-env", "ADA_PW")
+    assert init.exit_code == 0, init.output
+    [public] = (tmp_path / "ada-config").glob("*.golive.pub")
+
+    as_private = invoke("keys", "add-person", "Ada Risk", "--role", "risk", "--public-key", ssh_key, "--store", store)
+    assert as_private.exit_code == 2 and "PRIVATE key" in as_private.output
+    added = invoke("keys", "add-person", "Ada Risk", "--role", "risk", "--public-key", public, "--store", store)
+    assert added.exit_code == 0, added.output
+
+    waive = ("waive", "RISK-02", "--by", "Ada Risk", "--reason", "limits reviewed by hand", "--expires", SOON,
+             "--key", ssh_key, "--store", store)
+    no_pass = invoke(*waive, input="\n")
+    assert no_pass.exit_code == 2 and "passphrase" in no_pass.output
+    monkeypatch.setenv("WRONG", "nope")
+    wrong = invoke(*waive, "--passphrase-env", "WRONG")
+    assert wrong.exit_code == 2 and "wrong passphrase" in wrong.output
+    ok = invoke(*waive, "--passphrase-env", "ADA_PW")
+    assert ok.exit_code == 0, ok.output
+
+    listed = invoke("keys", "list", "--store", store)
+    key_id = next(line.split()[1].rstrip("…") for line in listed.output.splitlines() if "person" in line)
+    revoked = invoke("keys", "revoke", key_id, "--reason", "left the firm", "--store", store)
+    assert revoked.exit_code == 0, revoked.output
+    after = invoke(*waive, "--passphrase-env", "ADA_PW")
+    assert after.exit_code == 2 and "revoked" in after.output
+    assert invoke("evidence", "verify", "--store", store).exit_code == 0
+
+
+def test_unprotected_key_and_expired_registration_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("GOLIVE_PERSON_PASSPHRASE", "pw")
+    store = tmp_path / "store"
+    bare = tmp_path / "bare.key"
+    private = Ed25519PrivateKey.generate()
+    bare.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    pub = tmp_path / "bare.pub"
+    pub.write_bytes(private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    res = invoke("keys", "add-person", "Old Timer", "--role", "risk", "--public-key", pub, "--valid-until", yesterday,
+                 "--store", store)
+    assert res.exit_code == 0, res.output
+    attest = ("attest", "RISK-09", "--by", "Old Timer", "--note", "drill observed", "--key", bare, "--store", store)
+    expired = invoke(*attest)
+    assert expired.exit_code == 2 and f"valid until {yesterday}" in expired.output
+    pub2 = tmp_path / "bare2.pub"
+    bare2 = tmp_path / "bare2.key"
+    other = Ed25519PrivateKey.generate()
+    bare2.write_bytes(other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
+    pub2.write_bytes(other.public_key().public_bytes(serialization.Encoding.PEM,
+                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    assert invoke("keys", "add-person", "Bare", "--role", "risk", "--public-key", pub2, "--store", store).exit_code == 0
+    unprotected = invoke("attest", "RISK-09", "--by", "Bare", "--note", "x", "--key", bare2, "--store", store)
+    assert unprotected.exit_code == 2 and "not protected by a passphrase" in unprotected.output
