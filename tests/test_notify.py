@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -314,3 +315,31 @@ def test_the_store_rules_win_over_the_workspace_and_bad_fields_are_named(tmp_pat
         with pytest.raises(RulesError, match=field) as caught:
             load_rules(store, workspace, environ={})
         assert "golive-store.toml" in str(caught.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.text(max_size=400), after=st.text(max_size=80), metric=st.text(min_size=1, max_size=20))
+def test_an_environment_secret_never_survives_composition(before, after, metric):
+    from golive.ledger.secrets import Redactor
+
+    secret = "pw-Zr81KqLx0vTn"
+    redactor = Redactor(environ={"BROKER_PASSWORD": secret})
+    result = {"requirement_id": "RISK-01", "priority": "P1", "status": "fail", "title": f"{before}{secret}",
+              "reason": f"{before}{secret}{after}",
+              "thresholds": [{"metric": f"{metric}{secret}", "op": "<=", "value": 1, "observed": 2, "passed": False}]}
+    doc = {"run": {"id": "r", "target": f"/srv/{secret}"}, "results": [result]}
+    message = compose([Event("p1-failure", "RISK-01", f"P1 requirement RISK-01 fail {secret}", result)], doc,
+                      DASH, redactor)
+    assert secret not in message.title and secret not in message.body
+    assert "RISK-01" in message.body
+
+
+def test_a_secret_cut_by_the_reason_limit_is_masked_before_the_cut():
+    from golive.ledger.secrets import Redactor
+
+    secret = "pw-Zr81KqLx0vTn"
+    reason = "x" * 295 + secret + " and more"  # the 300-character cut falls inside the secret
+    result = {"requirement_id": "RISK-01", "priority": "P1", "status": "fail", "reason": reason}
+    message = compose([Event("p1-failure", "RISK-01", "P1 requirement RISK-01 fail", result)], None, "",
+                      Redactor(environ={"BROKER_PASSWORD": secret}))
+    assert "pw-Zr" not in message.body and "x[REDA" in message.body  # the mask is cut, not the secret

@@ -87,7 +87,8 @@ def compose(events: list[Event], doc: dict[str, Any] | None, dashboard_url: str 
             elif kind in ("p1-failure", "new-failure"):
                 detailed.add(e.requirement_id)
                 lines += threshold_lines(r)
-                reason = " ".join(str(r.get("reason") or "").split())
+                # masked before it is cut: a secret split at the cut would no longer match
+                reason = redactor.text(" ".join(str(r.get("reason") or "").split()))
                 if reason:
                     lines.append(f"    reason: {reason[:REASON_CHARS]}{'…' if len(reason) > REASON_CHARS else ''}")
             if dashboard_url and run_id and e.requirement_id:
