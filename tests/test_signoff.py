@@ -52,6 +52,23 @@ def signed_run(tmp_path_factory):
     return {"tmp": tmp, "store": store, "doc": doc, "run": doc["run"]["id"], "plan": plan}
 
 
+@pytest.fixture(scope="module")
+def signed_off(signed_run, tmp_path_factory):
+    """A copy of the run's store signed go by Ada (risk) and Rita (head-of-trading, the runner)."""
+    ctx = dict(signed_run, store=tmp_path_factory.mktemp("signed") / "store")
+    shutil.copytree(signed_run["store"], ctx["store"])
+    for by, note in (("Ada Risk", "risk limits reviewed"), ("Rita Runner", "ready to trade")):
+        res = invoke("signoff", ctx["run"], "--decision", "go", "--note", note, "--by", by, "--store", ctx["store"])
+        assert res.exit_code == 0, res.output
+    return ctx
+
+
+def _copy(ctx, tmp_path):
+    copy = dict(ctx, store=tmp_path / "store")
+    shutil.copytree(ctx["store"], copy["store"])
+    return copy
+
+
 def _status(ctx):
     res = invoke("signoff", "status", ctx["run"], "--store", ctx["store"], "--json")
     return res.exit_code, json.loads(res.output)
@@ -65,8 +82,9 @@ def test_policy_is_loaded_and_a_finished_run_awaits_the_roles(signed_run):
     assert code == 1 and state["satisfied"] is False and state["signatures"] == []
 
 
-def test_runner_alone_is_refused_then_counts_beside_an_independent_go(signed_run):
-    ctx, where = signed_run, ("--store", signed_run["store"])
+def test_runner_alone_is_refused_then_counts_beside_an_independent_go(signed_run, tmp_path):
+    ctx = _copy(signed_run, tmp_path)
+    where = ("--store", ctx["store"])
     alone = invoke("signoff", ctx["run"], "--decision", "go", "--note", "checks reviewed", "--by", "Rita Runner", *where)
     assert alone.exit_code == 2 and "separation of duties" in alone.output and "ran the checks" in alone.output
     ada = invoke("signoff", ctx["run"], "--decision", "go", "--note", "risk limits reviewed", "--by", "Ada Risk", *where)
@@ -85,12 +103,13 @@ def test_runner_alone_is_refused_then_counts_beside_an_independent_go(signed_run
     assert verify.exit_code == 0, verify.output
 
 
-def test_exported_statements_verify_offline_with_cryptography_only(signed_run):
+def test_exported_statements_verify_offline_with_cryptography_only(signed_off):
+    signed_run = signed_off
     out = signed_run["tmp"] / "signoff.json"
     res = invoke("signoff", "export", signed_run["run"], "--store", signed_run["store"], "-o", out)
     assert res.exit_code == 0, res.output
     data = json.loads(out.read_text())
-    assert data["statements"], "the sign-offs above are exported"
+    assert len(data["statements"]) == 2
     stored = next((signed_run["store"] / "runs").glob(f"*_{signed_run['run']}.json"))
     for item in data["statements"]:
         statement = item["statement"]
@@ -108,9 +127,8 @@ def test_exported_statements_verify_offline_with_cryptography_only(signed_run):
                        json.dumps(forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def test_no_go_by_a_required_role_makes_the_run_not_ready(signed_run, tmp_path):
-    ctx = dict(signed_run, store=tmp_path / "store")
-    shutil.copytree(signed_run["store"], ctx["store"])
+def test_no_go_by_a_required_role_makes_the_run_not_ready(signed_off, tmp_path):
+    ctx = _copy(signed_off, tmp_path)
     res = invoke("signoff", ctx["run"], "--decision", "no-go", "--note", "shadow week not done", "--by", "Carl Comp",
                  "--store", ctx["store"])
     assert res.exit_code == 0, res.output
@@ -119,15 +137,14 @@ def test_no_go_by_a_required_role_makes_the_run_not_ready(signed_run, tmp_path):
     assert "signed NO-GO by Carl Comp (compliance): shadow week not done" in state["reasons"]
 
 
-def test_a_revoked_keys_signoff_is_reported(signed_run, tmp_path, monkeypatch):
+def test_a_revoked_keys_signoff_is_reported(signed_off, tmp_path, monkeypatch):
     from golive.ledger import Store
     from golive.ledger.chain import NO_RUN, Ledger
     from golive.ledger.people import load_person_key, find_private_for, select_person
     from golive.ledger.signoff import run_facts, sign
     from people import PASSPHRASE
 
-    ctx = dict(signed_run, store=tmp_path / "store")
-    shutil.copytree(signed_run["store"], ctx["store"])
+    ctx = _copy(signed_off, tmp_path)
     store = Store(ctx["store"])
     key_id, _info = select_person(store, "Carl Comp")
     res = invoke("keys", "revoke", key_id[:12], "--reason", "laptop stolen", "--store", ctx["store"])
@@ -181,3 +198,17 @@ def test_plan_signoff_block_is_validated(tmp_path):
     (plan / "plan.yaml").write_text(text + "\nsignoff:\n  roles: [Risk Officer]\n")
     with pytest.raises(PlanError, match="signoff"):
         load(plan)
+
+
+def test_report_sign_off_page_shows_each_signature_and_its_verification(signed_off, tmp_path):
+    signed_run = signed_off
+    html = tmp_path / "report.html"
+    res = invoke("report", signed_run["run"], "--store", signed_run["store"], "-f", "html", "-f", "md", "-o", tmp_path / "report")
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "report.html").read_text()
+    sign_off = page[page.index('id="sign-off"'):]
+    assert "Required by the plan: <strong>2 of head-of-trading, risk, compliance</strong>" in sign_off
+    assert sign_off.count(">verified<") >= 2 and "Ada Risk" in sign_off and "Rita Runner" in sign_off
+    md = (tmp_path / "report.md").read_text()
+    assert "| Ada Risk | risk | GO |" in md and "| verified | yes |" in md
+    assert html.exists()

@@ -194,6 +194,7 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         except (KeyError, TypeError, AttributeError) as exc:  # an earlier run's file is damaged
             raise ReportUsageError(f"an earlier run in {runs_dir} is damaged ({type(exc).__name__}: {exc}); "
                                    "move it away or restore it") from None
+        document["signoff"] = _signoff_state(store_dir, document)
         stored_past, left_out = _bound_past(store_dir, stored_past, ledger_check)
         ledger_check += "".join(f"; {note}" for note in left_out[:3])
         results = Path(f"golive-{document['run']['id'][:8]}.json")
@@ -215,6 +216,22 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         # a waiver that does not fit the run (unknown id, bad date) is the waivers file's problem
         source = waivers_path if waivers_path and str(exc).startswith("waiver") else results
         raise ReportUsageError(f"{source}: {exc}") from None
+
+
+def _signoff_state(store_dir: Path | None, document: dict) -> dict | None:
+    """The recorded run's sign-offs, each verified (golive.ledger.signoff), for the sign-off page
+    and the verdict; None when the store cannot tell (the page says it was not read)."""
+    from golive.ledger import LedgerError, open_store
+    from golive.ledger.signoff import status
+
+    try:
+        store = open_store(store_dir)
+        try:
+            return status(store, str(document["run"]["id"]))[1]
+        finally:
+            store.close()
+    except (LedgerError, OSError, ValueError, KeyError):
+        return None
 
 
 def _proof_bundle(store_dir: Path | None, document: dict) -> dict | None:

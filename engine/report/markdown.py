@@ -298,14 +298,17 @@ def _closing(m: RenderModel) -> list[str]:
     if m.verdict.policy:
         out += ["Readiness policy applied:", ""] + [f"- {md(k)}: {md(v)}" for k, v in sorted(m.verdict.policy.items())]
         out.append("")
-    out += ["## Sign-off", "",
-            "To be completed by the people accountable for the go-live decision. This section is a placeholder: "
-            "golive does not yet record sign-offs (the governance process will sign them into the evidence "
-            f"ledger). Signing confirms that the signatory has read the verdict ({m.verdict.state}), its reasons "
-            "and the open requirements above.", "",
-            "| Role | Name | Signature | Date |", "|---|---|---|---|"]
-    out += [f"| {role} |  |  |  |" for role in ("Prepared by", "Reviewed by (risk)", "Approved by (compliance)",
-                                                 "Approved by (trading)")]
+    so = m.signoff
+    out += ["## Sign-off", "", f"Required by the plan: **{md(so.required)}**. State: **{md(so.state)}**. "
+            f"Verdict with the sign-off taken into account: **{md(m.verdict.state)}**.", ""]
+    if so.rows:
+        out += ["| Name | Role | Decision | Signed | Signature | Independent of the run | Key / entry |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {md(r.name)} | {md(r.role)} | {r.decision} | {md(r.time)} | {md(r.verified)} | "
+                f"{md(r.independent)} | {md(r.key_id)} #{r.entry} |" for r in so.rows]
+        out += ["", "`golive signoff export RUN` writes the signed statements and public keys to verify offline."]
+    elif not so.read_from_ledger:
+        out.append("Rendered without reading sign-offs from the ledger: `golive report RUN` shows them.")
     return out + [""]
 
 

@@ -17,6 +17,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from golive.report.signoff_view import signoff_view
 from golive.report import analysis, charts, narrative, standing
 from golive.report.evidence import AttestationView, Evidence, LoosenedView, attestations, evidence, loosened
 from golive.report.inputs import STATUS_ORDER, ReportInputError, Titles, check_document, check_summary, fmt_value
@@ -198,6 +199,7 @@ class RenderModel:
     provenance: standing.Provenance | None = None
     loosened: tuple[LoosenedView, ...] = ()
     open_work: Mapping[str, int] = field(default_factory=dict)  # fix / implement / evidence counts
+    signoff: Any = None  # golive.report.signoff_view.SignoffView: the sign-off page
     proof: Any = None  # golive.report.proof.ProofView: the run's proof bundle the report carries
 
     @property
@@ -305,7 +307,7 @@ def build_render_model(document: Mapping[str, Any], plan: Any = None,
         if_confirmed=analysis.if_confirmed(doc),
         verdict=verdict, figures=figures, scope=standing.scope_of(doc, plan),
         signature=standing.signature_of(run), provenance=standing.provenance_of(run),
-        loosened=loosened(doc), open_work=narrative.open_work(rows))
+        loosened=loosened(doc), open_work=narrative.open_work(rows), signoff=signoff_view(doc))
 
 
 # --- helpers -----------------------------------------------------------------------------
