@@ -290,6 +290,7 @@ def test_an_unreachable_channel_is_a_warning_and_a_failed_notification_entry(tmp
     assert warnings == ["notification to down failed: channel down: delivery failed (see the log for apprise's reason)"]
     (entry,) = _notifications(store.path)
     assert entry["outcome"] == "failed" and entry["events"] == ["ledger", "p1-failure"]  # head None: not sealed
+    assert entry["subjects"] == ["p1-failure:X", "ledger:unsealed"]
     assert "127.0.0.1" not in json.dumps(entry)
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 FAILING = ("fail", "error", "partial")
+UNSEALED = "the run has no signed checkpoint"
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ def run_events(doc: dict[str, Any], past: list[dict[str, Any]], authored: dict[s
     events = p1_failures(doc)
     events += new_failures(doc, past[-1] if past else None)
     events += expiring(authored, expiry_days, today or datetime.now(timezone.utc).date())
-    events += [Event("ledger", "ledger", problem) for problem in ledger_problems]
+    # one subject per kind of problem: a witness down all day is one message a day, not one a run
+    events += [Event("ledger", "unsealed" if problem.startswith(UNSEALED) else "sealing", problem)
+               for problem in ledger_problems]
     events += [misfire_event(m) for m in misfires]
     return events
 
@@ -116,7 +119,6 @@ def ledger_problems(recorder: Any, sealed: Any) -> list[str]:
     """What the run's recording reported: no signed checkpoint, and the sealing step's warnings."""
     problems = []
     if recorder is not None and not getattr(recorder, "head", None):
-        problems.append("the run has no signed checkpoint in the ledger: its evidence is not sealed; "
-                        "run `golive evidence verify`")
+        problems.append(f"{UNSEALED} in the ledger: its evidence is not sealed; run `golive evidence verify`")
     problems += [str(w) for w in getattr(sealed, "warnings", None) or ()]
     return problems
