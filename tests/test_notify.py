@@ -31,6 +31,7 @@ from golive.notify.message import compose
 from golive.notify.rules import RulesError, load_rules
 from golive.notify.send import deliver
 from people import enrol
+from pg import db_url  # noqa: F401 -- the parametrised back-end fixture
 
 SELECTION = ("RISK-01", "RISK-06", "LIVE-LIMITED-06")  # P1 fail, P1 partial, P2 fail in the degraded demo
 HOOK_PASSWORD = "hook-pw-Xq7vLm2"  # in the webhook URL: must never reach the ledger or a message
@@ -112,14 +113,15 @@ def _run(ws: Path, store: Path) -> tuple[dict, int]:
                        clock=lambda: demo_ws.DEMO_NOW)
 
 
-def _notifications(store: Path) -> list[dict]:
-    with Store(store).read() as conn:
+def _notifications(store: Path, db: str | None = None) -> list[dict]:
+    with Store(store, db).read() as conn:
         rows = conn.execute(text("SELECT run_id, payload FROM ledger_entries WHERE kind = 'notification' ORDER BY seq"))
         return [{**json.loads(payload_bytes(p)), "ledger_run_id": r} for r, p in rows]
 
 
-def _verify(store: Path) -> None:
-    res = CliRunner().invoke(cli, ["evidence", "verify", "--store", str(store)], catch_exceptions=False)
+def _verify(store: Path, db: str | None = None) -> None:
+    where = ["--store", str(store), *(["--db", db] if db else [])]
+    res = CliRunner().invoke(cli, ["evidence", "verify", *where], catch_exceptions=False)
     assert res.exit_code == 0, res.output
 
 
@@ -178,14 +180,14 @@ def test_runs_notify_new_and_p1_failures_once_then_expiring_waivers(tmp_path, sm
     _verify(store)
 
 
-def _store(folder: Path) -> Store:
-    store = Store(folder)
+def _store(folder: Path, db: str | None = None) -> Store:
+    store = Store(folder, db)
     record_key(store, Signer.generate())
     return store
 
 
-def test_rate_limit_per_channel_holds_events_back_until_the_hour_has_passed(tmp_path, webhook):
-    store = _store(tmp_path / "store")
+def test_rate_limit_per_channel_holds_events_back_until_the_hour_has_passed(tmp_path, webhook, db_url):  # noqa: F811
+    store = _store(tmp_path / "store", db_url)
     (tmp_path / "store" / "golive-store.toml").write_text(
         f'[notify]\nmax_per_hour = 2\n[[notify.channel]]\nname = "hook"\nurl = "json://127.0.0.1:{webhook.port}/rl"\n',
         encoding="utf-8")
@@ -201,8 +203,8 @@ def test_rate_limit_per_channel_holds_events_back_until_the_hour_has_passed(tmp_
     assert outcomes == ["sent", "sent", "rate-limited", "rate-limited", "sent"]
     assert [m["message"].split("\n")[1] for m in webhook.received[before:]] == [
         "  - P1 requirement A-1 fail", "  - P1 requirement A-2 fail", "  - P1 requirement A-3 fail"]
-    assert len(_notifications(store.path)) == 3
-    _verify(store.path)
+    assert len(_notifications(store.path, db_url)) == 3
+    _verify(store.path, db_url)
 
 
 def test_no_secret_from_a_reason_reaches_a_message(tmp_path, smtp, webhook, mail_env, monkeypatch):
@@ -226,7 +228,7 @@ def test_no_secret_from_a_reason_reaches_a_message(tmp_path, smtp, webhook, mail
     assert "[REDACTED:" in webhook.received[-1]["message"]
 
 
-def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook):
+def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook, db_url):  # noqa: F811
     from zoneinfo import ZoneInfo
 
     from golive.plan import load_validated
@@ -234,7 +236,7 @@ def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook):
     from golive.schedule import ManualClock, ScheduleSettings, SchedulerService
 
     ny, evening = ZoneInfo("America/New_York"), "checks@0bf0f686c3"  # AUD-06, BIZ-06: 18:00 XNYS
-    store = _store(tmp_path / "store")
+    store = _store(tmp_path / "store", db_url)
     workspace = tmp_path / "workspace"  # the rules come from the workspace's golive.toml this time
     workspace.mkdir()
     (workspace / "golive.toml").write_text(
@@ -263,10 +265,10 @@ def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook):
     assert len(messages) == 3 and {m["title"] for m in messages} == {"golive: Scheduled checks missed"}
     assert any(f"scheduled job {evening} missed 1 fire time(s), the last due 2026-11-30T23:00:00+00:00: "
                "started later than the misfire grace (60 s)" in m["message"] for m in messages)
-    entries = _notifications(store.path)
+    entries = _notifications(store.path, db_url)
     assert [(e["events"], e["channel"], e["outcome"]) for e in entries] == [(["misfire"], "sched", "sent")] * 3
     assert f"misfire:{evening}@2026-11-30T23:00:00+00:00" in [s for e in entries for s in e["subjects"]]
-    _verify(store.path)
+    _verify(store.path, db_url)
 
 
 def test_bad_rules_are_a_run_warning_not_a_failed_run(tmp_path, monkeypatch):
