@@ -175,7 +175,7 @@ def test_runs_notify_new_and_p1_failures_once_then_expiring_waivers(tmp_path, sm
     assert len(smtp.messages) == 2 and len(webhook.received) == 2
     body = webhook.received[1]["message"]
     assert "Waivers and attestations expiring:" in body and "P1 requirements failing" not in body
-    assert f"waiver for LIVE-LIMITED-06" in body and f"expires on {soon} (in 5 day(s))" in body
+    assert "waiver for LIVE-LIMITED-06" in body and f"expires on {soon} (in 5 day(s))" in body
     assert _notifications(store)[-1]["events"] == ["expiring"]
     _verify(store)
 
@@ -207,7 +207,7 @@ def test_rate_limit_per_channel_holds_events_back_until_the_hour_has_passed(tmp_
     _verify(store.path, db_url)
 
 
-def test_no_secret_from_a_reason_reaches_a_message(tmp_path, smtp, webhook, mail_env, monkeypatch):
+def test_a_secret_in_a_results_document_reaches_no_channel(tmp_path, smtp, webhook, mail_env, monkeypatch):
     secret = "tok-8fQz2LwPe91KsX"
     monkeypatch.setenv("GOLIVE_DEPLOY_TOKEN", secret)
     store = _store(tmp_path / "store")
@@ -226,6 +226,34 @@ def test_no_secret_from_a_reason_reaches_a_message(tmp_path, smtp, webhook, mail
         assert secret not in sent and "AKIAIOSFODNN7EXAMPLE" not in sent
         assert "RISK-01" in sent and "limit_breaches = 1" in sent
     assert "[REDACTED:" in webhook.received[-1]["message"]
+
+
+def test_a_secret_in_a_real_runs_reason_reaches_no_channel(tmp_path, smtp, webhook, mail_env, monkeypatch):
+    """The reference workspace with a linked test whose file name is a deployment token: the
+    check's reason names the file of the P1 PRE-PIPE-01, end to end from the run to the channels."""
+    from servehelpers import REFERENCE
+
+    secret = "tok-8fQz2LwPe91KsX"
+    monkeypatch.setenv("GOLIVE_DEPLOY_TOKEN", secret)
+    ws = tmp_path / "workspace"
+    shutil.copytree(REFERENCE, ws)
+    (ws / f"tests/config/test_{secret}.py").write_text("def test_x():\n    assert True\n", encoding="utf-8")
+    links = ws / "golive-links.yaml"
+    links.write_text(links.read_text(encoding="utf-8").replace("links:\n  PRE-PIPE-01:\n", (
+        f'links:\n  PRE-PIPE-01:\n  - test: "tests/config/test_{secret}.py"\n    confirmed_by: golive maintainers\n'
+        "    confirmed_at: '2026-12-02'\n"), 1), encoding="utf-8")
+    store = tmp_path / "store"
+    _config(store, smtp, webhook)
+    mails, hooks = len(smtp.messages), len(webhook.received)
+    doc, _ = execute_run(ws, None, ("PRE-PIPE-01",), 1, None, None, 300.0, quiet=True, store_dir=store)
+    (result,) = doc["results"]
+    assert result["priority"] == "P1" and result["status"] in ("fail", "partial", "error")
+    # the run masks it already (its Redactor); the message is masked again on its own (test below)
+    assert "test_[REDACTED:environment-secret].py" in result["reason"]
+    assert len(smtp.messages) == mails + 1 and len(webhook.received) == hooks + 1
+    for sent in (_text(smtp.messages[-1]), json.dumps(webhook.received[-1])):
+        assert secret not in sent and "PRE-PIPE-01" in sent and "[REDACTED:environment-secret]" in sent
+    assert secret not in json.dumps(_notifications(store))
 
 
 def test_a_scheduler_misfire_is_notified_and_recorded(tmp_path, webhook, db_url):  # noqa: F811
