@@ -14,7 +14,6 @@ The state of the first two lives in the evidence database (tables ``notify_sent`
 """
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -29,7 +28,6 @@ from golive.notify.events import Event
 from golive.notify.message import Message
 from golive.notify.rules import Channel, Rules
 
-log = logging.getLogger("golive.notify")
 Clock = Callable[[], datetime]
 
 
