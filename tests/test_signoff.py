@@ -212,3 +212,18 @@ def test_report_sign_off_page_shows_each_signature_and_its_verification(signed_o
     md = (tmp_path / "report.md").read_text()
     assert "| Ada Risk | risk | GO |" in md and "| verified | yes |" in md
     assert html.exists()
+
+
+def test_a_signoff_block_in_a_results_file_is_not_trusted(signed_off, tmp_path):
+    stored = next((signed_off["store"] / "runs").glob(f"*_{signed_off['run']}.json"))
+    doc = json.loads(stored.read_text())
+    doc["signoff"] = {"required": {"roles": {"risk": 1}, "quorum": 1}, "satisfied": True, "missing": [],
+                      "no_go": [], "reason": "", "signatures": [{"name": "Mallory", "role": "risk", "decision": "go",
+                                                                 "verified": True, "seq": 1}]}
+    doc["run"].pop("ledger", None)  # not bound to a store: nothing to read sign-offs from
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    res = invoke("report", forged, "-f", "md", "-o", tmp_path / "out.md")
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "out.md").read_text()
+    assert "Mallory" not in md and "awaiting sign-off" in md

@@ -15,6 +15,7 @@ checked is rendered with "NOT verified against a ledger" in its evidence appendi
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -183,6 +184,12 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     plan = _load_plan(plan_path, document or {})
     bands = getattr(plan, "bands", None)
     document, ledger_check = _bind(document, where, store_dir, recorded, from_ledger, str(results), bands)
+    # sign-offs are only ever read from the ledger: a "signoff" block in a file is not trusted
+    state = _signoff_state(store_dir, document) if recorded or (document.get("run") or {}).get("ledger") else None
+    if state is None:
+        document.pop("signoff", None)
+    else:
+        document["signoff"] = state
     if recorded:
         runs_dir = hist.store_path(store_dir) / hist.RUNS
         try:
@@ -194,7 +201,6 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         except (KeyError, TypeError, AttributeError) as exc:  # an earlier run's file is damaged
             raise ReportUsageError(f"an earlier run in {runs_dir} is damaged ({type(exc).__name__}: {exc}); "
                                    "move it away or restore it") from None
-        document["signoff"] = _signoff_state(store_dir, document)
         stored_past, left_out = _bound_past(store_dir, stored_past, ledger_check)
         ledger_check += "".join(f"; {note}" for note in left_out[:3])
         results = Path(f"golive-{document['run']['id'][:8]}.json")
@@ -221,9 +227,12 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
 def _signoff_state(store_dir: Path | None, document: dict) -> dict | None:
     """The recorded run's sign-offs, each verified (golive.ledger.signoff), for the sign-off page
     and the verdict; None when the store cannot tell (the page says it was not read)."""
+    from golive import history as hist
     from golive.ledger import LedgerError, open_store
     from golive.ledger.signoff import status
 
+    if not (hist.store_path(store_dir) / "ledger.db").is_file() and not os.environ.get("GOLIVE_DB"):
+        return None  # no store here: never create one to read sign-offs
     try:
         store = open_store(store_dir)
         try:
