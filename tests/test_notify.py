@@ -317,7 +317,8 @@ def test_an_unreachable_channel_is_a_warning_and_a_failed_notification_entry(tmp
         '[notify]\n[[notify.channel]]\nname = "down"\nurl = "json://127.0.0.1:9/nothing-listens"\n', encoding="utf-8")
     doc = {"run": {"id": "r2"}, "results": [{"requirement_id": "X", "priority": "P1", "status": "error"}]}
     warnings = notify_after_run(SimpleNamespace(store=store, head=None), doc, [], None)
-    assert warnings == ["notification to down failed: channel down: delivery failed (see the log for apprise's reason)"]
+    assert warnings == ["notification to down failed: channel down: A Connection error occurred sending JSON "
+                        "notification to 127.0.0.1."]
     (entry,) = _notifications(store.path)
     assert entry["outcome"] == "failed" and entry["events"] == ["ledger", "p1-failure"]  # head None: not sealed
     assert entry["subjects"] == ["p1-failure:X", "ledger:unsealed"]
@@ -374,3 +375,13 @@ def test_a_secret_cut_by_the_reason_limit_is_masked_before_the_cut():
     message = compose([Event("p1-failure", "RISK-01", "P1 requirement RISK-01 fail", result)], None, "",
                       Redactor(environ={"BROKER_PASSWORD": secret}))
     assert "pw-Zr" not in message.body and "x[REDA" in message.body  # the mask is cut, not the secret
+
+
+def test_apprise_reasons_lose_the_time_stamp_the_url_and_its_password():
+    from golive.notify.send import _apprise_reason
+
+    url = "json://bot:pw-Qx81LmZ0@hooks.example.com/golive"
+    log_text = ("2026-12-03 05:20:42,252 - WARNING - first try failed\n"
+                f"2026-12-03 05:20:43,001 - WARNING - sending to {url} refused; auth pw-Qx81LmZ0 rejected\n")
+    assert _apprise_reason(log_text, url) == "sending to *** refused; auth *** rejected"
+    assert _apprise_reason("", url) == "delivery failed"

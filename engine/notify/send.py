@@ -101,16 +101,38 @@ def deliver(store, rules: Rules, events: list[Event], compose: Callable[[list[Ev
 
 def send_apprise(channel: Channel, message: Message) -> tuple[bool, str]:
     """Hand ``message`` to apprise; (delivered, why not). The URL never appears in the reason."""
+    import logging
+
     import apprise
 
     notifier = apprise.Apprise()
     if not notifier.add(channel.url):
         return False, f"channel {channel.name}: apprise does not accept its URL (check the scheme and fields)"
     try:
-        ok = notifier.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = notifier.notify(title=message.title, body=message.body, body_format=apprise.NotifyFormat.TEXT)
     except Exception as exc:  # noqa: BLE001 -- a plugin's own failure must not stop the others
         return False, f"channel {channel.name}: {exc.__class__.__name__}"
-    return bool(ok), "" if ok else f"channel {channel.name}: delivery failed (see the log for apprise's reason)"
+    if ok:
+        return True, ""
+    return False, f"channel {channel.name}: {_apprise_reason(captured.getvalue(), channel.url)}"
+
+
+def _apprise_reason(log_text: str, url: str) -> str:
+    """apprise's last warning, without its time stamp, the URL or its password (apprise
+    names only the host, but a plugin could do otherwise)."""
+    from urllib.parse import urlsplit
+
+    lines = [line.split(" - ", 2)[-1].strip() for line in log_text.splitlines() if line.strip()]
+    reason = lines[-1] if lines else "delivery failed"
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in (url, password):
+        if secret:
+            reason = reason.replace(secret, "***")
+    return redact(reason)[:300]
 
 
 def _not_sent_recently(store, channel: Channel, events: list[Event], since: datetime) -> list[Event]:
