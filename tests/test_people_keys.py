@@ -69,7 +69,11 @@ def test_register_sign_revoke_with_an_openssh_key(tmp_path, monkeypatch):
     assert ok.exit_code == 0, ok.output
 
     listed = invoke("keys", "list", "--store", store)
-    key_id = next(line.split()[1].rstrip("…") for line in listed.output.splitlines() if "person" in line)
+    assert listed.exit_code == 0 and "Ada" in listed.output and "risk" in listed.output  # names and roles shown
+    from golive.ledger import Store
+    from golive.ledger.people import select_person
+
+    key_id = select_person(Store(store), "Ada Risk")[0][:12]
     revoked = invoke("keys", "revoke", key_id, "--reason", "left the firm", "--store", store)
     assert revoked.exit_code == 0, revoked.output
     after = invoke(*waive, "--passphrase-env", "ADA_PW")

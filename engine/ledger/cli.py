@@ -261,13 +261,15 @@ def list_keys(store_dir, db_url) -> None:
     keydir = KeyDirectory(store.keys_dir)
     table = Table(caption=f"key files: {keydir.path}")
     table.add_column("key id", no_wrap=True, min_width=17)
-    for title in ("role", "status", "recorded at", "private key", "current"):
-        table.add_column(title)
+    for title in ("role", "name", "status", "valid until", "entry", "private key", "current"):
+        table.add_column(title, no_wrap=title in ("status", "entry"))
     recorded = recorded_keys(store)
     for key_id in dict.fromkeys(list(recorded) + keydir.key_ids()):
         info = recorded.get(key_id, {})
-        table.add_row(key_id[:16] + "…", info.get("role", "-"), info.get("status", "not recorded"),
-                      f"entry {info['seq']}" if info else "-", "yes" if keydir.has_private(key_id) else "no",
+        role = info.get("person_role") or info.get("role", "-")  # a person's role (risk, ...) or "ledger"
+        table.add_row(key_id[:16] + "…", role, info.get("name") or "-", info.get("status", "not recorded"),
+                      info.get("valid_until") or "-",
+                      str(info["seq"]) if info else "-", "yes" if keydir.has_private(key_id) else "no",
                       "*" if key_id == keydir.current_id else "")
     out.print(table)
 
