@@ -39,7 +39,7 @@ def signoff() -> None:
     """
 
 
-@signoff.command("sign", hidden=True)
+@signoff.command("sign")
 @store_options
 @click.argument("run")
 @click.option("--decision", type=click.Choice(DECISIONS), required=True, help="go or no-go.")
@@ -47,7 +47,9 @@ def signoff() -> None:
 @click.option("--by", "by", required=True, metavar="NAME|KEYID", help="The signing person (registered name or key id prefix).")
 @signing_options
 def sign_cmd(store_dir, db_url, run, decision, note, by, key_file, passphrase_env) -> None:
-    """Sign the go-live decision for RUN (bound to its run id, plan digest, target and results)."""
+    """Sign the go-live decision for RUN (bound to its run id, plan digest, target and results);
+    `golive signoff RUN ...` is the same. Refused (exit 2) for the person who ran the checks or
+    approved a waiver in the run until an independent approver has signed go."""
     store = _guard(lambda: _open(store_dir, db_url))
     facts = _guard(lambda: run_facts(store, run))
     person, info = person_signer(store, by, key_file, passphrase_env)
