@@ -67,7 +67,9 @@ class RunIndex:
         """Every run, newest first."""
         with self._lock:
             self._refresh()
-            return sorted(self._runs.values(), key=lambda r: (r.started, r.id), reverse=True)
+            # the ledger's order breaks ties: runs started in the same second keep it (ids are random)
+            ordered = sorted(enumerate(self._runs.values()), key=lambda ir: (ir[1].started, ir[0]), reverse=True)
+            return [r for _, r in ordered]
 
     def get(self, run_id: str) -> RunSummary | None:
         with self._lock:
