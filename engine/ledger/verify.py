@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sqlalchemy import text
@@ -25,6 +24,7 @@ from sqlalchemy import text
 from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message, log_origin
 from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
 from golive.ledger.tlog import TreeBuilder, root_of_leaves
+from golive.ledger.verify_keys import KeyChecks, _Key
 from golive.ledger.verify_tlog import TreeChecks
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
@@ -39,14 +39,7 @@ SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signature
             "FROM ledger_entries ORDER BY seq")
 
 
-@dataclass
-class _Key:
-    public_raw: bytes
-    role: str          # ledger | person
-    status: str = "active"
-
-
-class _Verifier(TreeChecks):
+class _Verifier(TreeChecks, KeyChecks):
     def __init__(self, store: Store, trusted: set[str], check_blobs: bool) -> None:
         self.store = store
         self.trusted = trusted
@@ -64,6 +57,7 @@ class _Verifier(TreeChecks):
         self.tree = TreeBuilder()  # the whole log's Merkle tree, recomputed from the entries
         self.origin = ""
         self.revocable: set[int] = set()  # attestations and waivers not revoked yet
+        self.latest_time = ""  # the newest time an authored or key entry recorded so far
 
     def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
         if len(self.report.problems) < MAX_PROBLEMS:
@@ -163,7 +157,9 @@ class _Verifier(TreeChecks):
                 self.problem(f"signature by key {key_id[:16]} does not verify (signature edited, "
                              "or the entry/earlier entries were changed and re-hashed)", seq)
             elif key.status != "active":
-                self.problem(f"signed by key {key_id[:16]}, which was {key.status} before this entry", seq)
+                when = f" (key entry {key.revoked_seq})" if key.revoked_seq else ""
+                self.problem(f"signed by {key.label(key_id)}, which was {key.status} before this entry{when}: "
+                             f"a signature made after the key was {key.status}", seq)
             else:
                 valid.add(key_id)
         return valid, unknown
@@ -195,6 +191,7 @@ class _Verifier(TreeChecks):
         elif kind in AUTHORED:
             if not signers:
                 self.problem(f"{kind} carries no valid author signature", seq)
+            self.validity(seq, kind, payload, signers)
             if state == "open":
                 self.run_hashes[run_id].append(self.leaf)
             self.references(seq, kind, payload)
@@ -242,68 +239,6 @@ class _Verifier(TreeChecks):
             self.report.last_checkpoint = Checkpoint(seq, digest, str(sig["sig"]), str(sig["key_id"]))
         if TLOG_FIELD in body:
             self.tree_checkpoint(seq, body[TLOG_FIELD], ledger_signers)
-
-    def key_entry(self, seq: int, payload: bytes, digest: str, unknown: list, signers: set[str]) -> None:
-        body = self.parse(seq, payload)
-        action, key_id = body.get("action"), str(body.get("key_id", ""))
-        try:
-            public_raw = unb64(str(body.get("public_key", ""))) if action != "revoke" else b""
-        except ValueError:
-            public_raw = b"?"
-        if action in ("add", "rotate"):
-            if key_id_of(public_raw) != key_id:
-                self.problem(f"key id {key_id[:16]} is not the sha256 of the recorded public key", seq)
-                return
-            message = head_message(seq, digest)
-            own = [s for s in unknown if s.get("key_id") == key_id]
-            try:
-                self_signed = any(verify_signature(public_raw, unb64(s.get("sig", "")), message) for s in own)
-            except ValueError:
-                self_signed = False
-            self.report.signatures += len(own)
-            for s in unknown:
-                if s.get("key_id") != key_id:
-                    self.problem(f"signed by key {str(s.get('key_id', '?'))[:16]}, which is not recorded "
-                                 "in the ledger (unknown key)", seq)
-            role = body.get("role", "ledger")
-            active_ledger = {k for k, v in self.keys.items() if v.role == "ledger" and v.status == "active"}
-            # a person's key is registered from its public half alone (the private key never
-            # enters the store): the ledger key's endorsement stands in for the self-signature
-            if not self_signed and not (role == "person" and signers & active_ledger):
-                self.problem(f"key {key_id[:16]} is not signed by itself (no proof of possession)", seq)
-                return
-            if action == "rotate":
-                old = str(body.get("replaces", ""))
-                if old not in signers or old not in active_ledger:
-                    self.problem(f"rotation to key {key_id[:16]} is not signed by the key it replaces "
-                                 f"({old[:16]}), or that key is not active", seq)
-                    return
-                self.keys[old].status = "retired"
-                self.report.keys[old] = "retired"
-            elif (role != "ledger" or active_ledger) and not (signers & active_ledger) \
-                    and key_id not in self.trusted:
-                self.problem(f"{role} key {key_id[:16]} is added without the endorsement of an "
-                             "active ledger key (pass --trusted-key to accept it)", seq)
-                return
-            elif not active_ledger and self.trusted and key_id not in self.trusted:
-                self.problem(f"first ledger key {key_id[:16]} is not among the trusted keys", seq)
-                return
-            elif not active_ledger:
-                self.report.notes.append(f"trust anchor: first ledger key {key_id[:16]}... (entry {seq})"
-                                         + ("" if self.trusted else "; pass --trusted-key to pin it"))
-            self.keys[key_id] = _Key(public_raw, role)
-            self.report.keys[key_id] = "active"
-        elif action == "revoke":
-            for s in unknown:
-                self.problem(f"signed by unknown key {str(s.get('key_id', '?'))[:16]}", seq)
-            active_ledger = {k for k, v in self.keys.items() if v.role == "ledger" and v.status == "active"}
-            if key_id not in self.keys or not (signers & active_ledger):
-                self.problem(f"revocation of key {key_id[:16]} is not signed by an active ledger key", seq)
-                return
-            self.keys[key_id].status = "revoked"
-            self.report.keys[key_id] = "revoked"
-        else:
-            self.problem(f"key entry with unknown action {action!r}", seq)
 
     def parse(self, seq: int, payload: bytes) -> dict[str, Any]:
         try:
