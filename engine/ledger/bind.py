@@ -75,7 +75,9 @@ class RecordedRun:
         sig = next((s["sig"] for s in sigs if s.get("role") == "checkpoint"), sigs[0]["sig"] if sigs else "")
         signed_tree = {TLOG_FIELD: payload[TLOG_FIELD]} if payload.get(TLOG_FIELD) else {}  # format v2
         return {**Checkpoint(seq, digest, sig, str(payload.get("key_id", ""))).to_dict(),
-                "key_protected": self.started[1].get("key_protected"), **signed_tree}
+                "key_protected": self.started[1].get("key_protected"),
+                **({"key_protection": self.started[1]["key_protection"]} if "key_protection" in self.started[1] else {}),
+                **signed_tree}
 
 
 @dataclass
@@ -170,7 +172,8 @@ def _check_head(store: Store, run: RecordedRun, doc: Mapping[str, Any], where: s
     if not isinstance(claimed, Mapping):
         raise Mismatch(f"{where} has no run.ledger, but run {run.run_id} is signed by the ledger's "
                        f"checkpoint entry {truth['size']}")
-    for key in ("size", "head", "key_id", "checkpoint_signature", *((TLOG_FIELD,) if TLOG_FIELD in claimed else ())):
+    recorded = [k for k in ("key_protected", "key_protection") if truth.get(k) is not None]  # None: older runs
+    for key in ("size", "head", "key_id", "checkpoint_signature", *recorded, *((TLOG_FIELD,) if TLOG_FIELD in claimed else ())):
         if claimed.get(key) != truth.get(key):
             raise Mismatch(f"{where} says run.ledger.{key} {_show(claimed.get(key))}; the run's checkpoint "
                            f"entry {truth['size']} has {_show(truth.get(key))}")

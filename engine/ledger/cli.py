@@ -22,6 +22,7 @@ from golive.ledger.export import ExportError, export_runs, verify_envelope
 from golive.ledger.integrity import require_intact
 from golive.ledger.keyring import default_signer, recorded_keys, rotate_key
 from golive.ledger.keys import KeyDirectory, KeyFileError, PASSPHRASE_ENV, load_public_key
+from golive.ledger.keysource import STORE_KEY_ENV, STORE_KEY_FILE_ENV, environment_key_material
 from golive.ledger.chain import LedgerError
 from golive.ledger.show import list_runs, requirement_history, run_results
 from golive.ledger.store import Store, StoreError, open_store
@@ -228,29 +229,88 @@ def keys() -> None:
     """Manage the Ed25519 keys that sign the evidence ledger."""
 
 
+def protection_options(f: Callable) -> Callable:
+    """``--passphrase``, ``--agent [FINGERPRINT|COMMENT]`` and ``--from-env``: where a new
+    signing key is kept (golive.ledger.keysource); at most one."""
+    f = click.option("--from-env", "from_env", is_flag=True,
+                     help=f"Use the key given by the environment ({STORE_KEY_ENV}: PEM, or {STORE_KEY_FILE_ENV}: "
+                          "a file), e.g. a CI secret; only its public key is stored.")(f)
+    f = click.option("--agent", "agent", is_flag=False, flag_value="*", default=None, metavar="[FINGERPRINT|COMMENT]",
+                     help="Use an Ed25519 key held by the ssh-agent (SSH_AUTH_SOCK; add it with ssh-add); name it "
+                          "by fingerprint or comment when the agent holds several. Only its public key is stored.")(f)
+    return click.option("--passphrase", "ask", is_flag=True,
+                        help=f"Encrypt the new key file with a passphrase (prompted; else {PASSPHRASE_ENV}).")(f)
+
+
+def _held_key(agent: str | None, from_env: bool) -> tuple[Any, str, str] | None:
+    """(signer, "agent" | "environment", note) for --agent / --from-env; None for a key file."""
+    from golive.ledger import keysource
+
+    if agent is not None:
+        raw, fingerprint, comment = _guard(lambda: keysource.select_agent_key("" if agent == "*" else agent))
+        note = f"{fingerprint} {comment}".strip()
+        return _guard(lambda: keysource.agent_signer(raw, note)), "agent", note
+    if from_env:
+        signer = _guard(keysource.environment_signer)
+        if signer is None:
+            _fail_input(f"--from-env: set {STORE_KEY_ENV} to the private key (PEM) or {STORE_KEY_FILE_ENV} to a file "
+                        "holding it (make one with `openssl genpkey -algorithm ed25519`)")
+        return signer, "environment", ""
+    return None
+
+
+def _one_protection(ask: bool, agent: str | None, from_env: bool) -> None:
+    if sum((ask, agent is not None, from_env)) > 1:
+        _fail_input("choose one of --passphrase, --agent and --from-env")
+
+
 @keys.command()
 @store_options
-@click.option("--passphrase", "ask", is_flag=True, help="Protect the private key with a passphrase (prompted).")
-def init(store_dir, db_url, ask) -> None:
-    """Create the store's signing key (private file mode 0600) and record its public key."""
+@protection_options
+def init(store_dir, db_url, ask, agent, from_env) -> None:
+    """Create or adopt the store's signing key and record its public key.
+
+    By default a new key file (mode 0600). Protect it: --passphrase encrypts it; --agent keeps
+    the private key in your ssh-agent; --from-env takes it from GOLIVE_STORE_KEY (or the file in
+    GOLIVE_STORE_KEY_FILE) at every use. See docs/key-protection.md.
+    """
+    _one_protection(ask, agent, from_env)
+    held = _held_key(agent, from_env)  # before the store is made: a missing agent key leaves nothing behind
     store = _guard(lambda: _open(store_dir, db_url, must_exist=False))
     if KeyDirectory(store.keys_dir).current_id:
         _fail_input(f"{store.keys_dir} already has a current key; use `golive keys rotate` to replace it")
+    if held is not None:
+        from golive.ledger.keyring import adopt_key
+        signer = _guard(lambda: adopt_key(store, *held))
+        where = {"agent": f"ssh-agent key {held[2]}", "environment": "the environment (never written here)"}[held[1]]
+        out.print(f"recorded key {signer.key_id}\n  private: {where}"
+                  f"\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
+        return
+    if _guard(environment_key_material):  # default_signer would adopt it: say so instead
+        _fail_input(f"{STORE_KEY_ENV}/{STORE_KEY_FILE_ENV} is set: give --from-env to use that key, or unset it "
+                    "to create a key file")
     signer = _guard(lambda: default_signer(store, _passphrase(ask, confirm=True), announce=lambda m: None))
-    out.print(f"created key {signer.key_id}\n  private: {store.keys_dir / (signer.key_id + '.key')}"
-              f"\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
+    out.print(f"created key {signer.key_id} (protection: {signer.protection})\n  private: "
+              f"{store.keys_dir / (signer.key_id + '.key')}\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
 
 
 @keys.command()
 @store_options
-@click.option("--passphrase", "ask", is_flag=True,
-              help=f"Prompt for the passphrases (old key, then new); else {PASSPHRASE_ENV} / none.")
-def rotate(store_dir, db_url, ask) -> None:
-    """Replace the signing key; the rotation entry is signed by the old and the new key."""
+@protection_options
+def rotate(store_dir, db_url, ask, agent, from_env) -> None:
+    """Replace the signing key; the rotation entry is signed by the old and the new key.
+
+    --passphrase prompts for the old key's passphrase, then the new one's; --agent / --from-env
+    rotate to a key kept in the ssh-agent or the environment (the old key loads as usual).
+    """
+    _one_protection(ask, agent, from_env)
     store = _guard(lambda: _open(store_dir, db_url))
+    held = _held_key(agent, from_env)
     old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask)))
-    new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True)))
-    out.print(f"rotated {old.key_id[:16]}... -> {new.key_id}")
+    if held is not None and held[0].key_id == old.key_id:
+        _fail_input(f"key {old.key_id[:16]}... is already the store's key: give a different one to rotate to")
+    new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True) if held is None else None, held))
+    out.print(f"rotated {old.key_id[:16]}... -> {new.key_id} (protection: {new.protection})")
 
 
 @keys.command("list")
@@ -269,7 +329,7 @@ def list_keys(store_dir, db_url) -> None:
         role = info.get("person_role") or info.get("role", "-")  # a person's role (risk, ...) or "ledger"
         table.add_row(key_id[:16] + "…", role, info.get("name") or "-", info.get("status", "not recorded"),
                       info.get("valid_until") or "-",
-                      str(info["seq"]) if info else "-", "yes" if keydir.has_private(key_id) else "no",
+                      str(info["seq"]) if info else "-", keydir.source(key_id) or "no",
                       "*" if key_id == keydir.current_id else "")
     out.print(table)
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from golive.ledger.chain import NO_RUN, Ledger, LedgerError
 from golive.ledger.keys import KeyDirectory, KeyFileError, Signer
+from golive.ledger.keysource import environment_signer
 from golive.ledger.secrets import redact
 from golive.ledger.store import Store, payload_bytes
 
@@ -76,7 +77,8 @@ def record_key(store: Store, signer: Signer, role: str = "ledger", name: str = "
     return Ledger(store).append(NO_RUN, "key", key_payload(signer, "add", role, name), signers).seq
 
 
-def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Signer:
+def rotate_key(store: Store, old: Signer, passphrase: str | None = None,
+               held: tuple[Signer, str, str] | None = None) -> Signer:
     """Create a new ledger key, record the rotation signed by the old and the new key, and make
     the new key current. The old private key stays on disk (it can still prove old checkpoints
     were its own) but verify rejects its signatures after the rotation entry.
@@ -86,7 +88,8 @@ def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Sign
     entry (one transaction), (3) ``keys/current`` (``os.replace``). The ledger is the truth: an
     interruption between (2) and (3) is finished by :func:`reconcile_current`, which every
     signer lookup runs first; rotating ``old`` again then completes that rotation instead of
-    refusing."""
+    refusing. ``held`` = (signer, "agent" | "environment", note) rotates to a key kept outside
+    the store (step 1 then writes its marker and public key, never a private file)."""
     keydir = KeyDirectory(store.keys_dir)
     with _key_lock(store):
         reconcile_current(store)
@@ -96,7 +99,11 @@ def rotate_key(store: Store, old: Signer, passphrase: str | None = None) -> Sign
             return _load_completed(keydir, old, active, passphrase)
         if active != old.key_id:
             raise LedgerError(f"key {old.key_id[:16]} is not the ledger's active key; nothing to rotate")
-        new = keydir.create(passphrase, make_current=False)
+        if held is not None:
+            new = held[0]
+            keydir.adopt(new, held[1], held[2], make_current=False)
+        else:
+            new = keydir.create(passphrase, make_current=False)
         Ledger(store).append(NO_RUN, "key", key_payload(new, "rotate", "ledger", replaces=old.key_id),
                              [(old, "old-key"), (new, "self")])
         keydir.set_current(new.key_id)
@@ -165,6 +172,18 @@ def _key_lock(store: Store):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def adopt_key(store: Store, signer: Signer, where: str, note: str = "") -> Signer:
+    """Make a key held by the ssh-agent or the environment the signing key of a store that has
+    none yet (``golive keys init --agent / --from-env``) and record its public key."""
+    with _key_lock(store):
+        keydir = KeyDirectory(store.keys_dir)
+        if keydir.current_id or active_ledger_key(store):
+            raise KeyFileError(f"{keydir.path} already has a signing key; use `golive keys rotate` to replace it")
+        keydir.adopt(signer, where, note)
+        record_key(store, signer)
+        return signer
+
+
 def default_signer(store: Store, passphrase: str | None = None, create: bool = True,
                    announce: Callable[[str], None] = _stderr) -> Signer:
     with _key_lock(store):
@@ -189,9 +208,14 @@ def _default_signer(store: Store, passphrase: str | None, create: bool,
                                "point --store at the right store")
         if not create:
             raise KeyFileError(f"no signing key in {keydir.path}; run `golive keys init`")
-        signer = keydir.create(passphrase)
-        announce(f"golive: created signing key {signer.key_id[:16]}... in {keydir.path} "
-                 "(no passphrase; use `golive keys init --passphrase` to protect one)")
+        signer = environment_signer()
+        if signer is not None:  # CI injected the key: adopt it, never write it down
+            keydir.adopt(signer, "environment")
+            announce(f"golive: the store's signing key is {signer.key_id[:16]}..., provided by the environment")
+        else:
+            signer = keydir.create(passphrase)
+            announce(f"golive: created signing key {signer.key_id[:16]}... in {keydir.path} "
+                     "(no passphrase; protect it: `golive keys init --passphrase`, --agent or --from-env)")
     else:
         signer = keydir.load(passphrase=passphrase)
     if active is None:

@@ -6,7 +6,8 @@ PEM), plus ``current`` naming the key that signs new checkpoints. The key id is 
 of the raw 32-byte public key, so anyone holding the public key can recompute it.
 
 The passphrase comes from the caller (the CLI prompts) or ``GOLIVE_KEY_PASSPHRASE``; it is never
-written anywhere.
+written anywhere. A key held by an ssh-agent or provided by the environment has no ``.key`` file:
+``<key_id>.agent`` or ``<key_id>.env`` says where it is (``golive.ledger.keysource``).
 
 Every file here is written whole or not at all (a temporary file, fsync, ``os.replace``, fsync of
 the folder), so a crash never leaves half a key or an empty ``current``; see
@@ -69,9 +70,11 @@ def unb64(text: str) -> bytes:
 
 @dataclass
 class Signer:
-    """A private key able to sign ledger heads; ``key_id`` names it in entries."""
+    """A private key able to sign ledger heads; ``key_id`` names it in entries. ``protection``
+    says how the key was kept (``keysource.PROTECTIONS``): runs record it, reports print it."""
 
     private_key: Ed25519PrivateKey
+    protection: str = "none"
 
     @property
     def public_raw(self) -> bytes:
@@ -151,16 +154,48 @@ class KeyDirectory:
         return sorted(p.stem for p in self.path.glob("*.pub"))
 
     def has_private(self, key_id: str) -> bool:
-        return self._private_path(key_id).is_file()
+        """Whether this store can sign with ``key_id``: a key file, or a marker saying the
+        ssh-agent or the environment holds it."""
+        return self.source(key_id) is not None
+
+    def source(self, key_id: str) -> str | None:
+        """"file", "agent", "environment", or None when the store knows no private half."""
+        from golive.ledger.keysource import AGENT_MARKER, ENV_MARKER
+
+        if self._private_path(key_id).is_file():
+            return "file"
+        if (self.path / f"{key_id}{AGENT_MARKER}").is_file():
+            return "agent"
+        if (self.path / f"{key_id}{ENV_MARKER}").is_file():
+            return "environment"
+        return None
 
     def is_protected(self, key_id: str) -> bool:
-        """True when the private key file is encrypted (needs a passphrase). False for a
-        plain PKCS#8 file, or no file: whoever can read it can sign as the store."""
+        """True when the private key file is encrypted (needs a passphrase), or kept out of the
+        store (agent, environment). False for a plain PKCS#8 file: whoever can read it can sign
+        as the store."""
+        if self.source(key_id) in ("agent", "environment"):
+            return True
         try:
             with open(self._private_path(key_id), "rb") as f:
                 return f.readline().strip() == b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
         except OSError:
             return False
+
+    def adopt(self, signer: Signer, where: str, note: str = "", make_current: bool = True) -> None:
+        """Make ``signer`` (an agent or environment key) a key of this store without its private
+        half: the marker naming where it is (``where``: "agent" | "environment", ``note``: what
+        tells the key apart there, e.g. its fingerprint), then the public key, then ``current``."""
+        from golive.ledger.keysource import AGENT_MARKER, ENV_MARKER
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o700)
+        marker = self.path / f"{signer.key_id}{AGENT_MARKER if where == 'agent' else ENV_MARKER}"
+        write_atomic(marker, (note or where).encode() + b"\n")
+        write_atomic(self.public_path(signer.key_id), Ed25519PublicKey.from_public_bytes(signer.public_raw)
+                     .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        if make_current:
+            self.set_current(signer.key_id)
 
     def create(self, passphrase: str | None = None, make_current: bool = True) -> Signer:
         """Generate a key pair and write it; the private key file is created 0600 from the
@@ -168,6 +203,7 @@ class KeyDirectory:
         self.path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o700)
         signer = Signer.generate()
+        signer.protection = "passphrase" if passphrase else "none"
         encryption = (serialization.BestAvailableEncryption(passphrase.encode())
                       if passphrase else serialization.NoEncryption())
         pem = signer.private_key.private_bytes(serialization.Encoding.PEM,
@@ -184,9 +220,22 @@ class KeyDirectory:
         key_id = key_id or self.current_id
         if key_id is None:
             raise KeyFileError(f"no current key in {self.path}; run `golive keys init`")
-        path = self._private_path(key_id)
-        if not path.is_file():
-            raise KeyFileError(f"private key {key_id[:16]}... not found at {path}")
+        from golive.ledger import keysource
+
+        provided = keysource.environment_signer()
+        if provided is not None and provided.key_id == key_id:
+            return provided  # injected by the environment: it wins over any file
+        path, where = self._private_path(key_id), self.source(key_id)
+        if where == "agent":
+            note = (self.path / f"{key_id}{keysource.AGENT_MARKER}").read_text().strip()
+            return keysource.agent_signer(self.public_raw(key_id), f"{key_id[:16]}... ({note})")
+        if where != "file":
+            given = f"; {provided.key_id[:16]}... is the key given there" if provided else ""
+            if where == "environment":
+                raise KeyFileError(f"the store's key {key_id[:16]}... is provided by the environment: set "
+                                   f"{keysource.STORE_KEY_ENV} (PEM) or {keysource.STORE_KEY_FILE_ENV} (a file)"
+                                   + given)
+            raise KeyFileError(f"private key {key_id[:16]}... not found at {path}" + given)
         if passphrase is None:
             passphrase = os.environ.get(PASSPHRASE_ENV) or None
         try:
@@ -199,7 +248,7 @@ class KeyDirectory:
             raise KeyFileError(f"{path}: cannot load ({exc}); wrong passphrase?") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise KeyFileError(f"{path} is not an Ed25519 private key")
-        signer = Signer(key)
+        signer = Signer(key, protection="passphrase" if self.is_protected(key_id) else "none")
         if signer.key_id != key_id:
             raise KeyFileError(f"{path} holds key {signer.key_id}, not {key_id}: file renamed?")
         return signer

@@ -8,7 +8,7 @@ the store's content-addressed ``objects/``; nothing outside the target is copied
 link out of it is refused, and the run-started entry lists such links). ``critical = True``
 tells the runner that a failure here must stop the run: evidence must not be lost silently.
 ``head`` (the results document's ``run.ledger``) carries ``key_protected``: false when the
-signing key file is not encrypted, and ``tlog_checkpoint``: the signed C2SP checkpoint (format
+signing key file is not encrypted, ``key_protection``: passphrase | agent | environment | none, and ``tlog_checkpoint``: the signed C2SP checkpoint (format
 v2) of the tree the run's checkpoint entry closes.
 """
 from __future__ import annotations
@@ -75,9 +75,14 @@ class LedgerRecorder:
 
     @property
     def key_protected(self) -> bool:
-        """Whether the signing key's file is encrypted. An unprotected key lets whoever reads
-        the store's key folder rewrite history undetected; reports flag it."""
-        return KeyDirectory(self.store.keys_dir).is_protected(self.signer.key_id)
+        """Whether the signing key is kept from whoever reads the store (passphrase, agent or
+        environment). An unprotected key lets them rewrite history undetected; reports flag it."""
+        return self.key_protection != "none"
+
+    @property
+    def key_protection(self) -> str:
+        """How the signing key is protected: passphrase | agent | environment | none."""
+        return getattr(self.signer, "protection", "none")
 
     # -- hooks ------------------------------------------------------------------------------
     @hookimpl
@@ -93,6 +98,7 @@ class LedgerRecorder:
             "tailoring_digest": run.get("tailoring_digest"), "environment": environment()})
         payload["signing_key"] = self.signer.key_id  # a public key id: "*_key" must not mask it
         payload["key_protected"] = self.key_protected
+        payload["key_protection"] = self.key_protection
         links = outside_links(run["target"]) if run.get("target") else []
         for link in links:
             log.warning("%s is a symbolic link to %s, outside the target: never copied into the evidence, "
@@ -145,7 +151,7 @@ class LedgerRecorder:
             ])
         cp = done[-1]
         self.head = {**Checkpoint(cp.seq, cp.entry_hash, cp.signatures[0]["sig"], self.signer.key_id).to_dict(),
-                     "key_protected": self.key_protected, **signed_head}
+                     "key_protected": self.key_protected, "key_protection": self.key_protection, **signed_head}
 
     def _ensure_active_key(self, conn: Connection) -> None:
         """Checkpoints must be signed by the ledger's active key. If the key was rotated while

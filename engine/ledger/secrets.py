@@ -11,7 +11,9 @@ Three nets, applied together:
 * **environment** -- the current values of environment variables whose names look secret
   (``DATABENTO_API_KEY``, ``BROKER_PASSWORD``, ...) are masked wherever they occur. Only
   those: the shell's ``PWD``/``OLDPWD`` (the working directory, not a password) and agent
-  sockets are locations, so the target path or ``$HOME`` is never masked.
+  sockets are locations, so the target path or ``$HOME`` is never masked. The store's signing
+  key given by ``GOLIVE_STORE_KEY``/``GOLIVE_STORE_KEY_FILE`` is masked whole, line by line and
+  as raw bytes in base64 and hex (``golive.ledger.keysource.secret_values``).
 
 Masks keep no part of the secret: ``[REDACTED:<kind>]``.
 """
@@ -95,7 +97,11 @@ class Redactor:
 
     def __init__(self, environ: Mapping[str, str] | None = None,
                  extra_values: list[str] | None = None) -> None:
-        self.values = env_secret_values(environ) + sorted(extra_values or [], key=len, reverse=True)
+        extra = list(extra_values or [])
+        if environ is None:  # the store's key given by the environment, also in pieces (keysource)
+            from golive.ledger.keysource import secret_values
+            extra += secret_values()
+        self.values = env_secret_values(environ) + sorted(extra, key=len, reverse=True)
         self._values_re = (re.compile("|".join(re.escape(v) for v in self.values))
                            if self.values else None)
         self._cache: dict[str, str] = {}

@@ -36,6 +36,16 @@ def loosened(doc: Mapping[str, Any]) -> tuple[LoosenedView, ...]:
                  for r in doc.get("results", []) for t in r.get("thresholds") or () if t.get("loosened"))
 
 
+KEY_PROTECTIONS = {  # run.ledger.key_protection -> the appendix line (golive.ledger.keysource)
+    "passphrase": "passphrase: the signing key file is encrypted with a passphrase",
+    "agent": "agent: the signing key is held by an ssh-agent; the store keeps only its public key",
+    "environment": "environment: the signing key was provided by the environment (a CI secret); the store "
+                   "keeps only its public key",
+    "none": "none -- NOT protected: the signing key file is not encrypted; whoever can read the store's keys/ "
+            "folder can re-sign history (protect it: golive keys init --passphrase, --agent or --from-env)",
+}
+
+
 @dataclass(frozen=True)
 class Evidence:
     run_id: str
@@ -59,12 +69,14 @@ class Evidence:
         """Whether the store's signing key was protected when the run was signed: an unencrypted
         key file lets whoever reads it re-sign history (only a witness or a pinned checkpoint
         would tell)."""
-        state = (self.ledger or {}).get("key_protected")
+        ledger = self.ledger or {}
+        how, state = ledger.get("key_protection"), ledger.get("key_protected")
+        if how in KEY_PROTECTIONS:
+            return KEY_PROTECTIONS[how]
         if state is True:
-            return "protected: the signing key file is encrypted with a passphrase"
+            return "passphrase: the signing key file is encrypted with a passphrase"
         if state is False:
-            return ("NOT protected: the signing key file is not encrypted; whoever can read the store's keys/ "
-                    "folder can re-sign history (protect it: golive keys init --passphrase)")
+            return KEY_PROTECTIONS["none"]
         return "unknown (the run did not record it)"
 
     @property

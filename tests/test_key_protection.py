@@ -1,0 +1,231 @@
+"""The store's signing key kept out of the store (issue 15.5): in a real ssh-agent, or given
+by the environment. Runs are recorded through the real recorder; signatures are checked with
+the public key alone (taken from ssh-keygen's .pub file, not from the store)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from golive.cli import cli
+from golive.ledger.keyring import default_signer
+from golive.ledger.keys import KeyFileError
+from golive.ledger.recorder import LedgerRecorder
+from golive.ledger.simulate import record_run
+from golive.ledger.store import Store
+from golive.ledger.verify import verify_store
+
+NEEDS_OPENSSH = pytest.mark.skipif(not (shutil.which("ssh-agent") and shutil.which("ssh-add")),
+                                   reason="openssh-client (ssh-agent, ssh-add) is not installed; .ci/run installs it")
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def entries(store: Path) -> int:
+    import sqlite3
+    with sqlite3.connect(store / "ledger.db") as conn:
+        return conn.execute("SELECT count(*) FROM ledger_entries").fetchone()[0]
+
+
+@pytest.fixture
+def agent(tmp_path, monkeypatch):
+    """A real ssh-agent on a socket in tmp_path, holding an Ed25519 key made by ssh-keygen.
+    Yields (socket path, private key file, the agent's process)."""
+    sock = tmp_path / "agent.sock"
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if sock.exists():
+            break
+        time.sleep(0.01)
+    key = tmp_path / "store_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "golive-store-test", "-f", str(key)], check=True)
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+    subprocess.run(["ssh-add", "-q", str(key)], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield sock, key, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=5)
+
+
+def public_pem_of(openssh_private: Path, out: Path) -> Path:
+    """The key's public half as a PEM file, from ssh-keygen's own files (not from the store)."""
+    pub = serialization.load_ssh_public_key(openssh_private.with_suffix(".pub").read_bytes())
+    out.write_bytes(pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return out
+
+
+def private_raw(openssh_private: Path) -> bytes:
+    key = serialization.load_ssh_private_key(openssh_private.read_bytes(), password=None)
+    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+
+
+def store_bytes(store: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file())
+
+
+@NEEDS_OPENSSH
+def test_a_store_signed_through_the_agent_verifies_with_the_public_key_alone(agent, tmp_path):
+    _sock, key, _proc = agent
+    store = tmp_path / "evidence"
+    res = invoke("keys", "init", "--store", store, "--agent")
+    assert res.exit_code == 0, res.output
+    assert "ssh-agent key SHA256:" in res.output and "golive-store-test" in res.output
+    assert not list((store / "keys").glob("*.key")), "an agent key must leave no private key file"
+    (marker,) = (store / "keys").glob("*.agent")
+
+    recorder = LedgerRecorder(Store(store), default_signer(Store(store), create=False))
+    assert recorder.signer.protection == "agent"
+    record_run(recorder, 6)
+    assert recorder.head["key_protection"] == "agent" and recorder.head["key_protected"] is True
+
+    pem = public_pem_of(key, tmp_path / "trusted.pem")
+    res = invoke("evidence", "verify", "--store", store, "--trusted-key", pem, "--json")
+    assert res.exit_code == 0, res.output
+    report = verify_store(Store(store), trusted_keys=[serialization.load_pem_public_key(pem.read_bytes())
+                                                      .public_bytes(serialization.Encoding.Raw,
+                                                                    serialization.PublicFormat.Raw)])
+    assert report.ok and report.signatures >= 2 and report.checkpoints == 1, report.problems
+    raw = private_raw(key)
+    assert raw not in store_bytes(store) and raw.hex().encode() not in store_bytes(store)
+    assert marker.stem == recorder.signer.key_id
+
+
+@NEEDS_OPENSSH
+def test_the_agent_gone_or_without_the_key_is_refused_and_nothing_is_written(agent, tmp_path):
+    sock, key, proc = agent
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store, "--agent", "golive-store-test").exit_code == 0
+    before = entries(store)
+
+    subprocess.run(["ssh-add", "-q", "-D"], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "does not hold the store's key" in res.output and "ssh-add" in res.output, res.output
+
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=5)
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "no ssh-agent answers" in res.output, res.output
+    with pytest.raises(KeyFileError, match="no ssh-agent answers"):
+        default_signer(Store(store), create=False)
+    res = invoke("evidence", "checkpoint", "--store", store, env={"SSH_AUTH_SOCK": ""})
+    assert res.exit_code == 2 and "SSH_AUTH_SOCK is not set" in res.output, res.output
+    assert entries(store) == before
+
+
+@NEEDS_OPENSSH
+def test_init_names_the_agent_key_to_use(agent, tmp_path):
+    sock, _key, _proc = agent
+    other = tmp_path / "other_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "someone-else", "-f", str(other)], check=True)
+    subprocess.run(["ssh-add", "-q", str(other)], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res = invoke("keys", "init", "--store", tmp_path / "a", "--agent")
+    assert res.exit_code == 2 and "holds 2 Ed25519 keys" in res.output and "someone-else" in res.output
+    assert not (tmp_path / "a").exists(), "a refused init leaves no store behind"
+    res = invoke("keys", "init", "--store", tmp_path / "b", "--agent", "nobody")
+    assert res.exit_code == 2 and "matches 'nobody'" in res.output
+    fingerprint = subprocess.run(["ssh-keygen", "-lf", str(other)], capture_output=True, text=True).stdout.split()[1]
+    res = invoke("keys", "init", "--store", tmp_path / "c", "--agent", fingerprint)
+    assert res.exit_code == 0 and "someone-else" in res.output, res.output
+
+
+@NEEDS_OPENSSH
+def test_a_file_key_rotates_to_an_agent_key(agent, tmp_path):
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store).exit_code == 0
+    record_run(LedgerRecorder(Store(store), default_signer(Store(store), create=False)), 3)
+    res = invoke("keys", "rotate", "--store", store, "--agent")
+    assert res.exit_code == 0 and "(protection: agent)" in res.output, res.output
+    recorder = LedgerRecorder(Store(store), default_signer(Store(store), create=False))
+    assert recorder.signer.protection == "agent"
+    record_run(recorder, 3)
+    res = invoke("evidence", "verify", "--store", store)
+    assert res.exit_code == 0, res.output
+    assert "agent" in invoke("keys", "list", "--store", store).output
+
+
+def pem_key() -> tuple[str, bytes]:
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return pem, key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                  serialization.NoEncryption())
+
+
+def test_an_environment_key_is_used_and_never_written(tmp_path, monkeypatch):
+    pem, raw = pem_key()
+    body = pem.splitlines()[1]  # the base64 line, without the BEGIN/END lines the PEM shape catches
+    store = tmp_path / "evidence"
+    res = invoke("keys", "init", "--store", store, "--from-env")
+    assert res.exit_code == 2 and "GOLIVE_STORE_KEY" in res.output
+    monkeypatch.setenv("GOLIVE_STORE_KEY", pem)
+    res = invoke("keys", "init", "--store", store)
+    assert res.exit_code == 2 and "--from-env" in res.output, "a key file is not made behind the CI secret's back"
+    res = invoke("keys", "init", "--store", store, "--from-env")
+    assert res.exit_code == 0, res.output
+    assert list((store / "keys").glob("*.env")) and not list((store / "keys").glob("*.key"))
+
+    import hashlib
+
+    from golive.model import Artifact
+    leak = tmp_path / "debug.txt"  # a check that copied the key into an artifact
+    leak.write_text(f"signing with {body}\nraw={raw.hex()}\n")
+    digest = hashlib.sha256(leak.read_bytes()).hexdigest()
+    recorder = LedgerRecorder(Store(store), default_signer(Store(store), create=False))
+    assert recorder.signer.protection == "environment"
+    record_run(recorder, 4, target=tmp_path, artifacts={1: [Artifact("debug.txt", digest)]})
+    assert recorder.head["key_protection"] == "environment"
+    monkeypatch.delenv("GOLIVE_STORE_KEY")
+    assert invoke("evidence", "verify", "--store", store).exit_code == 0
+    stored = store_bytes(store)
+    for secret in (body.encode(), raw, raw.hex().encode()):
+        assert secret not in stored
+    assert b"[REDACTED:environment-secret]" in stored, "the planted key copy was masked, not missing"
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "provided by the environment" in res.output and "GOLIVE_STORE_KEY" in res.output
+
+
+def test_an_environment_key_file_and_bad_values_are_named(tmp_path, monkeypatch):
+    pem, _raw = pem_key()
+    secret = tmp_path / "secret.pem"
+    secret.write_text(pem)
+    monkeypatch.setenv("GOLIVE_STORE_KEY_FILE", str(secret))
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store, "--from-env").exit_code == 0
+    signer = default_signer(Store(store), create=False)
+    assert signer.protection == "environment"
+    from golive.ledger.secrets import Redactor
+    assert pem.splitlines()[1] not in Redactor().text(f"x {pem.splitlines()[1]} y")
+
+    other, _ = pem_key()
+    secret.write_text(other)  # the CI injected a different key than the store's
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "provided by the environment" in res.output and "is the key given there" in res.output
+    secret.write_text("not a key")
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "not a PEM (PKCS#8) or OpenSSH private key" in res.output
+    assert "not a key" not in res.output
+    monkeypatch.setenv("GOLIVE_STORE_KEY", other)
+    res = invoke("evidence", "checkpoint", "--store", store)
+    assert res.exit_code == 2 and "keep one" in res.output
+
+
+def test_a_fresh_store_adopts_the_environment_key_instead_of_writing_one(tmp_path, monkeypatch):
+    pem, _raw = pem_key()
+    monkeypatch.setenv("GOLIVE_STORE_KEY", pem)
+    store = Store(tmp_path / "evidence")
+    signer = default_signer(store, announce=lambda m: None)
+    assert signer.protection == "environment"
+    assert not list((tmp_path / "evidence" / "keys").glob("*.key"))
