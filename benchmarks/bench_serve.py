@@ -10,20 +10,26 @@ Figures, over ``--requests`` signed-in requests each through Starlette's TestCli
 app: session cookie, role lookup, audit-log insert, template):
 * runs (first page, and a page deep in the list), run (newest), requirement in a run (with its
   history and flip-flop window), compare (two runs): median and p95 in ms;
-* the first request, which reads every run into the in-memory run list, and the process's
-  resident memory before and after it;
+* the first request, which derives the run index (``serve_runs``, dropped before each measure)
+  from the ledger, and the server process's resident memory before it, after it and after every
+  page; with ``--small N`` first at N runs and then at ``--runs``, so the two RSS figures show
+  whether memory stays flat as the store grows (each measure runs in a fresh process);
 * baselines: the read path of ``golive evidence show`` for the same data (``show.list_runs``
   parses every run's entries per call; ``show.requirement_history`` checks waivers per run).
 
-    python benchmarks/bench_serve.py [--runs 1000] [--store DIR] [--db URL] [--requests 50]
+    python benchmarks/bench_serve.py [--runs 1000] [--small N] [--store DIR] [--db URL] [--requests 50]
+                                     [--small-store DIR] [--small-db URL]
 
-``--runs 10000`` gives the issue's figure (building it takes a while; ``--store DIR`` keeps it).
+``--small 1000 --runs 10000`` gives the issue's figures (building takes a while; ``--store DIR``
+keeps the store; ``--small-store`` measures a separate store kept at N runs).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +45,7 @@ from golive.ledger import show
 from golive.ledger.simulate import STATUSES, make_outcome, run_header
 from golive.serve import auth
 from golive.serve.app import create_app
-from golive.serve.queries import RunIndex
+from golive.serve.runindex import RunIndex
 
 RESULTS = 94
 PASSWORD = "benchmark password"
@@ -69,6 +75,20 @@ def run_count(store: Store) -> int:
         return conn.execute(text("SELECT count(*) FROM ledger_entries WHERE kind = 'run-started'")).scalar() or 0
 
 
+def ensure_runs(folder: Path, db: str | None, runs: int) -> None:
+    store = Store(folder, db)
+    have = run_count(store)
+    if have < runs:
+        print(f"building {runs - have} runs x {RESULTS} results in {folder}", file=sys.stderr)
+        t = time.perf_counter()
+        build(store, runs - have)
+        print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    auth.ensure_tables(store)
+    if auth.role_of(store, "bench") is None:
+        auth.add_user(store, "bench", "admin", PASSWORD)
+    store.close()
+
+
 def timed(fn, n: int) -> tuple[float, float]:
     times = []
     for _ in range(n):
@@ -79,25 +99,12 @@ def timed(fn, n: int) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--store", type=Path, help="build (or reuse) the store here")
-    parser.add_argument("--db", help="database URL (PostgreSQL) instead of the store's SQLite file")
-    parser.add_argument("--requests", type=int, default=50)
-    args = parser.parse_args(argv)
-    folder = args.store or Path(tempfile.mkdtemp(prefix="golive-bench-serve-"))
-    store = Store(folder, args.db)
-    have = run_count(store)
-    if have < args.runs:
-        print(f"building {args.runs - have} runs x {RESULTS} results in {folder}", file=sys.stderr)
-        t = time.perf_counter()
-        build(store, args.runs - have)
-        print(f"built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    auth.ensure_tables(store)
-    if auth.role_of(store, "bench") is None:
-        auth.add_user(store, "bench", "admin", PASSWORD)
-
+def measure(folder: Path, db: str | None, requests: int) -> dict:
+    """Serve every page ``requests`` times in this (fresh) process; the figures and the RSS."""
+    store = Store(folder, db)
+    with store.write() as conn:  # a cold run index: the first request derives it from the ledger
+        conn.execute(text("DROP TABLE IF EXISTS serve_runs"))
+        conn.execute(text("DROP TABLE IF EXISTS serve_sync"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
@@ -105,36 +112,84 @@ def main(argv: list[str] | None = None) -> int:
     client = TestClient(create_app(store, secret_key="b" * 40))
     token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
     client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": token, "next": "/ledger"})
-    rss_before = proc.memory_info().rss
+    out = {"rss_start": proc.memory_info().rss}
     t = time.perf_counter()
-    first = client.get("/runs")
-    first_ms = (time.perf_counter() - t) * 1000
-    rss_after = proc.memory_info().rss
-    runs = [r.id for r in RunIndex(store).runs()]
-    newest, older = runs[0], runs[min(len(runs) - 1, 10)]
+    assert client.get("/runs").status_code == 200
+    out["first_ms"] = (time.perf_counter() - t) * 1000
+    out["rss_first"] = proc.memory_info().rss
+    runs = [r.id for r in RunIndex(store).newest(11)]
+    newest, older = runs[0], runs[-1]
     requirement = make_outcome(2).requirement.id
-    pages = {"runs": "/runs", "runs page 20": "/runs?page=20", "run": f"/runs/{newest}",
-             "requirement": f"/runs/{newest}/requirements/{requirement}",
-             "compare": f"/compare?a={older}&b={newest}"}
-    print(f"golive serve on {len(runs)} runs x {RESULTS} results ({'PostgreSQL' if args.db else 'SQLite'}), "
-          f"{args.requests} requests per page")
-    print(f"first request (run list read): {first_ms:.0f} ms, status {first.status_code}; "
-          f"RSS {rss_before / 2**20:.0f} -> {rss_after / 2**20:.0f} MiB")
+    pages = {"runs": "/runs", "runs page 20": "/runs?page=20", "runs filtered": "/runs?target=/srv/trading&page=5",
+             "run": f"/runs/{newest}", "requirement": f"/runs/{newest}/requirements/{requirement}",
+             "compare": f"/compare?a={older}&b={newest}", "trends": "/trends", "ledger": "/ledger"}
+    out["pages"] = {}
     for name, path in pages.items():
         assert client.get(path).status_code == 200, path
-        median, p95 = timed(lambda: client.get(path), args.requests)
-        print(f"  {name:14s} median {median:7.1f} ms   p95 {p95:7.1f} ms   {'ok' if p95 < 200 else 'OVER 200 ms'}")
-    baseline_n = max(3, args.requests // 10)
-    list_median, _ = timed(lambda: show.list_runs(store), baseline_n)
-    hist_median, _ = timed(lambda: show.requirement_history(store, requirement), baseline_n)
-    runs_median, _ = timed(lambda: client.get("/runs"), baseline_n)
-    req_median, _ = timed(lambda: client.get(pages["requirement"]), baseline_n)
-    print(f"baseline show.list_runs {list_median:.1f} ms vs runs page {runs_median:.1f} ms "
-          f"({list_median / runs_median:.1f}x)")
-    print(f"baseline show.requirement_history {hist_median:.1f} ms vs requirement page {req_median:.1f} ms "
-          f"({hist_median / req_median:.1f}x)")
-    print(f"RSS at the end {proc.memory_info().rss / 2**20:.0f} MiB")
+        out["pages"][name] = timed(lambda: client.get(path), requests)
+    out["rss_end"] = proc.memory_info().rss
+    baseline_n = max(3, requests // 10)
+    out["baseline_list_runs"] = timed(lambda: show.list_runs(store), baseline_n)[0]
+    out["baseline_history"] = timed(lambda: show.requirement_history(store, requirement), baseline_n)[0]
+    out["runs"] = run_count(store)
     store.close()
+    return out
+
+
+def measured_in_child(folder: Path, db: str | None, requests: int) -> dict:
+    """:func:`measure` in a new Python process, so its RSS is the server's alone (not the builder's)."""
+    args = [sys.executable, __file__, "--measure", "--store", str(folder), "--requests", str(requests)]
+    done = subprocess.run(args + (["--db", db] if db else []), capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(figures: dict, backend: str) -> None:
+    mib = 2 ** 20
+    print(f"golive serve on {figures['runs']} runs x {RESULTS} results ({backend})")
+    print(f"  first request (derives the run index from the ledger): {figures['first_ms']:.0f} ms; RSS "
+          f"{figures['rss_start'] / mib:.0f} -> {figures['rss_first'] / mib:.0f} MiB, after every page "
+          f"{figures['rss_end'] / mib:.0f} MiB")
+    for name, (median, p95) in figures["pages"].items():
+        print(f"  {name:14s} median {median:7.1f} ms   p95 {p95:7.1f} ms   {'ok' if p95 < 200 else 'OVER 200 ms'}")
+    runs_median = figures["pages"]["runs"][0]
+    req_median = figures["pages"]["requirement"][0]
+    print(f"  baseline show.list_runs {figures['baseline_list_runs']:.1f} ms vs runs page {runs_median:.1f} ms "
+          f"({figures['baseline_list_runs'] / runs_median:.1f}x)")
+    print(f"  baseline show.requirement_history {figures['baseline_history']:.1f} ms vs requirement page "
+          f"{req_median:.1f} ms ({figures['baseline_history'] / req_median:.1f}x)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=0,
+                        help="first measure at this many runs (the memory baseline), then at --runs")
+    parser.add_argument("--store", type=Path, help="build (or reuse) the store here")
+    parser.add_argument("--db", help="database URL (PostgreSQL) instead of the store's SQLite file")
+    parser.add_argument("--small-store", type=Path, help="a separate store for the --small figures (kept as is)")
+    parser.add_argument("--small-db", help="its database URL")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure(args.store, args.db, args.requests)))
+        return 0
+    folder = args.store or Path(tempfile.mkdtemp(prefix="golive-bench-serve-"))
+    backend = "PostgreSQL" if args.db else "SQLite"
+    figures = []
+    if args.small:
+        small_folder, small_db = (args.small_store, args.small_db) if args.small_store else (folder, args.db)
+        ensure_runs(small_folder, small_db, args.small)
+        figures.append(measured_in_child(small_folder, small_db, args.requests))
+        report(figures[-1], backend)
+    ensure_runs(folder, args.db, args.runs)
+    figures.append(measured_in_child(folder, args.db, args.requests))
+    report(figures[-1], backend)
+    if len(figures) == 2:
+        small, large = figures
+        print(f"server RSS after every page: {small['rss_end'] / 2**20:.0f} MiB at {small['runs']} runs vs "
+              f"{large['rss_end'] / 2**20:.0f} MiB at {large['runs']} runs "
+              f"({(large['rss_end'] - small['rss_end']) / 2**20:+.0f} MiB)")
     return 0
 
 

@@ -24,10 +24,11 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, overview, pages, queries, schedules
+from golive.serve import auth, overview, pages, queries, runindex, schedules
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
+COMPARE_CHOICES = 200  # the newest runs the compare form offers (any run id can be typed)
 STYLESHEETS = {"report.css": ("assets", "report.css"), "serve.css": ("serve", "serve.css")}
 Handler = Callable[[Request], Response]
 
@@ -50,7 +51,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
     user it names, who must exist in ``serve_users`` (their role applies)."""
     auth.ensure_tables(store)
     templates = Jinja2Templates(env=environment())
-    index = queries.RunIndex(store)
+    index = runindex.RunIndex(store)
     throttle = throttle or auth.LoginThrottle()
 
     def render(request: Request, name: str, status: int = 200, **context) -> Response:
@@ -165,19 +166,20 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
 
     @page("viewer")
     def compare(request: Request) -> Response:
-        every = index.runs()
+        recent = index.newest(COMPARE_CHOICES)
         a, b = index.get(request.query_params.get("a", "")), index.get(request.query_params.get("b", ""))
         if a is None or b is None:
-            return render(request, "compare.html.j2", c=None, runs=every[:200],
+            return render(request, "compare.html.j2", c=None, runs=recent,
                           a=request.query_params.get("a", ""), b=request.query_params.get("b", ""))
-        return render(request, "compare.html.j2", c=pages.compare(store, a, b), runs=every[:200], a=a.id, b=b.id)
+        offered = recent + [r for r in (a, b) if all(o.id != r.id for o in recent)]  # older picks stay selected
+        return render(request, "compare.html.j2", c=pages.compare(store, a, b), runs=offered, a=a.id, b=b.id)
 
     @page("viewer")
     def trends(request: Request) -> Response:
         filters = pages.RunFilters.of(request.query_params)
-        every = index.runs()
+        menus = index.choices()
         return render(request, "trends.html.j2", series=overview.trends(index, filters), f=filters,
-                      plans=sorted({r.plan_id for r in every}), targets=sorted({r.target for r in every}))
+                      plans=menus["plans"], targets=menus["targets"])
 
     @page("viewer")
     def ledger(request: Request) -> Response:

@@ -16,10 +16,10 @@ from sqlalchemy import text
 from golive.ledger.store import Store, payload_bytes
 from golive.report import charts
 from golive.serve import queries
-from golive.serve.pages import RunFilters
-from golive.serve.queries import RunIndex, RunSummary
+from golive.serve.runindex import RunFilters, RunIndex, RunSummary
 
 RECENT_CHECKPOINTS = 20
+TREND_RUNS = 1000  # the newest runs with rates a trends page draws (narrow the period for older ones)
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,11 @@ class Series:
 
 
 def trends(index: RunIndex, filters: RunFilters) -> tuple[Series, ...]:
+    """One series per (target, plan, digest, selection) over the newest ``TREND_RUNS`` runs that
+    match ``filters`` and have rates."""
     groups: dict[tuple, list[RunSummary]] = {}
-    for run in reversed(index.runs()):  # oldest first
-        if filters.keep(run) and run.coverage_rate is not None and run.verification_rate is not None:
-            groups.setdefault((run.target, run.plan_id, run.plan_digest, run.selection), []).append(run)
+    for run in reversed(index.newest(TREND_RUNS, filters, with_rates=True)):  # oldest first
+        groups.setdefault((run.target, run.plan_id, run.plan_digest, run.selection), []).append(run)
     found = []
     for (target, plan, digest, selection), runs in groups.items():
         points = [(r.started[:16].replace("T", " "), r.coverage_rate, r.verification_rate) for r in runs]

@@ -13,7 +13,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from golive.report.analysis import Change  # the report's own (id, title, before, after)
 from golive.report.inputs import fmt_value
 from golive.serve import queries
-from golive.serve.queries import FAILING, RunIndex, RunSummary
+from golive.serve.runindex import FAILING, RunFilters, RunIndex, RunSummary, run_document
+
 
 PAGE_SIZE = 25
 RECENT_RUNS = 10  # the window flip-flop detection looks at
@@ -25,27 +26,6 @@ PLAN_FIELDS = ("title", "priority", "category", "section", "phase", "plan_lines"
 
 
 # --- runs list ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RunFilters:
-    plan: str = ""
-    target: str = ""
-    verdict: str = ""
-    since: str = ""  # ISO date, inclusive
-    until: str = ""  # ISO date, inclusive
-    trigger: str = ""  # scheduled | manual
-
-    @classmethod
-    def of(cls, params: Mapping[str, str]) -> "RunFilters":
-        return cls(**{k: str(params.get(k) or "").strip()[:200] for k in cls.__dataclass_fields__})
-
-    def keep(self, run: RunSummary) -> bool:
-        day = run.started[:10]
-        return ((not self.plan or run.plan_id == self.plan) and (not self.target or run.target == self.target)
-                and (not self.verdict or (run.verdict or "none") == self.verdict)
-                and (not self.since or day >= self.since) and (not self.until or day <= self.until)
-                and (not self.trigger or self.trigger == ("scheduled" if run.scheduled else "manual")))
-
 
 @dataclass(frozen=True)
 class RunsPage:
@@ -60,14 +40,16 @@ class RunsPage:
 
 
 def runs_page(index: RunIndex, filters: RunFilters, page: int) -> RunsPage:
-    every = index.runs()
-    kept = [r for r in every if filters.keep(r)]
-    pages = max(1, -(-len(kept) // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    return RunsPage(runs=tuple(kept[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]), total=len(kept), page=page,
-                    pages=pages, filters=filters, plans=tuple(sorted({r.plan_id for r in every})),
-                    targets=tuple(sorted({r.target for r in every})),
-                    verdicts=tuple(sorted({r.verdict or "none" for r in every})))
+    """One page of the runs matching ``filters`` (a page past the end shows the last one)."""
+    page = max(1, page)
+    runs, total = index.page(filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        page = pages
+        runs, total = index.page(filters, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    menus = index.choices()
+    return RunsPage(runs=tuple(runs), total=total, page=page, pages=pages, filters=filters,
+                    plans=menus["plans"], targets=menus["targets"], verdicts=menus["verdicts"])
 
 
 # --- one run -----------------------------------------------------------------------------
@@ -92,7 +74,7 @@ def run_page(store, run: RunSummary, params: Mapping[str, str]) -> RunPage:
     filters = {k: str(params.get(k) or "").strip()[:100] for k in (*TABLE_FILTERS, "q")}
     options = {k: tuple(sorted({str(_field(r, k)) for r in results})) for k in TABLE_FILTERS}
     kept = [r for r in results if _matches(r, filters)]
-    doc = queries.document(store.path, run.id)
+    doc = run_document(store.path, run)
     model, problem = _render_model(doc)
     disagree = ()
     if doc is not None:
@@ -186,7 +168,7 @@ def requirement_page(store, run: RunSummary, requirement_id: str) -> Requirement
     plan = packaged_plan(run.plan_digest)
     req = next((r for r in plan.requirements if r.id == requirement_id), None) if plan else None
     statement = req.statement if req else ""
-    doc = queries.document(store.path, run.id) or {}
+    doc = run_document(store.path, run) or {}
     outcomes = {str(t.get("id")): str(t.get("outcome") or "no outcome recorded") for t in doc.get("tests") or ()}
     tests = tuple({"id": str(t), "outcome": outcomes.get(str(t), "no outcome recorded")}
                   for t in result.get("covered_by") or ())

@@ -2,147 +2,24 @@
 
 Results, waivers, attestations and checkpoints come from the ledger entries themselves (the
 authoritative payloads, as :mod:`golive.ledger.show` reads them), never from the index tables
-alone. The run list is kept in memory and extended from the entries appended since it was last
-read (the ledger is append-only, so the entries already read never change): a page costs one
-``ledger_head`` lookup when nothing was recorded. The readiness verdict and coverage rates are not
-ledger entries; they come from the results document saved with each run
-(``<store>/runs/*.json``, :mod:`golive.history`), and a run without one shows no verdict.
+alone. The run list is :mod:`golive.serve.runindex` (a table derived from the entries, paged
+in SQL); everything here reads one run, one requirement or one blob at a time.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import text
 
-from golive import history as hist
 from golive.ledger.show import WAIVABLE, authored_entries, waived_in_run
 from golive.ledger.store import Store, payload_bytes
 
-FAILING = ("fail", "partial", "error")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass
-class RunSummary:
-    """One run as the runs list shows it."""
-
-    id: str
-    started: str
-    plan_id: str = ""
-    plan_version: str = ""
-    plan_digest: str = ""
-    target: str = ""
-    selection: tuple[str, ...] = ()
-    finished: str = ""
-    status: str = "incomplete"  # finished | incomplete (no run-finished entry)
-    by_status: dict[str, int] = field(default_factory=dict)
-    results: int = 0
-    checkpoint_seq: int | None = None
-    scheduled: bool = False  # a schedule ``run`` entry names this run (else it was started by hand)
-    verdict: str | None = None  # from the results document; None without one
-    coverage_rate: float | None = None
-    verification_rate: float | None = None
-
-    @property
-    def failing(self) -> int:
-        return sum(self.by_status.get(s, 0) for s in FAILING)
-
-
-class RunIndex:
-    """The run list, extended from the entries appended since the last read."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._runs: dict[str, RunSummary] = {}
-        self._seen = 0  # entries read so far
-        self._lock = threading.Lock()
-
-    def runs(self) -> list[RunSummary]:
-        """Every run, newest first."""
-        with self._lock:
-            self._refresh()
-            # the ledger's order breaks ties: runs started in the same second keep it (ids are random)
-            ordered = sorted(enumerate(self._runs.values()), key=lambda ir: (ir[1].started, ir[0]), reverse=True)
-            return [r for _, r in ordered]
-
-    def get(self, run_id: str) -> RunSummary | None:
-        with self._lock:
-            self._refresh()
-            return self._runs.get(run_id)
-
-    def _refresh(self) -> None:
-        with self.store.read() as conn:
-            size = conn.execute(text("SELECT size FROM ledger_head WHERE id = 1")).scalar() or 0
-            if size <= self._seen:
-                return
-            rows = conn.execute(text(
-                "SELECT seq, run_id, kind, payload FROM ledger_entries WHERE seq > :s AND kind IN "
-                "('run-started', 'run-finished', 'checkpoint', 'schedule') ORDER BY seq"), {"s": self._seen}).all()
-        for seq, run_id, kind, payload in rows:
-            body = json.loads(payload_bytes(payload))
-            if kind == "run-started":
-                plan = body.get("plan") or {}
-                self._runs[run_id] = RunSummary(
-                    id=run_id, started=str(body.get("started") or ""), plan_id=str(plan.get("id") or ""),
-                    plan_version=str(plan.get("version") or ""), plan_digest=str(plan.get("digest") or ""),
-                    target=str(body.get("target") or ""), selection=tuple(body.get("selection") or ()))
-            elif run_id in self._runs and kind == "run-finished":
-                run = self._runs[run_id]
-                run.status, run.finished = "finished", str(body.get("finished") or "")
-                run.by_status = {str(k): int(v) for k, v in (body.get("by_status") or {}).items()}
-                run.results = int(body.get("results") or 0)
-            elif run_id in self._runs and kind == "checkpoint":
-                self._runs[run_id].checkpoint_seq = seq
-            elif kind == "schedule" and body.get("event") == "run" and body.get("run_id") in self._runs:
-                self._runs[body["run_id"]].scheduled = True
-        self._seen = size
-        self._attach_documents()
-
-    def _attach_documents(self) -> None:
-        """Verdict and rates of runs that have none yet, from their saved documents (a run's
-        document is written after its last entry, so a run without one is looked up again).
-        The folder is listed once per refresh, not once per run."""
-        lacking = {r.id: r for r in self._runs.values() if r.verdict is None}
-        folder = self.store.path / hist.RUNS
-        if not lacking or not folder.is_dir():
-            return
-        for path in folder.glob("*.json"):
-            run = lacking.get(path.stem.split("_", 1)[-1])
-            doc = _read_document(path, run.id) if run else None
-            if doc is None:
-                continue
-            run.verdict = str(((doc.get("summary") or {}).get("verdict") or {}).get("state") or "") or None
-            try:
-                run.coverage_rate, run.verification_rate = hist.rates(doc)
-            except (TypeError, ValueError):
-                pass  # a damaged document: the run is listed without its rates
-
-
-def document(store_path: Path, run_id: str) -> dict[str, Any] | None:
-    """The results document of ``run_id``, or None (none saved, or damaged)."""
-    folder = store_path / hist.RUNS
-    for path in folder.glob(f"*_{glob_safe(run_id)}.json") if folder.is_dir() else ():
-        return _read_document(path, run_id)
-    return None
-
-
-def _read_document(path: Path, run_id: str) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and (doc.get("run") or {}).get("id") == run_id else None
-
-
-def glob_safe(run_id: str) -> str:
-    """``run_id`` when it holds only id characters (so it cannot steer a glob), else ``""``."""
-    return run_id if re.fullmatch(r"[0-9A-Za-z._-]+", run_id) else "\0"
 
 
 def run_results(store: Store, run_id: str) -> list[dict[str, Any]]:
