@@ -51,7 +51,11 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
             tailoring.apply(plan)  # fail early, before any check runs
         except TailoringError as exc:
             raise InputError(str(exc))
-    attestations, waivers = authored_evidence(recorder)
+    from golive.ledger.scope import RunScope
+    from golive.run.provenance import target_identity
+
+    scope = RunScope.of(target_identity(target.root, target.settings), plan)
+    attestations, waivers, authored = authored_evidence(recorder, scope)
     from golive.executors import ExecutorError, executor_from_spec
     try:
         check_executor = executor_from_spec(executor)
@@ -61,7 +65,7 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         raise InputError(str(exc))
     options = RunOptions(jobs=jobs, only=only, timeout_s=timeout, tailoring=tailoring, attestations=attestations,
                          clock=clock, signed=recorder is not None,
-                         executor=check_executor)
+                         executor=check_executor, authored=authored)
 
     show = not quiet and err.is_terminal
     progress = Progress(TextColumn("[bold]checking[/]"), BarColumn(), MofNCompleteColumn(),
@@ -92,6 +96,8 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                          tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
     if sealed is not None:
         doc["warnings"] = [*doc.get("warnings", []), *sealed.warnings]
+    if authored:
+        doc["warnings"] = [*doc.get("warnings", []), *(a["message"] for a in authored["set_aside"])]
     code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers, report.plan.bands))
     past: list[dict] = []
     if recorder is not None:
@@ -114,19 +120,28 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
     return doc, code
 
 
-def authored_evidence(recorder) -> tuple[dict[str, list[dict]], list[dict]]:
-    """Attestations (by requirement) and waivers recorded in the ledger, oldest first."""
+def authored_evidence(recorder, scope) -> tuple[dict[str, list[dict]], list[dict], dict | None]:
+    """Attestations (by requirement) and waivers recorded in the ledger for this run's target and
+    plan (``scope``, golive.ledger.scope.RunScope), oldest first, and what the run records about
+    them: the seqs it applies and those of its target it sets aside, with why."""
     if recorder is None:
-        return {}, []
+        return {}, [], None
     from golive.ledger.show import IN_FORCE_NOW, authored_entries
 
+    # revoked ones no longer count; another target's never do
+    attested, set_aside = scope.split("attestation", authored_entries(recorder.store, "attestation",
+                                                                      in_force_at=IN_FORCE_NOW))
+    waived, aside = scope.split("waiver", authored_entries(recorder.store, "waiver", in_force_at=IN_FORCE_NOW))
     attestations: dict[str, list[dict]] = {}
-    for a in authored_entries(recorder.store, "attestation", in_force_at=IN_FORCE_NOW):  # revoked ones no longer count
+    for a in attested:
         attestations.setdefault(a.get("requirement_id", ""), []).append(a)
     waivers = [{"requirement_id": w.get("requirement_id"), "approver": w.get("approver") or w.get("author_key_id", "")[:16],
                 "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
-               for w in authored_entries(recorder.store, "waiver", in_force_at=IN_FORCE_NOW)]
-    return attestations, waivers
+               for w in waived]
+    record = {"target_identity": scope.identity, "attestations": [a["seq"] for a in attested],
+              "waivers": [w["seq"] for w in waived],
+              "set_aside": [{**a.__dict__, "message": a.message()} for a in [*set_aside, *aside]]}
+    return attestations, waivers, record
 
 
 def apply_waivers_to_document(doc: dict, waivers: list[dict], bands: dict | None = None) -> int:

@@ -87,7 +87,8 @@ def build(root: Path, demo: bool = True, db_url: str | None = None) -> ServeStor
             enrol(invoke, "Ada Risk", "--store", str(built.path), *db)
             soon = (date.today() + timedelta(days=30)).isoformat()
             res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason",
-                         f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path), *db)
+                         f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path), *db,
+                         "--target", str(ws))
             assert res.exit_code == 0, res.output
     for name, password in PASSWORDS.items():
         res = invoke("users", "add", name, "--role", ROLES[name], "--store", str(built.path), *db,

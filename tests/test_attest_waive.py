@@ -35,13 +35,14 @@ def test_attest_and_waive_end_to_end(tmp_path):
     proof = tmp_path / "validation-report.txt"
     proof.write_text("independent validation performed by Example Audit LLP")
     res = invoke("attest", "AUD-07", "--by", "Ada Risk", "--role", "Head of Model Validation",
-                 "--note", "independent validation report reviewed", "--file", str(proof), "--store", store)
+                 "--note", "independent validation report reviewed", "--file", str(proof), "--store", store,
+                 "--target", str(WORKSPACE))
     assert res.exit_code == 0, res.output
     res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week scheduled for Q1",
-                 "--expires", SOON, "--store", store)
+                 "--expires", SOON, "--store", store, "--target", str(WORKSPACE))
     assert res.exit_code == 0, res.output
     assert invoke("waive", "OPS-01", "--approver", "Nobody", "--reason", "x", "--expires", SOON,
-                  "--store", store).exit_code == 2
+                  "--store", store, "--target", str(WORKSPACE)).exit_code == 2
 
     out = tmp_path / "r.json"
     md = tmp_path / "report.md"
@@ -107,24 +108,24 @@ def store_with_person(tmp_path):
 
 def test_waivers_and_attestations_only_for_requirements_of_the_plan(store_with_person):
     res = invoke("waive", "RISK-99", "--approver", "Ada Risk", "--reason", "x", "--expires", SOON,
-                 "--store", store_with_person)
+                 "--store", store_with_person, "--target", str(WORKSPACE))
     assert res.exit_code == 2 and "RISK-99 is not a requirement of plan" in res.output
     assert "did you mean" in res.output and "RISK-09" in res.output
-    res = invoke("attest", "AUD-99", "--by", "Ada Risk", "--note", "x", "--store", store_with_person)
+    res = invoke("attest", "AUD-99", "--by", "Ada Risk", "--note", "x", "--store", store_with_person, "--target", str(WORKSPACE))
     assert res.exit_code == 2 and "AUD-99 is not a requirement" in res.output
 
 
 def test_a_waiver_is_dated_within_its_priority_limit(store_with_person):
     far = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "x", "--expires", "2099-01-01",
-                 "--store", store_with_person)
+                 "--store", store_with_person, "--target", str(WORKSPACE))
     assert far.exit_code == 2 and "runs at most 90 days" in far.output
 
 
 def test_attesting_a_checked_requirement_needs_supporting(store_with_person):
-    res = invoke("attest", "RISK-10", "--by", "Ada Risk", "--note", "dashboards reviewed", "--store", store_with_person)
+    res = invoke("attest", "RISK-10", "--by", "Ada Risk", "--note", "dashboards reviewed", "--store", store_with_person, "--target", str(WORKSPACE))
     assert res.exit_code == 2 and "verified by its check" in res.output and "--supporting" in res.output
     res = invoke("attest", "RISK-10", "--by", "Ada Risk", "--note", "dashboards reviewed", "--supporting",
-                 "--store", store_with_person)
+                 "--store", store_with_person, "--target", str(WORKSPACE))
     assert res.exit_code == 0 and "supporting attestation for RISK-10" in res.output
-    res = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "x", "--supporting", "--store", store_with_person)
+    res = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "x", "--supporting", "--store", store_with_person, "--target", str(WORKSPACE))
     assert res.exit_code == 2 and "manual requirement" in res.output

@@ -98,9 +98,9 @@ def history(tmp_path_factory):
     report = tmp / "validation.txt"
     report.write_text("independent validation by Example Audit LLP\n")
     waived = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week in Q1",
-                    "--expires", SOON, "--store", store)
+                    "--expires", SOON, "--store", store, "--target", WORKSPACE)
     attested = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "validation report reviewed",
-                      "--file", report, "--store", store)
+                      "--file", report, "--store", store, "--target", WORKSPACE)
     waiver, attestation = _seq(waived.output, "recorded as entry"), _seq(attested.output, "recorded as entry")
     runs.append(_run(store, tmp / "r2.json"))
     revoked = [invoke("evidence", "revoke", seq, "--by", "Ada Risk", "--reason", "withdrawn", "--store", store)

@@ -126,7 +126,9 @@ def _attested_copy(healthy: Path, dest: Path) -> Path:
     enrol(invoke, "Ada Risk", "--store", store)
     for rid, note in (("RISK-09", "kill-switch drill of 2026-10-28 observed and its log reviewed"),
                       ("AUD-07", "independent validation report of Example Audit LLP reviewed")):
-        invoke("attest", rid, "--by", "Ada Risk", "--role", "Head of Trading Risk", "--note", note, "--store", store)
+        res = invoke("attest", rid, "--by", "Ada Risk", "--role", "Head of Trading Risk", "--note", note,
+                     "--store", store, "--target", dest / "workspace")
+        assert res.exit_code == 0, res.output
     return dest
 
 

@@ -213,16 +213,16 @@ def test_person_attests_and_waives_through_the_cli(store_dir, tmp_path):
     proof = tmp_path / "kill-switch-drill.txt"
     proof.write_text("drill 2026-11-20: all orders cancelled in 84 ms\nbroker_password = s3cret-pw\n")
     attest = invoke("evidence", "attest", "RISK-09", "--store", str(store_dir), "--by", person_id[:10],
-                    "--statement", "Kill switch drill observed", "--file", str(proof))
+                    "--statement", "Kill switch drill observed", "--file", str(proof), "--target", str(tmp_path))
     assert attest.exit_code == 0, attest.output
     waive = invoke("evidence", "waive", "AUD-07", "--store", str(store_dir), "--by", person_id[:10],
-                   "--justification", "auditor access pending", "--expires", SOON)
+                   "--justification", "auditor access pending", "--expires", SOON, "--target", str(tmp_path))
     assert waive.exit_code == 0, waive.output
     past = invoke("evidence", "waive", "AUD-07", "--store", str(store_dir), "--by", person_id[:10],
-                  "--justification", "late", "--expires", "2001-01-01")
+                  "--justification", "late", "--expires", "2001-01-01", "--target", str(tmp_path))
     assert past.exit_code == 2
     unknown = invoke("evidence", "attest", "RISK-09", "--store", str(store_dir), "--by", "ffff",
-                     "--statement", "x")
+                     "--statement", "x", "--target", str(tmp_path))
     assert unknown.exit_code == 2 and "person key" in unknown.output
 
     report = verify_store(store)

@@ -169,7 +169,8 @@ def test_runs_notify_new_and_p1_failures_once_then_expiring_waivers(tmp_path, sm
           "--store", str(store))
     soon = (date.today() + timedelta(days=5)).isoformat()
     res = CliRunner().invoke(cli, ["waive", "LIVE-LIMITED-06", "--approver", "Ada Risk", "--reason",
-                                   "cost cap raised next week", "--expires", soon, "--store", str(store)])
+                                   "cost cap raised next week", "--expires", soon, "--store", str(store),
+                                   "--target", str(ws)])
     assert res.exit_code == 0, res.output
     _run(ws, store)
     assert len(smtp.messages) == 2 and len(webhook.received) == 2

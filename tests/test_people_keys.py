@@ -59,7 +59,7 @@ def test_register_sign_revoke_with_an_openssh_key(tmp_path, monkeypatch):
     assert added.exit_code == 0, added.output
 
     waive = ("waive", "RISK-02", "--by", "Ada Risk", "--reason", "limits reviewed by hand", "--expires", SOON,
-             "--key", ssh_key, "--store", store)
+             "--key", ssh_key, "--store", store, "--target", tmp_path)
     no_pass = invoke(*waive, input="\n")
     assert no_pass.exit_code == 2 and "passphrase" in no_pass.output
     monkeypatch.setenv("WRONG", "nope")
@@ -95,7 +95,8 @@ def test_unprotected_key_and_expired_registration_are_refused(tmp_path, monkeypa
     res = invoke("keys", "add-person", "Old Timer", "--role", "risk", "--public-key", pub, "--valid-until", yesterday,
                  "--store", store)
     assert res.exit_code == 0, res.output
-    attest = ("attest", "RISK-09", "--by", "Old Timer", "--note", "drill observed", "--key", bare, "--store", store)
+    attest = ("attest", "RISK-09", "--by", "Old Timer", "--note", "drill observed", "--key", bare, "--store", store,
+              "--target", tmp_path)
     expired = invoke(*attest)
     assert expired.exit_code == 2 and f"valid until {yesterday}" in expired.output
     pub2 = tmp_path / "bare2.pub"
@@ -106,5 +107,6 @@ def test_unprotected_key_and_expired_registration_are_refused(tmp_path, monkeypa
     pub2.write_bytes(other.public_key().public_bytes(serialization.Encoding.PEM,
                                                      serialization.PublicFormat.SubjectPublicKeyInfo))
     assert invoke("keys", "add-person", "Bare", "--role", "risk", "--public-key", pub2, "--store", store).exit_code == 0
-    unprotected = invoke("attest", "RISK-09", "--by", "Bare", "--note", "x", "--key", bare2, "--store", store)
+    unprotected = invoke("attest", "RISK-09", "--by", "Bare", "--note", "x", "--key", bare2, "--store", store,
+                         "--target", tmp_path)
     assert unprotected.exit_code == 2 and "not protected by a passphrase" in unprotected.output

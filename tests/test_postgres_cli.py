@@ -30,10 +30,10 @@ def test_attest_waive_run_verify_export_through_a_database_url(tmp_path, db_url)
     assert first.exit_code in (0, 1), first.output
     enrol(invoke, "Ada Risk", *where)
     res = invoke("evidence", "attest", "AUD-07", *where, "--by", "Ada Risk", "--role", "Head of Model Validation",
-                 "--note", "walked through the model inventory", "--expires", "2099-01-01")
+                 "--note", "walked through the model inventory", "--expires", "2099-01-01", "--target", WORKSPACE)
     assert res.exit_code == 0, res.output
     res = invoke("evidence", "waive", "LIVE-SHADOW-01", *where, "--approver", "Ada Risk",
-                 "--reason", "shadow week scheduled for Q1", "--expires", SOON)
+                 "--reason", "shadow week scheduled for Q1", "--expires", SOON, "--target", WORKSPACE)
     assert res.exit_code == 0, res.output
 
     second = invoke("run", "--target", WORKSPACE, *where, "-q", "--json", tmp_path / "second.json")

@@ -38,7 +38,7 @@ def recorded(tmp_path_factory) -> Path:
     assert invoke("keys", "init", "--store", store).exit_code in (0, 2)  # created, or created by add-person
     enrol(invoke, "Ada Risk", "--store", store)
     res = invoke("waive", "RISK-02", "--approver", "Ada Risk", "--reason", "limits reviewed by hand this quarter",
-                 "--expires", EXPIRES, "--store", store)
+                 "--expires", EXPIRES, "--store", store, "--target", WORKSPACE)
     assert res.exit_code == 0, res.output
     res = invoke("run", "--target", WORKSPACE, "--store", store, "-q")
     assert res.exit_code == 1, res.output  # the reference workspace has gaps

@@ -34,7 +34,7 @@ from sqlalchemy import text
 from golive.ledger.chain import TLOG_FIELD
 from golive.ledger.canonical import PayloadError, canonical_bytes, parse, to_jsonable
 from golive.ledger.checkpoint import Checkpoint, CheckpointError
-from golive.ledger.show import WAIVABLE, authored_entries, waived_in_run
+from golive.ledger.show import WAIVABLE, authored_entries, in_scope, waived_in_run
 from golive.ledger.store import DB_ENV, Store, payload_bytes
 from golive.ledger.verify import verify_store
 from golive.model import Status
@@ -339,11 +339,13 @@ def rebuild_document(store: Store, doc: Mapping[str, Any] | None, run_id: str,
     rebuilt = {**base, "schema_version": base.get("schema_version") or SCHEMA_VERSION, "run": run_block,
                "summary": summary, "coverage": coverage, "results": results, "tests": base.get("tests") or [],
                "additional_tests": base.get("additional_tests") or []}
+    scoped = in_scope(store, run_id, "waivers")  # bound to the run's target and plan (golive.ledger.scope)
     waivers = [{"requirement_id": w.get("requirement_id"),
                 "approver": w.get("approver") or str(w.get("author_key_id", ""))[:16],
                 "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
                for w in authored_entries(store, "waiver") if w["seq"] < run.started[0]  # those the run saw
-               and (w.get("revoked") or {}).get("seq", run.started[0]) >= run.started[0]]  # not yet revoked
+               and (w.get("revoked") or {}).get("seq", run.started[0]) >= run.started[0]  # not yet revoked
+               and (scoped is None or w["seq"] in scoped)]
     _apply_waivers(rebuilt, waivers, bands)
     return rebuilt
 

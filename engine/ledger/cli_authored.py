@@ -1,7 +1,8 @@
 """Commands for entries a person authors: ``golive evidence attest`` and ``golive evidence
 waive``. Each entry is signed with the person's own key, loaded from their own key file with
 their passphrase (golive.ledger.cli_people); the ledger key endorsed its public key when an
-administrator registered it, so verify can tell who vouched for what.
+administrator registered it, so verify can tell who vouched for what. Each entry is bound to a target and the plan
+(golive.ledger.scope says which runs apply it).
 """
 from __future__ import annotations
 
@@ -28,6 +29,25 @@ def _person(store, who: str, ask: bool = False, key_file: Path | None = None, pa
 #: the longest a waiver may run when the plan sets no policy: a waiver is a dated exception, not
 #: a permanent exemption (2099-01-01 was accepted before)
 MAX_WAIVER_DAYS = {"P1": 90, "P2": 180, "P3": 365}
+
+target_option = click.option(
+    "-t", "--target", "target", required=True, metavar="DIR|system:ID",
+    help="The trading workspace it is for (its golive.toml system_id, else its git root commit, else "
+         "its path: golive.run.provenance.target_identity), or an identity as recorded, e.g. system:ES-desk. "
+         "It never applies to another target's runs.")
+
+
+def _bound(target: str, plan, req) -> dict:
+    """The target, plan and requirement digest the entry signs (golive.ledger.scope)."""
+    from golive.ledger.scope import binding, identity_of
+    from golive.run.target import TargetError
+
+    try:
+        identity, path = identity_of(target)
+    except TargetError as exc:
+        _fail_input(f"--target {target}: {exc}")
+    return binding(identity, path, plan, req)
+
 
 plan_option = click.option("--plan", "plan_path", type=click.Path(path_type=Path), default=None, envvar="GOLIVE_PLAN",
                            help="plan.yaml or its folder the requirement belongs to (default: the packaged plan).")
@@ -70,16 +90,18 @@ def _attach(store, files: tuple[Path, ...]) -> list[dict]:
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Evidence file to store with the attestation (repeatable; secrets masked).")
 @click.option("--run", "run_id", default="-", metavar="RUN", help="Run the attestation belongs to.")
+@target_option
 @signing_options
 @click.option("--supporting", is_flag=True,
               help="Record it as supporting evidence for a requirement that has a check (it never "
                    "verifies such a requirement; the check does).")
 @plan_option
-def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, key_file,
+def attest(store_dir, db_url, requirement_id, by, role, statement, expires, files, run_id, target, key_file,
            passphrase_env, supporting, plan_path) -> None:
     """Record a signed attestation that a manual requirement was verified.
 
-    Later runs count a manual requirement as verified while the attestation has not expired. A
+    Later runs of the --target workspace (never another target's) count a manual requirement as
+    verified while the attestation has not expired and the requirement is unchanged. A
     requirement with a check is verified by its check: attesting one is refused unless
     --supporting says the attestation is supporting evidence only. Exit 2: unknown requirement,
     a non-manual requirement without --supporting, or an expiry in the past."""
@@ -94,12 +116,13 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
                     f"{req.id} is not a manual requirement: add --supporting to record supporting evidence")
     if req.manual and supporting:
         _fail_input(f"{req.id} is a manual requirement: its attestation verifies it (drop --supporting)")
+    bound = _bound(target, plan, req)
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, key_file=key_file, passphrase_env=passphrase_env)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "statement": statement, "status": "pass",
                "attested_by": name, "role": role, "expires": expires.date().isoformat() if expires else None,
-               "plan": {"id": plan.id, "version": plan.version}}
+               **bound}
     if supporting:
         payload["supporting"] = True
     blobs = _attach(store, files)
@@ -107,7 +130,8 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
         payload["blobs"] = blobs
     done = _guard(lambda: append_authored(store, "attestation", payload, person, run_id))
     kind = "supporting attestation" if supporting else "attestation"
-    out.print(f"{kind} for {requirement_id} recorded as entry {done.seq}, signed by {person.key_id[:16]}...")
+    out.print(f"{kind} for {requirement_id} recorded as entry {done.seq}, signed by {person.key_id[:16]}..., "
+              f"for target {bound['target']['identity']} and plan {plan.id} v{plan.version}", highlight=False)
 
 
 @click.command()
@@ -118,10 +142,13 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
 @click.option("--reason", "--justification", "justification", required=True, help="Why the requirement may be waived.")
 @click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day the waiver holds (YYYY-MM-DD).")
+@target_option
 @signing_options
 @plan_option
-def waive(store_dir, db_url, requirement_id, by, justification, expires, key_file, passphrase_env, plan_path) -> None:
-    """Record a signed, expiring waiver for a requirement of the plan.
+def waive(store_dir, db_url, requirement_id, by, justification, expires, target, key_file, passphrase_env,
+          plan_path) -> None:
+    """Record a signed, expiring waiver for a requirement of the plan, for the --target workspace
+    only (runs of another target never apply it).
 
     A waiver runs at most 90 days for a P1 requirement, 180 for P2, 365 for P3. Exit 2: unknown
     requirement, an expiry in the past or beyond that limit."""
@@ -133,14 +160,15 @@ def waive(store_dir, db_url, requirement_id, by, justification, expires, key_fil
     if expires.date() > date.today() + timedelta(days=limit):
         _fail_input(f"--expires {expires.date()}: a waiver of a {req.priority} requirement runs at most {limit} "
                     f"days (until {date.today() + timedelta(days=limit)}); renew it when it expires")
+    bound = _bound(target, plan, req)
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, key_file=key_file, passphrase_env=passphrase_env)
     name = recorded_keys(store)[person.key_id].get("name", "")
     payload = {"requirement_id": requirement_id, "justification": justification,
-               "expires": expires.date().isoformat(), "approver": name,
-               "plan": {"id": plan.id, "version": plan.version}}
+               "expires": expires.date().isoformat(), "approver": name, **bound}
     done = _guard(lambda: append_authored(store, "waiver", payload, person))
-    out.print(f"waiver for {requirement_id} until {payload['expires']} recorded as entry {done.seq}")
+    out.print(f"waiver for {requirement_id} until {payload['expires']} recorded as entry {done.seq}, for target "
+              f"{bound['target']['identity']} and plan {plan.id} v{plan.version}", highlight=False)
 
 
 evidence.add_command(attest)

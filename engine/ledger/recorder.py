@@ -99,6 +99,8 @@ class LedgerRecorder:
         payload["signing_key"] = self.signer.key_id  # a public key id: "*_key" must not mask it
         payload["key_protected"] = self.key_protected
         payload["key_protection"] = self.key_protection
+        if run.get("authored") is not None:  # the attestations and waivers in scope (golive.ledger.scope)
+            payload["authored"] = self.redactor.obj(run["authored"])
         links = outside_links(run["target"]) if run.get("target") else []
         for link in links:
             log.warning("%s is a symbolic link to %s, outside the target: never copied into the evidence, "

@@ -93,16 +93,31 @@ def _run_end(store: Store, run_id: str) -> tuple[int, str] | None:
     return finished or (rows[-1][0], started or "")
 
 
+def in_scope(store: Store, run_id: str, kind: str) -> set[int] | None:
+    """The seqs of the ``kind`` ("waivers", "attestations") entries the run found bound to its
+    target and plan, as its run-started entry records them (golive.ledger.scope); None for a
+    run recorded before golive bound them (every entry was considered then)."""
+    with store.read() as conn:
+        row = conn.execute(text("SELECT payload FROM ledger_entries WHERE run_id = :r AND kind = 'run-started' "
+                                "ORDER BY seq LIMIT 1"), {"r": run_id}).first()
+    authored = json.loads(payload_bytes(row[0])).get("authored") if row else None
+    return {int(s) for s in authored.get(kind) or ()} if isinstance(authored, dict) else None
+
+
 def waived_in_run(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
-    """The waivers in force for ``run_id``, by requirement: recorded before the run ended and
-    not expired at its end (the rule ``golive run`` applies, :mod:`golive.report.waivers`)."""
+    """The waivers in force for ``run_id``, by requirement: bound to its target and plan (as its
+    run-started entry records), recorded before the run ended and not expired at its end (the
+    rule ``golive run`` applies, :mod:`golive.report.waivers`)."""
     end = _run_end(store, run_id)
     if end is None:
         return {}
     seq_end, when = end
     day = (when or "")[:10]
+    scoped = in_scope(store, run_id, "waivers")
     held: dict[str, dict[str, Any]] = {}
     for w in authored_entries(store, "waiver", in_force_at=seq_end):
+        if scoped is not None and w["seq"] not in scoped:
+            continue  # another target's, or set aside by the run
         if w["seq"] < seq_end and str(w.get("expires") or "") >= day:
             held[str(w.get("requirement_id"))] = {"seq": w["seq"], "approver": w.get("approver", ""),
                                                   "expires": w.get("expires"), "reason": w.get("justification", "")}

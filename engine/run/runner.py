@@ -62,6 +62,9 @@ class RunOptions:
     # the run is recorded in the signed evidence ledger (the CLI's default; --no-evidence: False).
     # Only a recorded run can be READY (golive.run.readiness)
     signed: bool = False
+    # the attestations and waivers in scope for this target and plan (golive.ledger.scope),
+    # recorded in the run-started entry so ledger views apply the same ones
+    authored: dict[str, Any] | None = None
 
 
 @dataclass
@@ -206,6 +209,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
     if options.executor is not None:
         run["executor"] = getattr(options.executor, "name", type(options.executor).__name__)
     run["provenance"] = _provenance(target)
+    if options.authored is not None:
+        run["authored"] = options.authored
     _notify(host, "golive_run_started", run=run)
 
     records, problems = collect_tests(host, target)
@@ -280,9 +285,9 @@ def _provenance(target: Target) -> dict[str, Any]:
     """Who ran it, where, on which commit of the target; never fails a run (no git, odd
     permissions): the problem is recorded instead."""
     try:
-        from golive.run.provenance import provenance
+        from golive.run.provenance import provenance, target_identity
 
-        return provenance(target.root)
+        return {**provenance(target.root), "target_identity": target_identity(target.root, target.settings)}
     except Exception as exc:  # noqa: BLE001 - provenance is descriptive; the run must go on
         return {"error": f"provenance unavailable ({type(exc).__name__}: {exc})"}
 
