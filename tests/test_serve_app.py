@@ -132,6 +132,32 @@ def test_removed_users_are_signed_out_at_their_next_request(store):
     assert c.get("/runs").status_code == 303
 
 
+def test_sign_out_disabling_and_a_new_password_end_sessions_on_the_server(store):
+    from golive.serve import auth
+    app = create_app(store, secret_key="k" * 40)
+    auth.add_user(store, "sess", "viewer", "session password 1")
+    first, second = (TestClient(app, follow_redirects=False) for _ in range(2))
+    h.login(first, "sess", "session password 1")
+    h.login(second, "sess", "session password 1")
+    copied = dict(first.cookies)  # someone kept a copy of the signed cookie
+    page = first.get("/runs")
+    assert first.post("/logout", data={"csrf": h.csrf_of(page.text)}).status_code == 303
+    thief = TestClient(app, cookies=copied, follow_redirects=False)
+    assert thief.get("/runs").status_code == 303  # the signature still holds; the session is gone
+    assert second.get("/runs").status_code == 200  # the user's other session lives on
+
+    assert auth.set_disabled(store, "sess", True)
+    assert second.get("/runs").status_code == 303
+    assert h.login(second, "sess", "session password 1").status_code == 401
+    assert auth.set_disabled(store, "sess", False)
+    assert h.login(second, "sess", "session password 1").status_code == 303
+    assert auth.set_password(store, "sess", "a new password 2")
+    assert second.get("/runs").status_code == 303
+    assert h.login(second, "sess", "session password 1").status_code == 401
+    assert h.login(second, "sess", "a new password 2").status_code == 303 and second.get("/runs").status_code == 200
+    auth.remove_user(store, "sess")
+
+
 # --- pages show the ledger's figures -----------------------------------------------------------
 
 def test_runs_list_filters_and_pages(client, built, monkeypatch):

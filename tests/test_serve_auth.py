@@ -92,3 +92,30 @@ def test_flip_flops_match_a_direct_count(statuses):
 def test_the_proxy_user_header_needs_a_loopback_host(tmp_path):
     res = invoke("serve", "--store", str(tmp_path), "--host", "0.0.0.0", "--trust-user-header", "X-Remote-User")
     assert res.exit_code == 2 and "loopback" in res.output
+
+
+def test_users_disable_and_password_commands(tmp_path):
+    store_dir = tmp_path / "store"
+    Store(store_dir).close()
+    assert invoke("users", "add", "ada", "--role", "viewer", "--store", str(store_dir),
+                  input="first password 1\nfirst password 1\n").exit_code == 0
+    store = Store(store_dir)
+    from golive.serve import sessions
+    token = sessions.start(store, "ada", 3600)
+    assert sessions.user_of(store, token) == ("ada", "viewer")
+    res = invoke("users", "password", "ada", "--store", str(store_dir), input="second password 2\nsecond password 2\n")
+    assert res.exit_code == 0 and "sessions ended" in res.output
+    assert sessions.user_of(store, token) is None
+    assert auth.authenticate(store, "ada", "second password 2") == "viewer"
+    token = sessions.start(store, "ada", 3600)
+    res = invoke("users", "disable", "ada", "--store", str(store_dir))
+    assert res.exit_code == 0 and sessions.user_of(store, token) is None
+    assert auth.authenticate(store, "ada", "second password 2") is None and "disabled" in \
+        invoke("users", "list", "--store", str(store_dir)).output
+    assert invoke("users", "disable", "ada", "--enable", "--store", str(store_dir)).exit_code == 0
+    assert auth.authenticate(store, "ada", "second password 2") == "viewer"
+    missing = invoke("users", "disable", "nobody", "--store", str(store_dir))
+    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+    assert invoke("users", "password", "nobody", "--store", str(store_dir)).exit_code == 2
+    expired = sessions.start(store, "ada", -1)
+    assert sessions.user_of(store, expired) is None and sessions.user_of(store, "forged") is None

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, overview, pages, queries, runindex, schedules
+from golive.serve import auth, overview, pages, queries, runindex, schedules, sessions
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
@@ -70,15 +70,17 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             def guarded(request: Request) -> Response:
                 proxied = request.headers.get(user_header, "").strip() if user_header else ""
-                name = proxied or request.session.get("user")
-                role = current_role(name)
+                if proxied:
+                    name, role = proxied, auth.role_of(store, proxied)
+                else:  # the server-side session decides: signed out, removed or disabled users are gone
+                    name, role = sessions.user_of(store, request.session.get("sid")) or (None, None)
                 path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 if role is None and proxied:
                     auth.record(store, proxied[:64], "", "refused", path, 403, client(request))
                     return render(request, "error.html.j2", 403, title="Not allowed",
                                   message="The proxy signed you in as a user this dashboard does not know.")
                 if role is None:
-                    request.session.pop("user", None)
+                    request.session.clear()
                     return RedirectResponse(f"/login?next={quote(path, safe='')}", status_code=303)
                 if proxied:
                     request.state.proxy_user, request.state.role = proxied, role
@@ -96,10 +98,6 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
                 return await run_in_threadpool(guarded, request)
             return endpoint
         return wrap
-
-    def current_role(name: str | None) -> str | None:
-        """The user's role now (a removed or disabled user is signed out at once)."""
-        return auth.role_of(store, name) if name else None
 
     def not_found(request: Request, what: str) -> Response:
         return render(request, "error.html.j2", 404, title="Not found", message=what)
@@ -126,7 +124,8 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
             return render(request, "login.html.j2", 401, next=target, error="Unknown user name or wrong password.")
         throttle.succeeded(name)
         request.session.clear()  # a fresh session (and CSRF token) at every sign-in
-        request.session.update(user=name, role=role)
+        sid = await run_in_threadpool(sessions.start, store, name, SESSION_MAX_AGE_S)
+        request.session.update(user=name, role=role, sid=sid)
         auth.csrf_token(request.session)
         await run_in_threadpool(auth.record, store, name, role, "login", "/login", 303, client(request))
         return RedirectResponse(target, status_code=303)
@@ -140,6 +139,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         if name:
             await run_in_threadpool(auth.record, store, name, request.session.get("role", ""), "logout", "/logout",
                                     303, client(request))
+        await run_in_threadpool(sessions.end, store, request.session.get("sid"))  # a copied cookie dies too
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 

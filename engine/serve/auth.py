@@ -21,6 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
+from golive.serve import sessions
+
 ROLES = ("viewer", "auditor", "admin")
 MIN_PASSWORD = 12
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-")
@@ -51,7 +53,7 @@ class AuditEntry(SQLModel, table=True):
     client: str = ""
 
 
-TABLES = (User, AuditEntry)
+TABLES = (User, AuditEntry, sessions.Session)
 
 
 class AuthError(ValueError):
@@ -84,9 +86,32 @@ def add_user(store, name: str, role: str, password: str) -> None:
 
 
 def remove_user(store, name: str) -> bool:
+    """Remove ``name`` and end their sessions; False when there is no such user."""
     ensure_tables(store)
     with store.write() as conn:
+        sessions.end_all(conn, name)
         return conn.execute(text("DELETE FROM serve_users WHERE name = :n"), {"n": name}).rowcount > 0
+
+
+def set_disabled(store, name: str, disabled: bool) -> bool:
+    """Disable (or enable again) ``name``; disabling ends their sessions."""
+    ensure_tables(store)
+    with store.write() as conn:
+        if disabled:
+            sessions.end_all(conn, name)
+        return conn.execute(text("UPDATE serve_users SET disabled = :d WHERE name = :n"),
+                            {"d": disabled, "n": name}).rowcount > 0
+
+
+def set_password(store, name: str, password: str) -> bool:
+    """A new password for ``name``; every session signed in with the old one ends."""
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"the password needs at least {MIN_PASSWORD} characters")
+    ensure_tables(store)
+    with store.write() as conn:
+        sessions.end_all(conn, name)
+        return conn.execute(text("UPDATE serve_users SET password_hash = :h WHERE name = :n"),
+                            {"h": _hasher.hash(password), "n": name}).rowcount > 0
 
 
 def list_users(store) -> list[dict[str, str]]:

@@ -113,13 +113,48 @@ def users_add(name: str, role: str, store_dir: Path | None, db_url: str | None) 
 @_store_option
 @_db_option
 def users_remove(name: str, store_dir: Path | None, db_url: str | None) -> None:
-    """Remove user NAME (signed-in sessions of NAME end at their next request)."""
+    """Remove user NAME (their signed-in sessions end at once)."""
     from golive.cli import InputError, out
     from golive.serve import auth
 
     if not auth.remove_user(_open(store_dir, db_url), name):
         raise InputError(f"no user {name!r}; `golive users list` shows them")
     out.print(f"user {name} removed", highlight=False)
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable NAME again instead.")
+@_store_option
+@_db_option
+def users_disable(name: str, enable: bool, store_dir: Path | None, db_url: str | None) -> None:
+    """Disable user NAME (their sessions end at once; they cannot sign in until enabled again)."""
+    from golive.cli import InputError, out
+    from golive.serve import auth
+
+    if not auth.set_disabled(_open(store_dir, db_url), name, not enable):
+        raise InputError(f"no user {name!r}; `golive users list` shows them")
+    out.print(f"user {name} {'enabled' if enable else 'disabled; their sessions ended'}", highlight=False)
+
+
+@users.command("password")
+@click.argument("name")
+@_store_option
+@_db_option
+def users_password(name: str, store_dir: Path | None, db_url: str | None) -> None:
+    """Set a new password for NAME (prompted twice); every session of NAME ends."""
+    from golive.cli import InputError, out
+    from golive.serve import auth
+
+    store = _open(store_dir, db_url)
+    if not any(u["name"] == name for u in auth.list_users(store)):
+        raise InputError(f"no user {name!r}; `golive users list` shows them")
+    password = click.prompt("new password", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        auth.set_password(store, name, password)
+    except auth.AuthError as exc:
+        raise InputError(str(exc)) from None
+    out.print(f"password of {name} changed; their sessions ended", highlight=False)
 
 
 @users.command("list")
