@@ -23,8 +23,9 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from golive.plan.framework_coverage import CONCLUSIONS
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, overview, pages, queries, runindex, schedules, sessions
+from golive.serve import auth, frameworks, overview, pages, queries, runindex, schedules, sessions
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
@@ -36,7 +37,8 @@ Handler = Callable[[Request], Response]
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(status_labels=STATUS_LABELS, icon=icon, roles=auth.ROLES)
+    env.globals.update(status_labels=STATUS_LABELS, icon=icon, roles=auth.ROLES, conclusions=CONCLUSIONS,
+                       conclusion_css=frameworks.css)
     env.filters["wrap"] = wrap_points
     env.filters["pct"] = lambda rate: "—" if rate is None else f"{round(float(rate) * 100)}%"
     env.filters["short"] = lambda value, n=12: str(value)[:n]
@@ -165,6 +167,21 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         return render(request, "requirement.html.j2", p=data)
 
     @page("viewer")
+    def run_frameworks(request: Request) -> Response:
+        summary = index.get(request.path_params["run_id"])
+        if summary is None:
+            return not_found(request, "No run with this id is recorded in the ledger.")
+        selected = str(request.query_params.get("framework") or "")[:100]
+        return render(request, "frameworks.html.j2", p=frameworks.frameworks_page(store, summary, selected))
+
+    @page("viewer")
+    def latest_frameworks(request: Request) -> Response:
+        newest = index.newest(1, runindex.RunFilters(status="finished"))
+        if not newest:
+            return not_found(request, "No finished run is recorded yet: framework coverage needs a run's results.")
+        return RedirectResponse(f"/runs/{quote(newest[0].id, safe='')}/frameworks", status_code=303)
+
+    @page("viewer")
     def compare(request: Request) -> Response:
         recent = index.newest(COMPARE_CHOICES)
         a, b = index.get(request.query_params.get("a", "")), index.get(request.query_params.get("b", ""))
@@ -227,6 +244,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         Route("/", home), Route("/login", login_form, methods=["GET"]), Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]), Route("/runs", runs), Route("/runs/{run_id}", run),
         Route("/runs/{run_id}/requirements/{requirement_id}", requirement), Route("/compare", compare),
+        Route("/runs/{run_id}/frameworks", run_frameworks), Route("/frameworks", latest_frameworks),
         Route("/trends", trends), Route("/ledger", ledger), Route("/schedules", jobs),
         Route("/artifacts/{sha256}", artifact), Route("/admin/audit", audit), Route("/admin/users", users),
         Route("/static/{name}", stylesheet),

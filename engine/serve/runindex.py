@@ -113,6 +113,7 @@ class RunFilters:
     since: str = ""  # ISO date, inclusive
     until: str = ""  # ISO date, inclusive
     trigger: str = ""  # scheduled | manual
+    status: str = ""  # finished | incomplete
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> "RunFilters":
@@ -134,6 +135,9 @@ class RunFilters:
         if self.until:
             terms.append("substr(started, 1, 10) <= :until")
             params["until"] = self.until
+        if self.status:
+            terms.append("status = :status")
+            params["status"] = self.status
         if self.trigger in ("scheduled", "manual"):
             terms.append("scheduled = :scheduled")
             params["scheduled"] = self.trigger == "scheduled"
