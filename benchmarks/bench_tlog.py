@@ -41,6 +41,8 @@ from golive.ledger.simulate import make_outcome, run_header
 from golive.ledger import tlog
 from golive.ledger.treestore import StoredTree, stored_size
 
+from bench_ledger import empty_target  # benchmarks/ is this script's sys.path[0]
+
 TEMPLATE_ID = b"SIM-REQ-00000"
 
 
@@ -51,7 +53,7 @@ def build(store: Store, signer: Signer, entries: int, batch: int) -> tuple[float
     start = time.perf_counter()
     n = 0
     while size + batch + 3 <= entries:
-        run = run_header()
+        run = run_header(empty_target(store))
         recorder.golive_run_started(run=run)
         template = canonical_bytes(recorder.result_payload(make_outcome(0), run))
         pending = []

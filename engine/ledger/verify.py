@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import text
 
-from golive.ledger.chain import GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message, log_origin
+from golive.ledger.chain import ENTRY_DOMAIN, GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, head_message, log_origin
 from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
 from golive.ledger.tlog import TreeBuilder, root_of_leaves
 from golive.ledger.verify_keys import KeyChecks, _Key
@@ -64,45 +64,61 @@ class _Verifier(TreeChecks, KeyChecks):
             self.report.problems.append(Problem(message, seq, blob))
 
     # -- the pass ------------------------------------------------------------------------
-    def scan(self, rows: Iterable[tuple]) -> None:
-        expected, prev, before_prev, seq = 1, GENESIS_HASH, None, 0
-        # Locals: this loop runs once per entry and dominates verification time.
+    def scan(self, batches: Iterable[list[tuple]]) -> None:
+        """One pass over the entries, given as batches of rows in ``seq`` order."""
+        expected, prev, before_prev, seq, count = 1, GENESIS_HASH, None, 0, 0
+        # Locals: this loop runs once per entry and dominates verification time, so the common
+        # path is inlined: the entry hash (chain.entry_hash's formula: a ledger it appended
+        # verifies only if the two agree), the leaf, and TreeBuilder.append_hash.
         runs, run_hashes, seen, wanted = self.runs, self.run_hashes, self.payload_seen, self.wanted_sizes
-        check_blobs, add_leaf, sha256, fromhex = self.check_blobs, self.tree.append_hash, hashlib.sha256, bytes.fromhex
-        for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
-            if not isinstance(payload, bytes):
-                payload = payload_bytes(payload)
-            if seq != expected:
-                missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
-                self.problem(f"{missing}: the sequence goes from {expected - 1} to {seq} "
-                             "(entries deleted or renumbered)", seq)
-            elif prev_hash != prev and prev_hash == before_prev:
-                self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
-            elif prev_hash != prev:
-                self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
-                             "inserted, deleted or reordered here", seq)
-            elif entry_hash(seq, run_id, kind, prev_hash, payload) != stored_hash:
-                self.problem("content does not match its hash (payload, kind or run id edited)", seq)
-            expected, prev, before_prev = seq + 1, stored_hash, prev
-            if seq == 1:
-                self.origin = log_origin(stored_hash)
-            try:  # leaf data: the 32 bytes of the entry hash
-                leaf = sha256(b"\x00" + fromhex(stored_hash)).digest()
-            except (TypeError, ValueError):
-                leaf = sha256(b"\x00" + str(stored_hash).encode()).digest()  # malformed: reported above
-            self.leaf = leaf
-            # The common case -- an unsigned result of an open run, no blobs -- inline; the
-            # rest of ``entry`` would find nothing more to check.
-            if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
-                    and not (check_blobs and b'"blobs":[{' in payload) and hash(payload) not in seen):
-                seen[hash(payload)] = seq
-                run_hashes[run_id].append(leaf)
-            else:
-                self.entry(seq, run_id, kind, payload, stored_hash, signatures)
-            add_leaf(leaf)  # after the entry: a checkpoint covers the entries before it
-            if seq in wanted:
-                self.hash_at[seq] = stored_hash
-                self.root_at[seq] = self.tree.root()
+        check_blobs, sha256, fromhex = self.check_blobs, hashlib.sha256, bytes.fromhex
+        tree = self.tree
+        edge = tree.edge
+        for rows in batches:
+            for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
+                if payload.__class__ is not bytes:
+                    payload = payload_bytes(payload)
+                if seq != expected:
+                    missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
+                    self.problem(f"{missing}: the sequence goes from {expected - 1} to {seq} "
+                                 "(entries deleted or renumbered)", seq)
+                elif prev_hash != prev:
+                    if prev_hash == before_prev:
+                        self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
+                    else:
+                        self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
+                                     "inserted, deleted or reordered here", seq)
+                elif sha256(f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+                            + payload).hexdigest() != stored_hash:
+                    self.problem("content does not match its hash (payload, kind or run id edited)", seq)
+                expected, prev, before_prev = seq + 1, stored_hash, prev
+                if seq == 1:
+                    self.origin = log_origin(stored_hash)
+                try:  # leaf data: the 32 bytes of the entry hash
+                    leaf = sha256(b"\x00" + fromhex(stored_hash)).digest()
+                except (TypeError, ValueError):
+                    leaf = sha256(b"\x00" + str(stored_hash).encode()).digest()  # malformed: reported above
+                # The common case -- an unsigned result of an open run, no blobs -- inline; the
+                # rest of ``entry`` would find nothing more to check.
+                key = hash(payload)
+                if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
+                        and not (check_blobs and b'"blobs":[{' in payload) and key not in seen):
+                    seen[key] = seq
+                    run_hashes[run_id].append(leaf)
+                else:
+                    self.leaf = leaf
+                    self.entry(seq, run_id, kind, payload, stored_hash, signatures)
+                # after the entry: a checkpoint covers the entries before it
+                n, h = count, leaf
+                while n & 1:  # TreeBuilder.append_hash: merge each complete subtree on the edge
+                    h = sha256(b"\x01" + edge.pop() + h).digest()
+                    n >>= 1
+                edge.append(h)
+                count += 1
+                tree.size = count
+                if seq in wanted:
+                    self.hash_at[seq] = stored_hash
+                    self.root_at[seq] = tree.root()
         self.report.entries, self.report.head = seq, prev
         self.report.tree_root = self.tree.root()
 
@@ -319,7 +335,7 @@ def verify_store(store: Store, checkpoint: Checkpoint | TreeCheckpoint | None = 
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(SCAN_SQL)
-            verifier.scan(_rows(cursor))
+            verifier.scan(iter(lambda: cursor.fetchmany(FETCH_BATCH), []))
         finally:
             cursor.close()
     _check_store_key(store, verifier)
@@ -338,8 +354,3 @@ def _check_store_key(store: Store, verifier: _Verifier) -> None:
     elif current not in verifier.keys:
         verifier.problem(f"the store's current signing key {current[:16]}... is not recorded in this "
                          "ledger: the ledger was replaced, or keys/current points at a foreign key")
-
-
-def _rows(cursor):  # noqa: ANN001 -- DBAPI cursor
-    while batch := cursor.fetchmany(FETCH_BATCH):
-        yield from batch
