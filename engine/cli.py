@@ -145,6 +145,7 @@ from golive.scaffold import plugin  # noqa: E402
 from golive.link.cli import link  # noqa: E402
 from golive.serve.cli import serve, users  # noqa: E402
 from golive.plan.cli_frameworks import frameworks  # noqa: E402
+from golive.assess.cli import assess  # noqa: E402
 
 cli.add_command(run)
 cli.add_command(demo)
@@ -161,6 +162,7 @@ cli.add_command(link)
 cli.add_command(serve)
 cli.add_command(users)
 cli.add_command(frameworks)
+cli.add_command(assess)
 
 
 def main() -> None:
