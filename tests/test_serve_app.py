@@ -369,6 +369,59 @@ def test_ledger_status_shows_size_checkpoints_and_keys(client, built, store):
     assert "Ada Risk" in keys and "ledger" in keys and "Waivers / attestations</th><td>1 / 0" in page
 
 
+def test_ledger_status_lists_revocations_corrections_signoffs_notifications(built, tmp_path):
+    import shutil
+
+    from golive.ledger.keyring import recorded_keys
+    from golive.notify.events import Event
+    from golive.notify.message import compose
+    from golive.notify.rules import load_rules
+    from golive.notify.send import deliver
+
+    copy = tmp_path / "store"
+    shutil.copytree(built.path, copy)
+    store = Store(copy)
+    waiver_seq = next(seq for seq, _ in entries(store, "-", "waiver"))
+    result_seq = entries(store, built.runs[0])[0][0]
+    where = ("--store", str(copy))
+    assert h.invoke("evidence", "revoke", str(waiver_seq), "--reason", f"moved {h.PAYLOAD}", "--by", "Ada Risk",
+                    *where).exit_code == 0
+    assert h.invoke("evidence", "correct", str(result_seq), "--reason", "read the wrong file", "--by", "Ada Risk",
+                    *where).exit_code == 0
+    res = h.invoke("signoff", built.runs[2], "--decision", "no-go", "--note", "shadow week first", "--by", "Ada Risk",
+                   *where)
+    assert res.exit_code == 0, res.output
+    person = next(k for k, info in recorded_keys(store).items() if info.get("name") == "Ada Risk")
+    assert h.invoke("keys", "revoke", person[:16], "--reason", "left the firm", *where).exit_code == 0
+    (copy / "golive-store.toml").write_text('[notify]\n[[notify.channel]]\nname = "desk"\n'
+                                            'url = "json://127.0.0.1:9/hook"\n', encoding="utf-8")
+    event = Event("p1-failure", "PRE-PIPE-01", "P1 requirement PRE-PIPE-01 fail", {"requirement_id": "PRE-PIPE-01"})
+    sent = deliver(store, load_rules(copy), [event], lambda chosen: compose(chosen, None), run_id=built.runs[1],
+                   sender=lambda channel, message: (True, ""))  # delivered (no network); the recording is real
+    assert [d.outcome for d in sent] == ["sent"]
+
+    client = TestClient(create_app(store, secret_key="k" * 40), follow_redirects=False)
+    h.login(client, "vic")
+    page = client.get("/ledger").text
+    section = lambda anchor: page.split(f'<h2 id="{anchor}">')[1].split("<h2")[0]  # noqa: E731
+    revocations = section("revocations")
+    assert f"entry {waiver_seq}" in revocations and "waiver" in revocations and "Ada Risk" in revocations
+    assert "moved &lt;img src=x onerror=alert(1)&gt;" in revocations and "<img" not in page
+    corrections = section("corrections")
+    assert f"entry {result_seq}" in corrections and "result" in corrections and "read the wrong file" in corrections
+    signoffs = section("signoffs")
+    assert "no-go" in signoffs and "shadow week first" in signoffs and built.runs[2][:8] in signoffs
+    notifications = section("notifications")
+    assert "desk" in notifications and "sent" in notifications and "p1-failure" in notifications
+    assert "PRE-PIPE-01" in notifications and "127.0.0.1:9" not in page  # never the channel's URL
+    keys = page.split("<h2>Keys</h2>")[1]
+    assert '<tr class="key-revoke">' in keys and "left the firm" in keys
+    kinds = page.split("Entries by kind")[1].split("</table>")[0]
+    for kind in ("revocation", "correction", "signoff", "notification", "waiver"):
+        assert f'<tr class="kind-{kind}"><td>{kind}</td><td>1</td></tr>' in kinds
+    store.close()
+
+
 def test_a_failing_store_is_a_page_without_traceback(client, built, monkeypatch):
     from sqlalchemy.exc import OperationalError
     h.login(client, "vic")

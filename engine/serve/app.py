@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from golive.plan.framework_coverage import CONCLUSIONS
 from golive.report.html import STATUS_LABELS, icon, templates_dir, wrap_points
-from golive.serve import auth, frameworks, overview, pages, queries, runindex, schedules, sessions
+from golive.serve import auth, frameworks, ledger_status, overview, pages, queries, runindex, schedules, sessions
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
@@ -200,7 +200,7 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
 
     @page("viewer")
     def ledger(request: Request) -> Response:
-        return render(request, "ledger.html.j2", s=overview.ledger_status(store))
+        return render(request, "ledger.html.j2", s=ledger_status.ledger_status(store))
 
     @page("viewer")
     def jobs(request: Request) -> Response:
