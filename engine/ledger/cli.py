@@ -24,7 +24,6 @@ from golive.ledger.keyring import default_signer, recorded_keys, rotate_key
 from golive.ledger.keys import KeyDirectory, KeyFileError, PASSPHRASE_ENV, load_public_key
 from golive.ledger.keysource import STORE_KEY_ENV, STORE_KEY_FILE_ENV, environment_key_material
 from golive.ledger.chain import LedgerError
-from golive.ledger.show import list_runs, requirement_history, run_results
 from golive.ledger.store import Store, StoreError, open_store
 from golive.ledger.verify import verify_store
 
@@ -149,33 +148,19 @@ def _witnessed_checkpoint(store: Store, witnesses: tuple[str, ...], minimum: int
 @evidence.command()
 @store_options
 @click.argument("what", required=False)
-def show(store_dir, db_url, what) -> None:
-    """List the evidence: runs (no argument), one run's results (RUN id or prefix), or a
-    requirement's results across runs (REQ id)."""
-    store = _guard(lambda: _open(store_dir, db_url))
-    if not what:
-        table = Table(title="runs", caption="run ids abbreviated: any unique prefix names a run")
-        for title in ("run", "started (UTC)", "status", "plan", "entries", "checkpoint"):
-            table.add_column(title, no_wrap=title != "plan")
-        for r in list_runs(store):
-            table.add_row(r["id"][:8], r["started"][:16].replace("T", " "), r["status"], r["plan"],
-                          str(r["entries"]), r["checkpoint"])
-        out.print(table)
-        return
-    rows = _guard(lambda: run_results(store, what))
-    if rows is not None:
-        table = Table("seq", "requirement", "status", "reason", "artifacts", title=f"run {rows[0]}")
-        for r in rows[1]:
-            table.add_row(str(r["seq"]), r["requirement_id"], r["status"], r["reason"], str(r["artifacts"]))
-        out.print(table)
-        return
-    history = requirement_history(store, what)
-    if not history:
-        _fail_input(f"{what!r} is neither a run id (or unique prefix) nor a requirement id in this store")
-    table = Table("seq", "run", "time", "status", "metrics", title=f"requirement {what}")
-    for r in history:
-        table.add_row(str(r["seq"]), r["run_id"][:8], r["time"], r["status"], r["metrics"])
-    out.print(table)
+@click.argument("requirement", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print what is shown as JSON.")
+def show(store_dir, db_url, what, requirement, as_json) -> None:
+    """List the evidence: runs (no argument), one run's results (RUN id or prefix), a
+    requirement's results across runs (REQ id), or one requirement in one run (RUN REQ).
+
+    Each result shows the status the run recorded beside the effective one (waived, attested)
+    and its whole reason; RUN REQ adds the artifacts (path, sha256, size) and the waiver and
+    attestations with their memos and attached files, each with its digest.
+    """
+    from golive.ledger.cli_show import show_evidence
+
+    show_evidence(_guard(lambda: _open(store_dir, db_url)), what, requirement, as_json)
 
 
 @evidence.command()

@@ -52,21 +52,29 @@ def resolve_run(store: Store, what: str) -> str | None:
     return ids[0] if ids else None
 
 
-def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | None:
-    """One run's results as recorded, each with ``effective``: the status its reports show
-    (``waived`` when a signed waiver recorded before the run's end held at that time)."""
+def result_entries(store: Store, what: str) -> tuple[str, list[tuple[int, dict[str, Any]]]] | None:
+    """(run id, [(seq, payload)] of its result entries) for the run ``what`` names; None if none."""
     run_id = resolve_run(store, what)
     if run_id is None:
         return None
     with store.read() as conn:
         rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE run_id = :r "
                                  "AND kind = 'result' ORDER BY seq"), {"r": run_id}).all()
+    return run_id, [(seq, json.loads(payload_bytes(payload))) for seq, payload in rows]
+
+
+def run_results(store: Store, what: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """One run's results as recorded, each with ``effective``: the status its reports show
+    (``waived`` when a signed waiver recorded before the run's end held at that time)."""
+    found = result_entries(store, what)
+    if found is None:
+        return None
+    run_id, entries = found
     results = []
-    for seq, payload in rows:
-        body = json.loads(payload_bytes(payload))
+    for seq, body in entries:
         results.append({"seq": seq, "requirement_id": body.get("requirement_id", "?"),
-                        "status": body.get("status", "?"), "reason": (body.get("reason") or "")[:80],
-                        "artifacts": len(body.get("artifacts") or [])})
+                        "status": body.get("status", "?"), "reason": body.get("reason") or "",
+                        "checker": body.get("checker"), "artifacts": len(body.get("artifacts") or [])})
     waived = waived_in_run(store, run_id)
     for r in results:
         w = waived.get(r["requirement_id"])
@@ -140,7 +148,8 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
         status = body.get("status", "?")
         waived = status in WAIVABLE and requirement_id in waived_in_run(store, run_id)
         history.append({"seq": seq, "run_id": run_id, "status": status, "effective": "waived" if waived else status,
-                        "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics[:80]})
+                        "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics,
+                        "checker": body.get("checker")})
     return history
 
 
