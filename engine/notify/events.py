@@ -7,7 +7,8 @@ Events, by kind (``rules.EVENT_KINDS``):
   previous comparable run (same target and series, :func:`golive.history.past_runs`);
 - ``expiring``: a waiver or attestation in force that expires within ``expiry_days``;
 - ``ledger``: the run's recording reported a problem (no signed checkpoint, a witness or
-  timestamp failure) -- the trail the run relies on is not what it should be;
+  timestamp failure) -- the trail the run relies on is not what it should be -- or
+  ``golive evidence verify`` found problems (:func:`verify_event`);
 - ``misfire``: a scheduled job was missed (a ``misfire`` entry of the scheduler's run log).
 
 Each event has a ``key`` (kind and subject) that deduplication uses.
@@ -89,6 +90,12 @@ def expiring(authored: dict[str, list[dict[str, Any]]], days: int, today: date) 
                                     f"{kind} for {rid} (ledger entry {e.get('seq')}) expires on {expires} "
                                     f"({'today' if left == 0 else f'in {left} day(s)'})", {"requirement_id": rid}))
     return events
+
+
+def verify_event(problems: list[Any], where: str) -> Event:
+    """A failing verification of the store at ``where``: how many problems, the first three."""
+    shown = "; ".join(str(p) for p in problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return Event("ledger", "verify", f"golive evidence verify of {where} found {len(problems)} problem(s): {shown}")
 
 
 def misfire_event(entry: dict[str, Any]) -> Event:

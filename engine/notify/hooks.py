@@ -1,4 +1,5 @@
-"""The two places notifications start: the end of a recorded run, and a scheduler misfire.
+"""The places notifications start: the end of a recorded run, a scheduler misfire, and a
+failing ``golive evidence verify``.
 
 Both never raise: a channel down, a bad ``[notify]`` table or a database hiccup comes back as a
 warning (a run warning after a run, a log line in the scheduler); the run's verdict and exit
@@ -68,6 +69,27 @@ def notify_misfire(store: Any, entry: dict[str, Any], target_root: Path | None =
     except Exception as exc:  # noqa: BLE001 -- the scheduler goes on whatever a channel does
         log.warning("misfire notification not sent: %s: %s", exc.__class__.__name__, exc)
         return []
+
+
+def notify_after_verify(store: Any, report: Any, target_root: Path | None = None, clock=None) -> list[str]:
+    """A verification that found problems (``report``: a :class:`~golive.ledger.verify_report.VerifyReport`)
+    is a ``ledger`` event, sent as the rules say; returns warnings (never raises)."""
+    problems = list(getattr(report, "problems", None) or ())
+    if not problems:
+        return []
+    try:
+        rules = load_rules(store.path, target_root)
+        if rules.empty:
+            return []
+        event = ev.verify_event(problems, store.safe_url)
+        deliveries = deliver(store, rules, [event], lambda chosen: compose(chosen, None, rules.dashboard_url),
+                             clock=clock)
+    except RulesError as exc:
+        return [f"notifications: {exc}"]
+    except Exception as exc:  # noqa: BLE001 -- a broken store may refuse the notification entry too
+        log.debug("verify notification failure", exc_info=True)
+        return [f"notifications not sent: {exc.__class__.__name__}: {exc}"]
+    return [f"notification to {d.channel} failed: {d.detail}" for d in deliveries if d.outcome == "failed"]
 
 
 class watch_misfires:  # noqa: N801 -- used like a function: wraps a RunLog

@@ -93,5 +93,7 @@ def compose(events: list[Event], doc: dict[str, Any] | None, dashboard_url: str 
                     lines.append(f"    reason: {reason[:REASON_CHARS]}{'…' if len(reason) > REASON_CHARS else ''}")
             if dashboard_url and run_id and e.requirement_id:
                 lines.append(f"    {requirement_link(dashboard_url, run_id, e.requirement_id)}")
+            elif dashboard_url and kind == "ledger":
+                lines.append(f"    {dashboard_url}/ledger")
         lines.append("")
     return Message(redactor.text(title), redactor.text("\n".join(lines).rstrip() + "\n"))
