@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 import golive.cli  # noqa: F401  (loads the command modules before cli_run is imported)
 from golive import demo as demo_ws
@@ -240,3 +241,44 @@ def test_a_tampered_ledger_is_refused_and_nothing_is_written(store, tmp_path):
     assert f"entry {seq}" in res.output and "does not verify" in res.output
     assert not out.exists()
     assert invoke("evidence", "verify", "--store", copy).exit_code == 1
+
+
+@given(st.text(max_size=40) | st.builds(lambda a, b: f"{a}..{b}", st.dates(), st.dates()))
+def test_a_period_parses_or_is_refused_with_a_message(text):
+    from golive.assess.period import PeriodError, parse_period
+
+    try:
+        period = parse_period(text)
+    except PeriodError as exc:
+        assert "period" in str(exc)
+    else:
+        assert period.start <= period.end and parse_period(str(period)) == period
+        assert period.holds(period.first_moment) and period.holds(period.last_moment)
+
+
+def _evidence(run_id: str, target: str, results: list[dict]):
+    from golive.assess.ledger import RecordedRun, RunEvidence
+    from golive.assess.model import Citation
+
+    run = RecordedRun(run_id, "2026-12-01T10:00:00+00:00", target, "plan 1", (), "2026-12-01T10:05:00+00:00")
+    document = {"run": {"id": run_id, "started": run.started, "finished": run.finished}, "results": results}
+    cites = {r["requirement_id"]: Citation(10 + n, f"{n:064x}", "result") for n, r in enumerate(results)}
+    return RunEvidence(run, document, cites, {}, set())
+
+
+def test_an_item_met_on_one_target_and_unobserved_on_another_is_partly_met_and_a_failure_anywhere_is_not_met():
+    from golive.assess.conclude import assess_item
+    from golive.plan.catalog import CatalogItem
+
+    plan = load(None)
+    item = CatalogItem("X-1", "X 1", "kill switch", "text", requirements=("RISK-04",))
+    one = _evidence("r1", "system:a", [{"requirement_id": "RISK-04", "status": "pass"}])
+    other = _evidence("r2", "system:b", [])
+    failing = _evidence("r3", "system:c", [{"requirement_id": "RISK-04", "status": "fail", "reason": "slow"}])
+    assert assess_item(item, plan, [one], []).conclusion == MET
+    both = assess_item(item, plan, [one, other], [])
+    assert both.conclusion == "partly met" and [l.citation is None for l in both.requirements] == [False, True]
+    worst = assess_item(item, plan, [one, failing], [])
+    assert worst.conclusion == "not met" and worst.actions[0].what.startswith("make RISK-04 pass on system:c")
+    gap = CatalogItem("X-2", "X 2", "staffing", "text", gap="no requirement")
+    assert assess_item(gap, plan, [one], []).conclusion == NO_EVIDENCE

@@ -49,7 +49,7 @@ def _basis(conclusion: str, item: CatalogItem, lines: list[RequirementLine], run
     unobserved = sorted({l.requirement_id for l in lines if l.state == NO_EVIDENCE})
     of = f"{len(lines)} requirement result(s) over {runs} run(s)"
     if conclusion == MET:
-        return f"all {of} are satisfied, each by a signed result entry"
+        return f"every one of {of} is satisfied, each by a signed result entry"
     if failing:
         return f"failing: {', '.join(failing)}; {len(satisfied)} of {of} satisfied"
     parts = [f"{len(satisfied)} of {of} satisfied"]
