@@ -58,10 +58,10 @@ def test_a_failing_verification_is_notified_once_and_recorded(tmp_path, smtp, we
         conn.execute(text("UPDATE ledger_entries SET payload = :p WHERE kind = 'result' AND seq = "
                           "(SELECT min(seq) FROM ledger_entries WHERE kind = 'result')"),
                      {"p": b'{"requirement_id": "SIM-REQ-00000", "status": "pass"}'})
-    report = verify_store(store)
-    assert report.problems
     mails, hooks = len(smtp.messages), len(webhook.received)
-    assert notify_after_verify(store, report) == []
+    res = invoke("evidence", "verify", "--store", str(store.path))  # the command calls notify_after_verify
+    assert res.exit_code == 1 and "FAILED" in res.output and "warning" not in res.output
+    report = verify_store(store)
     assert len(smtp.messages) == mails + 1 and len(webhook.received) == hooks + 1
     for sent in (_text(smtp.messages[-1]), json.dumps(webhook.received[-1])):
         assert "Evidence ledger problems" in sent and "golive evidence verify of " in sent

@@ -125,6 +125,10 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
             out.print(f"[red]FAILED[/red] first problem: {escape(str(report.first_problem))}")
             for p in report.problems[1:]:
                 out.print(f"  also: {escape(str(p))}")
+    if not report.ok:  # the store's [notify] rules hear of it; a channel down is a warning, never the exit code
+        from golive.notify import notify_after_verify
+        for warning in notify_after_verify(store, report):
+            err.print(f"warning: {escape(warning)}")
     sys.exit(0 if report.ok else 1)
 
 
