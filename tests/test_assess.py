@@ -282,3 +282,20 @@ def test_an_item_met_on_one_target_and_unobserved_on_another_is_partly_met_and_a
     assert worst.conclusion == "not met" and worst.actions[0].what.startswith("make RISK-04 pass on system:c")
     gap = CatalogItem("X-2", "X 2", "staffing", "text", gap="no requirement")
     assert assess_item(gap, plan, [one], []).conclusion == NO_EVIDENCE
+
+
+def test_every_failing_mapped_result_is_reported_as_not_met_with_an_action_citing_it(store, assessments):
+    """What the degraded demo breaks (a P1 limit breach, a missing attestation, and whatever
+    faults the demo injects for the catalogs' requirements) reaches the document: the item is
+    not met and an open action cites the failing result's entry."""
+    hashes = ledger_hashes(store)
+    seen = {}
+    for name, (model, text) in assessments.items():
+        failing = [(item, line) for item in model.items for line in item.requirements if line.state == "failing"]
+        seen[name] = {line.requirement_id for _, line in failing}
+        for item, line in failing:
+            assert item.conclusion == "not met", (item.id, line.requirement_id)
+            action = next(a for a in item.actions if a.requirement_id == line.requirement_id)
+            assert action.citation == line.citation and hashes[line.citation.seq] == line.citation.digest
+            assert f"make {line.requirement_id} pass" in text
+    assert "OPS-01" in seen["rts6"], seen  # the degraded demo's failing operations check (RTS 6 Art. 8)
