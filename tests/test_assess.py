@@ -180,6 +180,10 @@ def test_pdf_holds_the_items_and_their_citations_and_15c3_5_is_the_review_pack(s
 
     for c in cited_entries(model):
         assert c.digest in flat, c
+    from pypdf import PdfReader
+
+    embedded = json.loads(PdfReader(pdf).attachments["assessment.json"][0])  # machine-readable twin
+    assert [(i["id"], i["conclusion"]) for i in embedded["items"]] == [(i.id, i.conclusion) for i in model.items]
 
 
 def test_markdown_escapes_a_malicious_requirement_and_item_title(store, tmp_path):
