@@ -9,7 +9,8 @@ of every run is ever built in the process).
 
 Several server processes may sync at once: every write is idempotent (an insert that ignores a
 known run, updates that set values) and the synced position only moves forward. The table is an
-index the app may rebuild (drop it and it is re-derived); nothing here writes evidence.
+index the app may rebuild (drop it and it is re-derived); nothing here writes evidence. The app
+also adds one index to ``ledger_entries`` (run, kind, seq) that its run pages need.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ DOC_CHECKS = 50  # runs awaiting their results document looked up per pass
 DOC_CHECK_EVERY_S = 5.0
 DOC_GRACE = timedelta(minutes=10)  # a run finished longer ago without a document never gets one
 CHOICES = 200  # distinct plans/targets offered in the filter menus
+RUN_ENTRIES_INDEX = "ix_serve_ledger_entries_run_kind_seq"
 
 
 class ServeRun(SQLModel, table=True):
@@ -151,6 +153,9 @@ class RunIndex:
         self.store = store
         with store.write() as conn:
             SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
+            # a run's results in ledger order (run, run-in-compare and requirement pages): without it
+            # SQLite's planner walks the whole 'kind' index (every result of every run)
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {RUN_ENTRIES_INDEX} ON ledger_entries (run_id, kind, seq)"))
             if conn.execute(text("SELECT count(*) FROM serve_sync")).scalar() == 0:
                 conn.execute(text("INSERT INTO serve_sync (id, synced_seq) VALUES (1, 0)"))
         self._lock = threading.Lock()  # one sync at a time in this process
