@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -132,3 +134,25 @@ def recorded_store(folder: Path, runs: list[tuple[list, str, str | None]]):
         ids.append(run["id"])
     auth.add_user(store, "vic", "viewer", PASSWORDS["vic"])
     return store, ids
+
+
+@contextmanager
+def recorded(folder: Path, runs: list[tuple[list, str, str | None]]):
+    """:func:`recorded_store` for a ``with`` block (a module fixture's body): the store is closed after."""
+    store, ids = recorded_store(folder, runs)
+    try:
+        yield store, ids
+    finally:
+        store.close()
+
+
+def signed_in(store, name: str = "vic"):
+    """A TestClient of the dashboard over ``store``, signed in as ``name``."""
+    from golive.serve.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Starlette 1.x suggests httpx2 for its TestClient
+        from starlette.testclient import TestClient
+    client = TestClient(create_app(store, secret_key="t" * 40), follow_redirects=False)
+    assert login(client, name).status_code == 303
+    return client

@@ -3,15 +3,10 @@ the plan digests are listed, beside the status changes (runs recorded through th
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import pytest
 
 import servehelpers as h
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -26,18 +21,14 @@ def two_versions(tmp_path_factory):
                                   plan_lines=(3, 18))
     new = dataclasses.replace(old, requirement=new_req, status=Status.FAIL, thresholds=[
         ThresholdResult(metric="duration_p95", op="<", value=60, unit="s", observed=84.125, passed=False)])
-    store, ids = h.recorded_store(tmp_path_factory.mktemp("versions") / "store",
-                                  [([old], "/srv/trading", "aa" * 32), ([new], "/srv/trading", "bb" * 32)])
-    yield store, ids
-    store.close()
+    with h.recorded(tmp_path_factory.mktemp("versions") / "store",
+                    [([old], "/srv/trading", "aa" * 32), ([new], "/srv/trading", "bb" * 32)]) as recorded:
+        yield recorded
 
 
 def test_compare_lists_plan_and_threshold_changes(two_versions):
-    from golive.serve.app import create_app
-
     store, (before, after) = two_versions
-    client = TestClient(create_app(store, secret_key="c" * 40), follow_redirects=False)
-    h.login(client, "vic")
+    client = h.signed_in(store)
     page = client.get("/compare", params={"a": before, "b": after}).text
     assert "different plan versions (digest aaaaaaaaaaaa → bbbbbbbbbbbb)" in page
     assert "SIM-REQ-00000" in page.split("New failures (1)")[1].split("</table>")[0]

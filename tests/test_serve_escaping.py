@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import warnings
 
 import pytest
 
 import servehelpers as h
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 PAYLOADS = ('<svg onload=alert(1)>', '"><script>alert(2)</script>', "javascript:alert(3)//")
@@ -32,18 +27,14 @@ def hostile(tmp_path_factory):
         thresholds=[ThresholdResult(metric=f"metric {PAYLOADS[0]}", op="<", value=1, unit=PAYLOADS[2], observed=3,
                                     passed=False)],
         covered_by=[f"tests/test_x.py::test_{PAYLOADS[1]}"])
-    store, runs = h.recorded_store(tmp_path_factory.mktemp("hostile") / "store",
-                                   [([outcome], f"/srv/{PAYLOADS[1]}", None)] * 2)
-    yield store, runs
-    store.close()
+    with h.recorded(tmp_path_factory.mktemp("hostile") / "store",
+                    [([outcome], f"/srv/{PAYLOADS[1]}", None)] * 2) as recorded:
+        yield recorded
 
 
 def test_recorded_text_is_escaped_on_every_page(hostile):
-    from golive.serve.app import create_app
-
     store, (first, second) = hostile
-    client = TestClient(create_app(store, secret_key="e" * 40), follow_redirects=False)
-    h.login(client, "vic")
+    client = h.signed_in(store)
     pages = {path: client.get(path) for path in (
         "/runs", f"/runs/{second}", f"/runs/{second}/requirements/SIM-XSS-01", f"/compare?a={first}&b={second}",
         "/trends", "/ledger")}

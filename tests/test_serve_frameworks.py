@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import warnings
 
 import pytest
 
 from golive.ledger.simulate import make_outcome
 from golive.model import Status
 from golive.plan.catalog import load_catalogs
-from golive.serve.app import create_app
 
 import servehelpers as h
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -38,13 +32,10 @@ def recorded(tmp_path_factory):
     met_fw, met = next((fw, i) for fw, i in mapped if not set(i.requirements) & used)
     outcomes = [_outcome(0, failing.requirements[0], Status.FAIL, f"Failing {h.PAYLOAD}")]
     outcomes += [_outcome(n + 1, rid, Status.PASS, f"Passing {rid}") for n, rid in enumerate(met.requirements)]
-    store, (run,) = h.recorded_store(tmp_path_factory.mktemp("frameworks") / "store",
-                                     [(outcomes, "/srv/trading", None)])
-    client = TestClient(create_app(store, secret_key="f" * 40), follow_redirects=False)
-    h.login(client, "vic")
-    yield {"frameworks": frameworks, "failing": (failing_fw, failing), "met": (met_fw, met), "run": run,
-           "client": client}
-    store.close()
+    folder = tmp_path_factory.mktemp("frameworks") / "store"
+    with h.recorded(folder, [(outcomes, "/srv/trading", None)]) as (store, (run,)):
+        yield {"frameworks": frameworks, "failing": (failing_fw, failing), "met": (met_fw, met), "run": run,
+               "client": h.signed_in(store)}
 
 
 def _rows(page: str) -> dict[str, str]:

@@ -114,12 +114,9 @@ def users_add(name: str, role: str, store_dir: Path | None, db_url: str | None) 
 @_db_option
 def users_remove(name: str, store_dir: Path | None, db_url: str | None) -> None:
     """Remove user NAME (their signed-in sessions end at once)."""
-    from golive.cli import InputError, out
     from golive.serve import auth
 
-    if not auth.remove_user(_open(store_dir, db_url), name):
-        raise InputError(f"no user {name!r}; `golive users list` shows them")
-    out.print(f"user {name} removed", highlight=False)
+    _change_user(name, auth.remove_user(_open(store_dir, db_url), name), "removed")
 
 
 @users.command("disable")
@@ -129,12 +126,10 @@ def users_remove(name: str, store_dir: Path | None, db_url: str | None) -> None:
 @_db_option
 def users_disable(name: str, enable: bool, store_dir: Path | None, db_url: str | None) -> None:
     """Disable user NAME (their sessions end at once; they cannot sign in until enabled again)."""
-    from golive.cli import InputError, out
     from golive.serve import auth
 
-    if not auth.set_disabled(_open(store_dir, db_url), name, not enable):
-        raise InputError(f"no user {name!r}; `golive users list` shows them")
-    out.print(f"user {name} {'enabled' if enable else 'disabled; their sessions ended'}", highlight=False)
+    _change_user(name, auth.set_disabled(_open(store_dir, db_url), name, not enable),
+                 "enabled" if enable else "disabled; their sessions ended")
 
 
 @users.command("password")
@@ -143,18 +138,27 @@ def users_disable(name: str, enable: bool, store_dir: Path | None, db_url: str |
 @_db_option
 def users_password(name: str, store_dir: Path | None, db_url: str | None) -> None:
     """Set a new password for NAME (prompted twice); every session of NAME ends."""
-    from golive.cli import InputError, out
+    from golive.cli import InputError
     from golive.serve import auth
 
     store = _open(store_dir, db_url)
-    if not any(u["name"] == name for u in auth.list_users(store)):
-        raise InputError(f"no user {name!r}; `golive users list` shows them")
+    _change_user(name, any(u["name"] == name for u in auth.list_users(store)), None)
     password = click.prompt("new password", hide_input=True, confirmation_prompt=True, err=True)
     try:
         auth.set_password(store, name, password)
     except auth.AuthError as exc:
         raise InputError(str(exc)) from None
-    out.print(f"password of {name} changed; their sessions ended", highlight=False)
+    _change_user(name, True, "password changed; their sessions ended")
+
+
+def _change_user(name: str, known: bool, done: str | None) -> None:
+    """Exit 2 naming the way to list users when there is no user ``name``; else say ``done``."""
+    from golive.cli import InputError, out
+
+    if not known:
+        raise InputError(f"no user {name!r}; `golive users list` shows them")
+    if done:
+        out.print(f"user {name} {done}", highlight=False)
 
 
 @users.command("list")
