@@ -92,9 +92,19 @@ def with_ledger_check(ev: Evidence, statement: str) -> Evidence:
     return replace(ev, ledger_check=statement, verify_commands=(f"# ledger check: {statement}", *ev.verify_commands))
 
 
+def attached_files(items: Any) -> tuple[dict[str, Any], ...]:
+    """The files attached to an attestation or waiver as every format lists them: ``{"path",
+    "sha256", "size"}`` (plain dicts, so the results document carries them as they are)."""
+    return tuple({"path": str(f.get("path", "")), "sha256": str(f.get("sha256", "")),
+                  "size": f.get("size") if isinstance(f.get("size"), int) else None}
+                 for f in items or () if isinstance(f, Mapping))
+
+
 @dataclass(frozen=True)
 class AttestationView:
-    """A signed attestation that verified a manual requirement in this run."""
+    """A signed attestation: one that verified a manual requirement in this run, or (``supporting``)
+    one recorded as supporting evidence for a requirement its check verifies. ``statement`` is
+    the person's memo; ``files`` the files attached to it, each with its sha256 and size."""
 
     requirement_id: str
     title: str
@@ -104,17 +114,28 @@ class AttestationView:
     time: str
     expires: str
     key_id: str
+    files: tuple[dict[str, Any], ...] = ()
+    supporting: bool = False
+    seq: int | None = None  # its ledger entry
+
+
+def _attestation_view(r: Mapping[str, Any], a: Mapping[str, Any], supporting: bool) -> AttestationView:
+    return AttestationView(
+        requirement_id=r["requirement_id"], title=r.get("title", ""), attested_by=a.get("attested_by") or "",
+        role=a.get("role") or "", statement=a.get("statement") or "", time=str(a.get("time") or "")[:19],
+        expires=a.get("expires") or "no expiry", key_id=str(a.get("author_key_id") or "")[:16],
+        files=attached_files(a.get("files")), supporting=supporting,
+        seq=a.get("seq") if isinstance(a.get("seq"), int) else None)
 
 
 def attestations(doc: Mapping[str, Any]) -> tuple[AttestationView, ...]:
     views = []
     for r in doc["results"]:
-        a = (r.get("details") or {}).get("attestation")
-        if a:
-            views.append(AttestationView(
-                requirement_id=r["requirement_id"], title=r.get("title", ""), attested_by=a.get("attested_by") or "",
-                role=a.get("role") or "", statement=a.get("statement") or "", time=str(a.get("time") or "")[:19],
-                expires=a.get("expires") or "no expiry", key_id=str(a.get("author_key_id") or "")[:16]))
+        details = r.get("details") or {}
+        if details.get("attestation"):
+            views.append(_attestation_view(r, details["attestation"], supporting=False))
+        views += [_attestation_view(r, a, supporting=True) for a in details.get("supporting_attestations") or ()
+                  if isinstance(a, Mapping)]
     return tuple(views)
 
 

@@ -7,6 +7,8 @@ Run id, plan digest and ledger head go into ``<properties>`` so a CI artefact ca
 back to the signed evidence; so do the readiness verdict (``readiness``, ``readiness_reason_N``),
 the figures (``figure_covered``, ``figure_failing``...), the scope and the signature state, and
 the root ``<testsuites>`` carries ``readiness`` as an attribute for CI systems that show only it.
+Each testcase's properties carry the memos and attached files (with sha256) of its waiver and
+attestations.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from golive.report.evidence import AttestationView
 from golive.report.model import RenderModel, RequirementRow
 
 FAILURES = ("fail", "partial", "missing")
@@ -42,7 +45,7 @@ def _details(r: RequirementRow) -> str:
     return _x("\n".join(lines))
 
 
-def _testcase(suite: ET.Element, r: RequirementRow) -> None:
+def _testcase(suite: ET.Element, r: RequirementRow, attestations: tuple[AttestationView, ...] = ()) -> None:
     case = ET.SubElement(suite, "testcase", classname=f"golive.{r.section}",
                          name=_x(f"{r.id} {r.title}"), time="0")
     if r.status in FAILURES:
@@ -58,8 +61,28 @@ def _testcase(suite: ET.Element, r: RequirementRow) -> None:
             f"waived by {r.waiver.approver} until {r.waiver.expires}: {r.waiver.reason} "
             f"(recorded status {r.recorded_status})"))
     props = ET.SubElement(case, "properties")
-    for name, value in (("priority", r.priority), ("category", r.category), ("status", r.status)):
-        ET.SubElement(props, "property", name=name, value=value)
+    for name, value in (("priority", r.priority), ("category", r.category), ("status", r.status),
+                        *authored_properties(r, attestations)):
+        ET.SubElement(props, "property", name=name, value=_x(value))
+
+
+def authored_properties(r: RequirementRow, attestations: tuple[AttestationView, ...]) -> list[tuple[str, str]]:
+    """The memos and attached files of the requirement's waiver and attestations, each file with
+    its sha256: ``waiver_memo``, ``waiver_file_N``, ``attestation_N`` and ``attestation_N_file_M``."""
+    props: list[tuple[str, str]] = []
+    if r.waiver is not None:
+        props.append(("waiver_memo", f"{r.waiver.approver}: {r.waiver.reason}"))
+        props += [(f"waiver_file_{j}", _file(f)) for j, f in enumerate(r.waiver.files, start=1)]
+    mine = [a for a in attestations if a.requirement_id == r.id]
+    for i, a in enumerate(mine, start=1):
+        kind = "supporting attestation" if a.supporting else "attestation"
+        props.append((f"attestation_{i}", f"{kind} by {a.attested_by}{f' ({a.role})' if a.role else ''}: {a.statement}"))
+        props += [(f"attestation_{i}_file_{j}", _file(f)) for j, f in enumerate(a.files, start=1)]
+    return props
+
+
+def _file(f) -> str:  # noqa: ANN001 -- an attached file {"path", "sha256", "size"}
+    return f"{f['path']} sha256={f['sha256']}" + (f" size={f['size']}" if f["size"] is not None else "")
 
 
 def _run_properties(model: RenderModel) -> list[tuple[str, str]]:
@@ -94,7 +117,7 @@ def render_junit(model: RenderModel) -> bytes:
         for name, value in _run_properties(model):
             ET.SubElement(props, "property", name=name, value=_x(value))
         for r in reqs:
-            _testcase(suite, r)
+            _testcase(suite, r, model.attestations)
     root.set("failures", str(totals["failures"]))
     root.set("errors", str(totals["errors"]))
     root.set("skipped", str(totals["skipped"]))

@@ -202,7 +202,8 @@ def _waivers(m: RenderModel) -> list[str]:
     out += ["| Requirement | Approver | Justification | Expires | State |", "|---|---|---|---|---|"]
     out += [f"| {md(w.requirement_id)} | {md(w.approver)} | {md(w.reason)} | {md(w.expires)} | "
             f"{md(w.state_label)} (recorded: {md(w.recorded_status)}) |" for w in m.waivers]
-    return out + ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
+    out += ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
+    return out + _attached([(f"{w.requirement_id}, waiver approved by {w.approver}", w.files) for w in m.waivers])
 
 
 def _attestations(m: RenderModel) -> list[str]:
@@ -211,8 +212,21 @@ def _attestations(m: RenderModel) -> list[str]:
         return out + ["No manual requirement is attested in this run.", ""]
     out += ["| Requirement | Attested by | Statement | Signed | Expires |", "|---|---|---|---|---|"]
     out += [f"| {md(a.requirement_id)} | {md(a.attested_by)}{' (' + md(a.role) + ')' if a.role else ''} | "
-            f"{md(a.statement)} | {md(a.time)} key {md(a.key_id)} | {md(a.expires)} |" for a in m.attestations]
-    return out + ["", "A manual requirement counts as verified only while a signed, unexpired attestation covers it.", ""]
+            f"{'*Supporting evidence:* ' if a.supporting else ''}{md(a.statement)} | {md(a.time)} key {md(a.key_id)} | "
+            f"{md(a.expires)} |" for a in m.attestations]
+    out += ["", "A manual requirement counts as verified only while a signed, unexpired attestation covers it; "
+            "a supporting attestation never changes the status its check gives.", ""]
+    return out + _attached([(f"{a.requirement_id}, {'supporting ' if a.supporting else ''}attestation by "
+                             f"{a.attested_by}", a.files) for a in m.attestations])
+
+
+def _attached(owners: list[tuple[str, tuple]]) -> list[str]:
+    """The files attached to waivers or attestations, one line each with the whole sha256."""
+    lines = [f"- {md(owner)}: {md(f['path'])} — sha256 {md(f['sha256'])}"
+             + (f", {f['size']:,} bytes" if f["size"] is not None else "")
+             for owner, files in owners for f in files]
+    return ["Attached files (each stored in the evidence ledger; `golive evidence show RUN REQ` lists them):", "",
+            *lines, ""] if lines else []
 
 
 def _changes(m: RenderModel) -> list[str]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
+from golive.report.evidence import attached_files
+
 WAIVABLE = ("fail", "partial", "missing", "error")
 
 
@@ -30,6 +32,7 @@ class WaiverView:
     created: str
     state: str  # applied | expired | not-needed
     recorded_status: str
+    files: tuple[dict[str, Any], ...] = ()  # attached to the waiver: {"path", "sha256", "size"}
 
     @property
     def state_label(self) -> str:
@@ -76,6 +79,7 @@ def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tu
         result = results[req]
         recorded = result.get("recorded_status", result["status"])
         expires = _moment(w["expires"], "expires", req)
+        files = attached_files(w.get("files"))
         if expires < now:
             state = "expired"
         elif recorded in WAIVABLE:
@@ -84,12 +88,14 @@ def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tu
             result["status"] = "waived"
             result["waiver"] = {k: str(w.get(k, "")) for k in
                                 ("approver", "reason", "expires", "created")}
+            if files:
+                result["waiver"]["files"] = [dict(f) for f in files]
         else:
             state = "not-needed"
         views.append(WaiverView(requirement_id=req, approver=str(w["approver"]),
                                 reason=str(w["reason"]), expires=str(w["expires"]),
                                 created=str(w.get("created", "")), state=state,
-                                recorded_status=recorded))
+                                recorded_status=recorded, files=files))
     return tuple(sorted(views, key=lambda v: (v.requirement_id, v.expires)))
 
 

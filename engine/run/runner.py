@@ -264,6 +264,7 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
 
     for outcome in run_jobs(jobs, max(1, options.jobs), options.executor):
         outcome = _apply_tailoring_flags(outcome, tailoring)
+        add_supporting(outcome, options.attestations.get(outcome.requirement.id, []))
         outcomes.append(outcome)
         done += 1
         _emit(host, run, outcome, on_outcome, done, total)
@@ -304,14 +305,31 @@ def manual_outcome(req: Requirement, attestations: list[dict], now: datetime, co
         until = f", valid until {a['expires']}" if a.get("expires") else ""
         return Outcome(req, Status.PASS, implemented=True, covered_by=covering, checker="attestation",
                        reason=f"attested by {who}{role} on {str(a.get('time', ''))[:10]}{until}: {a.get('statement', '')}",
-                       details={"attestation": {k: a.get(k) for k in
-                                                ("attested_by", "role", "statement", "time", "expires", "seq",
-                                                 "author_key_id")}})
+                       details={"attestation": attestation_detail(a)})
     reason = "manual requirement: verified only by a signed attestation (golive attest REQ --by NAME --note ...)"
     if attestations:
         last = attestations[-1]
         reason = f"the attestation by {last.get('attested_by') or 'its author'} expired on {last.get('expires')}; {reason}"
     return Outcome(req, Status.MISSING, implemented=False, covered_by=covering, reason=reason)
+
+
+def attestation_detail(a: dict) -> dict:
+    """What a result records of a signed attestation: who, the memo, when, its entry, and the files
+    attached to it with their digests (the stored copies stay in the ledger's objects/)."""
+    detail = {k: a.get(k) for k in ("attested_by", "role", "statement", "time", "expires", "seq", "author_key_id")}
+    files = [{k: f.get(k) for k in ("path", "sha256", "size")} for f in a.get("blobs") or () if isinstance(f, dict)]
+    if files:
+        detail["files"] = files
+    return detail
+
+
+def add_supporting(outcome: Outcome, attestations: list[dict]) -> Outcome:
+    """List the supporting attestations of a requirement its check verifies (they never change
+    its status) in the result, so every report shows their memos and files."""
+    supporting = [attestation_detail(a) for a in attestations if a.get("supporting")]
+    if supporting:
+        outcome.details["supporting_attestations"] = supporting
+    return outcome
 
 
 def run_jobs(jobs: list[_Job], width: int, executor: Any = None) -> Iterable[Outcome]:
