@@ -1,4 +1,5 @@
-"""Shared test setup: every test gets its own evidence store, so no test writes ./evidence."""
+"""Shared test setup: every test gets its own evidence store, so no test writes ./evidence; after
+every CLI command a test runs, the stores it touched are scanned for people's private keys."""
 import pytest
 
 
@@ -9,6 +10,26 @@ def isolated_evidence_store(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("GOLIVE_DB", raising=False)
     return store
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_private_key_in_any_store():
+    """Issue 16: no private key of a person ever appears under the store. Every ``CliRunner.invoke``
+    of the session (module fixtures' too) is followed by a scan of the stores the command was
+    pointed at (tests/store_guard.py); a finding fails the test that ran the command."""
+    from click.testing import CliRunner
+    from store_guard import StoreGuard, stores_named
+
+    guard, original = StoreGuard(), CliRunner.invoke
+
+    def invoke(self, cli, args=None, input=None, env=None, *rest, **kwargs):
+        result = original(self, cli, args, input, env, *rest, **kwargs)
+        guard.check(stores_named(args, env), args)
+        return result
+
+    CliRunner.invoke = invoke
+    yield guard
+    CliRunner.invoke = original
 
 
 def pytest_configure(config):
