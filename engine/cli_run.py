@@ -25,9 +25,13 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
                 json_path: Path | None, tailoring_path: Path | None, timeout: float,
                 quiet: bool = False, report_path: Path | None = None, store_dir: Path | None = None,
                 db_url: str | None = None, evidence: bool = True, executor: str = "local",
-                clock=None, gate: str = "verified", store_inside_target: bool = False) -> tuple[dict, int]:
+                clock=None, gate: str = "verified", store_inside_target: bool = False,
+                after_recorded=None) -> tuple[dict, int]:
     """Load everything, run, print the summary, render the report if asked;
-    returns (results document, exit code under ``gate``, see :func:`gate_exit_code`)."""
+    returns (results document, exit code under ``gate``, see :func:`gate_exit_code`).
+    ``after_recorded(recorder, doc)`` runs once the run is recorded and its document stored,
+    before ``json_path``, the summary and the report are written (the demo signs the run off
+    there: golive.demo_signoff)."""
     from golive.results import build_document, write_document
     from golive.run.runner import RunOptions, run_plan
     from golive.run.selection import SelectionError
@@ -106,6 +110,8 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
         history.save(recorder.store.path, doc)
         from golive.notify import notify_after_run  # a failed notification is a run warning, never a failed run
         doc["warnings"] = [*doc.get("warnings", []), *notify_after_run(recorder, doc, past, target.root, sealed)]
+        if after_recorded is not None:  # the stored document (what a sign-off binds) is written already
+            after_recorded(recorder, doc)
     if json_path:
         write_document(doc, json_path)
     if not quiet:
@@ -428,7 +434,10 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
 
     Writes DIRECTORY/workspace (the trading repository), DIRECTORY/evidence (the signed ledger),
     DIRECTORY/golive-results.json and the PDF report DIRECTORY/golive-report.pdf, whose path it
-    prints. Exit code 0 when the demo ran (its gaps are the point), 2 on input errors.
+    prints. The demo firm's approvers sign each run off (GO, or NO-GO naming what blocks it)
+    with demo keys in DIRECTORY/people, outside the store, under the sign-off policy of
+    DIRECTORY/signoff.tailoring.yaml. Exit code 0 when the demo ran (its gaps are the point),
+    2 on input errors.
     """
     from golive import demo as demo_ws
 
@@ -436,17 +445,21 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
         if not force:
             raise InputError(f"{directory} exists and is not empty; pass --force to replace it or choose another folder")
         shutil.rmtree(directory)
+    from golive.demo_signoff import DEMO_PASSPHRASE
+
     profiles = demo_ws.PROFILES if profile == "all" else (profile,)
     pdfs = []
     for name in profiles:
         folder = directory / name if profile == "all" else directory
-        pdfs.append(_demo_profile(folder, name, seed, jobs, demo_ws))
+        pdfs.append(_demo_profile(folder, name, seed, jobs, demo_ws, directory / "people"))
+    out.print(f"demo approvers' keys: {(directory / 'people').resolve()} (passphrase '{DEMO_PASSPHRASE}': "
+              "demo keys, never use them for a real sign-off)", highlight=False, soft_wrap=True)
     for name, pdf in zip(profiles, pdfs):
         out.print(f"[bold]demo done[/] ({name}): PDF report {pdf.resolve()}")
     out.print(f"browse the demo runs: golive users add admin --role admin --store {(store := (directory / profiles[-1] if profile == 'all' else directory) / 'evidence')} && golive serve --store {store}", highlight=False, soft_wrap=True)
 
 
-def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws) -> Path:
+def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws, people: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     workspace = directory / "workspace"
     with err.status(f"building the {profile} demo workspace", spinner="dots") if err.is_terminal else _null():
@@ -461,6 +474,14 @@ def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws) 
     # the demo shows gaps on purpose: its exit code reports whether the demo itself ran
     # checks judge ages (backups, drills, logs) against the demo's own "now", so a given seed
     # gives the same results on any day
-    execute_run(workspace, None, (), jobs, directory / "golive-results.json", None, 300.0, report_path=pdf,
-                store_dir=directory / "evidence", clock=lambda: demo_ws.DEMO_NOW)
+    from golive import demo_signoff
+
+    def signed_off(recorder, doc):  # the demo firm's approvers sign the recorded run
+        state = demo_signoff.sign_off(recorder, doc, people)
+        decisions = ", ".join(f"{s['decision'].upper()} by {s['name']} ({s['role']})" for s in state["signatures"])
+        err.print(f"demo sign-off ({profile}): {decisions}", highlight=False, soft_wrap=True)
+
+    execute_run(workspace, None, (), jobs, directory / "golive-results.json", demo_signoff.write_tailoring(directory),
+                300.0, report_path=pdf, store_dir=directory / "evidence", clock=lambda: demo_ws.DEMO_NOW,
+                after_recorded=signed_off)
     return pdf

@@ -6,8 +6,12 @@
   (PRE-ALGO-08) passes on golive's recount of the demo's DBN events (the demo configures the
   IFD window);
 * healthy with both attestations signed (`golive attest`): still INCOMPLETE, now naming only
-  the key, which cannot be supplied here (the check logs in to Databento). So READY is shown
-  with it left out by a recorded tailoring, and the cover says so.
+  the key, which cannot be supplied here (the check logs in to Databento). With it left out by
+  a recorded tailoring the run awaits its sign-off, and is READY only once the demo's
+  approvers have signed it off (`golive signoff`, `golive report RUN`).
+* both demos carry a sign-off page (issue 16): the healthy one signed GO by the demo's three
+  approvers with keys kept outside the store, the degraded one signed NO-GO naming the
+  requirements that block it.
 
 The demos are built once per module (each takes 10-20 s); reruns use the demo's fixed clock.
 """
@@ -26,8 +30,9 @@ from golive import demo as demo_ws
 from golive import history
 from golive.cli import EXIT_GAPS, EXIT_OK, cli
 from golive.cli_run import execute_run, gate_exit_code
+from golive.demo_signoff import APPROVERS, DEMO_PASSPHRASE
 from golive.run.scoring import exit_code
-from people import enrol
+from people import enrol, private_key_files
 
 SHOWN_ON_COVER = 4  # the cover lists this many reasons, then "and N more reasons"
 
@@ -119,6 +124,34 @@ def test_healthy_cover_names_what_keeps_it_from_ready(healthy):
     assert "failing 0 · partial 0" in text
 
 
+def signoff_page(pdf: Path) -> str:
+    return pdf_text(pdf).rsplit("Sign-off Required by the plan:", 1)[1]
+
+
+def test_the_demos_sign_off_pages_go_for_healthy_no_go_naming_the_blockers_for_degraded(healthy, degraded):
+    page = signoff_page(healthy / "golive-report.pdf")
+    assert page.startswith(" all of head-of-trading, risk, compliance. State: signed off: the plan's")
+    assert "Verdict with the sign-off taken into account: INCOMPLETE" in page  # a sign-off never replaces evidence
+    for name, role in APPROVERS:
+        assert re.search(rf"{name} {role[:7]}\S* GO \S+ \S+ UTC verified yes", page), name  # role may wrap
+    assert "NO-GO" not in page and "NOT verified" not in page
+
+    verdict = _verdict(degraded)
+    page = signoff_page(degraded / "golive-report.pdf")
+    blockers = [r.split(":")[0] for r in verdict["reasons"] if re.match(r"\S+ \(P1\) fails: ", r)]
+    for name, role in APPROVERS:
+        assert f"signed NO-GO by {name} ({role}): demo sign-off: NO-GO, " in page
+    assert all(b in page for b in blockers[:3]) and blockers  # the note names what fails
+    assert "Verdict with the sign-off taken into account: NOT READY" in page
+    assert any(r.startswith("signed NO-GO by Ravi Shah (risk)") for r in verdict["reasons"])
+
+    # the approvers' keys live beside the stores, passphrase-protected; no store holds a private key
+    for d in (healthy, degraded):
+        assert private_key_files(d / "evidence") == []
+        keys = sorted((d / "people").glob("*.key"))
+        assert len(keys) == len(APPROVERS) and all(b"ENCRYPTED PRIVATE KEY" in k.read_bytes() for k in keys)
+
+
 def _attested_copy(healthy: Path, dest: Path) -> Path:
     """The healthy demo's workspace and signed ledger, with RISK-09 and AUD-07 attested."""
     shutil.copytree(healthy, dest)
@@ -134,12 +167,14 @@ def _attested_copy(healthy: Path, dest: Path) -> Path:
 
 def _rerun(d: Path, name: str, tailoring: Path | None = None) -> tuple[dict, int, Path]:
     pdf = d / f"{name}.pdf"
+    tailoring = tailoring or d / "signoff.tailoring.yaml"  # the demo's sign-off policy
     doc, code = execute_run(d / "workspace", None, (), 2, d / f"{name}.json", tailoring, 300.0, quiet=True,
                             report_path=pdf, store_dir=d / "evidence", clock=lambda: demo_ws.DEMO_NOW, gate="ready")
     return doc, code, pdf
 
 
-def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out(healthy, tmp_path):
+def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out_and_signed_off(healthy, tmp_path,
+                                                                                            monkeypatch):
     d = _attested_copy(healthy, tmp_path / "attested")
 
     doc, code, pdf = _rerun(d, "attested")
@@ -155,12 +190,27 @@ def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out(heal
     tailoring = d / "workstation.tailoring.yaml"
     tailoring.write_text(
         "tailoring: {id: workstation, title: Review workstation without Databento access}\n"
+        "signoff: {roles: [head-of-trading, risk, compliance], reason: the demo firm's approvers}\n"
         "overrides:\n"
         "  - requirement: PRE-FEED-02\n"
         "    not_applicable: the Databento login is probed on the production host, which holds the key\n")
     doc, code, pdf = _rerun(d, "tailored", tailoring)
+    verdict = doc["summary"]["verdict"]
+    assert verdict["state"] == "INCOMPLETE" and code == EXIT_GAPS  # the checks hold; nobody signed yet
+    assert verdict["reasons"] == ["awaiting sign-off: head-of-trading, risk, compliance"]
+    assert "awaiting sign-off" in cover(pdf)
+
+    # the demo's approvers sign it off with their own keys, kept beside the store
+    run_id, store = doc["run"]["id"], d / "evidence"
+    monkeypatch.setenv("DEMO_PW", DEMO_PASSPHRASE)
+    for name, _ in APPROVERS:
+        [key] = (d / "people").glob(f"{name.lower().replace(' ', '-')}-*.key")
+        invoke("signoff", run_id, "--decision", "go", "--note", "reviewed on the workstation", "--by", name,
+               "--key", key, "--passphrase-env", "DEMO_PW", "--store", store)
+    invoke("signoff", "status", run_id, "--store", store)  # exit 0: signed off
+    pdf = d / "signed.pdf"
+    invoke("report", run_id, "--store", store, "-o", pdf)
     text = cover(pdf)
-    assert doc["summary"]["verdict"]["state"] == "READY" and code == EXIT_OK
     assert "Readiness: READY" in text and "policy met for 93 requirements" in text
     assert "all 94 requirements of the plan; 1 tailored out as not applicable" in text
     assert "tailored (0 thresholds loosened)" in text
@@ -170,8 +220,8 @@ def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out(heal
     assert gate_exit_code(doc, "verified", exit_code(doc["results"])) == EXIT_OK
 
     # the tailored run is a series of its own: never compared with the untailored runs
-    rows = history.summary_rows(d / "evidence")
-    assert [r["verdict"] for r in rows] == ["INCOMPLETE", "INCOMPLETE", "READY"]
+    rows = history.summary_rows(d / "evidence")  # as each run was recorded, before its sign-off
+    assert [r["verdict"] for r in rows] == ["INCOMPLETE", "INCOMPLETE", "INCOMPLETE"]
     assert rows[0]["series"] == rows[1]["series"] != rows[2]["series"]
     assert "+tailoring" in rows[2]["series"]
 

@@ -63,9 +63,29 @@ overrides:
      "keep the plan's operator and unit"),
     ("overrides: [{requirement: T-01, colour: red}]", "Additional properties"),
     ("overrides: [unclosed", "not valid YAML"),
+    ("signoff: {roles: [risk]}\noverrides: []", "'reason' is a required property"),
+    ("signoff: {roles: [Risk Team], reason: x}\noverrides: []", "signoff.roles"),
+    ("signoff: {roles: [risk, compliance], quorum: 3, reason: x}\noverrides: []", "give at most the 2 roles"),
+    ("signoff: {roles: {risk: 2}, quorum: 1, reason: x}\noverrides: []", "no quorum with a count per role"),
 ])
 def test_bad_tailoring_names_file_and_problem(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(TailoringError, match="tailoring.yaml") as exc:
         load_tailoring(path).apply(_plan())
     assert message in str(exc.value)
+
+
+def test_a_signoff_block_replaces_the_plans_policy_and_is_recorded(tmp_path):
+    from golive.results import build_document
+
+    path = write(tmp_path, "signoff: {roles: [risk, compliance], quorum: 1, reason: the desk's approvers}\n"
+                           "overrides: []\n")
+    tailoring = load_tailoring(path)
+    plan = _plan()
+    report = run_plan(plan, Target(root=tmp_path), make_host(FakeChecks()), RunOptions(tailoring=tailoring))
+    [change] = tailoring.changes
+    assert (change.requirement, change.kind, change.before, change.after) == (
+        "(plan)", "signoff", "no sign-off", "sign-off by 1 of risk, compliance")
+    assert report.plan.signoff == {"roles": ["risk", "compliance"], "quorum": 1} and plan.signoff == {}
+    policy = build_document(report, tailoring=tailoring.summary())["summary"]["verdict"]["policy"]
+    assert policy["signoff"] == {"roles": ["risk", "compliance"], "quorum": 1}  # what the sign-off reads

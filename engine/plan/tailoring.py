@@ -16,10 +16,15 @@ A tailoring file::
       - requirement: PRE-FEED-04
         reason: staging records one instrument only
         params: {instruments: [ESZ6]}
+    signoff:                     # optional: who must sign this environment's runs off
+      roles: [head-of-trading, risk, compliance]
+      reason: the desk's designated approvers (RTS 6 Art. 5)
 
 A threshold override replaces the plan's threshold on the same metric. Every override is recorded
 in the run's results with the tailoring file's sha256 digest; an override that loosens a
-threshold is flagged ``loosened`` and shown in every report, never silent.
+threshold is flagged ``loosened`` and shown in every report, never silent. A ``signoff`` block
+replaces the plan's sign-off policy (same form as the plan's, docs/governance.md, plus a
+reason); it is recorded as a change of requirement ``(plan)``.
 """
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ from golive.plan.thresholds import describe, is_looser, value_problem
 
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$defs": {"slug": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$"}},  # as plan.schema.json
     "type": "object",
     "additionalProperties": False,
     "required": ["overrides"],
@@ -46,6 +52,19 @@ SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "plan": {"type": "string"}},
+        },
+        "signoff": {  # the plan schema's signoff block, with the reason every tailoring change gives
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["roles", "reason"],
+            "properties": {
+                "roles": {"oneOf": [
+                    {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"$ref": "#/$defs/slug"}},
+                    {"type": "object", "minProperties": 1, "propertyNames": {"$ref": "#/$defs/slug"},
+                     "additionalProperties": {"type": "integer", "minimum": 1}}]},
+                "quorum": {"type": "integer", "minimum": 1},
+                "reason": {"type": "string", "minLength": 1},
+            },
         },
         "overrides": {
             "type": "array",
@@ -86,7 +105,7 @@ class TailoringError(ValueError):
 @dataclass
 class Change:
     requirement: str
-    kind: str  # threshold | not_applicable | params
+    kind: str  # threshold | not_applicable | params | signoff ("(plan)")
     before: str
     after: str
     reason: str
@@ -104,6 +123,7 @@ class Tailoring:
     title: str
     overrides: list[dict[str, Any]]
     changes: list[Change] = field(default_factory=list)
+    signoff: dict[str, Any] | None = None  # replaces the plan's sign-off policy
 
     def not_applicable(self, req_id: str) -> str | None:
         for o in self.overrides:
@@ -153,11 +173,29 @@ class Tailoring:
                 loosened = is_looser(old.op, old.value, new.value)
                 req.thresholds = tuple(new if x.metric == new.metric else x for x in req.thresholds)
                 self.changes.append(Change(req.id, "threshold", describe(old), describe(new), reason, loosened))
+        if self.signoff:
+            policy = {k: v for k, v in self.signoff.items() if k != "reason"}
+            roles, quorum = policy["roles"], policy.get("quorum")
+            if quorum is not None and (isinstance(roles, dict) or quorum > len(roles)):
+                raise TailoringError(f"{self.path}: signoff.quorum: give at most the {len(roles)} roles listed, "
+                                     "and no quorum with a count per role")
+            self.changes.append(Change("(plan)", "signoff", _policy_text(plan.signoff), _policy_text(policy),
+                                       self.signoff["reason"]))
+            plan.signoff = policy
         return plan
 
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "file": self.path, "digest": self.digest,
                 "changes": [c.as_dict() for c in self.changes]}
+
+
+def _policy_text(policy: dict[str, Any]) -> str:
+    roles = policy.get("roles") or []
+    if not roles:
+        return "no sign-off"
+    if isinstance(roles, dict):
+        return "sign-off by " + ", ".join(f"{n} {r}" for r, n in roles.items())
+    return f"sign-off by {policy.get('quorum') or len(roles)} of {', '.join(roles)}"
 
 
 def load_tailoring(path: Path | str) -> Tailoring:
@@ -185,4 +223,4 @@ def load_tailoring(path: Path | str) -> Tailoring:
         raise TailoringError(f"{path}: {field_path}: {message}")
     meta = data.get("tailoring") or {}
     return Tailoring(path=str(path), digest=bytes_sha256(raw), id=meta.get("id", path.stem),
-                     title=meta.get("title", ""), overrides=data["overrides"])
+                     title=meta.get("title", ""), overrides=data["overrides"], signoff=data.get("signoff"))
