@@ -43,8 +43,9 @@ def shown(tmp_path_factory):
     second = invoke("run", "-t", WORKSPACE, "--store", store, "-q", *ONLY, "--json", tmp / "r.json")
     assert second.exit_code == 1, second.output
     run_id = json.loads((tmp / "r.json").read_text())["run"]["id"]
-    return {"store": store, "run": run_id, "memo_sha": hashlib.sha256(MEMO.encode()).hexdigest(),
-            "reason": {r["requirement_id"]: r["reason"] for r in json.loads((tmp / "r.json").read_text())["results"]}}
+    doc = json.loads((tmp / "r.json").read_text())
+    return {"store": store, "run": run_id, "memo_sha": hashlib.sha256(MEMO.encode()).hexdigest(), "doc": doc,
+            "reason": {r["requirement_id"]: r["reason"] for r in doc["results"]}}
 
 
 def test_a_runs_results_show_recorded_and_effective_status_and_whole_reasons(shown):
@@ -122,3 +123,14 @@ def test_history_shows_the_effective_status_per_run(shown):
 def test_an_unknown_requirement_of_a_run_is_a_clear_error(shown):
     res = invoke("evidence", "show", shown["run"][:8], "NOPE-1", "--store", shown["store"])
     assert res.exit_code == 2 and "no result for requirement 'NOPE-1'" in res.output
+
+
+def test_the_run_document_carries_the_attestations_files_and_signing_key(shown):
+    results = {r["requirement_id"]: r for r in shown["doc"]["results"]}
+    attestation = results["AUD-07"]["details"]["attestation"]
+    detail = json.loads(invoke("evidence", "show", shown["run"], "AUD-07", "--store", shown["store"], "--json").output)
+    # a key id is public: the secret masking must not hide who signed (it did: "[REDACTED:field]")
+    assert attestation["author_key_id"] == detail["attestations"][0]["key_id"]
+    assert [f["sha256"] for f in attestation["files"]] == [shown["memo_sha"]]
+    supporting, = results["RISK-10"]["details"]["supporting_attestations"]
+    assert supporting["statement"] == "dashboards reviewed" and supporting["files"][0]["sha256"] == shown["memo_sha"]

@@ -33,7 +33,7 @@ SECRET_WORDS = {"key", "apikey", "token", "secret", "password", "passwd", "pwd",
                 "credential", "credentials", "auth", "authorization", "bearer", "cookie",
                 "private", "privatekey", "accesskey", "secretkey"}
 # Names built from those words that hold public identifiers, never secrets.
-PUBLIC_NAMES = {"key_id", "keyid", "key_ids", "public_key", "publickey", "public_key_id",
+PUBLIC_NAMES = {"key_id", "keyid", "key_ids", "public_key", "publickey", "public_key_id", "author_key_id",
                 "key_fingerprint", "sort_key", "primary_key", "key_count", "keys_rotated"}
 
 SHAPES: list[tuple[str, re.Pattern[str]]] = [
