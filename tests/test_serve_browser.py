@@ -3,8 +3,11 @@ Selenium through the system driver /usr/bin/chromedriver), served by uvicorn on 
 
 Signs in, opens runs -> run -> requirement, downloads an artifact and checks its digest,
 compares two runs, signs out; an XSS payload shows as text; a viewer cannot reach admin pages;
-the browser reports no Content-Security-Policy violation. Screenshots of the main pages are
-saved in the test's tmp folder. Skipped when chromium is not installed, unless
+the run's framework coverage drills down to a requirement; the browser reports no
+Content-Security-Policy violation. Screenshots of the main pages are saved as test artifacts in
+``$GOLIVE_TEST_ARTIFACTS/dashboard`` (default ``<tmp>/test-artifacts/dashboard``), among them
+``dashboard-run.png`` and ``dashboard-requirement.png``, the README tour's pictures (copy them to
+docs/images when the pages change). Skipped when chromium is not installed, unless
 GOLIVE_TEST_BROWSER=required (set by .ci/run, which installs it).
 """
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,6 +30,8 @@ HAVE_BROWSER = Path(CHROMIUM).exists() and Path(DRIVER).exists()
 if not HAVE_BROWSER and os.environ.get("GOLIVE_TEST_BROWSER") == "required":
     raise RuntimeError(f"GOLIVE_TEST_BROWSER=required but {CHROMIUM} or {DRIVER} is missing: "
                        "apt-get install chromium chromium-driver")
+ARTIFACTS = Path(os.environ.get("GOLIVE_TEST_ARTIFACTS") or Path(tempfile.gettempdir()) / "test-artifacts") / "dashboard"
+README_SIZE = (1280, 1260)  # the README tour's pictures (docs/images/dashboard-*.png)
 pytestmark = [pytest.mark.skipif(not HAVE_BROWSER, reason="chromium and chromium-driver are not installed"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -104,26 +110,50 @@ def sign_in(driver, base: str, name: str) -> None:
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.login button"), "/runs")
 
 
+def shot(driver, name: str, size: tuple[int, int] | None = None) -> Path:
+    """A screenshot of the page as a test artifact (``size``: the window for it, then back)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    before = driver.get_window_size()
+    if size:
+        driver.set_window_size(*size)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    if size:
+        driver.set_window_size(before["width"], before["height"])
+    return path
+
+
 def csp_violations(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
 
 
-def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tmp_path):
+def test_auditor_walks_runs_run_requirement_download_compare(server, browser):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     built, store, base = server
+    started = time.time()
     sign_in(browser, base, "aud")
     assert browser.current_url.endswith("/runs")
     rows = browser.find_elements(By.CSS_SELECTOR, "tr.run-row")
     assert len(rows) == 4 and "NOT READY" in rows[0].text
-    browser.save_screenshot(str(tmp_path / "runs.png"))
+    shot(browser, "runs")
 
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, built.runs[1][:8]), built.runs[1])
     assert "Readiness: NOT READY" in browser.find_element(By.CSS_SELECTOR, ".verdict").text
     assert browser.find_elements(By.CSS_SELECTOR, ".charts svg")
-    browser.save_screenshot(str(tmp_path / "run.png"))
+    shot(browser, "run")
+
+    click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Framework coverage"), "/frameworks")
+    summary = browser.find_element(By.CSS_SELECTOR, "table.frameworks").text
+    assert "MiFID II RTS 6" in summary and "SEC Rule 15c3-5" in summary
+    shot(browser, "frameworks")
+    drill = browser.find_element(By.CSS_SELECTOR, "ul.item-reqs a")
+    requirement_id = drill.text
+    click_and_wait(browser, drill, f"/requirements/{requirement_id}")
+    assert browser.find_element(By.TAG_NAME, "h1").text.startswith(requirement_id)
+    browser.get(f"{base}/runs/{built.runs[1]}")
 
     click_and_wait(browser, browser.find_element(By.LINK_TEXT, "PRE-PIPE-01"), "/requirements/PRE-PIPE-01")
     reason = browser.find_element(By.XPATH, "//th[text()='Reason']/following-sibling::td").text
@@ -133,12 +163,19 @@ def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tm
     assert h.PAYLOAD in artifacts
     with pytest.raises(NoAlertPresentException):  # onerror=alert(1) never ran
         browser.switch_to.alert
-    browser.save_screenshot(str(tmp_path / "requirement.png"))
+    shot(browser, "requirement")
 
     browser.get(f"{base}/runs/{built.demo_run}/requirements/LIVE-LIMITED-06")
     observed = browser.find_element(By.CSS_SELECTOR, "tr.threshold-fails td.observed").text
     assert observed == "15.8 USD"
-    browser.save_screenshot(str(tmp_path / "requirement-threshold.png"))
+    shot(browser, "requirement-threshold")
+    browser.get(f"{base}/runs/{built.demo_run}/requirements/RISK-06")
+    assert browser.find_element(By.CSS_SELECTOR, "tr.threshold-fails td.observed").text == "91.16 %"
+    shot(browser, "dashboard-requirement", README_SIZE)
+    browser.get(f"{base}/runs/{built.demo_run}")  # the degraded demo's run, as the README's tour shows it
+    assert "Readiness: NOT READY" in browser.find_element(By.CSS_SELECTOR, ".verdict").text
+    shot(browser, "dashboard-run", README_SIZE)
+    browser.get(f"{base}/runs/{built.demo_run}/requirements/LIVE-LIMITED-06")
     link = browser.find_element(By.CSS_SELECTOR, "a.download")
     digest = link.get_attribute("href").rsplit("/", 1)[1]
     link.click()
@@ -157,15 +194,20 @@ def test_auditor_walks_runs_run_requirement_download_compare(server, browser, tm
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button"), f"b={built.runs[1]}")
     new = browser.find_element(By.CSS_SELECTOR, "table.new-failures").text
     assert "PRE-PIPE-01" in new and "pass fail" in new
-    browser.save_screenshot(str(tmp_path / "compare.png"))
+    shot(browser, "compare")
+    browser.get(f"{base}/ledger")
+    assert browser.find_element(By.CSS_SELECTOR, "td.ledger-size").text.isdigit()
+    shot(browser, "ledger")
 
     assert csp_violations(browser) == []
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.logout button"), "/login")
     assert "/login" in browser.current_url
     browser.get(f"{base}/runs")
     assert "/login" in browser.current_url
-    for name in ("runs", "run", "requirement", "compare"):
-        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    for name in ("runs", "run", "dashboard-run", "frameworks", "requirement", "dashboard-requirement", "compare",
+                 "ledger"):
+        made = (ARTIFACTS / f"{name}.png").stat()
+        assert made.st_size > 10_000 and made.st_mtime >= started - 1  # written by this run
 
 
 def test_viewer_cannot_reach_admin_pages(server, browser):

@@ -54,8 +54,8 @@ def ledger_status(store: Store) -> LedgerStatus:
         size=size, head=head, kinds={k: n for k, n in kinds.items() if n},
         checkpoints=tuple({"seq": seq, "run_id": run_id, **_fields(body, "size", "merkle_root", "key_id", "time")}
                           for seq, run_id, body in checkpoints),
-        keys=tuple({"seq": seq, **_fields(json.loads(payload_bytes(p)), "action", "role", "name", "key_id",
-                                          "replaces", "time", "reason")} for seq, _, p in keys),
+        keys=tuple({"seq": seq, **_fields(_body(p), "action", "role", "person_role", "name",
+                                          "key_id", "replaces", "time", "reason")} for seq, _, p in keys),
         revocations=tuple({"seq": seq, "target": _int(body.get("revokes")),
                            **_fields(body, "revokes_kind", "reason", "by", "time")} for seq, _, body in revocations),
         corrections=tuple({"seq": seq, "target": _int(body.get("corrects")),
