@@ -1,6 +1,6 @@
 """Memos and attached files of attestations and waivers appear, with their sha256, in every report
 format (issue 16.3): Markdown, HTML, PDF, JSON and JUnit -- escaped, so a hostile file name or memo
-renders as text and never as markup."""
+renders as text and never as markup -- and OSCAL (back-matter resources with SHA-256 hashes)."""
 from __future__ import annotations
 
 import io
@@ -135,3 +135,30 @@ def test_junit_properties_carry_memos_and_files(model):
     assert props["PRE-ALGO-01"]["attestation_1"].startswith("supporting attestation by")
     assert props["PRE-ALGO-09"]["waiver_memo"] == "Carl Comp: fix lands next sprint"
     assert props["PRE-ALGO-09"]["waiver_file_1"] == f"risk-acceptance.pdf sha256={SHA['waiver']} size=2048"
+
+
+def test_oscal_points_at_each_attached_file_by_its_hash(model):
+    from golive.report.oscal import assessment_results
+
+    ar = assessment_results(model)["assessment-results"]
+    resources = {r["uuid"]: r for r in ar["back-matter"]["resources"]}
+    observations = {o["title"].split()[0]: o for o in ar["results"][0]["observations"]}
+
+    def attached(rid: str) -> dict[str, str]:
+        found = {}
+        for ev in observations[rid].get("relevant-evidence", []):
+            res = resources.get(ev.get("href", "#")[1:])
+            if res and {"name": "evidence-kind", "value": "attached file"}.items() <= res["props"][0].items():
+                found[res["rlinks"][0]["hashes"][0]["value"]] = ev["description"]
+        return found
+
+    manual = attached("PRE-PIPE-01")
+    assert set(manual) == {SHA["memo"], SHA["hostile"]}
+    assert manual[SHA["memo"]].startswith("attestation by Ada <b>Risk</b> (memo *reviewed* <i>x</i>): validation-memo.txt")
+    assert list(attached("PRE-ALGO-01").values())[0].startswith("supporting attestation by")
+    assert list(attached("PRE-ALGO-09")) == [SHA["waiver"]]
+    try:  # compliance-trestle (dev extra) validates the document against the OSCAL models
+        from trestle.oscal.assessment_results import AssessmentResults
+    except ImportError:
+        return
+    AssessmentResults.model_validate(ar)

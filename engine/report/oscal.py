@@ -12,7 +12,8 @@ verdicts can travel as one standard document. The mapping:
 * one ``observation`` per requirement: how it was judged (``TEST`` for checks and linked tests,
   ``EXAMINE`` for attested manual requirements), metrics and thresholds, and
   ``relevant-evidence`` pointing at the evidence digests (back-matter resources with SHA-256
-  hashes: each artifact, the results document, the ledger checkpoint);
+  hashes: each artifact, the results document, the ledger checkpoint, and each file attached to
+  the requirement's waiver or attestations, titled with its signer and memo);
 * one ``finding`` per requirement targeting ``<id>`` as an ``objective-id``: ``status`` is the
   verification verdict (satisfied only on pass), ``implementation-status`` the coverage
   (implemented / planned / not-applicable), the golive status and priority as props.
@@ -76,7 +77,8 @@ def assessment_results(model: RenderModel) -> dict[str, Any]:
     for row in model.requirements:
         result = results_by_id.get(row.id, {})
         observation = _observation(row, result, ids, resources, tool_uuid, system_uuid, end,
-                                   [document_resource] + ([ledger_resource] if ledger_resource else []))
+                                   [document_resource] + ([ledger_resource] if ledger_resource else [])
+                                   + _attached_resources(model, row, resources))
         observations.append(observation)
         findings.append(_finding(row, result, ids, observation["uuid"]))
 
@@ -186,6 +188,16 @@ def _observation(row: RequirementRow, result: Mapping[str, Any], ids: "_Ids", re
         "remarks": "\n".join(lines) or None,
     }
     return {k: v for k, v in observation.items() if v is not None}
+
+
+def _attached_resources(model: RenderModel, row: RequirementRow, resources: "_Resources") -> list[str]:
+    """Back-matter resources (with SHA-256 hashes) for the files attached to the requirement's
+    waiver and attestations, titled with who signed and their memo."""
+    owners = [(f"waiver by {row.waiver.approver} ({row.waiver.reason})", row.waiver.files)] if row.waiver else []
+    owners += [(f"{'supporting ' if a.supporting else ''}attestation by {a.attested_by} ({a.statement})", a.files)
+               for a in model.attestations if a.requirement_id == row.id]
+    return [resources.add("attached file", f"{owner}: {f['path']} (sha256 {f['sha256']})", f["path"],
+                          f["sha256"], None) for owner, files in owners for f in files]
 
 
 def _finding(row: RequirementRow, result: Mapping[str, Any], ids: "_Ids", observation_uuid: str) -> dict[str, Any]:
