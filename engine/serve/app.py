@@ -13,6 +13,7 @@ from typing import Awaitable, Callable
 from urllib.parse import quote
 
 import jinja2
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +30,7 @@ from golive.serve import auth, frameworks, ledger_status, overview, pages, queri
 from golive.serve.security import SecurityHeaders
 
 SESSION_MAX_AGE_S = 8 * 3600
+SQLITE_CACHE_KIB = 8192  # per connection (the store's own setting, 64 MiB, is for appending)
 COMPARE_CHOICES = 200  # the newest runs the compare form offers (any run id can be typed)
 STYLESHEETS = {"report.css": ("assets", "report.css"), "serve.css": ("serve", "serve.css")}
 Handler = Callable[[Request], Response]
@@ -54,6 +56,9 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
     auth.ensure_tables(store)
     templates = Jinja2Templates(env=environment())
     index = runindex.RunIndex(store)
+    if store.is_sqlite:  # pages read a few rows each: a small page cache keeps the server's memory flat
+        event.listen(store.engine, "connect", _small_sqlite_cache)
+        store.engine.dispose()  # connections opened so far keep the store's large cache: drop them
     throttle = throttle or auth.LoginThrottle()
 
     def render(request: Request, name: str, status: int = 200, **context) -> Response:
@@ -261,6 +266,12 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie="golive_session",
                    max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=behind_tls),
     ])
+
+
+def _small_sqlite_cache(dbapi_conn, _record) -> None:  # noqa: ANN001 -- DBAPI objects
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cur.close()
 
 
 def _local(target) -> str:

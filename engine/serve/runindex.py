@@ -30,7 +30,7 @@ from golive import history as hist
 from golive.ledger.store import Store, payload_bytes
 
 FAILING = ("fail", "partial", "error")
-BATCH = 2000  # ledger entries read per sync transaction
+WINDOW = 50_000  # ledger positions one sync transaction reads (the run entries among them: a few thousand)
 DOC_CHECKS = 50  # runs awaiting their results document looked up per pass
 DOC_CHECK_EVERY_S = 5.0
 DOC_GRACE = timedelta(minutes=10)  # a run finished longer ago without a document never gets one
@@ -211,18 +211,20 @@ class RunIndex:
                 size = conn.execute(text("SELECT size FROM ledger_head WHERE id = 1")).scalar() or 0
                 synced = conn.execute(text("SELECT synced_seq FROM serve_sync WHERE id = 1")).scalar() or 0
             while synced < size:
-                synced = self._sync_batch(synced, size)
+                synced = self._sync_batch(synced, min(size, synced + WINDOW))
             if time.monotonic() - self._docs_checked >= DOC_CHECK_EVERY_S or synced != size:
                 self._attach_documents()
                 self._docs_checked = time.monotonic()
 
     def _sync_batch(self, after: int, upto: int) -> int:
+        """Apply the run entries at positions ``after`` < seq <= ``upto``; returns ``upto``. A window
+        of positions, not a LIMIT: the kind index then reads only the entries of that window."""
         with self.store.read() as conn:
             rows = conn.execute(text(
                 "SELECT seq, run_id, kind, payload FROM ledger_entries WHERE seq > :a AND seq <= :u AND kind IN "
-                "('run-started', 'run-finished', 'checkpoint', 'schedule') ORDER BY seq LIMIT :n"),
-                {"a": after, "u": upto, "n": BATCH}).all()
-        reached = rows[-1][0] if len(rows) == BATCH else upto
+                "('run-started', 'run-finished', 'checkpoint', 'schedule') ORDER BY seq"),
+                {"a": after, "u": upto}).all()
+        reached = upto
         with self.store.write() as conn:
             for seq, run_id, kind, payload in rows:
                 _apply(conn, seq, run_id, kind, json.loads(payload_bytes(payload)))
