@@ -110,3 +110,19 @@ def test_unprotected_key_and_expired_registration_are_refused(tmp_path, monkeypa
     unprotected = invoke("attest", "RISK-09", "--by", "Bare", "--note", "x", "--key", bare2, "--store", store,
                          "--target", tmp_path)
     assert unprotected.exit_code == 2 and "not protected by a passphrase" in unprotected.output
+
+
+def test_an_unknown_signer_name_lists_the_registered_people(tmp_path, monkeypatch):
+    """A first name alone matches no one (names match whole): the error lists who is registered,
+    so the user sees what --by takes."""
+    monkeypatch.setenv("GOLIVE_PERSON_PASSPHRASE", "pw")
+    store = tmp_path / "store"
+    for name, role in (("Ada Risk", "risk"), ("Carl Comp", "compliance")):
+        pub = tmp_path / f"{role}.pub"
+        pub.write_bytes(Ed25519PrivateKey.generate().public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        assert invoke("keys", "add-person", name, "--role", role, "--public-key", pub, "--store", store).exit_code == 0
+    res = invoke("attest", "RISK-09", "--by", "Ada", "--note", "drill observed", "--store", store, "--target", tmp_path)
+    assert res.exit_code == 2
+    assert "'Ada' names 0 active person keys" in res.output
+    assert "Ada Risk (risk)" in res.output and "Carl Comp (compliance)" in res.output

@@ -123,7 +123,21 @@ def test_waiver_on_passing_requirement_is_not_needed(doc, plan):
     m = build_render_model(doc, plan, waivers=[{"requirement_id": "PRE-ALGO-03", "approver": "a",
                                                 "reason": "r", "expires": "2030-01-01"}])
     assert m.waivers[0].state == "not-needed"
+    assert m.waivers[0].state_label == "not needed (requirement passes)"
     assert m.metrics.verified == 26
+
+
+def test_waiver_on_a_skipped_requirement_is_not_said_to_pass(doc, plan):
+    """A skipped check (e.g. no API key) is not waivable; the label must not claim it passes
+    (seen on freqtrade: PRE-FEED-02 skipped, its waiver shown 'requirement passes')."""
+    doc = copy.deepcopy(doc)
+    skipped = next(r for r in doc["results"] if r["requirement_id"] == "PRE-ALGO-09")
+    skipped["status"] = "skipped"
+    m = build_render_model(doc, plan, waivers=[{"requirement_id": "PRE-ALGO-09", "approver": "a",
+                                                "reason": "r", "expires": "2030-01-01"}])
+    assert m.waivers[0].state == "not-needed"
+    assert "passes" not in m.waivers[0].state_label
+    assert m.waivers[0].state_label.startswith("not applied (requirement skipped;")
 
 
 @pytest.mark.parametrize("waiver, message", [

@@ -174,8 +174,13 @@ def select_person(store: Store, who: str) -> tuple[str, dict]:
     if len(matches) != 1:
         gone = [k for k, v in people.items() if (v.get("name") == who or k.startswith(who)) and v["status"] != "active"]
         why = f" ({len(gone)} revoked or retired)" if gone and not matches else ""
-        raise LedgerError(f"{who!r} names {len(matches)} active person keys{why}; give the person's name or a "
-                          "unique key id prefix from `golive keys list` (register one with `golive keys add-person`)")
+        # Names and key ids are public registrations: listing them tells the user what --by takes.
+        named = matches or list(active)
+        known = "; ".join(f"{active[k].get('name') or '?'} ({active[k].get('person_role') or '-'}) "
+                          f"{k[:12]}" for k in named[:10]) or "none registered"
+        raise LedgerError(f"{who!r} names {len(matches)} active person keys{why}; give the person's whole name or a "
+                          f"unique key id prefix (active: {known}; `golive keys list`; register one with "
+                          "`golive keys add-person`)")
     return matches[0], active[matches[0]]
 
 

@@ -36,6 +36,10 @@ class WaiverView:
 
     @property
     def state_label(self) -> str:
+        if self.state == "not-needed" and self.recorded_status != "pass":
+            # e.g. a skipped check: saying "passes" would misstate the result
+            return (f"not applied (requirement {self.recorded_status}; a waiver covers "
+                    f"{', '.join(WAIVABLE)} only)")
         return {"applied": "in force", "expired": "expired — no longer applies",
                 "not-needed": "not needed (requirement passes)"}[self.state]
 
