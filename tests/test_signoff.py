@@ -227,3 +227,23 @@ def test_a_signoff_block_in_a_results_file_is_not_trusted(signed_off, tmp_path):
     assert res.exit_code == 0, res.output
     md = (tmp_path / "out.md").read_text()
     assert "Mallory" not in md and "awaiting sign-off" in md
+
+
+def test_names_and_notes_print_as_text_and_a_go_over_a_gap_is_noted(signed_run, tmp_path):
+    """Seen on freqtrade: `signoff status` printed 'golive.toml  profiles' for a reason reading
+    'golive.toml [settings] profiles' (console markup ate it), and a GO over a NOT READY run said
+    nothing of the verdict."""
+    ctx = _copy(signed_run, tmp_path)
+    enrol(invoke, "Eve [b]Ops[/b]", "--store", ctx["store"], role="compliance")
+    go = invoke("signoff", ctx["run"], "--decision", "go", "--note", "ok", "--by", "Ada Risk", "--store", ctx["store"])
+    assert go.exit_code == 0, go.output
+    state = signed_run["doc"]["summary"]["verdict"]["state"]
+    assert state != "READY" and f"note: the run's verdict is {state} (" in go.output
+    assert "this GO does not change it" in go.output
+    no_go = invoke("signoff", ctx["run"], "--decision", "no-go", "--note", "[red]shadow[/red] week <b>", "--by",
+                   "Eve [b]Ops[/b]", "--store", ctx["store"])
+    assert no_go.exit_code == 0, no_go.output
+    assert "note: the run's verdict" not in no_go.output  # only a GO is noted
+    res = invoke("signoff", "status", ctx["run"], "--store", ctx["store"])
+    assert res.exit_code == 1
+    assert "NO-GO: signed NO-GO by Eve [b]Ops[/b] (compliance): [red]shadow[/red] week <b>" in res.output

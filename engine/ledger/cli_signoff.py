@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from golive.ledger.cli import _fail_input, _guard, _open, out, store_options
 from golive.ledger.cli_people import person_signer, signing_options
@@ -62,19 +63,29 @@ def sign_cmd(store_dir, db_url, run, decision, note, by, key_file, passphrase_en
                         "approver to sign go first; this person cannot be the only approver")
     done = _guard(lambda: sign(store, facts, person, decision, note))
     out.print(f"sign-off {decision.upper()} for run {facts.run_id} by {info.get('name')} "
-              f"({info.get('person_role', '')}) recorded as entry {done.seq}")
+              f"({info.get('person_role', '')}) recorded as entry {done.seq}", markup=False)
+    verdict = (facts.doc.get("summary") or {}).get("verdict") or {}
+    if decision == "go" and verdict.get("state") not in (None, "READY"):
+        # recorded as signed (the decision is the person's), but never silently over a gap
+        blocking = len(verdict.get("blocking") or []) + len(verdict.get("pending") or [])
+        out.print(f"note: the run's verdict is {verdict['state']} ({blocking} requirement(s) blocking or pending, "
+                  f"`golive signoff status {facts.run_id[:8]}`); this GO does not change it", markup=False)
     _print_state(evaluate(facts.policy, signatures(store, facts)), facts)
 
 
 def _print_state(state: dict, facts) -> None:  # noqa: ANN001
+    # names, roles and reasons are people's and targets' words: printed as text, never as markup
     if state["required"] is None:
-        out.print("the plan asks for no sign-off: this one is recorded for the record")
+        out.print("the plan asks for no sign-off (no 'signoff' policy): sign-offs are recorded for the record "
+                  "and do not change the verdict", markup=False)
+        if state["no_go"]:
+            out.print("NO-GO on record: " + "; ".join(state["no_go"]), markup=False)
     elif state["no_go"]:
-        out.print("NO-GO: " + "; ".join(state["no_go"]))
+        out.print("NO-GO: " + "; ".join(state["no_go"]), markup=False)
     elif state["satisfied"]:
         out.print("signed off: the sign-off policy of the plan is met")
     else:
-        out.print(state["reason"])
+        out.print(state["reason"], markup=False)
 
 
 @signoff.command("status")
@@ -99,14 +110,15 @@ def status_cmd(store_dir, db_url, run, as_json) -> None:
         for column in ("entry", "name", "role", "decision", "time", "signature verified", "independent"):
             table.add_column(column)
         for s in state["signatures"]:
-            table.add_row(str(s["seq"]), s["name"], s["role"], s["decision"].upper(), s["time"][:19],
-                          "yes" if s["verified"] else f"NO: {s['problem']}",
-                          "no: " + "; ".join(s["conflicted"]) if s["conflicted"] else "yes")
+            table.add_row(*(Text(str(cell)) for cell in (
+                s["seq"], s["name"], s["role"], s["decision"].upper(), s["time"][:19],
+                "yes" if s["verified"] else f"NO: {s['problem']}",
+                "no: " + "; ".join(s["conflicted"]) if s["conflicted"] else "yes")))
         out.print(table)
         _print_state(state, facts)
         out.print(f"verdict: {verdict['state']}")
         for reason in verdict["reasons"]:
-            out.print(f"  - {reason}")
+            out.print(f"  - {reason}", markup=False)
     bad = any(not s["verified"] for s in state["signatures"])
     raise SystemExit(0 if (state["satisfied"] or state["required"] is None) and not bad and not state["no_go"] else 1)
 
