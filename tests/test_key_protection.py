@@ -3,6 +3,7 @@ by the environment. Runs are recorded through the real recorder; signatures are 
 the public key alone (taken from ssh-keygen's .pub file, not from the store)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -229,3 +230,63 @@ def test_a_fresh_store_adopts_the_environment_key_instead_of_writing_one(tmp_pat
     signer = default_signer(store, announce=lambda m: None)
     assert signer.protection == "environment"
     assert not list((tmp_path / "evidence" / "keys").glob("*.key"))
+
+
+WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
+
+
+def appendix_lines(store: Path, tmp_path: Path) -> dict[str, str]:
+    """The report of the store's only run in Markdown, HTML and JSON."""
+    (run,) = (store / "runs").glob("*.json")
+    run_id = json.loads(run.read_text())["run"]["id"]
+    res = invoke("report", run_id, "--store", store, "-f", "md", "-f", "html", "-f", "json", "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    return {ext: (tmp_path / "r").with_suffix(ext).read_text() for ext in (".md", ".html", ".json")}
+
+
+@NEEDS_OPENSSH
+def test_a_golive_run_signed_by_the_agent_says_so_in_every_report_format(agent, tmp_path):
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store, "--agent").exit_code == 0
+    res = invoke("run", "--target", WORKSPACE, "--store", store, "-q")
+    assert res.exit_code == 1, res.output  # the reference workspace has gaps; the run is recorded
+    reports = appendix_lines(store, tmp_path)
+    assert "Signing key protection**: agent: the signing key is held by an ssh-agent" in reports[".md"]
+    assert "<th>Signing key protection</th><td>agent: the signing key is held by an ssh-agent" in reports[".html"]
+    assert json.loads(reports[".json"])["run"]["ledger"]["key_protection"] == "agent"
+    assert invoke("evidence", "verify", "--store", store, "--trusted-key",
+                  public_pem_of(agent[1], tmp_path / "k.pem")).exit_code == 0
+
+
+def test_a_plain_key_file_is_flagged_in_every_report_format(tmp_path):
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store).exit_code == 0
+    assert invoke("run", "--target", WORKSPACE, "--store", store, "-q").exit_code == 1
+    reports = appendix_lines(store, tmp_path)
+    assert "Signing key protection**: none -- NOT protected" in reports[".md"]
+    assert "<td>none -- NOT protected" in reports[".html"]
+    ledger = json.loads(reports[".json"])["run"]["ledger"]
+    assert ledger["key_protection"] == "none" and ledger["key_protected"] is False
+
+
+def test_a_golive_run_with_an_environment_key_leaves_no_trace_of_it(tmp_path, monkeypatch):
+    pem, raw = pem_key()
+    body = pem.splitlines()[1]
+    workspace = tmp_path / "ws"
+    shutil.copytree(WORKSPACE, workspace)
+    # a workspace file that quotes the key's body (a careless debug dump): masked, not copied
+    for name in ("golive-links.yaml", "tests/config/test_config_enforcement.py"):  # both recorded as artifacts
+        (workspace / name).write_text((workspace / name).read_text() + f"\n# signing: {body}\n")
+    monkeypatch.setenv("GOLIVE_STORE_KEY", pem)
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store, "--from-env").exit_code == 0
+    res = invoke("-vv", "run", "--target", workspace, "--store", store)  # debug log on stderr: in res.output
+    assert res.exit_code == 1, res.output
+    reports = appendix_lines(store, tmp_path)
+    assert "Signing key protection**: environment: the signing key was provided by the environment" in reports[".md"]
+    assert json.loads(reports[".json"])["run"]["ledger"]["key_protection"] == "environment"
+    assert "DEBUG" in res.output or "golive" in res.output  # the log was captured
+    outputs = [store_bytes(store), res.output.encode(), *(text.encode() for text in reports.values())]
+    for secret in (body.encode(), raw, raw.hex().encode(), pem.encode()):
+        assert not any(secret in blob for blob in outputs)
+    assert b"# signing: [REDACTED:environment-secret]" in outputs[0], "the planted copies were masked, not skipped"

@@ -99,6 +99,9 @@ class LedgerRecorder:
         payload["signing_key"] = self.signer.key_id  # a public key id: "*_key" must not mask it
         payload["key_protected"] = self.key_protected
         payload["key_protection"] = self.key_protection
+        for fact in ("provenance", "jobs"):  # printed by reports: bound to the ledger (golive.ledger.bound)
+            if run.get(fact) is not None:
+                payload[fact] = self.redactor.obj(run[fact])
         if run.get("authored") is not None:  # the attestations and waivers in scope (golive.ledger.scope)
             payload["authored"] = self.redactor.obj(run["authored"])
         links = outside_links(run["target"]) if run.get("target") else []

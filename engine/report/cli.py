@@ -183,7 +183,7 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
                 raise ReportUsageError(f"{exc} (in {hist.store_path(store_dir) / hist.RUNS})") from None
     plan = _load_plan(plan_path, document or {})
     bands = getattr(plan, "bands", None)
-    document, ledger_check = _bind(document, where, store_dir, recorded, from_ledger, str(results), bands)
+    document, ledger_check = _bind(document, where, store_dir, recorded, from_ledger, str(results), bands, plan)
     # sign-offs are only ever read from the ledger: a "signoff" block in a file is not trusted
     state = _signoff_state(store_dir, document) if recorded or (document.get("run") or {}).get("ledger") else None
     if state is None:
@@ -281,9 +281,10 @@ def _load_recorded(hist: Any, store_dir: Path | None, run: Path, from_ledger: bo
 
 
 def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: bool, from_ledger: bool,
-          run_arg: str, bands: Any) -> tuple[dict, str]:
-    """The document to render (checked, or re-made from the ledger) and the report's line saying so."""
-    from golive.ledger import LedgerError, bind
+          run_arg: str, bands: Any, plan: Any = None) -> tuple[dict, str]:
+    """The document to render (checked, then taken from the ledger and the run's plan wherever
+    they hold the field: golive.ledger.bound) and the report's line saying so."""
+    from golive.ledger import LedgerError, bind, bound
     from golive.ledger.store import StoreError, open_store
 
     run_id = str(((document or {}).get("run") or {}).get("id") or "") if isinstance(document, dict) else ""
@@ -309,6 +310,9 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
             return document, (f"NOT verified against a ledger: run {run_id or '(no id)'} is not recorded in the "
                               f"ledger at {store.path}; its figures are only as good as the file")
         binding = bind.check_document(store, document, where, bands)
+        bound.check_run_facts(store, document, where)
+        document = bound.bound_document(store, document, binding.run_id, plan, bands)
+        unbound = bound.unbound_note(document, plan)
     except (bind.LedgerNotVerified, bind.NotRecorded) as exc:
         raise LedgerMismatch(str(exc)) from None
     except bind.Mismatch as exc:
@@ -318,7 +322,8 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
         raise ReportUsageError(f"evidence store {store.path}: {exc}") from None
     finally:
         store.close()
-    return document, binding.statement + "".join(f"; note: {n}" for n in binding.notes[:3])
+    return document, binding.statement + "".join(f"; note: {n}" for n in binding.notes[:3]) \
+        + (f"; {unbound}" if unbound else "")
 
 
 def _bound_past(store_dir: Path | None, past: list[dict], ledger_check: str) -> tuple[list[dict], list[str]]:
@@ -327,7 +332,7 @@ def _bound_past(store_dir: Path | None, past: list[dict], ledger_check: str) -> 
     verified a moment ago for this run, so each is only compared with its entries)."""
     if not ledger_check.startswith("verified") or not past:
         return past, []
-    from golive.ledger import bind
+    from golive.ledger import bind, bound
     from golive.ledger.store import open_store
 
     kept, notes = [], []
@@ -336,6 +341,7 @@ def _bound_past(store_dir: Path | None, past: list[dict], ledger_check: str) -> 
         for doc in past:
             try:
                 bind.check_document(store, doc, f"earlier run {doc['run']['id'][:8]}", verify=False)
+                bound.check_run_facts(store, doc, f"earlier run {doc['run']['id'][:8]}")  # its date places it
                 kept.append(doc)
             except bind.Mismatch as exc:
                 notes.append(f"left out of the comparison and trend: {exc}")

@@ -1,0 +1,117 @@
+"""Every field `golive report RUN` prints comes from the ledger, from the run's plan, or is named
+as unverified (issue 15.4; golive.ledger.bound).
+
+One real run of the reference workspace is recorded; each test edits one field of
+<store>/runs/<run>.json the way a forger would and shows the report either refuses it (exit 3,
+naming the field and the entry) or renders the ledger's value, never the edit.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_report_bound import invoke, run_file, store  # noqa: F401 -- `store` copies this module's `recorded`
+
+WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> Path:
+    """One recorded run of the reference workspace (a plain key, no waivers)."""
+    store = tmp_path_factory.mktemp("fields") / "evidence"
+    assert invoke("keys", "init", "--store", store).exit_code == 0
+    assert invoke("run", "--target", WORKSPACE, "--store", store, "-q").exit_code == 1  # the workspace has gaps
+    return store
+
+
+def dig(doc, path):
+    for step in path:
+        doc = doc[step]
+    return doc
+
+
+def put(doc, path, value):
+    dig(doc, path[:-1])[path[-1]] = value
+
+
+# (path in the document, a forged value that still matches the results schema)
+FORGED = [
+    (("run", "started"), "2020-01-01T00:00:00+00:00"),
+    (("run", "finished"), "2020-01-01T00:09:00+00:00"),
+    (("run", "target"), "/srv/the-audited-system"),
+    (("run", "host"), "prod-box-1"),
+    (("run", "golive_version"), "9.9.9"),
+    (("run", "plan", "version"), "9"),
+    (("run", "plan", "requirements"), 12),
+    (("run", "plan", "title"), "A smaller plan"),
+    (("run", "selection"), ["PRE-PIPE"]),
+    (("run", "tailoring_digest"), "sha256:" + "0" * 64),
+    (("run", "provenance", "git", "commit"), "0" * 40),
+    (("run", "provenance", "git", "dirty"), False),
+    (("run", "provenance", "user"), "auditor"),
+    (("run", "jobs"), 64),
+    (("run", "ledger", "key_protection"), "agent"),
+    (("run", "ledger", "key_protected"), True),
+    (("summary", "not_applicable"), 40),
+    (("summary", "covered"), 99),
+    (("summary", "selected"), 10),
+    (("summary", "how_computed"), "covered = every requirement"),
+    (("summary", "verdict", "policy", "verified"), []),
+    (("coverage", "by_section", 0, "failing_ids"), ["PRE-PIPE-01"]),
+    (("coverage", "by_section", 0, "title"), "Renamed section"),
+]
+
+
+@pytest.mark.parametrize("path,forged", FORGED, ids=[".".join(map(str, p)) for p, _ in FORGED])
+def test_an_edited_field_is_refused_or_rendered_from_the_ledger(store, tmp_path, path, forged):
+    doc = json.loads(run_file(store).read_text())
+    truth = dig(doc, path)
+    assert truth != forged, "the edit must change something"
+    put(doc, path, forged)
+    run_file(store).write_text(json.dumps(doc))
+    out = tmp_path / "report.json"
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "json", "-o", out)
+    if res.exit_code == 3:
+        name = ".".join(str(p) for p in path if not isinstance(p, int))
+        assert name.split(".")[-1] in res.output and "entry" in res.output, res.output
+        return
+    assert res.exit_code == 0, res.output
+    rendered = json.loads(out.read_text())
+    assert dig(rendered, path) == truth, f"{path} rendered as the edit, not the ledger's value"
+
+
+def test_run_facts_are_refused_naming_the_entry(store):
+    doc = json.loads(run_file(store).read_text())
+    doc["run"]["target"] = "/srv/elsewhere"
+    run_file(store).write_text(json.dumps(doc))
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "json", "-o", store / "r.json")
+    assert res.exit_code == 3
+    assert "run.target" in res.output and "run-started entry" in res.output and "--from-ledger" in res.output
+
+
+def test_what_no_entry_holds_is_named_as_unverified_in_the_report(store, tmp_path):
+    doc = json.loads(run_file(store).read_text())
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-f", "html", "-o", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    for ext in (".md", ".html"):
+        text = (tmp_path / "r").with_suffix(ext).read_text()
+        assert "not recorded in the ledger (unverified)" in text and "the test list and outcomes" in text
+    # an edit there renders (it has no ledger source) and stays under that label
+    doc["tests"][0]["name"] = "forged_test_name"
+    run_file(store).write_text(json.dumps(doc))
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-o", tmp_path / "forged.md")
+    assert res.exit_code == 0 and "the test list and outcomes" in (tmp_path / "forged.md").read_text()
+
+
+def test_a_malformed_waivers_or_tailoring_block_is_refused_as_input(store):
+    for field, value in (("waivers", ["forged"]), ("tailoring", ["forged"])):
+        doc = json.loads(run_file(store).read_text())
+        original = doc[field]
+        doc[field] = value
+        run_file(store).write_text(json.dumps(doc))
+        res = invoke("report", doc["run"]["id"], "--store", store, "-f", "json", "-o", store / "r.json")
+        assert res.exit_code == 2 and field in res.output, res.output
+        doc[field] = original
+        run_file(store).write_text(json.dumps(doc))
