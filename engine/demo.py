@@ -7,8 +7,9 @@
   git history -- all consistent and mostly passing.
 - ``degraded``: the healthy workspace with known faults injected (a memory leak, a disk at 91 %,
   a 45-minute outage, a plaintext key, feed defects, an accuracy drop, slippage, a cost overrun,
-  a limit breach, an IFD signal whose recorded figures the DBN recording contradicts), which the
-  report explains.
+  a limit breach, an IFD signal whose recorded figures the DBN recording contradicts, a message
+  throttle that never fired, an order traceable to no algorithm or trader, an algorithm missing
+  from the inventory), which the report explains.
 
 The generators live in ``examples/`` of the source checkout (they are demo data, not golive);
 ``seed`` needs only the reference workspace.
@@ -29,6 +30,7 @@ DEMO_NOW = datetime(2026, 11, 3, 21, 0, tzinfo=timezone.utc)
 
 DEGRADED_RECORDS = ("accuracy_drop", "high_slippage", "cost_overrun", "limit_breach")
 DEGRADED_OPS = ("memory_leak", "disk_91", "outage_45min", "plaintext_key")
+DEGRADED_REGULATORY = ("throttle_never_fired", "untraceable_order", "algorithm_not_in_inventory")
 
 
 class DemoError(RuntimeError):
@@ -76,6 +78,7 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
         return ws
     degraded = profile == "degraded"
     records = _examples("records_fixtures")
+    regulatory = _examples("regulatory_fixtures")
     feed = _examples("feed_workspace")
     ifd = _examples("ifd_tape")
     ops = _examples("ops_fixtures")
@@ -86,6 +89,8 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
     end = DEMO_NOW
     session_day = datetime.fromtimestamp(ops._session_start(end), timezone.utc).date()
     records.write_records(dest, inject=DEGRADED_RECORDS if degraded else (), seed=seed)
+    # the inventory, cancels, control rejections and conformance tests the regulations ask for
+    found = regulatory.write_regulatory(dest, inject=DEGRADED_REGULATORY if degraded else (), seed=seed)
     signals = dest / "records" / "signals.csv"
     # the first 105 minutes of the session: the recording covers the signals of its first three cycles
     market = feed.write_feed_workspace(dest, healthy=not degraded, seed=seed, day=session_day, minutes=105,
@@ -95,7 +100,8 @@ def build(dest: Path, profile: str = "healthy", seed: int = 7) -> DemoWorkspace:
     ops.write_ops(dest, inject=DEGRADED_OPS if degraded else (), seed=seed, end=end)
     if degraded:
         ws.injected = {"records": list(DEGRADED_RECORDS), "ops": list(DEGRADED_OPS), "feed": ["feed defects"],
-                       "ifd_figures_not_from_the_tape": recount["mismatch"]}
+                       "ifd_figures_not_from_the_tape": recount["mismatch"],
+                       "regulatory": {fault: found[fault] for fault in DEGRADED_REGULATORY}}
     return ws
 
 

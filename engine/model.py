@@ -129,6 +129,9 @@ class Section:
     plan_lines: tuple[int, int]
     requirements: list[Requirement] = field(default_factory=list)
     file: str = ""
+    # "plan": from the firm's own plan; "regulation": evidence a regulation names that the plan
+    # lacks (the section file's ``source``), kept apart so the plan's own coverage stays readable
+    origin: str = "plan"
 
 
 @dataclass(frozen=True)

@@ -120,18 +120,24 @@ def test_one_requirement_serves_several_frameworks(packaged, plan):
         assert m["items"] == m["mapped"] + m["gaps"] and m["gaps"] > 0 and m["mapped"] > 0
         assert m["mapped_in_part"] <= m["mapped"]
     kill = next(e for e in mapping["rts6"]["entries"] if e["id"] == "RTS6-ART12")
-    assert kill["requirements"] == [{"id": "RISK-04", "title": kill["requirements"][0]["title"], "priority": "P1",
-                                     "check": "risk.kill_switch", "manual": False}]
+    assert kill["requirements"][0] == {"id": "RISK-04", "title": kill["requirements"][0]["title"], "priority": "P1",
+                                       "check": "risk.kill_switch", "manual": False}
+    # the drill per venue and order traceability the regulation adds (section REG)
+    assert [(r["id"], r["check"]) for r in kill["requirements"][1:]] == [
+        ("REG-02", "regulatory.kill_drills"), ("REG-03", "regulatory.order_traceability")]
+    assert {entry.split(":")[0] for entry in index["REG-04"]} == {"rts6", "sec-15c3-5", "finra-15-09"}
 
 
 # --- the plan loader is unaffected --------------------------------------------------------
 
 def test_plan_loader_ignores_the_frameworks_folder(plan):
-    assert len(plan.requirements) == 94
+    # the firm's 94 and the 6 of section REG (source: regulation); no catalog item among them
+    assert len(plan.requirements) == 100
+    assert sum(len(s.requirements) for s in plan.sections if s.origin == "plan") == 94
     assert not any("frameworks" in s.file for s in plan.sections)
     result = CliRunner().invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert "94 requirements" in result.output
+    assert "100 requirements" in result.output
 
 
 # --- validation: problems name file, line and item ----------------------------------------

@@ -26,9 +26,9 @@ def test_help_everywhere(cmd):
 def test_validate_shipped_plan_counts_requirements_per_phase():
     res = invoke("validate")
     assert res.exit_code == 0, res.output
-    assert "94 requirements in 11 sections" in res.output
+    assert "100 requirements in 12 sections" in res.output  # the plan's 94 + section REG's 6
     assert "phase 1 Pre-Live Deployment Testing: 35" in res.output
-    assert "phase 6 Compliance and Audit: 8" in res.output
+    assert "phase 6 Compliance and Audit: 14" in res.output  # AUD (8) and REG (6)
 
 
 def test_validate_bad_plan_exits_2_with_file_and_line(tmp_path):
@@ -58,7 +58,7 @@ def test_run_json_document_shape(tmp_path):
     # a partial selection is never READY, and the verdict says why
     verdict = doc["summary"]["verdict"]
     assert verdict["state"] in ("NOT READY", "INCOMPLETE")
-    assert any(r.startswith("partial scope: 6 of 94 requirements selected") for r in verdict["reasons"])
+    assert any(r.startswith("partial scope: 6 of 100 requirements selected") for r in verdict["reasons"])
     assert set(doc["summary"]["figures"]) >= {"selected", "covered", "verified", "waived", "failing", "partial",
                                               "missing", "skipped"}
     assert set(doc) >= {"run", "summary", "coverage", "results", "tests", "additional_tests"}
@@ -92,7 +92,7 @@ overrides:
     assert [c["loosened"] for c in doc["tailoring"]["changes"]] == [True, False]
     ops4 = next(r for r in doc["results"] if r["requirement_id"] == "OPS-04")
     assert ops4["status"] == "skipped" and ops4["not_applicable"]
-    assert doc["summary"]["requirements"] == 93 and doc["summary"]["not_applicable"] == 1
+    assert doc["summary"]["requirements"] == 99 and doc["summary"]["not_applicable"] == 1
 
 
 def test_bad_tailoring_exits_2(tmp_path):
@@ -108,14 +108,15 @@ def test_demo_seed_profile_reproduces_the_reference_workspace(tmp_path):
     assert res.exit_code == 0, res.output
     assert (d / "workspace" / "golive.toml").exists() and (d / "evidence").is_dir()
     doc = json.loads((d / "golive-results.json").read_text())
-    assert doc["summary"]["requirements"] == 94 and doc["summary"]["implemented"] == 30
-    assert doc["run"]["ledger"]["size"] > 94
+    # the reference workspace's 94 requirements and section REG's 6, which it has no evidence for
+    assert doc["summary"]["requirements"] == 100 and doc["summary"]["implemented"] == 30
+    assert doc["run"]["ledger"]["size"] > 100
     assert "demo done" in res.output
     pdf = d / "golive-report.pdf"
     assert str(pdf.resolve()) in res.output.replace("\n", "")
     from pypdf import PdfReader
     text = "".join(page.extract_text() for page in PdfReader(pdf).pages[:4])
-    assert "Live Trading Test Plan" in text and "94" in text
+    assert "Live Trading Test Plan" in text and "100" in text
     again = invoke("demo", str(d))
     assert again.exit_code == 2 and "--force" in again.output
 
@@ -154,14 +155,16 @@ def test_demo_degraded_reports_every_injected_fault(tmp_path):
         "PRE-ALGO-09": "accuracy drop", "LIVE-LIMITED-04": "slippage", "LIVE-LIMITED-06": "cost overrun",
         "RISK-01": "limit breach",
         "PRE-ALGO-08": "IFD figures not from the tape", "PRE-ALGO-12": "IFD figures not from the tape",
+        "REG-01": "algorithm missing from the inventory", "REG-03": "untraceable order",
+        "REG-04": "message throttle that never fired",
     }
     for rid, fault in expected.items():
         assert bad.get(rid) in ("fail", "partial"), (rid, fault, bad.get(rid))
     # every injected fault keeps it from going live: P1 faults and the P2 cost overrun block it
     verdict = json.loads((d / "golive-results.json").read_text())["summary"]["verdict"]
     assert verdict["state"] == "NOT READY"
-    # PRE-CONF-05 (P3) and PRE-ALGO-12 (P2) are partial: reported, not blocking under the policy
-    assert set(expected) - {"PRE-CONF-05", "PRE-ALGO-12"} <= set(verdict["blocking"])
+    # PRE-CONF-05 (P3), PRE-ALGO-12 and REG-01 (P2) are partial: reported, not blocking under the policy
+    assert set(expected) - {"PRE-CONF-05", "PRE-ALGO-12", "REG-01"} <= set(verdict["blocking"])
     assert "PRE-ALGO-08" in verdict["blocking"]  # the P1 whose recorded pressure the tape contradicts
     assert any(r.startswith("RISK-01 (P1) fails: ") for r in verdict["reasons"])
     assert "verdict: NOT READY" in res.output

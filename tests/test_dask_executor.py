@@ -82,12 +82,12 @@ def test_demo_plan_gives_identical_results_on_dask_and_locally(cluster, demo, tm
     local, _ = run_demo(demo, None, tmp_path / "local-store", clock)
     dask, recorder = run_demo(demo, cluster, tmp_path / "dask-store", clock)
     assert dask["run"]["executor"] == "dask"
-    assert len(dask["results"]) == 94
+    assert len(dask["results"]) == 100
     assert normalised(dask) == normalised(local)
     # the single writer in this process recorded every outcome, artifacts included
     report = verify_store(Store(tmp_path / "dask-store"))
     assert report.ok, report.problems
-    assert report.entries == 1 + 94 + 3
+    assert report.entries == 1 + 100 + 3
     with_artifacts = [r for r in dask["results"] if r.get("artifacts")]
     assert with_artifacts, "no check recorded an artifact on the workers"
 

@@ -94,7 +94,7 @@ def test_degraded_cover_says_not_ready_with_the_p1_reasons_failures_first(degrad
     assert all("(P1)" in s for s in shown[:len(failing_p1)])
     assert f"and {len(verdict['reasons']) - SHOWN_ON_COVER} more reasons (all in the Executive Summary)" in text
     # scope and signature on the cover match the run
-    assert "Scope all 94 requirements of the plan" in text and "signed: ledger checkpoint" in text
+    assert "Scope all 100 requirements of the plan" in text and "signed: ledger checkpoint" in text
     # every P1 blocker is named in the report with its reason
     full = pdf_text(degraded / "golive-report.pdf")
     for reason in verdict["reasons"]:
@@ -211,8 +211,8 @@ def test_healthy_with_attestations_then_ready_once_the_rest_is_tailored_out_and_
     pdf = d / "signed.pdf"
     invoke("report", run_id, "--store", store, "-o", pdf)
     text = cover(pdf)
-    assert "Readiness: READY" in text and "policy met for 93 requirements" in text
-    assert "all 94 requirements of the plan; 1 tailored out as not applicable" in text
+    assert "Readiness: READY" in text and "policy met for 99 requirements" in text
+    assert "all 100 requirements of the plan; 1 tailored out as not applicable" in text
     assert "tailored (0 thresholds loosened)" in text
     # every other requirement is verified (PRE-ALGO-12, a P2, on the recount too): the default gate
     # agrees with READY

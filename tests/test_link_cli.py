@@ -78,10 +78,10 @@ def test_review_table_summary_and_json(workspace, tmp_path):
     res = invoke("link", "--target", str(workspace), "--json", str(out))
     assert res.exit_code == 0, res.output
     assert "PRE-ALGO-01" in res.output and "expected value~ev" in res.output
-    assert "confirmed: 0 of 94 requirements; if the high/medium suggestions were confirmed: 2 of 94" in res.output
+    assert "confirmed: 0 of 100 requirements; if the high/medium suggestions were confirmed: 2 of 100" in res.output
     assert "LIVE-REL-04" in res.output.split("no link and no suggestion")[1]  # low is not shown by default
     doc = json.loads(out.read_text())
-    assert doc["summary"] == {"requirements": 94, "confirmed": 0, "if_suggestions_confirmed": 2}
+    assert doc["summary"] == {"requirements": 100, "confirmed": 0, "if_suggestions_confirmed": 2}
     algo = next(r for r in doc["requirements"] if r["id"] == "PRE-ALGO-01")
     assert [s["test"] for s in algo["suggested"]] == ["tests/test_ev.py::test_min_ev",
                                                       "tests/test_ev.py::TestLatency::test_p99"]
@@ -115,7 +115,7 @@ def test_write_markers_dry_run_then_declined_then_yes(workspace):
     assert "# measured on the replay rig\n    @pytest.mark.requirement" in path.read_text()
     again = invoke("link", "--target", str(workspace))
     assert "marker PRE-ALGO-01" in again.output
-    assert "confirmed: 2 of 94 requirements" in again.output
+    assert "confirmed: 2 of 100 requirements" in again.output
 
 
 def test_write_map_needs_by_then_confirms_links(workspace):
@@ -167,5 +167,5 @@ def test_map_problems_are_warnings_and_result_files_get_no_marker(workspace, mon
     flat = res.output.replace("\n", " ")
     assert "golive-links.yaml: links.PRE-ALGO-01[0]: 'confirmed_by' is a required property" in flat
     assert "test-results/latency_test.json is not a test function" in flat
-    assert "confirmed: 0 of 94" in flat
+    assert "confirmed: 0 of 100" in flat
 

@@ -39,6 +39,8 @@ EXPECTED_CATEGORIES = [
     ("business-performance", "Business Performance"),
     ("compliance-audit", "Compliance & Audit"),
 ]
+# after the reference report's nine: the category of what the regulations add (section REG)
+REGULATORY_CATEGORY = ("regulatory-controls", "Regulatory Controls (RTS 6, SEC 15c3-5)")
 
 # (section id, phase, title, plan lines), in plan order.
 EXPECTED_SECTIONS = [
@@ -125,6 +127,12 @@ def section_docs(plan) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture(scope="module")
+def plan_section_docs(section_docs) -> list[tuple[str, dict]]:
+    """The firm's own plan: the sections not marked ``source: regulation``."""
+    return [(rel, doc) for rel, doc in section_docs if doc["section"].get("source", "plan") == "plan"]
+
+
+@pytest.fixture(scope="module")
 def requirements(section_docs) -> dict[str, tuple[dict, dict, str]]:
     """requirement id -> (requirement, its section block, its file)."""
     found: dict[str, tuple[dict, dict, str]] = {}
@@ -172,7 +180,20 @@ def test_phases(plan):
 
 
 def test_categories(plan):
-    assert [(c["id"], c["title"]) for c in plan["categories"]] == EXPECTED_CATEGORIES
+    assert [(c["id"], c["title"]) for c in plan["categories"]] == EXPECTED_CATEGORIES + [REGULATORY_CATEGORY]
+
+
+def test_the_regulations_additions_are_one_marked_section(section_docs, plan_section_docs):
+    """Section REG (issue 18.2) holds what RTS 6 / 15c3-5 name and the plan lacks: marked
+    ``source: regulation``, in the phase it extends, under its own category, every requirement
+    verified by a regulatory check."""
+    added = [(rel, doc) for rel, doc in section_docs if (rel, doc) not in plan_section_docs]
+    assert [(rel, doc["section"]["id"], doc["section"]["source"]) for rel, doc in added] == \
+        [("6-compliance/regulatory-evidence.yaml", "REG", "regulation")]
+    reqs = added[0][1]["requirements"]
+    assert [r["id"] for r in reqs] == [f"REG-0{i}" for i in range(1, 7)]
+    assert {r["category"] for r in reqs} == {REGULATORY_CATEGORY[0]}
+    assert all(r["check"]["plugin"] == "regulatory" and r["thresholds"] for r in reqs)
 
 
 def test_every_section_file_is_listed(plan):
@@ -183,9 +204,9 @@ def test_every_section_file_is_listed(plan):
     assert len(plan["sections"]) == len(set(plan["sections"]))
 
 
-def test_sections_match_the_plan_structure(plan, section_docs):
+def test_sections_match_the_plan_structure(plan, section_docs, plan_section_docs):
     got = [(d["section"]["id"], d["section"]["phase"], d["section"]["title"],
-            d["section"]["plan_lines"]) for _, d in section_docs]
+            d["section"]["plan_lines"]) for _, d in plan_section_docs]
     assert got == EXPECTED_SECTIONS
     phases = {p["number"]: p for p in plan["phases"]}
     for rel, doc in section_docs:
@@ -197,16 +218,17 @@ def test_sections_match_the_plan_structure(plan, section_docs):
         assert set(doc) == {"section", "requirements"}, rel
 
 
-def test_sections_do_not_overlap(section_docs):
-    ranges = [d["section"]["plan_lines"] for _, d in section_docs]
+def test_sections_do_not_overlap(plan_section_docs):
+    ranges = [d["section"]["plan_lines"] for _, d in plan_section_docs]
     for before, after in zip(ranges, ranges[1:]):
         assert after[0] > before[1], f"section ranges {before} and {after} overlap"
 
 
 def test_requirements_match_the_index(requirements, index_rows, section_docs):
     assert len(index_rows) == 94
-    assert len(requirements) == 94
-    assert list(requirements) == [row["id"] for row in index_rows], \
+    own = [rid for rid, (_, section, _) in requirements.items() if section.get("source", "plan") == "plan"]
+    assert len(own) == 94 and len(requirements) == 94 + 6  # + section REG (source: regulation)
+    assert own == [row["id"] for row in index_rows], \
         "requirements must appear in index order"
     for row in index_rows:
         req, section, rel = requirements[row["id"]]

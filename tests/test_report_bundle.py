@@ -64,7 +64,7 @@ def test_the_demo_pdf_carries_a_bundle_that_verify_report_accepts(demo):
     assert set(files) == {"results.json", BUNDLE_ATTACHMENT}
     ok = verify_report(demo["pdf"], demo["vkey"])
     assert ok.exit_code == 0, ok.output
-    assert "every result matches the ledger (94 requirements)" in ok.output
+    assert "every result matches the ledger (100 requirements)" in ok.output
     bundle, doc = json.loads(files[BUNDLE_ATTACHMENT]), json.loads(files["results.json"])
     # run.ledger carries the v2 signed checkpoint, the one the bundle proves against
     assert doc["run"]["ledger"]["tlog_checkpoint"] == bundle["checkpoint"]

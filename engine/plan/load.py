@@ -362,7 +362,7 @@ def _duration_text(value: Any) -> str | None:
 def build_section(data: dict[str, Any], rel: str, doc: YamlDoc) -> Section:
     head = data["section"]
     section = Section(id=head["id"], phase=int(head["phase"]), title=head["title"],
-                      plan_lines=_range(head["plan_lines"]), file=rel)
+                      plan_lines=_range(head["plan_lines"]), file=rel, origin=head.get("source", "plan"))
     section.requirements = [
         build_requirement(item, section, rel, doc.line_of(["requirements", index]))
         for index, item in enumerate(data["requirements"])
