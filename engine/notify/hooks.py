@@ -43,8 +43,10 @@ def _run_deliveries(store, rules: Rules, recorder, doc, past, sealed, clock) -> 
 
     wanted = rules.wanted()
     now = (clock or (lambda: datetime.now(timezone.utc)))()
-    authored = ({kind: authored_entries(store, kind, in_force_at=IN_FORCE_NOW) for kind in ("waiver", "attestation")}
-                if "expiring" in wanted else {})
+    scoped = (doc.get("run") or {}).get("authored")  # this target's entries only (golive.ledger.scope)
+    authored = ({kind: [e for e in authored_entries(store, kind, in_force_at=IN_FORCE_NOW)
+                        if scoped is None or e["seq"] in set(scoped.get(kind + "s") or ())]
+                 for kind in ("waiver", "attestation")} if "expiring" in wanted else {})
     misfires = []
     if "misfire" in wanted:  # one the scheduler could not send (or a scheduler without rules) goes now
         from golive.schedule.runlog import RunLog
