@@ -416,6 +416,11 @@ def test_ledger_status_lists_revocations_corrections_signoffs_notifications(buil
     assert "PRE-PIPE-01" in notifications and "127.0.0.1:9" not in page  # never the channel's URL
     keys = page.split("<h2>Keys</h2>")[1]
     assert '<tr class="key-revoke">' in keys and "left the firm" in keys
+    run_page = client.get(f"/runs/{built.runs[2]}").text.split('<h2 id="signoffs">')[1].split("<h2")[0]
+    assert "Ada Risk" in run_page and "no-go" in run_page and "shadow week first" in run_page
+    assert "<td>verified</td>" in run_page  # signed before the key was revoked
+    other = client.get(f"/runs/{built.runs[0]}").text.split('<h2 id="signoffs">')[1].split("<h2")[0]
+    assert "asks for no sign-off and none is recorded" in other
     kinds = page.split("Entries by kind")[1].split("</table>")[0]
     for kind in ("revocation", "correction", "signoff", "notification", "waiver"):
         assert f'<tr class="kind-{kind}"><td>{kind}</td><td>1</td></tr>' in kinds

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from golive.report.analysis import Change  # the report's own (id, title, before, after)
 from golive.report.inputs import fmt_value
 from golive.serve import queries
+from golive.serve.signoffs import run_signoffs
 from golive.serve.runindex import FAILING, RunFilters, RunIndex, RunSummary, run_document
 
 
@@ -67,6 +68,7 @@ class RunPage:
     attestations: tuple[dict[str, Any], ...]
     checkpoint: Mapping[str, Any] | None
     disagreements: tuple[str, ...]  # requirements whose document status differs from the ledger's
+    signoffs: Mapping[str, Any] | None = None  # golive.serve.signoffs.run_signoffs
 
 
 def run_page(store, run: RunSummary, params: Mapping[str, str]) -> RunPage:
@@ -89,7 +91,8 @@ def run_page(store, run: RunSummary, params: Mapping[str, str]) -> RunPage:
                    waivers=tuple({"requirement_id": r["requirement_id"], **r["waiver"]}
                                  for r in results if r["waiver"]),
                    attestations=tuple(attests),
-                   checkpoint=queries.checkpoint(store, run.checkpoint_seq), disagreements=disagree)
+                   checkpoint=queries.checkpoint(store, run.checkpoint_seq), disagreements=disagree,
+                   signoffs=run_signoffs(store, run.id, doc))
 
 
 def _field(result: Mapping[str, Any], name: str) -> Any:
