@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tamper_summary import tamper_case
 from test_report_bound import invoke, run_file, store  # noqa: F401 -- `store` copies this module's `recorded`
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
@@ -73,6 +74,8 @@ def test_an_edited_field_is_refused_or_rendered_from_the_ledger(store, tmp_path,
     run_file(store).write_text(json.dumps(doc))
     out = tmp_path / "report.json"
     res = invoke("report", doc["run"]["id"], "--store", store, "-f", "json", "-o", out)
+    held = res.exit_code == 3 or (res.exit_code == 0 and dig(json.loads(out.read_text()), path) == truth)
+    tamper_case(f"runs/<run>.json {'.'.join(map(str, path))} edited: report refuses it or renders the ledger's", held)
     if res.exit_code == 3:
         name = ".".join(str(p) for p in path if not isinstance(p, int))
         assert name.split(".")[-1] in res.output and "entry" in res.output, res.output
@@ -99,10 +102,14 @@ def test_what_no_entry_holds_is_named_as_unverified_in_the_report(store, tmp_pat
         text = (tmp_path / "r").with_suffix(ext).read_text()
         assert "not recorded in the ledger (unverified)" in text and "the test list and outcomes" in text
     # an edit there renders (it has no ledger source) and stays under that label
-    doc["tests"][0]["name"] = "forged_test_name"
+    doc["additional_test_files"][0]["path"] = "tests/test_ForgedTestName.py"
     run_file(store).write_text(json.dumps(doc))
     res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-o", tmp_path / "forged.md")
-    assert res.exit_code == 0 and "the test list and outcomes" in (tmp_path / "forged.md").read_text()
+    forged = (tmp_path / "forged.md").read_text()
+    assert res.exit_code == 0 and "additional test files" in forged
+    tamper_case("runs/<run>.json additional_test_files[] edited (no ledger entry holds it; the report names it "
+                "unverified)",
+                "ForgedTestName" not in forged, expected=False)
 
 
 def test_a_malformed_waivers_or_tailoring_block_is_refused_as_input(store):
