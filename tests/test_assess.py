@@ -303,3 +303,19 @@ def test_every_failing_mapped_result_is_reported_as_not_met_with_an_action_citin
             assert action.citation == line.citation and hashes[line.citation.seq] == line.citation.digest
             assert f"make {line.requirement_id} pass" in text
     assert "OPS-01" in seen["rts6"], seen  # the degraded demo's failing operations check (RTS 6 Art. 8)
+
+
+def test_a_target_reads_with_its_workspace_and_an_attestation_without_expiry_says_so(assessments):
+    """Seen on freqtrade and nautilus_trader in one store: rows and actions named only
+    'git:<root commit>', and AUD-07's attestation read 'valid until none'."""
+    from golive.assess.ledger import RecordedRun
+
+    run = RecordedRun("r1", "2026-12-01T10:00:00+00:00", "/work/real/freqtrade", "plan 1", (),
+                      stored={"run": {"provenance": {"target_identity": "git:e5d693ed"}}})
+    assert run.target_key == "git:e5d693ed" and run.target_label == "git:e5d693ed (/work/real/freqtrade)"
+    bare = RecordedRun("r2", "2026-12-01T10:00:00+00:00", "system:desk", "plan 1", ())
+    assert bare.target_label == "system:desk"  # the path is the identity: said once
+    _model, text = assessments["rts6"]
+    assert "valid until none" not in text
+    assert re.search(r"AUD-07: Ada Risk on \d{4}-\d\d-\d\d, no expiry", text)
+    assert "it is not a finding of this period's runs" in text  # the catalog's note is not read as a result

@@ -247,3 +247,16 @@ def test_names_and_notes_print_as_text_and_a_go_over_a_gap_is_noted(signed_run, 
     res = invoke("signoff", "status", ctx["run"], "--store", ctx["store"])
     assert res.exit_code == 1
     assert "NO-GO: signed NO-GO by Eve [b]Ops[/b] (compliance): [red]shadow[/red] week <b>" in res.output
+
+
+def test_without_a_policy_or_signatures_the_sign_off_page_says_none_is_recorded():
+    """Seen in an assessment of nautilus_trader: 'the signatures below are on record' above
+    'No sign-off is recorded for this run'."""
+    from golive.report.signoff_view import signoff_view
+
+    empty = signoff_view({"signoff": {"required": None, "signatures": [], "no_go": []}})
+    assert empty.state == "the plan asks for no sign-off; none is recorded" and not empty.rows
+    signed = signoff_view({"signoff": {"required": None, "no_go": [], "signatures": [
+        {"name": "Ada Risk", "role": "risk", "decision": "go", "time": "2026-12-03T07:00:00Z", "verified": True,
+         "conflicted": [], "key_id": "ab" * 32, "seq": 9}]}})
+    assert signed.state == "the plan asks for no sign-off; the signatures below are on record" and signed.rows

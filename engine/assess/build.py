@@ -66,7 +66,7 @@ def build_assessment(store: Store, plan: Plan, framework: Framework, period: Per
     pages = []
     for ev in evidence:
         document, entries = ledger.signoff(store, ev)
-        pages.append(SignoffPage(ev.run.run_id, ev.run.target_key, signoff_view(document), entries))
+        pages.append(SignoffPage(ev.run.run_id, ev.run.target_label, signoff_view(document), entries))
     notes = [f"run {ev.run.run_id} used plan digest {digest[:16]}; the catalog maps to plan digest "
              f"{plan.digest[:16]}: requirement ids are matched as they are"
              for ev in evidence if (digest := str(((ev.document.get("run") or {}).get("plan") or {}).get("digest")

@@ -37,7 +37,7 @@ def _line(rid: str, plan_titles: Mapping[str, Any], ev: RunEvidence) -> Requirem
     manual = bool(getattr(req, "manual", False) or (result or {}).get("manual"))
     status = str(result.get("status")) if result else "not run"
     reason = "" if state == SATISFIED and status == "pass" else str((result or {}).get("reason") or "")
-    return RequirementLine(rid, str(title), ev.run.run_id, ev.run.target_key, status, state, why, manual,
+    return RequirementLine(rid, str(title), ev.run.run_id, ev.run.target_label, status, state, why, manual,
                            reason, ev.result_entries.get(rid) if result else None)
 
 

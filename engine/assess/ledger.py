@@ -75,6 +75,13 @@ class RecordedRun:
         return str(run.get("target_identity") or (run.get("provenance") or {}).get("target_identity")
                    or self.target)
 
+    @property
+    def target_label(self) -> str:
+        """The identity runs are grouped by, with the workspace the run was given when it differs:
+        ``git:<root commit>`` alone does not tell a reader which repository it is."""
+        key = self.target_key
+        return f"{key} ({self.target})" if self.target and self.target != key else key
+
 
 @dataclass
 class Selection:
@@ -132,11 +139,11 @@ def select_runs(store: Store, period: Period) -> Selection:
     for run in sorted(inside, key=lambda r: (moment(r.started), r.checkpoint.seq)):
         newest = latest[run.target_key]
         used = newest is run
-        note = (f"the latest run of target {run.target_key} in the period" if used else
+        note = (f"the latest run of target {run.target_label} in the period" if used else
                 f"superseded by run {newest.run_id} (started {newest.started}) of the same target")
         if run.selection:
             note += f"; it ran only {', '.join(run.selection)}"
-        selection.runs.append(RunRef(run.run_id, run.target_key, run.started, run.finished, run.plan,
+        selection.runs.append(RunRef(run.run_id, run.target_label, run.started, run.finished, run.plan,
                                      run.selection, run.checkpoint, used, note))
     return selection
 

@@ -56,7 +56,8 @@ def signoff_view(doc: Mapping[str, Any]) -> SignoffView:
     if state.get("no_go"):
         text = "; ".join(state["no_go"])
     elif state.get("required") is None:
-        text = "the plan asks for no sign-off; the signatures below are on record"
+        text = ("the plan asks for no sign-off; the signatures below are on record" if rows
+                else "the plan asks for no sign-off; none is recorded")
     elif state.get("satisfied"):
         text = "signed off: the plan's sign-off policy is met"
     else:
