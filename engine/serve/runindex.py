@@ -40,16 +40,19 @@ RUN_ENTRIES_INDEX = "ix_serve_ledger_entries_run_kind_seq"
 
 class ServeRun(SQLModel, table=True):
     __tablename__ = "serve_runs"
-    __table_args__ = (Index("ix_serve_runs_order", "started", "seq"),)
+    # newest first, alone or within one target or plan (the runs page's filters)
+    __table_args__ = (Index("ix_serve_runs_order", "started", "seq"),
+                      Index("ix_serve_runs_target_order", "target", "started", "seq"),
+                      Index("ix_serve_runs_plan_order", "plan_id", "started", "seq"))
     id: str = Field(primary_key=True)
     seq: int  # of the run-started entry: ties of ``started`` keep the ledger's order
     started: str = ""
     finished: str = ""
     status: str = "incomplete"  # finished | incomplete (no run-finished entry)
-    plan_id: str = Field(default="", index=True)
+    plan_id: str = ""
     plan_version: str = ""
     plan_digest: str = ""
-    target: str = Field(default="", index=True)
+    target: str = ""
     selection: str = "[]"  # JSON list (``--only``)
     by_status: str = "{}"  # JSON {status: count}
     results: int = 0
@@ -153,6 +156,8 @@ class RunIndex:
         self.store = store
         with store.write() as conn:
             SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
+            for index in ServeRun.__table__.indexes:  # a table made by an earlier version lacks the newer ones
+                index.create(conn, checkfirst=True)
             # a run's results in ledger order (run, run-in-compare and requirement pages): without it
             # SQLite's planner walks the whole 'kind' index (every result of every run)
             conn.execute(text(f"CREATE INDEX IF NOT EXISTS {RUN_ENTRIES_INDEX} ON ledger_entries (run_id, kind, seq)"))
