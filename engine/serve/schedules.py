@@ -61,40 +61,57 @@ def schedules(store: Store, now: datetime | None = None) -> SchedulesPage:
     from golive.schedule.triggers import ScheduleError, fire_times
 
     now = now or datetime.now(timezone.utc)
-    events = _events(store)
+    jobs = _latest_by_job(store)
     planned, problem = _planned()
     if problem:
-        return SchedulesPage((), problem, tuple(sorted(events)))
+        return SchedulesPage((), problem, tuple(sorted(jobs)))
     specs = [spec for spec, _ in planned]
     rows = []
     for spec, trigger in planned:
-        mine = events.get(spec.id, [])
+        mine = jobs.get(spec.id) or JobEvents()
         zone = str(spec.schedule.get("timezone") or "UTC")
         try:
             fires = tuple(t.strftime("%Y-%m-%d %H:%M %Z")
                           for t in fire_times(trigger, now, now + LOOKAHEAD, NEXT_FIRES))
         except (ScheduleError, ValueError) as exc:
             fires = (f"cannot be computed: {exc}",)
-        switches = [e for e in mine if e.get("event") in ("paused", "resumed")]
-        runs = [e for e in mine if e.get("event") == "run"]
-        problems = [e for e in mine if e.get("event") in ("misfire", "skip", "error")]
         rows.append(JobRow(id=spec.id, kind=spec.kind, title=spec.title, trigger=str(trigger), timezone=zone,
-                           next_fires=fires, paused=bool(switches) and switches[-1]["event"] == "paused",
-                           last_run=runs[-1] if runs else None, last_problem=problems[-1] if problems else None,
-                           runs=len(runs)))
-    return SchedulesPage(tuple(rows), "", tuple(sorted(set(events) - {s.id for s in specs})))
+                           next_fires=fires, paused=bool(mine.switch) and mine.switch["event"] == "paused",
+                           last_run=mine.last_run, last_problem=mine.last_problem, runs=mine.runs))
+    return SchedulesPage(tuple(rows), "", tuple(sorted(set(jobs) - {s.id for s in specs})))
 
 
-def _events(store: Store) -> dict[str, list[dict[str, Any]]]:
-    """The ledger's schedule entries by job, oldest first."""
+@dataclass
+class JobEvents:
+    """What the page needs of one job's schedule entries: the latest of each sort, and a count."""
+
+    last_run: dict[str, Any] | None = None
+    last_problem: dict[str, Any] | None = None
+    switch: dict[str, Any] | None = None  # the latest paused/resumed
+    runs: int = 0
+
+
+def _latest_by_job(store: Store) -> dict[str, JobEvents]:
+    """The ledger's schedule entries read newest first in batches, keeping per job only the
+    latest run, problem and pause switch (memory per job, not per entry)."""
+    found: dict[str, JobEvents] = {}
     with store.read() as conn:
-        rows = conn.execute(text("SELECT seq, payload FROM ledger_entries WHERE kind = 'schedule' ORDER BY seq")).all()
-    found: dict[str, list[dict[str, Any]]] = {}
-    for seq, payload in rows:
-        try:
-            body = json.loads(payload_bytes(payload))
-        except ValueError:
-            continue  # verify names a damaged payload
-        if body.get("job_id"):
-            found.setdefault(str(body["job_id"]), []).append({**body, "seq": seq})
+        rows = conn.execution_options(yield_per=500).execute(text(
+            "SELECT seq, payload FROM ledger_entries WHERE kind = 'schedule' ORDER BY seq DESC"))
+        for seq, payload in rows:
+            try:
+                body = json.loads(payload_bytes(payload))
+            except ValueError:
+                continue  # verify names a damaged payload
+            if not body.get("job_id"):
+                continue
+            job = found.setdefault(str(body["job_id"]), JobEvents())
+            event = body.get("event")
+            if event == "run":
+                job.runs += 1
+                job.last_run = job.last_run or {**body, "seq": seq}
+            elif event in ("misfire", "skip", "error"):
+                job.last_problem = job.last_problem or {**body, "seq": seq}
+            elif event in ("paused", "resumed"):
+                job.switch = job.switch or {**body, "seq": seq}
     return found
