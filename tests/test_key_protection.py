@@ -43,7 +43,9 @@ def agent(tmp_path, monkeypatch):
     """A real ssh-agent on a socket in tmp_path, holding an Ed25519 key made by ssh-keygen.
     Yields (socket path, private key file, the agent's process)."""
     sock = tmp_path / "agent.sock"
-    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    quiet = {k: v for k, v in os.environ.items() if k not in ("SSH_ASKPASS", "DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], env=quiet,  # no askpass: ssh-add -c is declined
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         if sock.exists():
             break
@@ -123,6 +125,22 @@ def test_the_agent_gone_or_without_the_key_is_refused_and_nothing_is_written(age
     res = invoke("evidence", "checkpoint", "--store", store, env={"SSH_AUTH_SOCK": ""})
     assert res.exit_code == 2 and "SSH_AUTH_SOCK is not set" in res.output, res.output
     assert entries(store) == before
+
+
+@NEEDS_OPENSSH
+def test_a_key_whose_use_the_agent_refuses_leaves_no_key_behind(agent, tmp_path):
+    sock, _key, _proc = agent
+    confirmed = tmp_path / "confirmed_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "needs-confirmation", "-f", str(confirmed)],
+                   check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("SSH_ASKPASS", "DISPLAY")} | {"SSH_AUTH_SOCK": str(sock)}
+    subprocess.run(["ssh-add", "-q", "-c", str(confirmed)], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = tmp_path / "evidence"
+    res = invoke("keys", "init", "--store", store, "--agent", "needs-confirmation")  # no askpass: refused
+    assert res.exit_code == 2 and "refused to sign" in res.output, res.output
+    assert not (store / "keys" / "current").exists() and not list((store / "keys").glob("*.pub"))
+    assert invoke("keys", "init", "--store", store, "--agent", "golive-store-test").exit_code == 0
 
 
 @NEEDS_OPENSSH

@@ -180,7 +180,11 @@ def adopt_key(store: Store, signer: Signer, where: str, note: str = "") -> Signe
         if keydir.current_id or active_ledger_key(store):
             raise KeyFileError(f"{keydir.path} already has a signing key; use `golive keys rotate` to replace it")
         keydir.adopt(signer, where, note)
-        record_key(store, signer)
+        try:
+            record_key(store, signer)  # signs: the agent may refuse here (a declined ssh-add -c)
+        except BaseException:
+            keydir.forget(signer.key_id)  # no current key naming a key the ledger never recorded
+            raise
         return signer
 
 

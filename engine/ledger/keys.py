@@ -216,6 +216,15 @@ class KeyDirectory:
             self.set_current(signer.key_id)
         return signer
 
+    def forget(self, key_id: str) -> None:
+        """Undo :meth:`adopt` of a key the ledger did not record: ``current`` first, then its files."""
+        from golive.ledger.keysource import AGENT_MARKER, ENV_MARKER
+
+        if self.current_id == key_id:
+            (self.path / "current").unlink()
+        for suffix in (".pub", AGENT_MARKER, ENV_MARKER):
+            (self.path / f"{key_id}{suffix}").unlink(missing_ok=True)
+
     def load(self, key_id: str | None = None, passphrase: str | None = None) -> Signer:
         key_id = key_id or self.current_id
         if key_id is None:

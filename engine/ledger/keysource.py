@@ -24,6 +24,7 @@ import base64
 import os
 import socket
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -140,19 +141,31 @@ def _ed25519_public(agent_key) -> bytes | None:  # noqa: ANN001 -- a paramiko Ag
     return blob.get_binary()
 
 
-def agent_keys() -> list[tuple[bytes, str, str, object]]:
-    """(raw public key, fingerprint, comment, paramiko key) of each Ed25519 key in the agent."""
-    import paramiko
-
+@contextmanager
+def _agent():  # noqa: ANN202 -- yields a paramiko.Agent, closed afterwards
+    try:
+        import paramiko
+    except ImportError:
+        raise KeyFileError("signing through an ssh-agent needs paramiko: pip install 'paramiko>=3.2'") from None
     _agent_socket()
     agent = paramiko.Agent()
     try:
-        found = [(raw, k.fingerprint, getattr(k, "comment", "") or "", k) for k in agent.get_keys()
-                 if (raw := _ed25519_public(k)) is not None]
+        yield agent
     except paramiko.SSHException as exc:
-        agent.close()
         raise KeyFileError(f"the ssh-agent at {os.environ['SSH_AUTH_SOCK']} did not answer properly: {exc}") from None
-    return found
+    finally:
+        agent.close()
+
+
+def _listing(agent) -> list[tuple[bytes, str, str, object]]:  # noqa: ANN001
+    return [(raw, k.fingerprint, getattr(k, "comment", "") or "", k) for k in agent.get_keys()
+            if (raw := _ed25519_public(k)) is not None]
+
+
+def agent_keys() -> list[tuple[bytes, str, str, object]]:
+    """(raw public key, fingerprint, comment, paramiko key) of each Ed25519 key in the agent."""
+    with _agent() as agent:
+        return _listing(agent)
 
 
 def select_agent_key(selector: str = "") -> tuple[bytes, str, str]:
@@ -189,23 +202,31 @@ class AgentSigner(Signer):
     def public_raw(self) -> bytes:
         return self._public_raw
 
-    def _agent_key(self):  # noqa: ANN202
-        for raw, _fp, _comment, key in agent_keys():
+    def _agent_key(self, agent):  # noqa: ANN001,ANN202
+        for raw, _fp, _comment, key in _listing(agent):
             if raw == self._public_raw:
                 return key
         raise KeyFileError(f"the ssh-agent at {os.environ.get('SSH_AUTH_SOCK')} does not hold the store's key "
                            f"{self.label}: add it with `ssh-add KEYFILE` (`ssh-add -l` lists what it holds)")
 
-    def sign(self, message: bytes) -> bytes:
-        import paramiko
+    def check(self) -> None:
+        """Refuse now when the agent is unreachable or does not hold the key."""
+        with _agent() as agent:
+            self._agent_key(agent)
 
-        key = self._agent_key()
-        try:
-            blob = paramiko.Message(key.sign_ssh_data(message))
-            kind, signature = blob.get_text(), blob.get_binary()
-        except (paramiko.SSHException, OSError, EOFError) as exc:
-            raise KeyFileError(f"the ssh-agent refused to sign with key {self.label} ({exc}); was it added "
-                               "with a confirmation (-c) that was declined, or did the agent stop?") from None
+    def sign(self, message: bytes) -> bytes:
+        from paramiko import Message, SSHException
+
+        with _agent() as agent:
+            key = self._agent_key(agent)
+            try:
+                blob = Message(key.sign_ssh_data(message))
+                kind, signature = blob.get_text(), blob.get_binary()
+            except (OSError, EOFError) as exc:
+                raise KeyFileError(f"the ssh-agent stopped while signing with key {self.label} ({exc})") from None
+            except SSHException as exc:
+                raise KeyFileError(f"the ssh-agent refused to sign with key {self.label} ({exc}); was it added "
+                                   "with a confirmation (-c) that was declined?") from None
         if kind != "ssh-ed25519" or not verify_signature(self._public_raw, signature, message):
             raise KeyFileError(f"the ssh-agent returned a signature that does not verify with key {self.label}")
         return signature
@@ -219,7 +240,7 @@ def agent_signer(public_raw: bytes, label: str = "") -> AgentSigner:
     """The agent signer for ``public_raw``, refused at once (not at the first checkpoint) when
     the agent is unreachable or does not hold the key."""
     signer = AgentSigner(public_raw, label)
-    signer._agent_key()
+    signer.check()
     return signer
 
 
