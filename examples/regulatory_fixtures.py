@@ -162,3 +162,10 @@ def _write_conformance(root: Path, first: datetime) -> None:
             {"test_id": "CT-XCME-02", "ts": day - timedelta(days=5), "venue": VENUE, "result": "pass",
              "scope": "order entry, modify, cancel, mass cancel (kill switch), drop copy, market data"}]
     write_csv(root / "records" / "conformance_tests.csv", rows, ["test_id", "ts", "venue", "result", "scope"])
+
+
+if __name__ == "__main__":  # python -m examples.regulatory_fixtures ROOT [FAULT ...] (after records_fixtures)
+    import json
+    import sys
+
+    print(json.dumps(write_regulatory(Path(sys.argv[1]), tuple(sys.argv[2:])), indent=2))
