@@ -2,20 +2,26 @@
 
 Per check: a small hand-written target that passes, one that fails for the reason the check
 exists, and ``missing`` when the records hold nothing to judge (never pass on nothing); a bad
-inventory is an ``error`` naming the file. Then the demo: the healthy workspace passes all six
+inventory is an ``error`` naming the file; the throttle and duplicate rules agree with a brute-force
+count on random order streams (Hypothesis). Then the demo: the healthy workspace passes all six
 and each fault the degraded profile injects is reported by its check.
 """
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from golive.model import Status
 from golive.plan import load
 from golive.plugins import regulatory
+from golive.plugins.regulatory.control_rules import violations
+from golive.plugins.regulatory.inventory import Control
 from golive.plugins.records.common import standalone_context
 from golive.run.verdict import judge
 
@@ -237,3 +243,39 @@ def test_the_faults_stay_apart(demo_records):
     root, _ = demo_records["faulty"]
     statuses = {rid: verdict(rid, root).status for rid in CHECK_OF}
     assert {rid for rid, s in statuses.items() if s is not Status.PASS} == {"REG-01", "REG-03", "REG-04"}
+
+
+# --- the throttle and duplicate rules against a brute-force count ------------------------------
+
+def _frame(offsets_ms: list[int], prices: list[int]) -> pd.DataFrame:
+    start = pd.Timestamp("2026-10-05T14:00:00Z")
+    times = sorted(start + timedelta(milliseconds=ms) for ms in offsets_ms)
+    return pd.DataFrame({"ts": times, "order_id": [f"O{i}" for i in range(len(times))], "symbol": "ESZ6",
+                         "side": "buy", "qty": 1, "order_type": "limit", "limit_price": [float(p) for p in prices],
+                         "stop_price": None, "expected_price": 6000.0, "algorithm_id": "A"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 5000), min_size=1, max_size=40), st.integers(1, 5), st.integers(1, 3))
+def test_throttle_flags_exactly_the_orders_beyond_the_rate(offsets, most, window_s):
+    orders = _frame(offsets, [6000] * len(offsets))
+    control = Control("T", "message_throttle", {"max_messages": most, "window_s": window_s}, None, None)
+    flagged = {v["order_id"] for v in violations(control, orders, {})}
+    window = timedelta(seconds=window_s)
+    expected = {oid for oid, t in zip(orders["order_id"], orders["ts"])
+                if sum(1 for u in orders["ts"][:int(oid[1:]) + 1] if u > t - window) > most}
+    assert flagged == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8000), st.sampled_from([5990, 5995])), min_size=1, max_size=30))
+def test_duplicate_rule_flags_an_identical_order_within_the_window(rows):
+    orders = _frame([ms for ms, _ in rows], [p for _, p in sorted(rows)])
+    control = Control("D", "duplicate_order", {"window_s": 2}, None, None)
+    flagged = {v["order_id"] for v in violations(control, orders, {})}
+    expected = set()
+    for i, (t, p) in enumerate(zip(orders["ts"], orders["limit_price"])):
+        earlier = [u for u, q in zip(orders["ts"][:i], orders["limit_price"][:i]) if q == p]
+        if earlier and t - max(earlier) <= timedelta(seconds=2):
+            expected.add(orders["order_id"][i])
+    assert flagged == expected
