@@ -203,6 +203,23 @@ def test_an_incomplete_inventory_entry_fails(tmp_path):
     assert outcome.metrics["entries_incomplete"] == 1 and "ALGO-1 lacks owner" in outcome.reason
 
 
+@pytest.mark.parametrize("rid, files, metric", [
+    # an order on a venue its algorithm does not list
+    ("REG-01", {"orders": ORDERS.replace("ALGO-1,T1,XCME\n", "ALGO-1,T1,XEUR\n", 1)}, "orders_on_unlisted_venue"),
+    # the algorithm changed materially after the venue's only passed test
+    ("REG-05", {"algorithms_yaml": INVENTORY.replace('last_material_change: {date: "2026-09-28"}',
+                                                     'last_material_change: {date: "2026-10-04"}')},
+     "venues_not_retested_after_change"),
+    # a control put in force after the algorithm first traded
+    ("REG-06", {"algorithms_yaml": INVENTORY.replace('max_qty: 2}, set: "2026-10-01T00:00:00Z"',
+                                                     'max_qty: 2}, set: "2026-10-06T00:00:00Z"')},
+     "controls_set_after_first_order"),
+])
+def test_the_other_faults_each_check_measures(tmp_path, rid, files, metric):
+    outcome = verdict(rid, workspace(tmp_path, **files))
+    assert outcome.status in (Status.FAIL, Status.PARTIAL) and outcome.metrics[metric] == 1, outcome.reason
+
+
 # --- the demo records -----------------------------------------------------------------------
 
 FAULT_CHECK = {"throttle_never_fired": ("REG-04", "controls_never_fired"),
