@@ -308,3 +308,21 @@ def test_a_golive_run_with_an_environment_key_leaves_no_trace_of_it(tmp_path, mo
     for secret in (body.encode(), raw, raw.hex().encode(), pem.encode()):
         assert not any(secret in blob for blob in outputs)
     assert b"# signing: [REDACTED:environment-secret]" in outputs[0], "the planted copies were masked, not skipped"
+
+
+def test_a_file_key_rotates_to_the_environment_key_and_a_stray_one_is_refused(tmp_path, monkeypatch):
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store).exit_code == 0
+    record_run(LedgerRecorder(Store(store), default_signer(Store(store), create=False)), 2)
+    pem, _raw = pem_key()
+    monkeypatch.setenv("GOLIVE_STORE_KEY", pem)
+    res = invoke("evidence", "checkpoint", "--store", store)  # CI meant its key to sign: not the file's
+    assert res.exit_code == 2 and "this store signs with key" in res.output and "--from-env" in res.output
+    res = invoke("keys", "rotate", "--store", store, "--from-env")
+    assert res.exit_code == 0 and "(protection: environment)" in res.output, res.output
+    recorder = LedgerRecorder(Store(store), default_signer(Store(store), create=False))
+    assert recorder.signer.protection == "environment"
+    record_run(recorder, 2)
+    monkeypatch.delenv("GOLIVE_STORE_KEY")
+    assert invoke("evidence", "verify", "--store", store).exit_code == 0
+    assert not [p for p in (store / "keys").glob("*.key") if p.stem == recorder.signer.key_id]

@@ -295,7 +295,7 @@ def rotate(store_dir, db_url, ask, agent, from_env) -> None:
     _one_protection(ask, agent, from_env)
     store = _guard(lambda: _open(store_dir, db_url))
     held = _held_key(agent, from_env)
-    old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask)))
+    old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask), other_env_key_ok=from_env))
     if held is not None and held[0].key_id == old.key_id:
         _fail_input(f"key {old.key_id[:16]}... is already the store's key: give a different one to rotate to")
     new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True) if held is None else None, held))

@@ -225,7 +225,10 @@ class KeyDirectory:
         for suffix in (".pub", AGENT_MARKER, ENV_MARKER):
             (self.path / f"{key_id}{suffix}").unlink(missing_ok=True)
 
-    def load(self, key_id: str | None = None, passphrase: str | None = None) -> Signer:
+    def load(self, key_id: str | None = None, passphrase: str | None = None, other_env_key_ok: bool = False) -> Signer:
+        """The signer for ``key_id`` (default: current) from the environment, the ssh-agent or its
+        file. A key in the environment that is not this one is refused (CI meant it to sign)
+        unless ``other_env_key_ok`` (a rotation to that key loads the old one)."""
         key_id = key_id or self.current_id
         if key_id is None:
             raise KeyFileError(f"no current key in {self.path}; run `golive keys init`")
@@ -235,6 +238,12 @@ class KeyDirectory:
         if provided is not None and provided.key_id == key_id:
             return provided  # injected by the environment: it wins over any file
         path, where = self._private_path(key_id), self.source(key_id)
+        if provided is not None and where in ("file", "agent") and not other_env_key_ok:
+            raise KeyFileError(f"{keysource.STORE_KEY_ENV}/{keysource.STORE_KEY_FILE_ENV} holds key "
+                               f"{provided.key_id[:16]}..., but this store signs with key {key_id[:16]}... "
+                               f"({'its ssh-agent key' if where == 'agent' else 'its key file'}): unset the "
+                               "variable for this store, or make that key the store's with `golive keys rotate "
+                               "--from-env`")
         if where == "agent":
             note = (self.path / f"{key_id}{keysource.AGENT_MARKER}").read_text().strip()
             return keysource.agent_signer(self.public_raw(key_id), f"{key_id[:16]}... ({note})")
