@@ -296,3 +296,23 @@ def test_previous_max_sorted_returns_the_records_own_values(rows, chunk):
             if c in best:
                 assert int(prev[k]) == best[c]
             best[c] = max(best.get(c, v), v)
+
+
+
+def test_a_calendar_built_outside_the_catch_warnings_block_prints_no_pandas_deprecation(tmp_path):
+    """Seen on nautilus_trader: exchange-calendars' pandas 3.1 deprecation ('Series.values returning
+    an ndarray that drops timezone') reached stderr four times a run: checks build calendars in
+    threads, and another thread's ``catch_warnings`` restores the global filters mid-build, dropping
+    ``_calendar``'s own ignore. That state is built here directly: a calendar made with only the
+    filters importing the sessions module installed, in an interpreter showing every warning."""
+    import subprocess
+    import sys
+
+    script = ("import exchange_calendars as xcals\n"
+              "from golive.plugins.feed import sessions  # noqa: F401 (installs golive's filters)\n"
+              "xcals.get_calendar('XNYS', start='2020-01-01', end='2021-12-31')\n"
+              "print('built')\n")
+    res = subprocess.run([sys.executable, "-W", "default", "-c", script], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert res.returncode == 0 and "built" in res.stdout, res.stderr
+    assert "drops timezone" not in res.stderr, res.stderr

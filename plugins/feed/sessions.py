@@ -91,6 +91,14 @@ class SessionError(ValueError):
     """A sessions override that cannot be used (the message names the field)."""
 
 
+# exchange-calendars builds its sessions with ``Series.values`` on tz-aware columns, which pandas 3.1
+# deprecates. ``catch_warnings`` below is not enough: checks run in threads and any other thread's
+# ``catch_warnings`` (pandas uses many) restores the global filters mid-build, so the warning reached
+# users' stderr four times per run (seen on nautilus_trader). This filter names that one message.
+warnings.filterwarnings("ignore", message=r"Series\.values returning an ndarray that drops timezone",
+                        category=DeprecationWarning)
+
+
 @functools.lru_cache(maxsize=16)
 def _calendar(name: str, first_year: int, last_year: int):
     import exchange_calendars as xcals
