@@ -239,6 +239,10 @@ def test_an_environment_key_file_and_bad_values_are_named(tmp_path, monkeypatch)
     monkeypatch.setenv("GOLIVE_STORE_KEY", other)
     res = invoke("evidence", "checkpoint", "--store", store)
     assert res.exit_code == 2 and "keep one" in res.output
+    monkeypatch.delenv("GOLIVE_STORE_KEY")
+    secret.write_text(pem)
+    monkeypatch.setenv("GOLIVE_KEY_PASSPHRASE", "for-an-old-encrypted-key-file")  # a plain PEM still loads
+    assert default_signer(Store(store), create=False).protection == "environment"
 
 
 def test_a_fresh_store_adopts_the_environment_key_instead_of_writing_one(tmp_path, monkeypatch):

@@ -290,9 +290,10 @@ def rotate(store_dir, db_url, ask, agent, from_env) -> None:
     """Replace the signing key; the rotation entry is signed by the old and the new key.
 
     --passphrase prompts for the old key's passphrase, then the new one's; --agent / --from-env
-    rotate to a key kept in the ssh-agent or the environment (the old key loads as usual).
+    rotate to a key kept in the ssh-agent or the environment (with --passphrase, the prompt is for
+    the old key's file only).
     """
-    _one_protection(ask, agent, from_env)
+    _one_protection(False, agent, from_env)
     store = _guard(lambda: _open(store_dir, db_url))
     held = _held_key(agent, from_env)
     old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask), other_env_key_ok=from_env))

@@ -45,14 +45,19 @@ def _parse_private(data: bytes, where: str) -> Ed25519PrivateKey:
     password = (os.environ.get(PASSPHRASE_ENV) or "").encode() or None
     loader = (serialization.load_ssh_private_key if b"OPENSSH PRIVATE KEY" in data
               else serialization.load_pem_private_key)
+    # never echo the parser's messages: they could quote part of the secret
     try:
-        key = loader(data, password=password)
+        key = loader(data, password=None)  # a plain key loads whether or not a passphrase is set
     except TypeError:
-        raise KeyFileError(f"{where} is encrypted: set {PASSPHRASE_ENV} too") from None
+        if not password:
+            raise KeyFileError(f"{where} is encrypted: set {PASSPHRASE_ENV} too") from None
+        try:
+            key = loader(data, password=password)
+        except (TypeError, ValueError):
+            raise KeyFileError(f"{where}: cannot decrypt it with {PASSPHRASE_ENV} (wrong passphrase?)") from None
     except ValueError:
-        # never echo the parser's message: it could quote part of the secret
-        raise KeyFileError(f"{where} is not a PEM (PKCS#8) or OpenSSH private key, or the passphrase is "
-                           "wrong; make one with `openssl genpkey -algorithm ed25519`") from None
+        raise KeyFileError(f"{where} is not a PEM (PKCS#8) or OpenSSH private key; make one with "
+                           "`openssl genpkey -algorithm ed25519`") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{where} is not an Ed25519 private key (golive signs with Ed25519)")
     return key
