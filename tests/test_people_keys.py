@@ -126,3 +126,18 @@ def test_an_unknown_signer_name_lists_the_registered_people(tmp_path, monkeypatc
     assert res.exit_code == 2
     assert "'Ada' names 0 active person keys" in res.output
     assert "Ada Risk (risk)" in res.output and "Carl Comp (compliance)" in res.output
+
+
+def test_person_init_prints_an_add_person_command_to_paste(tmp_path, monkeypatch):
+    """The 'next' line is a shell command for the administrator: the name quoted as typed (here with
+    an apostrophe and brackets, which console markup used to eat) and the store to give."""
+    import shlex
+
+    monkeypatch.setenv("ADA_PW", "pw words")
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "GOLIVE_PERSON_KEYS": None}
+    res = invoke("keys", "person-init", "--name", "Ada [R] O'Hara", "--passphrase-env", "ADA_PW", env=env)
+    assert res.exit_code == 0, res.output
+    line = next(l for l in res.output.splitlines() if "next:" in l)
+    words = shlex.split(line.split("next:", 1)[1])
+    assert words[:4] == ["golive", "keys", "add-person", "Ada [R] O'Hara"]
+    assert "--store" in words and Path(words[words.index("--public-key") + 1]).is_file()

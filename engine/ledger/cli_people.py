@@ -5,6 +5,7 @@ own config directory (golive.ledger.people); the store receives public keys only
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Callable
 
@@ -79,9 +80,11 @@ def person_init(name, out_dir, ssh_key, passphrase_env) -> None:
                   f"  public key for the administrator: {public}")
         return
     signer, private, public = _guard(lambda: create_person_key(folder, name or "person", passphrase))
+    # shell-quoted so the administrator can paste it; printed as text (a name may hold [brackets])
     out.print(f"created person key {signer.key_id}\n  private (yours only, mode 0600): {private}\n"
               f"  public key for the administrator: {public}\n"
-              f"  next: golive keys add-person {name or 'NAME'!r} --role ROLE --public-key {public}")
+              f"  next: golive keys add-person {shlex.quote(name) if name else 'NAME'} --role ROLE "
+              f"--public-key {shlex.quote(str(public))} --store DIR", markup=False)
 
 
 @keys.command("add-person")
