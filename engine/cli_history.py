@@ -40,6 +40,9 @@ def history(store_dir, db_url, as_json) -> None:
     targets = {r["target"] for r in rows}
     one_target = f", target {next(iter(targets))}" if len(targets) == 1 else ""  # else a column says which
     title = f"runs in {hist.store_path(store_dir)}{one_target} (started in UTC)"
+    if out.width < NARROW:
+        _print_lines(rows, title, show_target=not one_target)
+        return
     table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD)
     columns = ("started", "run", "ledger", *(() if one_target else ("target",)), "series", "verdict", "requirements",
                "covered", "verified", "failing")
@@ -56,6 +59,25 @@ def history(store_dir, db_url, as_json) -> None:
                       _count_rate(r["verified"], r["verification_rate"]),
                       f"[red]{r['failing']}[/]" if r["failing"] else "0")
     out.print(table)
+
+
+NARROW = 120  # below this the ten columns are cut to '3…' and 'freqtra…': two lines per run instead
+
+
+def _print_lines(rows: list[dict], title: str, show_target: bool) -> None:
+    """Two lines per run, every field whole (a narrow terminal; seen at 80 columns with two targets)."""
+    out.print(title, markup=False)
+    for r in rows:
+        ledger = {True: "", False: "  NOT IN LEDGER", None: "  ledger ?"}[r["in_ledger"]]
+        target = f"  {Path(r['target']).name}" if show_target else ""
+        out.print(f"  {str(r['started'])[:16].replace('T', ' ')}  {r['run'][:8]}{target}  {r['verdict'] or '-'}"
+                  f"{ledger}\n      {r['series']}: covered {_of(r['covered'], r['requirements'], r['coverage_rate'])}, verified "
+                  f"{_count_rate(r['verified'], r['verification_rate'])}, failing {r['failing']}", markup=False)
+
+
+def _of(count, total, rate: float) -> str:
+    """``92 of 100 (92%)``; the rate alone when the document does not carry the count."""
+    return f"{count} of {total} ({rate:.0%})" if count is not None else f"{rate:.0%} of {total}"
 
 
 def _count_rate(count, rate: float) -> str:

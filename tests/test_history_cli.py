@@ -133,3 +133,24 @@ def test_history_says_which_runs_the_ledger_recorded_and_honours_db(tmp_path):
     shutil.copytree(store / history.RUNS, empty / history.RUNS)
     rows = json.loads(invoke("history", "--store", empty, "--json").output)
     assert [r["in_ledger"] for r in rows] == [None, None] and not (empty / "ledger.db").exists()
+
+
+def test_a_narrow_terminal_gets_every_field_whole(tmp_path, monkeypatch):
+    """Seen with freqtrade and nautilus_trader in one store at 80 columns: the table cut run ids to
+    '3…' and targets to '…'. Below 120 columns each run takes two lines with nothing cut."""
+    from golive.cli import out
+
+    store = tmp_path / "evidence"
+    long_name = tmp_path / "a_trading_repository_with_a_long_name"
+    shutil.copytree(WORKSPACE, long_name)
+    _run(store, "PRE-PIPE")
+    res = invoke("run", "--target", long_name, "--only", "PRE-PIPE", "--store", store, "-q")
+    assert res.exit_code == 1, res.output
+    rows = json.loads(invoke("history", "--store", store, "--json").output)
+    monkeypatch.setattr(out, "width", 80)
+    text = invoke("history", "--store", store).output
+    assert "…" not in text
+    for r in rows:
+        assert f"{r['run'][:8]}  {Path(r['target']).name}  NOT READY" in text
+        assert f"{r['series']}: covered {r['covered']} of {r['requirements']} ({r['coverage_rate']:.0%})" in text
+    assert max(map(len, text.splitlines())) <= 80
