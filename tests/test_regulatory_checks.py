@@ -148,6 +148,13 @@ def test_no_inventory_or_records_file_is_missing(tmp_path, rid):
     assert outcome.status is Status.MISSING and "not found" in outcome.reason
 
 
+@pytest.mark.parametrize("rid", ["REG-02", "REG-05"])
+def test_orders_without_venues_are_no_evidence(tmp_path, rid):
+    orders = ORDERS.replace(",venue\n", "\n").replace(",XCME\n", "\n")
+    outcome = verdict(rid, workspace(tmp_path, orders=orders))
+    assert outcome.status is Status.MISSING and "records no 'venue'" in outcome.reason
+
+
 def test_a_drill_with_nothing_resting_exercised_nothing(tmp_path):
     drills = "drill_id,ts_triggered,ts_completed,kind\nKS-1,2026-10-05T16:00:00Z,2026-10-05T16:00:01Z,drill\n"
     outcome = verdict("REG-02", workspace(tmp_path, kill_switch_drills=drills))

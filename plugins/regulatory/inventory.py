@@ -160,15 +160,16 @@ def _build(data: dict, rel: str) -> Inventory:
 
 
 def orders(ctx, need: tuple[str, ...] = (), optional: tuple[str, ...] = ()):
-    """The orders with the regulatory columns (algorithm_id, trader_id, venue nullable)."""
+    """The orders with the regulatory columns (algorithm_id, trader_id, venue nullable); a column in
+    ``need`` that no order fills raises :class:`RecordsMissing` (the check is ``missing``)."""
     from golive.plugins.broker import trading
     from golive.plugins.records import reader
 
     frame = trading.orders(ctx, optional=tuple(dict.fromkeys((*need, *optional))))
-    for col in need:  # optional in the contract (older records lack them), needed by this check
+    for col in need:  # optional in the contract (older records lack them): without them, no evidence
         if not frame.empty and frame[col].isna().all():
-            raise RecordsError(reader._rel(ctx, reader.find(ctx, "orders")),
-                               f"no value recorded: add the column (docs/records-contract.md)", column=col)
+            raise RecordsMissing(f"{reader._rel(ctx, reader.find(ctx, 'orders'))} records no '{col}': add the "
+                                 "column (docs/records-contract.md, 'Regulatory records')")
     return frame
 
 
