@@ -103,6 +103,21 @@ def test_to_dict(t: TestRecord) -> dict[str, Any]:
             "requirements": list(t.requirements), "duration_s": t.duration_s, "source": t.source}
 
 
+TEST_FIELDS = ("id", "path", "kind", "name", "outcome", "requirements", "duration_s", "source")
+
+
+def tests_sha256(tests: list[dict[str, Any]]) -> str:
+    """sha256 (hex) of the RFC 8785 JSON of the tests' :data:`TEST_FIELDS`, in order. The run
+    records it in its run-finished entry (``run.tests_sha256``), so a report can check the
+    document's test list and outcomes against the ledger (golive.ledger.bound)."""
+    import hashlib
+
+    from golive.ledger.canonical import canonical_bytes, to_jsonable
+
+    rows = [{k: t.get(k) for k in TEST_FIELDS} for t in tests]
+    return hashlib.sha256(canonical_bytes(to_jsonable(rows))).hexdigest()
+
+
 def _suggestion_dict(s: Any) -> dict[str, Any]:
     d = s.as_dict() if hasattr(s, "as_dict") else dict(s)
     return jsonable(d)

@@ -62,6 +62,11 @@ FORGED = [
     (("summary", "verdict", "policy", "verified"), []),
     (("coverage", "by_section", 0, "failing_ids"), ["PRE-PIPE-01"]),
     (("coverage", "by_section", 0, "title"), "Renamed section"),
+    (("tests", 0, "outcome"), "failed"),
+    (("tests", 1, "name"), "renamed_test"),
+    (("tests", 0, "covers"), ["RISK-01"]),
+    (("summary", "test_files"), 0),
+    (("run", "tests_sha256"), "0" * 64),
 ]
 
 
@@ -77,7 +82,7 @@ def test_an_edited_field_is_refused_or_rendered_from_the_ledger(store, tmp_path,
     held = res.exit_code == 3 or (res.exit_code == 0 and dig(json.loads(out.read_text()), path) == truth)
     tamper_case(f"runs/<run>.json {'.'.join(map(str, path))} edited: report refuses it or renders the ledger's", held)
     if res.exit_code == 3:
-        name = ".".join(str(p) for p in path if not isinstance(p, int))
+        name = "tests[]" if path[0] == "tests" else ".".join(str(p) for p in path if not isinstance(p, int))
         assert name.split(".")[-1] in res.output and "entry" in res.output, res.output
         return
     assert res.exit_code == 0, res.output
@@ -100,7 +105,8 @@ def test_what_no_entry_holds_is_named_as_unverified_in_the_report(store, tmp_pat
     assert res.exit_code == 0, res.output
     for ext in (".md", ".html"):
         text = (tmp_path / "r").with_suffix(ext).read_text()
-        assert "not recorded in the ledger (unverified)" in text and "the test list and outcomes" in text
+        assert "not recorded in the ledger (unverified)" in text and "additional test files" in text
+        assert "the test list and outcomes" not in text  # bound: run-finished records its digest
     # an edit there renders (it has no ledger source) and stays under that label
     doc["additional_test_files"][0]["path"] = "tests/test_ForgedTestName.py"
     run_file(store).write_text(json.dumps(doc))
@@ -122,3 +128,15 @@ def test_a_malformed_waivers_or_tailoring_block_is_refused_as_input(store):
         assert res.exit_code == 2 and field in res.output, res.output
         doc[field] = original
         run_file(store).write_text(json.dumps(doc))
+
+
+def test_from_ledger_leaves_out_a_changed_test_list(store, tmp_path):
+    doc = json.loads(run_file(store).read_text())
+    doc["tests"][0]["outcome"] = "failed"
+    run_file(store).write_text(json.dumps(doc))
+    out = tmp_path / "r.json"
+    assert invoke("report", doc["run"]["id"], "--store", store, "-f", "json", "-o", out).exit_code == 3
+    res = invoke("report", doc["run"]["id"], "--store", store, "--from-ledger", "-f", "json", "-f", "md", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["tests"] == []
+    assert "the stored test list differs from the digest the ledger recorded" in out.with_suffix(".md").read_text()

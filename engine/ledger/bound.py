@@ -13,7 +13,10 @@ The rest of ``<store>/runs/<run>.json`` that a report prints is handled here:
 * **what the plan defines** (plan title, requirement and phase counts, source lines, the
   readiness policy the verdict is computed with) comes from the plan whose digest the run
   recorded, when the report has it (the packaged plan or ``--plan``);
-* **the rest** has no ledger source (the test list, additional tests, suggested links,
+* **the test list and outcomes** (``tests[]``): the run-finished entry records their digest
+  (``tests_sha256``, since it does); a different list is refused, ``covers`` is re-derived from
+  the bound results;
+* **the rest** has no ledger source (the test list of older runs, additional tests, suggested links,
   "covered via" reasons, warnings, the plugin list, group titles and the policy without the
   run's plan): :func:`unbound_fields` names what the document carries of it, and the report's
   ledger-check line says it was taken from the derived file, unverified.
@@ -43,6 +46,7 @@ RUN_FACTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("provenance", "started", ("provenance",)),  # recorded since issue 15.4's binding
     ("jobs", "started", ("jobs",)),
     ("authored", "started", ("authored",)),  # the attestations and waivers in scope, where recorded
+    ("tests_sha256", "finished", ("tests_sha256",)),  # digest of tests[] (results.tests_sha256)
 )
 MISSING = object()
 
@@ -76,9 +80,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the results document") -> None:
-    """Refuse (:class:`bind.Mismatch`) a document whose run facts differ from the run's
-    run-started / run-finished entries; facts an older run did not record are not compared."""
+def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the results document",
+                    tests: bool = True) -> None:
+    """Refuse (:class:`bind.Mismatch`) a document whose run facts (and, with ``tests``, test list)
+    differ from the run's run-started / run-finished entries; facts an older run did not record
+    are not compared."""
     run_id = str((doc.get("run") or {}).get("id") or "")
     recorded = read_run(store, run_id)
     if recorded is None or recorded.finished is None:
@@ -93,6 +99,19 @@ def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the resu
             name, claimed, truth = _difference(f"run.{field}", None if claimed is MISSING else claimed, truth)
             raise Mismatch(f"{where} says {name} {_show(claimed)}; the ledger's run-{entry} entry {seq} "
                            f"records {_show(truth)}")
+    if tests and not tests_match(recorded, doc):
+        seq, finished = recorded.finished
+        raise Mismatch(f"{where}'s tests[] (the test list and outcomes) is not the list the run recorded: its "
+                       f"sha256 differs from the ledger's run-finished entry {seq} ({finished['tests_sha256'][:16]}...)")
+
+
+def tests_match(recorded: RecordedRun, doc: Mapping[str, Any]) -> bool:
+    """Whether ``doc``'s tests[] has the digest the run-finished entry records (True when the run
+    recorded none: older runs)."""
+    from golive.results import tests_sha256
+
+    digest = (recorded.finished[1] if recorded.finished else {}).get("tests_sha256")
+    return not digest or tests_sha256([t for t in doc.get("tests") or () if isinstance(t, Mapping)]) == digest
 
 
 def _difference(name: str, claimed: Any, truth: Any) -> tuple[str, Any, Any]:
@@ -129,6 +148,12 @@ def bound_document(store: Store, doc: Mapping[str, Any] | None, run_id: str, pla
     rebuilt = rebuild_document(store, doc, run_id, bands)
     recorded = read_run(store, run_id)
     _set_facts(rebuilt["run"], recorded)
+    tests = rebuilt.get("tests") or []
+    for test in tests:  # which requirements a test covers: the bound results say
+        test["covers"] = [r["requirement_id"] for r in rebuilt["results"] if test.get("id") in (r.get("covered_by") or ())]
+    if rebuilt["run"].get("tests_sha256"):  # the list is bound: so are its file counts (results.build_document)
+        rebuilt["summary"]["test_files"] = len({t.get("path") for t in tests if t.get("kind") == "pytest"})
+        rebuilt["summary"]["result_files"] = len({t.get("path") for t in tests if t.get("kind") != "pytest"})
     rebuilt["summary"]["how_computed"] = HOW_COMPUTED
     rebuilt["summary"]["selected"] = len(rebuilt["results"])  # every selected requirement has a result
     if _is_runs_plan(plan, rebuilt):
@@ -169,6 +194,8 @@ def unbound_fields(doc: Mapping[str, Any], plan: Any = None) -> list[str]:
         return isinstance(value, Mapping) and present(value.get(path[0], MISSING), path[1:])
 
     parts = UNBOUND + (() if _is_runs_plan(plan, doc) else WITHOUT_PLAN)
+    if (doc.get("run") or {}).get("tests_sha256"):  # checked against the run-finished entry
+        parts = tuple(p for p in parts if p[0] not in (("tests",), ("summary", "test_files")))
     return [label for path, label in parts if present(doc, path)]
 
 

@@ -299,18 +299,22 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
         store = open_store(store_dir)
     except StoreError as exc:
         raise ReportUsageError(f"evidence store: {exc}") from None
+    dropped = ""
     try:
         if from_ledger:
             if not run_id:
                 from golive.ledger.show import resolve_run
                 run_id = resolve_run(store, run_arg) or run_arg
-            document = bind.rebuild_document(store, document, run_id, bands)
+            document = bound.bound_document(store, document, run_id, plan, bands)
             where = f"the document re-made from the ledger for run {run_id}"
+            if not bound.tests_match(bind.read_run(store, run_id), document):
+                document["tests"] = []  # the ledger holds only their digest: a changed list is left out
+                dropped = "the stored test list differs from the digest the ledger recorded and is left out"
         elif not recorded and (not claims_ledger or bind.read_run(store, run_id) is None):
             return document, (f"NOT verified against a ledger: run {run_id or '(no id)'} is not recorded in the "
                               f"ledger at {store.path}; its figures are only as good as the file")
         binding = bind.check_document(store, document, where, bands)
-        bound.check_run_facts(store, document, where)
+        bound.check_run_facts(store, document, where, tests=not dropped)
         document = bound.bound_document(store, document, binding.run_id, plan, bands)
         unbound = bound.unbound_note(document, plan)
     except (bind.LedgerNotVerified, bind.NotRecorded) as exc:
@@ -323,7 +327,7 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
     finally:
         store.close()
     return document, binding.statement + "".join(f"; note: {n}" for n in binding.notes[:3]) \
-        + (f"; {unbound}" if unbound else "")
+        + "".join(f"; {part}" for part in (dropped, unbound) if part)
 
 
 def _bound_past(store_dir: Path | None, past: list[dict], ledger_check: str) -> tuple[list[dict], list[str]]:

@@ -274,6 +274,8 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         problems.append(problem)
     order = {r.id: i for i, r in enumerate(plan.requirements)}
     outcomes.sort(key=lambda o: order[o.requirement.id])
+    from golive.results import test_to_dict, tests_sha256
+    run["tests_sha256"] = tests_sha256([test_to_dict(t) for t in records])  # the ledger records it
     run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     _notify(host, "golive_run_finished", run=run, outcomes=outcomes)
     warnings = problems + collector.messages
