@@ -36,6 +36,9 @@ DOC_CHECK_EVERY_S = 5.0
 DOC_GRACE = timedelta(minutes=10)  # a run finished longer ago without a document never gets one
 CHOICES = 200  # distinct plans/targets offered in the filter menus
 RUN_ENTRIES_INDEX = "ix_serve_ledger_entries_run_kind_seq"
+CONDITIONS = (("plan", "plan_id = :plan"), ("target", "target = :target"),
+              ("verdict", "COALESCE(verdict, 'none') = :verdict"), ("since", "substr(started, 1, 10) >= :since"),
+              ("until", "substr(started, 1, 10) <= :until"), ("status", "status = :status"))
 
 
 class ServeRun(SQLModel, table=True):
@@ -127,22 +130,10 @@ class RunFilters:
     def where(self) -> tuple[str, dict[str, Any]]:
         """The SQL condition these filters make, and its parameters (always bound, never spliced)."""
         terms, params = ["1 = 1"], {}
-        for name, column in (("plan", "plan_id"), ("target", "target")):
+        for name, condition in CONDITIONS:  # the column expressions are fixed here; values are parameters
             if getattr(self, name):
-                terms.append(f"{column} = :{name}")
+                terms.append(condition)
                 params[name] = getattr(self, name)
-        if self.verdict:
-            terms.append("COALESCE(verdict, 'none') = :verdict")
-            params["verdict"] = self.verdict
-        if self.since:
-            terms.append("substr(started, 1, 10) >= :since")
-            params["since"] = self.since
-        if self.until:
-            terms.append("substr(started, 1, 10) <= :until")
-            params["until"] = self.until
-        if self.status:
-            terms.append("status = :status")
-            params["status"] = self.status
         if self.trigger in ("scheduled", "manual"):
             terms.append("scheduled = :scheduled")
             params["scheduled"] = self.trigger == "scheduled"
