@@ -319,3 +319,31 @@ def test_a_target_reads_with_its_workspace_and_an_attestation_without_expiry_say
     assert "valid until none" not in text
     assert re.search(r"AUD-07: Ada Risk on \d{4}-\d\d-\d\d, no expiry", text)
     assert "it is not a finding of this period's runs" in text  # the catalog's note is not read as a result
+
+
+def test_a_later_run_of_a_few_requirements_does_not_hide_the_earlier_evidence():
+    """Seen on freqtrade: `golive run --only RISK-09,AUD-07,RISK-01` after the whole-plan runs made
+    every other requirement 'not run' for that target, and 'not run' lines had no open action
+    (74 actions fell to 39). Each requirement is read from the newest run that recorded it."""
+    from golive.assess.conclude import assess_item
+    from golive.assess.ledger import TargetRuns
+    from golive.plan.catalog import CatalogItem
+
+    plan = load(None)
+    full = _evidence("full", "system:a", [{"requirement_id": "RISK-04", "status": "pass"},
+                                          {"requirement_id": "RISK-01", "status": "fail", "reason": "limit"}])
+    slice_ = _evidence("slice", "system:a", [{"requirement_id": "RISK-01", "status": "pass"}])
+    slice_.run.started = "2026-12-02T10:00:00+00:00"  # the newer run
+    item = CatalogItem("X-1", "X 1", "limits", "text", requirements=("RISK-04", "RISK-01", "RISK-02"))
+    done = assess_item(item, plan, [full, slice_], [])
+    by_req = {l.requirement_id: l for l in done.requirements}
+    assert (by_req["RISK-01"].run_id, by_req["RISK-01"].status) == ("slice", "pass")  # the newest record
+    assert (by_req["RISK-04"].run_id, by_req["RISK-04"].status) == ("full", "pass")   # not hidden by the slice
+    assert by_req["RISK-02"].status == "not run" and by_req["RISK-02"].citation is None
+    assert done.conclusion == "partly met" and "over 2 run(s)" in done.basis
+    assert [a.what for a in done.actions] == ["run RISK-02 on system:a (no run of the period recorded it)"]
+    # the same through TargetRuns, reading a run only when a requirement needs it
+    read = []
+    group = TargetRuns([slice_.run, full.run], lambda run: read.append(run.run_id) or {"slice": slice_, "full": full}[run.run_id])
+    assert group.for_requirement("RISK-01") is slice_ and read == ["slice"]
+    assert group.for_requirement("RISK-04") is full and read == ["slice", "full"]

@@ -60,9 +60,16 @@ def build_assessment(store: Store, plan: Plan, framework: Framework, period: Per
                       if selection.unfinished else "")
         raise NoRunsInPeriod(f"no finished, checkpointed run started in {period}: {held}{unfinished}; "
                              "choose another --period or run `golive run` first")
-    evidence = [ledger.run_evidence(store, run, plan.bands) for run in selection.used]
+    groups = [ledger.TargetRuns(runs, lambda run: ledger.run_evidence(store, run, plan.bands))
+              for runs in selection.groups.values()]
     attestations = ledger.attestations(store, period, {run.target_key for run in selection.used})
-    items = tuple(assess_item(item, plan, evidence, attestations) for item in framework.items)
+    items = tuple(assess_item(item, plan, groups, attestations) for item in framework.items)
+    used_for: dict[str, set[str]] = {run.run_id: set() for run in selection.used}
+    for item in items:
+        for line in item.requirements:
+            used_for.setdefault(line.run_id, set()).add(line.requirement_id)
+    selection.runs = ledger.run_refs(selection, used_for)
+    evidence = [group.evidence(run) for group in groups for run in group.runs if run.run_id in used_for]
     pages = []
     for ev in evidence:
         document, entries = ledger.signoff(store, ev)

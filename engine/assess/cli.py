@@ -61,8 +61,8 @@ def _plan_and_catalogs(plan_path: Path | None):
 def assess(framework_name, period_text, store_dir, db_url, out_dir, format_text, plan_path) -> None:
     """Write a self-assessment against a framework catalog from the signed evidence.
 
-    The ledger is verified first. Of the runs started in the period, the latest finished run of
-    each target is used (the others are listed). Per catalog item: a conclusion (met, partly met,
+    The ledger is verified first. Of the runs started in the period, each requirement is read,
+    per target, from the latest finished run that recorded it (the others are listed). Per catalog item: a conclusion (met, partly met,
     not met, no evidence), the requirement results and ledger entries (sequence number and
     hash) it rests on, waivers, attestations, what needs people, and open actions with owners
     and due dates; then the sign-off page of each run used. An item without evidence is never

@@ -2,8 +2,10 @@
 requirement results and ledger entries it rests on, waivers, attestations, open actions and
 what needs people.
 
-The conclusion of an item is :func:`golive.plan.framework_coverage.conclude` over the states of
-its mapped requirements in every used run (the rule ``golive frameworks --results`` applies,
+Each mapped requirement is read, per target, from the newest run of the period that recorded it
+(a run of a few requirements never hides the others' evidence). The conclusion of an item is
+:func:`golive.plan.framework_coverage.conclude` over the states of those results (the rule
+``golive frameworks --results`` applies,
 stated in :data:`golive.assess.model.CONCLUSION_RULES`). A requirement satisfied for one target
 and not observed for another therefore makes the item partly met, and any failing one not met.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from golive.assess.ledger import RunEvidence
+from golive.assess.ledger import RunEvidence, TargetRuns
 from golive.assess.model import (Action, AttestationLine, ItemAssessment, RequirementLine, WaiverLine)
 from golive.assess.period import moment
 from golive.model import Plan
@@ -79,6 +81,8 @@ def _actions(item: CatalogItem, lines: list[RequirementLine], evidence: list[Run
             what = f"record a signed attestation for {line.requirement_id} (golive attest {line.requirement_id} --by NAME --note ...)"
         elif line.status in ("missing", "skipped", "error"):
             what = f"produce evidence for {line.requirement_id} on {line.target} ({line.status})"
+        elif line.status == "not run":  # no run of the period recorded it: never a silent gap
+            what = f"run {line.requirement_id} on {line.target} (no run of the period recorded it)"
         else:
             continue
         actions.append(Action((item.id,), line.requirement_id, what, owner, due, line.citation))
@@ -99,10 +103,14 @@ def _needs_people(item: CatalogItem, lines: list[RequirementLine], attested: lis
     return needs
 
 
-def assess_item(item: CatalogItem, plan: Plan, evidence: list[RunEvidence],
+def assess_item(item: CatalogItem, plan: Plan, evidence: list[RunEvidence] | list[TargetRuns],
                 attestations: Iterable[Mapping[str, Any]]) -> ItemAssessment:
+    """``evidence``: per target its runs (:class:`TargetRuns`), or read runs to group by target."""
     reqs = {r.id: r for r in plan.requirements}
-    lines = [_line(rid, reqs, ev) for rid in item.requirements for ev in evidence]
+    groups = evidence if all(isinstance(g, TargetRuns) for g in evidence) else TargetRuns.of_evidence(evidence)
+    lines = [_line(rid, reqs, group.for_requirement(rid)) for rid in item.requirements for group in groups]
+    used_ids = {l.run_id for l in lines}
+    evidence = [ev for group in groups for ev in group.read if ev.run.run_id in used_ids]
     conclusion = conclude(item, [l.state for l in lines])
     if conclusion == MET and not all(l.citation for l in lines):
         conclusion = NO_EVIDENCE  # never reached (a satisfied result is an entry); kept as the rule's guard
@@ -120,6 +128,6 @@ def assess_item(item: CatalogItem, plan: Plan, evidence: list[RunEvidence],
                 for a in attestations if a.get("requirement_id") in item.requirements]
     return ItemAssessment(
         id=item.id, reference=item.reference, title=item.title, text=item.text, conclusion=conclusion,
-        basis=_basis(conclusion, item, lines, len(evidence)), requirements=tuple(lines), waivers=tuple(waivers),
+        basis=_basis(conclusion, item, lines, len(used_ids)), requirements=tuple(lines), waivers=tuple(waivers),
         attestations=tuple(attested), actions=tuple(_actions(item, lines, evidence, reqs)),
         needs_people=tuple(_needs_people(item, lines, attested)), uncovered=item.uncovered, gap=item.gap)

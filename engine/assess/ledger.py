@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import text
 
@@ -85,10 +85,12 @@ class RecordedRun:
 
 @dataclass
 class Selection:
-    """The runs of the period: per target the latest (used), and every other one (listed)."""
+    """The runs of the period, per target newest first (``groups``); ``used`` holds each target's
+    latest run. Which runs a document rests on is decided per requirement (:func:`run_refs`)."""
 
     runs: list[RunRef] = field(default_factory=list)
     used: list[RecordedRun] = field(default_factory=list)
+    groups: dict[str, list[RecordedRun]] = field(default_factory=dict)
     unfinished: list[str] = field(default_factory=list)  # run ids in the period without a checkpoint
     recorded: int = 0       # finished, checkpointed runs in the whole ledger
     first_last: tuple[str, str] = ("", "")  # their earliest and latest start
@@ -132,20 +134,36 @@ def select_runs(store: Store, period: Period) -> Selection:
         selection.first_last = (starts[0][:10], starts[-1][:10])
     inside = [r for r in done if (m := moment(r.started)) is not None and period.holds(m)]
     selection.unfinished = [r.run_id for r in open_runs if (m := moment(r.started)) is not None and period.holds(m)]
-    latest: dict[str, RecordedRun] = {}
-    for run in sorted(inside, key=lambda r: (moment(r.started), r.checkpoint.seq)):
-        latest[run.target_key] = run
-    selection.used = sorted(latest.values(), key=lambda r: r.target_key)
-    for run in sorted(inside, key=lambda r: (moment(r.started), r.checkpoint.seq)):
-        newest = latest[run.target_key]
-        used = newest is run
-        note = (f"the latest run of target {run.target_label} in the period" if used else
-                f"superseded by run {newest.run_id} (started {newest.started}) of the same target")
-        if run.selection:
-            note += f"; it ran only {', '.join(run.selection)}"
-        selection.runs.append(RunRef(run.run_id, run.target_label, run.started, run.finished, run.plan,
-                                     run.selection, run.checkpoint, used, note))
+    for run in sorted(inside, key=lambda r: (moment(r.started), r.checkpoint.seq), reverse=True):
+        selection.groups.setdefault(run.target_key, []).append(run)
+    selection.groups = dict(sorted(selection.groups.items()))
+    selection.used = [runs[0] for runs in selection.groups.values()]
+    selection.runs = run_refs(selection, {run.run_id: set() for run in selection.used})
     return selection
+
+
+def run_refs(selection: Selection, used_for: Mapping[str, set[str]]) -> list[RunRef]:
+    """The period's runs, oldest first, each marked used when the document rests on it: a
+    target's latest run always, an earlier one for the requirements (``used_for``) that no later
+    run of the target recorded -- a run of a few requirements (``--only``) never hides the rest."""
+    refs = []
+    for runs in selection.groups.values():
+        newest = runs[0]
+        for run in runs:
+            used = run is newest or bool(used_for.get(run.run_id))
+            if run is newest:
+                note = f"the latest run of target {run.target_label} in the period"
+            elif used:
+                ids = sorted(used_for[run.run_id])
+                note = (f"used for {len(ids)} requirement(s) no later run of the target recorded: "
+                        f"{', '.join(ids[:12])}{', ...' if len(ids) > 12 else ''}")
+            else:
+                note = f"superseded by run {newest.run_id} (started {newest.started}) of the same target"
+            if run.selection:
+                note += f"; it ran only {', '.join(run.selection)}"
+            refs.append(RunRef(run.run_id, run.target_label, run.started, run.finished, run.plan,
+                               run.selection, run.checkpoint, used, note))
+    return sorted(refs, key=lambda r: (moment(r.started), r.checkpoint.seq))
 
 
 @dataclass
@@ -225,3 +243,39 @@ def signoff(store: Store, evidence: RunEvidence) -> tuple[dict[str, Any], tuple[
     seqs = {int(s["seq"]) for s in state.get("signatures") or ()}
     hashes = entry_hashes(store, seqs)
     return document, tuple(Citation(seq, hashes[seq], "signoff") for seq in sorted(seqs))
+
+
+class TargetRuns:
+    """One target's runs of the period, newest first, their evidence read from the ledger only
+    when a requirement needs it (the latest run usually recorded every requirement)."""
+
+    def __init__(self, runs: list[Any], load: Callable[[Any], RunEvidence]):
+        self.runs = runs
+        self._load = load
+        self._read: dict[int, RunEvidence] = {}
+
+    @classmethod
+    def of_evidence(cls, evidence: list[RunEvidence]) -> list["TargetRuns"]:
+        """Group already read evidence by target, newest first."""
+        groups: dict[str, list[RunEvidence]] = {}
+        for ev in sorted(evidence, key=lambda e: e.run.started, reverse=True):
+            groups.setdefault(ev.run.target_key, []).append(ev)
+        return [cls(list(g), lambda ev: ev) for g in groups.values()]
+
+    def evidence(self, run: Any) -> RunEvidence:
+        key = id(run)  # RecordedRun and RunEvidence are unhashable dataclasses
+        if key not in self._read:
+            self._read[key] = self._load(run)
+        return self._read[key]
+
+    def for_requirement(self, requirement_id: str) -> RunEvidence:
+        """The newest run that recorded the requirement, else the newest run (where it is 'not run')."""
+        for run in self.runs:
+            ev = self.evidence(run)
+            if requirement_id in ev.result_entries:
+                return ev
+        return self.evidence(self.runs[0])
+
+    @property
+    def read(self) -> list[RunEvidence]:
+        return list(self._read.values())
