@@ -101,3 +101,14 @@ def test_no_server_object_holds_the_runs(store):
     assert total == 12 and len(runs) == 5
     held = json.dumps({k: repr(v) for k, v in vars(index).items()})
     assert not any(run_id in held for run_id in ids)  # only the database knows them
+
+
+def test_every_pending_document_is_attached_in_one_pass(store, monkeypatch):
+    monkeypatch.setattr(runindex, "DOC_CHECKS", 2)  # several transactions' worth of pending runs
+    rec = recorder_of(store)
+    runs = [record_run(rec, 1) for _ in range(5)]
+    for n, run in enumerate(runs):
+        hist.save(store.path, {"run": run, "results": [], "summary": {"verdict": {"state": f"V{n}"}}})
+    index = RunIndex(store)
+    listed, _ = index.page(RunFilters(), 0, 10)
+    assert sorted(r.verdict for r in listed) == [f"V{n}" for n in range(5)]

@@ -3,9 +3,9 @@
 One row per run, derived from the ledger entries' payloads (``run-started``, ``run-finished``,
 ``checkpoint``, a schedule's ``run`` event) and from the run's saved results document (verdict
 and rates, ``<store>/runs/<started>_<id>.json``). ``serve_sync`` remembers the last entry read:
-each request reads only the entries appended since, in batches, so the server holds one page of
-runs at a time whatever the size of the store (memory stays flat as the store grows; no list
-of every run is ever built in the process).
+each request reads only the entries appended since, in windows of ledger positions, so the
+server holds one page of runs at a time whatever the size of the store (memory stays flat as the
+store grows; no list of every run is ever built in the process).
 
 Several server processes may sync at once: every write is idempotent (an insert that ignores a
 known run, updates that set values) and the synced position only moves forward. The table is an
@@ -31,7 +31,7 @@ from golive.ledger.store import Store, payload_bytes
 
 FAILING = ("fail", "partial", "error")
 WINDOW = 50_000  # ledger positions one sync transaction reads (the run entries among them: a few thousand)
-DOC_CHECKS = 50  # runs awaiting their results document looked up per pass
+DOC_CHECKS = 500  # runs awaiting their results document looked up per transaction
 DOC_CHECK_EVERY_S = 5.0
 DOC_GRACE = timedelta(minutes=10)  # a run finished longer ago without a document never gets one
 CHOICES = 200  # distinct plans/targets offered in the filter menus
@@ -229,18 +229,26 @@ class RunIndex:
         return reached
 
     def _attach_documents(self) -> None:
-        """Verdict and rates of the newest runs still awaiting their results document (it is
-        written after the run's last entry); one file name per run, no folder listing."""
-        with self.store.read() as conn:
-            pending = conn.execute(text(
-                "SELECT id, started, finished, status FROM serve_runs WHERE doc_state = 'pending' "
-                "ORDER BY seq DESC LIMIT :n"), {"n": DOC_CHECKS}).all()
-        updates = [u for u in (_document_update(self.store.path, *row) for row in pending) if u]
-        if updates:
-            with self.store.write() as conn:
-                for values in updates:
-                    conn.execute(text("UPDATE serve_runs SET verdict = :verdict, coverage_rate = :coverage, "
-                                      "verification_rate = :verification, doc_state = :state WHERE id = :id"), values)
+        """Verdict and rates of the runs still awaiting their results document (it is written
+        after the run's last entry), newest first, ``DOC_CHECKS`` runs a transaction: one file
+        name per run, no folder listing. A run finished ``DOC_GRACE`` ago without one is no longer
+        looked up, so the pending set stays small after the first pass over an older store."""
+        before = 1 << 62
+        while True:
+            with self.store.read() as conn:
+                pending = conn.execute(text(
+                    "SELECT seq, id, started, finished, status FROM serve_runs WHERE doc_state = 'pending' "
+                    "AND seq < :before ORDER BY seq DESC LIMIT :n"), {"before": before, "n": DOC_CHECKS}).all()
+            if not pending:
+                return
+            before = pending[-1][0]
+            updates = [u for u in (_document_update(self.store.path, *row[1:]) for row in pending) if u]
+            if updates:
+                with self.store.write() as conn:
+                    for values in updates:
+                        conn.execute(text("UPDATE serve_runs SET verdict = :verdict, coverage_rate = :coverage, "
+                                          "verification_rate = :verification, doc_state = :state WHERE id = :id"),
+                                     values)
 
 
 def _apply(conn, seq: int, run_id: str, kind: str, body: dict[str, Any]) -> None:  # noqa: ANN001
