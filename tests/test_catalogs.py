@@ -340,3 +340,14 @@ def test_docs_state_the_catalog_sizes(packaged, plan):
     for m in framework_mapping(packaged, plan):
         row = next(line for line in page.splitlines() if line.startswith(f"| `{m['id']}.yaml` |"))
         assert row.endswith(f"| {m['items']} | {m['mapped']} ({m['mapped_in_part']}) | {m['gaps']} |"), row
+
+
+def test_frameworks_takes_the_names_assess_takes():
+    """`golive assess --framework 15c3-5` worked while `golive frameworks --framework 15c3-5` said
+    'unknown framework' (seen in the real-repository trial): both take the id without its issuer."""
+    runner = CliRunner()
+    short = runner.invoke(cli, ["frameworks", "--framework", "15c3-5", "--json"])
+    assert short.exit_code == 0, short.output
+    assert [fw["id"] for fw in json.loads(short.output)["frameworks"]] == ["sec-15c3-5"]
+    both = runner.invoke(cli, ["frameworks", "--framework", "RTS6", "--framework", "sec-15c3-5", "--json"])
+    assert both.exit_code == 0 and {fw["id"] for fw in json.loads(both.output)["frameworks"]} == {"rts6", "sec-15c3-5"}

@@ -108,10 +108,19 @@ def frameworks(plan_path, catalogs, only, results_path, as_json) -> None:
 
     plan, loaded = _load(plan_path, catalogs)
     if only:
-        unknown = sorted(set(only) - {fw.id for fw in loaded})
+        # the names `golive assess --framework` takes: an id, or the id without its issuer ('15c3-5')
+        from golive.assess.cli import resolve_framework
+
+        named, unknown = set(), []
+        for name in only:
+            try:
+                named.add(resolve_framework(loaded, name).id)
+            except InputError:
+                unknown.append(name)
         if unknown:
-            raise InputError(f"unknown framework {', '.join(unknown)}; catalogs: {', '.join(fw.id for fw in loaded)}")
-        loaded = [fw for fw in loaded if fw.id in only]
+            raise InputError(f"unknown framework {', '.join(sorted(unknown))}; catalogs: "
+                             f"{', '.join(fw.id for fw in loaded)}")
+        loaded = [fw for fw in loaded if fw.id in named]
     mapping = framework_mapping(loaded, plan)
     coverage = framework_coverage(loaded, _read_results(results_path)) if results_path else None
     if as_json:
