@@ -101,13 +101,8 @@ def assert_same(new, old):
             assert new[col].dtype == old[col].dtype, col
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_chunked_reader_agrees_with_a_whole_file_read(tmp_path_factory, monkeypatch, data):
-    monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
-    # as a large file (ids kept in Arrow, duplicates found by sorting) or as a small one
-    monkeypatch.setattr(reader, "LARGE_INPUT_BYTES", data.draw(st.sampled_from([0, 64 << 20])))
-    root = tmp_path_factory.mktemp("fills")
+def draw_fills(data) -> tuple[list[str], list[tuple]]:
+    """(header, rows) of a fills file: good values only (unique ids, increasing times) or any."""
     header = data.draw(st.permutations(FILL_COLUMNS).map(lambda cols: cols[:len(cols) - data.draw(st.integers(0, 1))]))
     good = data.draw(st.booleans())
     rows = data.draw(st.lists(st.tuples(*[st.sampled_from(CELLS[c][:2] if good else CELLS[c]) for c in header]),
@@ -117,7 +112,17 @@ def test_chunked_reader_agrees_with_a_whole_file_read(tmp_path_factory, monkeypa
     if good:  # unique ids and increasing times, so the file loads and the frames are compared
         rows = [tuple(f"F{i}" if c == "fill_id" else f"2026-11-02T14:{i:02d}:00Z" if c == "ts" else v
                       for c, v in zip(header, r)) for i, r in enumerate(rows)]
-    write_fills(root, header, rows)
+    return header, rows
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_chunked_reader_agrees_with_a_whole_file_read(tmp_path_factory, monkeypatch, data):
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 3)
+    # as a large file (ids kept in Arrow, duplicates found by sorting) or as a small one
+    monkeypatch.setattr(reader, "LARGE_INPUT_BYTES", data.draw(st.sampled_from([0, 64 << 20])))
+    root = tmp_path_factory.mktemp("fills")
+    write_fills(root, *draw_fills(data))
     need = [c for c in FILL_COLUMNS if data.draw(st.booleans())]
     optional = [c for c in FILL_COLUMNS if c not in need and data.draw(st.booleans())]
     nullable = [c for c in need if data.draw(st.booleans())]

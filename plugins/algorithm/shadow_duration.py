@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from golive.model import CheckResult, Quantity
 from golive.plugins.records import reader
+from golive.plugins.records.stream import scan
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import make_spec, no_data
 
@@ -44,8 +45,8 @@ def check(requirement, ctx) -> CheckResult:
     orders_in_shadow = 0
     for name in ("orders", "fills"):
         if reader.exists(ctx, name):
-            frame = reader.load(ctx, name, need=["ts"])
-            orders_in_shadow += int(frame["ts"].dt.date.isin(set(days)).sum())
+            for frame in scan(ctx, name, need=["ts"]):  # chunk by chunk: a large file is not held
+                orders_in_shadow += int(frame["ts"].dt.date.isin(set(days)).sum())
     return observe(CheckResult(
         metrics={"shadow_duration": Quantity(len(run) / 5, "week"), "shadow_trading_days": len(days),
                          "shadow_orders": orders_in_shadow},

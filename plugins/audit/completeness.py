@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.monitoring.observation import observe
-from golive.plugins.records import reader
+from golive.plugins.records.checkutil import Tally, TimeSpan
+from golive.plugins.records.stream import scan
 
 from . import auditlog
 
@@ -25,20 +26,26 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     streams = ctx.params.get("streams", DEFAULT_STREAMS)
     entries = auditlog.load(ctx, (s["event"] for s in streams))
     total = audited = 0
-    rows, metrics, times = [], {}, []
+    rows, metrics, span = [], {}, TimeSpan()
     for stream in streams:
-        frame = reader.load(ctx, stream["records"], need=[stream["id_column"]], optional=["ts"])
-        times += list(frame["ts"])
-        ids = [str(v) for v in frame[stream["id_column"]]]
+        records = scan(ctx, stream["records"], need=[stream["id_column"]], optional=["ts"])  # validated now
         logged = auditlog.by_id(entries, stream["event"])
-        missing = [i for i in ids if i not in logged]
-        orphans = sorted(set(logged) - set(ids))
-        total += len(ids)
-        audited += len(ids) - len(missing)
-        rows.append({"records": stream["records"], "event": stream["event"], "recorded": len(ids),
-                     "audited": len(ids) - len(missing), "missing_ids": missing[:100],
+        missing, found = Tally(keep=100), set()  # ids without an entry (counted, first 100); logged ids seen
+        for frame in records:  # chunk by chunk: a large records file is not held
+            span.add(frame["ts"])
+            for i in map(str, frame[stream["id_column"]]):
+                if i in logged:
+                    found.add(i)
+                else:
+                    missing.add(i)
+        orphans = sorted(set(logged) - found)
+        ids = len(records)
+        total += ids
+        audited += ids - missing.count
+        rows.append({"records": stream["records"], "event": stream["event"], "recorded": ids,
+                     "audited": ids - missing.count, "missing_ids": missing.items[:100],
                      "orphan_ids": orphans[:100]})
-        metrics[f"{stream['records']}_missing_audit"] = len(missing)
+        metrics[f"{stream['records']}_missing_audit"] = missing.count
     if total == 0:
         return CheckResult(status=Status.MISSING, message=f"{requirement.id}: the records hold nothing to audit")
     metrics["audit_completeness"] = Quantity(round(audited / total, 6), "ratio")
@@ -48,7 +55,7 @@ def audit_completeness(requirement: Requirement, ctx: CheckContext) -> CheckResu
     return observe(CheckResult(metrics=metrics, message=message,
                                details={"streams": rows,
                                         "formula": "audit_completeness = records with an audit entry / records"}),
-                   "records looked up in the audit log", times, events=total)
+                   "records looked up in the audit log", span.ends, events=total)
 
 
 SCHEMA = {

@@ -13,36 +13,58 @@ quantity. Snapshots sharing a timestamp are compared once, at the last of them.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
+from golive.plugins.records.stream import scan
 
 from . import auditlog
 
 
-def replay_mismatches(positions, fills) -> list[dict]:
-    out = []
+def replay_mismatches(positions, chunks) -> tuple[list[dict], tuple[int, object] | None]:
+    """Snapshots the signed fills do not reproduce, and the (row, side) of the first fill whose
+    side is neither buy nor sell. ``chunks``: fills frames in time order (the reader refuses
+    unsorted fills), so the filled quantity at each snapshot time -- every fill at or before it
+    -- is settled once a later fill is seen, holding one chunk at a time."""
+    snapshots: dict[str, list] = {}  # symbol -> [(ts ns, qty, row)], the last snapshot of each time
     for symbol in sorted(set(positions["symbol"])):
         snaps = positions[positions["symbol"] == symbol].sort_values("ts", kind="stable")
-        f = fills[fills["symbol"] == symbol].sort_values("ts", kind="stable")
-        times = [t.value for t in f["ts"]]
-        signed = [q if s == "buy" else -q for q, s in zip(f["qty"], f["side"])]
-        cumulative = [0]
-        for q in signed:
-            cumulative.append(cumulative[-1] + q)
         last_at = {}
-        for i, (ts, qty, row) in enumerate(zip(snaps["ts"], snaps["qty"], snaps[reader.ROW])):
+        for ts, qty, row in zip(snaps["ts"], snaps["qty"], snaps[reader.ROW]):
             last_at[ts.value] = (qty, row)
+        snapshots[symbol] = [(t, q, r) for t, (q, r) in sorted(last_at.items())]
+    filled = {s: [] for s in snapshots}  # symbol -> filled quantity at each snapshot, in order
+    running = dict.fromkeys(snapshots, 0)
+    bad_side = None
+    for fills in chunks:
+        if bad_side is None:
+            wrong = ~fills["side"].isin(["buy", "sell"])
+            if wrong.any():
+                bad_side = (int(fills[reader.ROW][wrong].iloc[0]), fills["side"][wrong].iloc[0])
+        for symbol, snaps in snapshots.items():
+            f = fills[fills["symbol"] == symbol]
+            if f.empty:
+                continue
+            times = f["ts"].dt.as_unit("ns").array.asi8
+            cumulative = list(accumulate((q if s == "buy" else -q for q, s in zip(f["qty"], f["side"])),
+                                         initial=running[symbol]))
+            done = filled[symbol]
+            while len(done) < len(snaps) and snaps[len(done)][0] < times[-1]:  # a later fill exists
+                done.append(cumulative[bisect.bisect_right(times, snaps[len(done)][0])])
+            running[symbol] = cumulative[-1]
+    out = []
+    for symbol, snaps in snapshots.items():
+        done = filled[symbol] + [running[symbol]] * (len(snaps) - len(filled[symbol]))
         opening = None
-        for ts_value, (qty, row) in sorted(last_at.items()):
-            filled = cumulative[bisect.bisect_right(times, ts_value)]
+        for (_, qty, row), at in zip(snaps, done):
             if opening is None:
-                opening = qty - filled
-            expected = opening + filled
+                opening = qty - at
+            expected = opening + at
             if expected != qty:
                 out.append({"symbol": symbol, "row": int(row), "recorded": int(qty), "replayed": int(expected)})
-    return out
+    return out, bad_side
 
 
 @auditlog.records_guarded
@@ -63,12 +85,11 @@ def position_records(requirement: Requirement, ctx: CheckContext) -> CheckResult
             unaudited.append({"row": int(row), "symbol": symbol, "qty": int(qty), "ts": ts.isoformat()})
         elif not match.get("cause"):
             no_cause.append({"row": int(row), "audit_entry": match["_where"]})
-    fills = reader.load(ctx, "fills", need=["ts", "symbol", "side", "qty"])
-    bad_side = fills[~fills["side"].isin(["buy", "sell"])]
-    if not bad_side.empty:
-        raise reader.RecordsError("records/fills", f"side must be buy or sell, got {bad_side['side'].iloc[0]!r}",
-                                  column="side", row=int(bad_side[reader.ROW].iloc[0]))
-    mismatches = replay_mismatches(positions, fills)
+    fills = scan(ctx, "fills", need=["ts", "symbol", "side", "qty"])  # validated now, streamed below
+    mismatches, bad_side = replay_mismatches(positions, fills)
+    if bad_side is not None:
+        raise reader.RecordsError("records/fills", f"side must be buy or sell, got {bad_side[1]!r}",
+                                  column="side", row=bad_side[0])
     n = len(positions)
     return observe(CheckResult(
         metrics={"position_changes": n, "position_changes_unaudited": len(unaudited),

@@ -19,7 +19,7 @@ from golive.digest import file_sha256
 from golive.model import CheckContext, CheckResult, Quantity, Requirement, Status
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.monitoring.opslog import input_path, read_jsonl
-from golive.plugins.records import reader
+from golive.plugins.records.stream import scan
 
 from . import auditlog
 
@@ -58,6 +58,22 @@ def report_problems(ctx, entry, spec: dict, expected_keys: set[str], day: date) 
     return issues
 
 
+def _days(records, id_column: str):
+    """(day, the day's record keys) in day order, holding one day's keys at a time: the reader
+    refuses rows out of time order, so a day's rows are consecutive."""
+    day, keys = None, set()
+    for frame in records:
+        for ts, key in zip(frame["ts"], frame[id_column]):
+            d = ts.date()
+            if d != day:
+                if day is not None:
+                    yield day, keys
+                day, keys = d, set()
+            keys.add(str(key))
+    if day is not None:
+        yield day, keys
+
+
 @auditlog.records_guarded
 def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckResult:
     manifest_path = input_path(ctx, "manifest", "logs/regulatory_reports.jsonl")
@@ -66,12 +82,9 @@ def regulatory_reporting(requirement: Requirement, ctx: CheckContext) -> CheckRe
     expected = produced = 0
     problems, missing, days = [], [], []
     for spec in ctx.params.get("reports", DEFAULT_REPORTS):
-        frame = reader.load(ctx, spec["records"], need=["ts", spec["id_column"]])
-        by_day: dict[date, set[str]] = {}
-        for ts, key in zip(frame["ts"], frame[spec["id_column"]]):
-            by_day.setdefault(ts.date(), set()).add(str(key))
+        records = scan(ctx, spec["records"], need=["ts", spec["id_column"]])  # validated now, streamed below
         entries = {str(e["period"]): e for e in manifest if e["report"] == spec["name"]}
-        for day, keys in sorted(by_day.items()):
+        for day, keys in _days(records, spec["id_column"]):
             expected += 1
             days.append(day)
             entry = entries.get(day.isoformat())

@@ -11,23 +11,25 @@ from golive.model import CheckResult
 from golive.plugins.broker import trading
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
-from golive.plugins.records.checkutil import listed, make_spec, no_data, plan_limit
+from golive.plugins.records.checkutil import Tally, listed, make_spec, no_data, plan_limit
 
 
-def running_positions(fills, order_ids: set[str] | None = None,
-                      limit: float | None = None) -> tuple[dict[str, int], list[dict]]:
-    """Largest |position| per symbol from a time-ordered fills frame, and the fills that took
-    the position beyond ``limit``."""
+def running_positions(chunks, order_ids: set[str] | None = None,
+                      limit: float | None = None) -> tuple[dict[str, int], Tally]:
+    """Largest |position| per symbol from time-ordered fills (frames, in order: a whole frame or
+    a stream's chunks), and the fills that took the position beyond ``limit`` (counted, the
+    first few kept)."""
     pos: dict[str, int] = {}
     peak: dict[str, int] = {}
-    over = []
-    for fid, oid, sym, side, qty in zip(fills["fill_id"], fills["order_id"], fills["symbol"], fills["side"],
-                                        fills["qty"]):
-        pos[sym] = pos.get(sym, 0) + trading.side_sign(side) * qty
-        if order_ids is None or oid in order_ids:
-            peak[sym] = max(peak.get(sym, 0), abs(pos[sym]))
-            if limit is not None and abs(pos[sym]) > limit:
-                over.append({"fill_id": fid, "order_id": oid, "symbol": sym, "position": pos[sym]})
+    over = Tally()
+    for fills in chunks:
+        for fid, oid, sym, side, qty in zip(fills["fill_id"], fills["order_id"], fills["symbol"], fills["side"],
+                                            fills["qty"]):
+            pos[sym] = pos.get(sym, 0) + trading.side_sign(side) * qty
+            if order_ids is None or oid in order_ids:
+                peak[sym] = max(peak.get(sym, 0), abs(pos[sym]))
+                if limit is not None and abs(pos[sym]) > limit:
+                    over.add({"fill_id": fid, "order_id": oid, "symbol": sym, "position": pos[sym]})
     return peak, over
 
 
@@ -45,10 +47,10 @@ def check(requirement, ctx) -> CheckResult:
     limit = plan_limit(requirement, "max_position")
     if reader.exists(ctx, "fills") and reader.exists(ctx, "orders"):
         orders = trading.filter_mode(trading.orders(ctx, optional=("mode",)), mode)
-        peaks, over_fills = running_positions(trading.fills(ctx), set(orders["order_id"]), limit)
+        peaks, over_fills = running_positions(trading.fill_scan(ctx), set(orders["order_id"]), limit)
         metrics["max_position_from_fills"] = max(peaks.values(), default=0)
         details["from_fills_by_symbol"] = peaks
-        details["fills_beyond_plan_limit"] = listed(over_fills)
+        details["fills_beyond_plan_limit"] = over_fills.listed()
     if limit is not None:
         over = phase[phase["qty"].abs() > limit]
         details["above_plan_limit"] = listed([{"ts": str(t), "symbol": s, "qty": int(q)}

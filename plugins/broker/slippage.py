@@ -24,18 +24,18 @@ def check(requirement, ctx) -> CheckResult:
     types = set(ctx.params.get("order_types", trading.ORDER_TYPES))
     expected = {o: (p, t) for o, p, t in zip(orders["order_id"], orders["expected_price"], orders["order_type"])
                 if p is not None and t in types}
-    fills = trading.fills(ctx)
     rows, times, total = [], [], Decimal(0)
-    for pos, f in enumerate(fills.itertuples(index=False)):
-        if f.order_id not in expected:
-            continue
-        tick, mult = spec_of(ctx, specs, "fills", fills, pos, f.symbol)
-        diff = (f.price - expected[f.order_id][0]) * trading.side_sign(f.side)
-        usd = diff * mult * f.qty
-        total += usd
-        times.append(f.ts)
-        rows.append({"fill_id": f.fill_id, "order_type": expected[f.order_id][1], "ticks": float(diff / tick),
-                     "usd": usd})
+    for fills in trading.fill_scan(ctx):  # chunk by chunk: only fills of measured orders are kept
+        for pos, f in enumerate(fills.itertuples(index=False)):
+            if f.order_id not in expected:
+                continue
+            tick, mult = spec_of(ctx, specs, "fills", fills, pos, f.symbol)
+            diff = (f.price - expected[f.order_id][0]) * trading.side_sign(f.side)
+            usd = diff * mult * f.qty
+            total += usd
+            times.append(f.ts)
+            rows.append({"fill_id": f.fill_id, "order_type": expected[f.order_id][1], "ticks": float(diff / tick),
+                         "usd": usd})
     if not rows:
         return no_data("no fills of orders with an expected_price")
     ticks = [r["ticks"] for r in rows]

@@ -30,13 +30,14 @@ def check(requirement, ctx) -> CheckResult:
             from golive.plugins.records import reader
             raise reader.row_error(ctx, "orders", stops, i, "stop_price", "a stop order needs its stop_price")
     trigger = dict(zip(stops["order_id"], stops["stop_price"]))
-    fills = trading.fills(ctx)
-    measured = []
-    for pos, f in enumerate(fills.itertuples(index=False)):
-        if f.order_id in trigger:
-            tick, _ = spec_of(ctx, specs, "fills", fills, pos, f.symbol)
-            beyond = float((f.price - trigger[f.order_id]) * trading.side_sign(f.side) / tick)
-            measured.append({"order_id": f.order_id, "fill_id": f.fill_id, "beyond_ticks": beyond})
+    measured, measured_ts = [], []
+    for fills in trading.fill_scan(ctx):  # chunk by chunk: only fills of stop orders are kept
+        for pos, f in enumerate(fills.itertuples(index=False)):
+            if f.order_id in trigger:
+                tick, _ = spec_of(ctx, specs, "fills", fills, pos, f.symbol)
+                beyond = float((f.price - trigger[f.order_id]) * trading.side_sign(f.side) / tick)
+                measured.append({"order_id": f.order_id, "fill_id": f.fill_id, "beyond_ticks": beyond})
+                measured_ts.append(f.ts)
     failed = [{"order_id": o, "status": s} for o, s in zip(stops["order_id"], stops["status"])
               if s not in ("filled", "cancelled")]
     beyond = [m["beyond_ticks"] for m in measured]
@@ -44,9 +45,8 @@ def check(requirement, ctx) -> CheckResult:
         return not_exercised("filled stop order", f"{len(stops)} stop order(s), none triggered (all cancelled "
                              "unfilled): a cancelled stop is not evidence of stop execution",
                              metrics={"stop_orders": len(stops), "stops_filled": 0})
-    fill_ts = dict(zip(fills["fill_id"], fills["ts"]))
     stop_ts = dict(zip(stops["order_id"], stops["ts"]))
-    times = [fill_ts[m["fill_id"]] for m in measured] + [stop_ts[f["order_id"]] for f in failed]
+    times = measured_ts + [stop_ts[f["order_id"]] for f in failed]  # fill ids are unique: each fill's own time
     return observe(CheckResult(
         metrics={"stop_beyond_max_ticks": max(beyond, default=0.0), "stop_beyond_mean_ticks": mean(beyond) if beyond
                  else 0.0, "stops_filled": len(measured), "stops_failed": len(failed), "stop_orders": len(stops)},

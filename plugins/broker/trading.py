@@ -1,9 +1,14 @@
-"""Loading orders and fills with the value checks the contract adds beyond types."""
+"""Loading orders and fills with the value checks the contract adds beyond types.
+
+``fills`` returns the whole frame; ``fill_scan`` validates the same way and streams the rows in
+chunks (golive.plugins.records.stream), for checks that must stay in bounded memory on a large
+fills file."""
 from __future__ import annotations
 
 import pandas as pd
 
 from golive.plugins.records import reader
+from golive.plugins.records.stream import Scan, ValueCheck, scan
 
 SIDES = ("buy", "sell")
 TERMINAL = ("filled", "cancelled", "rejected", "expired")
@@ -32,9 +37,38 @@ def orders(ctx, optional: tuple[str, ...] = ()) -> pd.DataFrame:
     return frame
 
 
-def fills(ctx, name: str = "fills") -> pd.DataFrame:
+def _bad_side(value) -> bool:
+    return value not in SIDES
+
+
+def _side_message(value) -> str:
+    return f"{value!r} is not one of {', '.join(sorted(SIDES))}"
+
+
+def _bad_qty(value) -> bool:
+    return value <= 0
+
+
+def _qty_message(value) -> str:
+    return f"{value} must be > 0 (side gives the direction)"
+
+
+FILL_VALUE_CHECKS = (ValueCheck("side", _bad_side, _side_message), ValueCheck("qty", _bad_qty, _qty_message))
+
+
+def fill_columns(name: str = "fills") -> list[str]:
     key = "exec_id" if name == "broker_statement" else "fill_id"
-    frame = reader.load(ctx, name, need=["ts", key, "order_id", "symbol", "side", "qty", "price", "fees"])
+    return ["ts", key, "order_id", "symbol", "side", "qty", "price", "fees"]
+
+
+def fill_scan(ctx, name: str = "fills") -> Scan:
+    """``fills(ctx, name)`` validated now (the same errors, in the same order) and read chunk by
+    chunk when iterated."""
+    return scan(ctx, name, need=fill_columns(name), value_checks=FILL_VALUE_CHECKS)
+
+
+def fills(ctx, name: str = "fills") -> pd.DataFrame:
+    frame = reader.load(ctx, name, need=fill_columns(name))
     reader.check_values(ctx, name, frame, "side", SIDES)
     _positive_qty(ctx, name, frame)
     return frame

@@ -16,25 +16,36 @@ from golive.model import CheckResult, Quantity
 from golive.plugins.broker import trading
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.records import reader
-from golive.plugins.records.checkutil import listed, make_spec, money, no_data
+from golive.plugins.records.checkutil import TimeSpan, listed, make_spec, money, no_data
 from golive.plugins.records.common import instruments, load_pnl, spec_of
 
 ZERO = Decimal(0)
 
 
-def from_fills(ctx, fills, marks: dict, specs) -> tuple[dict, dict]:
-    """((day, symbol) -> gross P&L, (day, symbol) -> fees) from time-ordered fills."""
+def from_fills(ctx, chunks, marks: dict, specs) -> tuple[dict, dict]:
+    """((day, symbol) -> gross P&L, (day, symbol) -> fees) from fills sorted by time (frames in
+    order: a whole frame or a stream's chunks; the reader refuses unsorted fills, so each day's
+    fills are consecutive and a day is closed when the next one starts)."""
     gross, fees = defaultdict(Decimal), defaultdict(Decimal)
     pos: dict[str, int] = defaultdict(int)
     carried: dict[str, Decimal] = {}  # value of the position carried into the day
     last_px: dict[str, Decimal] = {}
-    days = sorted({ts.date() for ts in fills["ts"]})
-    by_day = {d: [] for d in days}
-    for i, f in enumerate(fills.itertuples(index=False)):
-        by_day[f.ts.date()].append((i, f))
-    for d in days:
-        touched = set()
-        for i, f in by_day[d]:
+
+    def close(d, touched: set) -> None:
+        for sym in touched | {s for s, q in pos.items() if q}:
+            _, mult = specs[sym]
+            value = pos[sym] * marks.get((d, sym), last_px[sym]) * mult
+            gross[(d, sym)] += value - carried.get(sym, ZERO)
+            carried[sym] = value
+
+    day, touched = None, set()
+    for fills in chunks:
+        for i, f in enumerate(fills.itertuples(index=False)):
+            d = f.ts.date()
+            if d != day:
+                if day is not None:
+                    close(day, touched)
+                day, touched = d, set()
             _, mult = spec_of(ctx, specs, "fills", fills, i, f.symbol)
             sign = trading.side_sign(f.side)
             gross[(d, f.symbol)] -= sign * f.qty * f.price * mult
@@ -42,17 +53,14 @@ def from_fills(ctx, fills, marks: dict, specs) -> tuple[dict, dict]:
             pos[f.symbol] += sign * f.qty
             last_px[f.symbol] = f.price
             touched.add(f.symbol)
-        for sym in touched | {s for s, q in pos.items() if q}:
-            _, mult = specs[sym]
-            value = pos[sym] * marks.get((d, sym), last_px[sym]) * mult
-            gross[(d, sym)] += value - carried.get(sym, ZERO)
-            carried[sym] = value
+    if day is not None:
+        close(day, touched)
     return gross, fees
 
 
 def check(requirement, ctx) -> CheckResult:
     specs = instruments(ctx)
-    fills = trading.fills(ctx)
+    fills = trading.fill_scan(ctx)  # validated now; its rows are read chunk by chunk below
     pnl = load_pnl(ctx)
     if pnl.empty and fills.empty:
         return no_data("records/pnl and records/fills are empty")
@@ -60,7 +68,8 @@ def check(requirement, ctx) -> CheckResult:
     if reader.exists(ctx, "positions"):
         pos = reader.load(ctx, "positions", need=["ts", "symbol", "mark_price"])
         marks = {(ts.date(), s): m for ts, s, m in zip(pos["ts"], pos["symbol"], pos["mark_price"])}
-    gross, fees = from_fills(ctx, fills, marks, specs)
+    span = TimeSpan()
+    gross, fees = from_fills(ctx, _spanned(fills, span), marks, specs)
     rec_gross, rec_fees = defaultdict(Decimal), defaultdict(Decimal)
     last_unreal: dict = {}
     for d, strat, sym, real, unreal, fee in zip(pnl["date"], pnl["strategy"], pnl["symbol"], pnl["realized"],
@@ -90,7 +99,14 @@ def check(requirement, ctx) -> CheckResult:
                             "multiplier - position_start * mark_start * multiplier; recorded = realized + "
                             "unrealized_t - unrealized_{t-1}; fees compared with sum(fills.fees); exact decimals",
                  "differences": listed(diffs), "days_missing_pnl": [str(d) for d in missing_days]}),
-        "P&L rows and fills", [*pnl["date"], *fills["ts"]])
+        "P&L rows and fills", [*pnl["date"], *span.ends], events=int(pnl["date"].notna().sum()) + span.events)
+
+
+def _spanned(chunks, span: TimeSpan):
+    """The chunks, noting their times in ``span`` on the way."""
+    for chunk in chunks:
+        span.add(chunk["ts"])
+        yield chunk
 
 
 SPEC = make_spec("business", "pnl_reconciliation", check, "recorded daily P&L equals the P&L recomputed from fills",

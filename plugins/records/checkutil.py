@@ -12,6 +12,8 @@ import functools
 from decimal import Decimal
 from typing import Any, Callable
 
+import pandas as pd
+
 from golive.model import CheckResult, CheckSpec, Requirement, Status
 from golive.plugins.records.reader import RecordsError, RecordsMissing, size_notes
 
@@ -78,6 +80,37 @@ def listed(rows: list, total: int | None = None) -> dict:
     """A capped violation list plus how many there were."""
     return {"count": len(rows) if total is None else total, "items": rows[:MAX_LISTED],
             "truncated": len(rows) > MAX_LISTED}
+
+
+class Tally:
+    """Items found row by row over a large file: all are counted, the first ``keep`` are kept
+    (``listed(t.items, t.count)`` is what ``listed`` of the full list gives)."""
+
+    def __init__(self, keep: int = MAX_LISTED + 1) -> None:
+        self.items: list = []
+        self.count, self.keep = 0, keep
+
+    def add(self, item) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append(item)
+
+    def listed(self) -> dict:
+        return listed(self.items, self.count)
+
+
+class TimeSpan:
+    """Event times seen chunk by chunk, kept as their count and the earliest and latest: what
+    ``observe`` needs of them (``observe(result, what, span.ends, events=span.events)``)."""
+
+    def __init__(self) -> None:
+        self.events, self.ends = 0, []
+
+    def add(self, times) -> None:
+        known = pd.Series(times).dropna()
+        if len(known):
+            self.events += len(known)
+            self.ends = [min([*self.ends[:1], known.min()]), max([*self.ends[1:], known.max()])]
 
 
 def signals_of(frame, strategy: str | None = None, mode: str | None = None, emitted_only: bool = True):

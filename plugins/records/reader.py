@@ -10,7 +10,9 @@ Memory: a CSV is parsed :data:`CHUNK_ROWS` rows at a time and only the asked col
 repeated values (symbols, sides, prices, quantities) share one object, and in a file above
 :data:`LARGE_INPUT_BYTES` mostly-distinct text columns (ids) stay in Arrow. A 400 MB fills.csv
 (5.6 M rows, all 8 columns) loads in ~650 MiB instead of ~4.9 GiB; the run says such a file was
-large ("records/fills.csv is 400 MB: read in chunks").
+large ("records/fills.csv is 400 MB: read in chunks"). Checks that go through every row use
+``golive.plugins.records.stream`` instead: validated as here, then streamed in chunks, so a run
+never holds the whole file.
 """
 from __future__ import annotations
 
@@ -149,9 +151,10 @@ def _read(path: Path, rel: str, is_csv: bool) -> tuple[list, Iterator[pd.DataFra
     return list(header.columns), _chunks(path, rel)
 
 
-def _chunks(path: Path, rel: str) -> Iterator[pd.DataFrame]:
+def _chunks(path: Path, rel: str, rows: int | None = None) -> Iterator[pd.DataFrame]:
     try:
-        with pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, chunksize=CHUNK_ROWS) as reader:
+        with pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                         chunksize=rows or CHUNK_ROWS) as reader:
             yield from reader
     except pd.errors.EmptyDataError:
         return

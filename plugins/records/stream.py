@@ -1,0 +1,300 @@
+"""Reading a records file as a stream of converted chunks, for checks whose work is per row.
+
+``scan(ctx, "fills", need=[...])`` validates the whole file first, exactly as
+:func:`reader.load` does (same errors, same order: file missing or unreadable, then column by
+column the first bad value or required null, then a duplicate key, then unsorted rows, then any
+``value_checks`` in order), keeping nothing of it but the key column. Iterating the returned
+:class:`Scan` reads the file again and yields frames of at most :data:`STREAM_ROWS` rows with
+the columns, types, ``_row`` numbers and index labels the whole frame would have had for
+those rows. So a check that aggregates chunk by chunk holds one chunk and its own totals, not
+the file: a 400 MB fills.csv is checked in a few hundred MiB whatever the number of checks
+reading it at once. A Parquet file is read whole (as ``load`` does) and yielded in slices.
+
+A successful validation is remembered for the file's sha256 (recorded as evidence when the
+scan starts), so the checks of one run that read the same file validate it once.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from golive.plugins.records import reader
+from golive.plugins.records.contract import TABLES
+from golive.plugins.records.convert import ColumnBuilder, release_freed_memory
+
+STREAM_ROWS = 20_000  # rows converted at a time: ~10 MiB of text and objects per check reading
+_VALIDATED: "OrderedDict[tuple, tuple[int, str | None]]" = OrderedDict()  # -> (rows, timestamp unit)
+_VALIDATED_MAX = 64
+_FILE_LOCKS: dict[tuple, threading.Lock] = {}
+_lock = threading.Lock()
+
+
+@dataclass
+class ValueCheck:
+    """A rule on the values of one column beyond its type (``side`` is buy or sell): ``bad(value)``
+    says a non-null value breaks it, ``message(value)`` what the error says."""
+
+    column: str
+    bad: Callable[[Any], bool]
+    message: Callable[[Any], str]
+    first: tuple[int, Any] | None = field(default=None, compare=False)  # (row, value) of the first break
+
+
+class Scan:
+    """A validated records file; iterate it for its rows in chunks (each iteration re-reads it)."""
+
+    def __init__(self, ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
+                 nullable: Iterable[str] = (), value_checks: Iterable[ValueCheck] = ()) -> None:
+        self.name, self.spec, self.path = name, TABLES[name], reader.find(ctx, name)
+        self.rel = reader._rel(ctx, self.path)
+        self.need, self.optional, self.nullable = list(need), list(optional), set(nullable)
+        self.wanted = list(dict.fromkeys(self.need + self.optional))
+        self.value_checks = [replace(c) for c in value_checks]  # each scan notes its own first break
+        self.is_csv = self.path.suffix != ".parquet"
+        self._whole: pd.DataFrame | None = None
+        if not self.is_csv:  # Parquet is read whole by the reader anyway
+            self._whole = reader.load(ctx, name, need=self.need, optional=self.optional, nullable=nullable)
+            self.rows, self.unit = len(self._whole), None
+            self._check_values(self._whole, 0)
+            self._raise_value_errors()
+            return
+        if not self.path.exists():
+            raise reader.RecordsMissing(f"{self.rel} not found (records file '{name}', see docs/records-contract.md)")
+        art = next((a for a in ctx.artifacts if a.path == self.rel), None) or ctx.record_artifact(self.path)
+        large = reader._size_note(self.path, self.rel) is not None
+        key = (art.sha256, name, tuple(self.need), tuple(self.optional), tuple(sorted(self.nullable)),
+               tuple((c.column, c.bad, c.message) for c in self.value_checks))
+        # Checks running at once on one file validate it one at a time (one validation's memory,
+        # not one per check); the first validation of a column set serves the checks after it.
+        with _lock:
+            if len(_FILE_LOCKS) > 4 * _VALIDATED_MAX:
+                _FILE_LOCKS.clear()  # locks in use stay held by their waiters
+            file_lock = _FILE_LOCKS.setdefault((art.sha256, name), threading.Lock())
+        with file_lock:
+            with _lock:
+                known = _VALIDATED.get(key)
+            if known is None:
+                known = self._validate(large)
+                self._raise_value_errors()
+                with _lock:
+                    _VALIDATED[key] = known
+                    while len(_VALIDATED) > _VALIDATED_MAX:
+                        _VALIDATED.popitem(last=False)
+        self.rows, self.unit = known
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+    def __len__(self) -> int:
+        return self.rows
+
+    # -- validation: what reader.load raises, holding one chunk and the key column -------------
+    def _validate(self, large: bool) -> tuple[int, str | None]:
+        columns, _ = reader._read(self.path, self.rel, True)
+        chunks = reader._chunks(self.path, self.rel, STREAM_ROWS)
+        builders = {c: ColumnBuilder(self.spec.column(c).kind, True, compact=large) for c in self.wanted if c in columns}
+        sort_col = self.spec.sorted_by if self.spec.sorted_by in builders else None
+        key_col = self.spec.key if self.spec.key in builders else None
+        order = _SortState(self.spec.column(sort_col).kind if sort_col else None)
+        keys = _KeyHashes()
+        rows, unit, clean = 0, None, True
+        for chunk in chunks:
+            start = rows
+            rows += len(chunk)
+            for col, builder in builders.items():
+                builder.add(chunk[col])
+                if builder.error is not None:
+                    clean = False
+                    continue
+                if col == key_col and builder._pieces:
+                    keys.add(builder._pieces[-1])
+                if col == sort_col and builder._pieces:
+                    order.add(builder._pieces[-1], start)
+                if builder.kind == "timestamp" and builder._pieces:
+                    unit = _wider(unit, np.datetime_data(builder._pieces[-1].dtype)[0])
+                if self.value_checks and col in {c.column for c in self.value_checks} and builder._pieces:
+                    piece = builder._pieces[-1]
+                    self._check_values(pd.DataFrame({col: piece, reader.ROW: np.arange(start + 1, start + len(piece) + 1)}),
+                                       0, only=col)
+                builder._pieces = []
+            del chunk
+        for col in self.wanted:  # the first error in column order, as reader.load reports it
+            column = self.spec.column(col)
+            if col not in builders:
+                if col in self.need:
+                    raise reader.RecordsError(self.rel, f"required column missing (has: {', '.join(map(str, columns))})",
+                                              column=col)
+                continue
+            builder = builders[col]
+            if builder.error is not None:
+                row, bad = builder.error
+                raise reader.RecordsError(self.rel, str(bad), column=col, row=row)
+            if col in self.need and col not in self.nullable and builder.first_null is not None:
+                raise reader.RecordsError(self.rel, f"a value is required ({column.kind})", column=col,
+                                          row=builder.first_null)
+        if clean and key_col:
+            keys.check(self.path, self.rel, key_col, self.spec.column(key_col).kind)
+        release_freed_memory()
+        if order.problem is not None:
+            row, before, after = order.problem
+            raise reader.RecordsError(self.rel, f"not sorted by {sort_col}: {after} comes after {before}",
+                                      column=sort_col, row=row)
+        return rows, unit
+
+    def _check_values(self, frame: pd.DataFrame, offset: int, only: str | None = None) -> None:
+        for check in self.value_checks:
+            if check.first is not None or (only is not None and check.column != only):
+                continue
+            for i, v in enumerate(frame[check.column].tolist()):
+                if v is not None and not (isinstance(v, float) and v != v) and check.bad(v):
+                    check.first = (int(frame[reader.ROW].iloc[i]) + offset, v)
+                    break
+
+    def _raise_value_errors(self) -> None:
+        for check in self.value_checks:
+            if check.first is not None:
+                row, value = check.first
+                check.first = None
+                raise reader.RecordsError(self.rel, check.message(value), column=check.column, row=row,
+                                          csv=self.is_csv)
+
+    # -- the rows, chunk by chunk -----------------------------------------------------------
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        if self._whole is not None:
+            for start in range(0, len(self._whole), STREAM_ROWS):
+                yield self._whole.iloc[start:start + STREAM_ROWS]
+            return
+        kinds = {c: self.spec.column(c).kind for c in self.wanted}
+        columns, _ = reader._read(self.path, self.rel, True)
+        builders = {c: ColumnBuilder(kinds[c], True) for c in self.wanted if c in columns}
+        start = 0
+        for chunk in reader._chunks(self.path, self.rel, STREAM_ROWS):
+            n = len(chunk)
+            if n == 0:
+                continue
+            frame = pd.DataFrame(index=pd.RangeIndex(start, start + n))
+            for col in self.wanted:
+                if col not in builders:
+                    frame[col] = None
+                    continue
+                builder = builders[col]
+                builder.add(chunk[col])
+                values = builder.series()
+                if kinds[col] == "timestamp" and self.unit:
+                    values = values.dt.as_unit(self.unit)
+                frame[col] = values.set_axis(frame.index)
+            frame[reader.ROW] = range(start + 1, start + n + 1)
+            start += n
+            del chunk
+            yield frame
+
+    def column(self, col: str) -> Iterator[Any]:
+        """The values of one column, in row order."""
+        for frame in self:
+            yield from frame[col].tolist()
+
+
+def scan(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (), nullable: Iterable[str] = (),
+         value_checks: Iterable[ValueCheck] = ()) -> Scan:
+    """Validate records file ``name`` now (raising what :func:`reader.load` raises) and return it
+    for iteration chunk by chunk."""
+    return Scan(ctx, name, need, optional, nullable, value_checks)
+
+
+class _SortState:
+    """``reader._check_sorted`` over chunks: the first row whose value is below the row before it
+    (rows with a null on either side are not compared)."""
+
+    def __init__(self, kind: str | None) -> None:
+        self.kind, self.last, self.problem = kind, None, None
+
+    def add(self, piece: np.ndarray, start: int) -> None:
+        if self.problem is not None or len(piece) == 0:
+            return
+        if self.kind == "timestamp":
+            values = piece.astype("datetime64[ns]").view("i8") if piece.dtype.kind == "M" else None
+            known = ~np.isnat(piece)
+            if self.last is not None:
+                values = np.concatenate([[self.last[0]], values])
+                known = np.concatenate([[self.last[1]], known])
+                start -= 1
+            back = known[1:] & known[:-1] & (values[1:] < values[:-1])
+            self.last = (values[-1], known[-1])
+            if back.any():
+                i = int(back.argmax()) + 1
+                self.problem = (start + i + 1, _utc(values[i - 1]), _utc(values[i]))
+            return
+        items = piece.tolist()
+        if self.last is not None:
+            items = [self.last] + items
+            start -= 1
+        for i in range(1, len(items)):
+            a, b = items[i - 1], items[i]
+            if b is not None and a is not None and not pd.isna(b) and not pd.isna(a) and b < a:
+                self.problem = (start + i + 1, a, b)
+                return
+        self.last = items[-1]
+
+
+def _utc(ns: int) -> pd.Timestamp:
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC")
+
+
+def _wider(unit: str | None, other: str) -> str:
+    order = ("s", "ms", "us", "ns")
+    return other if unit is None or order.index(other) > order.index(unit) else unit
+
+
+class _KeyHashes:
+    """``reader._check_key`` in 9 bytes a row: a 64-bit hash of each key (and whether it is null)
+    is kept; only when two hashes meet is the file read again for the keys that share them, to
+    name the first row whose key was seen before, as the whole-file check does."""
+
+    def __init__(self) -> None:
+        self.hashes: list[np.ndarray] = []
+        self.nulls: list[np.ndarray] = []
+
+    def add(self, piece) -> None:
+        hashes, nulls = _hashed(piece)
+        self.hashes.append(hashes)
+        self.nulls.append(nulls)
+
+    def check(self, path, rel: str, key: str, kind: str) -> None:
+        hashes = np.concatenate(self.hashes or [np.empty(0, np.uint64)])
+        nulls = np.concatenate(self.nulls or [np.empty(0, bool)])
+        self.hashes = self.nulls = []
+        known = hashes[~nulls] if nulls.any() else hashes
+        del hashes, nulls
+        known.sort()  # in place
+        shared = np.unique(known[1:][known[1:] == known[:-1]])
+        del known
+        if not len(shared):
+            return
+        seen, builder, at = set(), ColumnBuilder(kind, True), 0
+        for chunk in reader._chunks(path, rel, STREAM_ROWS):
+            builder.add(chunk[key])
+            values = builder.series().to_numpy(dtype=object) if len(chunk) else np.empty(0, object)
+            hashes, nulls = _hashed(values)
+            for i in np.flatnonzero(np.isin(hashes, shared) & ~nulls):
+                value = values[i]
+                if value in seen:
+                    raise reader.RecordsError(rel, f"duplicate {key} {value!r}", column=key, row=at + int(i) + 1)
+                seen.add(value)
+            at += len(values)
+
+
+def _hashed(piece) -> tuple[np.ndarray, np.ndarray]:
+    """(64-bit hash, is null) of each key; equal keys hash equal."""
+    values = np.asarray(piece.to_pylist() if hasattr(piece, "to_pylist") else piece, dtype=object)
+    nulls = np.asarray(pd.isna(values), dtype=bool)
+    if all(isinstance(v, str) for v in values[~nulls]):  # ids: hashed in C
+        return pd.util.hash_array(values, categorize=False), nulls
+    # other kinds: Python's hash, equal for equal values (1 == 1.0 == Decimal("1"))
+    return np.fromiter((0 if n else hash(v) for v, n in zip(values, nulls)), dtype=np.int64,
+                       count=len(values)).view(np.uint64), nulls
