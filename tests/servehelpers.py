@@ -111,7 +111,7 @@ def login(client, name: str, password: str | None = None, follow: bool = False):
 
 def recorded_store(folder: Path, runs: list[tuple[list, str, str | None]]):
     """A store holding ``runs`` recorded through the real recorder, each ``(outcomes, target,
-    plan digest or None)``, and the viewer ``vic``; returns (store, run ids)."""
+    plan digest or None[, --only selection])``, and the viewer ``vic``; returns (store, run ids)."""
     from datetime import datetime, timezone
 
     from golive.ledger import LedgerRecorder, Signer, Store, record_key
@@ -123,10 +123,12 @@ def recorded_store(folder: Path, runs: list[tuple[list, str, str | None]]):
     record_key(store, signer)
     recorder = LedgerRecorder(store, signer, copy_artifacts=False)
     ids = []
-    for outcomes, target, digest in runs:
+    for outcomes, target, digest, *selection in runs:
         run = run_header(target)
         if digest:
             run["plan"] = {**run["plan"], "digest": digest}
+        if selection:  # an --only slice
+            run["selection"] = list(selection[0])
         recorder.golive_run_started(run=run)
         recorder.record_results(outcomes, run)
         run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -270,6 +270,17 @@ def test_history_marks_a_flip_flopping_requirement_unstable(client, built, store
     assert "unstable" not in earlier.split("<h2>History")[0]  # one turn so far
 
 
+def test_history_and_waivers_are_of_the_runs_own_target(client, built):
+    h.login(client, "vic")
+    demo = client.get(f"/runs/{built.demo_run}/requirements/LIVE-LIMITED-06").text.split("<h2>History</h2>")[1]
+    assert re.findall(r'href="/runs/([0-9a-f-]{36})/requirements/', demo) == [built.demo_run]  # not the xss runs
+    shadow = client.get(f"/runs/{built.runs[2]}/requirements/LIVE-SHADOW-01").text
+    waivers = shadow.split("<h2>Waivers and attestations</h2>")[1].split("<h2>")[0]
+    assert "<td>applied</td>" in waivers and "Ada Risk" in waivers
+    before = client.get(f"/runs/{built.runs[0]}/requirements/LIVE-SHADOW-01").text
+    assert "<td>not applied</td>" in before.split("<h2>Waivers and attestations</h2>")[1]  # recorded after it
+
+
 def test_compare_lists_new_failures_and_fixes(client, built):
     h.login(client, "vic")
     first, second, third = built.runs

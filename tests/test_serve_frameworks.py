@@ -100,3 +100,11 @@ def test_the_page_is_escaped_and_has_no_inline_script_or_style(recorded):
     page = client.get(f"/runs/{run}/frameworks").text
     assert "Failing &lt;img src=x onerror=alert(1)&gt;" in page and h.PAYLOAD not in page
     assert "<img" not in page and "<script" not in page and "style=" not in page
+
+
+def test_the_latest_frameworks_page_is_of_a_whole_plan_run_not_a_later_slice(tmp_path):
+    whole = [_outcome(n, f"SIM-REQ-{n:05d}", Status.PASS, "whole") for n in range(2)]
+    with h.recorded(tmp_path / "store", [(whole, "/srv/trading", None),
+                                         (whole[:1], "/srv/trading", None, ["SIM-REQ-00000"])]) as (store, (full, _)):
+        res = h.signed_in(store).get("/frameworks")
+    assert res.status_code == 303 and res.headers["location"] == f"/runs/{full}/frameworks"

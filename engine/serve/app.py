@@ -181,7 +181,9 @@ def create_app(store, *, secret_key: str, behind_tls: bool = False,
 
     @page("viewer")
     def latest_frameworks(request: Request) -> Response:
-        newest = index.newest(1, runindex.RunFilters(status="finished"))
+        # the newest run of the whole plan: a later --only slice would show most items unobserved
+        newest = (index.page_where("status = 'finished' AND selection = '[]'", {}, 1)
+                  or index.newest(1, runindex.RunFilters(status="finished")))
         if not newest:
             return not_found(request, "No finished run is recorded yet: framework coverage needs a run's results.")
         return RedirectResponse(f"/runs/{quote(newest[0].id, safe='')}/frameworks", status_code=303)

@@ -175,8 +175,9 @@ def requirement_page(store, run: RunSummary, requirement_id: str) -> Requirement
     outcomes = {str(t.get("id")): str(t.get("outcome") or "no outcome recorded") for t in doc.get("tests") or ()}
     tests = tuple({"id": str(t), "outcome": outcomes.get(str(t), "no outcome recorded")}
                   for t in result.get("covered_by") or ())
-    past = queries.requirement_results(store, requirement_id, limit=HISTORY_ROWS)
-    upto = queries.requirement_results(store, requirement_id, upto_seq=result["seq"], limit=RECENT_RUNS)
+    # the history of this target only: another repository's runs in the same store are not its past
+    past = queries.requirement_results(store, requirement_id, run.target, limit=HISTORY_ROWS)
+    upto = queries.requirement_results(store, requirement_id, run.target, upto_seq=result["seq"], limit=RECENT_RUNS)
     flips = flip_flops([p["effective"] for p in upto])
     history = tuple(HistoryRow(p["run_id"], str((p.get("environment") or {}).get("time", ""))[:19],
                                p["effective"], _metrics_text(p.get("metrics") or {}), p["seq"] == result["seq"])

@@ -60,16 +60,19 @@ def ledger_head(store: Store) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
-def requirement_results(store: Store, requirement_id: str, upto_seq: int | None = None,
+def requirement_results(store: Store, requirement_id: str, target: str, upto_seq: int | None = None,
                         limit: int = 50) -> list[dict[str, Any]]:
-    """The last ``limit`` recorded results of ``requirement_id`` (up to entry ``upto_seq``),
-    oldest first, with ``run_id`` and ``effective`` status (the index table finds them; the
-    entry payload decides). Waivers are looked up only when the requirement has any."""
+    """The last ``limit`` recorded results of ``requirement_id`` in runs of ``target`` (up to
+    entry ``upto_seq``), oldest first, with ``run_id`` and ``effective`` status (the index tables
+    find them -- ``results`` and the dashboard's ``serve_runs`` for the target; the entry payload
+    decides). Waivers are looked up only when the requirement has any."""
     with store.read() as conn:
         rows = conn.execute(text(
             "SELECT e.seq, e.run_id, e.payload FROM results r JOIN ledger_entries e ON e.seq = r.entry_seq "
+            "JOIN serve_runs s ON s.id = e.run_id AND s.target = :t "
             "WHERE r.requirement_id = :q AND e.kind = 'result' AND e.seq <= :upto ORDER BY e.seq DESC LIMIT :n"),
-            {"q": requirement_id, "upto": upto_seq if upto_seq is not None else 1 << 62, "n": limit}).all()
+            {"q": requirement_id, "t": target, "upto": upto_seq if upto_seq is not None else 1 << 62,
+             "n": limit}).all()
     has_waivers = bool(authored_for(store, "waiver", requirement_id))
     out = []
     for seq, run_id, payload in reversed(rows):
