@@ -161,7 +161,8 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict], bands: dict | None
     known = {r["requirement_id"] for r in doc["results"]}
     usable = [w for w in waivers if w["requirement_id"] in known]  # a waiver for a tailored-out or renamed id
     views = apply_waivers(doc, usable, as_of=doc["run"].get("finished"))
-    doc["waivers"] = [v.__dict__ | {"state_label": v.state_label} for v in views]
+    doc["waivers"] = [v.__dict__ | {"files": [dict(f) for f in v.files], "state_label": v.state_label}
+                      for v in views]  # JSON's own types: a stored document must equal the one rebuilt
     counts = {s: 0 for s in doc["summary"]["by_status"]}
     for r in doc["results"]:
         counts[r["status"]] += 1

@@ -358,7 +358,8 @@ def _apply_waivers(doc: dict[str, Any], waivers: list[dict[str, Any]], bands: Ma
 
     known = {r["requirement_id"] for r in doc["results"]}
     views = apply_waivers(doc, [w for w in waivers if w["requirement_id"] in known], as_of=doc["run"]["finished"])
-    doc["waivers"] = [v.__dict__ | {"state_label": v.state_label} for v in views]
+    doc["waivers"] = [v.__dict__ | {"files": [dict(f) for f in v.files], "state_label": v.state_label}
+                      for v in views]  # JSON's own types: a stored document must equal the one rebuilt
     statuses = [r["status"] for r in doc["results"]]
     doc["summary"]["by_status"] = {s: statuses.count(s) for s in doc["summary"]["by_status"]}
     refresh_groups(doc, dict(bands) if bands else None)
