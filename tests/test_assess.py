@@ -333,7 +333,8 @@ def test_a_later_run_of_a_few_requirements_does_not_hide_the_earlier_evidence():
     full = _evidence("full", "system:a", [{"requirement_id": "RISK-04", "status": "pass"},
                                           {"requirement_id": "RISK-01", "status": "fail", "reason": "limit"}])
     slice_ = _evidence("slice", "system:a", [{"requirement_id": "RISK-01", "status": "pass"}])
-    slice_.run.started = "2026-12-02T10:00:00+00:00"  # the newer run
+    slice_.run.started = "2026-12-02T10:00:00+00:00"  # the newer run, of one requirement
+    slice_.run.selection = ("RISK-01",)
     item = CatalogItem("X-1", "X 1", "limits", "text", requirements=("RISK-04", "RISK-01", "RISK-02"))
     done = assess_item(item, plan, [full, slice_], [])
     by_req = {l.requirement_id: l for l in done.requirements}
@@ -347,3 +348,8 @@ def test_a_later_run_of_a_few_requirements_does_not_hide_the_earlier_evidence():
     group = TargetRuns([slice_.run, full.run], lambda run: read.append(run.run_id) or {"slice": slice_, "full": full}[run.run_id])
     assert group.for_requirement("RISK-01") is slice_ and read == ["slice"]
     assert group.for_requirement("RISK-04") is full and read == ["slice", "full"]
+    older = _evidence("older", "system:a", [{"requirement_id": "RISK-02", "status": "pass"}])
+    older.run.started = "2026-11-30T10:00:00+00:00"
+    behind_full = TargetRuns.of_evidence([older, full, slice_])[0]
+    # a whole-plan run that did not record RISK-02 ends the walk: older evidence does not stand for it
+    assert behind_full.for_requirement("RISK-02") is slice_

@@ -269,11 +269,15 @@ class TargetRuns:
         return self._read[key]
 
     def for_requirement(self, requirement_id: str) -> RunEvidence:
-        """The newest run that recorded the requirement, else the newest run (where it is 'not run')."""
+        """The newest run that recorded the requirement, else the newest run (where it is 'not run').
+        The walk back ends at a whole-plan run (no --only): what it did not record, older runs do not
+        stand for, and a year of scheduled slices is not read for a requirement none of them ran."""
         for run in self.runs:
             ev = self.evidence(run)
             if requirement_id in ev.result_entries:
                 return ev
+            if not ev.run.selection:
+                break
         return self.evidence(self.runs[0])
 
     @property
