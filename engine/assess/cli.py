@@ -62,7 +62,8 @@ def assess(framework_name, period_text, store_dir, db_url, out_dir, format_text,
     """Write a self-assessment against a framework catalog from the signed evidence.
 
     The ledger is verified first. Of the runs started in the period, each requirement is read,
-    per target, from the latest finished run that recorded it (the others are listed). Per catalog item: a conclusion (met, partly met,
+    per target, from the latest finished run that recorded it, back to the target's latest
+    whole-plan run (the others are listed). Per catalog item: a conclusion (met, partly met,
     not met, no evidence), the requirement results and ledger entries (sequence number and
     hash) it rests on, waivers, attestations, what needs people, and open actions with owners
     and due dates; then the sign-off page of each run used. An item without evidence is never
