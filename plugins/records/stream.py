@@ -22,6 +22,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from golive.plugins.records import reader
 from golive.plugins.records.contract import TABLES
@@ -252,23 +254,38 @@ def _wider(unit: str | None, other: str) -> str:
 
 
 class _KeyHashes:
-    """``reader._check_key`` in 9 bytes a row: a 64-bit hash of each key (and whether it is null)
-    is kept; only when two hashes meet is the file read again for the keys that share them, to
-    name the first row whose key was seen before, as the whole-file check does."""
+    """``reader._check_key`` holding next to nothing when the keys increase row by row (ids
+    issued in order: no key can repeat) and 9 bytes a row otherwise: then the key column is read
+    again and a 64-bit hash of each key kept; only when two hashes meet is it read once more for
+    the keys that share them, to name the first row whose key was seen before, as the
+    whole-file check does."""
 
     def __init__(self) -> None:
-        self.hashes: list[np.ndarray] = []
-        self.nulls: list[np.ndarray] = []
+        self.last, self.increasing = None, True
 
     def add(self, piece) -> None:
-        hashes, nulls = _hashed(piece)
-        self.hashes.append(hashes)
-        self.nulls.append(nulls)
+        if not self.increasing:
+            return
+        texts = pa.array(piece.to_pylist() if hasattr(piece, "to_pylist") else piece.tolist(), pa.large_string()) \
+            if _all_text(piece) else None
+        if texts is None or texts.null_count:
+            self.increasing = False
+            return
+        if self.last is not None:
+            texts = pa.concat_arrays([pa.array([self.last], pa.large_string()), texts])
+        if len(texts) > 1 and not pc.all(pc.greater(texts[1:], texts[:-1])).as_py():
+            self.increasing = False
+        self.last = texts[-1].as_py() if len(texts) else self.last
 
     def check(self, path, rel: str, key: str, kind: str) -> None:
-        hashes = np.concatenate(self.hashes or [np.empty(0, np.uint64)])
-        nulls = np.concatenate(self.nulls or [np.empty(0, bool)])
-        self.hashes = self.nulls = []
+        if self.increasing:
+            return
+        hashes, nulls = [], []
+        for values in _key_values(path, rel, key, kind):
+            h, n = _hashed(values)
+            hashes.append(h)
+            nulls.append(n)
+        hashes, nulls = np.concatenate(hashes or [np.empty(0, np.uint64)]), np.concatenate(nulls or [np.empty(0, bool)])
         known = hashes[~nulls] if nulls.any() else hashes
         del hashes, nulls
         known.sort()  # in place
@@ -276,10 +293,8 @@ class _KeyHashes:
         del known
         if not len(shared):
             return
-        seen, builder, at = set(), ColumnBuilder(kind, True), 0
-        for chunk in reader._chunks(path, rel, STREAM_ROWS):
-            builder.add(chunk[key])
-            values = builder.series().to_numpy(dtype=object) if len(chunk) else np.empty(0, object)
+        seen, at = set(), 0
+        for values in _key_values(path, rel, key, kind):
             hashes, nulls = _hashed(values)
             for i in np.flatnonzero(np.isin(hashes, shared) & ~nulls):
                 value = values[i]
@@ -289,9 +304,23 @@ class _KeyHashes:
             at += len(values)
 
 
-def _hashed(piece) -> tuple[np.ndarray, np.ndarray]:
+def _all_text(piece) -> bool:
+    if hasattr(piece, "to_pylist"):  # Arrow strings (ids of a large file)
+        return pa.types.is_string(piece.type) or pa.types.is_large_string(piece.type)
+    return all(isinstance(v, str) for v in piece)
+
+
+def _key_values(path, rel: str, key: str, kind: str) -> Iterator[np.ndarray]:
+    """The converted key column, chunk by chunk (the file is known to convert without error)."""
+    builder = ColumnBuilder(kind, True)
+    for chunk in reader._chunks(path, rel, STREAM_ROWS):
+        if len(chunk):
+            builder.add(chunk[key])
+            yield builder.series().to_numpy(dtype=object)
+
+
+def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(64-bit hash, is null) of each key; equal keys hash equal."""
-    values = np.asarray(piece.to_pylist() if hasattr(piece, "to_pylist") else piece, dtype=object)
     nulls = np.asarray(pd.isna(values), dtype=bool)
     if all(isinstance(v, str) for v in values[~nulls]):  # ids: hashed in C
         return pd.util.hash_array(values, categorize=False), nulls
