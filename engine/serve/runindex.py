@@ -7,6 +7,11 @@ each request reads only the entries appended since, in windows of ledger positio
 server holds one page of runs at a time whatever the size of the store (memory stays flat as the
 store grows; no list of every run is ever built in the process).
 
+The failing, partial and waived counts are the results document's figures, the ones ``golive run``
+and ``golive history`` print (failing = fail + error on the *effective* status: a waived
+requirement counts as waived, a partial one as partial). Until the document is found, the
+``run-finished`` entry's recorded statuses stand in (no waiver applied yet).
+
 Several server processes may sync at once: every write is idempotent (an insert that ignores a
 known run, updates that set values) and the synced position only moves forward. The table is an
 index the app may rebuild (drop it and it is re-derived); nothing here writes evidence. The app
@@ -23,13 +28,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, inspect, text
 from sqlmodel import Field, SQLModel
 
 from golive import history as hist
 from golive.ledger.store import Store, payload_bytes
 
-FAILING = ("fail", "partial", "error")
+FAILING = ("fail", "partial", "error")  # what the trend and compare pages call failing
+COUNTED_FAILING = ("fail", "error")  # the run figures' "failing" (golive.run.readiness.figures)
 WINDOW = 50_000  # ledger positions one sync transaction reads (the run entries among them: a few thousand)
 DOC_CHECKS = 500  # runs awaiting their results document looked up per transaction
 DOC_CHECK_EVERY_S = 5.0
@@ -60,6 +66,8 @@ class ServeRun(SQLModel, table=True):
     by_status: str = "{}"  # JSON {status: count}
     results: int = 0
     failing: int = 0
+    partial: int = 0
+    waived: int = 0
     checkpoint_seq: Optional[int] = None
     scheduled: bool = False
     verdict: Optional[str] = Field(default=None, index=True)
@@ -76,7 +84,7 @@ class ServeSync(SQLModel, table=True):
 
 TABLES = (ServeRun, ServeSync)
 COLUMNS = ("id", "started", "plan_id", "plan_version", "plan_digest", "target", "selection", "finished", "status",
-           "by_status", "results", "checkpoint_seq", "scheduled", "verdict", "coverage_rate", "verification_rate")
+           "by_status", "results", "failing", "partial", "waived", "checkpoint_seq", "scheduled", "verdict", "coverage_rate", "verification_rate")
 
 
 @dataclass
@@ -94,15 +102,14 @@ class RunSummary:
     status: str = "incomplete"
     by_status: dict[str, int] = field(default_factory=dict)
     results: int = 0
+    failing: int = 0  # fail + error, effective (see the module docstring)
+    partial: int = 0
+    waived: int = 0
     checkpoint_seq: int | None = None
     scheduled: bool = False  # a schedule ``run`` entry names this run (else it was started by hand)
     verdict: str | None = None  # from the results document; None without one
     coverage_rate: float | None = None
     verification_rate: float | None = None
-
-    @property
-    def failing(self) -> int:
-        return sum(self.by_status.get(s, 0) for s in FAILING)
 
     @classmethod
     def of_row(cls, row: Any) -> "RunSummary":
@@ -146,6 +153,7 @@ class RunIndex:
     def __init__(self, store: Store) -> None:
         self.store = store
         with store.write() as conn:
+            _drop_outdated(conn)
             SQLModel.metadata.create_all(conn, tables=[t.__table__ for t in TABLES])
             for index in ServeRun.__table__.indexes:  # a table made by an earlier version lacks the newer ones
                 index.create(conn, checkfirst=True)
@@ -246,9 +254,11 @@ class RunIndex:
             if updates:
                 with self.store.write() as conn:
                     for values in updates:
-                        conn.execute(text("UPDATE serve_runs SET verdict = :verdict, coverage_rate = :coverage, "
-                                          "verification_rate = :verification, doc_state = :state WHERE id = :id"),
-                                     values)
+                        conn.execute(text(
+                            "UPDATE serve_runs SET verdict = :verdict, coverage_rate = :coverage, "
+                            "verification_rate = :verification, doc_state = :state, failing = COALESCE(:failing, "
+                            "failing), partial = COALESCE(:partial, partial), waived = COALESCE(:waived, waived) "
+                            "WHERE id = :id"), values)
 
 
 def _apply(conn, seq: int, run_id: str, kind: str, body: dict[str, Any]) -> None:  # noqa: ANN001
@@ -257,8 +267,9 @@ def _apply(conn, seq: int, run_id: str, kind: str, body: dict[str, Any]) -> None
         plan = body.get("plan") or {}
         conn.execute(text(
             "INSERT INTO serve_runs (id, seq, started, finished, status, plan_id, plan_version, plan_digest, target, "
-            "selection, by_status, results, failing, scheduled, doc_state) VALUES (:id, :seq, :started, '', "
-            "'incomplete', :plan_id, :plan_version, :plan_digest, :target, :selection, '{}', 0, 0, :f, 'pending') "
+            "selection, by_status, results, failing, partial, waived, scheduled, doc_state) VALUES (:id, :seq, "
+            ":started, '', 'incomplete', :plan_id, :plan_version, :plan_digest, :target, :selection, '{}', 0, 0, 0, 0, "
+            ":f, 'pending') "
             "ON CONFLICT (id) DO NOTHING"),
             {"id": run_id, "seq": seq, "started": str(body.get("started") or ""), "plan_id": str(plan.get("id") or ""),
              "plan_version": str(plan.get("version") or ""), "plan_digest": str(plan.get("digest") or ""),
@@ -266,10 +277,13 @@ def _apply(conn, seq: int, run_id: str, kind: str, body: dict[str, Any]) -> None
              "f": False})
     elif kind == "run-finished":
         by_status = {str(k): int(v) for k, v in (body.get("by_status") or {}).items()}
+        # recorded statuses until the results document gives the effective figures (never over them)
         conn.execute(text("UPDATE serve_runs SET status = 'finished', finished = :f, by_status = :b, results = :n, "
-                          "failing = :failing WHERE id = :id"),
+                          "failing = CASE WHEN doc_state = 'found' THEN failing ELSE :failing END, "
+                          "partial = CASE WHEN doc_state = 'found' THEN partial ELSE :partial END WHERE id = :id"),
                      {"id": run_id, "f": str(body.get("finished") or ""), "b": json.dumps(by_status),
-                      "n": int(body.get("results") or 0), "failing": sum(by_status.get(s, 0) for s in FAILING)})
+                      "n": int(body.get("results") or 0), "failing": sum(by_status.get(s, 0) for s in COUNTED_FAILING),
+                      "partial": by_status.get("partial", 0)})
     elif kind == "checkpoint":
         conn.execute(text("UPDATE serve_runs SET checkpoint_seq = :s WHERE id = :id "
                           "AND (checkpoint_seq IS NULL OR checkpoint_seq < :s)"), {"id": run_id, "s": seq})
@@ -285,7 +299,8 @@ def _document_update(store_path: Path, run_id: str, started: str, finished: str,
     if doc is None and status == "finished" and _long_ago(finished):
         doc = find_document(store_path, run_id)  # saved under another start stamp: one listing, once
         if doc is None:
-            return {"id": run_id, "verdict": None, "coverage": None, "verification": None, "state": "none"}
+            return {"id": run_id, "verdict": None, "coverage": None, "verification": None, "state": "none",
+                    "failing": None, "partial": None, "waived": None}
     if doc is None:
         return None
     verdict = str(((doc.get("summary") or {}).get("verdict") or {}).get("state") or "") or None
@@ -293,7 +308,33 @@ def _document_update(store_path: Path, run_id: str, started: str, finished: str,
         coverage, verification = hist.rates(doc)
     except (TypeError, ValueError):
         coverage = verification = None  # a damaged document: the run is listed without its rates
-    return {"id": run_id, "verdict": verdict, "coverage": coverage, "verification": verification, "state": "found"}
+    return {"id": run_id, "verdict": verdict, "coverage": coverage, "verification": verification, "state": "found",
+            **document_counts(doc)}
+
+
+def document_counts(doc: dict[str, Any]) -> dict[str, int | None]:
+    """failing / partial / waived of a results document: ``summary.figures`` (what ``golive run``
+    and ``golive history`` print), else counted from ``summary.by_status`` (effective statuses)."""
+    summary = doc.get("summary") or {}
+    figures = summary.get("figures") or {}
+    by_status = summary.get("by_status") or {}
+    try:
+        return {"failing": int(figures.get("failing", sum(int(by_status.get(s, 0)) for s in COUNTED_FAILING))),
+                "partial": int(figures.get("partial", by_status.get("partial", 0))),
+                "waived": int(figures.get("waived", by_status.get("waived", 0)))}
+    except (TypeError, ValueError, AttributeError):
+        return {"failing": None, "partial": None, "waived": None}  # a damaged document: keep the recorded counts
+
+
+def _drop_outdated(conn) -> None:  # noqa: ANN001
+    """Drop a ``serve_runs`` table made before the partial/waived columns (and rewind the sync):
+    it is an index, re-derived from the ledger on the next read."""
+    found = inspect(conn)
+    columns = {c["name"] for c in found.get_columns("serve_runs")} if found.has_table("serve_runs") else set()
+    if columns and "waived" not in columns:
+        conn.execute(text("DROP TABLE serve_runs"))
+        if found.has_table("serve_sync"):
+            conn.execute(text("UPDATE serve_sync SET synced_seq = 0"))
 
 
 def _long_ago(when: str) -> bool:
