@@ -207,7 +207,7 @@ def test_report_sign_off_page_shows_each_signature_and_its_verification(signed_o
     assert res.exit_code == 0, res.output
     page = (tmp_path / "report.html").read_text()
     sign_off = page[page.index('id="sign-off"'):]
-    assert "Required by the plan: <strong>2 of head-of-trading, risk, compliance</strong>" in sign_off
+    assert "Required by the plan: <strong>2 of head-of-trading, risk, compliance</strong>" in sign_off  # not a tailoring
     assert sign_off.count(">verified<") >= 2 and "Ada Risk" in sign_off and "Rita Runner" in sign_off
     md = (tmp_path / "report.md").read_text()
     assert "| Ada Risk | risk | GO |" in md and "| verified | yes |" in md
@@ -260,3 +260,15 @@ def test_without_a_policy_or_signatures_the_sign_off_page_says_none_is_recorded(
         {"name": "Ada Risk", "role": "risk", "decision": "go", "time": "2026-12-03T07:00:00Z", "verified": True,
          "conflicted": [], "key_id": "ab" * 32, "seq": 9}]}})
     assert signed.state == "the plan asks for no sign-off; the signatures below are on record" and signed.rows
+
+
+def test_sign_off_page_names_where_its_policy_comes_from():
+    from golive.report.signoff_view import signoff_view
+
+    policy = {"summary": {"verdict": {"policy": {"signoff": {"roles": ["risk", "compliance"]}}}}}
+    assert signoff_view(policy).source == "the plan"
+    tailored = {**policy, "tailoring": {"changes": [
+        {"requirement": "(plan)", "kind": "signoff", "reason": "desk approvers sign UAT off"}]}}
+    view = signoff_view(tailored)
+    assert view.source == "the tailoring file (desk approvers sign UAT off)"
+    assert view.required == "all of risk, compliance"

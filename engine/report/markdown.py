@@ -313,7 +313,7 @@ def _closing(m: RenderModel) -> list[str]:
         out += ["Readiness policy applied:", ""] + [f"- {md(k)}: {md(v)}" for k, v in sorted(m.verdict.policy.items())]
         out.append("")
     so = m.signoff
-    out += ["## Sign-off", "", f"Required by the plan: **{md(so.required)}**. State: **{md(so.state)}**. "
+    out += ["## Sign-off", "", f"Required by {md(so.source)}: **{md(so.required)}**. State: **{md(so.state)}**. "
             f"Verdict with the sign-off taken into account: **{md(m.verdict.state)}**.", ""]
     if so.rows:
         out += ["| Name | Role | Decision | Signed | Signature | Independent of the run | Key / entry |",

@@ -24,6 +24,7 @@ class SignatureRow:
 @dataclass(frozen=True)
 class SignoffView:
     required: str           # "2 of head-of-trading, risk, compliance" or "none (the plan asks for no sign-off)"
+    source: str             # "the plan" or "the tailoring file (reason)": who set the policy
     state: str              # signed off | awaiting sign-off: ... | NO-GO ... | not read from a ledger
     rows: tuple[SignatureRow, ...]
     read_from_ledger: bool
@@ -39,13 +40,23 @@ def _required(policy: Mapping[str, Any] | None) -> str:
     return f"{quorum} of {', '.join(roles)}" if quorum < len(roles) else f"all of {', '.join(roles)}"
 
 
+def _source(doc: Mapping[str, Any]) -> str:
+    """A tailoring's ``signoff`` block replaces the plan's policy; the page says which one applies."""
+    for change in (doc.get("tailoring") or {}).get("changes") or ():
+        if isinstance(change, Mapping) and change.get("kind") == "signoff":
+            reason = str(change.get("reason") or "").strip()
+            return f"the tailoring file ({reason})" if reason else "the tailoring file"
+    return "the plan"
+
+
 def signoff_view(doc: Mapping[str, Any]) -> SignoffView:
     policy = (((doc.get("summary") or {}).get("verdict") or {}).get("policy") or {}).get("signoff")
+    source = _source(doc)
     state = doc.get("signoff")
     if not isinstance(state, Mapping):
         why = ("awaiting sign-off (`golive signoff RUN`; `golive report RUN` shows the signatures recorded since)"
                if policy else "no sign-off recorded")
-        return SignoffView(_required(policy), why, (), False)
+        return SignoffView(_required(policy), source, why, (), False)
     rows = tuple(SignatureRow(
         name=str(s.get("name", "")), role=str(s.get("role", "")), decision=str(s.get("decision", "")).upper(),
         time=str(s.get("time", ""))[:19].replace("T", " ") + (" UTC" if s.get("time") else ""),
@@ -59,7 +70,7 @@ def signoff_view(doc: Mapping[str, Any]) -> SignoffView:
         text = ("the plan asks for no sign-off; the signatures below are on record" if rows
                 else "the plan asks for no sign-off; none is recorded")
     elif state.get("satisfied"):
-        text = "signed off: the plan's sign-off policy is met"
+        text = "signed off: the sign-off policy is met"
     else:
         text = str(state.get("reason") or "awaiting sign-off")
-    return SignoffView(_required(policy), text, rows, True)
+    return SignoffView(_required(policy), source, text, rows, True)
