@@ -268,6 +268,24 @@ def test_cli_results_conclude_each_item_and_exit_1_when_one_is_not_met(packaged)
                 assert entry["conclusion"] == NO_EVIDENCE
     text = CliRunner().invoke(cli, ["frameworks", "--results", str(SAMPLE_RESULTS)], env={"COLUMNS": "200"})
     assert text.exit_code == result.exit_code and "no evidence:" in text.output
+    # the catalog's 'uncovered' text is labelled as the catalog's, never read as a finding of the run
+    flat = " ".join(text.output.split())
+    assert "catalog note, not a finding of this run: Not covered by the plan:" in flat
+    assert "uncovered:" not in flat
+
+
+def test_uncovered_notes_say_what_is_not_covered_not_what_a_run_found():
+    """An 'uncovered' note is shown beside a run's conclusion: written as a present fact ("REG-01
+    shows the inventory complete") it reads as a finding. It opens with what the plan does not
+    cover, and says what the mapped requirements ask for, never what they show."""
+    for path in sorted(FRAMEWORKS.glob("*.yaml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
+            note = item.get("uncovered")
+            if note is None:
+                continue
+            assert note.startswith("Not covered by the plan: "), (path.name, item["id"], note)
+            assert not re.search(r"\b(shows?|evidences|are checked|is checked|are covered|are tracked)\b", note), \
+                (path.name, item["id"], note)
 
 
 # --- coverage rules ------------------------------------------------------------------------

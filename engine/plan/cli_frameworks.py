@@ -52,11 +52,16 @@ def _read_results(path: Path) -> dict:
     return document
 
 
-def _mapped_cell(entry: dict) -> str:
+NOTE_LABEL = "catalog note (what these requirements leave uncovered)"
+JUDGED_NOTE_LABEL = "catalog note, not a finding of this run"  # the dashboard's frameworks page says the same
+
+
+def _mapped_cell(entry: dict, judged: bool = False) -> str:
     if entry["gap"]:
         return f"[dim]gap:[/] {escape(entry['gap'])}"
     reqs = ", ".join(escape(r["id"] if isinstance(r, dict) else r) for r in entry["requirements"])
-    return reqs + (f"\n[dim]uncovered:[/] {escape(entry['uncovered'])}" if entry["uncovered"] else "")
+    label = JUDGED_NOTE_LABEL if judged else NOTE_LABEL
+    return reqs + (f"\n[dim]{label}:[/] {escape(entry['uncovered'])}" if entry["uncovered"] else "")
 
 
 def _print_mapping(mapping: list[dict], coverage: list[dict] | None) -> None:
@@ -75,7 +80,8 @@ def _print_mapping(mapping: list[dict], coverage: list[dict] | None) -> None:
                 conclusion = seen.get("conclusion", "no evidence")
                 row.append(f"[{CONCLUSION_STYLE[conclusion]}]{conclusion}[/]")
                 row.append(_mapped_cell({**entry, "requirements": [f"{r['id']} ({r['status']})"
-                                                                   for r in seen.get("requirements", [])]}))
+                                                                   for r in seen.get("requirements", [])]},
+                                        judged=True))
             else:
                 row.append(_mapped_cell(entry))
             table.add_row(*row)
