@@ -13,9 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from golive.ledger.cli import _fail_input, _guard, out
-from golive.ledger.show import list_runs, requirement_history, run_results
+from golive.ledger.show import list_runs, requirement_history, run_results, run_targets
 from golive.ledger.show_detail import requirement_in_run
 from golive.ledger.store import Store
+from golive.report.inputs import fmt_value
 
 
 def _echo_json(value: Any) -> None:
@@ -43,9 +44,10 @@ def show_evidence(store: Store, what: str | None, requirement: str | None, as_js
         run_id, rows = found
         for r in rows:
             r["effective"] = _effective(r)
+        target = run_targets(store, [run_id]).get(run_id, {})
         if as_json:
-            return _echo_json({"run_id": run_id, "results": rows})
-        table = Table(title=f"run {run_id}", caption=f"one requirement in full: golive evidence show {run_id[:8]} REQ")
+            return _echo_json({"run_id": run_id, **target, "results": rows})
+        table = Table(title=Text(f"run {run_id} on {target.get('target_label', '?')}"), caption=f"one requirement in full: golive evidence show {run_id[:8]} REQ")
         for title in ("seq", "requirement", "recorded", "effective", "reason", "artifacts"):
             table.add_column(title, overflow="fold")  # wrapped, never cut: the whole reason is shown
         for r in rows:
@@ -61,11 +63,11 @@ def show_evidence(store: Store, what: str | None, requirement: str | None, as_js
     if as_json:
         return _echo_json({"requirement_id": what, "history": history})
     table = Table(title=f"requirement {what}")
-    for title in ("seq", "run", "time", "recorded", "effective", "metrics"):
+    for title in ("seq", "run", "target", "time", "recorded", "effective", "metrics"):
         table.add_column(title, overflow="fold")
     for r in history:
-        table.add_row(str(r["seq"]), r["run_id"][:8], Text(r["time"]), Text(r["status"]), Text(r["effective"]),
-                      Text(r["metrics"]))
+        table.add_row(str(r["seq"]), r["run_id"][:8], Text(r["target_label"]), Text(r["time"][:19].replace("T", " ")), Text(r["status"]),
+                      Text(r["effective"]), Text(r["metrics"]))
     out.print(table)
     return None
 
@@ -75,11 +77,12 @@ def _runs(store: Store, as_json: bool) -> None:
     if as_json:
         return _echo_json(runs)
     table = Table(title="runs", caption="run ids abbreviated: any unique prefix names a run")
-    for title in ("run", "started (UTC)", "status", "plan", "entries", "checkpoint"):
-        table.add_column(title, no_wrap=title != "plan")
+    for title in ("run", "started (UTC)", "status", "plan", "target", "entries", "checkpoint"):
+        table.add_column(title, no_wrap=title not in ("plan", "target"), overflow="fold",
+                         min_width={"target": 24, "plan": 14}.get(title))
     for r in runs:
         table.add_row(r["id"][:8], r["started"][:16].replace("T", " "), r["status"], Text(r["plan"]),
-                      str(r["entries"]), r["checkpoint"])
+                      Text(r["target_label"]), str(r["entries"]), r["checkpoint"])
     out.print(table)
     return None
 
@@ -108,13 +111,17 @@ def line(text: str) -> None:
 
 def print_detail(d: dict[str, Any]) -> None:
     line(f"requirement {d['requirement_id']} in run {d['run_id']} (result entry {d['seq']})")
+    if d.get("target_label"):
+        line(f"  target: {d['target_label']}")
     line(f"  recorded status:  {d['status']}")
     line(f"  effective status: {d['effective']}")
     if d.get("checker"):
         line(f"  checker: {d['checker']}")
     line(f"  reason: {d['reason'] or '-'}")
+    for t in d.get("thresholds") or ():
+        line(f"  {threshold_text(t)}")
     for name, value in sorted((d.get("metrics") or {}).items()):
-        line(f"  metric {name} = {value}")
+        line(f"  metric {name} = {fmt_value(value)}")
     _files(d["artifacts"], "artifacts")
     w = d.get("waiver")
     if w:
@@ -131,6 +138,16 @@ def print_detail(d: dict[str, Any]) -> None:
         _memo_and_files(a)
     if not w and not d["attestations"]:
         line("waivers and attestations: none for this requirement in this run")
+
+
+def threshold_text(t: dict[str, Any]) -> str:
+    """``threshold disk_max < 80 %: observed 91.16 % (not met)``, as the reports put it."""
+    unit = t.get("unit")
+    met = {True: "met", False: "not met"}.get(t.get("passed"), "not judged")
+    observed = fmt_value(t.get("observed"), unit) if t.get("observed") is not None else "not observed"
+    loosened = ", loosened by the tailoring" if t.get("loosened") else ""
+    return (f"threshold {t.get('metric', '?')} {t.get('op', '')} {fmt_value(t.get('value'), unit)}: "
+            f"observed {observed} ({met}{loosened})")
 
 
 def _memo_and_files(entry: dict[str, Any]) -> None:

@@ -11,9 +11,38 @@ from sqlalchemy import text
 
 from golive.ledger.chain import LedgerError
 from golive.ledger.store import Store, payload_bytes
+from golive.report.inputs import fmt_value
 
 WAIVABLE = ("fail", "partial", "missing", "error")  # as golive.report.waivers applies them
 IN_FORCE_NOW = 2 ** 63 - 1  # ``in_force_at`` for a run starting now: every recorded revocation applies
+
+
+def target_of(started: dict[str, Any]) -> dict[str, str]:
+    """The target a ``run-started`` payload names: the path the run was given, its identity
+    (``git:<root commit>``, ``system:<id>`` or the path; what waivers bind to) and ``label``,
+    path and identity's short form, so runs of two repositories in one store are told apart."""
+    path = str(started.get("target") or "")
+    identity = str((started.get("authored") or {}).get("target_identity")
+                   or (started.get("provenance") or {}).get("target_identity") or "")
+    kind, _, rest = identity.partition(":")
+    short = f"{kind}:{rest[:12]}" if kind == "git" and rest else identity
+    label = f"{path} ({short})" if short and short != path else path or short or "?"
+    return {"target": path, "target_identity": identity, "target_label": label}
+
+
+def run_targets(store: Store, run_ids: Any) -> dict[str, dict[str, str]]:
+    """:func:`target_of` for each of ``run_ids`` (those with a run-started entry)."""
+    ids = sorted({str(r) for r in run_ids})
+    found: dict[str, dict[str, str]] = {}
+    with store.read() as conn:
+        for start in range(0, len(ids), 500):  # bound parameters per statement stay few
+            chunk = ids[start:start + 500]
+            names = ", ".join(f":r{i}" for i in range(len(chunk)))
+            for run_id, payload in conn.execute(text(
+                    f"SELECT run_id, payload FROM ledger_entries WHERE kind = 'run-started' AND run_id IN ({names})"),
+                    {f"r{i}": r for i, r in enumerate(chunk)}):
+                found.setdefault(run_id, target_of(json.loads(payload_bytes(payload))))
+    return found
 
 
 def list_runs(store: Store) -> list[dict[str, Any]]:
@@ -30,7 +59,7 @@ def list_runs(store: Store) -> list[dict[str, Any]]:
             plan = body.get("plan") or {}
             runs[run_id] = {"id": run_id, "started": body.get("started") or "", "status": "incomplete",
                             "plan": f"{plan.get('id', '')} {plan.get('version', '')}".strip(),
-                            "entries": counts.get(run_id, 0), "checkpoint": "-"}
+                            "entries": counts.get(run_id, 0), "checkpoint": "-", **target_of(body)}
         elif run_id in runs and kind == "run-finished":
             runs[run_id]["status"] = "finished"
         elif run_id in runs and kind == "checkpoint":
@@ -140,16 +169,18 @@ def requirement_history(store: Store, requirement_id: str) -> list[dict[str, Any
             f"SELECT seq, run_id, payload FROM ledger_entries WHERE kind = 'result' AND seq IN "
             f"({','.join(str(int(s)) for s in seqs) or 'NULL'}) ORDER BY seq")).all()
     history = []
+    targets = run_targets(store, (run_id for _, run_id, _ in rows))
     for seq, run_id, payload in rows:
         body = json.loads(payload_bytes(payload))
         if body.get("requirement_id") != requirement_id:
             continue  # the index row is stale or forged; the entry is what counts
-        metrics = ", ".join(f"{k}={v}" for k, v in sorted((body.get("metrics") or {}).items()))
+        metrics = ", ".join(f"{k} = {fmt_value(v)}" for k, v in sorted((body.get("metrics") or {}).items()))
         status = body.get("status", "?")
         waived = status in WAIVABLE and requirement_id in waived_in_run(store, run_id)
         history.append({"seq": seq, "run_id": run_id, "status": status, "effective": "waived" if waived else status,
                         "time": (body.get("environment") or {}).get("time", ""), "metrics": metrics,
-                        "checker": body.get("checker")})
+                        "checker": body.get("checker"),
+                        **targets.get(run_id, {"target": "", "target_identity": "", "target_label": "?"})})
     return history
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from golive.ledger.show import _run_end, authored_entries, in_scope, result_entries, waived_in_run
+from golive.ledger.show import _run_end, authored_entries, in_scope, result_entries, run_targets, waived_in_run
 from golive.ledger.store import Store
 
 
@@ -84,6 +84,8 @@ def requirement_in_run(store: Store, what: str, requirement_id: str) -> dict[str
     detail = {"run_id": run_id, "seq": seq, "requirement_id": req_id, "status": body.get("status", "?"),
               "effective": effective_status(body, waived), "reason": str(body.get("reason") or ""),
               "checker": body.get("checker"), "metrics": body.get("metrics") or {},
+              "thresholds": [dict(t) for t in body.get("thresholds") or () if isinstance(t, Mapping)],
+              **run_targets(store, [run_id]).get(run_id, {}),
               "artifacts": _artifacts(body), "waiver": None, "attestations": []}
     if waived:
         entry = next((w for w in authored_entries(store, "waiver") if w["seq"] == waiver["seq"]), None)
