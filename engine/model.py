@@ -119,6 +119,9 @@ class Requirement:
     # older than ``max_age`` at the run clock (durations as written in the plan, e.g. "5 d")
     min_period: str | None = None
     max_age: str | None = None
+    # the role answerable for the requirement (its own ``owner``, else its section's; "" = none
+    # named): a role such as "risk", never a person, so the plan outlives staff changes
+    owner: str = ""
 
 
 @dataclass
@@ -132,6 +135,7 @@ class Section:
     # "plan": from the firm's own plan; "regulation": evidence a regulation names that the plan
     # lacks (the section file's ``source``), kept apart so the plan's own coverage stays readable
     origin: str = "plan"
+    owner: str = ""  # the section's ``owner`` role: its requirements' default
 
 
 @dataclass(frozen=True)

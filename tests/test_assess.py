@@ -153,7 +153,12 @@ def test_waiver_attestation_actions_and_signoff_are_reported(assessments, store)
     assert waiver.approver == "Ada Risk" and waiver.expires == WAIVER_EXPIRES
     assert hashes[waiver.citation.seq] == waiver.citation.digest and waiver.citation.kind == "waiver"
     action = next(a for a in model.actions if a.requirement_id == "RISK-01")
-    assert action.due == WAIVER_EXPIRES and action.owner == "unassigned"
+    assert action.due == WAIVER_EXPIRES and action.owner == "risk"  # the RISK section's owner role in the plan
+    # every action names the plan's owner role (each packaged section has one), in the document too
+    plan_owner = {r.id: r.owner for r in load(None).requirements}
+    assert model.actions and all(a.owner == plan_owner[a.requirement_id] != "unassigned" for a in model.actions)
+    assert "operations" in {a.owner for a in model.actions}  # e.g. OPS-01, RISK-06 (overrides its section)
+    assert f"| RISK-01 | {action.what} | {', '.join(action.item_ids)} | risk | {WAIVER_EXPIRES} |" in text
     att = next(t for i in model.items for t in i.attestations if t.requirement_id == "AUD-07")
     assert att.attested_by == "Ada Risk" and att.used_by_run and hashes[att.citation.seq] == att.citation.digest
     failing = [a for a in model.actions if a.what.startswith("make ")]

@@ -104,7 +104,7 @@ KNOWN_UNITS = {
 KNOWN_OPS = {"<", "<=", ">", ">=", "==", "between"}
 REQUIREMENT_FIELDS = {
     "id", "title", "statement", "category", "priority", "plan_lines", "check", "thresholds",
-    "covered_by", "manual", "references", "schedule", "tags", "min_period", "max_age",
+    "covered_by", "manual", "references", "schedule", "tags", "min_period", "max_age", "owner",
 }
 REQUIRED_FIELDS = {"id", "title", "statement", "category", "priority"}
 MANUAL_IDS = {"RISK-09", "AUD-07"}

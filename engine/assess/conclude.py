@@ -24,7 +24,8 @@ UNASSIGNED, NO_DATE = "unassigned", "none"
 
 
 def owner_of(requirement: Any) -> str:
-    """The owner the requirement's spec names, else ``unassigned``."""
+    """The role the plan names as the requirement's owner (its own ``owner``, else its section's),
+    else ``unassigned``."""
     owner = getattr(requirement, "owner", None)
     return str(owner).strip() if owner and str(owner).strip() else UNASSIGNED
 

@@ -100,7 +100,7 @@ class Action:
     item_ids: tuple[str, ...]
     requirement_id: str
     what: str
-    owner: str  # from the requirement's spec, else "unassigned"
+    owner: str  # the plan's owner role of the requirement (its own, else its section's), else "unassigned"
     due: str    # a waiver's expiry, else "none"
     citation: Citation | None = None
 

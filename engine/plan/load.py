@@ -347,6 +347,7 @@ def build_requirement(data: dict[str, Any], section: Section, rel: str, line: in
         source=SourceLocation(rel, line),
         min_period=_duration_text(data.get("min_period")),
         max_age=_duration_text(data.get("max_age")),
+        owner=str(data.get("owner") or section.owner),
     )
 
 
@@ -362,7 +363,8 @@ def _duration_text(value: Any) -> str | None:
 def build_section(data: dict[str, Any], rel: str, doc: YamlDoc) -> Section:
     head = data["section"]
     section = Section(id=head["id"], phase=int(head["phase"]), title=head["title"],
-                      plan_lines=_range(head["plan_lines"]), file=rel, origin=head.get("source", "plan"))
+                      plan_lines=_range(head["plan_lines"]), file=rel, origin=head.get("source", "plan"),
+                      owner=str(head.get("owner") or ""))
     section.requirements = [
         build_requirement(item, section, rel, doc.line_of(["requirements", index]))
         for index, item in enumerate(data["requirements"])

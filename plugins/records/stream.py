@@ -141,7 +141,7 @@ class Scan:
                 raise reader.RecordsError(self.rel, f"a value is required ({column.kind})", column=col,
                                           row=builder.first_null)
         if clean and key_col:
-            keys.check(self.path, self.rel, key_col, self.spec.column(key_col).kind)
+            keys.check(self.path, self.rel, key_col, self.spec.column(key_col).kind, rows)
         release_freed_memory()
         if order.problem is not None:
             row, before, after = order.problem
@@ -255,8 +255,8 @@ def _wider(unit: str | None, other: str) -> str:
 
 class _KeyHashes:
     """``reader._check_key`` holding next to nothing when the keys increase row by row (ids
-    issued in order: no key can repeat) and 9 bytes a row otherwise: then the key column is read
-    again and a 64-bit hash of each key kept; only when two hashes meet is it read once more for
+    issued in order: no key can repeat) and 5 bytes a row otherwise: then the key column is read
+    again and a 32-bit hash of each key kept; only when two hashes meet is it read once more for
     the keys that share them, to name the first row whose key was seen before, as the
     whole-file check does."""
 
@@ -277,15 +277,14 @@ class _KeyHashes:
             self.increasing = False
         self.last = texts[-1].as_py() if len(texts) else self.last
 
-    def check(self, path, rel: str, key: str, kind: str) -> None:
+    def check(self, path, rel: str, key: str, kind: str, rows: int) -> None:
         if self.increasing:
             return
-        hashes, nulls = [], []
+        # 32-bit hashes (4 bytes a row): the pairs that meet by chance are told apart by value below
+        hashes, nulls, at = np.empty(rows, np.uint32), np.zeros(rows, bool), 0
         for values in _key_values(path, rel, key, kind):
-            h, n = _hashed(values)
-            hashes.append(h)
-            nulls.append(n)
-        hashes, nulls = np.concatenate(hashes or [np.empty(0, np.uint64)]), np.concatenate(nulls or [np.empty(0, bool)])
+            hashes[at:at + len(values)], nulls[at:at + len(values)] = _hashed(values)
+            at += len(values)
         known = hashes[~nulls] if nulls.any() else hashes
         del hashes, nulls
         known.sort()  # in place
@@ -320,10 +319,11 @@ def _key_values(path, rel: str, key: str, kind: str) -> Iterator[np.ndarray]:
 
 
 def _hashed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(64-bit hash, is null) of each key; equal keys hash equal."""
+    """(32-bit hash, is null) of each key; equal keys hash equal."""
     nulls = np.asarray(pd.isna(values), dtype=bool)
     if all(isinstance(v, str) for v in values[~nulls]):  # ids: hashed in C
-        return pd.util.hash_array(values, categorize=False), nulls
-    # other kinds: Python's hash, equal for equal values (1 == 1.0 == Decimal("1"))
-    return np.fromiter((0 if n else hash(v) for v, n in zip(values, nulls)), dtype=np.int64,
-                       count=len(values)).view(np.uint64), nulls
+        full = pd.util.hash_array(values, categorize=False)
+    else:  # other kinds: Python's hash, equal for equal values (1 == 1.0 == Decimal("1"))
+        full = np.fromiter((0 if n else hash(v) for v, n in zip(values, nulls)), dtype=np.int64,
+                           count=len(values)).view(np.uint64)
+    return (full & 0xFFFFFFFF).astype(np.uint32), nulls
