@@ -64,7 +64,7 @@ UNBOUND: tuple[tuple[tuple[str, ...], str], ...] = (
     (("tailoring",), "the tailoring summary (its digest is recorded)"),
 )
 WITHOUT_PLAN = ((("coverage",), "group titles"), (("summary", "verdict", "policy"), "the readiness policy"),
-                (("run", "plan", "title"), "the plan title"))
+                (("run", "plan", "title"), "the plan's title, source lines and phase count"))
 
 
 def _dig(value: Any, path: tuple[str, ...]) -> Any:
