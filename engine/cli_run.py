@@ -137,15 +137,19 @@ def authored_evidence(recorder, scope) -> tuple[dict[str, list[dict]], list[dict
     attested, set_aside = scope.split("attestation", authored_entries(recorder.store, "attestation",
                                                                       in_force_at=IN_FORCE_NOW))
     waived, aside = scope.split("waiver", authored_entries(recorder.store, "waiver", in_force_at=IN_FORCE_NOW))
+    from golive.ledger.keyring import recorded_keys
+    waived, co_approvals, pending = scope.settle_waivers(waived, recorded_keys(recorder.store))
     attestations: dict[str, list[dict]] = {}
     for a in attested:
         attestations.setdefault(a.get("requirement_id", ""), []).append(a)
     waivers = [{"requirement_id": w.get("requirement_id"), "approver": w.get("approver") or w.get("author_key_id", "")[:16],
-                "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
+                "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", ""),
+                "files": w.get("blobs") or []}
                for w in waived]
     record = {"target_identity": scope.identity, "attestations": [a["seq"] for a in attested],
-              "waivers": [w["seq"] for w in waived],
-              "set_aside": [{**a.__dict__, "message": a.message()} for a in [*set_aside, *aside]]}
+              "waivers": [w["seq"] for w in waived], "waiver_approvals": co_approvals,
+              "set_aside": [{**a.__dict__, "message": a.message()} for a in [*set_aside, *aside]]
+              + [p.__dict__ for p in pending]}
     return attestations, waivers, record
 
 
@@ -219,7 +223,7 @@ def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[d
     brings the run's proof bundle (attached to a PDF, written beside HTML/Markdown)."""
     from golive.report import ReportInputError, render_to
 
-    waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
+    waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created", "files") if k in w}
                for w in doc.get("waivers", [])]
     try:
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():

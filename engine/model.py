@@ -171,6 +171,9 @@ class Plan:
     # the plan's ``signoff`` policy as written ({"roles": [...] | {role: count}, "quorum": n});
     # empty = no sign-off required (golive.ledger.signoff reads it)
     signoff: dict[str, Any] = field(default_factory=dict)
+    # the plan's ``waivers`` policy as written (max_days, approver_roles, approvers per priority);
+    # empty = golive's defaults (golive.ledger.waiver_policy reads it)
+    waivers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def requirements(self) -> list[Requirement]:

@@ -60,3 +60,20 @@ def private_key_files(store: Path) -> list[Path]:
         if not own and any(marker in path.read_bytes() for marker in PRIVATE_MARKERS):
             found.append(path)
     return found
+
+
+
+def co_approve(invoke, first_output: str, requirement_id: str, *where, name: str = "Bea Compliance") -> str:
+    """Enrol ``name`` (role compliance) in the store of ``where`` (``--store DIR [--db URL]
+    --target DIR``), unless registered there already, and co-approve the waiver whose `golive
+    waive` output is ``first_output``: a P1 waiver needs two people under the shipped plan's
+    waiver policy. Returns the co-approval's output."""
+    import re
+
+    seq = re.search(r"recorded as entry (\d+)", first_output).group(1)
+    store = [x for i, a in enumerate(where[:-1]) if a in ("--store", "--db") for x in (a, where[i + 1])]
+    added = invoke("keys", "add-person", name, "--role", "compliance", "--public-key", public_key_of(invoke, name), *store)
+    assert added.exit_code == 0 or "already recorded" in added.output, added.output
+    res = invoke("waive", requirement_id, "--approver", name, "--second-to", seq, *where)
+    assert res.exit_code == 0, res.output
+    return res.output

@@ -21,7 +21,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from golive.cli import cli
-from people import enrol
+from people import co_approve, enrol
 
 REFERENCE = Path(__file__).parent / "fixtures" / "reference-workspace"
 PAYLOAD = "<img src=x onerror=alert(1)>"
@@ -92,6 +92,7 @@ def build(root: Path, demo: bool = True, db_url: str | None = None) -> ServeStor
                          f"shadow week scheduled {PAYLOAD}", "--expires", soon, "--store", str(built.path), *db,
                          "--target", str(ws))
             assert res.exit_code == 0, res.output
+            co_approve(invoke, res.output, "LIVE-SHADOW-01", "--store", str(built.path), *db, "--target", str(ws))  # P1: a second person
     for name, password in PASSWORDS.items():
         res = invoke("users", "add", name, "--role", ROLES[name], "--store", str(built.path), *db,
                      input=f"{password}\n{password}\n")

@@ -29,7 +29,7 @@ from golive.plan import load
 from golive.plan.catalog import load_catalogs
 from golive.plan.framework_coverage import CONCLUSIONS, MET, NO_EVIDENCE, SATISFIED
 from ledger_guard import unguard_sqlite
-from people import enrol
+from people import co_approve, enrol
 from test_demo_verdict_covers import pdf_text
 
 ROOT = Path(__file__).parents[1]
@@ -62,8 +62,9 @@ def store(tmp_path_factory) -> Path:
     execute_run(ws, None, ("RISK-04",), 1, None, None, 300.0, quiet=True, store_dir=store, clock=clock)
     enrol(invoke, "Ada Risk", "--store", store)
     target = ("--target", ws) if TARGET_BOUND else ()
-    ok("waive", "RISK-01", "--approver", "Ada Risk", "--reason", "limit raised after review", "--expires",
-       WAIVER_EXPIRES, "--store", store, *target)
+    waived = ok("waive", "RISK-01", "--approver", "Ada Risk", "--reason", "limit raised after review", "--expires",
+                WAIVER_EXPIRES, "--store", store, *target)
+    co_approve(invoke, waived.output, "RISK-01", "--store", store, *target)  # P1: a second person
     ok("attest", "AUD-07", "--by", "Ada Risk", "--note", "independent review of the go-live evidence done",
        "--store", store, *target)
     doc, _ = execute_run(ws, None, mapped, 1, None, None, 300.0, quiet=True, store_dir=store, clock=clock)

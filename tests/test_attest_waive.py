@@ -14,7 +14,7 @@ from golive.model import Status
 from golive.run.runner import manual_outcome
 
 from enginehelpers import req
-from people import enrol
+from people import co_approve, enrol
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -41,6 +41,7 @@ def test_attest_and_waive_end_to_end(tmp_path):
     res = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week scheduled for Q1",
                  "--expires", SOON, "--store", store, "--target", str(WORKSPACE))
     assert res.exit_code == 0, res.output
+    co_approve(invoke, res.output, "LIVE-SHADOW-01", "--store", store, "--target", str(WORKSPACE))  # P1: two people
     assert invoke("waive", "OPS-01", "--approver", "Nobody", "--reason", "x", "--expires", SOON,
                   "--store", store, "--target", str(WORKSPACE)).exit_code == 2
 

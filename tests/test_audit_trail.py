@@ -19,7 +19,7 @@ from golive.ledger import LedgerRecorder, Store, default_signer, verify_store
 from golive.ledger.show import run_results
 from golive.ledger.simulate import record_run
 from ledger_guard import unguard
-from people import enrol
+from people import co_approve, enrol
 from pg import db_url  # noqa: F401 -- the parametrised fixture (SQLite, and PostgreSQL in CI)
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
@@ -99,6 +99,7 @@ def history(tmp_path_factory):
     report.write_text("independent validation by Example Audit LLP\n")
     waived = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week in Q1",
                     "--expires", SOON, "--store", store, "--target", WORKSPACE)
+    seconded = co_approve(invoke, waived.output, "LIVE-SHADOW-01", "--store", store, "--target", WORKSPACE)  # P1
     attested = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "validation report reviewed",
                       "--file", report, "--store", store, "--target", WORKSPACE)
     waiver, attestation = _seq(waived.output, "recorded as entry"), _seq(attested.output, "recorded as entry")
@@ -114,6 +115,7 @@ def history(tmp_path_factory):
     assert corrected.exit_code == 0, corrected.output
     key = Path(store) / "keys" / ((Path(store) / "keys" / "current").read_text().strip() + ".pub")
     return {"tmp": tmp, "store": store, "ledger": ledger, "runs": runs, "waiver": waiver, "attestation": attestation,
+            "co_approval": _seq(seconded, "recorded as entry"),
             "revocations": [_seq(r.output, "revoked by entry") for r in revoked], "result": result,
             "correction": _seq(corrected.output, "recorded as entry"), "key": key}
 
@@ -164,7 +166,8 @@ def test_trail_export_round_trip(history):
     assert roles[history["revocations"][0]] == "revocation" and roles[history["correction"]] == "correction"
     assert {"run-started", "run-finished", "checkpoint", "rerun", "rerun-result", "key"} <= set(roles.values())
     assert [r for r, role in roles.items() if role == "rerun-result"] and report["corrected_by"] == [history["correction"]]
-    assert report["in_force"] == {str(history["waiver"]): True}  # in force when run 2 ended, revoked after
+    # in force when run 2 ended (the waiver revoked after), with the second approval a P1 waiver needs
+    assert report["in_force"] == {str(history["waiver"]): True, str(history["co_approval"]): True}
     doc = json.loads(path.read_text())
     with sqlite3.connect(Path(history["store"]) / "ledger.db") as conn:  # the original, byte for byte
         payload, digest = conn.execute("SELECT payload, entry_hash FROM ledger_entries WHERE seq = ?",

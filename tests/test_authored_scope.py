@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from golive.cli import cli
-from people import PASSPHRASE, enrol
+from people import PASSPHRASE, co_approve, enrol
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 SOON = (date.today() + timedelta(days=30)).isoformat()
@@ -49,6 +49,7 @@ def test_a_waiver_and_an_attestation_for_target_a_never_apply_to_target_b(tmp_pa
     waived = invoke("waive", "LIVE-SHADOW-01", "--approver", "Ada Risk", "--reason", "shadow week in Q1",
                     "--expires", SOON, "--store", store, "--target", desk_a)
     assert waived.exit_code == 0 and "for target system:desk-a" in waived.output, waived.output
+    co_approve(invoke, waived.output, "LIVE-SHADOW-01", "--store", store, "--target", desk_a)  # P1: two people
     attested = invoke("attest", "AUD-07", "--by", "Ada Risk", "--note", "validation report reviewed",
                       "--store", store, "--target", desk_a)
     assert attested.exit_code == 0, attested.output

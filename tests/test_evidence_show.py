@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from golive.cli import cli
 
-from people import enrol
+from people import co_approve, enrol
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 ONLY = ("--only", "AUD-07", "--only", "LIVE-SHADOW-01", "--only", "RISK-10")
@@ -40,6 +40,7 @@ def shown(tmp_path_factory):
                  ("waive", "LIVE-SHADOW-01", "--reason", "shadow week booked for Q1", "--expires", SOON)):
         res = invoke(*args, "--by", "Ada Risk", "--store", store, "-t", WORKSPACE)
         assert res.exit_code == 0, res.output
+    co_approve(invoke, res.output, "LIVE-SHADOW-01", "--store", store, "--target", WORKSPACE)  # P1: a second person
     second = invoke("run", "-t", WORKSPACE, "--store", store, "-q", *ONLY, "--json", tmp / "r.json")
     assert second.exit_code == 1, second.output
     run_id = json.loads((tmp / "r.json").read_text())["run"]["id"]

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from golive.cli import cli
 
 from pg import db_url  # noqa: F401 -- the parametrised fixture
-from people import enrol
+from people import co_approve, enrol
 
 SOON = (_date.today() + _timedelta(days=30)).isoformat()  # waivers run at most 90 days (P1)
 
@@ -35,6 +35,7 @@ def test_attest_waive_run_verify_export_through_a_database_url(tmp_path, db_url)
     res = invoke("evidence", "waive", "LIVE-SHADOW-01", *where, "--approver", "Ada Risk",
                  "--reason", "shadow week scheduled for Q1", "--expires", SOON, "--target", WORKSPACE)
     assert res.exit_code == 0, res.output
+    co_approve(invoke, res.output, "LIVE-SHADOW-01", *where, "--target", WORKSPACE)  # P1: a second person
 
     second = invoke("run", "--target", WORKSPACE, *where, "-q", "--json", tmp_path / "second.json")
     assert second.exit_code in (0, 1), second.output

@@ -21,7 +21,7 @@ from golive.ledger import bind
 from golive.ledger.store import open_store
 
 from ledger_guard import unguard_sqlite
-from people import enrol
+from people import co_approve, enrol
 
 WORKSPACE = Path(__file__).parent / "fixtures" / "reference-workspace"
 EXPIRES = (date.today() + timedelta(days=30)).isoformat()
@@ -40,6 +40,7 @@ def recorded(tmp_path_factory) -> Path:
     res = invoke("waive", "RISK-02", "--approver", "Ada Risk", "--reason", "limits reviewed by hand this quarter",
                  "--expires", EXPIRES, "--store", store, "--target", WORKSPACE)
     assert res.exit_code == 0, res.output
+    co_approve(invoke, res.output, "RISK-02", "--store", store, "--target", WORKSPACE)  # P1: a second person
     res = invoke("run", "--target", WORKSPACE, "--store", store, "-q")
     assert res.exit_code == 1, res.output  # the reference workspace has gaps
     return store

@@ -14,7 +14,7 @@ from golive.ledger.store import Store
 from golive.serve.runindex import RunIndex
 
 import servehelpers as h
-from people import enrol
+from people import co_approve, enrol
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -39,6 +39,7 @@ def waived_partial(tmp_path_factory):
             res = h.invoke("waive", "RISK-06", "--approver", "Ada Risk", "--reason", "fix scheduled",
                            "--expires", soon, "--store", str(store), "--target", str(workspace))
             assert res.exit_code == 0, res.output
+            co_approve(h.invoke, res.output, "RISK-06", "--store", str(store), "--target", str(workspace))  # P1: a second person
     res = h.invoke("users", "add", "vic", "--role", "viewer", "--store", str(store),
                    input=f"{h.PASSWORDS['vic']}\n{h.PASSWORDS['vic']}\n")
     assert res.exit_code == 0, res.output

@@ -342,7 +342,8 @@ def rebuild_document(store: Store, doc: Mapping[str, Any] | None, run_id: str,
     scoped = in_scope(store, run_id, "waivers")  # bound to the run's target and plan (golive.ledger.scope)
     waivers = [{"requirement_id": w.get("requirement_id"),
                 "approver": w.get("approver") or str(w.get("author_key_id", ""))[:16],
-                "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", "")}
+                "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", ""),
+                "files": w.get("blobs") or []}  # as golive run lists them (cli_run.authored_evidence)
                for w in authored_entries(store, "waiver") if w["seq"] < run.started[0]  # those the run saw
                and (w.get("revoked") or {}).get("seq", run.started[0]) >= run.started[0]  # not yet revoked
                and (scoped is None or w["seq"] in scoped)]

@@ -26,10 +26,6 @@ def _person(store, who: str, ask: bool = False, key_file: Path | None = None, pa
     return person_signer(store, who, key_file, passphrase_env)[0]
 
 
-#: the longest a waiver may run when the plan sets no policy: a waiver is a dated exception, not
-#: a permanent exemption (2099-01-01 was accepted before)
-MAX_WAIVER_DAYS = {"P1": 90, "P2": 180, "P3": 365}
-
 target_option = click.option(
     "-t", "--target", "target", required=True, metavar="DIR|system:ID",
     help="The trading workspace it is for (its golive.toml system_id, else its git root commit, else "
@@ -70,12 +66,12 @@ def _requirement(plan_path: Path | None, requirement_id: str):
     return plan, req
 
 
-def _attach(store, files: tuple[Path, ...]) -> list[dict]:
+def _attach(store, files: tuple[Path, ...], role: str = "attestation") -> list[dict]:
     redactor, blobs = Redactor(), []
     for path in files:
         copy, redacted = redactor.blob(path.read_bytes())
         blobs.append({"path": path.name, "sha256": file_sha256(path), "blob": store.put_blob(copy),
-                      "size": len(copy), "redacted": redacted, "role": "attestation"})
+                      "size": len(copy), "redacted": redacted, "role": role})
     return blobs
 
 
@@ -139,36 +135,99 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
 @click.argument("requirement_id")
 @click.option("--approver", "--by", "by", required=True, metavar="NAME|KEYID",
               help="The approver (name or key id prefix of a person key).")
-@click.option("--reason", "--justification", "justification", required=True, help="Why the requirement may be waived.")
-@click.option("--expires", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Last day the waiver holds (YYYY-MM-DD).")
+@click.option("--reason", "--justification", "justification", default=None,
+              help="Why the requirement may be waived (required unless --second-to).")
+@click.option("--expires", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Last day the waiver holds (YYYY-MM-DD; required unless --second-to).")
+@click.option("--second-to", "second_to", type=int, default=None, metavar="SEQ",
+              help="Co-approve the waiver recorded as entry SEQ (a P1 waiver needs a second person by default).")
+@click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File to store with the waiver, e.g. the risk acceptance memo (repeatable; secrets masked).")
 @target_option
 @signing_options
 @plan_option
-def waive(store_dir, db_url, requirement_id, by, justification, expires, target, key_file, passphrase_env,
-          plan_path) -> None:
+def waive(store_dir, db_url, requirement_id, by, justification, expires, second_to, files, target, key_file,
+          passphrase_env, plan_path) -> None:
     """Record a signed, expiring waiver for a requirement of the plan, for the --target workspace
-    only (runs of another target never apply it).
+    only (runs of another target never apply it), or co-approve one with --second-to SEQ.
 
-    A waiver runs at most 90 days for a P1 requirement, 180 for P2, 365 for P3. Exit 2: unknown
-    requirement, an expiry in the past or beyond that limit."""
-    if expires.date() < date.today():
-        _fail_input(f"--expires {expires.date()} is in the past")
+    The plan's ``waivers`` policy sets how long a waiver may run per priority, which registered
+    roles may approve and how many distinct people must (default: 90/180/365 days for
+    P1/P2/P3, anyone registered, one approver). A run applies a waiver only once enough people
+    approved it. Exit 2: unknown requirement, an expiry in the past or beyond the limit, an
+    approver whose role the policy does not allow, a co-approval by the same person."""
+    from golive.ledger.waiver_policy import WaiverPolicy
+
     plan, req = _requirement(plan_path, requirement_id)
-    requirement_id = req.id
-    limit = MAX_WAIVER_DAYS.get(req.priority, min(MAX_WAIVER_DAYS.values()))
-    if expires.date() > date.today() + timedelta(days=limit):
-        _fail_input(f"--expires {expires.date()}: a waiver of a {req.priority} requirement runs at most {limit} "
-                    f"days (until {date.today() + timedelta(days=limit)}); renew it when it expires")
+    requirement_id, policy = req.id, WaiverPolicy.of(plan)
+    if second_to is None:
+        if not justification or expires is None:
+            _fail_input("--reason and --expires are required (unless --second-to SEQ co-approves a recorded waiver)")
+        _check_expiry(expires.date(), req.priority, policy)
     bound = _bound(target, plan, req)
     store = _guard(lambda: _open(store_dir, db_url))
     person = _person(store, by, key_file=key_file, passphrase_env=passphrase_env)
-    name = recorded_keys(store)[person.key_id].get("name", "")
-    payload = {"requirement_id": requirement_id, "justification": justification,
-               "expires": expires.date().isoformat(), "approver": name, **bound}
+    info = recorded_keys(store)[person.key_id]
+    name = info.get("name", "")
+    if (why := policy.refusal(name, str(info.get("person_role", "")))) is not None:
+        _fail_input(why)
+    if second_to is not None:
+        payload = _co_approval(store, second_to, requirement_id, bound, person.key_id, name, justification, expires)
+    else:
+        payload = {"requirement_id": requirement_id, "justification": justification,
+                   "expires": expires.date().isoformat(), "approver": name, **bound}
+    blobs = _attach(store, files, role="waiver")
+    if blobs:
+        payload["blobs"] = blobs
     done = _guard(lambda: append_authored(store, "waiver", payload, person))
-    out.print(f"waiver for {requirement_id} until {payload['expires']} recorded as entry {done.seq}, for target "
+    first = second_to if second_to is not None else done.seq
+    what = (f"co-approval of waiver entry {second_to}" if second_to is not None else "waiver")
+    out.print(f"{what} for {requirement_id} until {payload['expires']} recorded as entry {done.seq}, for target "
               f"{bound['target']['identity']} and plan {plan.id} v{plan.version}", highlight=False)
+    need = policy.needed(req.priority)
+    if need > 1:
+        out.print(f"a {req.priority} waiver needs {need} distinct approvers ({', '.join(policy.approver_roles) or 'any role'}); "
+                  f"runs apply it once they have signed; another person co-approves with: golive waive {requirement_id} "
+                  f"--target {target} --approver NAME --second-to {first}", highlight=False)
+
+
+def _check_expiry(day: date, priority: str, policy) -> None:  # noqa: ANN001 -- a WaiverPolicy
+    if day < date.today():
+        _fail_input(f"--expires {day} is in the past")
+    limit = policy.limit(priority)
+    if day > date.today() + timedelta(days=limit):
+        _fail_input(f"--expires {day}: a waiver of a {priority} requirement runs at most {limit} days under the "
+                    f"plan's waiver policy (until {date.today() + timedelta(days=limit)}); renew it when it expires")
+
+
+def _co_approval(store, seq: int, requirement_id: str, bound: dict, key_id: str, name: str,  # noqa: ANN001
+                 justification: str | None, expires) -> dict:  # noqa: ANN001
+    """The payload co-approving waiver entry ``seq``: its requirement, reason, expiry and binding,
+    with ``second_to``; exit 2 when it is no first approval of this requirement and target, or
+    when this person approved it already."""
+    from golive.ledger.show import IN_FORCE_NOW, authored_entries
+
+    waivers = authored_entries(store, "waiver", in_force_at=IN_FORCE_NOW)
+    first = next((w for w in waivers if w["seq"] == seq and w.get("second_to") is None), None)
+    if first is None:
+        _fail_input(f"--second-to {seq}: entry {seq} is no waiver in force (first approval) in this store; "
+                    "`golive evidence trail` lists them")
+    if first.get("requirement_id") != requirement_id:
+        _fail_input(f"--second-to {seq}: that waiver is for {first.get('requirement_id')}, not {requirement_id}")
+    theirs = (first.get("target") or {}).get("identity")
+    if theirs != bound["target"]["identity"]:
+        _fail_input(f"--second-to {seq}: that waiver is for target {theirs}, not {bound['target']['identity']}")
+    if justification and justification != first.get("justification"):
+        _fail_input(f"--second-to {seq}: --reason differs from the waiver's; co-approve it as written or record a new waiver")
+    if expires is not None and expires.date().isoformat() != first.get("expires"):
+        _fail_input(f"--second-to {seq}: --expires {expires.date()} differs from the waiver's {first.get('expires')}")
+    for w in [first, *(w for w in waivers if w.get("second_to") == seq)]:
+        if w.get("author_key_id") == key_id or str(w.get("approver", "")).casefold() == name.casefold():
+            _fail_input(f"{name} already approved waiver entry {seq} (entry {w['seq']}); a co-approval must come "
+                        "from another person")
+    return {"requirement_id": requirement_id, "justification": first.get("justification"),
+            "expires": first.get("expires"), "approver": name, "second_to": seq,
+            **{k: first[k] for k in ("target", "plan", "requirement_digest") if k in first}}
 
 
 evidence.add_command(attest)

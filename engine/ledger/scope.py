@@ -19,8 +19,11 @@ An entry without a binding (recorded before golive bound them) applies to no run
 lists it as *unbound* with the command that re-issues it. Entries set aside for the run's own
 target (unbound, another plan, a changed requirement) become run warnings.
 
-``golive run`` records what it applied in its ``run-started`` entry (``authored``: the seqs of
-the attestations and waivers in scope); ``golive evidence show`` and the ledger-bound reports
+A waiver in scope applies only once it holds the approvers the plan's waiver policy asks for
+(:meth:`RunScope.settle_waivers`, golive.ledger.waiver_policy); one still awaiting a co-approval
+becomes a run warning. ``golive run`` records what it applied in its ``run-started`` entry
+(``authored``: the seqs of the attestations and of the first approvals of the waivers applied,
+``waiver_approvals`` the co-approvals they used); ``golive evidence show`` and the ledger-bound reports
 (golive.ledger.show.waived_in_run) apply only those.
 """
 from __future__ import annotations
@@ -87,10 +90,23 @@ class RunScope:
     plan_id: str
     plan_version: str
     digests: Mapping[str, str] = field(default_factory=dict)  # requirement id -> requirement_digest
+    priorities: Mapping[str, str] = field(default_factory=dict)  # requirement id -> priority
+    waiver_policy: Any = None  # golive.ledger.waiver_policy.WaiverPolicy; None = the defaults
 
     @classmethod
     def of(cls, identity: str, plan: Any) -> "RunScope":
-        return cls(identity, str(plan.id), str(plan.version), {r.id: requirement_digest(r) for r in plan.requirements})
+        from golive.ledger.waiver_policy import WaiverPolicy
+
+        return cls(identity, str(plan.id), str(plan.version), {r.id: requirement_digest(r) for r in plan.requirements},
+                   {r.id: r.priority for r in plan.requirements}, WaiverPolicy.of(plan))
+
+    def settle_waivers(self, entries: list[dict[str, Any]], keys: Mapping[str, Any]):  # noqa: ANN201
+        """The waivers in scope that hold enough approvers under the plan's waiver policy, the
+        co-approval seqs they used, and those still awaiting approvers
+        (golive.ledger.waiver_policy.settle)."""
+        from golive.ledger.waiver_policy import WaiverPolicy, settle
+
+        return settle(entries, keys, self.waiver_policy or WaiverPolicy(), self.priorities)
 
     def judge(self, entry: Mapping[str, Any]) -> str | None:
         """None when ``entry`` applies; ``"other-target"`` when it is another target's; else why

@@ -391,6 +391,7 @@ def build_plan(data: dict[str, Any], sections: list[Section], source: PlanSource
         root=source.root,
         readiness=dict(data.get("readiness") or {}),
         signoff=dict(data.get("signoff") or {}),
+        waivers=dict(data.get("waivers") or {}),
     )
 
 

@@ -96,6 +96,11 @@ class _Checker:
         if isinstance(roles, dict) and quorum is not None:
             self.add(PLAN_FILE, ["signoff", "quorum"], "quorum applies to a list of roles; with a count per role "
                      "every role needs its count")
+        for key in ("max_days", "approvers"):
+            for priority in plan.waivers.get(key) or {}:
+                if priority not in plan.priorities:
+                    self.add(PLAN_FILE, ["waivers", key, priority], f"unknown priority {priority!r}; plan.yaml "
+                             f"defines: {_known(plan.priorities)}")
         if any(math.isnan(v) for v in plan.bands.values()):
             self.add(PLAN_FILE, ["bands"], "bands must be numbers between 0 and 1, not NaN")
         elif plan.bands["partial"] > plan.bands["well"]:

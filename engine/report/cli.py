@@ -207,7 +207,7 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     prev = _read_document(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
     past = [_read_document(p, "history document") for p in history] or stored_past
     waivers = _read_waivers(waivers_path) if waivers_path else [
-        {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created")}
+        {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created", "files") if k in w}
         for w in document.get("waivers", [])]
     try:
         model = build_render_model(document, plan, previous=prev, waivers=waivers, history=past)
