@@ -228,15 +228,15 @@ def test_owner_is_the_sections_role_unless_a_requirement_names_its_own(plan_dir)
     """``owner`` (a role, never a person) on a section is its requirements' default; a
     requirement's own ``owner`` overrides it; without either the requirement has none."""
     shadow = plan_dir / "2-live/shadow.yaml"
-    edit(shadow, "  plan_lines: [72, 90]\n", "  plan_lines: [72, 90]\n  owner: head of trading\n")
+    edit(shadow, "  plan_lines: [72, 90]\n", "  plan_lines: [72, 90]\n  owner: head-of-trading\n")
     edit(shadow, "    priority: P1\n", "    priority: P1\n    owner: operations\n")
     plan = load(plan_dir)
     owners = {r.id: r.owner for r in plan.requirements}
     assert owners["LIVE-SHADOW-01"] == "operations"
     assert {owners[r.id] for r in plan.requirements if r.section == "LIVE-SHADOW" and r.id != "LIVE-SHADOW-01"} \
-        == {"head of trading"}
+        == {"head-of-trading"}
     assert {owners[r.id] for r in plan.requirements if r.section != "LIVE-SHADOW"} == {""}
-    assert next(s for s in plan.sections if s.id == "LIVE-SHADOW").owner == "head of trading"
+    assert next(s for s in plan.sections if s.id == "LIVE-SHADOW").owner == "head-of-trading"
 
 
 @pytest.mark.parametrize("owner", ["Alice Risk", "", "risk\nteam", "head_of_trading"])
@@ -252,6 +252,6 @@ def test_every_section_of_the_packaged_plan_names_an_owner_role():
     plan = load(None)
     assert all(s.owner for s in plan.sections), [s.id for s in plan.sections if not s.owner]
     owners = {r.owner for r in plan.requirements}
-    assert owners <= {"head of trading", "risk", "compliance", "operations", "engineering"}, owners
+    assert owners <= {"head-of-trading", "risk", "compliance", "operations", "engineering"}, owners
     assert next(r for r in plan.requirements if r.id == "RISK-06").owner == "operations"  # overrides its section
     assert next(r for r in plan.requirements if r.id == "RISK-01").owner == "risk"
