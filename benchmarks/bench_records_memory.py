@@ -110,7 +110,7 @@ def main() -> int:
         print("statuses:", dict(Counter(r["status"] for r in results)))
         for r in results:
             if str(r.get("checker") or "").startswith(FILL_CHECKS):
-                print(f"  {r['requirement_id']:<18} {r['checker']:<34} {r['status']:<8} {str(r.get('message', ''))[:90]}")
+                print(f"  {r['requirement_id']:<18} {r['checker']:<34} {r['status']:<8} {str(r.get('reason') or '')[:90]}")
         print("goal: the run under 500 MiB peak RSS with a 400 MB fills.csv")
     return 0
 
