@@ -377,7 +377,8 @@ def test_ledger_status_shows_size_checkpoints_and_keys(client, built, store):
         seq, checkpoint = entries(store, run, "checkpoint")[0]
         assert checkpoint["merkle_root"] in page
     keys = page.split("<h2>Keys</h2>")[1]
-    assert "Ada Risk" in keys and "ledger" in keys and "Waivers / attestations</th><td>1 / 0" in page
+    # waiver entries: the P1 waiver and its co-approval (the plan's waiver policy asks for two people)
+    assert "Ada Risk" in keys and "ledger" in keys and "Waivers / attestations</th><td>2 / 0" in page
 
 
 def test_ledger_status_lists_revocations_corrections_signoffs_notifications(built, tmp_path):
@@ -433,8 +434,8 @@ def test_ledger_status_lists_revocations_corrections_signoffs_notifications(buil
     other = client.get(f"/runs/{built.runs[0]}").text.split('<h2 id="signoffs">')[1].split("<h2")[0]
     assert "asks for no sign-off and none is recorded" in other
     kinds = page.split("Entries by kind")[1].split("</table>")[0]
-    for kind in ("revocation", "correction", "signoff", "notification", "waiver"):
-        assert f'<tr class="kind-{kind}"><td>{kind}</td><td>1</td></tr>' in kinds
+    for kind, count in (("revocation", 1), ("correction", 1), ("signoff", 1), ("notification", 1), ("waiver", 2)):
+        assert f'<tr class="kind-{kind}"><td>{kind}</td><td>{count}</td></tr>' in kinds  # waiver: and its co-approval
     store.close()
 
 
