@@ -115,6 +115,11 @@ def test_a_p1_waiver_applies_only_with_a_second_distinct_approver(store, tmp_pat
         return shown["LIVE-SHADOW-01"], rebuilt["LIVE-SHADOW-01"]
 
     assert ledger_views(alone) == ("missing", "missing") and ledger_views(both) == ("waived", "waived")
+
+    # separation of duties: the co-approver approved a waiver of the run, so cannot sign it off alone
+    signed = invoke("signoff", both["run"]["id"], "--decision", "go", "--note", "ok", "--by", "Bea Compliance",
+                    "--store", store)
+    assert signed.exit_code == 2 and "cannot be the only approver" in signed.output, signed.output
     assert invoke("evidence", "verify", "--store", store).exit_code == 0
 
 

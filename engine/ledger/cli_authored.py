@@ -140,7 +140,7 @@ def attest(store_dir, db_url, requirement_id, by, role, statement, expires, file
 @click.option("--expires", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Last day the waiver holds (YYYY-MM-DD; required unless --second-to).")
 @click.option("--second-to", "second_to", type=int, default=None, metavar="SEQ",
-              help="Co-approve the waiver recorded as entry SEQ (a P1 waiver needs a second person by default).")
+              help="Co-approve the waiver recorded as entry SEQ (the shipped plan asks two people for a P1 waiver).")
 @click.option("--file", "files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="File to store with the waiver, e.g. the risk acceptance memo (repeatable; secrets masked).")
 @target_option
@@ -151,10 +151,10 @@ def waive(store_dir, db_url, requirement_id, by, justification, expires, second_
     """Record a signed, expiring waiver for a requirement of the plan, for the --target workspace
     only (runs of another target never apply it), or co-approve one with --second-to SEQ.
 
-    The plan's ``waivers`` policy sets how long a waiver may run per priority, which registered
+    The plan's 'waivers' policy sets how long a waiver may run per priority, which registered
     roles may approve and how many distinct people must (default: 90/180/365 days for
-    P1/P2/P3, anyone registered, one approver). A run applies a waiver only once enough people
-    approved it. Exit 2: unknown requirement, an expiry in the past or beyond the limit, an
+    P1/P2/P3, anyone registered, one approver; docs/governance.md). A run applies a waiver only
+    once enough distinct people approved it. Exit 2: unknown requirement, an expiry in the past or beyond the limit, an
     approver whose role the policy does not allow, a co-approval by the same person."""
     from golive.ledger.waiver_policy import WaiverPolicy
 

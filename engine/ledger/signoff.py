@@ -103,6 +103,8 @@ def run_facts(store: Store, run_prefix: str) -> RunFacts:
                  and w.get("state", "applied") == "applied"}
     approvers |= {str(r["waiver"]["approver"]) for r in doc.get("results") or []
                   if r.get("status") == "waived" and (r.get("waiver") or {}).get("approver")}
+    from golive.ledger.waiver_policy import co_approver_names
+    approvers |= co_approver_names(store, run_id)  # a P1 waiver's second approver approved it too
     return RunFacts(run_id=run_id, doc=doc, results_file=matches[0], results_sha256=hashlib.sha256(data).hexdigest(),
                     checkpoint={"seq": row[0], "entry_hash": row[1]},
                     policy=dict((verdict.get("policy") or {}).get("signoff") or {}),

@@ -110,3 +110,13 @@ def settle(entries: Iterable[dict[str, Any]], keys: Mapping[str, Mapping[str, An
                                f"waiver for {rid} {why}: another person co-approves entry {first['seq']} with "
                                f"`golive waive {rid} --target DIR --approver NAME --second-to {first['seq']}`"))
     return applied, used, pending
+
+
+def co_approver_names(store: Any, run_id: str) -> set[str]:
+    """The names of those who co-approved a waiver the run ``run_id`` applied (its run-started
+    entry's ``authored.waiver_approvals``): approvers of a waiver in the run, for separation of
+    duties at sign-off (golive.ledger.signoff)."""
+    from golive.ledger.show import authored_entries, in_scope
+
+    seqs = in_scope(store, run_id, "waiver_approvals") or set()
+    return {str(w["approver"]) for w in authored_entries(store, "waiver") if w["seq"] in seqs and w.get("approver")}
