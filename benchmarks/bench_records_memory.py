@@ -14,6 +14,11 @@ each in its own process:
   held before they streamed; a run of 4 at a time held up to 4 of them, plus their objects).
 
     .venv/bin/python benchmarks/bench_records_memory.py [--mb 400] [--jobs 4] [--dir DIR]
+
+Measured 2026-12-03 (2 cores shared, load ~4.5; 392 MB, 5.33 M fills): the run 464 MiB peak in
+397 s (every fills check over all 5.33 M rows); pandas.read_csv 1,207 MiB; reader.load 868 MiB.
+Before the checks streamed, each of the ~12 checks reading fills held reader.load's frame (and
+some a Python object per fill), four at a time.
 """
 from __future__ import annotations
 
