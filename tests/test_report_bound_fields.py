@@ -37,6 +37,8 @@ def put(doc, path, value):
     dig(doc, path[:-1])[path[-1]] = value
 
 
+FLIP = "<the other boolean>"  # the recorded value depends on the checkout (clean in CI, edited locally)
+
 # (path in the document, a forged value that still matches the results schema)
 FORGED = [
     (("run", "started"), "2020-01-01T00:00:00+00:00"),
@@ -50,7 +52,7 @@ FORGED = [
     (("run", "selection"), ["PRE-PIPE"]),
     (("run", "tailoring_digest"), "sha256:" + "0" * 64),
     (("run", "provenance", "git", "commit"), "0" * 40),
-    (("run", "provenance", "git", "dirty"), False),
+    (("run", "provenance", "git", "dirty"), FLIP),
     (("run", "provenance", "user"), "auditor"),
     (("run", "jobs"), 64),
     (("run", "ledger", "key_protection"), "agent"),
@@ -74,6 +76,8 @@ FORGED = [
 def test_an_edited_field_is_refused_or_rendered_from_the_ledger(store, tmp_path, path, forged):
     doc = json.loads(run_file(store).read_text())
     truth = dig(doc, path)
+    if forged == FLIP:
+        forged = not truth
     assert truth != forged, "the edit must change something"
     put(doc, path, forged)
     run_file(store).write_text(json.dumps(doc))
