@@ -24,6 +24,7 @@ entry sizes are realistic. Figures:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -180,7 +181,10 @@ def measure(args: argparse.Namespace, tmp: Path, rng: random.Random) -> int:
     print(f"consistency proof, generate / verify:         {cons_ms:7.3f} ({c['cons']:.3f}) / "
           f"{cons_verify_ms:.3f} ({c['consv']:.3f})")
 
+    running = Path("/proc/loadavg").read_text().split()[3] if Path("/proc/loadavg").exists() else "?"
+    children = os.times().children_user + os.times().children_system
     report, elapsed, cpu = timed(lambda: verify_store(store, check_blobs=False))
+    worker = os.times().children_user + os.times().children_system - children  # the digest worker, if started
     if not report.ok:
         raise SystemExit(f"verification FAILED: {report.first_problem}")
     with store.read() as conn:
@@ -192,6 +196,8 @@ def measure(args: argparse.Namespace, tmp: Path, rng: random.Random) -> int:
     assert builder.root() == report.tree_root
     print(f"verify_store (chain, signatures, run roots, {report.checkpoints} tree heads): "
           f"{report.entries / elapsed:9,.0f} entries/s  ({elapsed:.1f} s wall, {report.entries / cpu:,.0f} per CPU-s)")
+    print(f"  digest worker: {f'{worker:.1f} CPU-s' if worker else 'not started (small ledger or no idle core)'}; "
+          f"runnable/total before: {running}; load average {os.getloadavg()[0]:.2f}")
     print(f"baseline, the tree alone recomputed from entry hashes: {size / tree_s:9,.0f} entries/s  "
           f"({tree_s:.1f} s: {100 * tree_s / elapsed:.0f}% of verify)")
     return 0

@@ -16,8 +16,10 @@ are listed too. Index tables (runs, results, artifacts) are not consulted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from typing import Any, Iterable
+from concurrent.futures import Executor
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import text
 
@@ -28,15 +30,20 @@ from golive.ledger.verify_keys import KeyChecks, _Key
 from golive.ledger.verify_tlog import TreeChecks
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
+from golive.ledger.verify_digest import Digested, digested, start_worker
 from golive.ledger.verify_report import Problem, VerifyReport
 
 __all__ = ["Problem", "VerifyReport", "verify_store"]
 
 FETCH_BATCH = 20_000
 MAX_PROBLEMS = 100
+NO_KEYS = itertools.repeat(None)  # in-process: each payload's key is computed in the scan
 AUTHORED = ("attestation", "waiver", "correction", "revocation", "signoff")  # signed by a person key
 SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
             "FROM ledger_entries ORDER BY seq")
+# SQLite only: with a digest worker, the scan reads payloads only where it needs them
+PAYLOAD_SQL = "SELECT payload FROM ledger_entries WHERE seq = ?"
+RANGE_SQL = SCAN_SQL.replace("ORDER BY", "WHERE seq BETWEEN ? AND ? ORDER BY")
 
 
 class _Verifier(TreeChecks, KeyChecks):
@@ -58,25 +65,29 @@ class _Verifier(TreeChecks, KeyChecks):
         self.origin = ""
         self.revocable: set[int] = set()  # attestations and waivers not revoked yet
         self.latest_time = ""  # the newest time an authored or key entry recorded so far
+        self.read_payload: Callable[[int], tuple | None] | None = None
 
     def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
         if len(self.report.problems) < MAX_PROBLEMS:
             self.report.problems.append(Problem(message, seq, blob))
 
     # -- the pass ------------------------------------------------------------------------
-    def scan(self, batches: Iterable[list[tuple]]) -> None:
-        """One pass over the entries, given as batches of rows in ``seq`` order."""
+    def scan(self, batches: Iterable[Digested]) -> None:
+        """One pass over the entries, given as batches of rows in ``seq`` order, each with its
+        digests (``verify_digest``: the seqs whose content does not match their hash, a replay
+        key per row, the seqs naming blobs)."""
         expected, prev, before_prev, seq, count = 1, GENESIS_HASH, None, 0, 0
         # Locals: this loop runs once per entry and dominates verification time, so the common
-        # path is inlined: the entry hash (chain.entry_hash's formula: a ledger it appended
-        # verifies only if the two agree), the leaf, and TreeBuilder.append_hash.
+        # path is inlined, with TreeBuilder.append_hash.
         runs, run_hashes, seen, wanted = self.runs, self.run_hashes, self.payload_seen, self.wanted_sizes
         check_blobs, sha256, fromhex = self.check_blobs, hashlib.sha256, bytes.fromhex
         tree = self.tree
         edge = tree.edge
-        for rows in batches:
-            for seq, run_id, kind, payload, prev_hash, stored_hash, signatures in rows:
-                if payload.__class__ is not bytes:
+        for rows, bad, keys, blobbed in batches:
+            # In-process (bad is None), the digests are computed here as the loop goes: a second
+            # pass over the rows would cost more than the hashing itself.
+            for (seq, run_id, kind, payload, prev_hash, stored_hash, signatures), key in zip(rows, keys or NO_KEYS):
+                if payload.__class__ is not bytes and payload is not None:
                     payload = payload_bytes(payload)
                 if seq != expected:
                     missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
@@ -88,8 +99,9 @@ class _Verifier(TreeChecks, KeyChecks):
                     else:
                         self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
                                      "inserted, deleted or reordered here", seq)
-                elif sha256(f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
-                            + payload).hexdigest() != stored_hash:
+                elif (seq in bad) if bad is not None else sha256(
+                        f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+                        + payload).hexdigest() != stored_hash:
                     self.problem("content does not match its hash (payload, kind or run id edited)", seq)
                 expected, prev, before_prev = seq + 1, stored_hash, prev
                 if seq == 1:
@@ -100,14 +112,16 @@ class _Verifier(TreeChecks, KeyChecks):
                     leaf = sha256(b"\x00" + str(stored_hash).encode()).digest()  # malformed: reported above
                 # The common case -- an unsigned result of an open run, no blobs -- inline; the
                 # rest of ``entry`` would find nothing more to check.
-                key = hash(payload)
+                if key is None:
+                    key = hash(payload)
                 if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
-                        and not (check_blobs and b'"blobs":[{' in payload) and key not in seen):
+                        and not (check_blobs and (seq in blobbed if bad is not None else b'"blobs":[{' in payload))
+                        and key not in seen):
                     seen[key] = seq
                     run_hashes[run_id].append(leaf)
                 else:
                     self.leaf = leaf
-                    self.entry(seq, run_id, kind, payload, stored_hash, signatures)
+                    self.entry(seq, run_id, kind, payload, key, stored_hash, signatures)
                 # after the entry: a checkpoint covers the entries before it
                 n, h = count, leaf
                 while n & 1:  # TreeBuilder.append_hash: merge each complete subtree on the edge
@@ -122,17 +136,21 @@ class _Verifier(TreeChecks, KeyChecks):
         self.report.entries, self.report.head = seq, prev
         self.report.tree_root = self.tree.root()
 
-    def entry(self, seq: int, run_id: str, kind: str, payload: bytes, digest: str, signatures: str) -> None:
+    def entry(self, seq: int, run_id: str, kind: str, payload: bytes | str | None, key: int, digest: str,
+              signatures: str) -> None:
+        """The checks beyond the common case; ``payload`` is None when the scan left it to the
+        digest worker (read here), ``key`` its Python hash (``verify_digest.digest_rows``)."""
         if kind not in KINDS:
             self.problem(f"unknown kind {kind!r}", seq)
             return
-        # Python's bytes hash keys the index (fast, cached on the object); a hit is confirmed
-        # by comparing the bytes, so a hash collision is never reported as a replay.
-        earlier = self.payload_seen.get(hash(payload))
+        payload = self.payload_of(seq) if payload is None else payload_bytes(payload)
+        # Python's bytes hash keys the index (fast); a hit is confirmed by comparing the
+        # bytes, so a hash collision is never reported as a replay.
+        earlier = self.payload_seen.get(key)
         if earlier is not None and self.payload_of(earlier) == payload:
             self.problem(f"payload is identical to entry {earlier}'s: a replayed entry", seq)
         elif earlier is None:
-            self.payload_seen[hash(payload)] = seq
+            self.payload_seen[key] = seq
         sigs = self.parse_signatures(seq, signatures) if signatures != "[]" else []
         signers, unknown = self.signatures(seq, digest, sigs) if sigs else (set(), [])
         self.lifecycle(seq, run_id, kind, payload, digest, sigs, signers, unknown)
@@ -140,6 +158,9 @@ class _Verifier(TreeChecks, KeyChecks):
             self.blobs(seq, payload)
 
     def payload_of(self, seq: int) -> bytes:
+        if self.read_payload is not None:  # the scan's own SQLite connection: no pool round trip
+            row = self.read_payload(seq)
+            return payload_bytes(row[0]) if row is not None else b""
         with self.store.engine.connect() as conn:
             value = conn.execute(text("SELECT payload FROM ledger_entries WHERE seq = :s"), {"s": seq}).scalar()
         return payload_bytes(value) if value is not None else b""
@@ -331,15 +352,37 @@ def verify_store(store: Store, checkpoint: Checkpoint | TreeCheckpoint | None = 
     verifier = _Verifier(store, {key_id_of(k) for k in trusted_keys}, check_blobs)
     if checkpoint is not None:
         verifier.wanted_sizes.add(checkpoint.size)
-    with store.read() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(SCAN_SQL)
-            verifier.scan(iter(lambda: cursor.fetchmany(FETCH_BATCH), []))
-        finally:
-            cursor.close()
+    pool, db_file, size = _digest_worker(store)
+    try:
+        with store.read() as conn:
+            dbapi = conn.connection.dbapi_connection
+            cursor = dbapi.cursor()
+            try:
+                if pool is not None:  # the worker reads and hashes payloads; read here only when needed
+                    verifier.read_payload = lambda seq: dbapi.execute(PAYLOAD_SQL, (seq,)).fetchone()
+                cursor.execute(SCAN_SQL if pool is None else SCAN_SQL.replace("payload", "NULL"))
+                rows = iter(lambda: cursor.fetchmany(FETCH_BATCH), [])
+                verifier.scan(digested(rows, pool, db_file, size, FETCH_BATCH,
+                                       lambda first, last: dbapi.execute(RANGE_SQL, (first, last)).fetchall(),
+                                       check_blobs))
+            finally:
+                cursor.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     _check_store_key(store, verifier)
     return verifier.finish(checkpoint)
+
+
+def _digest_worker(store: Store) -> tuple[Executor | None, str, int]:
+    """A worker process digesting entries ahead of the scan, when the ledger is large enough
+    to repay it (``verify_digest.start_worker``); its SQLite file and entry count."""
+    db_file = store.engine.url.database if store.is_sqlite else None
+    if not db_file or db_file == ":memory:":
+        return None, "", 0
+    with store.read() as conn:
+        size, first, last = conn.execute(text("SELECT count(*), min(seq), max(seq) FROM ledger_entries")).one()
+    return start_worker(size, first, last), db_file, size
 
 
 def _check_store_key(store: Store, verifier: _Verifier) -> None:
