@@ -89,18 +89,19 @@ def execute_run(target_dir: Path, plan_path: Path | None, only: tuple[str, ...],
             if check_executor is not None:
                 check_executor.close()
 
-    plugins = {name: {"origin": info.origin, "checks": [c.name for c in info.checks]}
-               for name, info in host.plugins.items()}
     sealed = None
     if recorder is not None:  # witnesses, timestamp and the proof bundle; failures are warnings
         from golive.ledger.witnessing import seal_run
         sealed = seal_run(recorder)
-    doc = build_document(report, ledger_head=recorder.head if recorder else None,
-                         tailoring=tailoring.summary() if tailoring else None, plugins=plugins)
+    if report.document is not None:  # built before the run-finished entry that records its digest
+        from golive.run.readiness import refresh_summary
+        doc = report.document
+        doc["run"]["ledger"] = recorder.head if recorder else None
+        refresh_summary(doc)  # signed now
+    else:
+        doc = build_document(report, ledger_head=recorder.head if recorder else None)
     if sealed is not None:
         doc["warnings"] = [*doc.get("warnings", []), *sealed.warnings]
-    if authored:
-        doc["warnings"] = [*doc.get("warnings", []), *(a["message"] for a in authored["set_aside"])]
     code = gate_exit_code(doc, gate, apply_waivers_to_document(doc, waivers, report.plan.bands))
     past: list[dict] = []
     if recorder is not None:

@@ -118,6 +118,48 @@ def tests_sha256(tests: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_bytes(to_jsonable(rows))).hexdigest()
 
 
+# what a document says beyond the results, counts, run facts and tests the ledger holds: the run
+# records a digest of each part (``run.extras_sha256``) so a report can refuse an edited copy
+EXTRAS_PARTS = ("additional_tests", "additional_test_files", "covered_via", "suggested", "if_confirmed",
+                "warnings", "plugins", "tailoring")
+
+
+def document_extras(doc: dict[str, Any], warnings: int | None = None) -> dict[str, Any]:
+    """The parts of ``doc`` :func:`extras_sha256` covers (:data:`EXTRAS_PARTS`): each result's
+    ``covered_via`` and ``suggested`` by requirement id, ``summary.if_confirmed``, the first
+    ``warnings`` run warnings (all when None: those added after the run closed -- witnesses,
+    timestamp, notifications -- are not in it) and the top-level fields of those names."""
+    results = doc.get("results") if isinstance(doc.get("results"), list) else []
+    shown = doc.get("warnings") if isinstance(doc.get("warnings"), list) else []
+    summary = doc.get("summary") if isinstance(doc.get("summary"), dict) else {}
+    by_id = {str(r.get("requirement_id")): r for r in results if isinstance(r, dict)}
+    return {"additional_tests": doc.get("additional_tests"), "additional_test_files": doc.get("additional_test_files"),
+            "covered_via": {rid: r.get("covered_via") for rid, r in by_id.items()},
+            "suggested": {rid: r.get("suggested") for rid, r in by_id.items()},
+            "if_confirmed": summary.get("if_confirmed"),
+            "warnings": shown if warnings is None else shown[:warnings],
+            "plugins": doc.get("plugins"), "tailoring": doc.get("tailoring")}
+
+
+def extras_sha256(doc: dict[str, Any], warnings: int | None = None) -> dict[str, str]:
+    """sha256 (hex) of the RFC 8785 JSON of each part of :func:`document_extras`; recorded in
+    the run-finished entry and checked by ``golive report`` (golive.ledger.bound)."""
+    import hashlib
+
+    from golive.ledger.canonical import canonical_bytes, to_jsonable
+
+    # through the JSON the document is stored as: the digests of the run's document in memory
+    # (dates, tuples) and of its stored copy must be the same
+    extras = json.loads(dumps(document_extras(doc, warnings)))
+    return {name: hashlib.sha256(canonical_bytes(to_jsonable(value))).hexdigest() for name, value in extras.items()}
+
+
+def plugin_list(host: Any) -> dict[str, Any]:
+    """``plugins`` of a results document: each registered plugin's origin and checks."""
+    return {name: {"origin": info.origin, "checks": [c.name for c in info.checks]}
+            for name, info in host.plugins.items()}
+
+
 def _suggestion_dict(s: Any) -> dict[str, Any]:
     d = s.as_dict() if hasattr(s, "as_dict") else dict(s)
     return jsonable(d)
@@ -180,8 +222,11 @@ def additional_test_files(records: list[TestRecord], uncovered: set[str]) -> lis
 
 def build_document(report, ledger_head: dict | None = None, tailoring: dict | None = None,
                    plugins: dict | None = None) -> dict[str, Any]:
-    """The results document of a finished run (``report`` is a ``runner.RunReport``)."""
+    """The results document of a finished run (``report`` is a ``runner.RunReport``); the
+    tailoring summary and plugin list default to those the run recorded the digest of."""
     plan, outcomes = report.plan, report.outcomes
+    tailoring = tailoring if tailoring is not None else getattr(report, "tailoring_summary", None)
+    plugins = plugins if plugins is not None else getattr(report, "plugins", None)
     links: dict[str, list[str]] = {}
     for o in outcomes:
         for tid in o.covered_by:

@@ -1,5 +1,6 @@
-"""Every field `golive report RUN` prints comes from the ledger, from the run's plan, or is named
-as unverified (issue 15.4; golive.ledger.bound).
+"""Every field `golive report RUN` prints comes from the ledger or from the run's plan, or its
+digest is in the run-finished entry; only warnings added after the run closed are named as
+unverified (issue 15.4; golive.ledger.bound).
 
 One real run of the reference workspace is recorded; each test edits one field of
 <store>/runs/<run>.json the way a forger would and shows the report either refuses it (exit 3,
@@ -103,23 +104,71 @@ def test_run_facts_are_refused_naming_the_entry(store):
     assert "run.target" in res.output and "run-started entry" in res.output and "--from-ledger" in res.output
 
 
-def test_what_no_entry_holds_is_named_as_unverified_in_the_report(store, tmp_path):
+def _first(doc, field):
+    return next(r for r in doc["results"] if r.get(field))
+
+
+# what the document says beyond results, counts, run facts and tests: the run-finished entry
+# records a digest of each part (results.extras_sha256); (label in the message, edit)
+EXTRAS_EDITS = [
+    ("additional tests", lambda d: d["additional_tests"].append("tests/test_forged.py::test_forged")),
+    ("additional test files", lambda d: d["additional_test_files"][0].update(path="tests/test_ForgedTestName.py")),
+    ("'covered via' reasons", lambda d: _first(d, "covered_via")["covered_via"].update({"t::x": "marker FORGED"})),
+    ("suggested links", lambda d: _first(d, "suggested").update(suggested=[])),
+    ("'if confirmed' figures", lambda d: d["summary"]["if_confirmed"].update(implemented=99)),
+    ("plugin list", lambda d: d["plugins"].pop("broker")),
+    ("tailoring summary", lambda d: d.update(tailoring={"id": "forged", "title": "Forged", "file": "t.yaml",
+                                                          "digest": "sha256:" + "0" * 64, "changes": []})),
+    ("run warnings", lambda d: d["run"].update(extras_warnings=1) or d["warnings"].append("forged")),
+]
+
+
+@pytest.mark.parametrize("label,edit", EXTRAS_EDITS, ids=[label for label, _ in EXTRAS_EDITS])
+def test_an_edited_part_with_no_entry_of_its_own_is_refused(store, tmp_path, label, edit):
+    doc = json.loads(run_file(store).read_text())
+    edit(doc)
+    run_file(store).write_text(json.dumps(doc))
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-o", tmp_path / "r.md")
+    tamper_case(f"runs/<run>.json {label} edited: report refuses it (digest in the run-finished entry)",
+                res.exit_code == 3)
+    assert res.exit_code == 3, res.output
+    assert ("run warnings" if label == "run warnings" else label) in res.output or "extras_warnings" in res.output
+    assert "run-finished entry" in res.output and "--from-ledger" in res.output, res.output
+
+
+def test_a_report_of_a_fresh_run_names_nothing_unverified(store, tmp_path):
     doc = json.loads(run_file(store).read_text())
     res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-f", "html", "-o", tmp_path / "r")
     assert res.exit_code == 0, res.output
     for ext in (".md", ".html"):
         text = (tmp_path / "r").with_suffix(ext).read_text()
-        assert "not recorded in the ledger (unverified)" in text and "additional test files" in text
-        assert "the test list and outcomes" not in text  # bound: run-finished records its digest
-    # an edit there renders (it has no ledger source) and stays under that label
-    doc["additional_test_files"][0]["path"] = "tests/test_ForgedTestName.py"
+        assert "(unverified)" not in text and "not recorded in the ledger" not in text
+        assert "tests/algorithm/ifd/test_pattern_recognition.py" in text  # the additional test files, rendered
+
+
+def test_a_warning_added_after_the_run_closed_is_named_unverified(store, tmp_path):
+    doc = json.loads(run_file(store).read_text())
+    doc["warnings"].append("witness w1 did not answer")  # as sealing and notifications add them
     run_file(store).write_text(json.dumps(doc))
-    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-o", tmp_path / "forged.md")
-    forged = (tmp_path / "forged.md").read_text()
-    assert res.exit_code == 0 and "additional test files" in forged
-    tamper_case("runs/<run>.json additional_test_files[] edited (no ledger entry holds it; the report names it "
-                "unverified)",
-                "ForgedTestName" not in forged, expected=False)
+    res = invoke("report", doc["run"]["id"], "--store", store, "-f", "md", "-o", tmp_path / "r.md")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r.md").read_text()
+    assert "1 warning(s) added after the run closed" in text and "unverified" in text
+
+
+def test_from_ledger_leaves_out_changed_parts_and_says_so(store, tmp_path):
+    doc = json.loads(run_file(store).read_text())
+    doc["additional_test_files"][0]["path"] = "tests/test_ForgedTestName.py"
+    doc["plugins"].pop("broker")
+    run_file(store).write_text(json.dumps(doc))
+    out = tmp_path / "r.json"
+    res = invoke("report", doc["run"]["id"], "--store", store, "--from-ledger", "-f", "json", "-f", "md", "-o", out)
+    assert res.exit_code == 0, res.output
+    rendered = json.loads(out.read_text())
+    assert rendered["additional_test_files"] == [] and rendered["plugins"] == {}
+    assert "ForgedTestName" not in out.with_suffix(".md").read_text()
+    assert ("the stored additional test files and plugin list differ from the digests the ledger recorded and are "
+            "left out") in out.with_suffix(".md").read_text()
 
 
 def test_a_malformed_waivers_or_tailoring_block_is_refused_as_input(store):

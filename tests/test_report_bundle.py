@@ -118,16 +118,18 @@ def test_any_change_to_an_attachment_is_rejected(demo, tmp_path):
         result = verify_report(changed, demo["vkey"])
         tamper_case(f"report attachment {name}: {what}", result.exit_code == 1)
         assert result.exit_code == 1 and "FAILED" in result.output, (name, what, result.output)
-    # the limit, stated: parts of results.json the ledger never recorded (the list of test files
-    # covering no requirement, suggested links) are not proven by the bundle
-    doc = json.loads(files["results.json"])
-    doc["additional_test_files"] = []
-    edited = with_replaced(demo["pdf"], "results.json", document_bytes(doc),
-                           tmp_path / "unrecorded.pdf")
-    result = verify_report(edited, demo["vkey"])
-    tamper_case("report attachment results.json: a field the ledger does not record", result.exit_code == 1,
-                expected=False)
-    assert result.exit_code == 0
+    # parts of results.json no entry holds by itself (test files covering no requirement,
+    # suggested links, the test list) are bound by digests in the run-finished entry
+    for n, (what, edit) in enumerate((("additional test files", lambda d: d.update(additional_test_files=[])),
+                                      ("suggested links", lambda d: [r.update(suggested=[]) for r in d["results"]]),
+                                      ("test list", lambda d: d["tests"].pop()))):
+        doc = json.loads(files["results.json"])
+        edit(doc)
+        edited = with_replaced(demo["pdf"], "results.json", document_bytes(doc), tmp_path / f"unrecorded{n}.pdf")
+        result = verify_report(edited, demo["vkey"])
+        tamper_case(f"report attachment results.json: {what} edited (digest in the run-finished entry)",
+                    result.exit_code == 1)
+        assert result.exit_code == 1 and "run-finished entry" in result.output, (what, result.output)
     untouched = with_replaced(demo["pdf"], "results.json", files["results.json"], tmp_path / "same.pdf")
     assert verify_report(untouched, demo["vkey"]).exit_code == 0  # the rewriting itself changes nothing
 

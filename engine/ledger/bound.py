@@ -47,6 +47,8 @@ RUN_FACTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("jobs", "started", ("jobs",)),
     ("authored", "started", ("authored",)),  # the attestations and waivers in scope, where recorded
     ("tests_sha256", "finished", ("tests_sha256",)),  # digest of tests[] (results.tests_sha256)
+    ("extras_sha256", "finished", ("extras_sha256",)),  # digest of the rest (results.extras_sha256)
+    ("extras_warnings", "finished", ("extras_warnings",)),  # how many warnings that digest covers
 )
 MISSING = object()
 
@@ -63,6 +65,11 @@ UNBOUND: tuple[tuple[tuple[str, ...], str], ...] = (
     (("plugins",), "the plugin list"),
     (("tailoring",), "the tailoring summary (its digest is recorded)"),
 )
+EXTRAS_LABELS = {"additional_tests": "additional tests", "additional_test_files": "additional test files",
+                 "covered_via": "'covered via' reasons", "suggested": "suggested links",
+                 "if_confirmed": "'if confirmed' figures", "warnings": "run warnings",
+                 "plugins": "plugin list", "tailoring": "tailoring summary"}
+EXTRAS_PATHS = tuple(path for path, _label in UNBOUND if path not in (("tests",), ("summary", "test_files")))
 WITHOUT_PLAN = ((("coverage",), "group titles"), (("summary", "verdict", "policy"), "the readiness policy"),
                 (("run", "plan", "title"), "the plan's title, source lines and phase count"))
 
@@ -81,10 +88,10 @@ def _show(value: Any) -> str:
 
 
 def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the results document",
-                    tests: bool = True) -> None:
-    """Refuse (:class:`bind.Mismatch`) a document whose run facts (and, with ``tests``, test list)
-    differ from the run's run-started / run-finished entries; facts an older run did not record
-    are not compared."""
+                    tests: bool = True, extras: bool = True) -> None:
+    """Refuse (:class:`bind.Mismatch`) a document whose run facts (and, with ``tests``, test
+    list; with ``extras``, the rest: :func:`extras_match`) differ from the run's run-started /
+    run-finished entries; facts an older run did not record are not compared."""
     run_id = str((doc.get("run") or {}).get("id") or "")
     recorded = read_run(store, run_id)
     if recorded is None or recorded.finished is None:
@@ -103,15 +110,66 @@ def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the resu
         seq, finished = recorded.finished
         raise Mismatch(f"{where}'s tests[] (the test list and outcomes) is not the list the run recorded: its "
                        f"sha256 differs from the ledger's run-finished entry {seq} ({finished['tests_sha256'][:16]}...)")
+    changed = extras_changed(recorded, doc) if extras else []
+    if changed:
+        seq, _finished = recorded.finished
+        raise Mismatch(f"{where}'s {' and '.join(changed)} differ from what the run recorded: the sha256 in the "
+                       f"ledger's run-finished entry {seq} is another")
 
 
 def tests_match(recorded: RecordedRun, doc: Mapping[str, Any]) -> bool:
     """Whether ``doc``'s tests[] has the digest the run-finished entry records (True when the run
     recorded none: older runs)."""
+    return tests_match_finished(recorded.finished[1] if recorded.finished else {}, doc)
+
+
+def tests_match_finished(finished: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+    """:func:`tests_match` against a run-finished payload (a proof bundle's, golive.ledger.bundle)."""
     from golive.results import tests_sha256
 
-    digest = (recorded.finished[1] if recorded.finished else {}).get("tests_sha256")
-    return not digest or tests_sha256([t for t in doc.get("tests") or () if isinstance(t, Mapping)]) == digest
+    digest = finished.get("tests_sha256")
+    tests = doc.get("tests") if isinstance(doc.get("tests"), list) else []
+    return not digest or tests_sha256([t for t in tests if isinstance(t, Mapping)]) == digest
+
+
+def extras_changed(recorded: RecordedRun, doc: Mapping[str, Any]) -> list[str]:
+    """What ``doc`` says beyond results, counts, run facts and tests (results.EXTRAS_PARTS:
+    additional tests and files, 'covered via' reasons, suggested links, 'if confirmed' figures,
+    the run's own warnings, the plugin list, the tailoring summary) whose digest is not the one
+    the run-finished entry records, as the report names them; empty when the run recorded none
+    (older runs)."""
+    return extras_changed_finished(recorded.finished[1] if recorded.finished else {}, doc)
+
+
+def extras_changed_finished(finished: Mapping[str, Any], doc: Mapping[str, Any]) -> list[str]:
+    """:func:`extras_changed` against a run-finished payload (a proof bundle's)."""
+    from golive.results import extras_sha256
+
+    digests, count = finished.get("extras_sha256"), finished.get("extras_warnings")
+    if not isinstance(digests, Mapping):
+        return []
+    try:
+        now = extras_sha256(dict(doc), count if isinstance(count, int) else None)
+    except (TypeError, ValueError, RecursionError):  # not JSON the run could have written
+        now = {}
+    return [EXTRAS_LABELS.get(part, part) for part in digests if now.get(part) != digests[part]]
+
+
+def drop_extras(doc: dict[str, Any], parts: list[str]) -> None:
+    """Remove from ``doc`` the parts (as :func:`extras_changed` names them) that differ from
+    what the run recorded: a report re-made from the ledger leaves them out rather than print them."""
+    names = {label: part for part, label in EXTRAS_LABELS.items()}
+    for part in (names.get(p, p) for p in parts):
+        if part in ("additional_tests", "additional_test_files", "warnings"):
+            doc[part] = []
+        elif part in ("plugins", "tailoring"):
+            doc[part] = {} if part == "plugins" else None
+        elif part == "if_confirmed":
+            (doc.get("summary") or {}).pop("if_confirmed", None)
+        else:
+            for r in doc.get("results") or ():
+                if isinstance(r, dict):
+                    r[part] = {} if part == "covered_via" else []
 
 
 def _difference(name: str, claimed: Any, truth: Any) -> tuple[str, Any, Any]:
@@ -194,9 +252,18 @@ def unbound_fields(doc: Mapping[str, Any], plan: Any = None) -> list[str]:
         return isinstance(value, Mapping) and present(value.get(path[0], MISSING), path[1:])
 
     parts = UNBOUND + (() if _is_runs_plan(plan, doc) else WITHOUT_PLAN)
-    if (doc.get("run") or {}).get("tests_sha256"):  # checked against the run-finished entry
+    run = doc.get("run") or {}
+    if run.get("tests_sha256"):  # checked against the run-finished entry
         parts = tuple(p for p in parts if p[0] not in (("tests",), ("summary", "test_files")))
-    return [label for path, label in parts if present(doc, path)]
+    late = []
+    if run.get("extras_sha256"):  # so is the rest, up to the warnings added after the run closed
+        parts = tuple(p for p in parts if p[0] not in EXTRAS_PATHS)
+        count = run.get("extras_warnings")
+        shown = doc.get("warnings") if isinstance(doc.get("warnings"), list) else []
+        if isinstance(count, int) and len(shown) > count:
+            late = [f"{len(shown) - count} warning(s) added after the run closed (witnesses, timestamp, "
+                    "notifications)"]
+    return [label for path, label in parts if present(doc, path)] + late
 
 
 def unbound_note(doc: Mapping[str, Any], plan: Any = None) -> str:

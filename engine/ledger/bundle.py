@@ -78,6 +78,7 @@ class BundleReport:
     results: dict[str, str] = field(default_factory=dict)  # requirement id -> status, as recorded
     payloads: dict[str, dict] = field(default_factory=dict)  # requirement id -> its result payload
     finished_counts: dict[str, int] | None = None  # the run-finished entry's by_status
+    finished_payload: dict[str, Any] = field(default_factory=dict)  # the whole run-finished payload
     by_status: dict[str, int] = field(default_factory=dict)
     entries: int = 0
     checkpoint: str = ""
@@ -108,7 +109,8 @@ def verify_bundle(data: str, keys: list[tuple[str | None, bytes]], origin: str |
         report.entries += 1
         report.finished |= kind == "run-finished"
         if kind == "run-finished":
-            counts = json.loads(payload).get("by_status")
+            report.finished_payload = json.loads(payload)
+            counts = report.finished_payload.get("by_status")
             report.finished_counts = counts if isinstance(counts, dict) else None
         if kind == "result":
             body = json.loads(payload)
@@ -166,7 +168,19 @@ def compare_results(document: dict[str, Any], report: BundleReport) -> list[str]
             problems.append(f"{req}: the document says {shown[req]}, the log recorded {status}")
     for req in sorted(set(shown) - set(report.results)):
         problems.append(f"{req}: in the document ({shown[req]}) but not recorded in the log for this run")
-    return problems + _field_problems(document, report) + _count_problems(document, report)
+    return problems + _field_problems(document, report) + _count_problems(document, report) \
+        + _digest_problems(document, report)
+
+
+def _digest_problems(document: dict[str, Any], report: BundleReport) -> list[str]:
+    """The test list and the rest of the document (golive.ledger.bound) against the digests the
+    run-finished entry records."""
+    from golive.ledger.bound import extras_changed_finished, tests_match_finished
+
+    problems = [] if tests_match_finished(report.finished_payload, document) else [
+        "tests[]: the document's test list and outcomes differ from the digest the run-finished entry records"]
+    return problems + [f"{part}: the document's differ from the digest the run-finished entry records"
+                       for part in extras_changed_finished(report.finished_payload, document)]
 
 
 def _field_problems(document: dict[str, Any], report: BundleReport) -> list[str]:

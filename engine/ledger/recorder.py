@@ -133,8 +133,9 @@ class LedgerRecorder:
             by_status[str(o.status)] = by_status.get(str(o.status), 0) + 1
         finished = {"run_id": run_id, "finished": run.get("finished") or utc_now(),
                     "results": self.results, "by_status": by_status, "environment": environment()}
-        if run.get("tests_sha256"):  # the document's test list, bound for reports (golive.ledger.bound)
-            finished["tests_sha256"] = run["tests_sha256"]
+        for bound in ("tests_sha256", "extras_sha256", "extras_warnings"):  # the document, bound for
+            if run.get(bound) is not None:                                  # reports (golive.ledger.bound)
+                finished[bound] = run[bound]
 
         def checkpoint_payload(seq: int, _prev: str, conn: Connection) -> dict[str, Any]:
             hashes = [h for (h,) in conn.execute(

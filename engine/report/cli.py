@@ -307,14 +307,22 @@ def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: b
                 run_id = resolve_run(store, run_arg) or run_arg
             document = bound.bound_document(store, document, run_id, plan, bands)
             where = f"the document re-made from the ledger for run {run_id}"
-            if not bound.tests_match(bind.read_run(store, run_id), document):
+            recorded_run = bind.read_run(store, run_id)
+            left_out = [] if bound.tests_match(recorded_run, document) else ["test list"]
+            if left_out:
                 document["tests"] = []  # the ledger holds only their digest: a changed list is left out
-                dropped = "the stored test list differs from the digest the ledger recorded and is left out"
+            changed = bound.extras_changed(recorded_run, document) if recorded_run else []
+            bound.drop_extras(document, changed)
+            left_out += changed
+            if left_out:
+                one = len(left_out) == 1
+                dropped = (f"the stored {' and '.join(left_out)} {'differs' if one else 'differ'} from the "
+                           f"{'digest' if one else 'digests'} the ledger recorded and {'is' if one else 'are'} left out")
         elif not recorded and (not claims_ledger or bind.read_run(store, run_id) is None):
             return document, (f"NOT verified against a ledger: run {run_id or '(no id)'} is not recorded in the "
                               f"ledger at {store.path}; its figures are only as good as the file")
         binding = bind.check_document(store, document, where, bands)
-        bound.check_run_facts(store, document, where, tests=not dropped)
+        bound.check_run_facts(store, document, where, tests=not dropped, extras=not dropped)
         document = bound.bound_document(store, document, binding.run_id, plan, bands)
         unbound = bound.unbound_note(document, plan)
     except (bind.LedgerNotVerified, bind.NotRecorded) as exc:

@@ -85,6 +85,11 @@ class RunReport:
     # confirmed links and why: requirement id -> {test id: "marker X" | "map ..." | "tests glob G" ...}
     covered_via: dict[str, dict[str, str]] = field(default_factory=dict)
     signed: bool = False  # RunOptions.signed
+    plugins: dict[str, Any] = field(default_factory=dict)  # results.plugin_list of the run's host
+    tailoring_summary: dict[str, Any] | None = None  # Tailoring.summary() of the run's tailoring
+    # the results document of a recorded run, built before its run-finished entry (which
+    # records the digest of what it says beyond the results: results.extras_sha256)
+    document: dict[str, Any] | None = None
 
     @property
     def figures(self) -> dict[str, Any]:
@@ -274,14 +279,23 @@ def _run(plan, target, host, options, on_outcome, collector) -> RunReport:
         problems.append(problem)
     order = {r.id: i for i, r in enumerate(plan.requirements)}
     outcomes.sort(key=lambda o: order[o.requirement.id])
-    from golive.results import test_to_dict, tests_sha256
+    from golive.results import build_document, extras_sha256, plugin_list, test_to_dict, tests_sha256
     run["tests_sha256"] = tests_sha256([test_to_dict(t) for t in records])  # the ledger records it
     run["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    _notify(host, "golive_run_finished", run=run, outcomes=outcomes)
     warnings = problems + collector.messages
-    return RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
-                     additional_tests=additional, warnings=warnings, selected=len(selected),
-                     suggestions=suggestions, covered_via=via, signed=options.signed)
+    if options.authored:  # waivers and attestations of this target the run could not apply, and why
+        warnings += [a["message"] for a in options.authored.get("set_aside") or () if a.get("message")]
+    report = RunReport(run=run, plan=plan, target=target, outcomes=outcomes, tests=records,
+                       additional_tests=additional, warnings=warnings, selected=len(selected),
+                       suggestions=suggestions, covered_via=via, signed=options.signed,
+                       plugins=plugin_list(host), tailoring_summary=tailoring.summary() if tailoring else None)
+    if options.signed:  # the run-finished entry binds the rest of the document too (golive.ledger.bound)
+        report.document = build_document(report)
+        run["extras_sha256"] = extras_sha256(report.document)
+        run["extras_warnings"] = len(report.document["warnings"])
+        report.document["run"].update(extras_sha256=run["extras_sha256"], extras_warnings=run["extras_warnings"])
+    _notify(host, "golive_run_finished", run=run, outcomes=outcomes)
+    return report
 
 
 def _provenance(target: Target) -> dict[str, Any]:
