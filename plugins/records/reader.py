@@ -10,7 +10,9 @@ Memory: a CSV is parsed :data:`CHUNK_ROWS` rows at a time and only the asked col
 repeated values (symbols, sides, prices, quantities) share one object, and in a file above
 :data:`LARGE_INPUT_BYTES` mostly-distinct text columns (ids) stay in Arrow. A 400 MB fills.csv
 (5.6 M rows, all 8 columns) loads in ~650 MiB instead of ~4.9 GiB; the run says such a file was
-large ("records/fills.csv is 400 MB: read in chunks"). Checks that go through every row use
+large ("records/fills.csv is 400 MB: read in chunks"). A Parquet file is read the same way, in
+batches of rows (``parquet_batches``: the values a whole ``pandas.read_parquet`` gives, a row
+group at a time), its values kept as Python objects as before. Checks that go through every row use
 ``golive.plugins.records.stream`` instead: validated as here, then streamed in chunks, so a run
 never holds the whole file.
 """
@@ -25,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from golive.plugins.records import parquet_batches
 from golive.plugins.records.contract import TABLES, TableSpec
 from golive.plugins.records.convert import MAX_INTEGER_DIGITS, ColumnBuilder, release_freed_memory  # noqa: F401
 
@@ -86,9 +89,10 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
     """Read records file ``name`` and return the columns ``need`` + ``optional``.
 
     ``need`` columns must exist and (unless listed in ``nullable``) hold a value in every row;
-    ``optional`` columns may be absent (filled with nulls) or hold nulls. A CSV is read in chunks
-    of :data:`CHUNK_ROWS` rows and only the asked columns are kept, so memory follows the columns
-    returned, not the file; the first error reported is the one a whole-file read reported.
+    ``optional`` columns may be absent (filled with nulls) or hold nulls. A CSV or Parquet file is
+    read in chunks of :data:`CHUNK_ROWS` rows and only the asked columns are kept, so memory
+    follows the columns returned, not the file; the first error reported is the one a whole-file
+    read reported.
     """
     spec = TABLES[name]
     path = find(ctx, name)
@@ -99,18 +103,19 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
         ctx.record_artifact(path)
     is_csv = path.suffix != ".parquet"
     need, optional, nullable = list(need), list(optional), set(nullable)
-    large = is_csv and _size_note(path, rel) is not None  # Parquet is read whole: no "in chunks" note
-    columns, chunks = _read(path, rel, is_csv)
-    builders = {col: ColumnBuilder(spec.column(col).kind, is_csv, compact=large)
+    large = _size_note(path, rel) is not None
+    columns, chunks = _read(path, rel, is_csv, only=need + optional)
+    builders = {col: ColumnBuilder(spec.column(col).kind, is_csv, compact=large and is_csv)
                 for col in need + optional if col in columns}
-    rows, index = 0, None
+    rows, labels = 0, []
     for chunk in chunks:  # a parse error in any chunk is raised here, before any value error
         rows += len(chunk)
-        index = None if is_csv else chunk.index  # Parquet may carry its own index
+        if not is_csv:  # Parquet may carry its own index
+            labels.append(chunk.index)
         for col, builder in builders.items():
             builder.add(chunk[col])
         del chunk
-    frame = pd.DataFrame(index=pd.RangeIndex(rows) if index is None else index)
+    frame = pd.DataFrame(index=labels[0].append(labels[1:]) if labels else pd.RangeIndex(rows))
     for col in need + optional:
         column = spec.column(col)
         if col in frame.columns:  # asked twice
@@ -137,18 +142,27 @@ def load(ctx, name: str, need: Iterable[str] = (), optional: Iterable[str] = (),
     return frame
 
 
-def _read(path: Path, rel: str, is_csv: bool) -> tuple[list, Iterator[pd.DataFrame]]:
-    """(header columns, chunks of rows as text); parquet is one chunk."""
+def _read(path: Path, rel: str, is_csv: bool, rows: int | None = None,
+          only: list[str] | None = None) -> tuple[list, Iterator[pd.DataFrame]]:
+    """(header columns, chunks of at most ``rows`` rows): CSV as text; Parquet as the rows of a
+    whole ``pandas.read_parquet`` (``only`` some columns of it), batch by batch."""
     try:
         if not is_csv:
-            whole = pd.read_parquet(path)
-            return list(whole.columns), iter([whole])
+            parquet = parquet_batches.open_file(path)
+            return parquet_batches.columns(parquet), _parquet_chunks(parquet, rel, rows, only)
         header = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, nrows=0)
     except pd.errors.EmptyDataError:
         return [], iter([])
     except Exception as exc:  # noqa: BLE001 - any parser failure is bad input, named
         raise _unreadable(rel, exc, is_csv) from exc
-    return list(header.columns), _chunks(path, rel)
+    return list(header.columns), _chunks(path, rel, rows)
+
+
+def _parquet_chunks(parquet, rel: str, rows: int | None, only: list[str] | None) -> Iterator[pd.DataFrame]:
+    try:
+        yield from parquet_batches.frames(parquet, rows or CHUNK_ROWS, only)
+    except Exception as exc:  # noqa: BLE001 - a corrupt page anywhere is bad input, named
+        raise _unreadable(rel, exc, False) from exc
 
 
 def _chunks(path: Path, rel: str, rows: int | None = None) -> Iterator[pd.DataFrame]:

@@ -8,7 +8,9 @@ column the first bad value or required null, then a duplicate key, then unsorted
 the columns, types, ``_row`` numbers and index labels the whole frame would have had for
 those rows. So a check that aggregates chunk by chunk holds one chunk and its own totals, not
 the file: a 400 MB fills.csv is checked in a few hundred MiB whatever the number of checks
-reading it at once. A Parquet file is read whole (as ``load`` does) and yielded in slices.
+reading it at once. A Parquet file is read the same way, a batch of rows at a time
+(``parquet_batches``: pyarrow row groups turned into the rows a whole ``pandas.read_parquet``
+gives), for validation and for each iteration; its frames carry the file's own index labels.
 
 A successful validation is remembered for the file's sha256 (recorded as evidence when the
 scan starts), so the checks of one run that read the same file validate it once.
@@ -58,13 +60,6 @@ class Scan:
         self.wanted = list(dict.fromkeys(self.need + self.optional))
         self.value_checks = [replace(c) for c in value_checks]  # each scan notes its own first break
         self.is_csv = self.path.suffix != ".parquet"
-        self._whole: pd.DataFrame | None = None
-        if not self.is_csv:  # Parquet is read whole by the reader anyway
-            self._whole = reader.load(ctx, name, need=self.need, optional=self.optional, nullable=nullable)
-            self.rows, self.unit = len(self._whole), None
-            self._check_values(self._whole, 0)
-            self._raise_value_errors()
-            return
         if not self.path.exists():
             raise reader.RecordsMissing(f"{self.rel} not found (records file '{name}', see docs/records-contract.md)")
         art = next((a for a in ctx.artifacts if a.path == self.rel), None) or ctx.record_artifact(self.path)
@@ -98,9 +93,9 @@ class Scan:
 
     # -- validation: what reader.load raises, holding one chunk and the key column -------------
     def _validate(self, large: bool) -> tuple[int, str | None]:
-        columns, _ = reader._read(self.path, self.rel, True)
-        chunks = reader._chunks(self.path, self.rel, STREAM_ROWS)
-        builders = {c: ColumnBuilder(self.spec.column(c).kind, True, compact=large) for c in self.wanted if c in columns}
+        columns, chunks = reader._read(self.path, self.rel, self.is_csv, STREAM_ROWS, only=self.wanted)
+        builders = {c: ColumnBuilder(self.spec.column(c).kind, self.is_csv, compact=large and self.is_csv)
+                    for c in self.wanted if c in columns}
         sort_col = self.spec.sorted_by if self.spec.sorted_by in builders else None
         key_col = self.spec.key if self.spec.key in builders else None
         order = _SortState(self.spec.column(sort_col).kind if sort_col else None)
@@ -114,6 +109,8 @@ class Scan:
                 if builder.error is not None:
                     clean = False
                     continue
+                if builder.kind == "timestamp" and not self.is_csv and builder._pieces:
+                    builder._pieces[-1] = _datetimes(builder._pieces[-1])
                 if col == key_col and builder._pieces:
                     keys.add(builder._pieces[-1])
                 if col == sort_col and builder._pieces:
@@ -131,22 +128,22 @@ class Scan:
             if col not in builders:
                 if col in self.need:
                     raise reader.RecordsError(self.rel, f"required column missing (has: {', '.join(map(str, columns))})",
-                                              column=col)
+                                              column=col, csv=self.is_csv)
                 continue
             builder = builders[col]
             if builder.error is not None:
                 row, bad = builder.error
-                raise reader.RecordsError(self.rel, str(bad), column=col, row=row)
+                raise reader.RecordsError(self.rel, str(bad), column=col, row=row, csv=self.is_csv)
             if col in self.need and col not in self.nullable and builder.first_null is not None:
                 raise reader.RecordsError(self.rel, f"a value is required ({column.kind})", column=col,
-                                          row=builder.first_null)
+                                          row=builder.first_null, csv=self.is_csv)
         if clean and key_col:
-            keys.check(self.path, self.rel, key_col, self.spec.column(key_col).kind, rows)
+            keys.check(self.path, self.rel, key_col, self.spec.column(key_col).kind, rows, self.is_csv)
         release_freed_memory()
         if order.problem is not None:
             row, before, after = order.problem
             raise reader.RecordsError(self.rel, f"not sorted by {sort_col}: {after} comes after {before}",
-                                      column=sort_col, row=row)
+                                      column=sort_col, row=row, csv=self.is_csv)
         return rows, unit
 
     def _check_values(self, frame: pd.DataFrame, offset: int, only: str | None = None) -> None:
@@ -168,19 +165,15 @@ class Scan:
 
     # -- the rows, chunk by chunk -----------------------------------------------------------
     def __iter__(self) -> Iterator[pd.DataFrame]:
-        if self._whole is not None:
-            for start in range(0, len(self._whole), STREAM_ROWS):
-                yield self._whole.iloc[start:start + STREAM_ROWS]
-            return
         kinds = {c: self.spec.column(c).kind for c in self.wanted}
-        columns, _ = reader._read(self.path, self.rel, True)
-        builders = {c: ColumnBuilder(kinds[c], True) for c in self.wanted if c in columns}
+        columns, chunks = reader._read(self.path, self.rel, self.is_csv, STREAM_ROWS, only=self.wanted)
+        builders = {c: ColumnBuilder(kinds[c], self.is_csv) for c in self.wanted if c in columns}
         start = 0
-        for chunk in reader._chunks(self.path, self.rel, STREAM_ROWS):
+        for chunk in chunks:
             n = len(chunk)
             if n == 0:
                 continue
-            frame = pd.DataFrame(index=pd.RangeIndex(start, start + n))
+            frame = pd.DataFrame(index=pd.RangeIndex(start, start + n) if self.is_csv else chunk.index)
             for col in self.wanted:
                 if col not in builders:
                     frame[col] = None
@@ -244,6 +237,11 @@ class _SortState:
         self.last = items[-1]
 
 
+def _datetimes(piece: np.ndarray) -> np.ndarray:
+    """Timestamps of a Parquet chunk (objects) as datetime64 in the unit pandas gives them."""
+    return pd.to_datetime(piece.tolist(), utc=True).tz_convert(None).to_numpy()
+
+
 def _utc(ns: int) -> pd.Timestamp:
     return pd.Timestamp(int(ns), unit="ns", tz="UTC")
 
@@ -277,12 +275,12 @@ class _KeyHashes:
             self.increasing = False
         self.last = texts[-1].as_py() if len(texts) else self.last
 
-    def check(self, path, rel: str, key: str, kind: str, rows: int) -> None:
+    def check(self, path, rel: str, key: str, kind: str, rows: int, is_csv: bool = True) -> None:
         if self.increasing:
             return
         # 32-bit hashes (4 bytes a row): the pairs that meet by chance are told apart by value below
         hashes, nulls, at = np.empty(rows, np.uint32), np.zeros(rows, bool), 0
-        for values in _key_values(path, rel, key, kind):
+        for values in _key_values(path, rel, key, kind, is_csv):
             hashes[at:at + len(values)], nulls[at:at + len(values)] = _hashed(values)
             at += len(values)
         known = hashes[~nulls] if nulls.any() else hashes
@@ -293,12 +291,13 @@ class _KeyHashes:
         if not len(shared):
             return
         seen, at = set(), 0
-        for values in _key_values(path, rel, key, kind):
+        for values in _key_values(path, rel, key, kind, is_csv):
             hashes, nulls = _hashed(values)
             for i in np.flatnonzero(np.isin(hashes, shared) & ~nulls):
                 value = values[i]
                 if value in seen:
-                    raise reader.RecordsError(rel, f"duplicate {key} {value!r}", column=key, row=at + int(i) + 1)
+                    raise reader.RecordsError(rel, f"duplicate {key} {value!r}", column=key, row=at + int(i) + 1,
+                                              csv=is_csv)
                 seen.add(value)
             at += len(values)
 
@@ -309,10 +308,10 @@ def _all_text(piece) -> bool:
     return all(isinstance(v, str) for v in piece)
 
 
-def _key_values(path, rel: str, key: str, kind: str) -> Iterator[np.ndarray]:
+def _key_values(path, rel: str, key: str, kind: str, is_csv: bool) -> Iterator[np.ndarray]:
     """The converted key column, chunk by chunk (the file is known to convert without error)."""
-    builder = ColumnBuilder(kind, True)
-    for chunk in reader._chunks(path, rel, STREAM_ROWS):
+    builder = ColumnBuilder(kind, is_csv)
+    for chunk in reader._read(path, rel, is_csv, STREAM_ROWS, only=[key])[1]:
         if len(chunk):
             builder.add(chunk[key])
             yield builder.series().to_numpy(dtype=object)
