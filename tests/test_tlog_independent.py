@@ -1,6 +1,7 @@
 """A second, minimal verifier written from engine/ledger/FORMAT.md alone: it checks a demo
 ledger's signed checkpoints, an inclusion proof and a consistency proof made by the golive
-CLI, with hashlib, base64, json, sqlite3 and cryptography only. This module never imports
+CLI, and the demo PDF's proof bundle and results document (every part of it against the
+run-finished entry's digests), with hashlib, base64, json, sqlite3, cryptography and pypdf only. This module never imports
 golive; the demo ledger and the proofs come from the command line in subprocesses."""
 from __future__ import annotations
 
@@ -139,7 +140,7 @@ def ledger_rows(store: Path) -> list[tuple]:
 
 
 def ledger_key(rows: list[tuple]) -> bytes:
-    keys = [json.loads(r[3]) for r in rows if r[2] == "key"]
+    keys = [k for k in (json.loads(r[3]) for r in rows if r[2] == "key") if k.get("role") == "ledger"]
     assert keys and keys[-1]["action"] == "add"
     return base64.b64decode(keys[-1]["public_key"])
 
@@ -219,3 +220,56 @@ def test_a_run_bundle_from_the_cli_verifies_with_format_md_alone(demo):
     e = next(e for e in bundle["entries"] if e["kind"] == "result")
     assert not check_inclusion(e["seq"] - 1, size, sha(b"\x00" + bytes.fromhex(e["entry_hash"])),
                                [base64.b64decode(h) for h in e["proof"]][1:], root)
+
+
+# -- the demo's PDF (FORMAT.md "Proof bundle of a run", "Reports bound to the ledger" rule 5) ----
+def canonical(value) -> bytes:
+    """RFC 8785 JSON for what a results document holds (strings, integers, short decimals)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def document_parts(doc: dict, k: int) -> dict:
+    by_id = {r["requirement_id"]: r for r in doc["results"]}
+    return {"additional_tests": doc.get("additional_tests"), "additional_test_files": doc.get("additional_test_files"),
+            "covered_via": {rid: r.get("covered_via") for rid, r in by_id.items()},
+            "suggested": {rid: r.get("suggested") for rid, r in by_id.items()},
+            "if_confirmed": doc["summary"].get("if_confirmed"), "warnings": doc["warnings"][:k],
+            "plugins": doc.get("plugins"), "tailoring": doc.get("tailoring")}
+
+
+@pytest.fixture(scope="module")
+def demo_pdf(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pdf") / "demo"
+    subprocess.run([str(GOLIVE), "demo", str(out)], check=True, capture_output=True, timeout=600)
+    return out
+
+
+def test_the_demo_pdf_bundle_and_results_verify_with_format_md_alone(demo_pdf):
+    """The PDF's attachments: the bundle proves into the run's signed checkpoint, the document's
+    statuses are the recorded ones, and its test list and every other part hash to the digests
+    the run-finished entry records; an edited part does not."""
+    import pypdf  # reads the PDF's embedded files; no golive code
+
+    files = {name: data[0] for name, data in pypdf.PdfReader(demo_pdf / "golive-report.pdf").attachments.items()}
+    bundle, doc = json.loads(files["golive-proof-bundle.json"]), json.loads(files["results.json"])
+    public_key = ledger_key(ledger_rows(demo_pdf / "evidence"))
+    _, size, root = open_checkpoint(bundle["checkpoint"], public_key)
+    payloads = {}
+    for e in bundle["entries"]:
+        payload = base64.b64decode(e["payload"])
+        assert entry_hash(e["seq"], e["run_id"], e["kind"], e["prev_hash"], payload) == e["entry_hash"]
+        assert check_inclusion(e["seq"] - 1, size, sha(b"\x00" + bytes.fromhex(e["entry_hash"])),
+                               [base64.b64decode(h) for h in e["proof"]], root)
+        payloads.setdefault(e["kind"], []).append(json.loads(payload))
+    recorded = {p["requirement_id"]: p["status"] for p in payloads["result"]}
+    shown = {r["requirement_id"]: r.get("recorded_status") or r["status"] for r in doc["results"]}
+    assert shown == recorded and len(recorded) == 100
+    finished = payloads["run-finished"][0]
+    fields = ("id", "path", "kind", "name", "outcome", "requirements", "duration_s", "source")
+    tests = [{f: t.get(f) for f in fields} for t in doc["tests"]]
+    assert hashlib.sha256(canonical(tests)).hexdigest() == finished["tests_sha256"]
+    parts = document_parts(doc, finished["extras_warnings"])
+    assert {name: hashlib.sha256(canonical(v)).hexdigest() for name, v in parts.items()} == finished["extras_sha256"]
+    doc["additional_test_files"] = []  # a forger's edit
+    edited = document_parts(doc, finished["extras_warnings"])["additional_test_files"]
+    assert hashlib.sha256(canonical(edited)).hexdigest() != finished["extras_sha256"]["additional_test_files"]
