@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,6 +39,18 @@ from golive.run.verdict import cap_by_tests, judge, tests_detail
 from golive.run.linking import collect_tests, link_reasons, link_tests, suggest  # noqa: F401 - re-exported
 
 log = logging.getLogger("golive.run.runner")
+
+
+def _quiet_library_deprecations() -> None:
+    """exchange-calendars 4.13 on pandas 3.1 warns on every calendar it builds; sessions.py's
+    filter for it loses to databento, whose import puts "always show DeprecationWarning" in front
+    of every filter, and to other threads' catch_warnings. So databento is imported first and the
+    filter put in front of it, before any check thread starts."""
+    import databento  # noqa: F401
+
+    warnings.filterwarnings("ignore", message=r"Series\.values returning an ndarray that drops timezone",
+                            category=DeprecationWarning)
+
 
 DEFAULT_TIMEOUT_S = 300.0
 DEFAULT_CHECK = "traceability.linked_tests"  # judges requirements that have no check block
@@ -185,6 +198,7 @@ def run_plan(
 ) -> RunReport:
     """Run the plan against the target; ``on_outcome(outcome, done, total)`` drives progress."""
     options = options or RunOptions()
+    _quiet_library_deprecations()
     collector = _WarningCollector()
     golive_log = logging.getLogger("golive")
     golive_log.addHandler(collector)
