@@ -18,7 +18,7 @@ def digest_worker(monkeypatch):
     """Every verification of a gap-free ledger uses the worker, in batches of 3 entries."""
     monkeypatch.setattr(verify_digest, "PARALLEL_MIN_ENTRIES", 1)
     monkeypatch.setattr(verify_digest, "idle_core", lambda: True)  # however busy the machine is
-    monkeypatch.setattr(verify, "FETCH_BATCH", 3)
+    monkeypatch.setattr(verify, "WORKER_BATCH", 3)
     start = verify_digest.start_worker
 
     def recorded(*args):  # noqa: ANN002, ANN202
