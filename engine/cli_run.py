@@ -144,6 +144,7 @@ def authored_evidence(recorder, scope) -> tuple[dict[str, list[dict]], list[dict
     for a in attested:
         attestations.setdefault(a.get("requirement_id", ""), []).append(a)
     waivers = [{"requirement_id": w.get("requirement_id"), "approver": w.get("approver") or w.get("author_key_id", "")[:16],
+                "co_approvers": list(w.get("co_approvers") or []),
                 "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", ""),
                 "files": w.get("blobs") or []}
                for w in waived]
@@ -166,8 +167,7 @@ def apply_waivers_to_document(doc: dict, waivers: list[dict], bands: dict | None
     known = {r["requirement_id"] for r in doc["results"]}
     usable = [w for w in waivers if w["requirement_id"] in known]  # a waiver for a tailored-out or renamed id
     views = apply_waivers(doc, usable, as_of=doc["run"].get("finished"))
-    doc["waivers"] = [v.__dict__ | {"files": [dict(f) for f in v.files], "state_label": v.state_label}
-                      for v in views]  # JSON's own types: a stored document must equal the one rebuilt
+    doc["waivers"] = [v.as_dict() for v in views]  # JSON's own types: a stored document must equal the one rebuilt
     counts = {s: 0 for s in doc["summary"]["by_status"]}
     for r in doc["results"]:
         counts[r["status"]] += 1
@@ -224,8 +224,8 @@ def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[d
     brings the run's proof bundle (attached to a PDF, written beside HTML/Markdown)."""
     from golive.report import ReportInputError, render_to
 
-    waivers = [{k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created", "files") if k in w}
-               for w in doc.get("waivers", [])]
+    fields = ("requirement_id", "approver", "co_approvers", "reason", "expires", "created", "files")
+    waivers = [{k: w[k] for k in fields if k in w} for w in doc.get("waivers", [])]
     try:
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
             written = render_to(path, doc, plan, waivers=waivers, previous=past[-1] if past else None,

@@ -95,7 +95,7 @@ def test_one_requirement_in_a_run_lists_the_attestation_memo_and_file_digests(sh
 def test_a_waived_requirement_shows_its_waiver_beside_the_recorded_status(shown):
     text = invoke("evidence", "show", shown["run"][:8], "LIVE-SHADOW-01", "--store", shown["store"]).output
     assert "recorded status:  missing" in text and "effective status: waived" in text
-    assert f"approved by Ada Risk, expires {SOON}" in text and "memo: shadow week booked for Q1" in text
+    assert f"approved by Ada Risk, co-approved by Bea Compliance, expires {SOON}" in text and "memo: shadow week booked for Q1" in text
     detail = json.loads(invoke("evidence", "show", shown["run"], "LIVE-SHADOW-01", "--store", shown["store"],
                                "--json").output)
     assert detail["waiver"]["approver"] == "Ada Risk" and detail["waiver"]["memo"] == "shadow week booked for Q1"

@@ -73,3 +73,17 @@ def test_a_failing_verification_is_notified_once_and_recorded(tmp_path, smtp, we
     assert notify_after_verify(store, verify_store(store)) == []  # the same day again: deduplicated
     assert len(webhook.received) == hooks + 1
     store.close()
+
+
+def test_a_co_approved_waiver_expiring_is_one_event():
+    """A P1 waiver's co-approval (golive waive --second-to) is a waiver entry of its own; it
+    expires with the waiver it approves and must not be announced as a second waiver."""
+    from datetime import date
+
+    from golive.notify.events import expiring
+
+    first = {"seq": 5, "requirement_id": "LIVE-SHADOW-01", "expires": "2026-12-10", "approver": "Ada Risk"}
+    second = {**first, "seq": 6, "approver": "Bea Compliance", "second_to": 5}
+    events = expiring({"waiver": [first, second], "attestation": []}, 14, date(2026, 12, 3))
+    assert [e.summary for e in events] == [
+        "waiver for LIVE-SHADOW-01 (ledger entry 5) expires on 2026-12-10 (in 7 day(s))"]

@@ -116,6 +116,18 @@ def test_a_p1_waiver_applies_only_with_a_second_distinct_approver(store, tmp_pat
 
     assert ledger_views(alone) == ("missing", "missing") and ledger_views(both) == ("waived", "waived")
 
+    # both approvers are named wherever the waiver is: the document, every report, evidence show
+    assert both["waivers"][0]["approver"] == "Ada Risk" and both["waivers"][0]["co_approvers"] == ["Bea Compliance"]
+    assert both["by_id"]["LIVE-SHADOW-01"]["waiver"]["co_approvers"] == ["Bea Compliance"]
+    assert rebuild_document(ledger, both, both["run"]["id"])["waivers"] == both["waivers"]
+    report = invoke("report", both["run"]["id"], "--store", store, "-f", "md", "-f", "junit", "-f", "html",
+                    "-o", tmp_path / "r")
+    assert report.exit_code in (0, 1), report.output
+    for ext in (".md", ".xml", ".html"):
+        assert "Ada Risk, co-approved by Bea Compliance" in (tmp_path / "r").with_suffix(ext).read_text(), ext
+    shown = invoke("evidence", "show", both["run"]["id"], "LIVE-SHADOW-01", "--store", store)
+    assert "approved by Ada Risk, co-approved by Bea Compliance" in shown.output, shown.output
+
     # separation of duties: the co-approver approved a waiver of the run, so cannot sign it off alone
     signed = invoke("signoff", both["run"]["id"], "--decision", "go", "--note", "ok", "--by", "Bea Compliance",
                     "--store", store)

@@ -34,7 +34,7 @@ from sqlalchemy import text
 from golive.ledger.chain import TLOG_FIELD
 from golive.ledger.canonical import PayloadError, canonical_bytes, parse, to_jsonable
 from golive.ledger.checkpoint import Checkpoint, CheckpointError
-from golive.ledger.show import WAIVABLE, authored_entries, in_scope, waived_in_run
+from golive.ledger.show import WAIVABLE, authored_entries, co_approvers, in_scope, waived_in_run
 from golive.ledger.store import DB_ENV, Store, payload_bytes
 from golive.ledger.verify import verify_store
 from golive.model import Status
@@ -340,11 +340,14 @@ def rebuild_document(store: Store, doc: Mapping[str, Any] | None, run_id: str,
                "summary": summary, "coverage": coverage, "results": results, "tests": base.get("tests") or [],
                "additional_tests": base.get("additional_tests") or []}
     scoped = in_scope(store, run_id, "waivers")  # bound to the run's target and plan (golive.ledger.scope)
+    entries = authored_entries(store, "waiver")
+    seconds = co_approvers(store, run_id, entries)
     waivers = [{"requirement_id": w.get("requirement_id"),
                 "approver": w.get("approver") or str(w.get("author_key_id", ""))[:16],
+                "co_approvers": seconds.get(w["seq"], []),
                 "reason": w.get("justification", ""), "expires": w.get("expires"), "created": w.get("time", ""),
                 "files": w.get("blobs") or []}  # as golive run lists them (cli_run.authored_evidence)
-               for w in authored_entries(store, "waiver") if w["seq"] < run.started[0]  # those the run saw
+               for w in entries if w["seq"] < run.started[0]  # those the run saw
                and (w.get("revoked") or {}).get("seq", run.started[0]) >= run.started[0]  # not yet revoked
                and (scoped is None or w["seq"] in scoped)]
     _apply_waivers(rebuilt, waivers, bands)
@@ -359,8 +362,7 @@ def _apply_waivers(doc: dict[str, Any], waivers: list[dict[str, Any]], bands: Ma
 
     known = {r["requirement_id"] for r in doc["results"]}
     views = apply_waivers(doc, [w for w in waivers if w["requirement_id"] in known], as_of=doc["run"]["finished"])
-    doc["waivers"] = [v.__dict__ | {"files": [dict(f) for f in v.files], "state_label": v.state_label}
-                      for v in views]  # JSON's own types: a stored document must equal the one rebuilt
+    doc["waivers"] = [v.as_dict() for v in views]  # JSON's own types: a stored document must equal the one rebuilt
     statuses = [r["status"] for r in doc["results"]]
     doc["summary"]["by_status"] = {s: statuses.count(s) for s in doc["summary"]["by_status"]}
     refresh_groups(doc, dict(bands) if bands else None)

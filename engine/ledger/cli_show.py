@@ -125,7 +125,9 @@ def print_detail(d: dict[str, Any]) -> None:
     _files(d["artifacts"], "artifacts")
     w = d.get("waiver")
     if w:
-        line(f"waiver (entry {w['seq']}): approved by {w.get('approver') or '?'}, expires {w.get('expires')}, "
+        from golive.report.waivers import approved_by
+        line(f"waiver (entry {w['seq']}): approved by {approved_by(w.get('approver') or '?', w.get('co_approvers'))}, "
+             f"expires {w.get('expires')}, "
              f"signed {w.get('time', '')[:19]} by key {w.get('key_id', '')[:16]}")
         _memo_and_files(w)
     for a in d["attestations"]:

@@ -141,6 +141,18 @@ def in_scope(store: Store, run_id: str, kind: str) -> set[int] | None:
     return {int(s) for s in authored.get(kind) or ()} if isinstance(authored, dict) else None
 
 
+def co_approvers(store: Store, run_id: str, entries: list[dict[str, Any]] | None = None) -> dict[int, list[str]]:
+    """First-approval seq -> the names of the co-approvers ``run_id`` counted for that waiver
+    (its run-started entry's ``authored.waiver_approvals``: one per person, in entry order, as
+    golive.ledger.waiver_policy.settle chose them)."""
+    used = in_scope(store, run_id, "waiver_approvals") or set()
+    named: dict[int, list[str]] = {}
+    for w in entries if entries is not None else authored_entries(store, "waiver"):
+        if w["seq"] in used and w.get("second_to") is not None:
+            named.setdefault(int(w["second_to"]), []).append(str(w.get("approver") or w.get("author_key_id", "")[:16]))
+    return named
+
+
 def waived_in_run(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
     """The waivers in force for ``run_id``, by requirement: bound to its target and plan (as its
     run-started entry records), recorded before the run ended and not expired at its end (the
@@ -152,11 +164,14 @@ def waived_in_run(store: Store, run_id: str) -> dict[str, dict[str, Any]]:
     day = (when or "")[:10]
     scoped = in_scope(store, run_id, "waivers")
     held: dict[str, dict[str, Any]] = {}
-    for w in authored_entries(store, "waiver", in_force_at=seq_end):
+    entries = authored_entries(store, "waiver", in_force_at=seq_end)
+    seconds = co_approvers(store, run_id, entries)
+    for w in entries:
         if scoped is not None and w["seq"] not in scoped:
             continue  # another target's, or set aside by the run
         if w["seq"] < seq_end and str(w.get("expires") or "") >= day:
             held[str(w.get("requirement_id"))] = {"seq": w["seq"], "approver": w.get("approver", ""),
+                                                  "co_approvers": seconds.get(w["seq"], []),
                                                   "expires": w.get("expires"), "reason": w.get("justification", "")}
     return held
 

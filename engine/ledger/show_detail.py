@@ -90,6 +90,7 @@ def requirement_in_run(store: Store, what: str, requirement_id: str) -> dict[str
     if waived:
         entry = next((w for w in authored_entries(store, "waiver") if w["seq"] == waiver["seq"]), None)
         detail["waiver"] = _authored_view(entry, "waiver") if entry else dict(waiver)
+        detail["waiver"]["co_approvers"] = list(waiver.get("co_approvers") or [])  # as the run counted them
     used = ((body.get("details") or {}).get("attestation") or {}).get("seq")
     scoped = in_scope(store, run_id, "attestations")  # None: a run from before attestations were bound
     for a in authored_entries(store, "attestation", in_force_at=seq_end):

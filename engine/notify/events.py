@@ -83,6 +83,8 @@ def expiring(authored: dict[str, list[dict[str, Any]]], days: int, today: date) 
                 expires = date.fromisoformat(str(e.get("expires"))[:10])
             except ValueError:
                 continue  # no expiry (attestations may have none)
+            if e.get("second_to") is not None:
+                continue  # a co-approval expires with the waiver it approves: one event for both
             if today <= expires <= horizon and not e.get("revoked"):
                 rid = e.get("requirement_id", "?")
                 left = (expires - today).days

@@ -206,9 +206,9 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         results = Path(f"golive-{document['run']['id'][:8]}.json")
     prev = _read_document(previous, "previous results document") if previous else (stored_past[-1] if stored_past else None)
     past = [_read_document(p, "history document") for p in history] or stored_past
+    fields = ("requirement_id", "approver", "co_approvers", "reason", "expires", "created", "files")
     waivers = _read_waivers(waivers_path) if waivers_path else [
-        {k: w[k] for k in ("requirement_id", "approver", "reason", "expires", "created", "files") if k in w}
-        for w in document.get("waivers", [])]
+        {k: w[k] for k in fields if k in w} for w in document.get("waivers", [])]
     try:
         model = build_render_model(document, plan, previous=prev, waivers=waivers, history=past)
         if waivers_path:  # the user's waivers replace the recorded ones: the check did not cover them

@@ -58,7 +58,7 @@ def _testcase(suite: ET.Element, r: RequirementRow, attestations: tuple[Attestat
         ET.SubElement(case, "skipped", message=_message(r))
     elif r.status == "waived" and r.waiver is not None:
         ET.SubElement(case, "skipped", message=_x(
-            f"waived by {r.waiver.approver} until {r.waiver.expires}: {r.waiver.reason} "
+            f"waived by {r.waiver.approved_by} until {r.waiver.expires}: {r.waiver.reason} "
             f"(recorded status {r.recorded_status})"))
     props = ET.SubElement(case, "properties")
     for name, value in (("priority", r.priority), ("category", r.category), ("status", r.status),
@@ -71,7 +71,7 @@ def authored_properties(r: RequirementRow, attestations: tuple[AttestationView, 
     its sha256: ``waiver_memo``, ``waiver_file_N``, ``attestation_N`` and ``attestation_N_file_M``."""
     props: list[tuple[str, str]] = []
     if r.waiver is not None:
-        props.append(("waiver_memo", f"{r.waiver.approver}: {r.waiver.reason}"))
+        props.append(("waiver_memo", f"{r.waiver.approved_by}: {r.waiver.reason}"))
         props += [(f"waiver_file_{j}", _file(f)) for j, f in enumerate(r.waiver.files, start=1)]
     mine = [a for a in attestations if a.requirement_id == r.id]
     for i, a in enumerate(mine, start=1):

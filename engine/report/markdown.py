@@ -200,10 +200,10 @@ def _waivers(m: RenderModel) -> list[str]:
     if not m.waivers:
         return out + ["No waivers apply to this run.", ""]
     out += ["| Requirement | Approver | Justification | Expires | State |", "|---|---|---|---|---|"]
-    out += [f"| {md(w.requirement_id)} | {md(w.approver)} | {md(w.reason)} | {md(w.expires)} | "
+    out += [f"| {md(w.requirement_id)} | {md(w.approved_by)} | {md(w.reason)} | {md(w.expires)} | "
             f"{md(w.state_label)} (recorded: {md(w.recorded_status)}) |" for w in m.waivers]
     out += ["", "A waiver in force shows the requirement as waived; it is never counted as a pass.", ""]
-    return out + _attached([(f"{w.requirement_id}, waiver approved by {w.approver}", w.files) for w in m.waivers])
+    return out + _attached([(f"{w.requirement_id}, waiver approved by {w.approved_by}", w.files) for w in m.waivers])
 
 
 def _attestations(m: RenderModel) -> list[str]:

@@ -193,7 +193,7 @@ def _observation(row: RequirementRow, result: Mapping[str, Any], ids: "_Ids", re
 def _attached_resources(model: RenderModel, row: RequirementRow, resources: "_Resources") -> list[str]:
     """Back-matter resources (with SHA-256 hashes) for the files attached to the requirement's
     waiver and attestations, titled with who signed and their memo."""
-    owners = [(f"waiver by {row.waiver.approver} ({row.waiver.reason})", row.waiver.files)] if row.waiver else []
+    owners = [(f"waiver by {row.waiver.approved_by} ({row.waiver.reason})", row.waiver.files)] if row.waiver else []
     owners += [(f"{'supporting ' if a.supporting else ''}attestation by {a.attested_by} ({a.statement})", a.files)
                for a in model.attestations if a.requirement_id == row.id]
     return [resources.add("attached file", f"{owner}: {f['path']} (sha256 {f['sha256']})", f["path"],
@@ -208,7 +208,7 @@ def _finding(row: RequirementRow, result: Mapping[str, Any], ids: "_Ids", observ
         implementation = "implemented" if row.implemented else "planned"
     status_remarks = row.reason or f"golive status {row.status}"
     if row.waiver is not None:
-        status_remarks = (f"waived by {row.waiver.approver} until {row.waiver.expires}: {row.waiver.reason} "
+        status_remarks = (f"waived by {row.waiver.approved_by} until {row.waiver.expires}: {row.waiver.reason} "
                           f"(recorded status {row.recorded_status})")
     target = {
         "type": "objective-id",

@@ -1,7 +1,7 @@
 """Applying waivers to a run's results for reporting.
 
-A waiver is ``{requirement_id, approver, reason, expires, created}`` (from the ledger, where
-``golive waive`` records it). Judged at the run's finish time, so re-rendering an old run gives
+A waiver is ``{requirement_id, approver, reason, expires, created}`` and its ``co_approvers``
+(from the ledger, where ``golive waive`` records it). Judged at the run's finish time, so re-rendering an old run gives
 the same report:
 
 - unexpired, requirement not passing  -> status becomes ``waived`` (never counted as pass);
@@ -33,6 +33,17 @@ class WaiverView:
     state: str  # applied | expired | not-needed
     recorded_status: str
     files: tuple[dict[str, Any], ...] = ()  # attached to the waiver: {"path", "sha256", "size"}
+    co_approvers: tuple[str, ...] = ()  # who else approved it (golive waive --second-to), as counted
+
+    @property
+    def approved_by(self) -> str:
+        """``Hana Ito`` or ``Hana Ito, co-approved by Ravi Shah``: every name the run counted."""
+        return approved_by(self.approver, self.co_approvers)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The view as JSON's own types (a stored document must equal the one rebuilt)."""
+        return self.__dict__ | {"files": [dict(f) for f in self.files], "co_approvers": list(self.co_approvers),
+                                "state_label": self.state_label}
 
     @property
     def state_label(self) -> str:
@@ -42,6 +53,12 @@ class WaiverView:
                     f"{', '.join(WAIVABLE)} only)")
         return {"applied": "in force", "expired": "expired — no longer applies",
                 "not-needed": "not needed (requirement passes)"}[self.state]
+
+
+def approved_by(approver: str, co_approvers: Any = ()) -> str:
+    """An approver and the co-approvers of one waiver, as a report sentence names them."""
+    others = [str(c) for c in co_approvers or () if str(c)]
+    return approver + (f", co-approved by {', '.join(others)}" if others else "")
 
 
 def _moment(value: Any, field: str, req: str) -> datetime:
@@ -92,6 +109,8 @@ def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tu
             result["status"] = "waived"
             result["waiver"] = {k: str(w.get(k, "")) for k in
                                 ("approver", "reason", "expires", "created")}
+            if w.get("co_approvers"):
+                result["waiver"]["co_approvers"] = [str(c) for c in w["co_approvers"]]
             if files:
                 result["waiver"]["files"] = [dict(f) for f in files]
         else:
@@ -99,7 +118,8 @@ def apply_waivers(doc: dict, waivers: list[Mapping[str, Any]], as_of: Any) -> tu
         views.append(WaiverView(requirement_id=req, approver=str(w["approver"]),
                                 reason=str(w["reason"]), expires=str(w["expires"]),
                                 created=str(w.get("created", "")), state=state,
-                                recorded_status=recorded, files=files))
+                                recorded_status=recorded, files=files,
+                                co_approvers=tuple(str(c) for c in w.get("co_approvers") or ())))
     return tuple(sorted(views, key=lambda v: (v.requirement_id, v.expires)))
 
 

@@ -34,7 +34,7 @@ class LedgerStatus:
     signoffs: tuple[dict[str, Any], ...]
     notifications: tuple[dict[str, Any], ...]
     schedule_problems: tuple[dict[str, Any], ...]  # misfires, skips, errors
-    authored: dict[str, int]  # attestations, waivers: how many recorded
+    authored: dict[str, int]  # waivers (first approvals), their co-approvals, attestations: how many recorded
 
 
 def ledger_status(store: Store) -> LedgerStatus:
@@ -48,6 +48,9 @@ def ledger_status(store: Store) -> LedgerStatus:
         corrections = _newest(conn, "correction", RECENT)
         signoffs = _newest(conn, "signoff", RECENT)
         notifications = _newest(conn, "notification", RECENT)
+        # a co-approval (golive waive --second-to) is a waiver entry, not another waiver
+        co_approvals = sum(1 for (p,) in conn.execute(text("SELECT payload FROM ledger_entries WHERE kind = 'waiver'"))
+                           if _body(p).get("second_to") is not None)
         schedule = [(seq, run_id, body) for seq, run_id, body in _newest(conn, "schedule", RECENT * 4)
                     if body.get("event") in SCHEDULE_PROBLEMS][:RECENT]
     return LedgerStatus(
@@ -68,7 +71,8 @@ def ledger_status(store: Store) -> LedgerStatus:
         schedule_problems=tuple({"seq": seq, **_fields(body, "event", "job_id", "scheduled_for", "time"),
                                  "detail": str(body.get("reason") or body.get("error") or body.get("message") or "")}
                                 for seq, _, body in schedule),
-        authored={k: kinds.get(k, 0) for k in ("waiver", "attestation")})
+        authored={"waiver": kinds.get("waiver", 0) - co_approvals, "co-approval": co_approvals,
+                  "attestation": kinds.get("attestation", 0)})
 
 
 def _newest(conn, kind: str, limit: int) -> list[tuple[int, str, dict[str, Any]]]:  # noqa: ANN001

@@ -114,7 +114,7 @@ def _render_model(doc: Mapping[str, Any] | None) -> tuple[Any, str]:
     from golive.report.inputs import ReportInputError
     from golive.report.model import build_render_model
 
-    waivers = [{k: w.get(k) for k in ("requirement_id", "approver", "reason", "expires", "created")}
+    waivers = [{k: w.get(k) for k in ("requirement_id", "approver", "co_approvers", "reason", "expires", "created")}
                for w in doc.get("waivers") or ()]
     try:
         digest = str(((doc.get("run") or {}).get("plan") or {}).get("digest") or "")
