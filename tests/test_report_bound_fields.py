@@ -193,3 +193,13 @@ def test_from_ledger_leaves_out_a_changed_test_list(store, tmp_path):
     assert res.exit_code == 0, res.output
     assert json.loads(out.read_text())["tests"] == []
     assert "the stored test list differs from the digest the ledger recorded" in out.with_suffix(".md").read_text()
+
+
+def test_a_changed_run_id_is_refused_naming_the_file_that_was_read(store):
+    path = run_file(store)
+    doc = json.loads(path.read_text())
+    real = doc["run"]["id"]
+    doc["run"]["id"] = "FORGED-RUN"
+    path.write_text(json.dumps(doc))
+    res = invoke("report", real, "--store", store, "-f", "json", "-o", store / "r.json")
+    assert res.exit_code == 3 and f"runs/{path.name} claims run 'FORGED-RUN'" in res.output, res.output

@@ -82,3 +82,14 @@ def test_render_to_picks_the_format_from_the_extension(results, tmp_path):
     assert out.read_text().startswith("# Live Trading Test Plan Gap Analysis Report")
     with pytest.raises(ReportInputError, match="cannot tell the report format of .*report.docx"):
         render_to(tmp_path / "report.docx", doc)
+
+
+@pytest.mark.parametrize("name,starts", [("out.md", b"# "), ("out.html", b"<!DOCTYPE html>"), ("out.xml", b"<?xml"),
+                                         ("out.oscal.json", b"{"), ("out.pdf", b"%PDF"), ("out.txt", b"%PDF")])
+def test_without_format_the_out_extension_picks_it(results, tmp_path, name, starts):
+    res = CliRunner().invoke(report, [str(results), "-o", str(tmp_path / name)])
+    assert res.exit_code == 0, res.output
+    data = (tmp_path / name).read_bytes()
+    assert data.startswith(starts), data[:40]
+    if name == "out.oscal.json":
+        assert "assessment-results" in json.loads(data)

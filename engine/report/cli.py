@@ -106,6 +106,14 @@ def _load_plan(plan_path: Path | None, document: dict) -> Any:
     return plan
 
 
+def format_of(out: Path | None) -> str:
+    """The format an output file's extension names (``r.md`` -> md), else pdf."""
+    from golive.report.render import EXTENSIONS
+
+    name = out.name.lower() if out else ""
+    return next((f for f, ext in sorted(EXTENSIONS.items(), key=lambda e: -len(e[1])) if name.endswith(ext)), "pdf")
+
+
 def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> dict[str, Path]:
     """One path per format: ``--out`` itself for one format, ``--out`` + extension for several."""
     from golive.report.render import EXTENSIONS
@@ -122,9 +130,10 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 @click.command("report", epilog="Exit codes: 0 rendered; 2 bad input; 3 the document disagrees with the "
                "ledger (a changed runs/<run>.json or results file) or the ledger does not verify.")
 @click.argument("results", metavar="RESULTS_JSON|RUN", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-f", "--format", "formats", multiple=True, default=("pdf",), show_default=True,
+@click.option("-f", "--format", "formats", multiple=True,
               type=click.Choice(["pdf", "html", "md", "json", "junit", "oscal"]),
-              help="Output format; repeat for several.")
+              help="Output format; repeat for several [default: the one -o's extension names "
+                   "(.pdf .html .md .json .xml .oscal.json), else pdf].")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (several formats: the extension is replaced per format).")
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path),
@@ -157,6 +166,8 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
     a difference is refused with exit 3, and --from-ledger renders what the ledger holds.
     """
     import os
+
+    formats = formats or (format_of(out),)
 
     from golive.ledger.store import DB_ENV
 
@@ -275,9 +286,9 @@ def _load_recorded(hist: Any, store_dir: Path | None, run: Path, from_ledger: bo
             return None, f"{hist.RUNS}/*_{run}*.json"
         raise ReportUsageError(f"recorded run {run} in {runs_dir}: cannot be read ({type(exc).__name__}: {exc}); "
                                f"`golive report {run} --from-ledger` renders it from the ledger") from None
-    run_id = str((document.get("run") or {}).get("id") or run) if isinstance(document, dict) else str(run)
-    names = sorted(runs_dir.glob(f"*_{run_id}.json"))
-    return document, f"{hist.RUNS}/{names[0].name if names else run_id + '.json'}"
+    # the file that was read, found by the id asked for: not by the run.id it says (that may be forged)
+    names = sorted(runs_dir.glob(f"*_{run}*.json"))
+    return document, f"{hist.RUNS}/{names[0].name if len(names) == 1 else f'*_{run}*.json'}"
 
 
 def _bind(document: dict | None, where: str, store_dir: Path | None, recorded: bool, from_ledger: bool,
