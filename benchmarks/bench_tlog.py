@@ -16,8 +16,10 @@ entry sizes are realistic. Figures:
 * verification: RFC 9162 path check alone, and the whole tlog-proof (Ed25519 note signature,
   entry re-hash, path) as ``golive evidence verify-proof`` does it;
 * consistency proof generation and verification between random sizes;
-* ``verify_store`` over all entries (chain, signatures, run roots, tree heads); baseline: the
-  same store's tree recomputed alone, so the tree's share of verification is visible.
+* ``verify_store`` over all entries (chain, signatures, run roots, tree heads) as the CLI runs
+  it, then in-process on one core, with the digest worker forced on, and entry by entry (every
+  batch through ``verify_scan.exact_batch``: the pass before whole-batch checks, a baseline);
+  baseline: the same store's tree recomputed alone, so the tree's share is visible.
 
     python benchmarks/bench_tlog.py [--entries 1000000] [--batch 1000] [--proofs 2000] [--store DIR]
 """
@@ -39,7 +41,7 @@ from golive.ledger.canonical import canonical_bytes
 from golive.ledger.chain import Ledger, PendingEntry
 from golive.ledger.proofs import inclusion_proof, verify_inclusion_text
 from golive.ledger.simulate import make_outcome, run_header
-from golive.ledger import tlog
+from golive.ledger import tlog, verify_digest, verify_scan
 from golive.ledger.treestore import StoredTree, stored_size
 
 from bench_ledger import empty_target  # benchmarks/ is this script's sys.path[0]
@@ -95,6 +97,28 @@ def timed(fn):  # noqa: ANN001, ANN201
     wall, cpu = time.perf_counter(), time.process_time()
     value = fn()
     return value, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def timed_verify(store: Store, mode: str = "auto"):  # noqa: ANN201
+    """verify_store as the CLI runs it ("auto": the digest worker starts when a core is idle),
+    "in-process" (no worker: one core), "worker" (forced on), or "entry by entry" (in-process,
+    every batch through ``exact_batch``: the pass as it was before whole-batch checks);
+    (report, wall s, CPU s of this process, worker CPU s, runnable/total processes before)."""
+    running = Path("/proc/loadavg").read_text().split()[3] if Path("/proc/loadavg").exists() else "?"
+    saved = verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify_scan.Scan.whole_batch
+    if mode in ("in-process", "entry by entry"):
+        verify_digest.PARALLEL_MIN_ENTRIES = 10**18
+    if mode == "entry by entry":
+        verify_scan.Scan.whole_batch = lambda self, *batch: False
+    elif mode == "worker":
+        verify_digest.idle_core = lambda: True
+    children = os.times().children_user + os.times().children_system
+    try:
+        report, elapsed, cpu = timed(lambda: verify_store(store, check_blobs=False))
+    finally:
+        verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify_scan.Scan.whole_batch = saved
+    worker = os.times().children_user + os.times().children_system - children
+    return report, elapsed, cpu, worker, running
 
 
 def on_demand_proof(conn, index: int, size: int) -> list[bytes]:  # noqa: ANN001
@@ -181,10 +205,7 @@ def measure(args: argparse.Namespace, tmp: Path, rng: random.Random) -> int:
     print(f"consistency proof, generate / verify:         {cons_ms:7.3f} ({c['cons']:.3f}) / "
           f"{cons_verify_ms:.3f} ({c['consv']:.3f})")
 
-    running = Path("/proc/loadavg").read_text().split()[3] if Path("/proc/loadavg").exists() else "?"
-    children = os.times().children_user + os.times().children_system
-    report, elapsed, cpu = timed(lambda: verify_store(store, check_blobs=False))
-    worker = os.times().children_user + os.times().children_system - children  # the digest worker, if started
+    report, elapsed, cpu, worker, running = timed_verify(store)
     if not report.ok:
         raise SystemExit(f"verification FAILED: {report.first_problem}")
     with store.read() as conn:
@@ -198,6 +219,14 @@ def measure(args: argparse.Namespace, tmp: Path, rng: random.Random) -> int:
           f"{report.entries / elapsed:9,.0f} entries/s  ({elapsed:.1f} s wall, {report.entries / cpu:,.0f} per CPU-s)")
     print(f"  digest worker: {f'{worker:.1f} CPU-s' if worker else 'not started (small ledger or no idle core)'}; "
           f"runnable/total before: {running}; load average {os.getloadavg()[0]:.2f}")
+    for mode in ("in-process", "worker", "entry by entry"):
+        forced, wall, cpu, worker, running = timed_verify(store, mode)
+        assert forced.ok and forced.tree_root == report.tree_root
+        label = {"in-process": "in-process (one core)", "worker": "digest worker forced on",
+                 "entry by entry": "baseline, entry by entry"}[mode]
+        print(f"  {label + ':':26} {forced.entries / wall:9,.0f} entries/s  ({wall:.1f} s wall, "
+              f"{forced.entries / cpu:,.0f} per CPU-s of this process, worker {worker:.1f} CPU-s; "
+              f"runnable/total before: {running}, load average {os.getloadavg()[0]:.2f})")
     print(f"baseline, the tree alone recomputed from entry hashes: {size / tree_s:9,.0f} entries/s  "
           f"({tree_s:.1f} s: {100 * tree_s / elapsed:.0f}% of verify)")
     return 0
