@@ -356,7 +356,9 @@ def _proof(m: RenderModel) -> list[str]:
     fence = code_fence(commands)
     return ["### Proof bundle", "",
             f"- **Bundle**: {md(p.file_name)} beside this report ({p.entries} ledger entries with inclusion proofs)",
-            f"- **Log**: {md(p.origin)}", f"- **Checkpoint**: tree size {p.size}, root hash {md(p.root_hex)}",
+            f"- **Log**: {md(p.origin)}",
+            f"- **Checkpoint**: tree size {p.size} (the ledger up to this run's last entry; the checkpoint entry "
+            f"that signs them is the next one), root hash {md(p.root_hex)}",
             f"- **Witness cosignatures**: {md(', '.join(p.cosigners)) if p.cosigners else 'none'}",
             f"- **Timestamp**: {when}", "", fence, *commands, fence, ""]
 
