@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def test_a_store_signed_through_the_agent_verifies_with_the_public_key_alone(age
                                                       .public_bytes(serialization.Encoding.Raw,
                                                                     serialization.PublicFormat.Raw)])
     assert report.ok and report.signatures >= 2 and report.checkpoints == 1, report.problems
+    res = invoke("evidence", "verify", "--store", store, "--trusted-key", key.with_suffix(".pub"))
+    assert res.exit_code == 0, res.output  # ssh-keygen's own .pub ("ssh-ed25519 AAAA... comment") is a trust anchor
     raw = private_raw(key)
     assert raw not in store_bytes(store) and raw.hex().encode() not in store_bytes(store)
     assert marker.stem == recorder.signer.key_id
@@ -280,7 +283,12 @@ def test_a_golive_run_signed_by_the_agent_says_so_in_every_report_format(agent, 
                   public_pem_of(agent[1], tmp_path / "k.pem")).exit_code == 0
 
 
-def test_a_plain_key_file_is_flagged_in_every_report_format(tmp_path):
+@pytest.mark.parametrize("passphrase_set", [False, True], ids=["no-passphrase-variable", "GOLIVE_KEY_PASSPHRASE-set"])
+def test_a_plain_key_file_is_flagged_in_every_report_format(passphrase_set, tmp_path, monkeypatch):
+    """A passphrase variable set for other stores does not stop a plain key from signing (it used
+    to fail every run with 'is encrypted'), and the key is still reported as unprotected."""
+    if passphrase_set:
+        monkeypatch.setenv("GOLIVE_KEY_PASSPHRASE", "s3cret-pass")
     store = tmp_path / "evidence"
     assert invoke("keys", "init", "--store", store).exit_code == 0
     assert invoke("run", "--target", WORKSPACE, "--store", store, "-q").exit_code == 1
@@ -330,3 +338,101 @@ def test_a_file_key_rotates_to_the_environment_key_and_a_stray_one_is_refused(tm
     monkeypatch.delenv("GOLIVE_STORE_KEY")
     assert invoke("evidence", "verify", "--store", store).exit_code == 0
     assert not [p for p in (store / "keys").glob("*.key") if p.stem == recorder.signer.key_id]
+
+
+def test_a_plain_key_file_loads_with_any_passphrase_and_an_encrypted_one_needs_the_right_one(tmp_path, monkeypatch):
+    from golive.ledger.keys import KeyDirectory
+    monkeypatch.delenv("GOLIVE_KEY_PASSPHRASE", raising=False)
+    plain = KeyDirectory(tmp_path / "plain")
+    plain.create()
+    assert plain.load(passphrase="for-another-key").protection == "none"
+    monkeypatch.setenv("GOLIVE_KEY_PASSPHRASE", "for-another-key")
+    assert plain.load().protection == "none" and not plain.is_protected(plain.current_id)
+    locked = KeyDirectory(tmp_path / "locked")
+    locked.create("right-one")
+    with pytest.raises(KeyFileError, match="wrong passphrase"):
+        locked.load()
+    monkeypatch.delenv("GOLIVE_KEY_PASSPHRASE")
+    with pytest.raises(KeyFileError, match="is encrypted: give its passphrase"):
+        locked.load()
+    assert locked.load(passphrase="right-one").protection == "passphrase"
+
+
+def encrypted_with(store: Path, passphrase: str) -> bool:
+    """Whether the store's current key file is encrypted and opens with ``passphrase``."""
+    key_file = store / "keys" / ((store / "keys" / "current").read_text().strip() + ".key")
+    assert key_file.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    return serialization.load_pem_private_key(key_file.read_bytes(), passphrase.encode()) is not None
+
+
+def test_passphrase_options_take_the_variable_and_never_prompt_for_it(tmp_path):
+    """`keys init/rotate --passphrase` with GOLIVE_KEY_PASSPHRASE set and no input: no prompt."""
+    store, env = tmp_path / "evidence", {"GOLIVE_KEY_PASSPHRASE": "from-the-ci-secret"}
+    res = CliRunner().invoke(cli, ["keys", "init", "--store", str(store), "--passphrase"], input="", env=env)
+    assert res.exit_code == 0 and "protection: passphrase" in res.output and "Key passphrase" not in res.output, res.output
+    assert encrypted_with(store, "from-the-ci-secret")
+    old = (store / "keys" / "current").read_text().strip()
+    res = CliRunner().invoke(cli, ["keys", "rotate", "--store", str(store), "--passphrase"], input="", env=env)
+    assert res.exit_code == 0 and "Key passphrase" not in res.output, res.output
+    assert (store / "keys" / "current").read_text().strip() != old and encrypted_with(store, "from-the-ci-secret")
+    assert invoke("evidence", "verify", "--store", store).exit_code == 0
+
+
+def test_passphrase_options_without_input_or_variable_say_what_to_set(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOLIVE_KEY_PASSPHRASE", raising=False)
+    store = tmp_path / "evidence"
+    for command in ("init", "rotate"):
+        res = CliRunner().invoke(cli, ["keys", command, "--store", str(store), "--passphrase"], input="")
+        assert res.exit_code == 2 and "set GOLIVE_KEY_PASSPHRASE" in res.output, res.output
+        if command == "init":
+            assert not (store / "keys" / "current").exists()
+            assert invoke("keys", "init", "--store", store).exit_code == 0  # rotate needs a store
+    # a real process with stdin closed and no controlling terminal (getpass's own fallback path)
+    golive = [sys.executable, "-m", "golive", "keys", "init", "--store", str(tmp_path / "ci"), "--passphrase"]
+    env = {k: v for k, v in os.environ.items() if k != "GOLIVE_KEY_PASSPHRASE"}
+    proc = subprocess.run(golive, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                          start_new_session=True, timeout=120)
+    assert proc.returncode == 2 and "set GOLIVE_KEY_PASSPHRASE" in proc.stderr, proc.stderr
+    proc = subprocess.run(golive, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                          env={**env, "GOLIVE_KEY_PASSPHRASE": "piped-ci"}, start_new_session=True)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert encrypted_with(tmp_path / "ci", "piped-ci")
+
+
+def openssh_public_line(key, comment: str = "someone@host") -> str:
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode() + f" {comment}\n"
+
+
+def test_trusted_key_takes_an_openssh_public_key(tmp_path, monkeypatch):
+    """`--trusted-key` accepts "ssh-ed25519 AAAA... comment" (a file or inline); another key
+    type is refused by name."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from golive.ledger.keys import KeyDirectory, load_public_key
+    pem, _raw = pem_key()
+    monkeypatch.setenv("GOLIVE_STORE_KEY", pem)
+    store = tmp_path / "evidence"
+    assert invoke("keys", "init", "--store", store, "--from-env").exit_code == 0
+    record_run(LedgerRecorder(Store(store), default_signer(Store(store), create=False)), 2)
+    monkeypatch.delenv("GOLIVE_STORE_KEY")
+    store_key = serialization.load_pem_private_key(pem.encode(), None)
+    pub = tmp_path / "store.pub"
+    pub.write_text(openssh_public_line(store_key))
+    assert load_public_key(str(pub)) == KeyDirectory(store / "keys").public_raw(
+        (store / "keys" / "current").read_text().strip())
+    for trusted in (pub, openssh_public_line(store_key).strip()):
+        res = invoke("evidence", "verify", "--store", store, "--trusted-key", trusted)
+        assert res.exit_code == 0 and "OK" in res.output, res.output
+    stranger = tmp_path / "stranger.pub"
+    stranger.write_text(openssh_public_line(Ed25519PrivateKey.generate()))
+    res = invoke("evidence", "verify", "--store", store, "--trusted-key", stranger)
+    assert res.exit_code == 1 and "trusted" in res.output, res.output  # parsed, and it is not the store's key
+    ecdsa = tmp_path / "ecdsa.pub"
+    ecdsa.write_text(openssh_public_line(ec.generate_private_key(ec.SECP256R1())))
+    res = invoke("evidence", "verify", "--store", store, "--trusted-key", ecdsa)
+    assert res.exit_code == 2 and "ecdsa-sha2-nistp256 key, not Ed25519" in res.output, res.output
+    broken = tmp_path / "broken.pub"
+    broken.write_text("ssh-ed25519 AAAAnot-base64 x\n")
+    res = invoke("evidence", "verify", "--store", store, "--trusted-key", broken)
+    assert res.exit_code == 2 and "not an OpenSSH public key line" in res.output and "Traceback" not in res.output

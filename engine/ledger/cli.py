@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -53,9 +54,19 @@ def _open(store_dir: Path | None, db_url: str | None, must_exist: bool = True) -
 
 
 def _passphrase(ask: bool, confirm: bool = False) -> str | None:
+    """For ``--passphrase``: GOLIVE_KEY_PASSPHRASE when set (no prompt: CI has no terminal), else
+    a prompt; exit 2 saying what to set when there is nothing to prompt on."""
     if not ask:
         return None
-    return click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm) or None
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    try:
+        return click.prompt("Key passphrase", hide_input=True, confirmation_prompt=confirm) or None
+    except click.Abort:
+        if sys.stdin is not None and sys.stdin.isatty():
+            raise  # Ctrl-C or Ctrl-D at the prompt: the user stopped
+        _fail_input(f"--passphrase: no terminal to ask the passphrase on (input closed): set {PASSPHRASE_ENV} "
+                    "to it, or run the command in a terminal")
 
 
 def _guard(fn: Callable[[], Any]) -> Any:
@@ -228,7 +239,7 @@ def protection_options(f: Callable) -> Callable:
                      help="Use an Ed25519 key held by the ssh-agent (SSH_AUTH_SOCK; add it with ssh-add); name it "
                           "by fingerprint or comment when the agent holds several. Only its public key is stored.")(f)
     return click.option("--passphrase", "ask", is_flag=True,
-                        help=f"Encrypt the new key file with a passphrase (prompted; else {PASSPHRASE_ENV}).")(f)
+                        help=f"Encrypt the new key file with a passphrase ({PASSPHRASE_ENV} when set, else prompted).")(f)
 
 
 def _held_key(agent: str | None, from_env: bool) -> tuple[Any, str, str] | None:
@@ -289,9 +300,10 @@ def init(store_dir, db_url, ask, agent, from_env) -> None:
 def rotate(store_dir, db_url, ask, agent, from_env) -> None:
     """Replace the signing key; the rotation entry is signed by the old and the new key.
 
-    --passphrase prompts for the old key's passphrase, then the new one's; --agent / --from-env
-    rotate to a key kept in the ssh-agent or the environment (with --passphrase, the prompt is for
-    the old key's file only).
+    --passphrase prompts for the old key's passphrase, then the new one's (with
+    GOLIVE_KEY_PASSPHRASE set, both are that value and nothing is prompted); --agent / --from-env
+    rotate to a key kept in the ssh-agent or the environment (with --passphrase, the passphrase
+    is for the old key's file only).
     """
     _one_protection(False, agent, from_env)
     store = _guard(lambda: _open(store_dir, db_url))

@@ -21,12 +21,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PASSPHRASE_ENV = "GOLIVE_KEY_PASSPHRASE"
 RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+OPENSSH_PUBLIC_PREFIXES = (b"ssh-", b"ecdsa-", b"sk-")  # key types of an OpenSSH .pub line
 
 
 class KeyFileError(Exception):
@@ -68,6 +69,27 @@ def unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def load_private_pem(data: bytes, passphrase: str | None, where: str, ask: str,
+                     loader=serialization.load_pem_private_key, make_one: str = ""):  # noqa: ANN001
+    """A private key from ``data`` (``loader``: cryptography's PEM or OpenSSH loader), plain or
+    encrypted. A plain key loads without the passphrase even when one is given (cryptography
+    refuses a password for a plain key, and a passphrase set for other stores or keys must not
+    break this one); an encrypted key needs it (``ask`` says how to give it; ``make_one`` is
+    added when the data is no key at all). The parser's own messages are never repeated: they
+    could quote the secret."""
+    try:
+        return loader(data, password=None)
+    except TypeError:  # encrypted
+        if not passphrase:
+            raise KeyFileError(f"{where} is encrypted: {ask}") from None
+    except ValueError:
+        raise KeyFileError(f"{where} is not a PEM (PKCS#8) or OpenSSH private key{make_one}") from None
+    try:
+        return loader(data, password=passphrase.encode())
+    except (TypeError, ValueError):
+        raise KeyFileError(f"{where}: cannot decrypt it with the passphrase given (wrong passphrase?)") from None
+
+
 @dataclass
 class Signer:
     """A private key able to sign ledger heads; ``key_id`` names it in entries. ``protection``
@@ -105,17 +127,14 @@ def verify_signature(public_raw: bytes, signature: bytes, message: bytes) -> boo
 
 
 def load_public_key(spec: str) -> bytes:
-    """Raw public key bytes from a PEM file path, a ``.pub`` file, or base64 of the raw key."""
+    """Raw public key bytes from a file (PEM SubjectPublicKeyInfo, or an OpenSSH ``ssh-ed25519
+    AAAA... comment`` line such as ssh-keygen's ``.pub``: what ``keys init --agent`` users hold),
+    an OpenSSH line given inline, or base64 of the raw key."""
     path = Path(spec)
     if path.is_file():
-        data = path.read_bytes()
-        try:
-            key = serialization.load_pem_public_key(data)
-        except ValueError as exc:
-            raise KeyFileError(f"{path}: not a PEM public key ({exc})") from exc
-        if not isinstance(key, Ed25519PublicKey):
-            raise KeyFileError(f"{path}: not an Ed25519 public key")
-        return key.public_bytes(*RAW)
+        return parse_public_key(path.read_bytes(), str(path))
+    if spec.lstrip().encode().startswith(OPENSSH_PUBLIC_PREFIXES):
+        return parse_public_key(spec.encode(), f"{spec[:40]!r}")
     try:
         raw = unb64(spec)
     except ValueError:
@@ -123,6 +142,25 @@ def load_public_key(spec: str) -> bytes:
     if len(raw) != 32:
         raise KeyFileError(f"{spec!r}: an Ed25519 public key is 32 bytes, got {len(raw)}")
     return raw
+
+
+def parse_public_key(data: bytes, where: str) -> bytes:
+    """Raw Ed25519 public key from PEM or OpenSSH public key text; anything else is refused
+    naming ``where`` and what it holds."""
+    openssh = data.lstrip().startswith(OPENSSH_PUBLIC_PREFIXES)
+    try:
+        key = (serialization.load_ssh_public_key(data.strip()) if openssh
+               else serialization.load_pem_public_key(data))
+    except (ValueError, TypeError) as exc:
+        kind = "an OpenSSH public key line" if openssh else "a PEM public key"
+        raise KeyFileError(f"{where}: not {kind} ({exc}); give the key's .pub (PEM or "
+                           "`ssh-ed25519 AAAA...`) or its raw bytes in base64") from None
+    except UnsupportedAlgorithm as exc:
+        raise KeyFileError(f"{where}: unsupported key type ({exc}); golive signs with Ed25519 only") from None
+    if not isinstance(key, Ed25519PublicKey):
+        kind = data.split()[0].decode("ascii", "replace") if openssh else type(key).__name__
+        raise KeyFileError(f"{where}: a {kind} key, not Ed25519 (golive signs with Ed25519 only)")
+    return key.public_bytes(*RAW)
 
 
 class KeyDirectory:
@@ -256,14 +294,8 @@ class KeyDirectory:
             raise KeyFileError(f"private key {key_id[:16]}... not found at {path}" + given)
         if passphrase is None:
             passphrase = os.environ.get(PASSPHRASE_ENV) or None
-        try:
-            key = serialization.load_pem_private_key(
-                path.read_bytes(), password=passphrase.encode() if passphrase else None)
-        except TypeError:
-            raise KeyFileError(f"{path} is encrypted: give its passphrase (--passphrase prompt or "
-                            f"{PASSPHRASE_ENV})") from None
-        except ValueError as exc:
-            raise KeyFileError(f"{path}: cannot load ({exc}); wrong passphrase?") from None
+        key = load_private_pem(path.read_bytes(), passphrase, str(path),
+                               f"give its passphrase (--passphrase prompt or {PASSPHRASE_ENV})")
         if not isinstance(key, Ed25519PrivateKey):
             raise KeyFileError(f"{path} is not an Ed25519 private key")
         signer = Signer(key, protection="passphrase" if self.is_protected(key_id) else "none")

@@ -30,7 +30,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from golive.ledger.keys import PASSPHRASE_ENV, RAW, KeyFileError, Signer, key_id_of, verify_signature
+from golive.ledger.keys import (PASSPHRASE_ENV, RAW, KeyFileError, Signer, key_id_of, load_private_pem,
+                                verify_signature)
 
 PROTECTIONS = ("passphrase", "agent", "environment", "none")
 STORE_KEY_ENV = "GOLIVE_STORE_KEY"
@@ -42,22 +43,10 @@ MAX_KEY_FILE_BYTES = 64 * 1024
 # -- environment-provided key ------------------------------------------------------------------
 def _parse_private(data: bytes, where: str) -> Ed25519PrivateKey:
     """A PKCS#8 PEM or OpenSSH private key (encrypted ones take ``GOLIVE_KEY_PASSPHRASE``)."""
-    password = (os.environ.get(PASSPHRASE_ENV) or "").encode() or None
     loader = (serialization.load_ssh_private_key if b"OPENSSH PRIVATE KEY" in data
               else serialization.load_pem_private_key)
-    # never echo the parser's messages: they could quote part of the secret
-    try:
-        key = loader(data, password=None)  # a plain key loads whether or not a passphrase is set
-    except TypeError:
-        if not password:
-            raise KeyFileError(f"{where} is encrypted: set {PASSPHRASE_ENV} too") from None
-        try:
-            key = loader(data, password=password)
-        except (TypeError, ValueError):
-            raise KeyFileError(f"{where}: cannot decrypt it with {PASSPHRASE_ENV} (wrong passphrase?)") from None
-    except ValueError:
-        raise KeyFileError(f"{where} is not a PEM (PKCS#8) or OpenSSH private key; make one with "
-                           "`openssl genpkey -algorithm ed25519`") from None
+    key = load_private_pem(data, os.environ.get(PASSPHRASE_ENV) or None, where, f"set {PASSPHRASE_ENV} too",
+                           loader, "; make one with `openssl genpkey -algorithm ed25519`")
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{where} is not an Ed25519 private key (golive signs with Ed25519)")
     return key
