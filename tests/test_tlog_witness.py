@@ -1,6 +1,8 @@
 """Witnesses (c2sp.org/tlog-witness, tlog-cosignature): two `golive evidence witness serve`
 processes on loopback cosign a log's checkpoints; a history rewritten with the log's own key,
-a split view and a truncation after a cosigned checkpoint are each detected."""
+a split view and a truncation after a cosigned checkpoint are each detected. A store cut back
+to an older cosigned checkpoint (newer entries and checkpoint files deleted) passes every
+offline check and is detected by asking the witnesses (`verify --ask-witness`)."""
 from __future__ import annotations
 
 import shutil
@@ -16,6 +18,7 @@ from golive.ledger.simulate import record_run
 from golive.ledger.witness import Witness, cosign
 from golive.ledger.keys import Signer
 from golive.ledger.note import TreeHead
+from tamper_summary import tamper_case
 from tlogcli import invoke
 from test_tlog_ledger import rewrite_with_key
 from ledger_guard import unguard_sqlite
@@ -101,6 +104,8 @@ def test_cosigned_proofs_and_a_history_rewritten_with_the_log_key(tmp_path, witn
     assert plain.exit_code == 0  # without witnesses or a kept checkpoint: undetectable
     caught = invoke("evidence", "verify", "--store", log, *need(wkeys, 1))
     assert caught.exit_code == 1 and "rolled back or rewritten" in caught.output
+    online = invoke("evidence", "verify", "--store", log, "--witness", wkeys[0], "--ask-witness", urls[0])
+    assert online.exit_code == 1 and "witness witness.test/w1 cosigned a tree of size 18 whose root differs" in online.output, online.output
     refused = submit(log, urls)
     assert refused.exit_code == 1 and refused.output.count("REFUSED") == 3 and "422" in refused.output
     assert "history was rewritten" in refused.output
@@ -145,6 +150,64 @@ def test_truncation_after_a_cosigned_checkpoint_is_detected(tmp_path, witnesses)
     assert refused.exit_code == 1 and "truncated or rolled back" in refused.output
 
 
+def cut_back(path: Path, seq: int) -> None:
+    """Delete every entry after ``seq`` and rebuild the tree index, as the database's owner can."""
+    with sqlite3.connect(path / "ledger.db") as conn:
+        unguard_sqlite(conn)
+        conn.execute("DELETE FROM ledger_entries WHERE seq > ?", (seq,))
+        conn.execute("UPDATE ledger_head SET size = ?", (seq,))
+    with Store(path).write() as conn:
+        from golive.ledger.treestore import rebuild
+        rebuild(conn)
+
+
+def ask(urls: list[str]) -> list[str]:
+    return [a for u in urls for a in ("--ask-witness", u)]
+
+
+@pytest.mark.tamper("store cut back to an older cosigned checkpoint, asked online (verify --ask-witness)")
+def test_truncation_back_to_an_older_cosigned_checkpoint_is_detected_by_asking_the_witnesses(tmp_path, witnesses):
+    log = make_store(tmp_path / "log")
+    urls, wkeys = witnesses(log)
+    assert submit(log, urls).exit_code == 0  # both cosign the tree of size 13 (entry 14 records it)
+    genuine = invoke("evidence", "verify", "--store", log, *need(wkeys, 2), *ask(urls))
+    assert genuine.exit_code == 0 and genuine.output.count("the newest tree it cosigned, size 13") == 2, genuine.output
+    add_run(log, 2)
+    newer = submit(log, urls)
+    assert newer.exit_code == 0 and newer.output.count("cosigned the tree at size 18") == 2, newer.output
+
+    cut_back(log, 14)  # the attacker: entries after the first checkpoint, and the newer cosigned file
+    (log / "checkpoints" / "18.checkpoint").unlink()
+    offline = invoke("evidence", "verify", "--store", log, *need(wkeys, 2))
+    tamper_case("store cut back to an older cosigned checkpoint, checked offline (verify --min-witnesses)",
+                offline.exit_code != 0, expected=False)
+    assert offline.exit_code == 0 and "extends checkpoint at size 13" in offline.output, offline.output
+    online = invoke("evidence", "verify", "--store", log, *need(wkeys, 2), *ask(urls))
+    assert online.exit_code == 1, online.output
+    assert ("ledger truncated or rolled back: witness witness.test/w1 cosigned size 18, the ledger has 14 entries"
+            in online.output), online.output
+    as_json = invoke("evidence", "verify", "--store", log, "--json", "--witness", wkeys[1], "--ask-witness", urls[1])
+    assert as_json.exit_code == 1 and '"failed": [' in as_json.output and "witness.test/w2 cosigned size 18" in as_json.output
+
+
+def test_a_witness_that_cannot_be_asked_is_not_a_verdict(tmp_path, witnesses):
+    log = make_store(tmp_path / "log")
+    urls, wkeys = witnesses(log)
+    unreachable = submit(log, [urls[0], "http://127.0.0.1:9"])
+    assert unreachable.exit_code == 2 and "NOT CHECKED" in unreachable.output, unreachable.output
+    assert "REFUSED" not in unreachable.output and "cannot be reached" in unreachable.output
+    down = invoke("evidence", "verify", "--store", log, "--witness", wkeys[0], "--ask-witness", "http://127.0.0.1:9")
+    assert down.exit_code == 2 and "cannot be reached" in down.output, down.output
+    never = invoke("evidence", "verify", "--store", log, "--witness", wkeys[1], "--ask-witness", urls[1])
+    assert never.exit_code == 2 and "has cosigned no checkpoint of log" in never.output, never.output  # w2 saw nothing
+    wrong_key = invoke("evidence", "verify", "--store", log, "--witness", wkeys[1], "--ask-witness", urls[0])
+    assert wrong_key.exit_code == 2 and "no cosignature that verifies with a --witness key" in wrong_key.output
+    no_keys = invoke("evidence", "verify", "--store", log, "--ask-witness", urls[0])
+    assert no_keys.exit_code == 2 and "--witness VKEY" in no_keys.output
+    ok = invoke("evidence", "verify", "--store", log, "--witness", wkeys[0], "--ask-witness", urls[0])
+    assert ok.exit_code == 0 and "size 13, is the ledger's first 13 of 14 entries" in ok.output, ok.output
+
+
 def test_witness_protocol_status_codes(tmp_path):
     log_key, other = Signer.generate(), Signer.generate()
     w = Witness("witness.test/w", Signer.generate(), {"example.test/log": [log_key.public_raw]}, tmp_path / "s.json")
@@ -158,8 +221,11 @@ def test_witness_protocol_status_codes(tmp_path):
     assert w.add_checkpoint("old 0\n\n" + checkpoint(5, tree.root(5), origin="x.test/unknown"))[0] == 404
     assert w.add_checkpoint("old 0\n\n" + checkpoint(5, tree.root(5), signer=other))[0] == 403
     assert w.add_checkpoint("garbage")[0] == 400
+    assert w.latest("example.test/log")[0] == 404  # nothing cosigned yet
     status, _, line = w.add_checkpoint("old 0\n\n" + cp5)
     assert status == 200 and line.startswith("\u2014 witness.test/w ")
+    assert w.latest("example.test/log")[::2] == (200, cp5 + line)  # the checkpoint as cosigned, for GET
+    assert w.latest("x.test/unknown")[0] == 404
     assert w.add_checkpoint("old 0\n\n" + cp10)[:2] == (409, "text/x.tlog.size")
     assert w.add_checkpoint("old 11\n\n" + cp10)[0] == 400
     bad_proof = "".join(f"{h}\n" for h in ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="] * 2)

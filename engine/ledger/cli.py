@@ -95,8 +95,12 @@ def evidence() -> None:
 @click.option("--min-witnesses", type=click.IntRange(1), metavar="K",
               help="Require the store's newest cosigned checkpoint to carry K cosignatures by --witness "
                    "keys, and the ledger to extend it (catches a history rewritten with the log's key).")
+@click.option("--ask-witness", "ask_urls", multiple=True, metavar="URL",
+              help="Ask this witness (repeatable; its answer must be cosigned by a --witness key) for the newest "
+                   "tree it cosigned for this log: the ledger must hold it (catches a store cut back to an older "
+                   "cosigned checkpoint, which offline checks cannot). Exit 2 if a witness cannot be asked.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
-def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witnesses, as_json) -> None:
+def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witnesses, ask_urls, as_json) -> None:
     """Recompute every hash, link, signature and artifact digest of the store.
 
     Names the first entry or blob that does not match and why. Exit 0 when everything
@@ -107,9 +111,13 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
     keys = [raw for _name, raw in _guard(lambda: trusted_keys(trusted, load_public_key))]
     store = _guard(lambda: _open(store_dir, db_url))
     _guard(lambda: require_intact(store))  # a damaged SQLite page is storage corruption, not tampering
+    if ask_urls and not witnesses:
+        _fail_input("--ask-witness needs the witnesses' vkeys (--witness VKEY) to check their answers")
+    from golive.ledger.cli_witness import ask_witnesses, print_asked
     if min_witnesses:
         cp = _witnessed_checkpoint(store, witnesses, min_witnesses, cp)
     report = verify_store(store, cp, keys, check_blobs=not no_blobs)
+    asked = ask_witnesses(store, report.entries, ask_urls, witnesses) if ask_urls else None
     if as_json:
         click.echo(json.dumps({
             "ok": report.ok, "entries": report.entries, "head": report.head, "runs": report.runs,
@@ -117,7 +125,8 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
             "last_checkpoint": report.last_checkpoint.to_dict() if report.last_checkpoint else None,
             "tree_root": base64.b64encode(report.tree_root).decode(), "last_tree_checkpoint": report.last_tree_checkpoint,
             "problems": [{"seq": p.seq, "blob": p.blob, "message": p.message} for p in report.problems],
-            "incomplete_runs": report.incomplete_runs, "notes": report.notes}, indent=2))
+            "incomplete_runs": report.incomplete_runs, "notes": report.notes,
+            **({"witnesses_asked": vars(asked)} if asked else {})}, indent=2))
     else:
         out.print(f"ledger {store.path}: {report.entries} entries, {report.runs} runs, "
                   f"{report.checkpoints} checkpoints, {report.signatures} signatures, {report.blobs} blobs checked")
@@ -136,11 +145,13 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
             out.print(f"[red]FAILED[/red] first problem: {escape(str(report.first_problem))}")
             for p in report.problems[1:]:
                 out.print(f"  also: {escape(str(p))}")
+        if asked:
+            print_asked(asked)
     if not report.ok:  # the store's [notify] rules hear of it; a channel down is a warning, never the exit code
         from golive.notify import notify_after_verify
         for warning in notify_after_verify(store, report):
             err.print(f"warning: {escape(warning)}")
-    sys.exit(0 if report.ok else 1)
+    sys.exit(1 if not report.ok else asked.exit_code if asked else 0)
 
 
 def _witnessed_checkpoint(store: Store, witnesses: tuple[str, ...], minimum: int, given):  # noqa: ANN001

@@ -7,7 +7,14 @@ proof shows the new tree extends that one. So a log cannot show two different tr
 same size to two parties (a split view), nor rewrite or truncate history after a cosigned
 checkpoint, without every witness refusing. ``add_checkpoint`` implements the protocol's
 checks and status codes; :func:`serve` puts it behind ``POST /add-checkpoint`` on loopback
-(``golive witness serve``); :func:`submit` is the client a log uses.
+(``golive evidence witness serve``); :func:`submit` is the client a log uses.
+
+Offline, a verifier cannot know of a checkpoint newer than the ones the store still holds (a
+store cut back to an older cosigned checkpoint verifies). So the witness also answers ``GET
+<prefix>/logs/<origin, percent-encoded>/checkpoint`` (read-only; the shape of
+transparency-dev/witness's ``/witness/v0/logs/<id>/checkpoint``, which C2SP tlog-witness does
+not define) with the newest checkpoint it cosigned for that log, its cosignature included, and
+:func:`latest_checkpoint` is the client ``golive evidence verify --ask-witness`` uses.
 
 A cosignature line is ``— <witness name> base64(key hash || u64 big-endian time || Ed25519
 signature)`` over ``"cosignature/v1\\ntime <time>\\n" || checkpoint note text``, with key hash
@@ -23,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,7 +100,8 @@ def count_cosigners(checkpoint: str, witnesses: Iterable[tuple[str, bytes]]) -> 
 @dataclass
 class Witness:
     """A witness: ``name``, ``signer``, trusted logs (origin -> Ed25519 public keys) and a
-    JSON state file {origin: {"size", "root"}} updated atomically per cosignature."""
+    JSON state file {origin: {"size", "root", "checkpoint"}} updated atomically per cosignature
+    ("checkpoint": the cosigned checkpoint with the witness's cosignature, for GET)."""
 
     name: str
     signer: object
@@ -147,9 +156,20 @@ class Witness:
                 if not tlog.verify_consistency(old, head.size, old_root, head.root, proof):
                     return 422, "text/plain", (f"the tree at size {head.size} is not consistent with the tree at "
                                                f"size {old} this witness cosigned\n")
-            state[head.origin] = {"size": head.size, "root": base64.b64encode(head.root).decode()}
+            cosignature = cosign(note.text, self.name, self.signer)
+            state[head.origin] = {"size": head.size, "root": base64.b64encode(head.root).decode(),
+                                  "checkpoint": checkpoint.rstrip("\n") + "\n" + cosignature}
             self._save(state)
-        return 200, "text/plain; charset=utf-8", cosign(note.text, self.name, self.signer)
+        return 200, "text/plain; charset=utf-8", cosignature
+
+    def latest(self, origin: str) -> tuple[int, str, str]:
+        """(HTTP status, content type, body) for GET of the newest checkpoint cosigned for ``origin``."""
+        if origin not in self.logs:
+            return 404, "text/plain", f"unknown log {origin}\n"
+        kept = self.state().get(origin, {}).get("checkpoint")
+        if not kept:  # never cosigned, or cosigned before checkpoints were kept in the state
+            return 404, "text/plain", f"no checkpoint of {origin} cosigned yet\n"
+        return 200, "text/plain; charset=utf-8", kept
 
 
 def parse_request(body: str) -> tuple[int, list[bytes], str]:
@@ -164,9 +184,17 @@ def parse_request(body: str) -> tuple[int, list[bytes], str]:
 
 
 def serve(witness: Witness, host: str = "127.0.0.1", port: int = 0, ready=None) -> None:  # noqa: ANN001
-    """Serve ``POST /add-checkpoint`` until interrupted; ``ready(url)`` is called once bound."""
+    """Serve ``POST /add-checkpoint`` and ``GET /logs/<origin>/checkpoint`` until interrupted;
+    ``ready(url)`` is called once bound."""
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
+            parts = self.path.partition("?")[0].rstrip("/").split("/")
+            if len(parts) >= 3 and parts[-3] == "logs" and parts[-1] == "checkpoint":
+                self.answer(*witness.latest(urllib.parse.unquote(parts[-2])))
+            else:
+                self.answer(404, "text/plain", "only GET /logs/<origin, percent-encoded>/checkpoint\n")
+
         def do_POST(self) -> None:  # noqa: N802 -- http.server's naming
             length = int(self.headers.get("Content-Length") or 0)
             if self.path.rstrip("/").split("/")[-1] != "add-checkpoint":
@@ -178,6 +206,9 @@ def serve(witness: Witness, host: str = "127.0.0.1", port: int = 0, ready=None) 
                     status, ctype, body = witness.add_checkpoint(self.rfile.read(length).decode("utf-8"))
                 except UnicodeDecodeError:
                     status, ctype, body = 400, "text/plain", "request is not UTF-8\n"
+            self.answer(status, ctype, body)
+
+        def answer(self, status: int, ctype: str, body: str) -> None:
             data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -209,5 +240,21 @@ def submit(url: str, old: int, proof: list[bytes], checkpoint: str, timeout: flo
         text = exc.read().decode(errors="replace").strip()
         size = int(text) if exc.code == 409 and is_size(text) else None
         raise WitnessError(f"witness {url} refused: {exc.code} {text}", exc.code, size) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise WitnessError(f"witness {url} cannot be reached: {exc}") from None
+
+
+def latest_checkpoint(url: str, origin: str, timeout: float = 10) -> str | None:
+    """The newest checkpoint the witness at ``url`` cosigned for ``origin`` (with its
+    cosignature), None when it cosigned none; raises WitnessError when it cannot be asked."""
+    request = urllib.request.Request(f"{url.rstrip('/')}/logs/{urllib.parse.quote(origin, safe='')}/checkpoint")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 -- configured URL
+            return response.read(MAX_BODY + 1)[:MAX_BODY].decode("utf-8", errors="replace")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        text = exc.read(500).decode(errors="replace").strip()
+        raise WitnessError(f"witness {url} answered {exc.code} {text}", exc.code) from None
     except (urllib.error.URLError, OSError) as exc:
         raise WitnessError(f"witness {url} cannot be reached: {exc}") from None

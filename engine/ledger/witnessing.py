@@ -19,6 +19,11 @@ text and checks it against the certificate, and keeps the results as
 ``<store>/checkpoints/<size>.checkpoint`` and ``<size>.tsr`` (what proof bundles carry). Every
 failure is returned as a warning: the run is already in the ledger and is never lost over a
 witness or a TSA being down.
+
+:func:`ask_witnesses` is the online check of ``golive evidence verify --ask-witness URL``: a
+store cut back to an older cosigned checkpoint (newer entries and checkpoint files deleted)
+still verifies offline; each witness remembers the newest tree it cosigned for the log, and the
+ledger must hold that tree (at least that many entries, the same root at that size).
 """
 from __future__ import annotations
 
@@ -30,8 +35,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from golive.ledger.note import NoteError, parse_checkpoint, parse_vkey
-from golive.ledger.treestore import StoredTree, TreeIndexError
-from golive.ledger.witness import COSIGNATURE, WitnessError, count_cosigners, submit
+from golive.ledger.treestore import StoredTree, TreeIndexError, root_from_entries
+from golive.ledger.witness import COSIGNATURE, WitnessError, count_cosigners, latest_checkpoint, submit
 
 STORE_CONFIG = "golive-store.toml"
 SUBMIT_ATTEMPTS = 3  # a 409 names the witness's size: retry once with a proof from it
@@ -110,11 +115,14 @@ def merge_signatures(checkpoint: str, lines: str) -> str:
 
 
 def collect_cosignatures(conn: Connection, checkpoint: str, urls: list[str],
-                         on_cosigned=None) -> tuple[str, list[str]]:  # noqa: ANN001
+                         on_cosigned=None) -> tuple[str, list[str], list[str]]:  # noqa: ANN001
     """Send ``checkpoint`` to each witness URL (retrying from the size a witness names with a
-    consistency proof); returns the checkpoint with the cosignature lines added and the refusals."""
+    consistency proof); returns the checkpoint with the cosignature lines added, the refusals
+    (the log is not consistent with what a witness saw) and the witnesses that could not be
+    reached (nothing was checked by them)."""
     head = parse_checkpoint(checkpoint)[0]
     refused: list[str] = []
+    unreachable: list[str] = []
     for url in urls:
         old, proof = 0, []
         for _attempt in range(SUBMIT_ATTEMPTS):
@@ -125,7 +133,7 @@ def collect_cosignatures(conn: Connection, checkpoint: str, urls: list[str],
                 break
             except WitnessError as exc:
                 if exc.status != 409 or exc.size is None:
-                    refused.append(str(exc))
+                    (refused if exc.status else unreachable).append(str(exc))
                     break
                 old = exc.size  # the witness's latest size: prove we extend it
                 if not 0 < old <= head.size:
@@ -137,7 +145,66 @@ def collect_cosignatures(conn: Connection, checkpoint: str, urls: list[str],
                 except TreeIndexError as exc2:
                     refused.append(f"{url}: no consistency proof from size {old}: {exc2}")
                     break
-    return checkpoint, refused
+    return checkpoint, refused, unreachable
+
+
+@dataclass
+class WitnessCheck:
+    """What the witnesses asked by :func:`ask_witnesses` said: trees the ledger holds
+    (``consistent``), trees it does not (``failed``: truncation or rewrite) and witnesses that
+    could not be used (``unchecked``: unreachable, no checkpoint of this log, unverified answer)."""
+
+    consistent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 2 if self.unchecked else 0
+
+
+def ask_witnesses(conn: Connection, entries: int, urls: list[str], witnesses: list[tuple[str, bytes]]) -> WitnessCheck:
+    """Ask each witness URL for the newest checkpoint it cosigned for this log (its answer must
+    carry a cosignature by one of ``witnesses``) and compare it with the ledger's first
+    ``entries`` entries, already verified (their hashes chain)."""
+    from golive.ledger.chain import first_entry_hash, log_origin
+    check = WitnessCheck()
+    if entries == 0:
+        check.unchecked.append("the ledger is empty: it names no log to ask the witnesses about")
+        return check
+    origin = log_origin(first_entry_hash(conn) or "")
+    for url in urls:
+        try:
+            answer = latest_checkpoint(url, origin)
+        except WitnessError as exc:
+            check.unchecked.append(f"{exc}: cannot check the ledger against it")
+            continue
+        if answer is None:
+            check.unchecked.append(f"witness {url} has cosigned no checkpoint of log {origin} (if it witnessed this "
+                                   "log, the log's first entry was rewritten; else submit to it first)")
+            continue
+        try:
+            head = parse_checkpoint(answer)[0]
+            good, bad = count_cosigners(answer, witnesses)
+        except NoteError as exc:
+            check.unchecked.append(f"witness {url} did not answer with a checkpoint ({exc})")
+            continue
+        if head.origin != origin or not good:
+            why = f"a checkpoint of another log ({head.origin})" if head.origin != origin else \
+                "no cosignature that verifies with a --witness key" + (f" ({'; '.join(bad)})" if bad else "")
+            check.unchecked.append(f"witness {url} answered with {why}: cannot check the ledger against it")
+            continue
+        name = good[0]
+        if head.size > entries:
+            check.failed.append(f"ledger truncated or rolled back: witness {name} cosigned size {head.size}, "
+                                f"the ledger has {entries} entries")
+        elif root_from_entries(conn, head.size) != head.root:
+            check.failed.append(f"ledger rolled back or rewritten: witness {name} cosigned a tree of size {head.size} "
+                                f"whose root differs from the ledger's first {head.size} entries")
+        else:
+            check.consistent.append(f"witness {name} ({url}): the newest tree it cosigned, size {head.size}, "
+                                    f"is the ledger's first {head.size} of {entries} entries")
+    return check
 
 
 @dataclass
@@ -167,8 +234,8 @@ def witness_run(store: Any, checkpoint: str, config: StoreConfig) -> WitnessOutc
             kept = kept.with_name(f"{head.size}.unwitnessed")
     if config.witnesses:
         with store.read() as conn:
-            checkpoint, refused = collect_cosignatures(conn, checkpoint, [w.url for w in config.witnesses])
-        result.warnings += [f"witness: {r}" for r in refused]
+            checkpoint, refused, unreachable = collect_cosignatures(conn, checkpoint, [w.url for w in config.witnesses])
+        result.warnings += [f"witness: {r}" for r in refused + unreachable]
         good, bad = count_cosigners(checkpoint, [(w.name, w.public_raw) for w in config.witnesses])
         result.cosigners = good
         result.warnings += [f"witness: {b}" for b in bad]
