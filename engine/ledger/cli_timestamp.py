@@ -32,7 +32,7 @@ def timestamp_cmd(store_dir, db_url, tsa_url, size, ask) -> None:
                 lambda: default_signer(store, _passphrase(ask), create=False)))
         except (ValueError, TreeIndexError) as exc:
             _fail_input(str(exc))
-    from golive.ledger.timestamp import TimestampError, request_token  # asn1crypto: only when used
+    from golive.ledger.timestamp import TimestampError, request_token  # rfc3161-client: only when used
     head, note = parse_checkpoint(checkpoint)
     try:
         token = request_token(tsa_url, note.text.encode())

@@ -67,18 +67,10 @@ def proof_view(bundle: Mapping[str, Any], log_vkey: str = "") -> ProofView:
 def _timestamp_fields(token_b64: str | None) -> tuple[str | None, str | None]:
     if not token_b64:
         return None, None
-    from asn1crypto import tsp
+    from golive.ledger.timestamp import token_fields  # rfc3161-client: only when a token is shown
     try:
-        signed = tsp.TimeStampResp.load(base64.b64decode(token_b64))["time_stamp_token"]["content"]
-        info = signed["encap_content_info"]["content"].parsed
-        when = info["gen_time"].native.isoformat()
-        sid = signed["signer_infos"][0]["sid"].chosen
-        issuer = next((c.chosen.subject.human_friendly for c in signed["certificates"] or ()
-                       if c.name == "certificate" and c.chosen.serial_number == sid["serial_number"].native), None)
-        if issuer is None and info["tsa"].native:
-            issuer = str(info["tsa"].chosen.human_friendly)
-        return when, issuer or f"certificate serial {sid['serial_number'].native}"
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return token_fields(base64.b64decode(token_b64))
+    except (ValueError, TypeError):  # not base64 text
         return "unreadable token", None
 
 
