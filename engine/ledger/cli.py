@@ -321,7 +321,13 @@ def rotate(store_dir, db_url, ask, agent, from_env) -> None:
     held = _held_key(agent, from_env)
     old = _guard(lambda: KeyDirectory(store.keys_dir).load(passphrase=_passphrase(ask), other_env_key_ok=from_env))
     if held is not None and held[0].key_id == old.key_id:
-        _fail_input(f"key {old.key_id[:16]}... is already the store's key: give a different one to rotate to")
+        from golive.ledger.keyring import active_ledger_key
+        if active_ledger_key(store) != old.key_id:
+            _fail_input(f"key {old.key_id[:16]}... is already the store's key: give a different one to rotate to")
+        # a retry of a rotation that completed (e.g. after a crash just before it returned): nothing to do
+        out.print(f"key {old.key_id} is already the store's signing key (protection: {old.protection}); "
+                  "nothing to rotate")
+        return
     new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True) if held is None else None, held))
     out.print(f"rotated {old.key_id[:16]}... -> {new.key_id} (protection: {new.protection})")
 

@@ -10,7 +10,8 @@ written anywhere. A key held by an ssh-agent or provided by the environment has 
 ``<key_id>.agent`` or ``<key_id>.env`` says where it is (``golive.ledger.keysource``).
 
 Every file here is written whole or not at all (a temporary file, fsync, ``os.replace``, fsync of
-the folder), so a crash never leaves half a key or an empty ``current``; see
+the folder), so a crash never leaves half a key or an empty ``current``: at most a hidden
+``.<name>.<pid>.tmp``, never read as a key and removed before the next key is written; see
 ``keyring.rotate_key`` for how a rotation recovers from an interruption between its steps.
 """
 from __future__ import annotations
@@ -18,14 +19,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 PASSPHRASE_ENV = "GOLIVE_KEY_PASSPHRASE"
+TEMPORARY = re.compile(r"\..+\.(\d+)\.tmp")  # write_atomic's ".<name>.<pid>.tmp"
 RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 OPENSSH_PUBLIC_PREFIXES = (b"ssh-", b"ecdsa-", b"sk-")  # key types of an OpenSSH .pub line
 
@@ -220,6 +224,18 @@ class KeyDirectory:
         except OSError:
             return False
 
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete what :func:`write_atomic` leaves when its process dies mid-write (e.g. half a new
+        private key, never read as a key): temporary files of processes no longer running. Run
+        before writing a key (under the store's key lock); returns the files removed."""
+        removed = []
+        for path in self.path.glob(".*.tmp") if self.path.is_dir() else []:
+            match = TEMPORARY.fullmatch(path.name)
+            if match and not psutil.pid_exists(int(match.group(1))):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
     def adopt(self, signer: Signer, where: str, note: str = "", make_current: bool = True) -> None:
         """Make ``signer`` (an agent or environment key) a key of this store without its private
         half: the marker naming where it is (``where``: "agent" | "environment", ``note``: what
@@ -228,6 +244,7 @@ class KeyDirectory:
 
         self.path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o700)
+        self.remove_stale_temporaries()
         marker = self.path / f"{signer.key_id}{AGENT_MARKER if where == 'agent' else ENV_MARKER}"
         write_atomic(marker, (note or where).encode() + b"\n")
         write_atomic(self.public_path(signer.key_id), Ed25519PublicKey.from_public_bytes(signer.public_raw)
@@ -240,6 +257,7 @@ class KeyDirectory:
         start (never world-readable, not even briefly)."""
         self.path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o700)
+        self.remove_stale_temporaries()
         signer = Signer.generate()
         signer.protection = "passphrase" if passphrase else "none"
         encryption = (serialization.BestAvailableEncryption(passphrase.encode())
