@@ -87,10 +87,10 @@ class Scan:
         if any(first <= size < first + n for size in self.wanted_sizes):
             return False
         if bad is None:  # in-process: hash here (``verify_digest.digest_rows`` in a worker)
-            kinds = set(map(type, map(COLUMN[PAYLOAD], rows)))
-            if not kinds <= {bytes, str, memoryview}:
+            types = set(map(type, map(COLUMN[PAYLOAD], rows)))
+            if not types <= {bytes, str, memoryview}:
                 return False
-            if kinds != {bytes}:  # memoryview from a driver, text from an edited row
+            if types != {bytes}:  # memoryview from a driver, text from an edited row
                 rows = [(*row[:PAYLOAD], payload_bytes(row[PAYLOAD]), *row[PAYLOAD + 1:]) for row in rows]
             digests = [sha256(f"{ENTRY_PREFIX}{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
                               + payload).digest() for seq, run_id, kind, payload, prev_hash, _, _ in rows]
