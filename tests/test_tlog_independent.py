@@ -1,8 +1,11 @@
 """A second, minimal verifier written from engine/ledger/FORMAT.md alone: it checks a demo
 ledger's signed checkpoints, an inclusion proof and a consistency proof made by the golive
-CLI, and the demo PDF's proof bundle and results document (every part of it against the
-run-finished entry's digests), with hashlib, base64, json, sqlite3, cryptography and pypdf only. This module never imports
-golive; the demo ledger and the proofs come from the command line in subprocesses."""
+CLI, the demo PDF's proof bundle and results document (every part of it against the
+run-finished entry's digests), two loopback witnesses' cosignatures of a run's checkpoint and
+the RFC 3161 token kept for it (with `openssl ts -verify`), with hashlib, base64, json,
+sqlite3, cryptography, pypdf and the openssl command only. This module never imports golive;
+the ledgers, proofs, witnesses and tokens come from the command line in subprocesses (the
+local TSA is tests/local_tsa.py, which imports no golive code either)."""
 from __future__ import annotations
 
 import base64
@@ -11,11 +14,14 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from local_tsa import make_tsa, openssl, serve, stamp  # openssl ts on loopback; imports no golive code
 
 GOLIVE = Path(sys.executable).parent / "golive"
 
@@ -273,3 +279,132 @@ def test_the_demo_pdf_bundle_and_results_verify_with_format_md_alone(demo_pdf):
     doc["additional_test_files"] = []  # a forger's edit
     edited = document_parts(doc, finished["extras_warnings"])["additional_test_files"]
     assert hashlib.sha256(canonical(edited)).hexdigest() != finished["extras_sha256"]["additional_test_files"]
+
+
+# -- witness cosignatures and RFC 3161 tokens (FORMAT.md "Witness cosignatures", "Trusted time") --
+def note_text(checkpoint: str) -> str:
+    """The note text: the lines before the blank line, each with its newline."""
+    return checkpoint.partition("\n\n")[0] + "\n"
+
+
+def check_cosignature(checkpoint: str, witness_vkey: str) -> int:
+    """The POSIX time at which the witness named by ``witness_vkey`` cosigned ``checkpoint``
+    (c2sp.org/tlog-cosignature, type 0x04); raises when its line is missing or forged."""
+    name, key_hash_hex, key_b64 = witness_vkey.split("+", 2)  # base64 may hold "+"; a name may not
+    key = base64.b64decode(key_b64)
+    assert key[0] == 0x04 and len(key) == 33, "a cosignature/v1 Ed25519 witness key"
+    key_hash = sha(name.encode() + b"\n" + b"\x04" + key[1:])[:4]
+    assert key_hash.hex() == key_hash_hex, "the vkey's key hash does not match its key"
+    text = note_text(checkpoint)
+    for line in checkpoint.partition("\n\n")[2].splitlines():
+        dash, signer, blob = line.split(" ")
+        raw = base64.b64decode(blob)
+        if dash == "\u2014" and signer == name and raw[:4] == key_hash:
+            time = int.from_bytes(raw[4:12], "big")
+            signed = f"cosignature/v1\ntime {time}\n".encode() + text.encode()
+            Ed25519PublicKey.from_public_bytes(key[1:]).verify(raw[12:], signed)  # raises if forged
+            return time
+    raise InvalidSignature(f"no cosignature by {name}")
+
+
+@pytest.fixture(scope="module")
+def witnessed(tmp_path_factory):
+    """A simulated store whose newest run's checkpoint two witness processes on loopback
+    cosigned (`golive evidence witness submit`) and a local TSA stamped (`golive evidence
+    timestamp`): (store, witness vkeys, the TSA, the time before cosigning)."""
+    d = tmp_path_factory.mktemp("witnessed")
+    store = d / "evidence"
+    subprocess.run([sys.executable, "-m", "golive.ledger.simulate", str(store), "--runs", "2", "--results", "5"],
+                   check=True, capture_output=True, timeout=120)
+    log_vkey = next(line.split()[0] for line in golive("keys", "vkey", "--store", store).splitlines()
+                    if "active" in line)
+    started, urls, vkeys = [], [], []
+    try:
+        for n in (1, 2):  # as tests/test_tlog_witness.py starts them
+            vkeys.append(golive("evidence", "witness", "init", "--key", d / f"w{n}.key",
+                                "--name", f"witness.test/w{n}").strip())
+            proc = subprocess.Popen([str(GOLIVE), "evidence", "witness", "serve", "--key", str(d / f"w{n}.key"),
+                                     "--name", f"witness.test/w{n}", "--state", str(d / f"w{n}.json"),
+                                     "--log", log_vkey], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            started.append(proc)
+            line = proc.stdout.readline()
+            assert "listening on http://127.0.0.1:" in line, proc.stderr.read()
+            urls.append(line.split()[-1])
+        before = int(time.time())
+        golive("evidence", "witness", "submit", "--store", store, *[a for u in urls for a in ("--url", u)])
+    finally:
+        for proc in started:
+            proc.terminate()
+            proc.wait(timeout=10)
+    tsa = make_tsa(d / "tsa")
+    with serve(tsa) as url:
+        golive("evidence", "timestamp", "--store", store, "--tsa", url)
+    return store, vkeys, tsa, before
+
+
+def newest_kept(store: Path) -> tuple[int, Path]:
+    size = max(int(p.stem) for p in (store / "checkpoints").glob("*.checkpoint"))
+    return size, store / "checkpoints" / f"{size}.checkpoint"
+
+
+def test_witness_cosignatures_of_a_run_verify_with_format_md_alone(witnessed):
+    """FORMAT.md "Witness cosignatures": each witness's line verifies over "cosignature/v1",
+    its time and the note text with the key its vkey names; a changed line does not."""
+    store, vkeys, _tsa, before = witnessed
+    size, kept = newest_kept(store)
+    checkpoint = kept.read_text(encoding="utf-8")
+    rows = ledger_rows(store)
+    _origin, signed_size, root = open_checkpoint(checkpoint, ledger_key(rows))
+    assert signed_size == size and root == mth([bytes.fromhex(r[5]) for r in rows[:size]])
+    assert rows[-1][2] == "checkpoint" and json.loads(rows[-1][3])["tlog_checkpoint"].startswith(note_text(checkpoint))
+    times = [check_cosignature(checkpoint, v) for v in vkeys]
+    assert all(before - 1 <= t <= time.time() + 1 for t in times), times
+
+    lines = checkpoint.split("\n")
+    w1 = next(i for i, line in enumerate(lines) if line.startswith("\u2014 witness.test/w1 "))
+    raw = bytearray(base64.b64decode(lines[w1].split(" ")[2]))
+    for offset in (11, len(raw) - 1):  # the time's last byte; the signature's last byte
+        changed = bytearray(raw)
+        changed[offset] ^= 0x01
+        forged = lines[:w1] + [f"\u2014 witness.test/w1 {base64.b64encode(bytes(changed)).decode()}"] + lines[w1 + 1:]
+        with pytest.raises(InvalidSignature):
+            check_cosignature("\n".join(forged), vkeys[0])
+    other_tree = checkpoint.replace(f"\n{size}\n", f"\n{size - 1}\n", 1)  # the cosignature is for this tree only
+    with pytest.raises(InvalidSignature):
+        check_cosignature(other_tree, vkeys[1])
+    check_cosignature(checkpoint, vkeys[1])  # the unchanged line still verifies
+
+
+def openssl_ts_verify(data: Path, token: Path, ca: Path, tsa_cert: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", "ts", "-verify", "-data", str(data), "-in", str(token), "-CAfile", str(ca),
+                           "-untrusted", str(tsa_cert)], capture_output=True, text=True, timeout=60)
+
+
+def test_the_checkpoint_timestamp_verifies_with_openssl_ts_and_format_md_alone(witnessed, tmp_path):
+    """FORMAT.md "Trusted time": <store>/checkpoints/<size>.tsr is the TSA's response over the
+    SHA-256 of the checkpoint's note text; `openssl ts -verify` accepts it for exactly those
+    bytes and that TSA, not for another tree head nor a token of another authority with the
+    same names and certificate serial."""
+    store, _vkeys, tsa, _before = witnessed
+    size, kept = newest_kept(store)
+    token = kept.with_suffix(".tsr")
+    data = tmp_path / "note"
+    data.write_bytes(note_text(kept.read_text(encoding="utf-8")).encode())
+    ok = openssl_ts_verify(data, token, tsa.ca_cert, tsa.tsa_cert)
+    assert ok.returncode == 0 and "Verification: OK" in ok.stdout, ok.stdout + ok.stderr
+    shown = subprocess.run(["openssl", "ts", "-reply", "-in", str(token), "-text"], capture_output=True, text=True,
+                           timeout=60).stdout
+    assert "Hash Algorithm: sha256" in shown and "golive test TSA" in shown
+
+    other = tmp_path / "other-note"
+    other.write_bytes(data.read_bytes().replace(f"\n{size}\n".encode(), f"\n{size - 1}\n".encode(), 1))
+    refused = openssl_ts_verify(other, token, tsa.ca_cert, tsa.tsa_cert)
+    assert refused.returncode != 0 and "message imprint mismatch" in refused.stderr, refused.stdout + refused.stderr
+
+    impostor = make_tsa(tmp_path / "impostor")  # same names and serial, other keys
+    openssl("ts", "-query", "-data", str(data), "-sha256", "-cert", "-out", "forged.tsq", cwd=tmp_path)
+    forged = tmp_path / "forged.tsr"
+    forged.write_bytes(stamp(impostor, (tmp_path / "forged.tsq").read_bytes(), "forged"))
+    assert openssl_ts_verify(data, forged, impostor.ca_cert, impostor.tsa_cert).returncode == 0
+    refused = openssl_ts_verify(data, forged, tsa.ca_cert, tsa.tsa_cert)
+    assert refused.returncode != 0 and "Verification: FAILED" in refused.stdout, refused.stdout + refused.stderr
