@@ -91,15 +91,16 @@ def stamp(tsa: LocalTsa, query: bytes, name: str = "q") -> bytes:
 
 
 @contextmanager
-def serve(tsa: LocalTsa) -> Iterator[str]:
-    """Answer RFC 3161 queries over HTTP on loopback; yields the URL."""
+def serve(tsa: LocalTsa, replay: bytes | None = None) -> Iterator[str]:
+    """Answer RFC 3161 queries over HTTP on loopback (or answer every query with the response
+    ``replay``, as a replaying attacker would); yields the URL."""
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
             query = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:  # one query file at a time
-                reply = stamp(tsa, query)
+                reply = replay if replay is not None else stamp(tsa, query)
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
             self.send_header("Content-Length", str(len(reply)))

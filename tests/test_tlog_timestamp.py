@@ -2,7 +2,7 @@
 Debian's `openssl ts` behind a loopback HTTP handler (tests/local_tsa.py) stamps the log's
 checkpoint; the token verifies offline against the TSA's certificate (with its CA) and fails
 for another tree head, another certificate, another authority with the same names and serial,
-a changed token, and a TSA certificate given without the CA it chains to."""
+a changed or replayed token, and a TSA certificate given without the CA it chains to."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +11,7 @@ from golive.ledger import LedgerRecorder, Store, default_signer
 from golive.ledger.note import parse_checkpoint
 from golive.ledger.simulate import record_run
 from golive.ledger.timestamp import TimestampError, request_token, token_fields, verify_token
-from local_tsa import make_tsa, serve
+from local_tsa import LocalTsa, make_tsa, serve
 from tlogcli import invoke
 
 NOTE = b"golive.invalid/ledger/x\n5\nAAAA\n"
@@ -54,6 +54,14 @@ def test_a_token_verifies_for_its_data_and_certificate_only(tsa):
         verify_token(token, NOTE, b"not a certificate")
     with pytest.raises(TimestampError, match="cannot be reached"):
         request_token("http://127.0.0.1:9/none", b"x", timeout=2)
+
+
+def test_a_replayed_response_is_refused_by_its_nonce(tsa, tmp_path):
+    url, chain, _ca = tsa
+    old = request_token(url, NOTE)
+    with serve(LocalTsa(tmp_path), replay=old) as replaying:
+        with pytest.raises(TimestampError, match="answered another request"):
+            request_token(replaying, NOTE)  # same data, a new nonce
 
 
 def test_the_tsa_certificate_alone_is_refused_with_what_to_add(tsa):
