@@ -1,12 +1,23 @@
 """Bad input to the transparency-log readers: notes, checkpoints, vkeys, proofs and witness
 requests, random or mutated from valid ones, give the module's own error (a message), a
-refusal status, or exit 1/2 from the CLI; never another exception or a traceback."""
+refusal status, or exit 1/2 from the CLI; never another exception or a traceback.
+
+The offline checkers' files too (part of the CLI input fuzzing of tests/test_fuzz_cli_inputs.py,
+with its mutations): a proof bundle (``verify-bundle``) and an audit trail (``verify-trail``)
+mangled, and ``verify-report`` given files that are no PDF or a PDF without attachments. A
+file that is not such a document is exit 2 naming the file (nothing was checked); a document
+that fails its checks is exit 1 (tampering)."""
 from __future__ import annotations
 
 import base64
+import io
+import json
+import random
+from pathlib import Path
 
+import pypdf
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from golive.ledger.checkpoint import CheckpointError, TreeCheckpoint
 from golive.ledger.keys import Signer
@@ -14,6 +25,8 @@ from golive.ledger.note import NoteError, TreeHead, parse_checkpoint, parse_vkey
 from golive.ledger.proofs import ProofError, verify_consistency_json, verify_inclusion_text
 from golive.ledger.tlog import MemoryTree
 from golive.ledger.witness import Witness
+from test_fuzz_cli_inputs import FUZZ, check_outcome, mutate as mutate_file, mutations, write
+from test_tlog_witness import log_vkey, make_store
 from tlogcli import invoke
 
 LOG = Signer.generate()
@@ -96,3 +109,100 @@ def test_verify_proof_cli_never_shows_a_traceback(tmp_path, data):
                     catch_exceptions=True)
     assert result.exit_code in (0, 1, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+@pytest.fixture(scope="module")
+def proof_files(tmp_path_factory):
+    """A store's run bundle and an entry's audit trail (both verify), with the log's vkey."""
+    base = tmp_path_factory.mktemp("proofs")
+    store = make_store(base / "log", runs=(3,))
+    run_id = json.loads(invoke("evidence", "show", "--store", store, "--json").output)[0]["id"]
+    bundle, trail = base / "run.bundle.json", base / "entry3.trail.json"
+    assert invoke("evidence", "bundle", run_id, "--store", store, "-o", bundle).exit_code == 0
+    made = invoke("evidence", "export", "--record", 3, "--with-trail", "-o", trail, "--store", store)
+    assert made.exit_code == 0, made.output
+    return {"verify-bundle": bundle.read_text(), "verify-trail": trail.read_text(), "vkey": log_vkey(store)}
+
+
+@given(st.sampled_from(["verify-bundle", "verify-trail"]), mutations)
+@FUZZ
+@example("verify-bundle", ("deep", 0, None))
+@example("verify-trail", ("deep", 1, None))
+@example("verify-trail", ("retype", 3, "zero"))
+def test_mangled_bundles_and_trails_fail_with_a_message(tmp_path, proof_files, command, mutation):
+    how, seed, value = mutation
+    path = write(tmp_path / "mangled.json", mutate_file(proof_files[command], "json", how, random.Random(seed), value))
+    result = invoke("evidence", command, path, "--trusted-key", proof_files["vkey"], catch_exceptions=True)
+    check_outcome(result, path, allowed=(0, 1, 2))
+    if how == "deep":
+        assert result.exit_code == 2  # never "tampered" for a file that is no document
+    if result.exit_code == 0 and result.output != _verified_output(tmp_path, proof_files, command):
+        # a document is as complete as its maker made it (docs/retention.md): leaving entries out
+        # is the one change that verifies and shows less; nothing it holds may differ
+        given, made = json.loads(path.read_text()), json.loads(proof_files[command])
+        assert all(e in made["entries"] for e in given["entries"]), (mutation, result.output)
+        assert {k: v for k, v in given.items() if k != "entries"} == {k: v for k, v in made.items() if k != "entries"}
+
+
+def _verified_output(tmp_path: Path, proof_files: dict, command: str) -> str:
+    original = write(tmp_path / "original.json", proof_files[command])
+    return invoke("evidence", command, original, "--trusted-key", proof_files["vkey"]).output
+
+
+def _blank_pdf(path: Path) -> Path:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.mark.parametrize("command, content, expected", [
+    ("verify-bundle", "garbage \x00\xff", "not a golive-proof-bundle/v1 document"),
+    ("verify-bundle", "{}", "not a golive-proof-bundle/v1 document"),
+    ("verify-bundle", "[1, 2]", "not a golive-proof-bundle/v1 document"),
+    ("verify-bundle", "verify-trail", "not a golive-proof-bundle/v1 document"),  # a trail is not a bundle
+    ("verify-trail", b"\x89PNG\r\n\x1a\n\x00\xff", "not JSON"),
+    ("verify-trail", '{"format": "golive-audit-trail/v1"}', "record, entries or checkpoint missing"),
+    ("verify-trail", "verify-bundle", "format is 'golive-proof-bundle/v1'"),
+    ("verify-report", '{"format": "golive-proof-bundle/v1"}', "cannot read the PDF"),
+    ("verify-report", b"%PDF-1.7\n" + bytes(range(256)), "cannot read the PDF"),
+])
+def test_a_file_that_is_not_the_document_is_exit_2_naming_it(tmp_path, proof_files, command, content, expected):
+    content = proof_files.get(content, content)
+    path = tmp_path / "given.file"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8", "surrogateescape"))
+    result = invoke("evidence", command, path, "--trusted-key", proof_files["vkey"], catch_exceptions=True)
+    check_outcome(result, path, allowed=(2,))
+    assert expected in result.output.replace("\n", ""), result.output
+
+
+def test_a_pdf_without_attachments_is_not_verified(tmp_path, proof_files):
+    pdf = _blank_pdf(tmp_path / "plain.pdf")
+    result = invoke("evidence", "verify-report", pdf, "--trusted-key", proof_files["vkey"], catch_exceptions=True)
+    check_outcome(result, pdf, allowed=(1, 2))
+    assert "carries no proof bundle" in result.output and "OK" not in result.output
+
+
+@given(mutations)
+@FUZZ
+@example(("truncate", 1, None))
+@example(("flip", 2, None))
+def test_a_mangled_pdf_never_shows_a_traceback(tmp_path, proof_files, mutation):
+    how, seed, _value = mutation
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_attachment("golive-proof-bundle.json", proof_files["verify-bundle"].encode())
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    raw, rnd = bytearray(buffer.getvalue()), random.Random(seed)
+    if how == "truncate":
+        raw = raw[: rnd.randrange(len(raw))]
+    else:
+        for _ in range(rnd.randint(1, 8)):
+            raw[rnd.randrange(len(raw))] ^= 1 << rnd.randrange(8)
+    pdf = tmp_path / "mangled.pdf"
+    pdf.write_bytes(bytes(raw))
+    result = invoke("evidence", "verify-report", pdf, "--trusted-key", proof_files["vkey"], catch_exceptions=True)
+    check_outcome(result, pdf, allowed=(1, 2))

@@ -14,11 +14,12 @@ from golive.ledger.bundle import (BUNDLE_FORMAT, BundleReport, compare_results, 
                                   waived_results, witness_names)
 from golive.ledger.cli import _fail_input, _guard, _open, err, evidence, out, store_options
 from golive.ledger.keys import load_public_key
-from golive.ledger.proofs import ProofError, trusted_keys
+from golive.ledger.proofs import NotADocumentError, ProofError, trusted_keys
 from golive.ledger.show import resolve_run
 from golive.ledger.treestore import TreeIndexError
 
 RESULTS_ATTACHMENT = "results.json"
+NOT_A_BUNDLE = f"not a {BUNDLE_FORMAT} document"
 
 
 @evidence.command("bundle")
@@ -56,11 +57,15 @@ def _checks(f):  # noqa: ANN001, ANN201 -- the options verify-bundle and verify-
     return f
 
 
-def _verify(data: str, trusted, witnesses, min_witnesses, tsa_cert) -> BundleReport:  # noqa: ANN001
+def _verify(data: str, trusted, witnesses, min_witnesses, tsa_cert,  # noqa: ANN001
+            where: str = "the proof bundle") -> BundleReport:
     keys = _guard(lambda: trusted_keys(trusted, load_public_key))
     try:
         report = verify_bundle(data, keys)
-    except ProofError as exc:
+    except ProofError as exc:  # bundle.py raises a plain ProofError for "not a bundle": matched by its text
+        if isinstance(exc, NotADocumentError) or str(exc) == NOT_A_BUNDLE:
+            _fail_input(f"{where}: not a {BUNDLE_FORMAT} document; expected the JSON `golive evidence bundle RUN` "
+                        "writes (nothing was checked)")
         out.print(f"[red]FAILED[/red] {exc}")
         sys.exit(1)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(report.by_status.items()))
@@ -117,8 +122,8 @@ def _compare(document: bytes, report: BundleReport, where: str) -> None:
 def verify_bundle_cmd(path, trusted, witnesses, min_witnesses, tsa_cert, results) -> None:
     """Check a proof bundle offline; with --results, that a results document shows exactly the
     results the log recorded for the run."""
-    data = _guard(lambda: path.read_text(encoding="utf-8"))
-    report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert)
+    data = _guard(lambda: path.read_bytes()).decode("utf-8", "replace")  # not UTF-8: not JSON, not a bundle
+    report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert, str(path))
     if results is not None:
         _compare(_guard(lambda: results.read_bytes()), report, str(results))
 
@@ -132,11 +137,10 @@ def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path)
     """Check a report PDF offline: its attached results.json must show exactly the results the
     log recorded for the run, proven by the proof bundle (attached, or given with --bundle)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
     try:
         attachments = PdfReader(pdf).attachments
         files = {name: contents[0] for name, contents in attachments.items() if contents}
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 -- pypdf raises AttributeError, IndexError, ... on a damaged file
         _fail_input(f"{pdf}: cannot read the PDF's attachments ({exc.__class__.__name__}: {exc})")
     bundles = [data for data in files.values() if BUNDLE_FORMAT.encode() in data[:200]]
     if bundle_path is not None:

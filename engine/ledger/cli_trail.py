@@ -3,7 +3,7 @@ stored is edited), ``export --record SEQ --with-trail`` (:func:`export_record`) 
 ``verify-trail`` (offline, public keys only). See docs/retention.md.
 
 Exit codes: 0 done / verified, 1 the trail does not verify, 2 bad input (unknown entry, an
-entry of a kind that cannot be revoked, one revoked already).
+entry of a kind that cannot be revoked, one revoked already; a file that is not a trail).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from golive.ledger.cli_people import person_signer, signing_options
 from golive.ledger.cli_tlog import _signer
 from golive.ledger.keyring import append_authored, recorded_keys
 from golive.ledger.keys import load_public_key
-from golive.ledger.proofs import ProofError, trusted_keys
+from golive.ledger.proofs import NotADocumentError, ProofError, trusted_keys
 from golive.ledger.show import revocations
 from golive.ledger.store import Store
 from golive.ledger.trail import REVOCABLE, _body, entry_row, make_trail
@@ -167,9 +167,11 @@ def verify_trail_cmd(path, trusted, as_json, origin) -> None:
     entry, its inclusion in the signed checkpoint, the signatures and references. Exit 0
     verified, 1 does not verify, 2 unreadable input."""
     keys_ = _guard(lambda: trusted_keys(trusted, load_public_key))
-    data = _guard(lambda: path.read_bytes()).decode("utf-8", "replace")  # not UTF-8: not a trail (exit 1)
+    data = _guard(lambda: path.read_bytes()).decode("utf-8", "replace")  # not UTF-8: not JSON, not a trail
     try:
         report = verify_trail(data, keys_, origin)
+    except NotADocumentError as exc:
+        _fail_input(f"{path}: {exc}")
     except ProofError as exc:
         out.print(f"[red]FAILED[/red] {escape(str(exc))}")
         sys.exit(1)

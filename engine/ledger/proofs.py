@@ -42,6 +42,11 @@ class ProofError(ValueError):
     """A proof cannot be made (no such entry or size) or does not verify (with the reason)."""
 
 
+class NotADocumentError(ProofError):
+    """The input is not a document of the format asked for: nothing was checked (exit 2, an
+    unreadable input), unlike a document that fails its checks (exit 1)."""
+
+
 # -- making proofs ---------------------------------------------------------------------------
 def _tree_checkpoint(payload) -> str | None:  # noqa: ANN001 -- a payload column value
     try:

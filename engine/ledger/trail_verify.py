@@ -21,7 +21,7 @@ from typing import Any
 from golive.ledger import tlog
 from golive.ledger.chain import entry_hash, head_message
 from golive.ledger.keys import key_id_of, unb64, verify_signature
-from golive.ledger.proofs import ProofError, check_checkpoint
+from golive.ledger.proofs import NotADocumentError, ProofError, check_checkpoint
 from golive.ledger.trail import REFERENCES, REVOCABLE, TRAIL_FORMAT
 
 MAX_TRAIL_BYTES = 256 << 20
@@ -60,7 +60,7 @@ class TrailReport:
         whether it was in force when the record's run ended (recorded before that, not expired,
         not revoked before that: a revocation counts from its own entry on)."""
         rec = self.original
-        end = next((e for e in self.entries if e.role == "run-finished" and e.run_id == rec.run_id), None)
+        end = next((e for e in self.entries if e.kind == "run-finished" and e.run_id == rec.run_id), None)
         if rec.kind != "result" or end is None:
             return []
         day = str(end.body.get("finished") or "")[:10]
@@ -149,16 +149,26 @@ def _verifies(raw: bytes, sig: dict, message: bytes) -> bool:
 
 
 def _parse(data: str) -> dict[str, Any]:
+    """The trail document; NotADocumentError (nothing to check) when ``data`` is not one."""
+    def not_a_trail(why: str) -> NotADocumentError:
+        return NotADocumentError(f"not a {TRAIL_FORMAT} document ({why}); expected the JSON "
+                                 "`golive evidence export --record SEQ --with-trail` writes")
+
     if len(data) > MAX_TRAIL_BYTES:
-        raise ProofError("audit trail is larger than 256 MiB")
+        raise not_a_trail("larger than 256 MiB")
     try:
         doc = json.loads(data)
-        ok = (doc.get("format") == TRAIL_FORMAT and isinstance(doc.get("record"), int)
-              and isinstance(doc.get("entries"), list) and isinstance(doc.get("checkpoint"), str))
-    except (ValueError, TypeError, AttributeError, RecursionError):
-        ok = False
-    if not ok:
-        raise ProofError(f"not a {TRAIL_FORMAT} document")
+    except RecursionError:
+        raise not_a_trail("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise not_a_trail(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise not_a_trail(f"a JSON {type(doc).__name__}, not an object")
+    if doc.get("format") != TRAIL_FORMAT:
+        raise not_a_trail(f"format is {str(doc.get('format'))[:60]!r}")
+    if not (isinstance(doc.get("record"), int) and isinstance(doc.get("entries"), list)
+            and isinstance(doc.get("checkpoint"), str)):
+        raise not_a_trail("record, entries or checkpoint missing or of the wrong type")
     return doc
 
 
@@ -173,6 +183,8 @@ def verify_trail(data: str, keys: list[tuple[str | None, bytes]], origin: str | 
     by_seq = {e.seq: e for e, _s, _p in checked}
     if report.record not in by_seq or by_seq[report.record].role != "record":
         raise ProofError(f"the trail does not hold its record, entry {report.record}")
+    for entry in by_seq.values():
+        _check_role(entry, report.record)
     key_book = _Keys()
     for entry, sigs, _payload in checked:
         if entry.kind == "key":
@@ -193,6 +205,14 @@ def verify_trail(data: str, keys: list[tuple[str | None, bytes]], origin: str | 
     if doc.get("timestamp"):
         report.timestamp = _unb64(doc["timestamp"], "the trail's timestamp")
     return report
+
+
+def _check_role(entry: TrailEntry, record: int) -> None:
+    """The role the exporter gave an entry is not signed: it must fit the entry's (hashed) kind."""
+    fits = {entry.kind, {"run-started": "rerun", "result": "rerun-result"}.get(entry.kind)}
+    if (entry.role == "record") != (entry.seq == record) or (entry.role != "record" and entry.role not in fits):
+        raise ProofError(f"entry {entry.seq} ({entry.kind}) is given the role {entry.role[:40]!r}, which does not fit "
+                         "it: the trail was edited")
 
 
 def _unb64(data: Any, what: str) -> bytes:
@@ -229,4 +249,7 @@ def _check_blobs(doc: dict[str, Any], record: TrailEntry, report: TrailReport) -
             raise ProofError(f"artifact copy {str(digest)[:16]}... is not one the record names, or its content "
                              "does not hash to it")
         report.blobs += 1
-    report.blobs_left_out = [str(d) for d in doc.get("blobs_left_out") or []]
+    left_out = doc.get("blobs_left_out") or []
+    if not isinstance(left_out, list) or not set(map(str, left_out)) <= named - set(blobs):
+        raise ProofError("the trail's blobs_left_out names an artifact copy the record does not name, or one it holds")
+    report.blobs_left_out = [str(d) for d in left_out]
