@@ -431,7 +431,7 @@ def test_trusted_key_takes_an_openssh_public_key(tmp_path, monkeypatch):
     ecdsa = tmp_path / "ecdsa.pub"
     ecdsa.write_text(openssh_public_line(ec.generate_private_key(ec.SECP256R1())))
     res = invoke("evidence", "verify", "--store", store, "--trusted-key", ecdsa)
-    assert res.exit_code == 2 and "ecdsa-sha2-nistp256 key, not Ed25519" in res.output, res.output
+    assert res.exit_code == 2 and "holds an ecdsa-sha2-nistp256 key, not Ed25519" in res.output, res.output
     broken = tmp_path / "broken.pub"
     broken.write_text("ssh-ed25519 AAAAnot-base64 x\n")
     res = invoke("evidence", "verify", "--store", store, "--trusted-key", broken)

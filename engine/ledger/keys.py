@@ -162,8 +162,8 @@ def parse_public_key(data: bytes, where: str) -> bytes:
     except UnsupportedAlgorithm as exc:
         raise KeyFileError(f"{where}: unsupported key type ({exc}); golive signs with Ed25519 only") from None
     if not isinstance(key, Ed25519PublicKey):
-        kind = data.split()[0].decode("ascii", "replace") if openssh else type(key).__name__
-        raise KeyFileError(f"{where}: a {kind} key, not Ed25519 (golive signs with Ed25519 only)")
+        kind = data.split()[0].decode("ascii", "replace") if openssh else type(key).__name__.removesuffix("PublicKey")
+        raise KeyFileError(f"{where}: holds an {kind} key, not Ed25519 (golive signs with Ed25519 only)")
     return key.public_bytes(*RAW)
 
 
