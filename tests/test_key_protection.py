@@ -376,6 +376,9 @@ def test_passphrase_options_take_the_variable_and_never_prompt_for_it(tmp_path):
     assert res.exit_code == 0 and "Key passphrase" not in res.output, res.output
     assert (store / "keys" / "current").read_text().strip() != old and encrypted_with(store, "from-the-ci-secret")
     assert invoke("evidence", "verify", "--store", store).exit_code == 0
+    res = CliRunner().invoke(cli, ["keys", "init", "--store", str(tmp_path / "plain")], env=env)
+    assert res.exit_code == 0 and "protection: none" in res.output, res.output
+    assert "GOLIVE_KEY_PASSPHRASE is set, but without --passphrase the new key file is NOT encrypted" in res.output
 
 
 def test_passphrase_options_without_input_or_variable_say_what_to_set(tmp_path, monkeypatch):

@@ -303,6 +303,7 @@ def init(store_dir, db_url, ask, agent, from_env) -> None:
     signer = _guard(lambda: default_signer(store, _passphrase(ask, confirm=True), announce=lambda m: None))
     out.print(f"created key {signer.key_id} (protection: {signer.protection})\n  private: "
               f"{store.keys_dir / (signer.key_id + '.key')}\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
+    _warn_unencrypted(signer.protection)
 
 
 @keys.command()
@@ -330,6 +331,13 @@ def rotate(store_dir, db_url, ask, agent, from_env) -> None:
         return
     new = _guard(lambda: rotate_key(store, old, _passphrase(ask, confirm=True) if held is None else None, held))
     out.print(f"rotated {old.key_id[:16]}... -> {new.key_id} (protection: {new.protection})")
+    _warn_unencrypted(new.protection)
+
+
+def _warn_unencrypted(protection: str) -> None:
+    """The variable alone does not encrypt a new key file: say so, since its name suggests it does."""
+    if protection == "none" and os.environ.get(PASSPHRASE_ENV):
+        err.print(f"warning: {PASSPHRASE_ENV} is set, but without --passphrase the new key file is NOT encrypted")
 
 
 @keys.command("list")
