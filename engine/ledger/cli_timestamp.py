@@ -52,7 +52,7 @@ def timestamp_cmd(store_dir, db_url, tsa_url, size, ask) -> None:
 @click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("token", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tsa-cert", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The TSA's certificate (PEM), trusted as is.")
+              help="The TSA's certificate (PEM), followed by the certificates that issued it up to a root unless it is self-signed.")
 def verify_timestamp(checkpoint, token, tsa_cert) -> None:
     """Check that TOKEN (a .tsr) is the TSA's timestamp of CHECKPOINT's tree head, offline.
     Exit 0 verified, 1 does not verify, 2 unreadable input."""
