@@ -7,7 +7,9 @@ valid file and is truncated, has bytes flipped or inserted, is nested thousands 
 has a value replaced by one of another type, or loses a field. Every command must end with exit
 0, 1 (where 1 has its documented meaning) or 2, with no traceback, and an exit 2 must name the
 file. Examples are bounded so the whole module stays fast; deep nesting and the reported cases
-are explicit examples, always run.
+are explicit examples, always run. The offline checkers' inputs (proof bundles, audit trails,
+report PDFs: ``evidence verify-bundle``, ``verify-trail``, ``verify-report``) are fuzzed with
+these mutations in tests/test_tlog_fuzz.py.
 """
 from __future__ import annotations
 

@@ -208,6 +208,28 @@ def test_a_witness_that_cannot_be_asked_is_not_a_verdict(tmp_path, witnesses):
     assert ok.exit_code == 0 and "size 13, is the ledger's first 13 of 14 entries" in ok.output, ok.output
 
 
+def test_the_reports_verify_command_requires_the_stores_witnesses(tmp_path, witnesses):
+    import json
+    from golive.report.cli import _store_config
+    from golive.report.proof import proof_view
+    log = make_store(tmp_path / "log")
+    urls, wkeys = witnesses(log)
+    assert submit(log, urls).exit_code == 0
+    run_id = json.loads(invoke("evidence", "show", "--store", log, "--json").output)[-1]["id"]
+    bundle = json.loads(invoke("evidence", "bundle", run_id, "--store", log).output)
+    unknown = proof_view(bundle, log_vkey(log)).verify_commands(True)[0]
+    assert "--witness <vkey of witness.test/w1> --witness <vkey of witness.test/w2> --min-witnesses 2" in unknown
+    (log / "golive-store.toml").write_text("min_witnesses = 2\n" + "".join(
+        f'[[witness]]\nurl = "{u}"\nvkey = "{v}"\n' for u, v in zip(urls, wkeys)))
+    command = proof_view(bundle, log_vkey(log), _store_config(log)).verify_commands(True)[0]
+    assert f"--witness {wkeys[0]} --witness {wkeys[1]} --min-witnesses 2" in command, command
+    args = command.split("#")[0].split()[4:]  # the printed command's options, run on the bundle it describes
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    ran = invoke("evidence", "verify-bundle", path, *args)
+    assert ran.exit_code == 0 and "cosigned by witness.test/w1, witness.test/w2" in ran.output, ran.output
+
+
 def test_witness_protocol_status_codes(tmp_path):
     log_key, other = Signer.generate(), Signer.generate()
     w = Witness("witness.test/w", Signer.generate(), {"example.test/log": [log_key.public_raw]}, tmp_path / "s.json")

@@ -282,6 +282,7 @@ class RunProof:
     bundle: dict[str, Any] | None = None
     log_vkey: str = ""
     warnings: list[str] = field(default_factory=list)
+    config: StoreConfig | None = None  # the store's witnesses, for the report's verify command
 
 
 def seal_run(recorder: Any) -> RunProof:
@@ -302,6 +303,7 @@ def seal_run(recorder: Any) -> RunProof:
     except StoreConfigError as exc:
         config = StoreConfig()
         proof.warnings.append(f"{exc}; the run's checkpoint was not witnessed or timestamped")
+    proof.config = config
     if not config.empty:
         try:
             proof.warnings += witness_run(store, checkpoint, config).warnings

@@ -227,7 +227,7 @@ def report(results: Path, formats: tuple[str, ...], out: Path | None, plan_path:
         model = _with_ledger_check(model, ledger_check)
         bundle = _proof_bundle(store_dir, document) if recorded else None
         for fmt, path in output_paths(tuple(dict.fromkeys(formats)), out, results).items():
-            written = render(fmt, model, path, proof_bundle=bundle)
+            written = render(fmt, model, path, proof_bundle=bundle, store_config=_store_config(store_dir) if bundle else None)
             click.echo(str(written))
     except (ReportInputError, ValueError) as exc:
         # a waiver that does not fit the run (unknown id, bad date) is the waivers file's problem
@@ -251,6 +251,16 @@ def _signoff_state(store_dir: Path | None, document: dict) -> dict | None:
         finally:
             store.close()
     except (LedgerError, OSError, ValueError, KeyError):
+        return None
+
+
+def _store_config(store_dir: Path | None):  # noqa: ANN202 -- witnessing.StoreConfig | None
+    """The store's witness configuration for the appendix's verify command (None if unreadable)."""
+    from golive.ledger.store import DEFAULT_STORE, STORE_ENV
+    from golive.ledger.witnessing import StoreConfigError, load_store_config
+    try:  # where open_store looks
+        return load_store_config(Path(store_dir or os.environ.get(STORE_ENV) or Path.cwd() / DEFAULT_STORE))
+    except (StoreConfigError, OSError, ValueError):
         return None
 
 

@@ -36,11 +36,16 @@ class ProofView:
     timestamp_issuer: str | None   # the TSA certificate's subject (or the TSTInfo's tsa name)
     log_vkey: str = ""                  # the log's verifier key (public), for the verify command
     file_name: str = BUNDLE_ATTACHMENT  # where the report's reader finds it
+    witness_vkeys: tuple[str, ...] = ()  # the store's configured witnesses (golive-store.toml)
+    min_witnesses: int = 0               # and how many cosignatures it requires
 
     def verify_commands(self, for_pdf: bool) -> tuple[str, ...]:
         options = f"--trusted-key {self.log_vkey or '<the log vkey: golive keys vkey>'}"
-        if self.cosigners:
-            options += " --witness <witness vkey> --min-witnesses 1"
+        if self.witness_vkeys and self.min_witnesses:  # the store's own requirement, not a weaker one
+            options += "".join(f" --witness {v}" for v in self.witness_vkeys) + f" --min-witnesses {self.min_witnesses}"
+        elif self.cosigners:  # configuration unknown here: as many as cosigned the checkpoint
+            options += "".join(f" --witness <vkey of {name}>" for name in self.cosigners)
+            options += f" --min-witnesses {len(self.cosigners)}"
         if self.timestamp:
             options += " --tsa-cert <the TSA's certificate.pem>"
         if for_pdf:
@@ -53,15 +58,18 @@ def bundle_bytes(bundle: Mapping[str, Any]) -> bytes:
     return (json.dumps(bundle, indent=1) + "\n").encode("utf-8")
 
 
-def proof_view(bundle: Mapping[str, Any], log_vkey: str = "") -> ProofView:
-    """What the appendix shows of ``bundle`` (made by ``make_bundle``)."""
+def proof_view(bundle: Mapping[str, Any], log_vkey: str = "", store_config: Any = None) -> ProofView:
+    """What the appendix shows of ``bundle`` (made by ``make_bundle``); ``store_config``
+    (``golive.ledger.witnessing.StoreConfig``) names the witnesses the verify command requires."""
     from golive.ledger.note import parse_checkpoint
     head, note = parse_checkpoint(bundle["checkpoint"])
     signers = tuple(s.name for s in note.signatures if s.name == head.origin)
     cosigners = tuple(dict.fromkeys(s.name for s in note.signatures if s.name != head.origin))
     when, issuer = _timestamp_fields(bundle.get("timestamp"))
+    witnesses = tuple(w.vkey for w in store_config.witnesses) if store_config is not None else ()
     return ProofView(bundle_bytes(bundle), str(bundle["run_id"]), head.origin, head.size, head.root.hex(),
-                     len(bundle.get("entries") or ()), signers, cosigners, when, issuer, log_vkey)
+                     len(bundle.get("entries") or ()), signers, cosigners, when, issuer, log_vkey,
+                     witness_vkeys=witnesses, min_witnesses=store_config.min_witnesses if witnesses else 0)
 
 
 def _timestamp_fields(token_b64: str | None) -> tuple[str | None, str | None]:

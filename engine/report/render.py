@@ -55,7 +55,7 @@ def _plugin_formats() -> dict[str, Callable[[RenderModel, Path], Path]]:
 def render(fmt: str, model_or_document: RenderModel | Mapping[str, Any], out_path: Path | str,
            plan: Any = None, previous: Mapping[str, Any] | None = None,
            waivers: Iterable[Mapping[str, Any]] = (), history: Iterable[Mapping[str, Any]] = (),
-           proof_bundle: Mapping[str, Any] | None = None, log_vkey: str = "") -> Path:
+           proof_bundle: Mapping[str, Any] | None = None, log_vkey: str = "", store_config: Any = None) -> Path:
     """Render one format to ``out_path`` and return it. ``proof_bundle`` (the run's, from
     ``golive.ledger.bundle.make_bundle``) is attached to a PDF and written beside HTML and
     Markdown (:mod:`golive.report.proof`); the appendix shows its checkpoint."""
@@ -63,16 +63,18 @@ def render(fmt: str, model_or_document: RenderModel | Mapping[str, Any], out_pat
     model = model_or_document if isinstance(model_or_document, RenderModel) else \
         build_render_model(model_or_document, plan, previous=previous, waivers=waivers, history=history)
     if proof_bundle is not None:
-        model = with_proof(model, fmt, Path(out_path), proof_bundle, log_vkey)
+        model = with_proof(model, fmt, Path(out_path), proof_bundle, log_vkey, store_config)
     return Path(writer(model, Path(out_path)))
 
 
-def with_proof(model: RenderModel, fmt: str, out_path: Path, bundle: Mapping[str, Any], log_vkey: str = "") -> RenderModel:
-    """``model`` carrying ``bundle``: PDFs attach it; HTML and Markdown get it as a file beside."""
+def with_proof(model: RenderModel, fmt: str, out_path: Path, bundle: Mapping[str, Any], log_vkey: str = "",
+               store_config: Any = None) -> RenderModel:
+    """``model`` carrying ``bundle``: PDFs attach it; HTML and Markdown get it as a file beside.
+    ``store_config`` (the store's witnesses, golive-store.toml) goes into the verify command."""
     from dataclasses import replace
 
     from golive.report.proof import bundle_beside, proof_view
-    view = proof_view(bundle, log_vkey)
+    view = proof_view(bundle, log_vkey, store_config)
     if fmt in ("html", "md"):
         beside = bundle_beside(out_path)
         beside.parent.mkdir(parents=True, exist_ok=True)
