@@ -133,12 +133,19 @@ def verify_bundle_cmd(path, trusted, witnesses, min_witnesses, tsa_cert, results
 @_checks
 @click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The run's proof bundle, when the PDF does not carry one (`golive evidence bundle RUN`).")
-def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path) -> None:
+@click.option("--attachments-only", is_flag=True,
+              help="Check the attachments only, not that the pages show what results.json gives "
+                   "(a report rendered by another golive version).")
+def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path, attachments_only) -> None:
     """Check a report PDF offline: its attached results.json must show exactly the results the
-    log recorded for the run, proven by the proof bundle (attached, or given with --bundle)."""
+    log recorded for the run, proven by the proof bundle (attached, or given with --bundle), and
+    its pages must show what that results.json gives: no "NOT verified against a ledger", its
+    sha256, the readiness verdict, the figures and every requirement's status
+    (golive.ledger.pdf_pages)."""
     from pypdf import PdfReader
     try:
-        attachments = PdfReader(pdf).attachments
+        reader = PdfReader(pdf)
+        attachments = reader.attachments
         files = {name: contents[0] for name, contents in attachments.items() if contents}
     except Exception as exc:  # noqa: BLE001 -- pypdf raises AttributeError, IndexError, ... on a damaged file
         _fail_input(f"{pdf}: cannot read the PDF's attachments ({exc.__class__.__name__}: {exc})")
@@ -158,6 +165,28 @@ def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path)
     report = _verify(data, trusted, witnesses, min_witnesses, tsa_cert)
     _compare(files[RESULTS_ATTACHMENT], report, f"{pdf}:{RESULTS_ATTACHMENT}")
     _as_written(files[RESULTS_ATTACHMENT], bundles[0] if bundle_path is None else None, pdf)
+    if attachments_only:
+        out.print("  the pages were NOT checked (--attachments-only): they may show other figures than results.json")
+        return
+    _pages(reader, files[RESULTS_ATTACHMENT], pdf)
+
+
+def _pages(reader, results: bytes, pdf: Path) -> None:  # noqa: ANN001
+    """The visible pages must be a rendering of the attached results.json (golive.ledger.pdf_pages)."""
+    from golive.ledger.pdf_pages import check_pages
+    try:
+        check = check_pages(reader, results)
+    except Exception as exc:  # noqa: BLE001 -- pypdf raises AttributeError, IndexError, ... on damaged pages
+        _fail_input(f"{pdf}: cannot read the pages' text ({exc.__class__.__name__}: {exc})")
+    if check.problems:
+        out.print(f"[red]FAILED[/red] {pdf}: the pages do not show what the attached {RESULTS_ATTACHMENT} gives "
+                  f"({len(check.problems)} difference(s)):")
+        for p in check.problems[:20]:
+            out.print(f"  {p}")
+        if len(check.problems) > 20:
+            out.print(f"  and {len(check.problems) - 20} more")
+        sys.exit(1)
+    out.print(f"  {check.summary}")
 
 
 def _as_written(results: bytes, bundle: bytes | None, pdf: Path) -> None:
