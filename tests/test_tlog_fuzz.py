@@ -178,11 +178,11 @@ def test_a_file_that_is_not_the_document_is_exit_2_naming_it(tmp_path, proof_fil
     assert expected in result.output.replace("\n", ""), result.output
 
 
-def test_a_pdf_without_attachments_is_not_verified(tmp_path, proof_files):
+def test_a_pdf_without_attachments_is_exit_2(tmp_path, proof_files):
     pdf = _blank_pdf(tmp_path / "plain.pdf")
     result = invoke("evidence", "verify-report", pdf, "--trusted-key", proof_files["vkey"], catch_exceptions=True)
-    check_outcome(result, pdf, allowed=(1, 2))
-    assert "carries no proof bundle" in result.output and "OK" not in result.output
+    check_outcome(result, pdf, allowed=(2,))
+    assert "the PDF has no attachments, so it is not a golive report" in result.output.replace("\n", "")
 
 
 @given(mutations)

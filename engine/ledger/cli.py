@@ -104,7 +104,8 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
     """Recompute every hash, link, signature and artifact digest of the store.
 
     Names the first entry or blob that does not match and why. Exit 0 when everything
-    verifies, 1 when tampering is found, 2 on bad input.
+    verifies, 1 when tampering is found (or a witness asked with --ask-witness cosigned a tree
+    the ledger does not hold), 2 on bad input or when a witness cannot be asked.
     """
     cp = _guard(lambda: parse_checkpoint(checkpoint)) if checkpoint else None
     from golive.ledger.proofs import trusted_keys

@@ -149,6 +149,9 @@ def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path,
         files = {name: contents[0] for name, contents in attachments.items() if contents}
     except Exception as exc:  # noqa: BLE001 -- pypdf raises AttributeError, IndexError, ... on a damaged file
         _fail_input(f"{pdf}: cannot read the PDF's attachments ({exc.__class__.__name__}: {exc})")
+    if not files:  # no golive report (it attaches results.json and the bundle): nothing to check
+        _fail_input(f"{pdf}: the PDF has no attachments, so it is not a golive report (expected {RESULTS_ATTACHMENT} "
+                    "and golive-proof-bundle.json attached); nothing was checked")
     bundles = [data for data in files.values() if BUNDLE_FORMAT.encode() in data[:200]]
     if bundle_path is not None:
         bundles = [bundle_path.read_bytes()]
