@@ -97,6 +97,8 @@ def test_witness_answers_every_request_with_a_status(tmp_path_factory, data):
     body = data.draw(st.one_of(texts, st.just("old 0\n\n" + CHECKPOINT).map(lambda t: mutate(t, data))))
     status, ctype, answer = w.add_checkpoint(body)
     assert status in (200, 400, 403, 404, 409, 422) and answer.endswith("\n")
+    status, _, answer = w.latest(data.draw(st.one_of(texts, st.just(ORIGIN))))  # GET .../logs/<origin>/checkpoint
+    assert status in (200, 404) and answer.endswith("\n")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

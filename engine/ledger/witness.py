@@ -166,10 +166,12 @@ class Witness:
         """(HTTP status, content type, body) for GET of the newest checkpoint cosigned for ``origin``."""
         if origin not in self.logs:
             return 404, "text/plain", f"unknown log {origin}\n"
-        kept = self.state().get(origin, {}).get("checkpoint")
-        if not kept:  # never cosigned, or cosigned before checkpoints were kept in the state
-            return 404, "text/plain", f"no checkpoint of {origin} cosigned yet\n"
-        return 200, "text/plain; charset=utf-8", kept
+        latest = self.state().get(origin, {})
+        if not latest.get("checkpoint"):
+            why = (f"size {latest['size']} was cosigned before this witness kept checkpoints; it answers from its "
+                   "next cosignature on" if latest.get("size") else "nothing cosigned yet")
+            return 404, "text/plain", f"no checkpoint of {origin} to show: {why}\n"
+        return 200, "text/plain; charset=utf-8", latest["checkpoint"]
 
 
 def parse_request(body: str) -> tuple[int, list[bytes], str]:
