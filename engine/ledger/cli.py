@@ -91,7 +91,7 @@ def evidence() -> None:
               help="Public key to pin as trust anchor (repeatable); default: the ledger's first key.")
 @click.option("--no-blobs", is_flag=True, help="Skip re-hashing artifact blobs (chain and signatures only).")
 @click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
-              help="A witness's verifier key (repeatable), for --min-witnesses.")
+              help="A witness's verifier key (repeatable), for --min-witnesses and --ask-witness.")
 @click.option("--min-witnesses", type=click.IntRange(1), metavar="K",
               help="Require the store's newest cosigned checkpoint to carry K cosignatures by --witness "
                    "keys, and the ledger to extend it (catches a history rewritten with the log's key).")
