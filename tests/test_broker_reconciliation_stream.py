@@ -84,7 +84,7 @@ def result_of(root: Path):
     return r.status, r.message, repr(r.metrics), repr(r.details), repr(r.observed)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_the_sqlite_join_gives_the_whole_statement_join(tmp_path_factory, monkeypatch, data):
     monkeypatch.setattr(stream, "STREAM_ROWS", data.draw(st.sampled_from([1, 3, 50])))
