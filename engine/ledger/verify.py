@@ -30,7 +30,7 @@ from golive.ledger.verify_scan import Scan
 from golive.ledger.verify_tlog import TreeChecks
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
-from golive.ledger.verify_digest import MMAP_BYTES, digested, start_worker
+from golive.ledger.verify_digest import digested, start_worker
 from golive.ledger.verify_report import Problem, VerifyReport
 
 __all__ = ["Problem", "VerifyReport", "verify_store"]
@@ -292,8 +292,6 @@ def verify_store(store: Store, checkpoint: Checkpoint | TreeCheckpoint | None = 
         with store.read() as conn:
             dbapi = conn.connection.dbapi_connection
             cursor = dbapi.cursor()
-            if store.is_sqlite:  # pages read in place through a read-only map (verify_digest.MMAP_BYTES)
-                cursor.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             try:
                 if pool is not None:  # the worker reads and hashes payloads; read here only when needed
                     verifier.read_payload = lambda seq: dbapi.execute(PAYLOAD_SQL, (seq,)).fetchone()
@@ -304,8 +302,6 @@ def verify_store(store: Store, checkpoint: Checkpoint | TreeCheckpoint | None = 
                                        lambda first, last: dbapi.execute(RANGE_SQL, (first, last)).fetchall(),
                                        check_blobs))
             finally:
-                if store.is_sqlite:
-                    cursor.execute("PRAGMA mmap_size = 0")  # the pooled connection, as it was
                 cursor.close()
     finally:
         if pool is not None:

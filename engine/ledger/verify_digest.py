@@ -26,11 +26,6 @@ from golive.ledger.store import payload_bytes
 
 PARALLEL_MIN_ENTRIES = 50_000  # below this, starting a process costs more than it saves
 LOAD_SAMPLES = 5
-# SQLite reads a scan's pages in place through a read-only memory map instead of copying each
-# into its page cache (a fifth less CPU for the rows of a 1 M-entry ledger; the file only grows).
-# A disk error on a mapped page ends the process (SIGBUS) rather than raising: `evidence verify`
-# has read every page in its integrity check just before.
-MMAP_BYTES = 1 << 31
 AHEAD = 2  # batches the worker may digest ahead of the verifier: bounds the results held
 DIGEST_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, NULL "
               "FROM ledger_entries WHERE seq BETWEEN ? AND ? ORDER BY seq")
@@ -65,7 +60,6 @@ def _digest_range(db_file: str, first: int, last: int, check_blobs: bool) -> tup
     conn = _connections.get(db_file)
     if conn is None:
         conn = _connections[db_file] = sqlite3.connect(db_file)
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")  # pages read in place, not copied
     rows = conn.execute(DIGEST_SQL, (first, last)).fetchall()
     return ((rows[0][0], rows[-1][0], len(rows)) if rows else (0, 0, 0)), digest_rows(rows, check_blobs)
 
