@@ -187,3 +187,13 @@ def test_the_spill_folder_is_removed(tmp_path, monkeypatch):
     root = write(tmp_path / "ws", fill_rows(["E1", "E2"]), fill_rows(["E2", "E3"]))
     assert result_of(root)[0] is not Status.ERROR
     assert len(made) == 1 and made[0]._folder.name.startswith(str(spill)) and list(spill.iterdir()) == []
+
+
+def test_no_room_for_the_spill_is_an_error_saying_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    root = write(tmp_path / "ws", fill_rows(["E1"]), fill_rows(["E1"]))
+    result = reconciliation.SPEC.func(REQ, standalone_context(root))
+    assert result.status is Status.ERROR
+    assert result.message.startswith(f"AUD-06: the broker statement could not be set aside on disk in "
+                                     f"{tmp_path / 'no-such-folder'} (FileNotFoundError: ")
+    assert "point TMPDIR at a folder with room" in result.message

@@ -20,7 +20,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from golive.model import CheckResult
+from golive.model import CheckResult, Status
 from golive.plugins.broker import trading
 from golive.plugins.monitoring.observation import observe
 from golive.plugins.records.checkutil import MAX_LISTED, TimeSpan, listed, make_spec, no_data
@@ -98,23 +98,30 @@ def check(requirement, ctx) -> CheckResult:
         return no_data("no fills and no broker executions to reconcile")
     missing, mismatched, extra = Smallest(), Smallest(key=lambda m: m["exec_id"]), Smallest()
     span, broker_span, seen_at_broker = TimeSpan(), TimeSpan(), 0
-    with Executions() as broker:
-        for chunk in stmt:
-            broker_span.add(chunk["ts"])
-            broker.add(chunk)
-        for chunk in fills:
-            span.add(chunk["ts"])
-            for r, theirs in zip(chunk.itertuples(index=False), broker.match(chunk["fill_id"].tolist())):
-                if theirs is None:
-                    missing.add(r.fill_id)
-                    continue
-                seen_at_broker += 1
-                ours = tuple(getattr(r, f) for f in FIELDS)
-                diffs = {f: {"internal": str(a), "broker": str(b)} for f, a, b in zip(FIELDS, ours, theirs) if a != b}
-                if diffs:
-                    mismatched.add({"exec_id": r.fill_id, "fields": diffs})
-        for exec_id in broker.unmatched():
-            extra.add(exec_id)
+    try:
+        with Executions() as broker:
+            for chunk in stmt:
+                broker_span.add(chunk["ts"])
+                broker.add(chunk)
+            for chunk in fills:
+                span.add(chunk["ts"])
+                for r, theirs in zip(chunk.itertuples(index=False), broker.match(chunk["fill_id"].tolist())):
+                    if theirs is None:
+                        missing.add(r.fill_id)
+                        continue
+                    seen_at_broker += 1
+                    ours = tuple(getattr(r, f) for f in FIELDS)
+                    diffs = {f: {"internal": str(a), "broker": str(b)}
+                             for f, a, b in zip(FIELDS, ours, theirs) if a != b}
+                    if diffs:
+                        mismatched.add({"exec_id": r.fill_id, "fields": diffs})
+            for exec_id in broker.unmatched():
+                extra.add(exec_id)
+    except (OSError, sqlite3.Error) as exc:  # no room or no access where temporary files go
+        return CheckResult(status=Status.ERROR, message=(
+            f"{requirement.id}: the broker statement could not be set aside on disk in {tempfile.gettempdir()} "
+            f"({type(exc).__name__}: {exc}); it needs about {stmt.path.stat().st_size / 1e6:,.0f} MB free there: "
+            "point TMPDIR at a folder with room and run again"))
     _then(span, broker_span)
     breaks = missing.count + extra.count + mismatched.count
     matched = seen_at_broker - mismatched.count
