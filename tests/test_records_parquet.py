@@ -232,3 +232,18 @@ def test_an_unreadable_parquet_file_is_named(tmp_path, content):
     for read in (trading.fills, trading.fill_scan):
         with pytest.raises(reader.RecordsError, match=r"^records/fills.parquet: cannot be read: ArrowInvalid: "):
             read(standalone_context(tmp_path))
+
+
+def test_a_large_parquet_file_is_named_and_reads_as_a_small_one(late_faults, monkeypatch):
+    """Above LARGE_INPUT_BYTES a Parquet file is named in the run's size notes ("read in chunks",
+    as it now is) and gives the same frame: ids stay Python objects, as before."""
+    ctx = late_faults()
+    small = reader.load(ctx, "fills", need=FILL_COLUMNS)
+    monkeypatch.setattr(reader, "LARGE_INPUT_BYTES", 100)
+    monkeypatch.setattr(reader, "_warned", set())
+    large_ctx = standalone_context(ctx.target.root)
+    large = reader.load(large_ctx, "fills", need=FILL_COLUMNS)
+    assert_same(large, small)
+    assert large["fill_id"].dtype == object
+    size = (ctx.target.root / "records" / "fills.parquet").stat().st_size
+    assert reader.size_notes(large_ctx) == [f"records/fills.parquet is {size / 1e6:,.0f} MB: read in chunks"]
