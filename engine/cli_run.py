@@ -230,7 +230,8 @@ def render_report(path: Path, doc: dict, plan, quiet: bool = False, past: list[d
         with err.status(f"rendering {path.name}", spinner="dots") if not quiet and err.is_terminal else _null():
             written = render_to(path, doc, plan, waivers=waivers, previous=past[-1] if past else None,
                                 history=past or (), proof_bundle=sealed.bundle if sealed else None,
-                                log_vkey=sealed.log_vkey if sealed else "")
+                                log_vkey=sealed.log_vkey if sealed else "",
+                                store_config=sealed.config if sealed else None)
     except (ReportInputError, ValueError) as exc:
         raise InputError(str(exc))
     if not quiet:

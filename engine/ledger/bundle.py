@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from golive.ledger import tlog
 from golive.ledger.chain import TLOG_FIELD, entry_hash
 from golive.ledger.note import NoteError, parse_checkpoint
-from golive.ledger.proofs import ProofError, check_checkpoint
+from golive.ledger.proofs import NotADocumentError, ProofError, check_checkpoint
 from golive.ledger.show import WAIVABLE
 from golive.ledger.store import payload_bytes
 from golive.ledger.treestore import StoredTree, TreeIndexError
@@ -97,7 +97,7 @@ def verify_bundle(data: str, keys: list[tuple[str | None, bytes]], origin: str |
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         ok_format = False
     if not ok_format:
-        raise ProofError(f"not a {BUNDLE_FORMAT} document")
+        raise NotADocumentError(f"not a {BUNDLE_FORMAT} document")
     head, signers = check_checkpoint(checkpoint, keys, origin)
     report = BundleReport(str(run_id), head.origin, head.size, signers, checkpoint=checkpoint)
     seen: set[int] = set()
