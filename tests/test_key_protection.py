@@ -389,6 +389,7 @@ def test_passphrase_options_without_input_or_variable_say_what_to_set(tmp_path, 
         assert res.exit_code == 2 and "set GOLIVE_KEY_PASSPHRASE" in res.output, res.output
         if command == "init":
             assert not (store / "keys" / "current").exists()
+            assert not store.exists()  # the passphrase is asked before the store is made: nothing left behind
             assert invoke("keys", "init", "--store", store).exit_code == 0  # rotate needs a store
     # a real process with stdin closed and no controlling terminal (getpass's own fallback path)
     golive = [sys.executable, "-m", "golive", "keys", "init", "--store", str(tmp_path / "ci"), "--passphrase"]

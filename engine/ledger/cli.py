@@ -288,6 +288,7 @@ def init(store_dir, db_url, ask, agent, from_env) -> None:
     """
     _one_protection(ask, agent, from_env)
     held = _held_key(agent, from_env)  # before the store is made: a missing agent key leaves nothing behind
+    passphrase = _passphrase(ask, confirm=True) if held is None else None  # likewise a passphrase not given
     store = _guard(lambda: _open(store_dir, db_url, must_exist=False))
     if KeyDirectory(store.keys_dir).current_id:
         _fail_input(f"{store.keys_dir} already has a current key; use `golive keys rotate` to replace it")
@@ -301,7 +302,7 @@ def init(store_dir, db_url, ask, agent, from_env) -> None:
     if _guard(environment_key_material):  # default_signer would adopt it: say so instead
         _fail_input(f"{STORE_KEY_ENV}/{STORE_KEY_FILE_ENV} is set: give --from-env to use that key, or unset it "
                     "to create a key file")
-    signer = _guard(lambda: default_signer(store, _passphrase(ask, confirm=True), announce=lambda m: None))
+    signer = _guard(lambda: default_signer(store, passphrase, announce=lambda m: None))
     out.print(f"created key {signer.key_id} (protection: {signer.protection})\n  private: "
               f"{store.keys_dir / (signer.key_id + '.key')}\n  public:  {store.keys_dir / (signer.key_id + '.pub')}")
     _warn_unencrypted(signer.protection)
