@@ -39,13 +39,14 @@ def whole_read(real):
     return read
 
 
-def typed_column(data, name: str, n: int) -> pa.Array:
-    """One fills column as a Parquet writer might type it, with nulls and near misses."""
-    nulls = lambda: data.draw(st.booleans())  # noqa: E731
-    pick = lambda values: [data.draw(st.sampled_from(values)) for _ in range(n)]  # noqa: E731
+def typed_column(data, name: str, n: int, good: bool) -> pa.Array:
+    """One fills column as a Parquet writer might type it: valid values only (``good``: unique
+    ids, increasing times) or with nulls and near misses."""
+    nulls = lambda: not good and data.draw(st.booleans())  # noqa: E731
+    pick = lambda values: [data.draw(st.sampled_from(values[:2] if good else values)) for _ in range(n)]  # noqa: E731
     if name == "ts":
         unit = data.draw(st.sampled_from(["s", "ms", "us", "ns"]))
-        seconds = sorted(pick(range(0, 50))) if data.draw(st.booleans()) else pick(range(0, 50))
+        seconds = list(range(0, 3 * n, 3)) if good else pick(range(0, 50))
         values = [pd.Timestamp("2026-11-02T14:00:00Z") + pd.Timedelta(s, "s") + pd.Timedelta(
             data.draw(st.sampled_from([0, 1, 500_000])), "us") for s in seconds]
         values = [None if nulls() and data.draw(st.booleans()) else v for v in values]
@@ -63,13 +64,13 @@ def typed_column(data, name: str, n: int) -> pa.Array:
     if name == "side":
         return pa.array(pick(["buy", "sell", "BUY", None]), pa.string())
     if name == "qty":
-        kind = data.draw(st.sampled_from(["int", "text", "float"]))
+        kind = data.draw(st.sampled_from(["int", "text"] if good else ["int", "text", "float"]))
         if kind == "int":
-            return pa.array(pick([1, 2, 5, -3, 0, None]), pa.int64())
+            return pa.array(pick([1, 5, 2, -3, 0, None]), pa.int64())
         if kind == "text":
             return pa.array(pick(["1", "2", "1.0", "x", "", None]), pa.string())
         return pa.array(pick([1.0, 2.0, 1.5, None]), pa.float64())
-    kind = data.draw(st.sampled_from(["decimal", "text", "float"]))  # price, fees
+    kind = data.draw(st.sampled_from(["decimal", "text"] if good else ["decimal", "text", "float"]))  # price, fees
     if kind == "decimal":
         return pa.array(pick([Decimal("6000.25"), Decimal("6000.250"), Decimal("1.20"), None]), pa.decimal128(12, 3))
     if kind == "text":
@@ -82,8 +83,9 @@ def write_parquet(data, root: Path) -> None:
     pandas (a default, a stepped or a stored index)."""
     n = data.draw(st.integers(0, 11))
     header = data.draw(st.permutations(FILL_COLUMNS))[:len(FILL_COLUMNS) - data.draw(st.integers(0, 1))]
-    table = pa.table({c: typed_column(data, c, n) for c in header}) if header else pa.table({})
-    if data.draw(st.booleans()) and n:  # a repeated row: a duplicate id unless ids are null
+    good = data.draw(st.booleans())
+    table = pa.table({c: typed_column(data, c, n, good) for c in header})
+    if not good and data.draw(st.booleans()) and n:  # a repeated row: a duplicate id unless ids are null
         i = data.draw(st.integers(0, n - 1))
         table = pa.concat_tables([table, table.slice(i, 1)])
     (root / "records").mkdir(exist_ok=True)
