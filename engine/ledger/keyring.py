@@ -218,8 +218,9 @@ def _default_signer(store: Store, passphrase: str | None, create: bool,
             announce(f"golive: the store's signing key is {signer.key_id[:16]}..., provided by the environment")
         else:
             signer = keydir.create(passphrase)
-            announce(f"golive: created signing key {signer.key_id[:16]}... in {keydir.path} "
-                     "(no passphrase; protect it: `golive keys init --passphrase`, --agent or --from-env)")
+            how = ("encrypted with the passphrase given" if passphrase else
+                   "no passphrase; protect it: `golive keys init --passphrase`, --agent or --from-env")
+            announce(f"golive: created signing key {signer.key_id[:16]}... in {keydir.path} ({how})")
     else:
         signer = keydir.load(passphrase=passphrase)
     if active is None:

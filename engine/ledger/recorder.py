@@ -316,7 +316,10 @@ def attach(host: Any, store_dir: Path | str | None = None, db_url: str | None = 
     from golive.ledger.keyring import default_signer
     from golive.ledger.store import open_store
 
+    from golive.ledger.keys import PASSPHRASE_ENV
+
     store = open_store(store_dir, db_url)
-    recorder = LedgerRecorder(store, default_signer(store, passphrase))
+    # a run that creates the store's first key protects it with CI's secret when one is set
+    recorder = LedgerRecorder(store, default_signer(store, passphrase or os.environ.get(PASSPHRASE_ENV) or None))
     host.register(recorder, "ledger")
     return recorder
