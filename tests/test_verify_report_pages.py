@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from golive.cli import cli
 from golive.ledger.pdf_pages import FIGURES_LINE, _wrapped, check_pages
+from golive.plan import load as load_plan
 from golive.report.proof import BUNDLE_ATTACHMENT
 from golive.report.render import render
 from golive.run.readiness import refresh_summary
@@ -106,11 +107,14 @@ def test_a_report_rendered_from_forged_results_with_the_genuine_attachments_is_r
 
 def test_pages_printing_another_results_sha256_are_refused(demo, tmp_path):
     """Rendered straight from a results document that differs from the attachment only in a
-    reason: no "NOT verified" line, every figure and status the same, only the sha256 tells."""
+    reason the pages do not print (a passing result's): no "NOT verified" line, every figure,
+    status and compared text the same; only the printed sha256 tells."""
     files = demo["files"]
     doc = json.loads(files["results.json"])
-    next(r for r in doc["results"] if r.get("reason"))["reason"] += " (checked by hand)"
-    rendered = render("pdf", doc, tmp_path / "reworded.pdf", proof_bundle=json.loads(files[BUNDLE_ATTACHMENT]))
+    next(r for r in doc["results"] if r.get("reason") and r["status"] == "pass" and not r.get("thresholds"))[
+        "reason"] += " (checked by hand)"
+    rendered = render("pdf", doc, tmp_path / "reworded.pdf", plan=load_plan(),
+                      proof_bundle=json.loads(files[BUNDLE_ATTACHMENT]))
     pdf = with_replaced(rendered, "results.json", files["results.json"], tmp_path / "relabelled.pdf")
     result = verify_report(pdf, demo["vkey"])
     tamper_case("report PDF whose pages print another results.json sha256", result.exit_code == 1)
@@ -135,6 +139,23 @@ def test_a_page_without_the_figures_line_is_not_taken_as_matching(demo, tmp_path
     assert result.exit_code == 1 and "no Figures line" in result.output and "--attachments-only" in result.output
 
 
+def test_a_printed_reason_that_differs_from_the_attachment_is_named(demo, tmp_path):
+    """The rendering comparison (golive.ledger.pdf_rendering): a failing requirement's reason,
+    printed in the verification table, reworded in the pages is named with its section."""
+    files = demo["files"]
+    doc = json.loads(files["results.json"])
+    failing = next(r for r in doc["results"] if r["status"] == "fail" and r.get("reason"))
+    failing["reason"] = "within tolerance after review"
+    rendered = render("pdf", doc, tmp_path / "reworded.pdf", plan=load_plan())
+    pdf = with_replaced(rendered, "results.json", files["results.json"], tmp_path / "relabelled.pdf")
+    problems = check_pages(pypdf.PdfReader(pdf), files["results.json"]).problems
+    tamper_case("report PDF whose pages print another reason for a failing requirement",
+                any(p.startswith('"Verification Results": the pages show') and "withintoleranceafterreview" in p
+                    for p in problems))
+    assert any(p.startswith('"Verification Results": the pages show') and "withintoleranceafterreview" in p
+               for p in problems), problems
+
+
 def test_a_waived_requirement_is_compared_with_its_effective_status(demo, tmp_path):
     """Waivers applied when rendering make a failing requirement "waived" in the pages and the
     attachment alike; the genuine pages (it fails there) do not match that attachment."""
@@ -142,7 +163,7 @@ def test_a_waived_requirement_is_compared_with_its_effective_status(demo, tmp_pa
     failing = next(r for r in doc["results"] if r["status"] == "fail")
     waiver = {"requirement_id": failing["requirement_id"], "approver": "Ada Risk", "reason": "accepted risk",
               "expires": "2099-01-01", "created": "2026-12-01"}
-    waived_pdf = render("pdf", doc, tmp_path / "waived.pdf", waivers=[waiver])
+    waived_pdf = render("pdf", doc, tmp_path / "waived.pdf", plan=load_plan(), waivers=[waiver])
     waived_results = attachments(waived_pdf)["results.json"]
     check = check_pages(pypdf.PdfReader(waived_pdf), waived_results)
     assert check.problems == [] and check.statuses == len(doc["results"])

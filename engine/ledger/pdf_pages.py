@@ -18,13 +18,19 @@ The rule (the pages' text as pypdf extracts it, page headers and footers removed
 4. In the Phase-by-Phase Gap Analysis, each requirement of the attachment must appear, and the
    status printed in its row (after its priority) must be its effective status (waivers
    applied) as the attachment gives it.
+5. The report is rendered again from the attachment (run.golive_version must be this golive's
+   version, else the pages cannot be compared) and the text of its phase tables, verification
+   results, waivers, attestations, additional tests, recommendations, assessment, timeline,
+   tailoring, methodology and sign-off sections must be the pages' text of those sections, block
+   for block, ignoring whitespace, wrapping and repeated table headers
+   (golive.ledger.pdf_rendering).
 
 Expected values come from the same render model ``golive report`` builds from the attachment
-(its waivers applied, sign-offs as the attachment carries them). Each item must be found: a
-page without it fails the check, since a check that observed nothing proves nothing. Not
-compared: the narrative, charts, the verification table, recommendations and anything the
-renderer read from the store rather than from results.json (sign-off rows, changes since the
-previous run, the trend).
+(its waivers applied, sign-offs as the attachment carries them, the packaged plan when the run
+used it). Each item must be found: a page without it fails the check, since a check that
+observed nothing proves nothing. Not compared: the cover's and contents' other text, the
+charts, and what the renderer read from the store rather than from results.json (changes since
+the previous run, the trend, the ledger-check line, the log's key in the verify command).
 """
 from __future__ import annotations
 
@@ -35,8 +41,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from golive.ledger.pdf_rendering import COMPARED
+from golive.ledger.pdf_rendering import compare as compare_rendering
+
 NOT_VERIFIED = "NOT verified against a ledger"
 FOOTER = re.compile(r"^Run \S+ Page \d+ of \d+$")
+LIST_MARKER = re.compile(r"^(?:[•◦▪‣]|\d+\.)$")
 SHA_PRINTED = re.compile(r"results\.jsonsha256([0-9a-f]{64})")  # in the text without whitespace
 FIGURES_LINE = re.compile(r"\bFigures readiness (?P<state>[A-Z][A-Z ]*?)(?P<items>(?: · [a-z]+ \d+(?: of \d+)?)+)")
 HEADLINE = re.compile(r"covered \d+ of \d+ · verified \d+ · failing \d+ · partial \d+ · missing \d+ · "
@@ -52,11 +62,13 @@ class PageCheck:
     problems: list[str] = field(default_factory=list)
     statuses: int = 0     # requirement rows whose printed status was compared
     sha_printed: int = 0  # results.json sha256 occurrences compared
+    blocks: int = 0       # text blocks that match a fresh rendering (golive.ledger.pdf_rendering)
 
     @property
     def summary(self) -> str:
         return (f"the pages' readiness verdict, figures, results.json sha256 ({self.sha_printed}x) and "
-                f"{self.statuses} requirement statuses match the attached results")
+                f"{self.statuses} requirement statuses match the attached results, and {self.blocks} text "
+                f"blocks of {len(COMPARED)} sections match a rendering of it")
 
 
 @dataclass(frozen=True)
@@ -73,20 +85,29 @@ class Expected:
     key_figures: tuple[tuple[str, int], ...]
     rows: tuple[tuple[str, str, str], ...]  # (requirement id, priority, status label)
     golive_version: str
+    html: str  # the report's HTML rendered from the attachment
 
 
 def expected_of(results: bytes) -> Expected:
     """The figures and statuses ``golive report`` would print for ``results`` (the attachment's
     bytes). Raises ValueError when the document cannot be rendered."""
-    from golive.report.html import STATUS_LABELS
+    from golive.report.html import STATUS_LABELS, render_html
+    from golive.report.cli import _load_plan
     from golive.report.inputs import ReportInputError
     from golive.report.model import build_render_model
 
     doc = json.loads(results)
     fields = ("requirement_id", "approver", "co_approvers", "reason", "expires", "created", "files")
     waivers = [{k: w[k] for k in fields if k in w} for w in doc.get("waivers") or () if isinstance(w, Mapping)]
+    # waivers given to `golive report --waivers FILE` live only in the results they were applied to
+    listed = {w.get("requirement_id") for w in waivers}
+    waivers += [{"requirement_id": r["requirement_id"], **{k: r["waiver"][k] for k in fields if k in r["waiver"]},
+                 "approver": r["waiver"].get("approver")}
+                for r in doc.get("results") or () if isinstance(r, Mapping) and isinstance(r.get("waiver"), Mapping)
+                and r.get("requirement_id") not in listed]
     try:
-        m = build_render_model(doc, None, waivers=waivers)
+        # the packaged plan when the run used it (titles, line ranges, bands), as golive report does
+        m = build_render_model(doc, _load_plan(None, doc), waivers=waivers)
     except (ReportInputError, KeyError, TypeError) as exc:
         raise ValueError(f"the attached results.json cannot be rendered ({exc})") from None
     f = m.figures
@@ -95,17 +116,18 @@ def expected_of(results: bytes) -> Expected:
         covered=f.covered, verified=f.verified, applicable=f.applicable, headline=f.headline,
         key_figures=tuple((name, count) for name, count, _ in f.items() if name != "selected"),
         rows=tuple((r.id, str(r.priority), STATUS_LABELS.get(r.status, r.status)) for r in m.requirements),
-        golive_version=str((doc.get("run") or {}).get("golive_version", "")))
+        golive_version=str((doc.get("run") or {}).get("golive_version", "")), html=render_html(m, for_pdf=True))
 
 
 def page_lines(reader: Any) -> list[str]:
     """The pages' text lines (NFKC, whitespace collapsed), each page's running header and footer
-    (drawn after its content: "<title> <chapter>" then "Run <id> Page N of M") left out."""
+    (drawn after its content: "<title> <chapter>" then "Run <id> Page N of M") and the list
+    markers (lines of their own, also drawn after the content) left out."""
     lines: list[str] = []
     for page in reader.pages:
         text = unicodedata.normalize("NFKC", page.extract_text() or "")
         page_lines_ = [" ".join(line.split()) for line in text.replace("\u200b", "").replace("\u00ad", "").splitlines()]
-        page_lines_ = [line for line in page_lines_ if line]
+        page_lines_ = [line for line in page_lines_ if line and not LIST_MARKER.match(line)]
         if page_lines_ and FOOTER.match(page_lines_[-1]):
             page_lines_ = page_lines_[:-2]
         lines += page_lines_
@@ -141,12 +163,15 @@ def check_pages(reader: Any, results: bytes) -> PageCheck:
     _check_figures_line(check, text, want)
     _check_headlines(check, text, _section(lines, SUMMARY_HEADING, PHASE_HEADING), want)
     _check_rows(check, _section(lines, PHASE_HEADING, AFTER_PHASES), want)
-    if check.problems and not FIGURES_LINE.search(text):
-        from golive import __version__
-        if want.golive_version and want.golive_version != __version__:
-            check.problems.append(f"the report was rendered by golive {want.golive_version}, this is golive "
-                                  f"{__version__}: its pages may not carry what this version checks "
-                                  "(--attachments-only checks the attachments alone)")
+    from golive import __version__
+    if want.golive_version and want.golive_version != __version__:
+        check.problems.append(f"the report was rendered by golive {want.golive_version}, this is golive "
+                              f"{__version__}: its pages cannot be compared with a rendering of the attachment "
+                              f"(verify with golive {want.golive_version}, or check the attachments alone with "
+                              "--attachments-only)")
+    else:
+        differences, check.blocks = compare_rendering(lines, want.html)
+        check.problems += differences
     return check
 
 
