@@ -19,11 +19,12 @@ The rule (the pages' text as pypdf extracts it, page headers and footers removed
    status printed in its row (after its priority) must be its effective status (waivers
    applied) as the attachment gives it.
 5. The report is rendered again from the attachment (run.golive_version must be this golive's
-   version, else the pages cannot be compared) and the text of its phase tables, verification
-   results, waivers, attestations, additional tests, recommendations, assessment, timeline,
-   tailoring, methodology and sign-off sections must be the pages' text of those sections, block
-   for block, ignoring whitespace, wrapping and repeated table headers
-   (golive.ledger.pdf_rendering).
+   version, else the pages cannot be compared) and the text of every section but the cover,
+   contents, changes since the previous run and evidence appendix (executive summary, phase
+   tables, category summary, verification results, waivers, attestations, additional tests,
+   recommendations, assessment, timeline, tailoring, methodology, sign-off) must be the pages'
+   text of that section, block for block, ignoring whitespace, wrapping, list markers, chart
+   labels and repeated table headers (golive.ledger.pdf_rendering).
 
 Expected values come from the same render model ``golive report`` builds from the attachment
 (its waivers applied, sign-offs as the attachment carries them, the packaged plan when the run

@@ -10,13 +10,14 @@ left after the last. Whitespace, zero-width spaces and soft hyphens are ignored 
 (line wrapping), and so are list markers (pypdf gives them as lines of their own) and the
 charts' labels (drawn after the page's text, so found wherever the page ends).
 
-Compared: the phase-by-phase tables and lists, verification results (metrics, thresholds,
-reasons), waivers, attestations, additional tests, recommendations, assessment, timeline,
-tailoring (what was loosened), methodology and sign-off. Not compared here: the cover and
-contents (page numbers, upper-cased kicker), the executive summary and category summary (their
-charts are drawings; pdf_pages checks their figures), changes since the previous run and the
-evidence appendix (they hold what the renderer read from the store: the previous run, the
-trend, the ledger check, the log's key).
+Compared: the executive summary (verdict and its reasons, key figures, metrics, status counts),
+the phase-by-phase tables and lists, the gap summary by category, verification results
+(metrics, thresholds, reasons), waivers, attestations, additional tests, recommendations,
+assessment, timeline, tailoring (what was loosened), methodology and sign-off. Not compared
+here: the cover and contents (page numbers, an upper-cased kicker; pdf_pages checks the cover's
+verdict, headline and sha256), changes since the previous run and the evidence appendix (they
+hold what the renderer read from the store: the previous run, the trend, the ledger check, the
+log's key; pdf_pages checks the appendix's sha256 and Figures line).
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ import re
 import unicodedata
 from typing import Any, Iterator
 
-COMPARED = ("phase-analysis", "verification", "waivers", "attestations", "additional-tests", "recommendations",
-            "assessment", "timeline", "tailoring", "methodology", "sign-off")
+COMPARED = ("executive-summary", "phase-analysis", "category-summary", "verification", "waivers", "attestations",
+            "additional-tests", "recommendations", "assessment", "timeline", "tailoring", "methodology", "sign-off")
 BLOCKS = {"p", "li", "td", "th", "h1", "h2", "h3", "h4", "pre", "tr", "table", "ul", "ol", "div", "section",
           "nav", "thead", "tbody", "br"}
 TREND_CHART = re.compile(r"Trendoverruns.*?coveredverified")  # golive.report.charts.trend_line, compact
