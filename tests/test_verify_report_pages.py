@@ -179,3 +179,31 @@ def test_identifiers_may_wrap_after_a_hyphen():
     line = "Figures readiness NOT READY · pass 73 · fail 6 · covered 98 of 100 · verified 73 of 100 Ledger check"
     found = FIGURES_LINE.search(line)
     assert found["state"] == "NOT READY" and found["items"].endswith("verified 73 of 100")
+
+
+SMALL_REPORT = ('<html><body><h1 id="verification">Verification Results</h1><table><thead><tr><th>Requirement</th>'
+                '<th>Status</th></tr></thead><tbody><tr><td>A-1</td><td>pass</td></tr><tr><td>A-2</td><td>fail: '
+                'two <strong>breaches</strong></td></tr></tbody></table><div class="chart"><svg xmlns='
+                '"http://www.w3.org/2000/svg"><text>Coverage by phase</text><text>50%</text></svg></div>'
+                '<h1 id="evidence">Evidence Appendix</h1><p>ledger check: anything</p></body></html>')
+
+
+@pytest.mark.parametrize("lines, differs", [
+    (["Verification Results", "Requirement Status A-1 pass", "Requirement Status", "A-2 fail: two", "breaches",
+      "Coverage by phase 50%", "Evidence Appendix", "ledger check: something else"], None),
+    (["Verification Results", "Coverage by phase 50%", "Requirement Status A-1 pass A-2 fail: two breaches",
+      "Evidence Appendix"], None),
+    (["Verification Results", "Requirement Status A-1 pass A-2 pass", "Evidence Appendix"], 'show "pass" where the attached results give "fail:twobreaches"'),
+    (["Verification Results", "Requirement Status A-1 pass A-2 fail: two breaches A-3 pass", "Evidence Appendix"],
+     'more than the attached results give: "A-3pass"'),
+    (["Verification Results", "Requirement Status A-1 pass note A-2 fail: two breaches", "Evidence Appendix"],
+     '"noteA-2fail'),
+    (["Requirement Status A-1 pass A-2 fail: two breaches", "Evidence Appendix"], 'no "Verification Results" section'),
+])
+def test_a_section_matches_block_for_block_with_only_repeated_headers_and_charts_between(lines, differs):
+    from golive.ledger.pdf_rendering import compare
+    problems, matched = compare(lines, SMALL_REPORT)
+    if differs is None:
+        assert problems == [] and matched == 6  # 2 header cells, 2 rows of 2 cells; the evidence section unread
+    else:
+        assert len(problems) == 1 and differs in problems[0], problems
