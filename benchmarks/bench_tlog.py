@@ -17,9 +17,9 @@ entry sizes are realistic. Figures:
   entry re-hash, path) as ``golive evidence verify-proof`` does it;
 * consistency proof generation and verification between random sizes;
 * ``verify_store`` over all entries (chain, signatures, run roots, tree heads) as the CLI runs
-  it, then in-process on one core, with the digest worker forced on, and entry by entry (every
-  batch through ``verify_scan.exact_batch``: the pass before whole-batch checks, a baseline);
-  baseline: the same store's tree recomputed alone, so the tree's share is visible.
+  it, then in-process on one core, with the digest worker forced on, and in-process reading
+  20,000 rows per batch (the size before: a baseline); baseline: the same store's tree
+  recomputed alone, so the tree's share is visible.
 
     python benchmarks/bench_tlog.py [--entries 1000000] [--batch 1000] [--proofs 2000] [--store DIR]
 """
@@ -41,12 +41,13 @@ from golive.ledger.canonical import canonical_bytes
 from golive.ledger.chain import Ledger, PendingEntry
 from golive.ledger.proofs import inclusion_proof, verify_inclusion_text
 from golive.ledger.simulate import make_outcome, run_header
-from golive.ledger import tlog, verify_digest, verify_scan
+from golive.ledger import tlog, verify, verify_digest
 from golive.ledger.treestore import StoredTree, stored_size
 
 from bench_ledger import empty_target  # benchmarks/ is this script's sys.path[0]
 
 TEMPLATE_ID = b"SIM-REQ-00000"
+BEFORE = "in-process, 20,000-row batches"
 
 
 def build(store: Store, signer: Signer, entries: int, batch: int) -> tuple[float, int]:
@@ -101,22 +102,22 @@ def timed(fn):  # noqa: ANN001, ANN201
 
 def timed_verify(store: Store, mode: str = "auto"):  # noqa: ANN201
     """verify_store as the CLI runs it ("auto": the digest worker starts when a core is idle),
-    "in-process" (no worker: one core), "worker" (forced on), or "entry by entry" (in-process,
-    every batch through ``exact_batch``: the pass as it was before whole-batch checks);
+    "in-process" (no worker: one core), "worker" (forced on), or "in-process, 20,000-row
+    batches" (the batch size before in-process batches were cut to 2,000: a baseline);
     (report, wall s, CPU s of this process, worker CPU s, runnable/total processes before)."""
     running = Path("/proc/loadavg").read_text().split()[3] if Path("/proc/loadavg").exists() else "?"
-    saved = verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify_scan.Scan.whole_batch
-    if mode in ("in-process", "entry by entry"):
+    saved = verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify.FETCH_BATCH
+    if mode.startswith("in-process"):
         verify_digest.PARALLEL_MIN_ENTRIES = 10**18
-    if mode == "entry by entry":
-        verify_scan.Scan.whole_batch = lambda self, *batch: False
+    if mode == BEFORE:
+        verify.FETCH_BATCH = 20_000
     elif mode == "worker":
         verify_digest.idle_core = lambda: True
     children = os.times().children_user + os.times().children_system
     try:
         report, elapsed, cpu = timed(lambda: verify_store(store, check_blobs=False))
     finally:
-        verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify_scan.Scan.whole_batch = saved
+        verify_digest.PARALLEL_MIN_ENTRIES, verify_digest.idle_core, verify.FETCH_BATCH = saved
     worker = os.times().children_user + os.times().children_system - children
     return report, elapsed, cpu, worker, running
 
@@ -219,11 +220,11 @@ def measure(args: argparse.Namespace, tmp: Path, rng: random.Random) -> int:
           f"{report.entries / elapsed:9,.0f} entries/s  ({elapsed:.1f} s wall, {report.entries / cpu:,.0f} per CPU-s)")
     print(f"  digest worker: {f'{worker:.1f} CPU-s' if worker else 'not started (small ledger or no idle core)'}; "
           f"runnable/total before: {running}; load average {os.getloadavg()[0]:.2f}")
-    for mode in ("in-process", "worker", "entry by entry"):
+    for mode in ("in-process", "worker", BEFORE):
         forced, wall, cpu, worker, running = timed_verify(store, mode)
         assert forced.ok and forced.tree_root == report.tree_root
         label = {"in-process": "in-process (one core)", "worker": "digest worker forced on",
-                 "entry by entry": "baseline, entry by entry"}[mode]
+                 BEFORE: "baseline, 20,000-row batches"}[mode]
         print(f"  {label + ':':26} {forced.entries / wall:9,.0f} entries/s  ({wall:.1f} s wall, "
               f"{forced.entries / cpu:,.0f} per CPU-s of this process, worker {worker:.1f} CPU-s; "
               f"runnable/total before: {running}, load average {os.getloadavg()[0]:.2f})")

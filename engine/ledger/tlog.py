@@ -220,31 +220,6 @@ class TreeBuilder:
         edge.append(h)
         self.size += 1
 
-    def extend_hashes(self, hashes: Sequence[bytes]) -> None:
-        """``append_hash`` for each leaf hash in order, in blocks: each complete subtree the
-        size is aligned to is hashed level by level in one list pass, then merged onto the
-        edge as ``append_hash`` would merge its root (the same tree, with less Python per node)."""
-        if self.on_node is not None:
-            for h in hashes:
-                self.append_hash(h)
-            return
-        sha256, edge, start, total = hashlib.sha256, self.edge, 0, len(hashes)
-        while start < total:
-            size = self.size
-            # the largest block of 2**level leaves that starts at a multiple of its own length
-            level = min((size & -size).bit_length() - 1 if size else 64, (total - start).bit_length() - 1)
-            block = hashes[start:start + (1 << level)]
-            while len(block) > 1:
-                pairs = iter(block)
-                block = [sha256(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs)]
-            h, n = block[0], size >> level
-            while n & 1:
-                h = sha256(b"\x01" + edge.pop() + h).digest()
-                n >>= 1
-            edge.append(h)
-            self.size = size + (1 << level)
-            start += 1 << level
-
     def root(self) -> bytes:
         if not self.edge:
             return EMPTY_ROOT

@@ -16,28 +16,29 @@ are listed too. Index tables (runs, results, artifacts) are not consulted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from concurrent.futures import Executor
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import text
 
-from golive.ledger.chain import KINDS, NO_RUN, TLOG_FIELD, head_message
+from golive.ledger.chain import ENTRY_DOMAIN, GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, head_message, log_origin
 from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
 from golive.ledger.tlog import TreeBuilder, root_of_leaves
 from golive.ledger.verify_keys import KeyChecks, _Key
-from golive.ledger.verify_scan import Scan
 from golive.ledger.verify_tlog import TreeChecks
 from golive.ledger.keys import KeyDirectory, key_id_of, unb64, verify_signature
 from golive.ledger.store import Store, payload_bytes
-from golive.ledger.verify_digest import digested, start_worker
+from golive.ledger.verify_digest import Digested, digested, start_worker
 from golive.ledger.verify_report import Problem, VerifyReport
 
 __all__ = ["Problem", "VerifyReport", "verify_store"]
 
-FETCH_BATCH = 2_000  # in-process: a batch's payloads stay in the CPU cache across its passes
+FETCH_BATCH = 2_000  # in-process: ~2.5 MB of rows, read, hashed and freed while in the CPU cache
 WORKER_BATCH = 20_000  # with a digest worker: fewer, larger tasks (the scan reads no payloads)
 MAX_PROBLEMS = 100
+NO_KEYS = itertools.repeat(None)  # in-process: each payload's key is computed in the scan
 AUTHORED = ("attestation", "waiver", "correction", "revocation", "signoff")  # signed by a person key
 SCAN_SQL = ("SELECT seq, run_id, kind, payload, prev_hash, entry_hash, signatures "
             "FROM ledger_entries ORDER BY seq")
@@ -46,7 +47,7 @@ PAYLOAD_SQL = "SELECT payload FROM ledger_entries WHERE seq = ?"
 RANGE_SQL = SCAN_SQL.replace("ORDER BY", "WHERE seq BETWEEN ? AND ? ORDER BY")
 
 
-class _Verifier(Scan, TreeChecks, KeyChecks):
+class _Verifier(TreeChecks, KeyChecks):
     def __init__(self, store: Store, trusted: set[str], check_blobs: bool) -> None:
         self.store = store
         self.trusted = trusted
@@ -70,6 +71,71 @@ class _Verifier(Scan, TreeChecks, KeyChecks):
     def problem(self, message: str, seq: int | None = None, blob: str | None = None) -> None:
         if len(self.report.problems) < MAX_PROBLEMS:
             self.report.problems.append(Problem(message, seq, blob))
+
+    # -- the pass ------------------------------------------------------------------------
+    def scan(self, batches: Iterable[Digested]) -> None:
+        """One pass over the entries, given as batches of rows in ``seq`` order, each with its
+        digests (``verify_digest``: the seqs whose content does not match their hash, a replay
+        key per row, the seqs naming blobs)."""
+        expected, prev, before_prev, seq, count = 1, GENESIS_HASH, None, 0, 0
+        # Locals: this loop runs once per entry and dominates verification time, so the common
+        # path is inlined, with TreeBuilder.append_hash.
+        runs, run_hashes, seen, wanted = self.runs, self.run_hashes, self.payload_seen, self.wanted_sizes
+        check_blobs, sha256, fromhex = self.check_blobs, hashlib.sha256, bytes.fromhex
+        tree = self.tree
+        edge = tree.edge
+        for rows, bad, keys, blobbed in batches:
+            # In-process (bad is None), the digests are computed here as the loop goes: a second
+            # pass over the rows would cost more than the hashing itself.
+            for (seq, run_id, kind, payload, prev_hash, stored_hash, signatures), key in zip(rows, keys or NO_KEYS):
+                if payload.__class__ is not bytes and payload is not None:
+                    payload = payload_bytes(payload)
+                if seq != expected:
+                    missing = f"entry {expected} is missing" if seq > expected else f"entry {seq} is duplicated or out of order"
+                    self.problem(f"{missing}: the sequence goes from {expected - 1} to {seq} "
+                                 "(entries deleted or renumbered)", seq)
+                elif prev_hash != prev:
+                    if prev_hash == before_prev:
+                        self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
+                    else:
+                        self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
+                                     "inserted, deleted or reordered here", seq)
+                elif (seq in bad) if bad is not None else sha256(
+                        f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+                        + payload).hexdigest() != stored_hash:
+                    self.problem("content does not match its hash (payload, kind or run id edited)", seq)
+                expected, prev, before_prev = seq + 1, stored_hash, prev
+                if seq == 1:
+                    self.origin = log_origin(stored_hash)
+                try:  # leaf data: the 32 bytes of the entry hash
+                    leaf = sha256(b"\x00" + fromhex(stored_hash)).digest()
+                except (TypeError, ValueError):
+                    leaf = sha256(b"\x00" + str(stored_hash).encode()).digest()  # malformed: reported above
+                # The common case -- an unsigned result of an open run, no blobs -- inline; the
+                # rest of ``entry`` would find nothing more to check.
+                if key is None:
+                    key = hash(payload)
+                if (kind == "result" and signatures == "[]" and runs.get(run_id) == "open"
+                        and not (check_blobs and (seq in blobbed if bad is not None else b'"blobs":[{' in payload))
+                        and key not in seen):
+                    seen[key] = seq
+                    run_hashes[run_id].append(leaf)
+                else:
+                    self.leaf = leaf
+                    self.entry(seq, run_id, kind, payload, key, stored_hash, signatures)
+                # after the entry: a checkpoint covers the entries before it
+                n, h = count, leaf
+                while n & 1:  # TreeBuilder.append_hash: merge each complete subtree on the edge
+                    h = sha256(b"\x01" + edge.pop() + h).digest()
+                    n >>= 1
+                edge.append(h)
+                count += 1
+                tree.size = count
+                if seq in wanted:
+                    self.hash_at[seq] = stored_hash
+                    self.root_at[seq] = tree.root()
+        self.report.entries, self.report.head = seq, prev
+        self.report.tree_root = self.tree.root()
 
     def entry(self, seq: int, run_id: str, kind: str, payload: bytes | str | None, key: int, digest: str,
               signatures: str) -> None:
