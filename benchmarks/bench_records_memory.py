@@ -18,7 +18,10 @@ each in its own process:
 Measured 2026-12-03 (2 cores shared, load ~4.5; 392 MB, 5.33 M fills): the run 464 MiB peak in
 397 s (every fills check over all 5.33 M rows); pandas.read_csv 1,207 MiB; reader.load 868 MiB.
 Before the checks streamed, each of the ~12 checks reading fills held reader.load's frame (and
-some a Python object per fill), four at a time.
+some a Python object per fill), four at a time. Rerun 2026-12-03 10:07 UTC (load ~3-4) after the
+reconciliation spilled its statement to SQLite and Parquet was read in batches: the run 492 MiB
+in 444 s (the reconciliation alone on this workspace: 167 MiB, as before the spill); the
+baselines 1,207 and 893 MiB. A large statement and Parquet: bench_reconciliation_memory.py.
 """
 from __future__ import annotations
 
