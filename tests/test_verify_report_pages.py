@@ -207,3 +207,25 @@ def test_a_section_matches_block_for_block_with_only_repeated_headers_and_charts
         assert problems == [] and matched == 6  # 2 header cells, 2 rows of 2 cells; the evidence section unread
     else:
         assert len(problems) == 1 and differs in problems[0], problems
+
+
+def test_a_report_of_a_run_with_its_own_plan_is_compared_with_that_plan(tmp_path):
+    """A run on a firm's own plan copy: without it the pages cannot be re-rendered (exit 1, saying
+    to give --plan); with --plan DIR they match."""
+    import shutil
+
+    plan = tmp_path / "plan"
+    shutil.copytree(Path(__file__).parents[1] / "requirements", plan)
+    text = (plan / "plan.yaml").read_text()
+    (plan / "plan.yaml").write_text(re.sub(r"(?m)^(\s*version:\s*).*$", r"\g<1>'9.1'", text, count=1))
+    store, pdf = tmp_path / "evidence", tmp_path / "r.pdf"
+    ws = Path(__file__).parent / "fixtures" / "reference-workspace"
+    res = golive("run", "--target", ws, "--plan", plan, "--store", store, "--only", "PRE-PIPE", "-q",
+                 "--report", pdf)
+    assert res.exit_code in (0, 1), res.output
+    vkey = next(line.split()[0] for line in invoke("keys", "vkey", "--store", store).output.splitlines()
+                if "active" in line)
+    without = verify_report(pdf, vkey)
+    assert without.exit_code == 1 and "it is not the packaged plan" in without.output, without.output
+    with_plan = verify_report(pdf, vkey, "--plan", str(plan))
+    assert with_plan.exit_code == 0 and "text blocks" in with_plan.output, with_plan.output

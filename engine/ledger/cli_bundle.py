@@ -136,7 +136,11 @@ def verify_bundle_cmd(path, trusted, witnesses, min_witnesses, tsa_cert, results
 @click.option("--attachments-only", is_flag=True,
               help="Check the attachments only, not that the pages show what results.json gives "
                    "(a report rendered by another golive version).")
-def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path, attachments_only) -> None:
+@click.option("--plan", "plan_path", type=click.Path(exists=True, path_type=Path),
+              help="plan.yaml or its folder, when the run did not use the packaged plan: the pages are "
+                   "compared with a rendering that uses it.")
+def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path, attachments_only,
+                  plan_path) -> None:
     """Check a report PDF offline: its attached results.json must show exactly the results the
     log recorded for the run, proven by the proof bundle (attached, or given with --bundle), and
     its pages must show what that results.json gives: no "NOT verified against a ledger", its
@@ -171,14 +175,14 @@ def verify_report(pdf, trusted, witnesses, min_witnesses, tsa_cert, bundle_path,
     if attachments_only:
         out.print("  the pages were NOT checked (--attachments-only): they may show other figures than results.json")
         return
-    _pages(reader, files[RESULTS_ATTACHMENT], pdf)
+    _pages(reader, files[RESULTS_ATTACHMENT], pdf, plan_path)
 
 
-def _pages(reader, results: bytes, pdf: Path) -> None:  # noqa: ANN001
+def _pages(reader, results: bytes, pdf: Path, plan_path: Path | None = None) -> None:  # noqa: ANN001
     """The visible pages must be a rendering of the attached results.json (golive.ledger.pdf_pages)."""
     from golive.ledger.pdf_pages import check_pages
     try:
-        check = check_pages(reader, results)
+        check = check_pages(reader, results, plan_path)
     except Exception as exc:  # noqa: BLE001 -- pypdf raises AttributeError, IndexError, ... on damaged pages
         _fail_input(f"{pdf}: cannot read the pages' text ({exc.__class__.__name__}: {exc})")
     if check.problems:

@@ -87,11 +87,13 @@ class Expected:
     rows: tuple[tuple[str, str, str], ...]  # (requirement id, priority, status label)
     golive_version: str
     html: str  # the report's HTML rendered from the attachment
+    plan_missing: str = ""  # why the rendering lacks the run's plan (titles, line ranges), or ""
 
 
-def expected_of(results: bytes) -> Expected:
+def expected_of(results: bytes, plan_path: Any = None) -> Expected:
     """The figures and statuses ``golive report`` would print for ``results`` (the attachment's
-    bytes). Raises ValueError when the document cannot be rendered."""
+    bytes), with the plan at ``plan_path`` (else the packaged plan when the run used it). Raises
+    ValueError when the document cannot be rendered."""
     from golive.report.html import STATUS_LABELS, render_html
     from golive.report.cli import _load_plan
     from golive.report.inputs import ReportInputError
@@ -108,7 +110,8 @@ def expected_of(results: bytes) -> Expected:
                 and r.get("requirement_id") not in listed]
     try:
         # the packaged plan when the run used it (titles, line ranges, bands), as golive report does
-        m = build_render_model(doc, _load_plan(None, doc), waivers=waivers)
+        plan = _load_plan(plan_path, doc)
+        m = build_render_model(doc, plan, waivers=waivers)
     except (ReportInputError, KeyError, TypeError) as exc:
         raise ValueError(f"the attached results.json cannot be rendered ({exc})") from None
     f = m.figures
@@ -117,7 +120,19 @@ def expected_of(results: bytes) -> Expected:
         covered=f.covered, verified=f.verified, applicable=f.applicable, headline=f.headline,
         key_figures=tuple((name, count) for name, count, _ in f.items() if name != "selected"),
         rows=tuple((r.id, str(r.priority), STATUS_LABELS.get(r.status, r.status)) for r in m.requirements),
-        golive_version=str((doc.get("run") or {}).get("golive_version", "")), html=render_html(m, for_pdf=True))
+        golive_version=str((doc.get("run") or {}).get("golive_version", "")), html=render_html(m, for_pdf=True),
+        plan_missing=_plan_missing(doc, plan, plan_path))
+
+
+def _plan_missing(doc: Mapping[str, Any], plan: Any, plan_path: Any) -> str:
+    """Why the rendering cannot be the report's: the run used a plan that is not at hand."""
+    run_plan = (doc.get("run") or {}).get("plan") or {}
+    if plan is not None or not run_plan.get("digest"):
+        return ""
+    what = f"plan {run_plan.get('id', '?')} v{run_plan.get('version', '?')} (digest {str(run_plan['digest'])[:23]}...)"
+    given = f"the plan at {plan_path} is another" if plan_path else "it is not the packaged plan"
+    return (f"the run used {what} and {given}: its sections cannot be compared with a rendering of the "
+            "attachment (give that plan with --plan DIR, or check the attachments alone with --attachments-only)")
 
 
 def page_lines(reader: Any) -> list[str]:
@@ -146,11 +161,12 @@ def _section(lines: list[str], heading: str, until: str) -> str | None:
     return " ".join(lines[start + 1:end])
 
 
-def check_pages(reader: Any, results: bytes) -> PageCheck:
-    """Compare the pages of ``reader`` (a ``pypdf.PdfReader``) with the attachment ``results``."""
+def check_pages(reader: Any, results: bytes, plan_path: Any = None) -> PageCheck:
+    """Compare the pages of ``reader`` (a ``pypdf.PdfReader``) with the attachment ``results``
+    (rendered with the plan at ``plan_path``, else the packaged plan when the run used it)."""
     check = PageCheck()
     try:
-        want = expected_of(results)
+        want = expected_of(results, plan_path)
     except (ValueError, RecursionError) as exc:
         check.problems.append(str(exc))
         return check
@@ -170,6 +186,8 @@ def check_pages(reader: Any, results: bytes) -> PageCheck:
                               f"{__version__}: its pages cannot be compared with a rendering of the attachment "
                               f"(verify with golive {want.golive_version}, or check the attachments alone with "
                               "--attachments-only)")
+    elif want.plan_missing:
+        check.problems.append(want.plan_missing)
     else:
         differences, check.blocks = compare_rendering(lines, want.html)
         check.problems += differences
