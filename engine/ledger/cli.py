@@ -99,8 +99,12 @@ def evidence() -> None:
               help="Ask this witness (repeatable; its answer must be cosigned by a --witness key) for the newest "
                    "tree it cosigned for this log: the ledger must hold it (catches a store cut back to an older "
                    "cosigned checkpoint, which offline checks cannot). Exit 2 if a witness cannot be asked.")
+@click.option("--storage-check", type=click.Choice(["auto", "quick", "full", "off"]), default="auto", show_default=True,
+              help="SQLite's own check first: full = PRAGMA integrity_check; quick = PRAGMA quick_check (every page "
+                   "read, index contents not compared with their tables; O(N)); auto = full up to 256 MiB of database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
-def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witnesses, ask_urls, as_json) -> None:
+def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witnesses, ask_urls, storage_check,
+           as_json) -> None:
     """Recompute every hash, link, signature and artifact digest of the store.
 
     Names the first entry or blob that does not match and why. Exit 0 when everything
@@ -111,7 +115,7 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
     from golive.ledger.proofs import trusted_keys
     keys = [raw for _name, raw in _guard(lambda: trusted_keys(trusted, load_public_key))]
     store = _guard(lambda: _open(store_dir, db_url))
-    _guard(lambda: require_intact(store))  # a damaged SQLite page is storage corruption, not tampering
+    storage = _guard(lambda: require_intact(store, storage_check))  # a damaged page is corruption, not tampering
     if ask_urls and not witnesses:
         _fail_input("--ask-witness needs the witnesses' vkeys (--witness VKEY) to check their answers")
     from golive.ledger.cli_witness import ask_witnesses, print_asked
@@ -126,11 +130,15 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
             "last_checkpoint": report.last_checkpoint.to_dict() if report.last_checkpoint else None,
             "tree_root": base64.b64encode(report.tree_root).decode(), "last_tree_checkpoint": report.last_tree_checkpoint,
             "problems": [{"seq": p.seq, "blob": p.blob, "message": p.message} for p in report.problems],
-            "incomplete_runs": report.incomplete_runs, "notes": report.notes,
+            "incomplete_runs": report.incomplete_runs, "notes": report.notes, "storage_check": storage,
             **({"witnesses_asked": vars(asked)} if asked else {})}, indent=2))
     else:
         out.print(f"ledger {store.path}: {report.entries} entries, {report.runs} runs, "
                   f"{report.checkpoints} checkpoints, {report.signatures} signatures, {report.blobs} blobs checked")
+        if storage:
+            out.print(f"  storage: PRAGMA {storage} found no damage"
+                      + (" (index contents not compared with their tables: --storage-check full)"
+                         if storage == "quick_check" else ""))
         for note in report.notes:
             out.print(f"  note: {note}")
         if report.ok:

@@ -11,7 +11,12 @@ nothing can be concluded about the evidence and the only remedy is a backup (exi
   every command and turns a corruption met through a raw DBAPI cursor (:func:`corruption_of`)
   into the same message.
 * :func:`integrity_problems` / :func:`require_intact` run ``PRAGMA integrity_check``, which
-  ``evidence verify`` runs first: it also finds a damaged index page that no query reads.
+  ``evidence verify`` runs first: it also finds a damaged index page that no query reads. On a
+  large database (over :data:`FULL_CHECK_UP_TO` bytes) the default is ``PRAGMA quick_check``:
+  it still reads every page of every table and index and checks each b-tree's structure and
+  records, but does not compare index contents with their tables nor check UNIQUE constraints
+  (O(N) instead of O(N log N): 1.0 s instead of 7.5 s of CPU on a 1 M-entry, 1.7 GB ledger).
+  ``evidence verify --storage-check full`` always runs the full check.
 """
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ from golive.ledger.store import Store, StoreError
 SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
 SHOWN_PROBLEMS = 5  # integrity_check lists one line per damaged page or index entry
 CHECKED_PROBLEMS = 100  # PRAGMA integrity_check(N) stops after N: enough to say how bad it is
+FULL_CHECK_UP_TO = 256 * 1024 * 1024  # database bytes up to which "auto" runs the full integrity_check
+CHECKS = ("auto", "quick", "full", "off")
 
 
 class StorageCorrupt(StoreError):
@@ -95,15 +102,32 @@ def corruption_of(exc: BaseException) -> StorageCorrupt | None:
     return StorageCorrupt(database, str(original))
 
 
-def integrity_problems(store: Store) -> list[str]:
-    """What ``PRAGMA integrity_check`` reports for the store's SQLite database (empty: intact).
-    Other databases keep their own checksums and consistency checks: nothing to run here."""
-    if not store.is_sqlite:
+def pragma_for(store: Store, check: str = "auto") -> str | None:
+    """The PRAGMA ``check`` (one of :data:`CHECKS`) runs on the store: ``integrity_check``,
+    ``quick_check`` or None (not SQLite, or ``off``); ``auto`` is the full check up to
+    :data:`FULL_CHECK_UP_TO` bytes of database."""
+    if not store.is_sqlite or check == "off":
+        return None
+    if check == "auto":
+        try:
+            size = Path(store.engine.url.database or "").stat().st_size
+        except OSError:
+            size = 0
+        check = "full" if size <= FULL_CHECK_UP_TO else "quick"
+    return "integrity_check" if check == "full" else "quick_check"
+
+
+def integrity_problems(store: Store, check: str = "auto") -> list[str]:
+    """What ``PRAGMA integrity_check`` (or ``quick_check``: :func:`pragma_for`) reports for the
+    store's SQLite database (empty: intact). Other databases keep their own checksums and
+    consistency checks: nothing to run here."""
+    pragma = pragma_for(store, check)
+    if pragma is None:
         return []
     install()
     try:
         with store.engine.connect() as conn:
-            rows = conn.exec_driver_sql(f"PRAGMA integrity_check({CHECKED_PROBLEMS})").fetchall()
+            rows = conn.exec_driver_sql(f"PRAGMA {pragma}({CHECKED_PROBLEMS})").fetchall()
     except StorageCorrupt as exc:  # damage bad enough that the check itself cannot walk the b-tree
         return [exc.what]
     # one row per problem, or (some SQLite builds) one row of newline-separated problems
@@ -112,11 +136,13 @@ def integrity_problems(store: Store) -> list[str]:
     return [] if lines == ["ok"] else lines
 
 
-def require_intact(store: Store) -> None:
-    """Raise :class:`StorageCorrupt` when the integrity check finds damage."""
-    problems = integrity_problems(store)
+def require_intact(store: Store, check: str = "auto") -> str | None:
+    """Raise :class:`StorageCorrupt` when the integrity check finds damage; returns the PRAGMA
+    that ran (None: none did)."""
+    problems = integrity_problems(store, check)
     if problems:
         more = len(problems) - SHOWN_PROBLEMS
         shown = "; ".join(problems[:SHOWN_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
         raise StorageCorrupt(store.engine.url.database or store.db_url,
-                             f"PRAGMA integrity_check found {len(problems)} problem(s): {shown}")
+                             f"PRAGMA {pragma_for(store, check)} found {len(problems)} problem(s): {shown}")
+    return pragma_for(store, check)
