@@ -166,6 +166,22 @@ def test_entry_inserted(evidence):
 
 
 @pytest.mark.tamper
+def test_a_result_edited_with_its_hash_recomputed_is_named(evidence):
+    """fail -> pass in a result payload, its entry hash recomputed: the next entry still links to
+    the old hash, and the edited entry (not the next) is named, with the cause."""
+    db = evidence["db"]
+    at = seq_of(db, "result", 1)
+    old = rows(db)[at - 1]
+    body = json.loads(old[3])
+    body["status"] = "pass" if body.get("status") != "pass" else "fail"
+    payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    without_constraints(db)
+    execute(db, "UPDATE ledger_entries SET payload = ?, entry_hash = ? WHERE seq = ?",
+            payload, entry_hash(at, old[1], old[2], old[4], payload), at)
+    check(evidence, at, ["changed and its hash recomputed", f"entry {at + 1} was written after"])
+
+
+@pytest.mark.tamper
 def test_truncated_against_checkpoint(evidence):
     db = evidence["db"]
     head2 = evidence["heads"][1]

@@ -97,6 +97,14 @@ class _Verifier(TreeChecks, KeyChecks):
                 elif prev_hash != prev:
                     if prev_hash == before_prev:
                         self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
+                    elif (seq not in bad) if bad is not None else sha256(
+                            f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
+                            + payload).hexdigest() == stored_hash:
+                        # this entry is intact and was written after another entry seq - 1: that
+                        # one was rewritten with a recomputed hash (or this link was, and re-hashed)
+                        self.problem(f"changed and its hash recomputed: entry {seq} was written after an entry "
+                                     f"{seq - 1} hashing to {str(prev_hash)[:16]}..., which now hashes to "
+                                     f"{str(prev)[:16]}... (or entry {seq}'s link was rewritten)", seq - 1)
                     else:
                         self.problem(f"prev_hash does not link to entry {seq - 1}'s hash: an entry was "
                                      "inserted, deleted or reordered here", seq)
