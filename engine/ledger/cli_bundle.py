@@ -51,7 +51,8 @@ def _checks(f):  # noqa: ANN001, ANN201 -- the options verify-bundle and verify-
         click.option("--witness", "witnesses", multiple=True, metavar="VKEY", help="A witness's vkey (repeatable)."),
         click.option("--min-witnesses", type=click.IntRange(1), metavar="K", help="Require K witness cosignatures."),
         click.option("--tsa-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="Check the bundle's RFC 3161 timestamp against this TSA certificate (PEM)."),
+                     help="Check the bundle's RFC 3161 timestamp against this TSA certificate followed by its "
+                          "issuers up to a root (PEM; a self-signed TSA certificate alone)."),
     ]):
         f = option(f)
     return f

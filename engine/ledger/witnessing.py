@@ -10,7 +10,7 @@ Witnesses belong to the log, not to a workspace, so they are configured per evid
     vkey = "witness.example/w1+1a2b3c4d+BA..."   # its cosignature key (type 0x04)
     [timestamp]
     url = "https://tsa.example/tsr"          # an RFC 3161 time-stamping authority
-    certificate = "tsa.pem"                  # its certificate (PEM), relative to the store
+    certificate = "tsa-chain.pem"            # its certificate then its issuers' (PEM), relative to the store
 
 After every recorded run, :func:`witness_run` sends the run's signed checkpoint to each witness
 (with a consistency proof from the size the witness last cosigned), checks the returned
@@ -95,7 +95,7 @@ def load_store_config(store_path: Path) -> StoreConfig:
     if tsa_url is not None and (not isinstance(tsa_url, str) or not tsa_url.startswith(("http://", "https://"))):
         raise StoreConfigError(f"{path}: [timestamp] url must be an http(s) URL")
     if tsa_url and not isinstance(cert, str):
-        raise StoreConfigError(f"{path}: [timestamp] needs certificate = \"<the TSA's PEM certificate>\" to check tokens")
+        raise StoreConfigError(f"{path}: [timestamp] needs certificate = \"<the TSA's PEM certificate, then its issuers'>\" to check tokens")
     cert_path = (path.parent / cert) if isinstance(cert, str) else None
     return StoreConfig(tuple(specs), minimum, tsa_url, cert_path)
 
