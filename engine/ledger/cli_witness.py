@@ -11,7 +11,6 @@ consistent with what it saw: treat it as tampering), 2 a witness could not be re
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from golive.ledger.keys import Signer
 from golive.ledger.note import NoteError, check_name, parse_checkpoint, parse_vkey, vkey
 from golive.ledger.proofs import signed_checkpoint
 from golive.ledger.treestore import TreeIndexError
-from golive.ledger.witness import COSIGNATURE, Witness, serve
+from golive.ledger.witness import COSIGNATURE, Witness, create_witness_key, serve
 from golive.ledger.witnessing import WitnessCheck, collect_cosignatures, merge_signatures  # noqa: F401 -- merge: cli_timestamp
 
 
@@ -70,13 +69,7 @@ def witness_init(key_path, name) -> None:
     _guard(lambda: check_name(name))
     if key_path.exists():
         _fail_input(f"{key_path} exists; a witness keeps its key")
-    signer = Signer(Ed25519PrivateKey.generate())
-    pem = signer.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption())
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    out.print(vkey(name, signer.public_raw, COSIGNATURE))
+    out.print(vkey(name, create_witness_key(key_path).public_raw, COSIGNATURE))
 
 
 @witness.command("serve")

@@ -38,9 +38,11 @@ from pathlib import Path
 from typing import Iterable
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from golive.ledger import tlog
+from golive.ledger.keys import Signer
 from golive.ledger.note import DASH, NoteError, NoteSignature, is_size, key_hash, parse_checkpoint
 
 COSIGNATURE = 0x04
@@ -68,6 +70,16 @@ def cosign(note_text: str, name: str, signer, timestamp: int | None = None) -> s
     return f"{DASH} {name} {base64.b64encode(blob).decode()}\n"
 
 
+def create_witness_key(key_path: Path) -> Signer:
+    """A new Ed25519 witness key written to ``key_path`` (PEM, mode 0600; never overwrites:
+    FileExistsError). ``witness init`` and the demo's witnesses (golive.demo_witnesses)."""
+    signer = Signer(Ed25519PrivateKey.generate())
+    pem = signer.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return signer
 def verify_cosignature(note_text: str, sig: NoteSignature, public_raw: bytes) -> int:
     """The timestamp of a cosignature by ``public_raw``; raises NoteError if it fails."""
     if len(sig.signature) != 8 + 64:
@@ -188,6 +200,18 @@ def parse_request(body: str) -> tuple[int, list[bytes], str]:
 def serve(witness: Witness, host: str = "127.0.0.1", port: int = 0, ready=None) -> None:  # noqa: ANN001
     """Serve ``POST /add-checkpoint`` and ``GET /logs/<origin>/checkpoint`` until interrupted;
     ``ready(url)`` is called once bound."""
+    server = make_server(witness, host, port)
+    if ready is not None:
+        ready(f"http://{host}:{server.server_address[1]}")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def make_server(witness: Witness, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    """The witness's HTTP server, bound (port 0: any free port) but not yet serving; the caller
+    runs ``serve_forever`` (in a thread, e.g. the demo's) and ``shutdown``/``server_close``."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 -- http.server's naming
@@ -221,13 +245,7 @@ def serve(witness: Witness, host: str = "127.0.0.1", port: int = 0, ready=None) 
         def log_message(self, fmt: str, *args) -> None:  # noqa: ANN002
             pass  # requests are not logged to stderr; the state file is the record
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    if ready is not None:
-        ready(f"http://{host}:{server.server_address[1]}")
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    return ThreadingHTTPServer((host, port), Handler)
 
 
 def submit(url: str, old: int, proof: list[bytes], checkpoint: str, timeout: float = 10) -> str:
