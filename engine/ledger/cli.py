@@ -147,7 +147,8 @@ def verify(store_dir, db_url, checkpoint, trusted, no_blobs, witnesses, min_witn
                       + (f"; last signed head {last.size} {last.head[:16]}... key {last.key_id[:16]}..." if last else ""))
             if report.entries:
                 signed = (f"; newest signed tree head: size {report.last_tree_checkpoint.split(chr(10))[1]}"
-                          if report.last_tree_checkpoint else "; no signed tree head yet (format v1)")
+                          if report.last_tree_checkpoint else "; no signed tree head in the ledger (a format v1 store: "
+                          "`golive evidence migrate`; or its checkpoint entries were removed)")
                 out.print(f"  Merkle tree of {report.entries} entries: root "
                           f"{base64.b64encode(report.tree_root).decode()}{signed}")
         else:
