@@ -27,10 +27,13 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
     DIRECTORY/golive-results.json and the PDF report DIRECTORY/golive-report.pdf, whose path it
     prints. The demo firm's approvers sign each run off (GO, or NO-GO naming what blocks it)
     with demo keys in DIRECTORY/people, outside the store, under the sign-off policy of
-    DIRECTORY/signoff.tailoring.yaml. Exit code 0 when the demo ran (its gaps are the point),
-    2 on input errors.
+    DIRECTORY/signoff.tailoring.yaml. Two demo witnesses (keys and state in DIRECTORY/witnesses)
+    run on loopback while the demo records its runs and cosign each run's checkpoint; the
+    store's golive-store.toml names them. Exit code 0 when the demo ran (its gaps are the
+    point), 2 on input errors.
     """
     from golive import demo as demo_ws
+    from golive.demo_witnesses import DemoWitnesses
 
     if directory.exists() and any(directory.iterdir()):
         if not force:
@@ -40,17 +43,23 @@ def demo(directory: Path, profile: str, seed: int, force: bool, jobs: int) -> No
 
     profiles = demo_ws.PROFILES if profile == "all" else (profile,)
     pdfs = []
-    for name in profiles:
-        folder = directory / name if profile == "all" else directory
-        pdfs.append(_demo_profile(folder, name, seed, jobs, demo_ws, directory / "people"))
+    with DemoWitnesses(directory / "witnesses") as witnesses:  # shut down on leaving, also on error
+        if witnesses.problem:
+            err.print(f"[yellow]warning:[/] {witnesses.problem}", highlight=False)
+        for name in profiles:
+            folder = directory / name if profile == "all" else directory
+            pdfs.append(_demo_profile(folder, name, seed, jobs, demo_ws, directory / "people", witnesses))
     out.print(f"demo approvers' keys: {(directory / 'people').resolve()} (passphrase '{DEMO_PASSPHRASE}': "
               "demo keys, never use them for a real sign-off)", highlight=False, soft_wrap=True)
+    if not witnesses.problem:
+        out.print(f"demo witnesses' keys and state: {witnesses.folder.resolve()} (demo only; their vkeys are in "
+                  "each demo store's golive-store.toml)", highlight=False, soft_wrap=True)
     for name, pdf in zip(profiles, pdfs):
         out.print(f"[bold]demo done[/] ({name}): PDF report {pdf.resolve()}")
     out.print(f"browse the demo runs: golive users add admin --role admin --store {(store := (directory / profiles[-1] if profile == 'all' else directory) / 'evidence')} && golive serve --store {store}", highlight=False, soft_wrap=True)
 
 
-def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws, people: Path) -> Path:
+def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws, people: Path, witnesses) -> Path:
     from golive import demo_signoff
     from golive.cli_run import _null, execute_run  # cli_run imports this module
 
@@ -65,6 +74,7 @@ def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws, 
     for family, faults in built.injected.items():
         err.print(f"  injected {family} faults: {', '.join(faults)}")
     pdf = directory / "golive-report.pdf"
+    _witnessed(witnesses, directory / "evidence")
 
     def signed_off(recorder, doc):  # the demo firm's approvers sign the recorded run
         from golive.ledger import KeyFileError, LedgerError
@@ -84,3 +94,14 @@ def _demo_profile(directory: Path, profile: str, seed: int, jobs: int, demo_ws, 
                 300.0, report_path=pdf, store_dir=directory / "evidence", clock=lambda: demo_ws.DEMO_NOW,
                 after_recorded=signed_off)
     return pdf
+
+
+def _witnessed(witnesses, store: Path) -> None:
+    """The demo's witnesses trust the store's log and its golive-store.toml names them; a
+    problem is a warning (the run is then not witnessed), never a failed demo."""
+    from golive.ledger import KeyFileError, LedgerError, StoreError
+
+    try:
+        witnesses.configure(store)
+    except (KeyFileError, LedgerError, StoreError, OSError) as exc:
+        err.print(f"[yellow]warning:[/] the demo's witnesses were not set up for {store}: {exc}", highlight=False)

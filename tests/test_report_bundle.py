@@ -66,14 +66,57 @@ def test_the_demo_pdf_carries_a_bundle_that_verify_report_accepts(demo):
     assert ok.exit_code == 0, ok.output
     assert "every result matches the ledger (100 requirements)" in ok.output
     bundle, doc = json.loads(files[BUNDLE_ATTACHMENT]), json.loads(files["results.json"])
-    # run.ledger carries the v2 signed checkpoint, the one the bundle proves against
-    assert doc["run"]["ledger"]["tlog_checkpoint"] == bundle["checkpoint"]
+    # run.ledger carries the v2 signed checkpoint, the one the bundle proves against; the bundle's
+    # has the demo witnesses' cosignature lines added (they cosign after the run is recorded)
+    from golive.demo_witnesses import NAMES
+    signed = doc["run"]["ledger"]["tlog_checkpoint"]
+    assert bundle["checkpoint"].startswith(signed)
+    assert [line.split()[1] for line in bundle["checkpoint"][len(signed):].splitlines()] == list(NAMES)
     assert bundle["run_id"] == doc["run"]["id"]
     on_disk = json.loads((demo["dir"] / "golive-results.json").read_text())
-    assert on_disk["run"]["ledger"]["tlog_checkpoint"] == bundle["checkpoint"]
+    assert on_disk["run"]["ledger"]["tlog_checkpoint"] == signed
     text = "".join(page.extract_text() for page in pypdf.PdfReader(demo["pdf"]).pages[-6:])
     size = bundle["checkpoint"].split("\n")[1]
     assert "Proof bundle" in text and f"{size} entries" in text and "verify-report" in text
+
+
+def test_the_demo_runs_are_cosigned_by_its_two_witnesses(demo):
+    """golive demo runs two witnesses in-process (golive.demo_witnesses): the run's checkpoint is
+    cosigned by both, the appendix names them, and its verify command requires both."""
+    import threading
+
+    from golive.demo_witnesses import NAMES
+    from golive.ledger.witnessing import load_store_config
+
+    config = load_store_config(demo["store"])
+    assert [w.name for w in config.witnesses] == list(NAMES) and config.min_witnesses == 2
+    vkeys = [w.vkey for w in config.witnesses]
+    assert not [t for t in threading.enumerate() if t.name.startswith("demo witness")]  # shut down
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(demo["pdf"]).pages[-6:])
+    assert f"Witness cosignatures {', '.join(NAMES)}" in text
+    command = text.replace("\n", "")  # the printed command wraps anywhere
+    assert all(f"--witness {v}" in command for v in vkeys) and "--min-witnesses 2" in command
+    witnessed = [arg for v in vkeys for arg in ("--witness", v)]
+    ok = invoke("evidence", "verify-report", demo["pdf"], "--trusted-key", demo["vkey"], *witnessed,
+                "--min-witnesses", "2")
+    assert ok.exit_code == 0, ok.output
+    assert f"cosigned by {', '.join(NAMES)}" in ok.output
+    store = invoke("evidence", "verify", "--store", demo["store"], *witnessed, "--min-witnesses", "2")
+    assert store.exit_code == 0, store.output
+    assert f"witnesses {', '.join(NAMES)}" in store.output
+    # a witness the demo did not run cosigned nothing: requiring it fails
+    stranger = invoke("evidence", "verify-report", demo["pdf"], "--trusted-key", demo["vkey"], *witnessed[:2],
+                      "--witness", _stranger_vkey(), "--min-witnesses", "2")
+    assert stranger.exit_code == 1, stranger.output
+
+
+def _stranger_vkey() -> str:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from golive.ledger.keys import Signer
+    from golive.ledger.note import vkey
+    from golive.ledger.witness import COSIGNATURE
+    return vkey("stranger/witness", Signer(Ed25519PrivateKey.generate()).public_raw, COSIGNATURE)
 
 
 def _edits(files: dict[str, bytes]) -> list[tuple[str, str, bytes]]:
