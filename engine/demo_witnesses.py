@@ -30,6 +30,7 @@ from golive.ledger.witness import COSIGNATURE, Witness, create_witness_key, make
 
 NAMES = ("golive-demo/witness-1", "golive-demo/witness-2")  # note key names: no spaces or '+'
 HOST = "127.0.0.1"
+POLL_S = 0.05  # how soon a server notices shutdown (socketserver's default, 0.5 s each, slowed the demo by 1 s)
 STORE_CONFIG_HEADER = """\
 # The demo's witnesses: `golive demo` ran them in-process on loopback while it recorded its runs
 # (keys and state in {folder}). They are gone once the demo ends: a later run on this store
@@ -78,7 +79,7 @@ class DemoWitnesses:
             signer = create_witness_key(key_path)  # a fresh demo folder: never an existing key
             witness = Witness(name, signer, {}, self.folder / f"witness-{n}.state.json")
             server = make_server(witness, HOST, 0)
-            thread = threading.Thread(target=server.serve_forever, name=f"demo witness {n}", daemon=True)
+            thread = threading.Thread(target=server.serve_forever, args=(POLL_S,), name=f"demo witness {n}", daemon=True)
             thread.start()
             self.running.append(RunningWitness(witness, vkey(name, signer.public_raw, COSIGNATURE), server, thread))
 
