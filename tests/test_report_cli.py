@@ -85,7 +85,7 @@ def test_render_to_picks_the_format_from_the_extension(results, tmp_path):
 
 
 @pytest.mark.parametrize("name,starts", [("out.md", b"# "), ("out.html", b"<!DOCTYPE html>"), ("out.xml", b"<?xml"),
-                                         ("out.oscal.json", b"{"), ("out.pdf", b"%PDF"), ("out.txt", b"%PDF")])
+                                         ("out.oscal.json", b"{"), ("out.pdf", b"%PDF")])
 def test_without_format_the_out_extension_picks_it(results, tmp_path, name, starts):
     res = CliRunner().invoke(report, [str(results), "-o", str(tmp_path / name)])
     assert res.exit_code == 0, res.output
@@ -93,3 +93,9 @@ def test_without_format_the_out_extension_picks_it(results, tmp_path, name, star
     assert data.startswith(starts), data[:40]
     if name == "out.oscal.json":
         assert "assessment-results" in json.loads(data)
+
+
+def test_without_format_an_unknown_out_extension_is_refused(results, tmp_path):
+    res = CliRunner().invoke(report, [str(results), "-o", str(tmp_path / "out.txt")])
+    assert res.exit_code == 2 and "cannot tell the report format" in res.output and "--format" in res.output
+    assert not (tmp_path / "out.txt").exists()

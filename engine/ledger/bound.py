@@ -90,7 +90,7 @@ def _show(value: Any) -> str:
 def check_run_facts(store: Store, doc: Mapping[str, Any], where: str = "the results document",
                     tests: bool = True, extras: bool = True) -> None:
     """Refuse (:class:`bind.Mismatch`) a document whose run facts (and, with ``tests``, test
-    list; with ``extras``, the rest: :func:`extras_match`) differ from the run's run-started /
+    list; with ``extras``, the rest: :func:`extras_changed`) differ from the run's run-started /
     run-finished entries; facts an older run did not record are not compared."""
     run_id = str((doc.get("run") or {}).get("id") or "")
     recorded = read_run(store, run_id)

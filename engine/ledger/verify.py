@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterable
 
 from sqlalchemy import text
 
-from golive.ledger.chain import ENTRY_DOMAIN, GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, head_message, log_origin
+from golive.ledger.chain import (ENTRY_DOMAIN, GENESIS_HASH, KINDS, NO_RUN, TLOG_FIELD, entry_hash, head_message,
+                                 log_origin)
 from golive.ledger.checkpoint import Checkpoint, TreeCheckpoint
 from golive.ledger.tlog import TreeBuilder, root_of_leaves
 from golive.ledger.verify_keys import KeyChecks, _Key
@@ -97,9 +98,8 @@ class _Verifier(TreeChecks, KeyChecks):
                 elif prev_hash != prev:
                     if prev_hash == before_prev:
                         self.problem(f"inserted: entry {seq} links past it to entry {seq - 2}", seq - 1)
-                    elif (seq not in bad) if bad is not None else sha256(
-                            f"{ENTRY_DOMAIN}\n{seq}\n{run_id}\n{kind}\n{prev_hash}\n{len(payload)}\n".encode()
-                            + payload).hexdigest() == stored_hash:
+                    elif (seq not in bad) if bad is not None else entry_hash(
+                            seq, run_id, kind, prev_hash, payload) == stored_hash:
                         # this entry is intact and was written after another entry seq - 1: that
                         # one was rewritten with a recomputed hash (or this link was, and re-hashed)
                         self.problem(f"changed and its hash recomputed: entry {seq} was written after an entry "

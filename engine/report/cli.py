@@ -107,11 +107,16 @@ def _load_plan(plan_path: Path | None, document: dict) -> Any:
 
 
 def format_of(out: Path | None) -> str:
-    """The format an output file's extension names (``r.md`` -> md), else pdf."""
-    from golive.report.render import EXTENSIONS
+    """The format ``-o``'s file name asks for (``r.md`` -> md; render.format_for), pdf without ``-o``."""
+    from golive.report.inputs import ReportInputError
+    from golive.report.render import format_for
 
-    name = out.name.lower() if out else ""
-    return next((f for f, ext in sorted(EXTENSIONS.items(), key=lambda e: -len(e[1])) if name.endswith(ext)), "pdf")
+    if out is None:
+        return "pdf"
+    try:
+        return format_for(out)
+    except ReportInputError as exc:
+        raise ReportUsageError(f"{exc}, or give --format") from None
 
 
 def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> dict[str, Path]:

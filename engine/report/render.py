@@ -87,9 +87,9 @@ def with_proof(model: RenderModel, fmt: str, out_path: Path, bundle: Mapping[str
 
 def format_for(path: Path | str) -> str:
     """The format a file name asks for (``report.pdf`` -> ``pdf``, ``junit.xml`` -> ``junit``)."""
-    suffix = Path(path).suffix.lower()
-    for fmt, ext in EXTENSIONS.items():
-        if suffix == ext or (fmt == "md" and suffix == ".markdown") or (fmt == "html" and suffix == ".htm"):
+    name, suffix = Path(path).name.lower(), Path(path).suffix.lower()
+    for fmt, ext in sorted(EXTENSIONS.items(), key=lambda e: -len(e[1])):  # .oscal.json before .json
+        if name.endswith(ext) or (fmt == "md" and suffix == ".markdown") or (fmt == "html" and suffix == ".htm"):
             return fmt
     raise ReportInputError(f"cannot tell the report format of {path}: use one of "
                            f"{', '.join(EXTENSIONS.values())}")
