@@ -138,7 +138,7 @@ def output_paths(formats: tuple[str, ...], out: Path | None, results: Path) -> d
 @click.option("-f", "--format", "formats", multiple=True,
               type=click.Choice(["pdf", "html", "md", "json", "junit", "oscal"]),
               help="Output format; repeat for several [default: the one -o's extension names "
-                   "(.pdf .html .md .json .xml .oscal.json), else pdf].")
+                   "(.pdf .html .md .json .xml .oscal.json); pdf without -o].")
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False),
               help="Output file (several formats: the extension is replaced per format).")
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path),
